@@ -1,0 +1,684 @@
+/**
+ * One SMPP 3.4 session over one socket, in client (ESME) or server (SMSC) mode.
+ *
+ * The session owns the socket, a fresh frame reader, the window of outstanding requests and the
+ * timers. It never reconnects: a reconnect is a new socket and a new session (see `smsc-bind.ts`),
+ * so no parser state or pending request survives into the next connection.
+ *
+ * Guarantees the rest of Parley relies on:
+ * - every request gets exactly one outcome: its response, or a typed `SmppSessionError`
+ *   (response_timeout, connection_closed, generic_nack, ...) the moment the connection ends;
+ * - malformed input is answered (error response or generic_nack) and never reaches a handler;
+ * - an exception or rejection in a handler is logged and answered, never fatal to the session;
+ * - a silent peer is detected by enquire_link and a watchdog, a stalled frame by a frame timer.
+ */
+import type { Socket } from 'node:net';
+import { COMMAND_IDS, UNANSWERED_REQUESTS, isResponseId, type CommandName } from './commands.ts';
+import {
+  ESME_RALYBND,
+  ESME_RINVBNDSTS,
+  ESME_RINVCMDID,
+  ESME_RINVCMDLEN,
+  ESME_ROK,
+  ESME_RX_T_APPN,
+  commandStatusName,
+} from './command-status.ts';
+import { decodePdu, encodePdu, makePdu, type PduDecodeError } from './codec.ts';
+import { FrameReader } from './frame-reader.ts';
+import type {
+  BindFields,
+  BindRespFields,
+  MessageIdFields,
+  Pdu,
+  PduInit,
+  PduOf,
+  QuerySmRespFields,
+  RequestCommand,
+} from './pdu.ts';
+import type { Tlv } from './tlv.ts';
+import { ParleyError } from '../lib/errors.ts';
+import { silentLogger, type Logger } from '../lib/logger.ts';
+
+export type SessionMode = 'client' | 'server';
+
+export type SessionState = 'open' | 'binding' | 'bound_tx' | 'bound_rx' | 'bound_trx' | 'unbinding' | 'closed';
+
+export type BindType = 'transmitter' | 'receiver' | 'transceiver';
+
+export type SessionErrorCode =
+  | 'connection_closed'
+  | 'response_timeout'
+  | 'window_full'
+  | 'not_bound'
+  | 'bind_refused'
+  | 'generic_nack'
+  | 'malformed_response'
+  | 'unexpected_response'
+  | 'encode_failed';
+
+/** Why a request did not get a usable response. `commandStatus` is set when the peer sent one. */
+export class SmppSessionError extends ParleyError {
+  declare readonly code: SessionErrorCode;
+  readonly commandStatus: number | undefined;
+
+  constructor(code: SessionErrorCode, message: string, commandStatus?: number, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.commandStatus = commandStatus;
+  }
+}
+
+export type CloseCode =
+  | 'local'
+  | 'peer_closed'
+  | 'socket_error'
+  | 'unbound'
+  | 'silent_peer'
+  | 'frame_timeout'
+  | 'invalid_length'
+  | 'bind_timeout';
+
+export interface CloseReason {
+  readonly code: CloseCode;
+  readonly message: string;
+}
+
+export interface SessionTimers {
+  /** Most requests this side may have unanswered at once. */
+  windowSize: number;
+  /** How long a request waits for its response before it fails with response_timeout. */
+  responseTimeoutMs: number;
+  /** Idle time after which an enquire_link is sent. */
+  enquireLinkIntervalMs: number;
+  /** Time without a single octet from the peer after which the connection is closed as dead. */
+  silentPeerTimeoutMs: number;
+  /** Time a partly received PDU may wait for its remaining octets. */
+  frameTimeoutMs: number;
+  /** Client: wait for bind_resp; server: wait for the first bind after connect. */
+  bindTimeoutMs: number;
+  /** Largest command_length accepted; larger is answered ESME_RINVCMDLEN and the link is closed. */
+  maxPduLength: number;
+  /** Most incoming requests awaiting this side's answer before the socket stops being read. */
+  incomingWindow: number;
+  /** Octets queued on the socket past which reading pauses until it drains. */
+  maxWriteBufferBytes: number;
+}
+
+export const DEFAULT_SESSION_TIMERS: Readonly<SessionTimers> = Object.freeze({
+  windowSize: 100,
+  responseTimeoutMs: 10_000,
+  enquireLinkIntervalMs: 30_000,
+  silentPeerTimeoutMs: 45_000,
+  frameTimeoutMs: 10_000,
+  bindTimeoutMs: 10_000,
+  maxPduLength: 65_536,
+  incomingWindow: 1_000,
+  maxWriteBufferBytes: 1 << 20,
+});
+
+/** Fields a handler answers a request with; the session builds the *_resp PDU around them. */
+export type Reply = Partial<MessageIdFields & QuerySmRespFields & BindRespFields> & {
+  command_status?: number;
+  tlvs?: Tlv[];
+};
+
+export type BindPdu = PduOf<'bind_transmitter'> | PduOf<'bind_receiver'> | PduOf<'bind_transceiver'>;
+
+/** Requests that reach the application (bind, unbind and enquire_link are the session's own). */
+export type IncomingRequest = PduOf<Exclude<RequestCommand, BindPdu['command'] | 'unbind' | 'enquire_link'>>;
+
+export interface SessionHandlers {
+  /** Server mode: accept (command_status 0) or refuse a bind. */
+  onBind?(pdu: BindPdu, session: SmppSession): Promise<Reply> | Reply;
+  /** Any other request from the peer. The answer is sent when the returned promise settles. */
+  onRequest?(pdu: IncomingRequest, session: SmppSession): Promise<Reply | void> | Reply | void;
+  onStateChange?(state: SessionState, previous: SessionState, session: SmppSession): void;
+  onClose?(reason: CloseReason, session: SmppSession): void;
+}
+
+export interface SessionOptions {
+  mode: SessionMode;
+  timers?: Partial<SessionTimers>;
+  handlers?: SessionHandlers;
+  logger?: Logger;
+}
+
+interface Pending {
+  readonly command: CommandName;
+  readonly deadline: number;
+  resolve(pdu: Pdu): void;
+  reject(err: SmppSessionError): void;
+}
+
+const MAX_SEQUENCE = 0x7fffffff;
+
+const BIND_COMMAND: Record<BindType, BindPdu['command']> = {
+  transmitter: 'bind_transmitter',
+  receiver: 'bind_receiver',
+  transceiver: 'bind_transceiver',
+};
+
+const BOUND_STATE: Record<BindPdu['command'], SessionState> = {
+  bind_transmitter: 'bound_tx',
+  bind_receiver: 'bound_rx',
+  bind_transceiver: 'bound_trx',
+};
+
+function isBound(state: SessionState): boolean {
+  return state === 'bound_tx' || state === 'bound_rx' || state === 'bound_trx';
+}
+
+/**
+ * Which requests a side may receive in a state (SMPP 3.4 2.3 and 4.x "sent by"). Anything else is
+ * answered ESME_RINVBNDSTS; a request valid in no state of this mode is ESME_RINVCMDID.
+ */
+function incomingStatus(mode: SessionMode, state: SessionState, command: CommandName): number {
+  if (command === 'enquire_link') return ESME_ROK;
+  if (command === 'unbind') return isBound(state) ? ESME_ROK : ESME_RINVBNDSTS;
+  if (command === 'generic_nack') return ESME_ROK;
+  if (mode === 'server') {
+    switch (command) {
+      case 'bind_transmitter':
+      case 'bind_receiver':
+      case 'bind_transceiver':
+        return state === 'open' ? ESME_ROK : ESME_RALYBND;
+      case 'submit_sm':
+      case 'query_sm':
+        return state === 'bound_tx' || state === 'bound_trx' ? ESME_ROK : ESME_RINVBNDSTS;
+      case 'data_sm':
+        return isBound(state) ? ESME_ROK : ESME_RINVBNDSTS;
+      default:
+        return ESME_RINVCMDID;
+    }
+  }
+  switch (command) {
+    case 'outbind':
+      return state === 'open' ? ESME_ROK : ESME_RINVBNDSTS;
+    case 'deliver_sm':
+    case 'alert_notification':
+      return state === 'bound_rx' || state === 'bound_trx' ? ESME_ROK : ESME_RINVBNDSTS;
+    case 'data_sm':
+      return isBound(state) ? ESME_ROK : ESME_RINVBNDSTS;
+    default:
+      return ESME_RINVCMDID;
+  }
+}
+
+function responseCommandOf(command: CommandName): CommandName | undefined {
+  if (isResponseId(COMMAND_IDS[command]) || UNANSWERED_REQUESTS.has(command)) return undefined;
+  return `${command}_resp` as CommandName;
+}
+
+export class SmppSession {
+  readonly mode: SessionMode;
+  readonly timers: Readonly<SessionTimers>;
+  readonly closed: Promise<CloseReason>;
+
+  private readonly socket: Socket;
+  private readonly reader: FrameReader;
+  private readonly handlers: SessionHandlers;
+  private readonly log: Logger;
+  private readonly pending = new Map<number, Pending>();
+  private stateValue: SessionState = 'open';
+  private nextSequence = 1;
+  private lastReceivedAt = Date.now();
+  private readonly openedAt = Date.now();
+  private enquireOutstanding = false;
+  private unansweredIncoming = 0;
+  private readPausedFor = new Set<'incoming' | 'write'>();
+  private corked = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private resolveClosed!: (reason: CloseReason) => void;
+  private closeReason: CloseReason | undefined;
+  private windowWaiters: (() => void)[] = [];
+
+  constructor(socket: Socket, options: SessionOptions) {
+    this.mode = options.mode;
+    this.timers = Object.freeze({ ...DEFAULT_SESSION_TIMERS, ...options.timers });
+    this.handlers = options.handlers ?? {};
+    this.log = options.logger ?? silentLogger;
+    this.socket = socket;
+    this.reader = new FrameReader(this.timers.maxPduLength);
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: Error) => this.finish({ code: 'socket_error', message: err.message }));
+    socket.on('close', () => this.finish({ code: 'peer_closed', message: 'connection closed' }));
+    socket.on('end', () => {
+      // The peer half-closed: SMPP has no use for a half-open link, so close ours too.
+      socket.end();
+    });
+    const tick = Math.max(
+      5,
+      Math.min(
+        1000,
+        this.timers.responseTimeoutMs / 4,
+        this.timers.enquireLinkIntervalMs / 4,
+        this.timers.frameTimeoutMs / 4,
+        this.timers.bindTimeoutMs / 4,
+        this.timers.silentPeerTimeoutMs / 4,
+      ),
+    );
+    this.ticker = setInterval(() => this.onTick(), tick);
+    this.ticker.unref();
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  get isBound(): boolean {
+    return isBound(this.stateValue);
+  }
+
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get freeWindow(): number {
+    return this.isBound ? Math.max(0, this.timers.windowSize - this.pending.size) : 0;
+  }
+
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  // ---------------------------------------------------------------- outgoing
+
+  /**
+   * Sends a request and resolves with its response (whatever its command_status). Rejects with
+   * window_full when the window is full: the caller chooses to wait (`waitForWindow`) or go elsewhere.
+   */
+  request<C extends RequestCommand>(command: C, init: PduInit<C>): Promise<Pdu> {
+    if (this.stateValue === 'closed' || this.stateValue === 'unbinding') {
+      return Promise.reject(new SmppSessionError('connection_closed', `session is ${this.stateValue}`));
+    }
+    const sessionCommand = command === 'enquire_link' || command === 'unbind' || command in BOUND_STATE;
+    if (!sessionCommand && !this.isBound) {
+      return Promise.reject(new SmppSessionError('not_bound', `cannot send ${command} while ${this.stateValue}`));
+    }
+    if (!sessionCommand && this.pending.size >= this.timers.windowSize) {
+      return Promise.reject(new SmppSessionError('window_full', `window of ${this.timers.windowSize} is full`));
+    }
+    const sequence = this.allocateSequence();
+    let encoded: Buffer;
+    try {
+      encoded = encodePdu(makePdu(command, { ...init, sequence_number: sequence } as PduInit<C>) as Pdu);
+    } catch (err) {
+      return Promise.reject(
+        new SmppSessionError('encode_failed', `${command}: ${(err as Error).message}`, undefined, { cause: err }),
+      );
+    }
+    return new Promise<Pdu>((resolve, reject) => {
+      this.pending.set(sequence, {
+        command,
+        deadline: Date.now() + this.timers.responseTimeoutMs,
+        resolve,
+        reject,
+      });
+      this.write(encoded);
+    });
+  }
+
+  /** Resolves when the window has room (or the session ends: check `isBound` after). */
+  waitForWindow(): Promise<void> {
+    if (this.freeWindow > 0 || this.stateValue === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.windowWaiters.push(resolve));
+  }
+
+  /** Client mode: binds and resolves with bind_resp; rejects with bind_refused on a non-zero status. */
+  async bind(type: BindType, fields: Partial<BindFields> & Pick<BindFields, 'system_id' | 'password'>): Promise<PduOf<'bind_transceiver_resp'>> {
+    if (this.mode !== 'client') throw new SmppSessionError('not_bound', 'only a client session binds');
+    if (this.stateValue !== 'open') throw new SmppSessionError('not_bound', `cannot bind while ${this.stateValue}`);
+    const command = BIND_COMMAND[type];
+    this.setState('binding');
+    const resp = await this.request(command, {
+      system_type: '',
+      interface_version: 0x34,
+      addr_ton: 0,
+      addr_npi: 0,
+      address_range: '',
+      ...fields,
+    });
+    if (resp.command_status !== ESME_ROK) {
+      const name = commandStatusName(resp.command_status);
+      this.setState('open');
+      throw new SmppSessionError('bind_refused', `${command} refused: ${name}`, resp.command_status);
+    }
+    this.setState(BOUND_STATE[command]);
+    return resp as PduOf<'bind_transceiver_resp'>;
+  }
+
+  /** Waits until no request is outstanding, or the time is up. Resolves with what is still pending. */
+  async drain(timeoutMs: number): Promise<number> {
+    const until = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && this.stateValue !== 'closed' && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, Math.min(20, Math.max(1, until - Date.now()))));
+    }
+    return this.pending.size;
+  }
+
+  /** Sends unbind, waits up to `timeoutMs` for unbind_resp, then closes the socket. */
+  async unbind(timeoutMs = 1000): Promise<void> {
+    if (this.stateValue === 'closed') return;
+    if (this.isBound) {
+      const answered = this.request('unbind', {}).then(
+        () => undefined,
+        () => undefined,
+      );
+      this.setState('unbinding');
+      await Promise.race([answered, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    }
+    this.close('unbound', 'unbind');
+  }
+
+  /** Closes the connection now; pending requests fail with connection_closed. */
+  close(code: CloseCode = 'local', message = 'closed locally'): void {
+    if (this.stateValue === 'closed') return;
+    this.finish({ code, message });
+    this.socket.destroy();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private allocateSequence(): number {
+    // 1..0x7FFFFFFF, wrapping, skipping any number still awaiting its response.
+    for (;;) {
+      const seq = this.nextSequence;
+      this.nextSequence = seq >= MAX_SEQUENCE ? 1 : seq + 1;
+      if (!this.pending.has(seq)) return seq;
+    }
+  }
+
+  /** Exposed for tests of the wrap-around; not part of the wire behaviour. */
+  setNextSequenceForTest(seq: number): void {
+    this.nextSequence = seq;
+  }
+
+  private setState(next: SessionState): void {
+    const previous = this.stateValue;
+    if (previous === next) return;
+    this.stateValue = next;
+    this.log.info({ from: previous, to: next, mode: this.mode, peer: this.remoteAddress }, 'smpp session state');
+    if (isBound(next)) this.releaseWindowWaiters();
+    this.safely('onStateChange', () => this.handlers.onStateChange?.(next, previous, this));
+  }
+
+  private write(buf: Buffer): void {
+    if (this.stateValue === 'closed' || this.socket.destroyed) return;
+    // Coalesce everything written in one tick into as few TCP segments as possible.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(buf);
+    if (this.socket.writableLength > this.timers.maxWriteBufferBytes && !this.readPausedFor.has('write')) {
+      // The peer is not reading: stop reading its requests so answers cannot pile up unbounded.
+      this.pauseReading('write');
+      this.socket.once('drain', () => this.resumeReading('write'));
+    }
+  }
+
+  private sendPdu(pdu: Pdu): void {
+    try {
+      this.write(encodePdu(pdu));
+    } catch (err) {
+      this.log.error({ err, command: pdu.command }, 'smpp could not encode an answer');
+    }
+  }
+
+  private pauseReading(why: 'incoming' | 'write'): void {
+    this.readPausedFor.add(why);
+    this.socket.pause();
+  }
+
+  private resumeReading(why: 'incoming' | 'write'): void {
+    this.readPausedFor.delete(why);
+    if (this.readPausedFor.size === 0 && this.stateValue !== 'closed') this.socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReceivedAt = Date.now();
+    const { frames, invalid } = this.reader.push(chunk);
+    for (const frame of frames) {
+      if (this.stateValue === 'closed') return;
+      this.onFrame(frame);
+    }
+    if (invalid) {
+      this.log.warn({ peer: this.remoteAddress, ...invalid }, 'smpp invalid command_length; closing');
+      this.sendPdu(makePdu('generic_nack', { command_status: ESME_RINVCMDLEN, sequence_number: invalid.sequenceNumber }));
+      this.finish({ code: 'invalid_length', message: invalid.reason });
+      // Let the nack leave before the socket goes.
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 100).unref();
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const result = decodePdu(frame);
+    if (!result.ok) {
+      this.onMalformed(result.error);
+      return;
+    }
+    const pdu = result.pdu;
+    if (isResponseId(COMMAND_IDS[pdu.command])) this.onResponse(pdu);
+    else this.onIncomingRequest(pdu);
+  }
+
+  private onMalformed(error: PduDecodeError): void {
+    this.log.warn(
+      { peer: this.remoteAddress, command: error.command, sequence: error.sequenceNumber, status: commandStatusName(error.commandStatus), reason: error.reason },
+      'smpp malformed pdu',
+    );
+    if (error.command !== undefined && isResponseId(error.commandId)) {
+      // A response we cannot read still settles its request: the caller must not wait for it.
+      const pending = this.takePending(error.sequenceNumber);
+      pending?.reject(new SmppSessionError('malformed_response', error.reason, undefined));
+      return;
+    }
+    const responseCommand = error.command === undefined ? undefined : responseCommandOf(error.command);
+    if (responseCommand !== undefined) {
+      this.sendPdu(
+        makePdu(responseCommand, {
+          command_status: error.commandStatus,
+          sequence_number: error.sequenceNumber,
+        } as PduInit<typeof responseCommand>) as Pdu,
+      );
+    } else {
+      this.sendPdu(makePdu('generic_nack', { command_status: error.commandStatus, sequence_number: error.sequenceNumber }));
+    }
+  }
+
+  private takePending(sequence: number): Pending | undefined {
+    const pending = this.pending.get(sequence);
+    if (!pending) return undefined;
+    this.pending.delete(sequence);
+    if (this.windowWaiters.length > 0) this.releaseWindowWaiters();
+    return pending;
+  }
+
+  private releaseWindowWaiters(): void {
+    const waiters = this.windowWaiters;
+    this.windowWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private onResponse(pdu: Pdu): void {
+    const pending = this.takePending(pdu.sequence_number);
+    if (!pending) {
+      this.log.warn({ peer: this.remoteAddress, command: pdu.command, sequence: pdu.sequence_number }, 'smpp response matches no request');
+      return;
+    }
+    if (pending.command === 'enquire_link') this.enquireOutstanding = false;
+    if (pdu.command === 'generic_nack') {
+      pending.reject(
+        new SmppSessionError('generic_nack', `${pending.command} answered generic_nack ${commandStatusName(pdu.command_status)}`, pdu.command_status),
+      );
+      return;
+    }
+    if (pdu.command !== responseCommandOf(pending.command)) {
+      pending.reject(new SmppSessionError('unexpected_response', `${pending.command} answered with ${pdu.command}`, pdu.command_status));
+      return;
+    }
+    pending.resolve(pdu);
+  }
+
+  private onIncomingRequest(pdu: Pdu): void {
+    const status = incomingStatus(this.mode, this.stateValue, pdu.command);
+    const responseCommand = responseCommandOf(pdu.command);
+    if (status !== ESME_ROK) {
+      this.log.warn({ peer: this.remoteAddress, command: pdu.command, state: this.stateValue, status: commandStatusName(status) }, 'smpp request refused in this state');
+      if (status === ESME_RINVCMDID || responseCommand === undefined) {
+        this.sendPdu(makePdu('generic_nack', { command_status: status, sequence_number: pdu.sequence_number }));
+      } else {
+        this.answer(responseCommand, pdu.sequence_number, { command_status: status });
+      }
+      return;
+    }
+    switch (pdu.command) {
+      case 'enquire_link':
+        this.answer('enquire_link_resp', pdu.sequence_number, {});
+        return;
+      case 'unbind':
+        this.answer('unbind_resp', pdu.sequence_number, {});
+        this.setState('unbinding');
+        this.socket.end();
+        setTimeout(() => this.close('unbound', 'peer unbound'), 1000).unref();
+        return;
+      case 'generic_nack':
+        // A nack of one of our requests: settle it. A nack with no matching request is only logged.
+        this.onResponse(pdu);
+        return;
+      case 'bind_transmitter':
+      case 'bind_receiver':
+      case 'bind_transceiver':
+        this.onBindRequest(pdu);
+        return;
+      default:
+        this.dispatch(pdu as IncomingRequest, responseCommand);
+    }
+  }
+
+  private onBindRequest(pdu: BindPdu): void {
+    this.setState('binding');
+    const decide = this.handlers.onBind
+      ? this.call(() => this.handlers.onBind!(pdu, this))
+      : Promise.resolve<Reply | undefined>({ command_status: ESME_ROK });
+    void decide.then((reply) => {
+      if (this.stateValue === 'closed') return;
+      const status = reply?.command_status ?? ESME_ROK;
+      this.answer(`${pdu.command}_resp` as CommandName, pdu.sequence_number, {
+        system_id: reply?.system_id ?? 'parley',
+        ...reply,
+        command_status: status,
+      });
+      this.setState(status === ESME_ROK ? BOUND_STATE[pdu.command] : 'open');
+    });
+  }
+
+  private dispatch(pdu: IncomingRequest, responseCommand: CommandName | undefined): void {
+    const handler = this.handlers.onRequest;
+    this.unansweredIncoming++;
+    if (this.unansweredIncoming >= this.timers.incomingWindow) this.pauseReading('incoming');
+    const outcome = handler ? this.call(() => handler(pdu, this)) : Promise.resolve<Reply | undefined>(undefined);
+    void outcome.then((reply) => {
+      this.unansweredIncoming--;
+      if (this.readPausedFor.has('incoming') && this.unansweredIncoming < this.timers.incomingWindow) this.resumeReading('incoming');
+      if (responseCommand !== undefined) this.answer(responseCommand, pdu.sequence_number, reply ?? {});
+    });
+  }
+
+  /**
+   * Runs application code. A throw or rejection is logged and becomes ESME_RX_T_APPN, a temporary
+   * error, so the peer retries instead of the message being lost.
+   */
+  private call(fn: () => Promise<Reply | void> | Reply | void): Promise<Reply | undefined> {
+    return new Promise<Reply | void>((resolve) => resolve(fn())).then(
+      (r) => r ?? undefined,
+      (err: unknown) => {
+        this.log.error({ err, peer: this.remoteAddress }, 'smpp handler failed; answering ESME_RX_T_APPN');
+        return { command_status: ESME_RX_T_APPN };
+      },
+    );
+  }
+
+  private safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err, handler: what }, 'smpp handler threw');
+    }
+  }
+
+  private answer(command: CommandName, sequence: number, reply: Reply): void {
+    if (this.stateValue === 'closed') return;
+    const { command_status = ESME_ROK, tlvs = [], ...fields } = reply;
+    const base = makePdu(command, { sequence_number: sequence, command_status, tlvs } as PduInit<typeof command>);
+    // Keep only the fields this response has, so a handler's extra keys never reach the encoder.
+    const pdu = { ...base } as Record<string, unknown>;
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) pdu[k] = v;
+    if ((command === 'submit_sm_resp' || command === 'deliver_sm_resp' || command === 'data_sm_resp') && pdu.message_id === undefined) {
+      pdu.message_id = '';
+    }
+    this.sendPdu(pdu as unknown as Pdu);
+  }
+
+  private onTick(): void {
+    const now = Date.now();
+    for (const [seq, pending] of this.pending) {
+      // Insertion order is deadline order (one timeout for all), so stop at the first live one.
+      if (pending.deadline > now) break;
+      this.takePending(seq);
+      if (pending.command === 'enquire_link') this.enquireOutstanding = false;
+      pending.reject(new SmppSessionError('response_timeout', `no ${pending.command}_resp within ${this.timers.responseTimeoutMs} ms`));
+    }
+    if (this.stateValue === 'closed') return;
+    const idle = now - this.lastReceivedAt;
+    if (this.reader.bufferedBytes > 0 && idle >= this.timers.frameTimeoutMs) {
+      this.log.warn({ peer: this.remoteAddress, buffered: this.reader.bufferedBytes }, 'smpp partial pdu stalled; closing');
+      this.close('frame_timeout', `a partial PDU (${this.reader.bufferedBytes} octets) stalled for ${idle} ms`);
+      return;
+    }
+    if (!this.isBound && this.stateValue !== 'unbinding' && now - this.openedAt >= this.timers.bindTimeoutMs) {
+      this.log.warn({ peer: this.remoteAddress, state: this.stateValue }, 'smpp not bound in time; closing');
+      this.close('bind_timeout', `not bound within ${this.timers.bindTimeoutMs} ms`);
+      return;
+    }
+    if (idle >= this.timers.silentPeerTimeoutMs) {
+      this.log.warn({ peer: this.remoteAddress, idleMs: idle }, 'smpp peer silent; closing');
+      this.close('silent_peer', `nothing received for ${idle} ms`);
+      return;
+    }
+    if (idle >= this.timers.enquireLinkIntervalMs && !this.enquireOutstanding && this.isBound) {
+      this.enquireOutstanding = true;
+      this.request('enquire_link', {}).catch((err: unknown) => {
+        this.log.debug({ err, peer: this.remoteAddress }, 'smpp enquire_link failed');
+      });
+    }
+  }
+
+  private finish(reason: CloseReason): void {
+    if (this.closeReason) return;
+    this.closeReason = reason;
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.setState('closed');
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      p.reject(new SmppSessionError('connection_closed', `connection ended before ${p.command}_resp (${reason.message})`));
+    }
+    this.releaseWindowWaiters();
+    this.log.info({ peer: this.remoteAddress, reason: reason.code, detail: reason.message, failedRequests: pending.length }, 'smpp session closed');
+    this.safely('onClose', () => this.handlers.onClose?.(reason, this));
+    this.resolveClosed(reason);
+  }
+}
+

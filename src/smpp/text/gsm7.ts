@@ -1,0 +1,155 @@
+/**
+ * GSM 03.38 (3GPP TS 23.038) default alphabet and its default extension table, carried UNPACKED:
+ * one septet per octet, which is how SMPP 3.4 carries data_coding 0 text. Packing into 7-bit
+ * octets is the SMSC's job on the air interface, never ours.
+ *
+ * Only the default tables are supported. National language shift tables (Turkish, Spanish,
+ * Portuguese...) need a UDH IE (0x24/0x25) and most SMSCs do not honour them, so characters from
+ * them go out as UCS-2 instead.
+ */
+
+export const GSM7_ESCAPE = 0x1b;
+
+/**
+ * The basic table indexed by septet. 0x1B is the escape and has no character of its own, so it
+ * holds a placeholder that never matches input (U+FFFF is a noncharacter).
+ */
+const BASIC_TABLE: readonly string[] = [
+  // 0x00-0x0F
+  '@', '£', '$', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', '\n', 'Ø', 'ø', '\r', 'Å', 'å',
+  // 0x10-0x1F
+  'Δ', '_', 'Φ', 'Γ', 'Λ', 'Ω', 'Π', 'Ψ', 'Σ', 'Θ', 'Ξ', '\uffff', 'Æ', 'æ', 'ß', 'É',
+  // 0x20-0x2F
+  ' ', '!', '"', '#', '¤', '%', '&', "'", '(', ')', '*', '+', ',', '-', '.', '/',
+  // 0x30-0x3F
+  '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?',
+  // 0x40-0x4F
+  '¡', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O',
+  // 0x50-0x5F
+  'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', 'Ä', 'Ö', 'Ñ', 'Ü', '§',
+  // 0x60-0x6F
+  '¿', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+  // 0x70-0x7F
+  'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 'ä', 'ö', 'ñ', 'ü', 'à',
+];
+
+/** The default extension table: septet after 0x1B -> character. */
+const EXTENSION_TABLE: ReadonlyMap<number, string> = new Map([
+  [0x0a, '\f'],
+  [0x14, '^'],
+  [0x28, '{'],
+  [0x29, '}'],
+  [0x2f, '\\'],
+  [0x3c, '['],
+  [0x3d, '~'],
+  [0x3e, ']'],
+  [0x40, '|'],
+  [0x65, '€'],
+]);
+
+const BASIC_ENCODE: ReadonlyMap<string, number> = new Map(
+  BASIC_TABLE.flatMap((char, septet) => (septet === GSM7_ESCAPE ? [] : [[char, septet] as const])),
+);
+const EXTENSION_ENCODE: ReadonlyMap<string, number> = new Map(
+  [...EXTENSION_TABLE].map(([septet, char]) => [char, septet] as const),
+);
+
+/** Every character of the basic table, in septet order (the escape excluded). */
+export const GSM7_BASIC_CHARS: readonly string[] = [...BASIC_ENCODE.keys()];
+/** Every character of the extension table; each costs two septets. */
+export const GSM7_EXTENSION_CHARS: readonly string[] = [...EXTENSION_ENCODE.keys()];
+
+/**
+ * Septets one UTF-16 code unit costs: 1 (basic), 2 (escape + extension) or undefined when it is
+ * not in the default alphabet. Every GSM character is in the BMP, so code units are enough.
+ */
+export function gsm7CharSeptets(char: string): 1 | 2 | undefined {
+  if (BASIC_ENCODE.has(char)) return 1;
+  if (EXTENSION_ENCODE.has(char)) return 2;
+  return undefined;
+}
+
+/** Septets the text needs (extension characters count 2), or undefined if any char is not GSM. */
+export function gsm7SeptetCount(text: string): number | undefined {
+  let septets = 0;
+  for (let i = 0; i < text.length; i++) {
+    const cost = gsm7CharSeptets(text.charAt(i));
+    if (cost === undefined) return undefined;
+    septets += cost;
+  }
+  return septets;
+}
+
+/**
+ * Unpacked septets for the text, or undefined when any character is not representable: a
+ * message is never sent with characters silently replaced.
+ */
+export function encodeGsm7(text: string): Buffer | undefined {
+  const septets = gsm7SeptetCount(text);
+  if (septets === undefined) return undefined;
+  const out = Buffer.alloc(septets);
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charAt(i);
+    const basic = BASIC_ENCODE.get(char);
+    if (basic !== undefined) {
+      out[at++] = basic;
+      continue;
+    }
+    const extended = EXTENSION_ENCODE.get(char);
+    if (extended === undefined) return undefined; // unreachable: counted above
+    out[at++] = GSM7_ESCAPE;
+    out[at++] = extended;
+  }
+  return out;
+}
+
+export type Gsm7Decoded = { text: string; malformed?: 'gsm7_septet_out_of_range' };
+
+/**
+ * Decodes unpacked septets, telling whether any octet was above 0x7F (which cannot be a septet;
+ * such octets decode as U+FFFD so the rest of the text survives).
+ *
+ * Escape handling follows 23.038:
+ * - ESC + a code with no extension character decodes as the basic character of that code (the
+ *   spec's fallback for receivers that lack the extension).
+ * - ESC + ESC is reserved for a further extension table and is shown as a space.
+ * - A lone ESC at the end decodes as a space, the spec's display rule for an escape a receiver
+ *   cannot use. Segments must be joined as bytes before decoding so that a pair split by a careless
+ *   sender still decodes whole.
+ */
+export function decodeGsm7Checked(bytes: Uint8Array): Gsm7Decoded {
+  let text = '';
+  let outOfRange = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const septet = bytes[i] ?? 0;
+    if (septet > 0x7f) {
+      outOfRange = true;
+      text += '\ufffd';
+      continue;
+    }
+    if (septet !== GSM7_ESCAPE) {
+      text += BASIC_TABLE[septet] ?? '\ufffd';
+      continue;
+    }
+    const next = bytes[i + 1];
+    if (next === undefined || next === GSM7_ESCAPE) {
+      text += ' ';
+      i++;
+      continue;
+    }
+    i++;
+    if (next > 0x7f) {
+      outOfRange = true;
+      text += '\ufffd';
+      continue;
+    }
+    text += EXTENSION_TABLE.get(next) ?? BASIC_TABLE[next] ?? '\ufffd';
+  }
+  return outOfRange ? { text, malformed: 'gsm7_septet_out_of_range' } : { text };
+}
+
+/** Decodes unpacked septets; see decodeGsm7Checked for escape and out-of-range handling. */
+export function decodeGsm7(bytes: Uint8Array): string {
+  return decodeGsm7Checked(bytes).text;
+}
