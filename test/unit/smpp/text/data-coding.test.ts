@@ -50,7 +50,7 @@ describe('describeDataCoding', () => {
     // not an octet
     [0x100, 'gsm7', { alphabet: 'unsupported' }],
     [-1, 'gsm7', { alphabet: 'unsupported' }],
-  ])('0x%s with default %s', (dc, smscDefault, expected) => {
+  ])('data_coding %i with default %s', (dc, smscDefault, expected) => {
     expect(describeDataCoding(dc, smscDefault)).toEqual(expected);
   });
 });

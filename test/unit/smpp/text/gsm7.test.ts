@@ -40,7 +40,7 @@ describe('GSM 03.38 basic table', () => {
     expect(GSM7_BASIC_CHARS).toEqual(BASIC.map(([, c]) => c));
   });
 
-  it.each(BASIC)('septet 0x%s round-trips', (septet, char) => {
+  it.each(BASIC)('septet %i is %j and round-trips', (septet, char) => {
     expect([...(encodeGsm7(char) ?? [])]).toEqual([septet]);
     expect(decodeGsm7(Uint8Array.of(septet))).toBe(char);
     expect(gsm7SeptetCount(char)).toBe(1);
@@ -74,7 +74,7 @@ describe('GSM 03.38 extension table', () => {
     expect([...GSM7_EXTENSION_CHARS].sort()).toEqual(EXTENSION.map(([c]) => c).sort());
   });
 
-  it.each(EXTENSION)('%j is ESC + 0x%s and round-trips', (char, code) => {
+  it.each(EXTENSION)('%j is ESC + septet %i and round-trips', (char, code) => {
     expect([...(encodeGsm7(char) ?? [])]).toEqual([0x1b, code]);
     expect(decodeGsm7(Uint8Array.of(0x1b, code))).toBe(char);
     expect(gsm7SeptetCount(char)).toBe(2);
