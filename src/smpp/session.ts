@@ -124,7 +124,8 @@ export type Reply = Partial<MessageIdFields & QuerySmRespFields & BindRespFields
 export type BindPdu = PduOf<'bind_transmitter'> | PduOf<'bind_receiver'> | PduOf<'bind_transceiver'>;
 
 /** Requests that reach the application (bind, unbind and enquire_link are the session's own). */
-export type IncomingRequest = PduOf<Exclude<RequestCommand, BindPdu['command'] | 'unbind' | 'enquire_link'>>;
+type ApplicationCommand = Exclude<RequestCommand, BindPdu['command'] | 'unbind' | 'enquire_link'>;
+export type IncomingRequest = { [C in ApplicationCommand]: PduOf<C> }[ApplicationCommand];
 
 export interface SessionHandlers {
   /** Server mode: accept (command_status 0) or refuse a bind. */

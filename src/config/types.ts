@@ -1,0 +1,96 @@
+/**
+ * The validated, frozen configuration every component receives. YAML keys are snake_case; here
+ * they are camelCase and every duration is a number of milliseconds ending in `Ms`.
+ * `config/parley.example.yaml` documents each key with its default.
+ */
+export type BindMode = 'transceiver' | 'transmitter+receiver';
+export type DefaultAlphabet = 'gsm7' | 'ascii' | 'latin1';
+export type Concatenation = 'udh8' | 'udh16' | 'sar' | 'payload';
+export type SmscIdFormat = 'auto' | 'exact' | 'case' | 'leading_zeros' | 'hex_to_decimal' | 'decimal_to_hex';
+/** What to do with a submit whose response never came (SMPP has no idempotency). */
+export type UncertainSubmitPolicy = 'resend' | 'unknown';
+
+export interface TlsConfig {
+  readonly enabled: boolean;
+  /** PEM file with the CA(s) to trust; the system's when absent. */
+  readonly caFile?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized: boolean;
+}
+
+export interface SmscConfig {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TlsConfig;
+  readonly systemId: string;
+  readonly password: string;
+  readonly systemType: string;
+  readonly bind: BindMode;
+  readonly binds: number;
+  readonly window: number;
+  readonly connectTimeoutMs: number;
+  readonly bindTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly enquireLinkIntervalMs: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  /** Largest command_length accepted from this SMSC. */
+  readonly maxPduLength: number;
+  /** What data_coding 0 means for this SMSC. */
+  readonly defaultAlphabet: DefaultAlphabet;
+  readonly concatenation: Concatenation;
+  readonly sourceTon: number;
+  readonly sourceNpi: number;
+  readonly destTon: number;
+  readonly destNpi: number;
+  readonly idFormat: SmscIdFormat;
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly prefixes: readonly string[];
+  readonly smscs: readonly string[];
+  /** Segments per second. */
+  readonly tps: number;
+  /** Segments that may go at once above the steady rate. */
+  readonly burst: number;
+  /** Sender used when a message has no `from`. */
+  readonly defaultFrom?: string;
+  readonly uncertainSubmit: UncertainSubmitPolicy;
+}
+
+export interface NumberConfig {
+  readonly address: string;
+}
+
+export interface ParleyConfig {
+  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly http: { readonly listen: { readonly host: string; readonly port: number } };
+  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; readonly messageText: boolean };
+  readonly intake: {
+    /** Entries read from the stream per batch. */
+    readonly batchSize: number;
+    /** Longest a read blocks waiting for entries. */
+    readonly blockMs: number;
+    /** An entry pending this long on a dead consumer is claimed by a live one. */
+    readonly claimIdleMs: number;
+    /** Consumer name in the group; unique per daemon. */
+    readonly consumer: string;
+  };
+  readonly store: {
+    /** Writes wait at most this long to join a batch. */
+    readonly batchDelayMs: number;
+    readonly batchSize: number;
+  };
+  readonly shutdown: {
+    /** Time given to in-flight windows to drain before unbinding. */
+    readonly graceMs: number;
+    /** Hard limit for the whole stop; past it the process exits. */
+    readonly forceMs: number;
+  };
+  readonly smscs: readonly SmscConfig[];
+  readonly routes: readonly RouteConfig[];
+  readonly numbers: readonly NumberConfig[];
+}
