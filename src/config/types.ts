@@ -40,10 +40,11 @@ export interface SmscConfig {
   /** What data_coding 0 means for this SMSC. */
   readonly defaultAlphabet: DefaultAlphabet;
   readonly concatenation: Concatenation;
-  readonly sourceTon: number;
-  readonly sourceNpi: number;
-  readonly destTon: number;
-  readonly destNpi: number;
+  /** 'auto' derives TON/NPI from the address: alphanumeric, short code or international. */
+  readonly sourceTon: number | 'auto';
+  readonly sourceNpi: number | 'auto';
+  readonly destTon: number | 'auto';
+  readonly destNpi: number | 'auto';
   readonly idFormat: SmscIdFormat;
 }
 
