@@ -1,0 +1,154 @@
+/**
+ * An outbound message as an app submits it on the stream (CONTRACT.md section 1), validated.
+ * Validation is pure: what needs config (routes) or storage (opt-outs) happens in the flow.
+ */
+import { normaliseNumber, normaliseSender } from './address.ts';
+
+export type Priority = 0 | 1 | 2 | 3;
+
+export interface ExpectedReplyAction {
+  readonly reply?: string;
+  readonly webhook?: string;
+}
+
+export interface OutboundMessage {
+  /** Parley's message id: the app's idempotency key, or one generated at intake. */
+  readonly id: string;
+  readonly to: string;
+  readonly from?: string;
+  readonly text: string;
+  readonly route?: string;
+  readonly dlr: boolean;
+  readonly validitySeconds?: number;
+  readonly priority: Priority;
+  readonly conversation?: { readonly ttlSeconds?: number; readonly tags: Readonly<Record<string, unknown>> };
+  readonly replies?: Readonly<Record<string, ExpectedReplyAction>>;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+export type PayloadProblem =
+  | 'invalid_json'
+  | 'invalid_id'
+  | 'invalid_to'
+  | 'invalid_from'
+  | 'empty_text'
+  | 'invalid_text'
+  | 'invalid_route'
+  | 'invalid_dlr'
+  | 'invalid_validity'
+  | 'invalid_priority'
+  | 'invalid_conversation'
+  | 'invalid_replies'
+  | 'invalid_metadata';
+
+export type ParsedPayload =
+  | { readonly ok: true; readonly message: OutboundMessage }
+  | { readonly ok: false; readonly code: PayloadProblem; readonly reason: string };
+
+const MAX_ID = 64;
+/** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
+const MAX_TEXT_CHARS = 255 * 160;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses the `payload` field of an outbound stream entry. `newId` supplies an id when the app gave
+ * none. Unknown fields are ignored so that older daemons accept entries from newer apps.
+ */
+export function parseOutboundPayload(raw: string | undefined, newId: () => string): ParsedPayload {
+  const bad = (code: PayloadProblem, reason: string): ParsedPayload => ({ ok: false, code, reason });
+  if (raw === undefined) return bad('invalid_json', 'the entry has no "payload" field');
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    return bad('invalid_json', `payload is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isPlainObject(v)) return bad('invalid_json', 'payload must be a JSON object');
+
+  let id: string;
+  if (v.id === undefined || v.id === null) id = newId();
+  else if (typeof v.id === 'string' && v.id.length > 0 && v.id.length <= MAX_ID) id = v.id;
+  else return bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
+
+  if (typeof v.to !== 'string') return bad('invalid_to', '"to" is required: an E.164 number or digits');
+  const to = normaliseNumber(v.to);
+  if (to === undefined) return bad('invalid_to', `"to" ${JSON.stringify(v.to)} is not an E.164 number or 3-20 digits`);
+
+  let from: string | undefined;
+  if (v.from !== undefined && v.from !== null) {
+    from = typeof v.from === 'string' ? normaliseSender(v.from) : undefined;
+    if (from === undefined) {
+      return bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
+    }
+  }
+
+  if (v.text === undefined || v.text === null || v.text === '') return bad('empty_text', '"text" is required and must not be empty');
+  if (typeof v.text !== 'string') return bad('invalid_text', '"text" must be a string');
+  if (v.text.length > MAX_TEXT_CHARS) return bad('invalid_text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
+
+  let route: string | undefined;
+  if (v.route !== undefined && v.route !== null) {
+    if (typeof v.route !== 'string' || v.route === '') return bad('invalid_route', '"route" must be a route name');
+    route = v.route;
+  }
+
+  let dlr = true;
+  if (v.dlr !== undefined && v.dlr !== null) {
+    if (typeof v.dlr !== 'boolean') return bad('invalid_dlr', '"dlr" must be true or false');
+    dlr = v.dlr;
+  }
+
+  let validitySeconds: number | undefined;
+  if (v.validity !== undefined && v.validity !== null) {
+    if (typeof v.validity !== 'number' || !Number.isInteger(v.validity) || v.validity <= 0 || v.validity > 63 * 7 * 86400) {
+      return bad('invalid_validity', '"validity" must be a positive whole number of seconds (at most 63 weeks)');
+    }
+    validitySeconds = v.validity;
+  }
+
+  let priority: Priority = 0;
+  if (v.priority !== undefined && v.priority !== null) {
+    if (v.priority !== 0 && v.priority !== 1 && v.priority !== 2 && v.priority !== 3) {
+      return bad('invalid_priority', `"priority" must be 0, 1, 2 or 3, got ${JSON.stringify(v.priority)}`);
+    }
+    priority = v.priority;
+  }
+
+  let conversation: OutboundMessage['conversation'];
+  if (v.conversation !== undefined && v.conversation !== null) {
+    const c = v.conversation;
+    if (!isPlainObject(c)) return bad('invalid_conversation', '"conversation" must be an object');
+    if (c.ttl !== undefined && (typeof c.ttl !== 'number' || !Number.isInteger(c.ttl) || c.ttl <= 0)) {
+      return bad('invalid_conversation', '"conversation.ttl" must be a positive whole number of seconds');
+    }
+    if (c.tags !== undefined && !isPlainObject(c.tags)) return bad('invalid_conversation', '"conversation.tags" must be an object');
+    conversation = { ttlSeconds: c.ttl as number | undefined, tags: (c.tags as Record<string, unknown> | undefined) ?? {} };
+  }
+
+  let replies: OutboundMessage['replies'];
+  if (v.replies !== undefined && v.replies !== null) {
+    if (!isPlainObject(v.replies)) return bad('invalid_replies', '"replies" must be an object of keyword -> action');
+    const out: Record<string, ExpectedReplyAction> = {};
+    for (const [keyword, action] of Object.entries(v.replies)) {
+      if (!isPlainObject(action)) return bad('invalid_replies', `"replies.${keyword}" must be an object`);
+      if (action.reply !== undefined && typeof action.reply !== 'string') return bad('invalid_replies', `"replies.${keyword}.reply" must be a string`);
+      if (action.webhook !== undefined && typeof action.webhook !== 'string') return bad('invalid_replies', `"replies.${keyword}.webhook" must be a webhook name`);
+      out[keyword] = { reply: action.reply as string | undefined, webhook: action.webhook as string | undefined };
+    }
+    replies = out;
+  }
+
+  let metadata: Record<string, unknown> | undefined;
+  if (v.metadata !== undefined && v.metadata !== null) {
+    if (!isPlainObject(v.metadata)) return bad('invalid_metadata', '"metadata" must be an object');
+    metadata = v.metadata;
+  }
+
+  return {
+    ok: true,
+    message: { id, to, from, text: v.text, route, dlr, validitySeconds, priority, conversation, replies, metadata },
+  };
+}

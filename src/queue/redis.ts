@@ -1,0 +1,35 @@
+/**
+ * Redis connections. `queue/` is the only folder that imports ioredis.
+ */
+import { Redis } from 'ioredis';
+
+export type RedisClient = Redis;
+
+export interface RedisOptions {
+  url: string;
+  /** Told of connection errors; ioredis reconnects by itself with its own backoff. */
+  onError?: (err: Error) => void;
+  name?: string;
+}
+
+export function openRedis(options: RedisOptions): Redis {
+  const redis = new Redis(options.url, {
+    connectionName: options.name,
+    // Commands wait across a reconnect instead of failing after a few retries: intake and event
+    // publishing retry at their own level, and a short Redis restart must not drop work.
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(30_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
+    lazyConnect: false,
+  });
+  redis.on('error', (err: Error) => options.onError?.(err));
+  return redis;
+}
+
+/** Quits politely, or disconnects if Redis does not answer within the time. */
+export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
+  await Promise.race([
+    redis.quit().catch(() => undefined),
+    new Promise((r) => setTimeout(r, timeoutMs).unref()),
+  ]);
+  redis.disconnect();
+}

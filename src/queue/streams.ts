@@ -1,0 +1,127 @@
+/**
+ * The outbound intake stream and the event streams, over Redis Streams.
+ *
+ * Intake reads through one consumer group shared by every daemon; an entry is acknowledged only
+ * after its message is committed to Postgres (or it was dead-lettered), so a daemon that dies
+ * mid-batch leaves its entries pending for another to claim.
+ */
+import type { Redis } from 'ioredis';
+import type { StreamKeys } from './keys.ts';
+
+export interface StreamEntry {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export interface DeadLetter {
+  readonly entry: StreamEntry;
+  readonly code: string;
+  readonly reason: string;
+}
+
+type RawEntry = [id: string, fields: string[] | null];
+
+function toEntries(raw: RawEntry[] | null | undefined): StreamEntry[] {
+  const out: StreamEntry[] = [];
+  for (const [id, list] of raw ?? []) {
+    // An entry deleted (XDEL/XTRIM) while pending comes back with no fields: nothing to deliver,
+    // but it must still be acknowledged, so it is passed on empty.
+    const fields: Record<string, string> = {};
+    if (list) for (let i = 0; i + 1 < list.length; i += 2) fields[list[i] as string] = list[i + 1] as string;
+    out.push({ id, fields });
+  }
+  return out;
+}
+
+/** Trims event streams approximately, so Redis memory stays bounded when no app reads them. */
+export const EVENT_STREAM_MAX_LEN = 1_000_000;
+
+export class OutboundStream {
+  constructor(
+    private readonly redis: Redis,
+    /** A connection of its own: a blocking read holds it for up to `blockMs`. */
+    private readonly blocking: Redis,
+    private readonly keys: StreamKeys,
+    private readonly consumer: string,
+  ) {}
+
+  /** Creates the consumer group (from the start of the stream) if it does not exist. */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.keys.outbound, this.keys.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  /** New entries for this consumer; waits up to blockMs when there are none. */
+  async readNew(count: number, blockMs: number): Promise<StreamEntry[]> {
+    const res = (await this.blocking.call(
+      'XREADGROUP', 'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.outbound, '>',
+    )) as [string, RawEntry[]][] | null;
+    return toEntries(res?.[0]?.[1]);
+  }
+
+  /** Entries this consumer name read before and never acknowledged (a restart with the same name). */
+  async readOwnPending(count: number): Promise<StreamEntry[]> {
+    const res = (await this.redis.call(
+      'XREADGROUP', 'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.outbound, '0',
+    )) as [string, RawEntry[]][] | null;
+    return toEntries(res?.[0]?.[1]);
+  }
+
+  /** Takes over entries another consumer has held unacknowledged for at least minIdleMs. */
+  async claimStale(minIdleMs: number, count: number): Promise<StreamEntry[]> {
+    const res = (await this.redis.call(
+      'XAUTOCLAIM', this.keys.outbound, this.keys.group, this.consumer, minIdleMs, '0-0', 'COUNT', count,
+    )) as [string, RawEntry[], unknown] | null;
+    return toEntries(res?.[1]);
+  }
+
+  /** Dead-letters the bad entries and acknowledges every settled entry, atomically. */
+  async settle(ackIds: readonly string[], dead: readonly DeadLetter[]): Promise<void> {
+    if (ackIds.length === 0 && dead.length === 0) return;
+    const tx = this.redis.multi();
+    for (const d of dead) {
+      tx.xadd(
+        this.keys.dead, '*',
+        'original_id', d.entry.id,
+        'payload', d.entry.fields.payload ?? '',
+        'entry', JSON.stringify(d.entry.fields),
+        'code', d.code,
+        'reason', d.reason,
+        'at', new Date().toISOString(),
+      );
+    }
+    const ids = [...new Set([...ackIds, ...dead.map((d) => d.entry.id)])];
+    if (ids.length > 0) tx.xack(this.keys.outbound, this.keys.group, ...ids);
+    const results = await tx.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+  }
+
+  /** Entries in the stream not yet delivered to the group plus those pending: the backlog. */
+  async backlog(): Promise<{ length: number; pending: number }> {
+    const [length, pendingInfo] = await Promise.all([
+      this.redis.xlen(this.keys.outbound),
+      this.redis.xpending(this.keys.outbound, this.keys.group) as Promise<[number, ...unknown[]]>,
+    ]);
+    return { length, pending: Number(pendingInfo[0] ?? 0) };
+  }
+}
+
+/** Puts one message on the outbound stream (what `parley send` and apps do). */
+export async function addOutbound(redis: Redis, keys: StreamKeys, payload: object): Promise<string> {
+  const id = await redis.xadd(keys.outbound, '*', 'payload', JSON.stringify(payload));
+  return id as string;
+}
+
+/** Appends events (JSON in the field `event`) to a stream in one round trip. */
+export async function publishEvents(redis: Redis, stream: string, events: readonly object[]): Promise<void> {
+  if (events.length === 0) return;
+  const p = redis.pipeline();
+  for (const e of events) p.xadd(stream, 'MAXLEN', '~', EVENT_STREAM_MAX_LEN, '*', 'event', JSON.stringify(e));
+  const results = await p.exec();
+  const failed = results?.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+}

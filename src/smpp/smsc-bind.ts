@@ -1,0 +1,356 @@
+/**
+ * One persistent bind to an SMSC: connect, bind, stay bound, and when the link goes, reconnect
+ * with capped exponential backoff and jitter on a fresh socket and session. This is the boundary
+ * where SMPP's PDUs become Parley's types: callers submit a `SubmitRequest` and receive
+ * `InboundSm` values, never PDUs.
+ */
+import type tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { connectSession } from './connection.ts';
+import { SmppSession, SmppSessionError, type BindType, type IncomingRequest, type Reply, type SessionTimers, type SessionErrorCode } from './session.ts';
+import { ESME_RBINDFAIL, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RX_T_APPN, commandStatusName } from './command-status.ts';
+import { ESM_CLASS, shortMessageFields, type PduOf } from './pdu.ts';
+import { makeTlv, readTlv, type NetworkErrorCode, type Tlv } from './tlv.ts';
+import { Backoff } from '../lib/backoff.ts';
+import { sleep } from '../lib/sleep.ts';
+import { silentLogger, type Logger } from '../lib/logger.ts';
+
+export type BindState = 'connecting' | 'binding' | 'bound' | 'backoff' | 'closing' | 'closed';
+
+export const BIND_STATES: readonly BindState[] = ['connecting', 'binding', 'bound', 'backoff', 'closing', 'closed'];
+
+export interface SmppAddress {
+  readonly address: string;
+  readonly ton: number;
+  readonly npi: number;
+}
+
+/** One segment to submit, in Parley's terms. */
+export interface SubmitRequest {
+  readonly source: SmppAddress;
+  readonly destination: SmppAddress;
+  readonly dataCoding: number;
+  /** Octets as they go in short_message, UDH included when `udhi`. */
+  readonly shortMessage: Buffer;
+  readonly udhi: boolean;
+  readonly sar?: { readonly reference: number; readonly total: number; readonly seq: number };
+  /** The whole message in message_payload (short_message then stays empty). */
+  readonly payload?: Buffer;
+  readonly registeredDelivery: boolean;
+  readonly validitySeconds?: number;
+  /** SMPP priority_flag 0..3. */
+  readonly priority: number;
+}
+
+export type SubmitResult =
+  | { readonly kind: 'response'; readonly commandStatus: number; readonly smscMessageId: string }
+  | { readonly kind: 'failed'; readonly code: SessionErrorCode; readonly reason: string };
+
+/** A deliver_sm or data_sm from the SMSC: a receipt or a customer's reply, not yet classified. */
+export interface InboundSm {
+  readonly command: 'deliver_sm' | 'data_sm';
+  readonly smsc: string;
+  readonly bind: string;
+  readonly source: SmppAddress;
+  readonly destination: SmppAddress;
+  readonly esmClass: number;
+  readonly dataCoding: number;
+  readonly shortMessage: Buffer;
+  readonly udhi: boolean;
+  readonly isReceipt: boolean;
+  readonly receiptedMessageId?: string;
+  readonly messageState?: number;
+  readonly networkErrorCode?: NetworkErrorCode;
+  readonly messagePayload?: Buffer;
+  readonly sar?: { readonly reference: number; readonly total: number; readonly seq: number };
+}
+
+/** What the inbound path answers: `ok` once the PDU is durable, `retry_later` to have it resent. */
+export type InboundAnswer = 'ok' | 'retry_later';
+
+export interface SmscBindOptions {
+  readonly smsc: string;
+  /** Unique within the daemon, e.g. `carrier-a#1` or `carrier-a#1/rx`; used in logs and metrics. */
+  readonly label: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly caFile?: string; readonly servername?: string; readonly rejectUnauthorized: boolean };
+  readonly type: BindType;
+  readonly systemId: string;
+  readonly password: string;
+  readonly systemType: string;
+  readonly connectTimeoutMs: number;
+  readonly timers: Partial<SessionTimers>;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  /** A bind that stayed up this long resets the backoff. */
+  readonly stableAfterMs?: number;
+  readonly logger?: Logger;
+  onStateChange?(state: BindState, bind: SmscBind): void;
+  onInbound?(sm: InboundSm): Promise<InboundAnswer>;
+}
+
+/** Refusals that no quick retry fixes: retried at the backoff cap, logged as errors. */
+const CREDENTIAL_REFUSALS = new Set([ESME_RINVPASWD, ESME_RINVSYSID, ESME_RBINDFAIL]);
+
+/** SMPP relative time (SMPP 3.4 7.1.1): YYMMDDhhmmss000R. */
+export function relativeTime(totalSeconds: number): string {
+  let s = Math.max(0, Math.floor(totalSeconds));
+  const parts = [365 * 86400, 30 * 86400, 86400, 3600, 60, 1].map((unit) => {
+    const n = Math.floor(s / unit);
+    s -= n * unit;
+    return n;
+  });
+  parts[0] = Math.min(parts[0] as number, 99);
+  return `${parts.map((n) => String(n).padStart(2, '0')).join('')}000R`;
+}
+
+export class SmscBind {
+  readonly smsc: string;
+  readonly label: string;
+  readonly type: BindType;
+  private session: SmppSession | undefined;
+  private stateValue: BindState = 'closed';
+  private readonly backoff: Backoff;
+  private readonly log: Logger;
+  private readonly stopController = new AbortController();
+  private loop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private graceMs = 0;
+
+  constructor(private readonly options: SmscBindOptions) {
+    this.smsc = options.smsc;
+    this.label = options.label;
+    this.type = options.type;
+    this.backoff = new Backoff(options.reconnectMinMs, options.reconnectMaxMs);
+    this.log = (options.logger ?? silentLogger).child({ smsc: options.smsc, bind: options.label });
+  }
+
+  get state(): BindState {
+    return this.stateValue;
+  }
+
+  /** True when this bind is bound and may carry submit_sm. */
+  get canSubmit(): boolean {
+    return this.stateValue === 'bound' && this.type !== 'receiver' && this.session !== undefined;
+  }
+
+  get freeWindow(): number {
+    return this.canSubmit ? (this.session?.freeWindow ?? 0) : 0;
+  }
+
+  get inFlight(): number {
+    return this.session?.inFlight ?? 0;
+  }
+
+  get windowSize(): number {
+    return this.session?.timers.windowSize ?? this.options.timers.windowSize ?? 0;
+  }
+
+  /** Starts the connect/bind/reconnect loop; it runs until `stop`. */
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+  }
+
+  /** Resolves when the window has room or the bind is no longer bound. */
+  async waitForWindow(): Promise<void> {
+    if (this.session && this.canSubmit) await this.session.waitForWindow();
+  }
+
+  async submit(req: SubmitRequest): Promise<SubmitResult> {
+    const session = this.session;
+    if (!session || !this.canSubmit) {
+      return { kind: 'failed', code: 'not_bound', reason: `${this.label} is ${this.stateValue}` };
+    }
+    let tlvs: Tlv[] = [];
+    if (req.sar) {
+      tlvs = [
+        makeTlv('sar_msg_ref_num', req.sar.reference),
+        makeTlv('sar_total_segments', req.sar.total),
+        makeTlv('sar_segment_seqnum', req.sar.seq),
+      ];
+    }
+    if (req.payload) tlvs.push(makeTlv('message_payload', req.payload));
+    try {
+      const resp = await session.request('submit_sm', {
+        ...shortMessageFields({
+          source_addr_ton: req.source.ton,
+          source_addr_npi: req.source.npi,
+          source_addr: req.source.address,
+          dest_addr_ton: req.destination.ton,
+          dest_addr_npi: req.destination.npi,
+          destination_addr: req.destination.address,
+          esm_class: req.udhi ? ESM_CLASS.UDHI : 0,
+          priority_flag: req.priority,
+          validity_period: req.validitySeconds ? relativeTime(req.validitySeconds) : '',
+          registered_delivery: req.registeredDelivery ? 1 : 0,
+          data_coding: req.dataCoding,
+          short_message: req.payload ? Buffer.alloc(0) : req.shortMessage,
+        }),
+        tlvs,
+      });
+      const messageId = resp.command === 'submit_sm_resp' ? resp.message_id : '';
+      return { kind: 'response', commandStatus: resp.command_status, smscMessageId: messageId };
+    } catch (err) {
+      if (err instanceof SmppSessionError) {
+        return { kind: 'failed', code: err.code, reason: err.message };
+      }
+      return { kind: 'failed', code: 'encode_failed', reason: (err as Error).message };
+    }
+  }
+
+  /**
+   * Stops reconnecting, lets in-flight submits finish for up to `graceMs`, unbinds and closes.
+   * Calling it twice returns the same promise.
+   */
+  stop(graceMs = 0): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.graceMs = graceMs;
+    this.stopping = (async () => {
+      this.stopController.abort();
+      const session = this.session;
+      if (session && session.state !== 'closed') {
+        this.setState('closing');
+        const left = await session.drain(graceMs);
+        if (left > 0) this.log.warn({ inFlight: left }, 'smsc bind: grace time over with submits in flight');
+        await session.unbind(1000);
+      }
+      await this.loop;
+      this.setState('closed');
+    })();
+    return this.stopping;
+  }
+
+  private setState(next: BindState): void {
+    const previous = this.stateValue;
+    if (previous === next) return;
+    this.stateValue = next;
+    this.log.info({ from: previous, to: next }, 'smsc bind state');
+    try {
+      this.options.onStateChange?.(next, this);
+    } catch (err) {
+      this.log.error({ err }, 'smsc bind onStateChange failed');
+    }
+  }
+
+  private tlsOptions(): tls.ConnectionOptions | undefined {
+    const t = this.options.tls;
+    if (!t) return undefined;
+    return {
+      ca: t.caFile ? readFileSync(t.caFile) : undefined,
+      servername: t.servername ?? this.options.host,
+      rejectUnauthorized: t.rejectUnauthorized,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopController.signal;
+    while (!signal.aborted) {
+      let delay: number;
+      const boundAt = await this.connectAndHold();
+      if (signal.aborted) break;
+      if (boundAt === 'credentials') {
+        delay = this.backoff.atCap();
+      } else {
+        if (boundAt !== undefined && Date.now() - boundAt >= (this.options.stableAfterMs ?? 30_000)) this.backoff.reset();
+        delay = this.backoff.next();
+      }
+      this.setState('backoff');
+      this.log.info({ delayMs: delay, attempt: this.backoff.attempts }, 'smsc bind: reconnecting after backoff');
+      await sleep(delay, signal);
+    }
+    if (this.stateValue !== 'closing') this.setState('closed');
+  }
+
+  /** One connection's life. Returns when it was bound (ms), undefined if never, or 'credentials'. */
+  private async connectAndHold(): Promise<number | undefined | 'credentials'> {
+    const o = this.options;
+    this.setState('connecting');
+    let session: SmppSession;
+    try {
+      session = await connectSession(
+        { host: o.host, port: o.port, tls: o.tls ? this.tlsOptions() : undefined, connectTimeoutMs: o.connectTimeoutMs },
+        {
+          timers: o.timers,
+          logger: this.log,
+          handlers: { onRequest: (pdu) => this.onRequest(pdu) },
+        },
+      );
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, host: o.host, port: o.port }, 'smsc bind: connect failed');
+      return undefined;
+    }
+    if (this.stopController.signal.aborted) {
+      session.close();
+      return undefined;
+    }
+    this.session = session;
+    this.setState('binding');
+    try {
+      await session.bind(o.type, { system_id: o.systemId, password: o.password, system_type: o.systemType });
+    } catch (err) {
+      session.close();
+      this.session = undefined;
+      const status = err instanceof SmppSessionError ? err.commandStatus : undefined;
+      if (status !== undefined && CREDENTIAL_REFUSALS.has(status)) {
+        this.log.error(
+          { status: commandStatusName(status), systemId: o.systemId },
+          `smsc ${o.smsc} refused the bind (${commandStatusName(status)}): check system_id and password; retrying at the backoff cap`,
+        );
+        return 'credentials';
+      }
+      this.log.warn({ err: (err as Error).message }, 'smsc bind: bind failed');
+      return undefined;
+    }
+    const boundAt = Date.now();
+    this.setState('bound');
+    const reason = await session.closed;
+    this.session = undefined;
+    if (!this.stopController.signal.aborted) {
+      this.log.warn({ reason: reason.code, detail: reason.message }, 'smsc bind: connection lost');
+    }
+    return boundAt;
+  }
+
+  private async onRequest(pdu: IncomingRequest): Promise<Reply> {
+    if (pdu.command !== 'deliver_sm' && pdu.command !== 'data_sm') {
+      // alert_notification and others need no answer from Parley beyond the session's own.
+      return {};
+    }
+    const handler = this.options.onInbound;
+    if (!handler) return { command_status: ESME_ROK };
+    const answer = await handler(this.toInbound(pdu));
+    return { command_status: answer === 'ok' ? ESME_ROK : ESME_RX_T_APPN };
+  }
+
+  private toInbound(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): InboundSm {
+    const sarRef = readTlv(pdu.tlvs, 'sar_msg_ref_num');
+    const sarTotal = readTlv(pdu.tlvs, 'sar_total_segments');
+    const sarSeq = readTlv(pdu.tlvs, 'sar_segment_seqnum');
+    const receiptedMessageId = readTlv(pdu.tlvs, 'receipted_message_id');
+    const messageType = pdu.esm_class & ESM_CLASS.MESSAGE_TYPE_MASK;
+    return {
+      command: pdu.command,
+      smsc: this.smsc,
+      bind: this.label,
+      source: { address: pdu.source_addr, ton: pdu.source_addr_ton, npi: pdu.source_addr_npi },
+      destination: { address: pdu.destination_addr, ton: pdu.dest_addr_ton, npi: pdu.dest_addr_npi },
+      esmClass: pdu.esm_class,
+      dataCoding: pdu.data_coding,
+      shortMessage: pdu.command === 'deliver_sm' ? pdu.short_message : Buffer.alloc(0),
+      udhi: (pdu.esm_class & ESM_CLASS.UDHI) !== 0,
+      isReceipt:
+        messageType === ESM_CLASS.TYPE_DELIVERY_RECEIPT ||
+        messageType === ESM_CLASS.TYPE_INTERMEDIATE_NOTIFICATION ||
+        messageType === ESM_CLASS.TYPE_SME_DELIVERY_ACK ||
+        messageType === ESM_CLASS.TYPE_SME_MANUAL_ACK ||
+        receiptedMessageId !== undefined,
+      receiptedMessageId,
+      messageState: readTlv(pdu.tlvs, 'message_state'),
+      networkErrorCode: readTlv(pdu.tlvs, 'network_error_code'),
+      messagePayload: readTlv(pdu.tlvs, 'message_payload'),
+      sar: sarRef !== undefined && sarTotal !== undefined && sarSeq !== undefined ? { reference: sarRef, total: sarTotal, seq: sarSeq } : undefined,
+    };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The Postgres connection, migrations and database creation. `store/` is the only folder that
+ * imports pg and kysely.
+ */
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
+import type { Database } from './tables.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+import { ParleyError } from '../lib/errors.ts';
+
+export type Db = Kysely<Database>;
+
+export interface DbOptions {
+  url: string;
+  poolSize?: number;
+  /** Postgres schema holding Parley's tables; tests use one each to run in parallel. */
+  schema?: string;
+  /** Told when an idle pooled connection breaks (the next query reconnects). */
+  onIdleError?: (err: Error) => void;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function openDb(options: DbOptions): Db {
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) throw new ParleyError('invalid_schema', `schema name ${schema} is not a plain identifier`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener that
+  // would end the process. The next query reconnects.
+  pool.on('error', (err) => options.onIdleError?.(err));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Creates the database named in the URL when it does not exist. */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) throw new ParleyError('invalid_database_url', `database URL ${target.origin} names no database`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new ParleyError('database_unreachable', `cannot reach Postgres at ${target.host}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount) return false;
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    return true;
+  } catch (err) {
+    // Two daemons migrating at once: the loser's CREATE fails with duplicate_database.
+    if ((err as { code?: string }).code === '42P04') return false;
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
+
+function migrator(db: Db, schema: string): Migrator {
+  return new Migrator({ db, provider, migrationTableSchema: schema });
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateToLatest(db: Db, schema = 'public'): Promise<string[]> {
+  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  const { error, results } = await migrator(db, schema).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new ParleyError('migration_failed', `migration ${failed} failed: ${(error as Error).message}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Names of migrations not yet applied; `parley start` refuses to run while any remain. */
+export async function pendingMigrations(db: Db, schema = 'public'): Promise<string[]> {
+  const applied = await migrator(db, schema).getMigrations();
+  return applied.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -1,0 +1,286 @@
+/**
+ * Queries for the outbound record. Every write here is a batch: the hot path never makes a round
+ * trip per message (ARCHITECTURE.md "Performance shape").
+ */
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+import type { MessageStatus } from '../domain/status.ts';
+import type { OutboundMessage } from '../domain/message.ts';
+
+/** A validated message with the route it will take. */
+export interface RoutedMessage extends OutboundMessage {
+  readonly route: string;
+}
+
+export interface StatusChange {
+  readonly id: string;
+  readonly status: MessageStatus;
+  readonly previous: MessageStatus | null;
+  readonly smsc?: string | null;
+  readonly segments?: number | null;
+  readonly errorCode?: string | null;
+  readonly errorReason?: string | null;
+}
+
+/** One submit_sm's outcome as recorded: accepted with the carrier's id, or refused. */
+export interface SegmentRecord {
+  readonly messageId: string;
+  readonly seq: number;
+  readonly total: number;
+  readonly smsc: string;
+  readonly bind: string;
+  readonly smscMessageId: string | null;
+  readonly commandStatus: number | null;
+  readonly status: 'accepted' | 'failed';
+  readonly attempts: number;
+  readonly possibleDuplicate: boolean;
+  readonly submittedAt: Date;
+  readonly respondedAt: Date;
+}
+
+/** A queued message found in Postgres, with what is already known of its segments. */
+export interface UnfinishedMessage {
+  readonly message: RoutedMessage;
+  /** Dispatch attempts so far: above 0 means a submit may already have reached the SMSC. */
+  readonly attempts: number;
+  readonly smsc: string | null;
+  readonly acceptedSegments: ReadonlySet<number>;
+}
+
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+
+/**
+ * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
+ * their final state) in one transaction. Returns the ids actually inserted: an id already present
+ * is an app's retry of the same message and is not sent again.
+ */
+export async function insertMessages(
+  db: Db,
+  owner: string,
+  queued: readonly RoutedMessage[],
+  refused: readonly { message: RoutedMessage; change: StatusChange }[] = [],
+): Promise<{ inserted: Set<string>; changes: StatusChange[] }> {
+  const rows = [
+    ...queued.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
+    ...refused.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
+  ];
+  if (rows.length === 0) return { inserted: new Set(), changes: [] };
+  return db.transaction().execute(async (tx) => {
+    const now = new Date();
+    const inserted = await tx
+      .insertInto('messages')
+      .values(
+        rows.map(({ m, status, change }) => ({
+          id: m.id,
+          to_addr: m.to,
+          from_addr: m.from ?? null,
+          body: m.text,
+          route: m.route,
+          priority: m.priority,
+          dlr: m.dlr,
+          validity_seconds: m.validitySeconds ?? null,
+          conversation: json(m.conversation),
+          replies: json(m.replies),
+          metadata: json(m.metadata),
+          status,
+          smsc: null,
+          segments: null,
+          error_code: change?.errorCode ?? null,
+          error_reason: change?.errorReason ?? null,
+          owner: status === 'queued' ? owner : null,
+          final_at: status === 'queued' ? null : now,
+        })),
+      )
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
+    const ids = new Set(inserted.map((r) => r.id));
+    const changes: StatusChange[] = [];
+    for (const { m, status, change } of rows) {
+      if (!ids.has(m.id)) continue;
+      changes.push({ id: m.id, status: 'queued', previous: null });
+      if (change) changes.push({ ...change, previous: 'queued' });
+    }
+    await insertEvents(tx, changes);
+    return { inserted: ids, changes };
+  });
+}
+
+type Tx = Parameters<Parameters<ReturnType<Db['transaction']>['execute']>[0]>[0];
+
+async function insertEvents(tx: Tx | Db, changes: readonly StatusChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  await tx
+    .insertInto('message_events')
+    .values(
+      changes.map((c) => ({
+        message_id: c.id,
+        status: c.status,
+        previous: c.previous,
+        detail: c.errorCode || c.smsc ? JSON.stringify({ smsc: c.smsc ?? undefined, error_code: c.errorCode ?? undefined, error_reason: c.errorReason ?? undefined }) : null,
+      })),
+    )
+    .execute();
+}
+
+/** Counts a dispatch attempt before the first submit_sm of these messages leaves. */
+export async function markAttempted(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('messages')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: new Date() }))
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/**
+ * Records submit outcomes and the status changes they cause, in one transaction. A change is
+ * applied only when it moves the message forward, so a late duplicate never moves it back; the
+ * changes actually applied are returned for the event stream.
+ */
+export async function recordSubmits(
+  db: Db,
+  segments: readonly SegmentRecord[],
+  changes: readonly StatusChange[],
+): Promise<StatusChange[]> {
+  if (segments.length === 0 && changes.length === 0) return [];
+  return db.transaction().execute(async (tx) => {
+    if (segments.length > 0) {
+      await tx
+        .insertInto('segments')
+        .values(
+          segments.map((s) => ({
+            message_id: s.messageId,
+            seq: s.seq,
+            total: s.total,
+            smsc: s.smsc,
+            bind: s.bind,
+            smsc_message_id: s.smscMessageId,
+            command_status: s.commandStatus,
+            status: s.status,
+            attempts: s.attempts,
+            possible_duplicate: s.possibleDuplicate,
+            submitted_at: s.submittedAt,
+            responded_at: s.respondedAt,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['message_id', 'seq']).doUpdateSet((eb) => ({
+            smsc: eb.ref('excluded.smsc'),
+            bind: eb.ref('excluded.bind'),
+            smsc_message_id: eb.ref('excluded.smsc_message_id'),
+            command_status: eb.ref('excluded.command_status'),
+            status: eb.ref('excluded.status'),
+            attempts: eb.ref('excluded.attempts'),
+            possible_duplicate: eb.ref('excluded.possible_duplicate'),
+            submitted_at: eb.ref('excluded.submitted_at'),
+            responded_at: eb.ref('excluded.responded_at'),
+          })),
+        )
+        .execute();
+    }
+    const applied: StatusChange[] = [];
+    if (changes.length > 0) {
+      const values = sql.join(
+        changes.map(
+          (c) =>
+            sql`(${c.id}, ${c.status}, ${c.previous}, ${c.smsc ?? null}, ${c.segments ?? null}::smallint, ${c.errorCode ?? null}, ${c.errorReason ?? null})`,
+        ),
+      );
+      const result = await sql<{ id: string }>`
+        UPDATE messages AS m SET
+          status = v.status,
+          smsc = COALESCE(v.smsc, m.smsc),
+          segments = COALESCE(v.segments, m.segments),
+          error_code = COALESCE(v.error_code, m.error_code),
+          error_reason = COALESCE(v.error_reason, m.error_reason),
+          owner = NULL,
+          updated_at = now(),
+          submitted_at = CASE WHEN v.status = 'submitted' THEN now() ELSE m.submitted_at END,
+          final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
+        FROM (VALUES ${values}) AS v(id, status, previous, smsc, segments, error_code, error_reason)
+        WHERE m.id = v.id AND m.status = v.previous
+        RETURNING m.id`.execute(tx);
+      const ok = new Set(result.rows.map((r) => r.id));
+      for (const c of changes) if (ok.has(c.id)) applied.push(c);
+      await insertEvents(tx, applied);
+    }
+    return applied;
+  });
+}
+
+/**
+ * Takes over queued messages nobody live is working on: this daemon's own from a previous run,
+ * unowned ones, and those of daemons whose heartbeat stopped. SKIP LOCKED lets several daemons
+ * claim at once without waiting on each other.
+ */
+export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number, limit: number): Promise<UnfinishedMessage[]> {
+  const claimed = await sql<{
+    id: string;
+    to_addr: string;
+    from_addr: string | null;
+    body: string;
+    route: string;
+    priority: number;
+    dlr: boolean;
+    validity_seconds: number | null;
+    conversation: Record<string, unknown> | null;
+    replies: Record<string, unknown> | null;
+    metadata: Record<string, unknown> | null;
+    attempts: number;
+    smsc: string | null;
+  }>`
+    UPDATE messages SET owner = ${owner}, updated_at = now()
+    WHERE id IN (
+      SELECT id FROM messages
+      WHERE status = 'queued'
+        AND (owner IS NULL OR owner = ${owner} OR owner NOT IN (
+          SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})))
+      ORDER BY priority DESC, created_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc`.execute(db);
+  if (claimed.rows.length === 0) return [];
+  const accepted = await db
+    .selectFrom('segments')
+    .select(['message_id', 'seq'])
+    .where('message_id', 'in', claimed.rows.map((r) => r.id))
+    .where('status', '=', 'accepted')
+    .execute();
+  const acceptedBy = new Map<string, Set<number>>();
+  for (const a of accepted) {
+    let set = acceptedBy.get(a.message_id);
+    if (!set) acceptedBy.set(a.message_id, (set = new Set()));
+    set.add(a.seq);
+  }
+  return claimed.rows.map((r) => ({
+    message: {
+      id: r.id,
+      to: r.to_addr,
+      from: r.from_addr ?? undefined,
+      text: r.body,
+      route: r.route,
+      dlr: r.dlr,
+      validitySeconds: r.validity_seconds ?? undefined,
+      priority: r.priority as RoutedMessage['priority'],
+      conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
+      replies: (r.replies as RoutedMessage['replies']) ?? undefined,
+      metadata: r.metadata ?? undefined,
+    },
+    attempts: r.attempts,
+    smsc: r.smsc,
+    acceptedSegments: acceptedBy.get(r.id) ?? new Set<number>(),
+  }));
+}
+
+export async function heartbeat(db: Db, name: string, host: string, pid: number): Promise<void> {
+  await db
+    .insertInto('daemons')
+    .values({ name, host, pid })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ heartbeat_at: sql`now()`, host, pid }))
+    .execute();
+}
+
+export async function removeDaemon(db: Db, name: string): Promise<void> {
+  await db.deleteFrom('daemons').where('name', '=', name).execute();
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-outbound.ts';
+
+/**
+ * Every migration, in order. Listed in code rather than read from a folder so that the daemon
+ * runs the same set whether it is started from source or from a bundle.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-outbound': m0001,
+};
