@@ -15,26 +15,39 @@ export interface InvalidLength {
 export type FrameResult = { readonly frames: Buffer[]; readonly invalid?: InvalidLength };
 
 export class FrameReader {
-  private pending: Buffer = Buffer.alloc(0);
+  /** Octets of the frame not yet whole, as received: joined only once there is enough to act on. */
+  private parts: Buffer[] = [];
+  private held = 0;
+  /** Octets that must be held before looking again: 4 for a command_length, then the whole frame. */
+  private need = 4;
   private broken = false;
 
   constructor(private readonly maxLength: number) {}
 
   /** Octets held of a frame that has not arrived whole. */
   get bufferedBytes(): number {
-    return this.pending.length;
+    return this.held;
   }
 
   push(chunk: Buffer): FrameResult {
-    if (this.broken) return { frames: [] };
-    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.broken || chunk.length === 0) return { frames: [] };
+    if (this.held + chunk.length < this.need) {
+      // Not enough to act on: keep a copy and wait. Joining here on every chunk would copy the held
+      // octets again for each one, quadratic in a frame trickled a few octets at a time.
+      this.parts.push(Buffer.from(chunk));
+      this.held += chunk.length;
+      return { frames: [] };
+    }
+    const buf = this.parts.length === 0 ? chunk : Buffer.concat([...this.parts, chunk], this.held + chunk.length);
     const frames: Buffer[] = [];
     let at = 0;
+    this.need = 4;
     while (buf.length - at >= 4) {
       const commandLength = buf.readUInt32BE(at);
       if (commandLength < HEADER_LENGTH || commandLength > this.maxLength) {
         this.broken = true;
-        this.pending = Buffer.alloc(0);
+        this.parts = [];
+        this.held = 0;
         const sequenceNumber = buf.length - at >= HEADER_LENGTH ? buf.readUInt32BE(at + 12) : 0;
         return {
           frames,
@@ -48,12 +61,16 @@ export class FrameReader {
           },
         };
       }
-      if (buf.length - at < commandLength) break;
+      if (buf.length - at < commandLength) {
+        this.need = commandLength;
+        break;
+      }
       // A copy, so that a PDU kept for later (a parked deliver_sm) does not pin the socket chunk.
       frames.push(Buffer.from(buf.subarray(at, at + commandLength)));
       at += commandLength;
     }
-    this.pending = at === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
+    this.held = buf.length - at;
+    this.parts = this.held === 0 ? [] : [Buffer.from(buf.subarray(at))];
     return { frames };
   }
 }

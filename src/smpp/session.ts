@@ -91,7 +91,7 @@ export interface SessionTimers {
   enquireLinkIntervalMs: number;
   /** Time without a single octet from the peer after which the connection is closed as dead. */
   silentPeerTimeoutMs: number;
-  /** Time a partly received PDU may wait for its remaining octets. */
+  /** Time a partly received PDU may wait for its remaining octets, counted from its first octet. */
   frameTimeoutMs: number;
   /** Client: wait for bind_resp; server: wait for the first bind after connect. */
   bindTimeoutMs: number;
@@ -222,6 +222,8 @@ export class SmppSession {
   private stateValue: SessionState = 'open';
   private nextSequence = 1;
   private lastReceivedAt = Date.now();
+  /** When the first octet of the frame now held partly by the reader arrived; undefined when none is. */
+  private partialSince: number | undefined;
   private readonly openedAt = Date.now();
   private enquireOutstanding = false;
   private unansweredIncoming = 0;
@@ -336,14 +338,25 @@ export class SmppSession {
     if (this.stateValue !== 'open') throw new SmppSessionError('not_bound', `cannot bind while ${this.stateValue}`);
     const command = BIND_COMMAND[type];
     this.setState('binding');
-    const resp = await this.request(command, {
-      system_type: '',
-      interface_version: 0x34,
-      addr_ton: 0,
-      addr_npi: 0,
-      address_range: '',
-      ...fields,
-    });
+    let resp: Pdu;
+    try {
+      resp = await this.request(command, {
+        system_type: '',
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: '',
+        ...fields,
+      });
+    } catch (err) {
+      // A generic_nack is a refusal as definite as a bind_resp with an error: the link is open and
+      // may bind again. A timeout or an unreadable answer leaves the peer's view unknown, so the
+      // session stays 'binding' until the bind timer closes it.
+      if (err instanceof SmppSessionError && err.code === 'generic_nack' && (this.stateValue as SessionState) === 'binding') {
+        this.setState('open');
+      }
+      throw err;
+    }
     if (resp.command_status !== ESME_ROK) {
       const name = commandStatusName(resp.command_status);
       this.setState('open');
@@ -446,8 +459,14 @@ export class SmppSession {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastReceivedAt = Date.now();
+    const now = Date.now();
+    this.lastReceivedAt = now;
+    const heldBefore = this.reader.bufferedBytes;
     const { frames, invalid } = this.reader.push(chunk);
+    // The frame timer runs from a frame's first octet, not its latest one: a peer trickling an
+    // octet now and then must not hold a half-read PDU (and the session) open for ever.
+    if (this.reader.bufferedBytes === 0) this.partialSince = undefined;
+    else if (heldBefore === 0 || frames.length > 0) this.partialSince = now;
     for (const frame of frames) {
       if (this.stateValue === 'closed') return;
       this.onFrame(frame);
@@ -517,7 +536,6 @@ export class SmppSession {
       this.log.warn({ peer: this.remoteAddress, command: pdu.command, sequence: pdu.sequence_number }, 'smpp response matches no request');
       return;
     }
-    if (pending.command === 'enquire_link') this.enquireOutstanding = false;
     if (pdu.command === 'generic_nack') {
       pending.reject(
         new SmppSessionError('generic_nack', `${pending.command} answered generic_nack ${commandStatusName(pdu.command_status)}`, pdu.command_status),
@@ -574,11 +592,10 @@ export class SmppSession {
       : Promise.resolve<Reply | undefined>({ command_status: ESME_ROK });
     void decide.then((reply) => {
       if (this.stateValue === 'closed') return;
-      const status = reply?.command_status ?? ESME_ROK;
-      this.answer(`${pdu.command}_resp` as CommandName, pdu.sequence_number, {
+      const status = this.answer(`${pdu.command}_resp` as CommandName, pdu.sequence_number, {
         system_id: reply?.system_id ?? 'parley',
         ...reply,
-        command_status: status,
+        command_status: reply?.command_status ?? ESME_ROK,
       });
       this.setState(status === ESME_ROK ? BOUND_STATE[pdu.command] : 'open');
     });
@@ -618,8 +635,9 @@ export class SmppSession {
     }
   }
 
-  private answer(command: CommandName, sequence: number, reply: Reply): void {
-    if (this.stateValue === 'closed') return;
+  /** Sends the response and returns the command_status it carried. */
+  private answer(command: CommandName, sequence: number, reply: Reply): number {
+    if (this.stateValue === 'closed') return ESME_RX_T_APPN;
     const { command_status = ESME_ROK, tlvs = [], ...fields } = reply;
     const base = makePdu(command, { sequence_number: sequence, command_status, tlvs } as PduInit<typeof command>);
     // Keep only the fields this response has, so a handler's extra keys never reach the encoder.
@@ -628,7 +646,18 @@ export class SmppSession {
     if ((command === 'submit_sm_resp' || command === 'deliver_sm_resp' || command === 'data_sm_resp') && pdu.message_id === undefined) {
       pdu.message_id = '';
     }
-    this.sendPdu(pdu as unknown as Pdu);
+    let encoded: Buffer;
+    try {
+      encoded = encodePdu(pdu as unknown as Pdu);
+    } catch (err) {
+      // The handler's answer breaks SMPP's limits (a message_id too long, a TLV too big). The peer
+      // still gets exactly one answer, a temporary error, instead of waiting for its timeout.
+      this.log.error({ err, command, peer: this.remoteAddress }, 'smpp handler reply cannot be encoded; answering ESME_RX_T_APPN');
+      this.sendPdu(makePdu(command, { sequence_number: sequence, command_status: ESME_RX_T_APPN } as PduInit<typeof command>) as Pdu);
+      return ESME_RX_T_APPN;
+    }
+    this.write(encoded);
+    return command_status;
   }
 
   private onTick(): void {
@@ -637,14 +666,14 @@ export class SmppSession {
       // Insertion order is deadline order (one timeout for all), so stop at the first live one.
       if (pending.deadline > now) break;
       this.takePending(seq);
-      if (pending.command === 'enquire_link') this.enquireOutstanding = false;
       pending.reject(new SmppSessionError('response_timeout', `no ${pending.command}_resp within ${this.timers.responseTimeoutMs} ms`));
     }
     if (this.stateValue === 'closed') return;
     const idle = now - this.lastReceivedAt;
-    if (this.reader.bufferedBytes > 0 && idle >= this.timers.frameTimeoutMs) {
-      this.log.warn({ peer: this.remoteAddress, buffered: this.reader.bufferedBytes }, 'smpp partial pdu stalled; closing');
-      this.close('frame_timeout', `a partial PDU (${this.reader.bufferedBytes} octets) stalled for ${idle} ms`);
+    if (this.partialSince !== undefined && now - this.partialSince >= this.timers.frameTimeoutMs) {
+      const waited = now - this.partialSince;
+      this.log.warn({ peer: this.remoteAddress, buffered: this.reader.bufferedBytes, waitedMs: waited }, 'smpp partial pdu stalled; closing');
+      this.close('frame_timeout', `a partial PDU (${this.reader.bufferedBytes} octets) was not completed within ${waited} ms`);
       return;
     }
     if (!this.isBound && this.stateValue !== 'unbinding' && now - this.openedAt >= this.timers.bindTimeoutMs) {
@@ -659,9 +688,15 @@ export class SmppSession {
     }
     if (idle >= this.timers.enquireLinkIntervalMs && !this.enquireOutstanding && this.isBound) {
       this.enquireOutstanding = true;
-      this.request('enquire_link', {}).catch((err: unknown) => {
-        this.log.debug({ err, peer: this.remoteAddress }, 'smpp enquire_link failed');
-      });
+      // Cleared however the enquire_link ends (answer, nack, malformed answer, timeout), so one
+      // bad answer cannot stop the keep-alive for the rest of the session.
+      void this.request('enquire_link', {})
+        .catch((err: unknown) => {
+          this.log.debug({ err, peer: this.remoteAddress }, 'smpp enquire_link failed');
+        })
+        .finally(() => {
+          this.enquireOutstanding = false;
+        });
     }
   }
 
