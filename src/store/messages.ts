@@ -133,6 +133,18 @@ export async function markAttempted(db: Db, ids: readonly string[]): Promise<voi
     .execute();
 }
 
+/** Takes back an attempt counted for messages none of whose segments left (a clean stop). */
+export async function unmarkAttempted(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('messages')
+    .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+    .where('id', 'in', ids)
+    .where('status', '=', 'queued')
+    .where('attempts', '>', 0)
+    .execute();
+}
+
 /**
  * Records submit outcomes and the status changes they cause, in one transaction. A change is
  * applied only when it moves the message forward, so a late duplicate never moves it back; the

@@ -1,0 +1,310 @@
+/**
+ * The composition root: the one place where adapters (Postgres, Redis, SMPP binds, HTTP) are
+ * built from the config and wired into the flows. Start order matters and stop is its reverse:
+ * intake stops first, then sending, then the windows drain and the binds unbind, then the
+ * writers flush, and only then do Redis and Postgres close.
+ */
+import os from 'node:os';
+import type { ParleyConfig, RouteConfig, SmscConfig } from './config/types.ts';
+import type { Logger } from './lib/logger.ts';
+import { ParleyError, describeError } from './lib/errors.ts';
+import { Service, type Component } from './service.ts';
+import { openDb, pendingMigrations, type Db } from './store/db.ts';
+import * as messages from './store/messages.ts';
+import { openRedis, closeRedis } from './queue/redis.ts';
+import { streamKeys } from './queue/keys.ts';
+import { OutboundStream, publishEvents } from './queue/streams.ts';
+import { SmscPool } from './smpp/smsc-pool.ts';
+import type { InboundSm, InboundAnswer } from './smpp/smsc-bind.ts';
+import { Router } from './outbound/router.ts';
+import { TokenBucket, type RouteThrottle } from './outbound/route-throttle.ts';
+import { Dispatcher, type DispatchJob } from './outbound/dispatcher.ts';
+import { SubmitRecorder } from './outbound/submit-recorder.ts';
+import { Intake } from './outbound/intake.ts';
+import { Batcher } from './lib/batcher.ts';
+import { Metrics } from './observability/metrics.ts';
+import { OpsServer } from './observability/http.ts';
+
+export interface DaemonOptions {
+  readonly logger: Logger;
+  /** Postgres schema (tests isolate themselves with one each). */
+  readonly schema?: string;
+  readonly metrics?: Metrics;
+  /** Inbound deliver_sm handling; receipts and replies are wired by their own flows. */
+  readonly onInbound?: (sm: InboundSm) => Promise<InboundAnswer>;
+  /** Whether to listen on http.listen (tests usually pass false). */
+  readonly http?: boolean;
+}
+
+export interface Daemon {
+  readonly service: Service;
+  readonly db: Db;
+  readonly pools: ReadonlyMap<string, SmscPool>;
+  readonly dispatcher: Dispatcher;
+  readonly intake: Intake;
+  readonly metrics: Metrics;
+  readonly consumer: string;
+  /** The port the ops endpoint listens on, once started with http. */
+  httpPort?: number;
+}
+
+/** A daemon is dead when its heartbeat is this old; its queued messages can then be claimed. */
+const HEARTBEAT_MS = 5_000;
+const DEAD_AFTER_MS = 20_000;
+const RECLAIM_EVERY_MS = 15_000;
+const RECLAIM_BATCH = 1_000;
+
+function throttleFor(route: RouteConfig, metrics: Metrics): RouteThrottle {
+  const bucket = new TokenBucket(route.tps, route.burst);
+  metrics.throttleRate.set({ route: route.name }, route.tps);
+  return {
+    acquire: (signal) => bucket.acquire(signal),
+    onAccepted: () => bucket.onAccepted(),
+    onThrottled: () => {
+      bucket.onThrottled();
+      metrics.throttleRate.set({ route: route.name }, bucket.currentRate);
+    },
+    get currentRate() {
+      return bucket.currentRate;
+    },
+  };
+}
+
+function poolFor(smsc: SmscConfig, logger: Logger, metrics: Metrics, onChange: () => void, onInbound?: DaemonOptions['onInbound']): SmscPool {
+  return new SmscPool({
+    smsc: smsc.name,
+    mode: smsc.bind,
+    binds: smsc.binds,
+    host: smsc.host,
+    port: smsc.port,
+    tls: smsc.tls.enabled ? { caFile: smsc.tls.caFile, servername: smsc.tls.servername, rejectUnauthorized: smsc.tls.rejectUnauthorized } : undefined,
+    systemId: smsc.systemId,
+    password: smsc.password,
+    systemType: smsc.systemType,
+    connectTimeoutMs: smsc.connectTimeoutMs,
+    timers: {
+      windowSize: smsc.window,
+      responseTimeoutMs: smsc.responseTimeoutMs,
+      enquireLinkIntervalMs: smsc.enquireLinkIntervalMs,
+      silentPeerTimeoutMs: Math.round(smsc.enquireLinkIntervalMs * 1.5),
+      bindTimeoutMs: smsc.bindTimeoutMs,
+      maxPduLength: smsc.maxPduLength,
+    },
+    reconnectMinMs: smsc.reconnectMinMs,
+    reconnectMaxMs: smsc.reconnectMaxMs,
+    logger,
+    onStateChange: (state, bind) => {
+      metrics.setBindState(bind.smsc, bind.label, state);
+      onChange();
+    },
+    onInbound: onInbound ?? (async () => 'ok'),
+  });
+}
+
+export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemon {
+  const log = options.logger;
+  const metrics = options.metrics ?? new Metrics();
+  const schema = options.schema ?? 'public';
+  const consumer = config.intake.consumer;
+  const keys = streamKeys(config.redis.prefix);
+
+  const db = openDb({
+    url: config.database.url,
+    poolSize: config.database.poolSize,
+    schema,
+    onIdleError: (err) => log.warn({ err: err.message }, 'postgres idle connection lost'),
+  });
+  const redisError = (err: Error): void => log.warn({ err: err.message }, 'redis connection error');
+  const redis = openRedis({ url: config.redis.url, name: `parley:${consumer}`, onError: redisError });
+  const blocking = openRedis({ url: config.redis.url, name: `parley:${consumer}:intake`, onError: redisError });
+
+  const router = new Router(config.routes);
+  const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
+
+  let wakeDispatch = (): void => {};
+  const pools = new Map<string, SmscPool>();
+  for (const smsc of config.smscs) {
+    pools.set(smsc.name, poolFor(smsc, log, metrics, () => wakeDispatch(), options.onInbound));
+  }
+
+  const recorder = new SubmitRecorder({
+    store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes) },
+    events: { publish: (events) => publishEvents(redis, keys.events, events) },
+    batchSize: config.store.batchSize,
+    batchDelayMs: config.store.batchDelayMs,
+    logger: log,
+  });
+
+  const attemptBatches = new Batcher<string>({
+    maxItems: config.store.batchSize,
+    maxDelayMs: config.store.batchDelayMs,
+    write: (ids) => messages.markAttempted(db, ids),
+    onError: (err, items, attempt) => log.error({ err: describeError(err), items, attempt }, 'counting attempts failed; retrying'),
+  });
+
+  const dispatcher = new Dispatcher({
+    routes: config.routes,
+    smscs: new Map([...pools].map(([name, pool]) => [name, { link: pool, config: smscConfigs.get(name)! }])),
+    throttleFor: (route) => throttleFor(route, metrics),
+    attempts: {
+      markAttempted: async (ids) => {
+        await Promise.all(ids.map((id) => attemptBatches.add(id)));
+      },
+      unmarkAttempted: (ids) => messages.unmarkAttempted(db, ids),
+    },
+    recorder,
+    logger: log,
+    observer: {
+      onSubmitted: (route, smsc, outcome, status, latencyMs) => {
+        metrics.submits.inc({ route, smsc, outcome, status });
+        metrics.submitLatency.observe({ smsc }, latencyMs / 1000);
+      },
+    },
+  });
+  wakeDispatch = () => dispatcher.wake();
+
+  const outbound = new OutboundStream(redis, blocking, keys, consumer);
+  const intake = new Intake(
+    {
+      stream: outbound,
+      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused) },
+      router,
+      alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
+      dispatcher,
+      publishCommitted: (changes, contextOf) => recorder.publishCommitted(changes, contextOf),
+      logger: log,
+      observer: {
+        onBatch: (_entries, inserted, duplicates, dead) => {
+          metrics.intakeEntries.inc({ result: 'inserted' }, inserted);
+          metrics.intakeEntries.inc({ result: 'duplicate' }, duplicates);
+          metrics.intakeEntries.inc({ result: 'dead_letter' }, dead);
+          metrics.dispatcherBacklog.set(dispatcher.backlog);
+        },
+        onDeadLetter: (code) => metrics.deadLetters.inc({ code }),
+      },
+    },
+    {
+      batchSize: config.intake.batchSize,
+      blockMs: config.intake.blockMs,
+      claimIdleMs: config.intake.claimIdleMs,
+      maxBacklog: Math.max(1000, config.intake.batchSize * 20),
+    },
+  );
+
+  /** Claims queued messages nobody live works on and hands them to the dispatcher. */
+  const reclaim = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const found = await messages.claimUnfinished(db, consumer, DEAD_AFTER_MS, RECLAIM_BATCH);
+      const jobs: DispatchJob[] = found.map((u) => ({ message: u.message, priorAttempts: u.attempts, acceptedSegments: u.acceptedSegments }));
+      dispatcher.enqueue(jobs);
+      total += jobs.length;
+      if (found.length < RECLAIM_BATCH) return total;
+    }
+  };
+
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let reclaimTimer: NodeJS.Timeout | undefined;
+  const ops = new OpsServer(metrics.registry, {
+    check: async () => {
+      const problems: string[] = [];
+      await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute().catch(() => problems.push('postgres: not answering'));
+      await redis.ping().catch(() => problems.push('redis: not answering'));
+      for (const route of config.routes) {
+        if (!route.smscs.some((s) => pools.get(s)?.canSubmit)) problems.push(`route ${route.name}: no bound bind on ${route.smscs.join(', ')}`);
+      }
+      return problems;
+    },
+  });
+
+  const daemon: Daemon = {
+    db,
+    pools,
+    dispatcher,
+    intake,
+    metrics,
+    consumer,
+    service: undefined as unknown as Service,
+  };
+
+  const components: Component[] = [
+    {
+      name: 'postgres',
+      start: async () => {
+        const pending = await pendingMigrations(db, schema);
+        if (pending.length > 0) {
+          throw new ParleyError(
+            'unmigrated_database',
+            `the database has ${pending.length} migration(s) to apply (${pending.join(', ')}): run \`parley migrate\` first`,
+          );
+        }
+      },
+      stop: () => db.destroy(),
+    },
+    {
+      name: 'redis',
+      start: async () => {
+        await outbound.ensureGroup();
+      },
+      stop: async () => {
+        await Promise.all([closeRedis(redis), closeRedis(blocking)]);
+      },
+    },
+    {
+      name: 'heartbeat',
+      start: async () => {
+        await messages.heartbeat(db, consumer, os.hostname(), process.pid);
+        heartbeatTimer = setInterval(() => {
+          messages.heartbeat(db, consumer, os.hostname(), process.pid).catch((err: unknown) => {
+            log.warn({ err: describeError(err) }, 'heartbeat failed');
+          });
+        }, HEARTBEAT_MS);
+        heartbeatTimer.unref();
+      },
+      stop: async () => {
+        clearInterval(heartbeatTimer);
+        // Gone from the table, this daemon's queued messages can be claimed at once by the next.
+        await messages.removeDaemon(db, consumer);
+      },
+    },
+    { name: 'submit-recorder', stop: () => recorder.flush() },
+    { name: 'attempt-ledger', stop: () => attemptBatches.flush() },
+    {
+      name: 'smsc-binds',
+      start: () => {
+        for (const p of pools.values()) p.start();
+      },
+      stop: async () => {
+        await Promise.all([...pools.values()].map((p) => p.stop(config.shutdown.graceMs)));
+      },
+    },
+    { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
+    {
+      name: 'recovery',
+      start: async () => {
+        const n = await reclaim();
+        if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
+        reclaimTimer = setInterval(() => {
+          reclaim()
+            .then((count) => count > 0 && log.info({ messages: count }, 'claimed queued messages of a stopped daemon'))
+            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'reclaiming queued messages failed'));
+        }, RECLAIM_EVERY_MS);
+        reclaimTimer.unref();
+      },
+      stop: () => clearInterval(reclaimTimer),
+    },
+    { name: 'intake', start: () => intake.start(), stop: () => intake.stop() },
+  ];
+  if (options.http !== false) {
+    components.unshift({
+      name: 'http',
+      start: async () => {
+        const addr = await ops.listen(config.http.listen.port, config.http.listen.host);
+        daemon.httpPort = addr.port;
+      },
+      stop: () => ops.close(),
+    });
+  }
+  (daemon as { service: Service }).service = new Service(components, log, config.shutdown.forceMs);
+  return daemon;
+}

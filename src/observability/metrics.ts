@@ -1,0 +1,75 @@
+/**
+ * Every metric Parley exports, in one place (prom-client). Names follow Prometheus conventions:
+ * `parley_` prefix, base units, `_total` counters, `_seconds` histograms. Labels stay bounded:
+ * route, SMSC, bind, state, status names; never a number or a message id.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BIND_STATES, type BindState } from '../smpp/smsc-bind.ts';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly submits = new Counter({
+    name: 'parley_submits_total',
+    help: 'submit_sm results by route, SMSC, outcome and command_status name',
+    labelNames: ['route', 'smsc', 'outcome', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly submitLatency = new Histogram({
+    name: 'parley_submit_response_seconds',
+    help: 'Time from submit_sm on the wire to its submit_sm_resp',
+    labelNames: ['smsc'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly bindState = new Gauge({
+    name: 'parley_bind_state',
+    help: '1 for the state each bind is in, 0 for the others',
+    labelNames: ['smsc', 'bind', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly windowInUse = new Gauge({
+    name: 'parley_bind_window_in_use',
+    help: 'submit_sm awaiting their response, per bind',
+    labelNames: ['smsc', 'bind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly intakeEntries = new Counter({
+    name: 'parley_intake_entries_total',
+    help: 'Outbound stream entries read, by result (inserted, duplicate, dead_letter)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetters = new Counter({
+    name: 'parley_dead_letters_total',
+    help: 'Outbound entries sent to the dead-letter stream, by reason code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dispatcherBacklog = new Gauge({
+    name: 'parley_dispatch_backlog_messages',
+    help: 'Messages taken up by this daemon and not yet submitted or failed',
+    registers: [this.registry],
+  });
+
+  readonly throttleRate = new Gauge({
+    name: 'parley_route_rate_segments_per_second',
+    help: 'The send rate in force per route, lowered while the SMSC throttles',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+  }
+
+  setBindState(smsc: string, bind: string, state: BindState): void {
+    for (const s of BIND_STATES) this.bindState.set({ smsc, bind, state: s }, s === state ? 1 : 0);
+  }
+}

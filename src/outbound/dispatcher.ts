@@ -1,0 +1,448 @@
+/**
+ * Sends each route's messages: priority order, the route's throttle right before each submit_sm,
+ * the first SMSC of the route that has a bound bind, the bind with the most free window, and one
+ * decision per result (submit-outcome.ts). One loop per route owns that route's queue.
+ *
+ * Before a message's first submit leaves, its dispatch attempt is counted in Postgres (in batches),
+ * so after a crash the messages that may already have reached the SMSC are known and flagged.
+ */
+import type { RouteConfig, SmscConfig } from '../config/types.ts';
+import type { SubmitRequest, SubmitResult } from '../smpp/smsc-bind.ts';
+import type { Logger } from '../lib/logger.ts';
+import { Deque } from '../lib/deque.ts';
+import { Wakeup } from '../lib/wakeup.ts';
+import type { MessageStatus } from '../domain/status.ts';
+import type { RoutedMessage, SegmentRecord, StatusChange } from '../store/messages.ts';
+import { classifySubmit, type SubmitOutcome } from './submit-outcome.ts';
+import { planSegments, type PlannedSegment } from './encoding.ts';
+import type { RouteThrottle } from './route-throttle.ts';
+import type { EventContext } from './submit-recorder.ts';
+
+/** What the dispatcher needs of one SMSC's binds (an `SmscPool`). */
+export interface SmscLink {
+  readonly smsc: string;
+  readonly canSubmit: boolean;
+  pickBind(): { readonly label: string; submit(req: SubmitRequest): Promise<SubmitResult> } | undefined;
+  waitForWindow(): Promise<void>;
+}
+
+export interface SubmitRecording {
+  recordSegment(segment: SegmentRecord): void;
+  recordChange(change: StatusChange, context: EventContext): Promise<void>;
+}
+
+export interface AttemptLedger {
+  /** Counts one dispatch attempt for each message; resolves once committed. */
+  markAttempted(ids: readonly string[]): Promise<void>;
+  /** Takes back attempts for messages none of whose segments left after all. */
+  unmarkAttempted(ids: readonly string[]): Promise<void>;
+}
+
+export interface DispatchObserver {
+  onSubmitted?(route: string, smsc: string, outcome: SubmitOutcome['kind'], status: string, latencyMs: number): void;
+}
+
+/** A message taken up by the dispatcher, with what is known of earlier attempts. */
+export interface DispatchJob {
+  readonly message: RoutedMessage;
+  /** Dispatch attempts already counted (recovered messages): above 0, a submit may have left. */
+  readonly priorAttempts: number;
+  /** Segments already accepted in an earlier run. */
+  readonly acceptedSegments: ReadonlySet<number>;
+}
+
+export interface DispatcherDeps {
+  readonly routes: readonly RouteConfig[];
+  readonly smscs: ReadonlyMap<string, { readonly link: SmscLink; readonly config: SmscConfig }>;
+  throttleFor(route: RouteConfig): RouteThrottle;
+  readonly attempts: AttemptLedger;
+  readonly recorder: SubmitRecording;
+  readonly logger: Logger;
+  readonly observer?: DispatchObserver;
+  /** Most submits of one segment before it is given up as failed (or unknown). */
+  readonly maxSegmentAttempts?: number;
+  /** Random source for concatenation references, injectable for tests. */
+  readonly random?: () => number;
+}
+
+interface SegmentTask {
+  readonly seq: number;
+  readonly total: number;
+  readonly request: SubmitRequest;
+  sent: number;
+  retries: number;
+  possibleDuplicate: boolean;
+}
+
+interface Job {
+  readonly message: RoutedMessage;
+  readonly from: string;
+  readonly priorAttempts: number;
+  readonly accepted: Set<number>;
+  smsc: string | undefined;
+  segments: SegmentTask[];
+  total: number;
+  inFlight: number;
+  finished: boolean;
+}
+
+const DEFAULT_MAX_SEGMENT_ATTEMPTS = 10;
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 60_000;
+const THROTTLED_RETRY_MS = 100;
+const NO_BIND_WAIT_MS = 500;
+
+class RouteDispatcher {
+  /** Highest priority first: index 3 is priority 3. */
+  private readonly waiting = [new Deque<Job>(), new Deque<Job>(), new Deque<Job>(), new Deque<Job>()];
+  /** Segments ready to go, their attempt counted. */
+  private readonly ready = new Deque<{ job: Job; task: SegmentTask }>();
+  private readonly wakeup = new Wakeup();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly log: Logger;
+  private loop: Promise<void> | undefined;
+  private references: number;
+  jobs = 0;
+
+  constructor(
+    private readonly route: RouteConfig,
+    private readonly throttle: RouteThrottle,
+    private readonly deps: DispatcherDeps,
+    private readonly signal: AbortSignal,
+  ) {
+    this.log = deps.logger.child({ route: route.name });
+    this.references = Math.floor((deps.random ?? Math.random)() * 0x10000);
+  }
+
+  enqueue(job: DispatchJob): void {
+    const from = job.message.from ?? this.route.defaultFrom ?? '';
+    const j: Job = {
+      message: job.message,
+      from,
+      priorAttempts: job.priorAttempts,
+      accepted: new Set(job.acceptedSegments),
+      smsc: undefined,
+      segments: [],
+      total: 0,
+      inFlight: 0,
+      finished: false,
+    };
+    this.jobs++;
+    (this.waiting[job.message.priority] ?? this.waiting[0]!).push(j);
+    this.wakeup.notify();
+  }
+
+  wake(): void {
+    this.wakeup.notify();
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((err: unknown) => {
+      this.log.error({ err }, 'route dispatcher stopped by an unexpected error');
+    });
+  }
+
+  async stopped(): Promise<void> {
+    this.wakeup.notify();
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    await this.loop;
+  }
+
+  /** Jobs prepared but none of whose segments ever left: their attempt can be taken back. */
+  unsentJobIds(): string[] {
+    const ids = new Set<string>();
+    for (const { job } of this.ready.drain()) {
+      if (!job.finished && job.segments.every((s) => s.sent === 0)) ids.add(job.message.id);
+    }
+    return [...ids];
+  }
+
+  private async run(): Promise<void> {
+    while (!this.signal.aborted) {
+      const item = this.ready.shift();
+      if (item) {
+        await this.send(item.job, item.task);
+        continue;
+      }
+      if (!(await this.prepareBatch())) await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
+    }
+  }
+
+  private takeWaiting(max: number): Job[] {
+    const jobs: Job[] = [];
+    for (let p = 3; p >= 0 && jobs.length < max; p--) {
+      const q = this.waiting[p]!;
+      while (jobs.length < max && q.length > 0) jobs.push(q.shift()!);
+    }
+    return jobs;
+  }
+
+  private putBack(jobs: Job[]): void {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const job = jobs[i]!;
+      (this.waiting[job.message.priority] ?? this.waiting[0]!).unshift(job);
+    }
+  }
+
+  /** The route's first SMSC that can take a submit now. */
+  private chooseSmsc(): string | undefined {
+    for (const name of this.route.smscs) if (this.deps.smscs.get(name)?.link.canSubmit) return name;
+    return undefined;
+  }
+
+  /**
+   * Takes the next batch of waiting messages (about 200 ms of the route's rate, so priority stays
+   * responsive), plans their segments and counts their attempt in one write.
+   */
+  private async prepareBatch(): Promise<boolean> {
+    const smsc = this.chooseSmsc();
+    if (smsc === undefined) return false;
+    const max = Math.max(1, Math.min(500, Math.ceil(this.throttle.currentRate / 5)));
+    const jobs = this.takeWaiting(max);
+    if (jobs.length === 0) return false;
+    const prepared: Job[] = [];
+    for (const job of jobs) {
+      if (this.plan(job, smsc)) prepared.push(job);
+    }
+    try {
+      await this.deps.attempts.markAttempted(prepared.map((j) => j.message.id));
+    } catch (err) {
+      this.log.error({ err, messages: prepared.length }, 'counting dispatch attempts failed; will retry');
+      this.putBack(prepared);
+      return false;
+    }
+    for (const job of prepared) {
+      for (const task of job.segments) {
+        if (!job.accepted.has(task.seq)) this.ready.push({ job, task });
+      }
+    }
+    return true;
+  }
+
+  /** Splits the message for this SMSC; false (and the message failed) when it cannot be sent. */
+  private plan(job: Job, smsc: string): boolean {
+    const target = this.deps.smscs.get(smsc)!;
+    this.references = (this.references + 1) & 0xffff;
+    const plan = planSegments({ ...job.message, from: job.from }, target.config, this.references);
+    if (!plan.ok) {
+      this.finish(job, 'failed', { errorCode: plan.code, errorReason: plan.reason });
+      return false;
+    }
+    job.smsc = smsc;
+    job.total = plan.segments.length;
+    const uncertain = job.priorAttempts > 0;
+    job.segments = plan.segments.map((s: PlannedSegment) => ({
+      seq: s.seq,
+      total: s.total,
+      request: s.request,
+      sent: 0,
+      retries: 0,
+      possibleDuplicate: uncertain,
+    }));
+    if (uncertain && this.route.uncertainSubmit === 'unknown' && job.accepted.size < job.total) {
+      // At-most-once: a message that may already have left is reported, never sent again.
+      this.finish(job, 'unknown', {
+        errorCode: 'uncertain_submit',
+        errorReason: 'the daemon stopped with this message in flight; the route sends at most once',
+      });
+      return false;
+    }
+    return true;
+  }
+
+  private async send(job: Job, task: SegmentTask): Promise<void> {
+    if (job.finished || !job.segments.includes(task)) return;
+    if (!(await this.throttle.acquire(this.signal))) {
+      this.ready.unshift({ job, task });
+      return;
+    }
+    const target = this.deps.smscs.get(job.smsc!)!;
+    if (!target.link.canSubmit) {
+      const other = this.chooseSmsc();
+      const untouched = job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0);
+      if (other !== undefined && untouched) {
+        // Nothing of this message has left: fail over and re-split for the other SMSC's settings.
+        // The old plan's tasks still queued are recognised as stale and skipped.
+        this.log.info({ from: job.smsc, to: other }, 'failing over to the next SMSC of the route');
+        if (!this.plan(job, other)) return;
+        for (let i = job.segments.length - 1; i >= 0; i--) this.ready.unshift({ job, task: job.segments[i]! });
+      } else {
+        this.ready.unshift({ job, task });
+        await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
+      }
+      return;
+    }
+    await target.link.waitForWindow();
+    const bind = target.link.pickBind();
+    if (!bind) {
+      this.ready.unshift({ job, task });
+      return;
+    }
+    task.sent++;
+    job.inFlight++;
+    const started = performance.now();
+    const submittedAt = new Date();
+    const smsc = target.link.smsc;
+    void bind.submit(task.request).then((result) => {
+      job.inFlight--;
+      this.onResult(job, task, smsc, bind.label, submittedAt, classifySubmit(result), performance.now() - started);
+    });
+  }
+
+  private requeue(job: Job, task: SegmentTask, delayMs: number): void {
+    if (this.signal.aborted) return;
+    if (delayMs <= 0) {
+      this.ready.unshift({ job, task });
+      this.wakeup.notify();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.ready.unshift({ job, task });
+      this.wakeup.notify();
+    }, delayMs);
+    this.retryTimers.add(timer);
+  }
+
+  private onResult(
+    job: Job,
+    task: SegmentTask,
+    smsc: string,
+    bind: string,
+    submittedAt: Date,
+    outcome: SubmitOutcome,
+    latencyMs: number,
+  ): void {
+    const status = outcome.kind === 'accepted' ? 'ESME_ROK' : outcome.kind === 'throttled' ? outcome.status : 'code' in outcome ? outcome.code : 'not_sent';
+    this.deps.observer?.onSubmitted?.(this.route.name, smsc, outcome.kind, status, latencyMs);
+    const record = (segmentStatus: 'accepted' | 'failed', smscMessageId: string | null, commandStatus: number | null): void => {
+      this.deps.recorder.recordSegment({
+        messageId: job.message.id,
+        seq: task.seq,
+        total: task.total,
+        smsc,
+        bind,
+        smscMessageId,
+        commandStatus,
+        status: segmentStatus,
+        attempts: task.sent,
+        possibleDuplicate: task.possibleDuplicate,
+        submittedAt,
+        respondedAt: new Date(),
+      });
+    };
+    const maxAttempts = this.deps.maxSegmentAttempts ?? DEFAULT_MAX_SEGMENT_ATTEMPTS;
+    switch (outcome.kind) {
+      case 'accepted':
+        this.throttle.onAccepted();
+        record('accepted', outcome.smscMessageId, 0);
+        job.accepted.add(task.seq);
+        if (!job.finished && job.accepted.size >= job.total) {
+          this.finish(job, 'submitted', {});
+        }
+        return;
+      case 'throttled':
+        this.throttle.onThrottled();
+        this.requeue(job, task, THROTTLED_RETRY_MS);
+        return;
+      case 'not_sent':
+        this.requeue(job, task, 0);
+        return;
+      case 'retry':
+        task.retries++;
+        if (task.sent >= maxAttempts) {
+          this.finish(job, 'failed', { errorCode: outcome.code, errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
+          return;
+        }
+        this.requeue(job, task, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (task.retries - 1)));
+        return;
+      case 'failed':
+        record('failed', null, null);
+        this.finish(job, 'failed', { errorCode: outcome.code, errorReason: outcome.reason });
+        return;
+      case 'uncertain':
+        if (this.route.uncertainSubmit === 'unknown') {
+          this.finish(job, 'unknown', { errorCode: outcome.code, errorReason: outcome.reason });
+          return;
+        }
+        if (task.sent >= maxAttempts) {
+          this.finish(job, 'unknown', { errorCode: outcome.code, errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
+          return;
+        }
+        task.possibleDuplicate = true;
+        this.requeue(job, task, 0);
+        return;
+    }
+  }
+
+  private finish(job: Job, status: MessageStatus, error: { errorCode?: string; errorReason?: string }): void {
+    if (job.finished) return;
+    job.finished = true;
+    this.jobs--;
+    void this.deps.recorder.recordChange(
+      {
+        id: job.message.id,
+        status,
+        previous: 'queued',
+        smsc: job.smsc ?? null,
+        segments: job.total || null,
+        errorCode: error.errorCode ?? null,
+        errorReason: error.errorReason ?? null,
+      },
+      { route: this.route.name, metadata: job.message.metadata ?? null },
+    );
+  }
+}
+
+export class Dispatcher {
+  private readonly routes = new Map<string, RouteDispatcher>();
+  private readonly controller = new AbortController();
+
+  constructor(private readonly deps: DispatcherDeps) {
+    for (const route of deps.routes) {
+      this.routes.set(route.name, new RouteDispatcher(route, deps.throttleFor(route), deps, this.controller.signal));
+    }
+  }
+
+  start(): void {
+    for (const r of this.routes.values()) r.start();
+  }
+
+  /** Re-checks the binds at once (a bind came up or went down) instead of at the next poll. */
+  wake(): void {
+    for (const r of this.routes.values()) r.wake();
+  }
+
+  /** Messages taken up and not yet finished, across routes (intake's back-pressure). */
+  get backlog(): number {
+    let n = 0;
+    for (const r of this.routes.values()) n += r.jobs;
+    return n;
+  }
+
+  enqueue(jobs: readonly DispatchJob[]): void {
+    for (const job of jobs) {
+      const route = this.routes.get(job.message.route);
+      if (!route) {
+        this.deps.logger.error({ route: job.message.route, id: job.message.id }, 'message names a route this daemon does not have; left queued');
+        continue;
+      }
+      route.enqueue(job);
+    }
+  }
+
+  /** Stops sending new segments; results of those in flight are still recorded. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await Promise.all([...this.routes.values()].map((r) => r.stopped()));
+    const unsent = [...this.routes.values()].flatMap((r) => r.unsentJobIds());
+    if (unsent.length > 0) {
+      try {
+        await this.deps.attempts.unmarkAttempted(unsent);
+      } catch (err) {
+        this.deps.logger.warn({ err, messages: unsent.length }, 'could not take back unsent attempts; they will be flagged as possible duplicates');
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Reads the outbound stream in batches and makes each entry durable: valid messages are inserted
+ * in Postgres (one transaction per batch) and only then acknowledged; invalid ones go to the
+ * dead-letter stream with their reason. Entries left pending by a daemon that died are claimed
+ * after `claimIdleMs`. A batch that cannot be stored is retried, never dropped.
+ */
+import type { Logger } from '../lib/logger.ts';
+import { Backoff } from '../lib/backoff.ts';
+import { sleep } from '../lib/sleep.ts';
+import { describeError } from '../lib/errors.ts';
+import { parseOutboundPayload } from '../domain/message.ts';
+import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
+import type { DefaultAlphabet } from '../config/types.ts';
+import type { RoutedMessage, StatusChange } from '../store/messages.ts';
+import type { Router } from './router.ts';
+import type { DispatchJob } from './dispatcher.ts';
+import type { EventContext } from './submit-recorder.ts';
+
+export interface IntakeEntry {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export interface IntakeDeadLetter {
+  readonly entry: IntakeEntry;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface IntakeStream {
+  readNew(count: number, blockMs: number): Promise<IntakeEntry[]>;
+  readOwnPending(count: number): Promise<IntakeEntry[]>;
+  claimStale(minIdleMs: number, count: number): Promise<IntakeEntry[]>;
+  settle(ackIds: readonly string[], dead: readonly IntakeDeadLetter[]): Promise<void>;
+}
+
+export interface IntakeStore {
+  insertMessages(
+    queued: readonly RoutedMessage[],
+    refused: readonly { message: RoutedMessage; change: StatusChange }[],
+  ): Promise<{ inserted: Set<string>; changes: StatusChange[] }>;
+}
+
+export interface IntakeOptions {
+  readonly batchSize: number;
+  readonly blockMs: number;
+  readonly claimIdleMs: number;
+  /** Messages the dispatcher may hold before intake stops reading (Redis keeps the rest). */
+  readonly maxBacklog: number;
+}
+
+export interface IntakeDeps {
+  readonly stream: IntakeStream;
+  readonly store: IntakeStore;
+  readonly router: Router;
+  /** The default alphabet of a route's first SMSC, to count parts the way it will split. */
+  alphabetFor(route: string): DefaultAlphabet;
+  readonly dispatcher: { enqueue(jobs: readonly DispatchJob[]): void; readonly backlog: number };
+  publishCommitted(changes: readonly StatusChange[], contextOf: (id: string) => EventContext): void;
+  readonly logger: Logger;
+  readonly observer?: {
+    onBatch?(entries: number, inserted: number, duplicates: number, dead: number): void;
+    onDeadLetter?(code: string): void;
+  };
+}
+
+export interface BatchOutcome {
+  readonly inserted: number;
+  readonly duplicates: number;
+  readonly dead: readonly IntakeDeadLetter[];
+}
+
+export class Intake {
+  private readonly log: Logger;
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: IntakeDeps,
+    private readonly options: IntakeOptions,
+  ) {
+    this.log = deps.logger.child({ component: 'intake' });
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops reading; the batch being stored is finished and acknowledged first. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    const backoff = new Backoff(100, 10_000);
+    let nextClaim = 0;
+    let ownPendingDone = false;
+    while (!signal.aborted) {
+      try {
+        if (this.deps.dispatcher.backlog >= this.options.maxBacklog) {
+          await sleep(20, signal);
+          continue;
+        }
+        let entries: IntakeEntry[];
+        if (!ownPendingDone) {
+          entries = await this.deps.stream.readOwnPending(this.options.batchSize);
+          if (entries.length === 0) ownPendingDone = true;
+        } else if (Date.now() >= nextClaim) {
+          entries = await this.deps.stream.claimStale(this.options.claimIdleMs, this.options.batchSize);
+          if (entries.length < this.options.batchSize) nextClaim = Date.now() + Math.max(1000, this.options.claimIdleMs / 2);
+        } else {
+          entries = await this.deps.stream.readNew(this.options.batchSize, this.options.blockMs);
+        }
+        if (entries.length > 0) await this.processBatch(entries);
+        backoff.reset();
+      } catch (err) {
+        const delay = backoff.next();
+        this.log.error({ err: describeError(err), retryInMs: delay }, 'intake batch failed; entries stay pending and are retried');
+        await sleep(delay, signal);
+        // Whatever this consumer read and did not settle is re-read from its own pending list.
+        ownPendingDone = false;
+      }
+    }
+  }
+
+  /** Validates, stores and settles one batch. Throws (settling nothing) when storing fails. */
+  async processBatch(entries: readonly IntakeEntry[]): Promise<BatchOutcome> {
+    const dead: IntakeDeadLetter[] = [];
+    const queued: RoutedMessage[] = [];
+    const refused: { message: RoutedMessage; change: StatusChange }[] = [];
+    const ackOnly: string[] = [];
+    const seen = new Set<string>();
+    const entryOf = new Map<string, string>();
+    for (const entry of entries) {
+      if (Object.keys(entry.fields).length === 0) {
+        // Deleted from the stream while pending: nothing to send, but it must leave the PEL.
+        ackOnly.push(entry.id);
+        continue;
+      }
+      // Without an app id, the stream entry id is the idempotency key: a re-read after a crash
+      // yields the same id, so the message is not stored twice.
+      const parsed = parseOutboundPayload(entry.fields.payload, () => `s-${entry.id}`);
+      if (!parsed.ok) {
+        dead.push({ entry, code: parsed.code, reason: parsed.reason });
+        continue;
+      }
+      const message = parsed.message;
+      if (seen.has(message.id)) {
+        ackOnly.push(entry.id);
+        continue;
+      }
+      const choice = this.deps.router.choose(message.to, message.route);
+      if (!choice.ok && choice.code === 'unknown_route') {
+        dead.push({ entry, code: choice.code, reason: choice.reason });
+        continue;
+      }
+      if (!choice.ok) {
+        seen.add(message.id);
+        entryOf.set(message.id, entry.id);
+        refused.push({
+          message: { ...message, route: '' },
+          change: { id: message.id, status: 'failed', previous: 'queued', errorCode: 'no_route', errorReason: choice.reason },
+        });
+        continue;
+      }
+      const parts = countSegments(message.text, this.deps.alphabetFor(choice.route.name));
+      if (parts > MAX_PARTS) {
+        dead.push({ entry, code: 'too_many_parts', reason: `the text needs ${parts} parts; at most ${MAX_PARTS} can be concatenated` });
+        continue;
+      }
+      seen.add(message.id);
+      entryOf.set(message.id, entry.id);
+      queued.push({ ...message, route: choice.route.name });
+    }
+
+    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
+    const settled = [...ackOnly, ...[...entryOf.values()]];
+    await this.deps.stream.settle(settled, dead);
+
+    const fresh = queued.filter((m) => inserted.has(m.id));
+    this.deps.dispatcher.enqueue(fresh.map((message) => ({ message, priorAttempts: 0, acceptedSegments: new Set<number>() })));
+    const byId = new Map([...queued, ...refused.map((r) => r.message)].map((m) => [m.id, m]));
+    this.deps.publishCommitted(changes, (id) => ({ route: byId.get(id)?.route || null, metadata: byId.get(id)?.metadata ?? null }));
+
+    const duplicates = queued.length + refused.length - inserted.size + (ackOnly.length);
+    for (const d of dead) {
+      this.deps.observer?.onDeadLetter?.(d.code);
+      this.log.warn({ entry: d.entry.id, code: d.code, reason: d.reason }, 'outbound entry dead-lettered');
+    }
+    this.deps.observer?.onBatch?.(entries.length, inserted.size, duplicates, dead.length);
+    return { inserted: inserted.size, duplicates, dead };
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The daemon's lifecycle: components start in order and stop in reverse (courier's
+ * cmd/service.go), every cleanup runs even when one fails, and a watchdog caps the whole stop at
+ * the force time. `stop()` is idempotent: a second call returns the same promise.
+ */
+import type { Logger } from './lib/logger.ts';
+import { describeError } from './lib/errors.ts';
+
+export interface Component {
+  readonly name: string;
+  start?(): Promise<void> | void;
+  stop?(): Promise<void> | void;
+}
+
+export type ServiceState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export type StopResult = 'clean' | 'errors' | 'forced';
+
+export class Service {
+  private stateValue: ServiceState = 'created';
+  private started: Component[] = [];
+  private stopping: Promise<StopResult> | undefined;
+  readonly states: ServiceState[] = ['created'];
+
+  constructor(
+    private readonly components: readonly Component[],
+    private readonly log: Logger,
+    private readonly forceMs: number,
+  ) {}
+
+  get state(): ServiceState {
+    return this.stateValue;
+  }
+
+  private setState(next: ServiceState): void {
+    this.log.info({ from: this.stateValue, to: next }, 'service state');
+    this.stateValue = next;
+    this.states.push(next);
+  }
+
+  /** Starts every component in order; if one fails, those started are stopped and it throws. */
+  async start(): Promise<void> {
+    this.setState('starting');
+    for (const c of this.components) {
+      try {
+        await c.start?.();
+        this.started.push(c);
+      } catch (err) {
+        this.log.error({ component: c.name, err: describeError(err) }, 'component failed to start');
+        await this.stop();
+        throw err;
+      }
+    }
+    this.setState('running');
+  }
+
+  stop(): Promise<StopResult> {
+    this.stopping ??= this.runStop();
+    return this.stopping;
+  }
+
+  private async runStop(): Promise<StopResult> {
+    this.setState('stopping');
+    let watchdog: NodeJS.Timeout | undefined;
+    const forced = new Promise<StopResult>((resolve) => {
+      watchdog = setTimeout(() => resolve('forced'), this.forceMs);
+      watchdog.unref();
+    });
+    const orderly = (async (): Promise<StopResult> => {
+      let result: StopResult = 'clean';
+      for (const c of [...this.started].reverse()) {
+        const t0 = Date.now();
+        try {
+          await c.stop?.();
+          this.log.info({ component: c.name, ms: Date.now() - t0 }, 'component stopped');
+        } catch (err) {
+          result = 'errors';
+          this.log.error({ component: c.name, err: describeError(err) }, 'component failed to stop cleanly');
+        }
+      }
+      return result;
+    })();
+    const result = await Promise.race([orderly, forced]);
+    clearTimeout(watchdog);
+    if (result === 'forced') this.log.error({ forceMs: this.forceMs }, 'shutdown did not finish within the force time');
+    this.setState('stopped');
+    return result;
+  }
+}
