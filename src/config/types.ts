@@ -9,6 +9,7 @@ export type Concatenation = 'udh8' | 'udh16' | 'sar' | 'payload';
 export type SmscIdFormat = 'auto' | 'exact' | 'case' | 'leading_zeros' | 'hex_to_decimal' | 'decimal_to_hex';
 /** What to do with a submit whose response never came (SMPP has no idempotency). */
 export type UncertainSubmitPolicy = 'resend' | 'unknown';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export interface TlsConfig {
   readonly enabled: boolean;
@@ -69,7 +70,11 @@ export interface ParleyConfig {
   readonly database: { readonly url: string; readonly poolSize: number };
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
-  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; readonly messageText: boolean };
+  readonly log: {
+    readonly level: LogLevel;
+    /** Whether message texts appear in logs (they are personal data); off by default. */
+    readonly messageText: boolean;
+  };
   readonly intake: {
     /** Entries read from the stream per batch. */
     readonly batchSize: number;

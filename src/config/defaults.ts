@@ -1,0 +1,61 @@
+/**
+ * Every default of the configuration, in one table, written as it would be in the YAML file
+ * (snake_case keys, durations as text). A key absent here has no default: it is required unless
+ * its type makes it optional. A function computes the default from the fields of its section
+ * already read (camelCase). `config/parley.example.yaml` documents the same values; a test keeps
+ * the two in step.
+ */
+import { hostname } from 'node:os';
+import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.ts';
+
+export const DEFAULTS = deepFreeze({
+  /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
+  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, numbers: [] },
+  database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10 },
+  redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
+  http: { listen: '127.0.0.1:9464' },
+  log: { level: 'info', message_text: false },
+  intake: {
+    batch_size: 500,
+    block: '1s',
+    claim_idle: '30s',
+    consumer: () => `${hostname()}-${process.pid}`,
+  },
+  store: { batch_delay: '5ms', batch_size: 500 },
+  shutdown: { grace: '10s', force: '30s' },
+  /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */
+  smsc: {
+    port: 2775,
+    tls: false,
+    password: '',
+    system_type: '',
+    bind: 'transceiver',
+    binds: 1,
+    window: 100,
+    connect_timeout: '10s',
+    bind_timeout: '10s',
+    response_timeout: '10s',
+    enquire_link_interval: '30s',
+    reconnect_min: '1s',
+    reconnect_max: '60s',
+    max_pdu_length: 65_536,
+    default_alphabet: 'gsm7',
+    concatenation: 'udh8',
+    source_ton: 'auto',
+    source_npi: 'auto',
+    dest_ton: 'auto',
+    dest_npi: 'auto',
+    id_format: 'auto',
+  },
+  /** `tls` written as a mapping (`tls: true` is `{ enabled: true }`, `tls: false` is `{ enabled: false }`). */
+  tls: { enabled: true, reject_unauthorized: true },
+  /** Each entry of `routes`; `name`, `smscs` and `tps` are required. */
+  route: {
+    prefixes: ['*'],
+    /** A tenth of a second's worth of segments, at least 1. */
+    burst: (({ tps }) => (typeof tps === 'number' ? Math.max(1, Math.ceil(tps / 10)) : undefined)) satisfies DerivedDefault,
+    uncertain_submit: 'resend',
+  },
+  /** Each entry of `numbers`; `address` is required. */
+  number: {},
+} as const satisfies Record<string, SectionDefaults>);

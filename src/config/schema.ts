@@ -1,0 +1,312 @@
+/**
+ * The configuration schema: for each field of `ParleyConfig`, its YAML key and what it accepts,
+ * plus the checks that span several keys. Defaults are not here but in `defaults.ts`.
+ * To add a key: add the field to `types.ts`, an entry here (the compiler insists), its default (if
+ * any) to `defaults.ts`, and its documentation to `config/parley.example.yaml`.
+ */
+import { DEFAULTS } from './defaults.ts';
+import { formatDuration } from './duration.ts';
+import {
+  type At,
+  type Field,
+  type Loose,
+  autoOr,
+  boolean,
+  describeValue,
+  duration,
+  hostPort,
+  integer,
+  isPlainMapping,
+  list,
+  oneOf,
+  positiveNumber,
+  section,
+  string,
+  suggestName,
+  url,
+} from './fields.ts';
+import type {
+  BindMode,
+  Concatenation,
+  DefaultAlphabet,
+  LogLevel,
+  NumberConfig,
+  ParleyConfig,
+  RouteConfig,
+  SmscConfig,
+  SmscIdFormat,
+  TlsConfig,
+  UncertainSubmitPolicy,
+} from './types.ts';
+
+/** Every member of a string union, checked by the compiler (a key missing or extra is an error). */
+const allOf = <U extends string>(members: Record<U, true>): readonly U[] => Object.keys(members) as U[];
+
+const LOG_LEVELS = allOf<LogLevel>({ trace: true, debug: true, info: true, warn: true, error: true, fatal: true });
+const BIND_MODES = allOf<BindMode>({ transceiver: true, 'transmitter+receiver': true });
+const ALPHABETS = allOf<DefaultAlphabet>({ gsm7: true, ascii: true, latin1: true });
+const CONCATENATIONS = allOf<Concatenation>({ udh8: true, udh16: true, sar: true, payload: true });
+const ID_FORMATS = allOf<SmscIdFormat>({
+  auto: true,
+  exact: true,
+  case: true,
+  leading_zeros: true,
+  hex_to_decimal: true,
+  decimal_to_hex: true,
+});
+const UNCERTAIN_SUBMIT = allOf<UncertainSubmitPolicy>({ resend: true, unknown: true });
+
+// ---------------------------------------------------------------------------------------------
+// Value shapes particular to Parley
+
+/** SMSC and route names: used in metrics labels, logs and route lists. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const name = (): Field<string> =>
+  string({
+    max: 63,
+    check: (t) => (NAME.test(t) ? undefined : 'must be letters, digits, "-", "_" or ".", starting with a letter or digit'),
+  });
+
+const host = (): Field<string> =>
+  string({
+    check: (t) => {
+      if (/[\s/]/.test(t)) return 'must be a host name or IP address (no scheme, path or spaces)';
+      if (t.includes(':') && !/^[0-9a-fA-F:.]+$/.test(t)) return 'must be a host name or IP address without a port (the port has its own key)';
+      return undefined;
+    },
+  });
+
+/** Destination prefixes: digits, optionally after "+", or "*" for everything. */
+const PREFIX = /^\+?\d{1,20}$/;
+const prefix = (): Field<string> =>
+  string({ check: (t) => (t === '*' || PREFIX.test(t) ? undefined : 'must be digits (optionally starting with +) or "*"') });
+
+/** Our numbers and senders: a long code / short code (digits), or an alphanumeric sender id. */
+const PHONE = /^\+?\d+$/;
+const ALPHANUMERIC = /^[A-Za-z0-9 ._&'-]{1,11}$/;
+const address = (): Field<string> =>
+  string({
+    max: 20,
+    check: (t) =>
+      PHONE.test(t) || ALPHANUMERIC.test(t)
+        ? undefined
+        : "must be digits (optionally starting with +) or an alphanumeric sender id of at most 11 letters, digits, spaces or . _ & ' -",
+  });
+
+const TLS = section<TlsConfig>(
+  {
+    enabled: { key: 'enabled', field: boolean() },
+    caFile: { key: 'ca_file', field: string(), optional: true },
+    servername: { key: 'servername', field: string(), optional: true },
+    rejectUnauthorized: { key: 'reject_unauthorized', field: boolean() },
+  },
+  DEFAULTS.tls,
+);
+
+/** `tls: false`, `tls: true`, or `tls: { enabled?, ca_file?, servername?, reject_unauthorized? }`. */
+const tls = (): Field<TlsConfig> => ({
+  read(value, at) {
+    if (typeof value === 'boolean' || value === 'true' || value === 'false') {
+      return TLS.read({ enabled: value === true || value === 'true' }, at);
+    }
+    if (isPlainMapping(value)) return TLS.read(value, at);
+    return at.problem(`must be true, false or a mapping (enabled, ca_file, servername, reject_unauthorized), got ${describeValue(value)}`);
+  },
+  write(value, options) {
+    const plain = value.caFile === undefined && value.servername === undefined && value.rejectUnauthorized;
+    return plain ? value.enabled : TLS.write(value, options);
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+const SMSC = section<SmscConfig>(
+  {
+    name: { key: 'name', field: name() },
+    host: { key: 'host', field: host() },
+    port: { key: 'port', field: integer({ min: 1, max: 65_535 }) },
+    tls: { key: 'tls', field: tls() },
+    // SMPP 3.4 C-Octet strings: system_id 16, password 9, system_type 13 octets with the NUL.
+    systemId: { key: 'system_id', field: string({ max: 15, ascii: true }) },
+    password: { key: 'password', field: string({ min: 0, max: 8, ascii: true, secret: true }) },
+    systemType: { key: 'system_type', field: string({ min: 0, max: 12, ascii: true }) },
+    bind: { key: 'bind', field: oneOf(BIND_MODES) },
+    binds: { key: 'binds', field: integer({ min: 1 }) },
+    window: { key: 'window', field: integer({ min: 1 }) },
+    connectTimeoutMs: { key: 'connect_timeout', field: duration({ positive: true }) },
+    bindTimeoutMs: { key: 'bind_timeout', field: duration({ positive: true }) },
+    responseTimeoutMs: { key: 'response_timeout', field: duration({ positive: true }) },
+    enquireLinkIntervalMs: { key: 'enquire_link_interval', field: duration({ positive: true }) },
+    reconnectMinMs: { key: 'reconnect_min', field: duration({ positive: true }) },
+    reconnectMaxMs: { key: 'reconnect_max', field: duration({ positive: true }) },
+    maxPduLength: { key: 'max_pdu_length', field: integer({ min: 1_024, max: 16_777_216 }) },
+    defaultAlphabet: { key: 'default_alphabet', field: oneOf(ALPHABETS) },
+    concatenation: { key: 'concatenation', field: oneOf(CONCATENATIONS) },
+    sourceTon: { key: 'source_ton', field: autoOr({ min: 0, max: 255 }) },
+    sourceNpi: { key: 'source_npi', field: autoOr({ min: 0, max: 255 }) },
+    destTon: { key: 'dest_ton', field: autoOr({ min: 0, max: 255 }) },
+    destNpi: { key: 'dest_npi', field: autoOr({ min: 0, max: 255 }) },
+    idFormat: { key: 'id_format', field: oneOf(ID_FORMATS) },
+  },
+  DEFAULTS.smsc,
+  (smsc, at) => {
+    const { reconnectMinMs: min, reconnectMaxMs: max } = smsc;
+    if (min !== undefined && max !== undefined && min > max) {
+      at.key('reconnect_min').problem(`must not be longer than reconnect_max (${formatDuration(max)}), got ${formatDuration(min)}`);
+    }
+  },
+);
+
+const ROUTE = section<RouteConfig>(
+  {
+    name: { key: 'name', field: name() },
+    prefixes: { key: 'prefixes', field: list(prefix(), { min: 1, what: 'prefix' }) },
+    smscs: { key: 'smscs', field: list(name(), { min: 1, what: 'SMSC' }) },
+    tps: { key: 'tps', field: positiveNumber() },
+    burst: { key: 'burst', field: integer({ min: 1 }) },
+    defaultFrom: { key: 'default_from', field: address(), optional: true },
+    uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
+  },
+  DEFAULTS.route,
+  (route, at) => {
+    reportDuplicates(route.smscs, (s) => s, at.key('smscs'), (value, first) => `${value} is already listed as smscs[${first}]`);
+  },
+);
+
+const NUMBER = section<NumberConfig>({ address: { key: 'address', field: address() } }, DEFAULTS.number);
+
+/** The whole configuration file. */
+export const CONFIG = section<ParleyConfig>(
+  {
+    database: {
+      key: 'database',
+      field: section<ParleyConfig['database']>(
+        {
+          url: { key: 'url', field: url(['postgres:', 'postgresql:']) },
+          poolSize: { key: 'pool_size', field: integer({ min: 1 }) },
+        },
+        DEFAULTS.database,
+      ),
+    },
+    redis: {
+      key: 'redis',
+      field: section<ParleyConfig['redis']>(
+        {
+          url: { key: 'url', field: url(['redis:', 'rediss:']) },
+          prefix: { key: 'prefix', field: string() },
+        },
+        DEFAULTS.redis,
+      ),
+    },
+    http: {
+      key: 'http',
+      field: section<ParleyConfig['http']>({ listen: { key: 'listen', field: hostPort() } }, DEFAULTS.http),
+    },
+    log: {
+      key: 'log',
+      field: section<ParleyConfig['log']>(
+        {
+          level: { key: 'level', field: oneOf(LOG_LEVELS) },
+          messageText: { key: 'message_text', field: boolean() },
+        },
+        DEFAULTS.log,
+      ),
+    },
+    intake: {
+      key: 'intake',
+      field: section<ParleyConfig['intake']>(
+        {
+          batchSize: { key: 'batch_size', field: integer({ min: 1 }) },
+          blockMs: { key: 'block', field: duration({ positive: true }) },
+          claimIdleMs: { key: 'claim_idle', field: duration({ positive: true }) },
+          consumer: { key: 'consumer', field: string() },
+        },
+        DEFAULTS.intake,
+      ),
+    },
+    store: {
+      key: 'store',
+      field: section<ParleyConfig['store']>(
+        {
+          batchDelayMs: { key: 'batch_delay', field: duration() },
+          batchSize: { key: 'batch_size', field: integer({ min: 1 }) },
+        },
+        DEFAULTS.store,
+      ),
+    },
+    shutdown: {
+      key: 'shutdown',
+      field: section<ParleyConfig['shutdown']>(
+        {
+          graceMs: { key: 'grace', field: duration() },
+          forceMs: { key: 'force', field: duration({ positive: true }) },
+        },
+        DEFAULTS.shutdown,
+        ({ graceMs: grace, forceMs: force }, at) => {
+          if (grace !== undefined && force !== undefined && force <= grace) {
+            at.key('force').problem(`must be longer than shutdown.grace (${formatDuration(grace)}), got ${formatDuration(force)}`);
+          }
+        },
+      ),
+    },
+    smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },
+    routes: { key: 'routes', field: list(ROUTE, { min: 1, what: 'route' }) },
+    numbers: { key: 'numbers', field: list(NUMBER, { what: 'number' }) },
+  },
+  DEFAULTS.root,
+  checkAcrossSections,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Checks across entries
+
+function checkAcrossSections(config: Loose<ParleyConfig>, at: At): void {
+  const smscs = config.smscs ?? [];
+  reportDuplicates(smscs, (s) => s?.name, at.key('smscs'), (value, first) => `${value} is already the name of smscs[${first}]`, 'name');
+  reportDuplicates(
+    config.routes ?? [],
+    (r) => r?.name,
+    at.key('routes'),
+    (value, first) => `${value} is already the name of routes[${first}]`,
+    'name',
+  );
+  reportDuplicates(
+    config.numbers ?? [],
+    (n) => n?.address,
+    at.key('numbers'),
+    (value, first) => `${value} is already listed as numbers[${first}]`,
+    'address',
+  );
+
+  // A reference can only be judged when every SMSC has a valid name (otherwise that is the problem).
+  const names = smscs.map((s) => s?.name);
+  if (config.smscs === undefined || !names.every((n): n is string => typeof n === 'string')) return;
+  const known = new Set(names);
+  (config.routes ?? []).forEach((route, i) => {
+    route?.smscs?.forEach((smsc, j) => {
+      if (smsc === undefined || known.has(smsc)) return;
+      const suggestion = suggestName(smsc, known);
+      const hint = suggestion === undefined ? ` (SMSCs: ${names.join(', ')})` : ` (did you mean ${suggestion}?)`;
+      at.key('routes').index(i).key('smscs').index(j).problem(`unknown SMSC ${describeValue(smsc)}${hint}`);
+    });
+  });
+}
+
+/** Reports each item whose key repeats an earlier item's, at `<list>[i].<key>` (or `<list>[i]`). */
+function reportDuplicates<T>(
+  items: readonly T[] | undefined,
+  keyOf: (item: T) => string | undefined,
+  at: At,
+  reason: (value: string, first: number) => string,
+  key?: string,
+): void {
+  const seen = new Map<string, number>();
+  items?.forEach((item, i) => {
+    const value = keyOf(item);
+    if (value === undefined) return;
+    const first = seen.get(value);
+    if (first === undefined) seen.set(value, i);
+    else (key === undefined ? at.index(i) : at.index(i).key(key)).problem(reason(describeValue(value), first));
+  });
+}

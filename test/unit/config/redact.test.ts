@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { redactUrl } from '../../../src/config/fields.ts';
+import { loadConfig, parseConfig } from '../../../src/config/load.ts';
+import { configToYamlObject, redactConfig } from '../../../src/config/redact.ts';
+import { validateConfig } from '../../../src/config/validate.ts';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const env = {
+  CARRIER_A_PASSWORD: 'pw-a',
+  CARRIER_B_PASSWORD: 'pw-b',
+  DATABASE_URL: 'postgres://parley:db-secret@db.internal:5432/parley',
+  REDIS_URL: 'rediss://default:redis-secret@cache.internal:6380/0',
+};
+const example = loadConfig({ file: 'config/parley.example.yaml', env, cwd: repo });
+
+describe('redactConfig', () => {
+  const redacted = redactConfig(example);
+  const printed = stringify(redacted);
+
+  it('hides every secret', () => {
+    for (const secret of ['pw-a', 'pw-b', 'db-secret', 'redis-secret']) expect(printed).not.toContain(secret);
+  });
+
+  it('replaces SMSC passwords and URL passwords by ***', () => {
+    expect(redacted['smscs']).toMatchObject([{ name: 'carrier-a', password: '***' }, { name: 'carrier-b', password: '***' }]);
+    expect(redacted['database']).toEqual({ url: 'postgres://parley:***@db.internal:5432/parley', pool_size: 10 });
+    expect(redacted['redis']).toEqual({ url: 'rediss://default:***@cache.internal:6380/0', prefix: 'parley:' });
+  });
+
+  it('shows an empty password as empty', () => {
+    const config = parseConfig('smscs: [{ name: a, host: h, system_id: s }]\nroutes: [{ name: r, smscs: [a], tps: 1 }]');
+    expect(redactConfig(config)['smscs']).toMatchObject([{ password: '' }]);
+  });
+
+  it('prints the config as the YAML file writes it, defaults included', () => {
+    expect(redacted['http']).toEqual({ listen: '127.0.0.1:9464' });
+    expect(redacted['shutdown']).toEqual({ grace: '10s', force: '30s' });
+    expect((redacted['smscs'] as Record<string, unknown>[])[1]).toMatchObject({
+      tls: { enabled: true, ca_file: '/etc/parley/carrier-b-ca.pem', servername: 'smpp.carrier-b.example', reject_unauthorized: true },
+      connect_timeout: '10s',
+      reconnect_max: '1m',
+      source_ton: 'auto',
+    });
+    expect((redacted['routes'] as Record<string, unknown>[])[1]).toEqual({
+      name: 'default',
+      prefixes: ['*'],
+      smscs: ['carrier-a', 'carrier-b'],
+      tps: 100,
+      burst: 10,
+      default_from: '12345',
+      uncertain_submit: 'resend',
+    });
+  });
+
+  it('leaves the config itself alone', () => {
+    expect(example.smscs[0]?.password).toBe('pw-a');
+    expect(example.database.url).toBe(env.DATABASE_URL);
+  });
+});
+
+describe('configToYamlObject', () => {
+  it('reads back to the same configuration', () => {
+    expect(validateConfig(configToYamlObject(example))).toEqual(example);
+  });
+});
+
+describe('redactUrl', () => {
+  it.each<[string, string]>([
+    ['postgres://u:secret@h:5432/db', 'postgres://u:***@h:5432/db'],
+    ['postgres://u@h/db', 'postgres://u@h/db'],
+    ['postgres://h/db', 'postgres://h/db'],
+    ['redis://:secret@h:6379', 'redis://:***@h:6379'],
+    ['redis://u:p%40ss@h', 'redis://u:***@h'],
+    ['postgres://u:a@b@h/db', 'postgres://u:***@h/db'],
+    ['postgres://h/db?user=u&password=secret&ssl=true', 'postgres://h/db?user=u&password=***&ssl=true'],
+    ['not a url', 'not a url'],
+  ])('%s -> %s', (input, expected) => {
+    expect(redactUrl(input)).toBe(expected);
+  });
+});
