@@ -231,15 +231,24 @@ class Malformed {
   ) {}
 }
 
-/** Decodes exactly one PDU (the frame's length must equal its command_length). */
+/**
+ * Decodes exactly one PDU. A buffer shorter than the header, or whose length is not its
+ * command_length, is answered ESME_RINVCMDLEN rather than read (or thrown on).
+ */
 export function decodePdu(frame: Buffer): DecodeResult {
-  const commandId = frame.readUInt32BE(4);
-  const sequenceNumber = frame.readUInt32BE(12);
+  const commandId = frame.length >= 8 ? frame.readUInt32BE(4) : 0;
+  const sequenceNumber = frame.length >= HEADER_LENGTH ? frame.readUInt32BE(12) : 0;
   const command = commandNameOf(commandId);
   const fail = (commandStatus: number, reason: string): DecodeResult => ({
     ok: false,
     error: { commandId, command, sequenceNumber, commandStatus, reason },
   });
+  if (frame.length < HEADER_LENGTH) {
+    return fail(ESME_RINVCMDLEN, `${frame.length} octet(s) cannot hold the 16-octet header`);
+  }
+  if (frame.readUInt32BE(0) !== frame.length) {
+    return fail(ESME_RINVCMDLEN, `command_length ${frame.readUInt32BE(0)} does not match the ${frame.length} octets given`);
+  }
   if (command === undefined) {
     return fail(ESME_RINVCMDID, `unknown command_id 0x${commandId.toString(16).padStart(8, '0')}`);
   }

@@ -128,9 +128,16 @@ export function makeTlv<N extends TlvName>(name: N, value: TlvValue<N>): Tlv {
       buf.writeUIntBE(n, 0, size);
       break;
     }
-    case 'cstring':
-      buf = Buffer.from(`${value as string}\0`, 'latin1');
+    case 'cstring': {
+      // Latin-1 would silently turn U+20AC into 0xAC, and an inner NUL would cut the value short
+      // for every reader: both are values a C-Octet String cannot hold.
+      const s = value as string;
+      if (/[^\x01-\xff]/.test(s)) {
+        throw new RangeError(`TLV ${name}: a C-Octet String cannot carry NUL or characters above U+00FF`);
+      }
+      buf = Buffer.from(`${s}\0`, 'latin1');
       break;
+    }
     case 'octets':
       buf = Buffer.from(value as Buffer);
       break;
