@@ -56,24 +56,24 @@ export class OutboundStream {
 
   /** New entries for this consumer; waits up to blockMs when there are none. */
   async readNew(count: number, blockMs: number): Promise<StreamEntry[]> {
-    const res = (await this.blocking.call(
-      'XREADGROUP', 'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.outbound, '>',
+    const res = (await this.blocking.xreadgroup(
+      'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.outbound, '>',
     )) as [string, RawEntry[]][] | null;
     return toEntries(res?.[0]?.[1]);
   }
 
   /** Entries this consumer name read before and never acknowledged (a restart with the same name). */
   async readOwnPending(count: number): Promise<StreamEntry[]> {
-    const res = (await this.redis.call(
-      'XREADGROUP', 'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.outbound, '0',
+    const res = (await this.redis.xreadgroup(
+      'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.outbound, '0',
     )) as [string, RawEntry[]][] | null;
     return toEntries(res?.[0]?.[1]);
   }
 
   /** Takes over entries another consumer has held unacknowledged for at least minIdleMs. */
   async claimStale(minIdleMs: number, count: number): Promise<StreamEntry[]> {
-    const res = (await this.redis.call(
-      'XAUTOCLAIM', this.keys.outbound, this.keys.group, this.consumer, minIdleMs, '0-0', 'COUNT', count,
+    const res = (await this.redis.xautoclaim(
+      this.keys.outbound, this.keys.group, this.consumer, minIdleMs, '0-0', 'COUNT', count,
     )) as [string, RawEntry[], unknown] | null;
     return toEntries(res?.[1]);
   }

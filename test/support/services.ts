@@ -1,0 +1,67 @@
+/**
+ * Per-test isolation on the shared Postgres and Redis: each test file gets its own Postgres schema
+ * and Redis key prefix, so files run in parallel without seeing each other.
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { Redis } from 'ioredis';
+import { openDb, migrateToLatest, type Db } from '../../src/store/db.ts';
+import { validateConfig } from '../../src/config/validate.ts';
+import type { ParleyConfig } from '../../src/config/types.ts';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+export interface TestSchema {
+  readonly schema: string;
+  readonly db: Db;
+  drop(): Promise<void>;
+}
+
+/** A new schema with every migration applied. */
+export async function freshSchema(): Promise<TestSchema> {
+  const schema = uniqueName('t');
+  const db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 4 });
+  await migrateToLatest(db, schema);
+  return {
+    schema,
+    db,
+    drop: async () => {
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+      await db.destroy();
+    },
+  };
+}
+
+/** Deletes every key under the prefix. */
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * A validated config for tests from a raw (YAML-shaped, snake_case) object, pointing at the test
+ * Postgres and Redis with the given prefix.
+ */
+export function testConfig(raw: Record<string, unknown>, prefix: string): ParleyConfig {
+  return validateConfig({
+    database: { url: TEST_DATABASE_URL, pool_size: 4 },
+    redis: { url: TEST_REDIS_URL, prefix },
+    http: { listen: '127.0.0.1:19464' },
+    intake: { consumer: uniqueName('c'), block: '100ms', claim_idle: '2s' },
+    ...raw,
+  });
+}
