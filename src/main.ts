@@ -282,6 +282,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     {
       name: 'recovery',
       start: async () => {
+        await messages.releaseOwned(db, consumer);
         const n = await reclaim();
         if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
         reclaimTimer = setInterval(() => {

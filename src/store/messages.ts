@@ -222,9 +222,18 @@ export async function recordSubmits(
 }
 
 /**
- * Takes over queued messages nobody live is working on: this daemon's own from a previous run,
- * unowned ones, and those of daemons whose heartbeat stopped. SKIP LOCKED lets several daemons
- * claim at once without waiting on each other.
+ * Gives up this consumer name's queued messages: at start-up they can only be left over from an
+ * earlier run under the same name, and released they are claimed like anyone else's.
+ */
+export async function releaseOwned(db: Db, owner: string): Promise<number> {
+  const res = await db.updateTable('messages').set({ owner: null }).where('owner', '=', owner).where('status', '=', 'queued').executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/**
+ * Takes over queued messages nobody live is working on: unowned ones and those of daemons whose
+ * heartbeat stopped. A live daemon's own (this one's included) are never taken, so claiming in a
+ * loop never hands out a message twice. SKIP LOCKED lets several daemons claim at once.
  */
 export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number, limit: number): Promise<UnfinishedMessage[]> {
   const claimed = await sql<{
@@ -246,7 +255,7 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
     WHERE id IN (
       SELECT id FROM messages
       WHERE status = 'queued'
-        AND (owner IS NULL OR owner = ${owner} OR owner NOT IN (
+        AND (owner IS NULL OR owner NOT IN (
           SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})))
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
