@@ -299,6 +299,10 @@ export class SmppSession {
     if (this.stateValue === 'closed' || this.stateValue === 'unbinding') {
       return Promise.reject(new SmppSessionError('connection_closed', `session is ${this.stateValue}`));
     }
+    if (this.socket.writableEnded) {
+      // The peer half-closed and this side answered with its FIN: nothing more can be sent.
+      return Promise.reject(new SmppSessionError('connection_closed', 'the connection is closing'));
+    }
     const sessionCommand = command === 'enquire_link' || command === 'unbind' || command in BOUND_STATE;
     if (!sessionCommand && !this.isBound) {
       return Promise.reject(new SmppSessionError('not_bound', `cannot send ${command} while ${this.stateValue}`));
@@ -422,7 +426,10 @@ export class SmppSession {
   }
 
   private write(buf: Buffer): void {
-    if (this.stateValue === 'closed' || this.socket.destroyed) return;
+    // writableEnded: this side already sent its FIN (after answering the peer's unbind). A PDU the
+    // peer sends after its own unbind cannot be answered; writing would only raise 'write after
+    // end' and close the session as a socket error instead of an unbind.
+    if (this.stateValue === 'closed' || this.socket.destroyed || this.socket.writableEnded) return;
     // Coalesce everything written in one tick into as few TCP segments as possible.
     if (!this.corked) {
       this.corked = true;

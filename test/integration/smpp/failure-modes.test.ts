@@ -139,8 +139,11 @@ describe('a peer that drops the link with a full window', () => {
         await sleep(10);
         expect(serverSession.state).toBe('closed');
       }
-      // No timer of the session keeps the process alive.
+      // No timer of the session keeps the process alive, and its own (unref'd) ticker is stopped:
+      // a private field, read here because no public API shows an unref'd timer.
       expect(await eventually(() => refTimers() <= timersBefore, 1000)).toBe(true);
+      expect((s as unknown as { ticker: unknown }).ticker).toBeUndefined();
+      if (serverSession) expect((serverSession as unknown as { ticker: unknown }).ticker).toBeUndefined();
     },
   );
 });

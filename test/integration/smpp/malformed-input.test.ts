@@ -296,6 +296,22 @@ const SERVER_ROWS: Row[] = [
     send: (p) => p.send(bindBytes(402)),
     answers: [{ command: 'bind_transceiver_resp', status: ESME_RALYBND, sequence: 402 }],
   },
+  {
+    name: 'unbind: answered, then the link ends',
+    bound: true,
+    send: (p) => p.send(rawPdu(id('unbind'), 403)),
+    answers: [{ command: 'unbind_resp', status: ESME_ROK, sequence: 403 }],
+    closes: 'peer_closed',
+  },
+  {
+    // After answering unbind this side has sent its FIN: the submit_sm cannot be answered, and
+    // must not make the session fail with 'write after end' (a socket_error) either.
+    name: 'a submit_sm after the peer\'s own unbind, in the same write',
+    bound: true,
+    send: (p) => p.send(Buffer.concat([rawPdu(id('unbind'), 404), rawPdu(id('submit_sm'), 405, shortMessageBody())])),
+    answers: [{ command: 'unbind_resp', status: ESME_ROK, sequence: 404 }],
+    closes: 'peer_closed',
+  },
   // --- responses to nothing: ignored, not answered.
   {
     name: 'submit_sm_resp to no request',
