@@ -171,7 +171,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,
-      publishCommitted: (changes, contextOf) => recorder.publishCommitted(changes, contextOf),
+      publishCommitted: (changes) => recorder.publishCommitted(changes),
       logger: log,
       observer: {
         onBatch: (_entries, inserted, duplicates, dead) => {

@@ -16,3 +16,33 @@ export interface MessageStatusEvent {
   readonly at: string;
   readonly metadata: Readonly<Record<string, unknown>> | null;
 }
+
+/** What a status event says beyond the status itself. */
+export interface StatusEventFacts {
+  readonly id: string;
+  readonly status: MessageStatus;
+  readonly previous: MessageStatus | null;
+  readonly segments?: number | null;
+  readonly deliveredSegments?: number | null;
+  readonly errorCode?: string | null;
+  readonly errorReason?: string | null;
+  readonly smsc?: string | null;
+  readonly route?: string | null;
+  readonly metadata?: Readonly<Record<string, unknown>> | null;
+}
+
+export function statusEvent(facts: StatusEventFacts, at: Date): MessageStatusEvent {
+  return {
+    type: 'message.status',
+    id: facts.id,
+    status: facts.status,
+    previous: facts.previous,
+    segments: facts.segments ?? null,
+    delivered_segments: facts.deliveredSegments ?? 0,
+    error: facts.errorCode ? { code: facts.errorCode, reason: facts.errorReason ?? '' } : null,
+    smsc: facts.smsc ?? null,
+    route: facts.route || null,
+    at: at.toISOString(),
+    metadata: facts.metadata ?? null,
+  };
+}

@@ -12,11 +12,11 @@ import type { Logger } from '../lib/logger.ts';
 import { Deque } from '../lib/deque.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import { responseIdKey } from '../domain/smsc-message-id.ts';
 import type { RoutedMessage, SegmentRecord, StatusChange } from '../store/messages.ts';
 import { classifySubmit, type SubmitOutcome } from './submit-outcome.ts';
 import { planSegments, type PlannedSegment } from './encoding.ts';
 import type { RouteThrottle } from './route-throttle.ts';
-import type { EventContext } from './submit-recorder.ts';
 
 /** What the dispatcher needs of one SMSC's binds (an `SmscPool`). */
 export interface SmscLink {
@@ -28,7 +28,7 @@ export interface SmscLink {
 
 export interface SubmitRecording {
   recordSegment(segment: SegmentRecord): void;
-  recordChange(change: StatusChange, context: EventContext): Promise<void>;
+  recordChange(change: StatusChange): Promise<void>;
 }
 
 export interface AttemptLedger {
@@ -324,6 +324,7 @@ class RouteDispatcher {
         smsc,
         bind,
         smscMessageId,
+        matchKey: smscMessageId === null ? null : responseIdKey(smscMessageId, this.deps.smscs.get(smsc)!.config.idFormat),
         commandStatus,
         status: segmentStatus,
         attempts: task.sent,
@@ -389,8 +390,9 @@ class RouteDispatcher {
         segments: job.total || null,
         errorCode: error.errorCode ?? null,
         errorReason: error.errorReason ?? null,
+        route: this.route.name,
+        metadata: job.message.metadata ?? null,
       },
-      { route: this.route.name, metadata: job.message.metadata ?? null },
     );
   }
 }

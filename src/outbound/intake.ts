@@ -14,7 +14,6 @@ import type { DefaultAlphabet } from '../config/types.ts';
 import type { RoutedMessage, StatusChange } from '../store/messages.ts';
 import type { Router } from './router.ts';
 import type { DispatchJob } from './dispatcher.ts';
-import type { EventContext } from './submit-recorder.ts';
 
 export interface IntakeEntry {
   readonly id: string;
@@ -56,7 +55,7 @@ export interface IntakeDeps {
   /** The default alphabet of a route's first SMSC, to count parts the way it will split. */
   alphabetFor(route: string): DefaultAlphabet;
   readonly dispatcher: { enqueue(jobs: readonly DispatchJob[]): void; readonly backlog: number };
-  publishCommitted(changes: readonly StatusChange[], contextOf: (id: string) => EventContext): void;
+  publishCommitted(changes: readonly StatusChange[]): void;
   readonly logger: Logger;
   readonly observer?: {
     onBatch?(entries: number, inserted: number, duplicates: number, dead: number): void;
@@ -181,8 +180,7 @@ export class Intake {
 
     const fresh = queued.filter((m) => inserted.has(m.id));
     this.deps.dispatcher.enqueue(fresh.map((message) => ({ message, priorAttempts: 0, acceptedSegments: new Set<number>() })));
-    const byId = new Map([...queued, ...refused.map((r) => r.message)].map((m) => [m.id, m]));
-    this.deps.publishCommitted(changes, (id) => ({ route: byId.get(id)?.route || null, metadata: byId.get(id)?.metadata ?? null }));
+    this.deps.publishCommitted(changes);
 
     const duplicates = queued.length + refused.length - inserted.size + (ackOnly.length);
     for (const d of dead) {

@@ -5,7 +5,7 @@
  */
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { MessageStatusEvent } from '../domain/events.ts';
+import { statusEvent, type MessageStatusEvent } from '../domain/events.ts';
 import type { SegmentRecord, StatusChange } from '../store/messages.ts';
 
 export interface SubmitStore {
@@ -16,15 +16,7 @@ export interface StatusEventSink {
   publish(events: readonly MessageStatusEvent[]): Promise<void>;
 }
 
-/** What an event needs beyond the change itself. */
-export interface EventContext {
-  readonly route: string | null;
-  readonly metadata: Readonly<Record<string, unknown>> | null;
-}
-
-type Item =
-  | { readonly segment: SegmentRecord }
-  | { readonly change: StatusChange; readonly context: EventContext };
+type Item = { readonly segment: SegmentRecord } | { readonly change: StatusChange };
 
 export interface SubmitRecorderOptions {
   store: SubmitStore;
@@ -32,29 +24,15 @@ export interface SubmitRecorderOptions {
   batchSize: number;
   batchDelayMs: number;
   logger: Logger;
-}
-
-export function statusEvent(change: StatusChange, context: EventContext, at = new Date()): MessageStatusEvent {
-  return {
-    type: 'message.status',
-    id: change.id,
-    status: change.status,
-    previous: change.previous,
-    segments: change.segments ?? null,
-    delivered_segments: 0,
-    error: change.errorCode ? { code: change.errorCode, reason: change.errorReason ?? '' } : null,
-    smsc: change.smsc ?? null,
-    route: context.route,
-    at: at.toISOString(),
-    metadata: context.metadata,
-  };
+  /** Told of every change committed (metrics). */
+  onApplied?(changes: readonly StatusChange[]): void;
 }
 
 export class SubmitRecorder {
   private readonly writes: Batcher<Item>;
   private readonly eventBatches: Batcher<MessageStatusEvent>;
 
-  constructor(options: SubmitRecorderOptions) {
+  constructor(private readonly options: SubmitRecorderOptions) {
     const log = options.logger;
     this.eventBatches = new Batcher<MessageStatusEvent>({
       maxItems: options.batchSize,
@@ -68,20 +46,11 @@ export class SubmitRecorder {
       write: async (items) => {
         const segments: SegmentRecord[] = [];
         const changes: StatusChange[] = [];
-        const contexts = new Map<string, EventContext>();
         for (const item of items) {
           if ('segment' in item) segments.push(item.segment);
-          else {
-            changes.push(item.change);
-            contexts.set(`${item.change.id}\0${item.change.status}`, item.context);
-          }
+          else changes.push(item.change);
         }
-        const applied = await options.store.recordSubmits(segments, changes);
-        const now = new Date();
-        for (const change of applied) {
-          const context = contexts.get(`${change.id}\0${change.status}`) ?? { route: null, metadata: null };
-          void this.eventBatches.add(statusEvent(change, context, now));
-        }
+        this.publishCommitted(await options.store.recordSubmits(segments, changes));
       },
       onError: (err, items, attempt) => log.error({ err, items, attempt }, 'recording submit results failed; retrying'),
     });
@@ -96,14 +65,16 @@ export class SubmitRecorder {
     void this.writes.add({ segment });
   }
 
-  recordChange(change: StatusChange, context: EventContext): Promise<void> {
-    return this.writes.add({ change, context });
+  recordChange(change: StatusChange): Promise<void> {
+    return this.writes.add({ change });
   }
 
-  /** Publishes events for changes committed elsewhere (intake's queued and refused messages). */
-  publishCommitted(changes: readonly StatusChange[], contextOf: (id: string) => EventContext): void {
+  /** Publishes events for changes already committed (by this recorder or another writer). */
+  publishCommitted(changes: readonly StatusChange[]): void {
+    if (changes.length === 0) return;
+    this.options.onApplied?.(changes);
     const now = new Date();
-    for (const c of changes) void this.eventBatches.add(statusEvent(c, contextOf(c.id), now));
+    for (const c of changes) void this.eventBatches.add(statusEvent(c, now));
   }
 
   async flush(): Promise<void> {

@@ -5,22 +5,17 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import type { StatusEventFacts } from '../domain/events.ts';
 import type { OutboundMessage } from '../domain/message.ts';
+import { applyChanges, applyReceipts, insertEvents, matchPendingReceipts, settleMessages } from './receipts.ts';
 
 /** A validated message with the route it will take. */
 export interface RoutedMessage extends OutboundMessage {
   readonly route: string;
 }
 
-export interface StatusChange {
-  readonly id: string;
-  readonly status: MessageStatus;
-  readonly previous: MessageStatus | null;
-  readonly smsc?: string | null;
-  readonly segments?: number | null;
-  readonly errorCode?: string | null;
-  readonly errorReason?: string | null;
-}
+/** A status change, with what its event reports. */
+export type StatusChange = StatusEventFacts;
 
 /** One submit_sm's outcome as recorded: accepted with the carrier's id, or refused. */
 export interface SegmentRecord {
@@ -30,6 +25,8 @@ export interface SegmentRecord {
   readonly smsc: string;
   readonly bind: string;
   readonly smscMessageId: string | null;
+  /** The carrier id as receipts are matched by (see domain/smsc-message-id.ts). */
+  readonly matchKey: string | null;
   readonly commandStatus: number | null;
   readonly status: 'accepted' | 'failed';
   readonly attempts: number;
@@ -98,29 +95,13 @@ export async function insertMessages(
     const changes: StatusChange[] = [];
     for (const { m, status, change } of rows) {
       if (!ids.has(m.id)) continue;
-      changes.push({ id: m.id, status: 'queued', previous: null });
-      if (change) changes.push({ ...change, previous: 'queued' });
+      const facts = { route: m.route, metadata: m.metadata ?? null };
+      changes.push({ id: m.id, status: 'queued', previous: null, ...facts });
+      if (change) changes.push({ ...change, previous: 'queued', ...facts });
     }
     await insertEvents(tx, changes);
     return { inserted: ids, changes };
   });
-}
-
-type Tx = Parameters<Parameters<ReturnType<Db['transaction']>['execute']>[0]>[0];
-
-async function insertEvents(tx: Tx | Db, changes: readonly StatusChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  await tx
-    .insertInto('message_events')
-    .values(
-      changes.map((c) => ({
-        message_id: c.id,
-        status: c.status,
-        previous: c.previous,
-        detail: c.errorCode || c.smsc ? JSON.stringify({ smsc: c.smsc ?? undefined, error_code: c.errorCode ?? undefined, error_reason: c.errorReason ?? undefined }) : null,
-      })),
-    )
-    .execute();
 }
 
 /** Counts a dispatch attempt before the first submit_sm of these messages leaves. */
@@ -146,8 +127,9 @@ export async function unmarkAttempted(db: Db, ids: readonly string[]): Promise<v
 }
 
 /**
- * Records submit outcomes and the status changes they cause, in one transaction. A change is
- * applied only when it moves the message forward, so a late duplicate never moves it back; the
+ * Records submit outcomes and the status changes they cause, in one transaction. Receipts that
+ * arrived before these responses are matched now; a message whose segments all have a final
+ * receipt by then moves on to its final status at once. Only forward moves are applied; the
  * changes actually applied are returned for the event stream.
  */
 export async function recordSubmits(
@@ -157,6 +139,7 @@ export async function recordSubmits(
 ): Promise<StatusChange[]> {
   if (segments.length === 0 && changes.length === 0) return [];
   return db.transaction().execute(async (tx) => {
+    let touched = new Set<string>();
     if (segments.length > 0) {
       await tx
         .insertInto('segments')
@@ -168,6 +151,7 @@ export async function recordSubmits(
             smsc: s.smsc,
             bind: s.bind,
             smsc_message_id: s.smscMessageId,
+            match_key: s.matchKey,
             command_status: s.commandStatus,
             status: s.status,
             attempts: s.attempts,
@@ -181,6 +165,7 @@ export async function recordSubmits(
             smsc: eb.ref('excluded.smsc'),
             bind: eb.ref('excluded.bind'),
             smsc_message_id: eb.ref('excluded.smsc_message_id'),
+            match_key: eb.ref('excluded.match_key'),
             command_status: eb.ref('excluded.command_status'),
             status: eb.ref('excluded.status'),
             attempts: eb.ref('excluded.attempts'),
@@ -190,34 +175,16 @@ export async function recordSubmits(
           })),
         )
         .execute();
-    }
-    const applied: StatusChange[] = [];
-    if (changes.length > 0) {
-      const values = sql.join(
-        changes.map(
-          (c) =>
-            sql`(${c.id}, ${c.status}, ${c.previous}, ${c.smsc ?? null}, ${c.segments ?? null}::smallint, ${c.errorCode ?? null}, ${c.errorReason ?? null})`,
-        ),
+      const accepted = segments.filter((s) => s.status === 'accepted' && s.matchKey !== null);
+      const early = await matchPendingReceipts(
+        tx,
+        accepted.map((s) => ({ smsc: s.smsc, matchKey: s.matchKey!, messageId: s.messageId, seq: s.seq })),
       );
-      const result = await sql<{ id: string }>`
-        UPDATE messages AS m SET
-          status = v.status,
-          smsc = COALESCE(v.smsc, m.smsc),
-          segments = COALESCE(v.segments, m.segments),
-          error_code = COALESCE(v.error_code, m.error_code),
-          error_reason = COALESCE(v.error_reason, m.error_reason),
-          owner = NULL,
-          updated_at = now(),
-          submitted_at = CASE WHEN v.status = 'submitted' THEN now() ELSE m.submitted_at END,
-          final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
-        FROM (VALUES ${values}) AS v(id, status, previous, smsc, segments, error_code, error_reason)
-        WHERE m.id = v.id AND m.status = v.previous
-        RETURNING m.id`.execute(tx);
-      const ok = new Set(result.rows.map((r) => r.id));
-      for (const c of changes) if (ok.has(c.id)) applied.push(c);
-      await insertEvents(tx, applied);
+      touched = await applyReceipts(tx, early);
     }
-    return applied;
+    const applied = await applyChanges(tx, changes);
+    for (const c of applied) if (c.status === 'submitted') touched.add(c.id);
+    return [...applied, ...(await settleMessages(tx, touched))];
   });
 }
 

@@ -38,6 +38,7 @@ export interface MessagesTable {
   updated_at: Generated<Date>;
   submitted_at: Date | null;
   final_at: Date | null;
+  delivered_segments: Generated<number>;
 }
 
 export interface SegmentsTable {
@@ -53,6 +54,46 @@ export interface SegmentsTable {
   possible_duplicate: Generated<boolean>;
   submitted_at: Timestamp;
   responded_at: Timestamp | null;
+  match_key: string | null;
+  receipt_state: string | null;
+  error_code: string | null;
+  network_error: string | null;
+  final_at: Timestamp | null;
+}
+
+export interface ReceiptsTable {
+  id: Generated<string>;
+  fingerprint: string;
+  smsc: string;
+  bind: string | null;
+  smsc_message_id: string;
+  match_keys: string[];
+  state: string;
+  final: boolean;
+  error_code: string | null;
+  network_error: string | null;
+  submit_date: Date | null;
+  done_date: Date | null;
+  body: string;
+  tlvs: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  received_at: Generated<Date>;
+  message_id: string | null;
+  seq: number | null;
+  matched_at: Date | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  webhook: string;
+  event_type: string;
+  body: JSONColumnType<Record<string, unknown>, string, string>;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  last_status: number | null;
+  next_attempt_at: Generated<Date>;
+  created_at: Generated<Date>;
+  finished_at: Date | null;
 }
 
 export interface MessageEventsTable {
@@ -69,4 +110,6 @@ export interface Database {
   messages: MessagesTable;
   segments: SegmentsTable;
   message_events: MessageEventsTable;
+  receipts: ReceiptsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

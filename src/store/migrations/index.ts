@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-outbound.ts';
+import * as m0002 from './0002-receipts.ts';
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
@@ -7,4 +8,5 @@ import * as m0001 from './0001-outbound.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-outbound': m0001,
+  '0002-receipts': m0002,
 };

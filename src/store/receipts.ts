@@ -1,0 +1,338 @@
+/**
+ * Receipts in Postgres: stored as they come (a resend of the same receipt is recognised by its
+ * fingerprint and changes nothing), matched to the segment they report on through the key of the
+ * carrier's id, and applied forward only. A receipt whose segment is not known yet stays pending
+ * and is matched the moment the submit's response is recorded, by whichever daemon records it.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './db.ts';
+import type { Database } from './tables.ts';
+import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
+import type { MessageStatus } from '../domain/status.ts';
+
+type Tx = Transaction<Database> | Db;
+
+export type SegmentFinalStatus = 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'unknown';
+
+export interface NewReceipt {
+  readonly fingerprint: string;
+  readonly smsc: string;
+  readonly bind: string;
+  readonly smscMessageId: string;
+  /** Keys of the id, best first (domain/smsc-message-id.ts). */
+  readonly matchKeys: readonly string[];
+  /** The receipt state as reported (DELIVERED, ENROUTE, ...). */
+  readonly state: string;
+  /** The segment status a final receipt sets; undefined for intermediate receipts. */
+  readonly segmentStatus: SegmentFinalStatus | undefined;
+  readonly errorCode: string | null;
+  readonly networkError: string | null;
+  readonly submitDate: Date | null;
+  readonly doneDate: Date | null;
+  readonly body: string;
+  readonly tlvs: Record<string, unknown> | null;
+}
+
+interface MatchedReceipt {
+  readonly receiptId: string;
+  readonly messageId: string;
+  readonly seq: number;
+  readonly state: string;
+  readonly final: boolean;
+  readonly errorCode: string | null;
+  readonly networkError: string | null;
+}
+
+/** Stores receipts; returns the ids of those not seen before (a resend returns nothing). */
+export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): Promise<string[]> {
+  if (receipts.length === 0) return [];
+  // The same receipt twice in one batch (a resend racing its original) is stored once.
+  const unique = [...new Map(receipts.map((r) => [r.fingerprint, r])).values()];
+  const rows = await tx
+    .insertInto('receipts')
+    .values(
+      unique.map((r) => ({
+        fingerprint: r.fingerprint,
+        smsc: r.smsc,
+        bind: r.bind,
+        smsc_message_id: r.smscMessageId,
+        match_keys: sql<string[]>`${sql.val([...r.matchKeys])}::text[]`,
+        state: r.state,
+        final: r.segmentStatus !== undefined,
+        error_code: r.errorCode,
+        network_error: r.networkError,
+        submit_date: r.submitDate,
+        done_date: r.doneDate,
+        body: r.body,
+        tlvs: r.tlvs === null ? null : JSON.stringify(r.tlvs),
+      })),
+    )
+    .onConflict((oc) => oc.column('fingerprint').doNothing())
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Matches newly stored receipts to segments: the best key wins, then the latest submit. */
+export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Promise<MatchedReceipt[]> {
+  if (receiptIds.length === 0) return [];
+  const res = await sql<MatchedReceipt>`
+    UPDATE receipts AS r SET message_id = m.message_id, seq = m.seq, matched_at = now()
+    FROM (
+      SELECT r2.id AS rid, s.message_id, s.seq
+      FROM receipts r2
+      CROSS JOIN LATERAL (
+        SELECT s.message_id, s.seq FROM segments s
+        WHERE s.smsc = r2.smsc AND s.match_key = ANY (r2.match_keys)
+        ORDER BY array_position(r2.match_keys, s.match_key), s.submitted_at DESC
+        LIMIT 1
+      ) s
+      WHERE r2.id = ANY (${sql.val([...receiptIds])}::bigint[])
+    ) AS m
+    WHERE r.id = m.rid
+    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.final,
+      r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
+  return res.rows;
+}
+
+/** Matches pending receipts to segments whose responses were just recorded. */
+export async function matchPendingReceipts(
+  tx: Tx,
+  segments: readonly { smsc: string; matchKey: string; messageId: string; seq: number }[],
+): Promise<MatchedReceipt[]> {
+  if (segments.length === 0) return [];
+  const values = sql.join(segments.map((s) => sql`(${s.smsc}, ${s.matchKey}, ${s.messageId}, ${s.seq}::smallint)`));
+  const res = await sql<MatchedReceipt>`
+    UPDATE receipts AS r SET message_id = v.message_id, seq = v.seq, matched_at = now()
+    FROM (VALUES ${values}) AS v(smsc, match_key, message_id, seq)
+    WHERE r.message_id IS NULL AND r.smsc = v.smsc AND r.match_keys @> ARRAY[v.match_key]
+    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.final,
+      r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
+  return res.rows;
+}
+
+const SEGMENT_STATUS_OF_STATE: Readonly<Record<string, SegmentFinalStatus>> = {
+  DELIVERED: 'delivered',
+  UNDELIVERABLE: 'undeliverable',
+  DELETED: 'undeliverable',
+  SKIPPED: 'undeliverable',
+  EXPIRED: 'expired',
+  REJECTED: 'rejected',
+  UNKNOWN: 'unknown',
+};
+
+/**
+ * Applies matched receipts to their segments, forward only: the first final receipt decides a
+ * segment's status and nothing changes it after; intermediate ones only note the latest state.
+ * Returns the ids of the messages touched.
+ */
+export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]): Promise<Set<string>> {
+  if (matched.length === 0) return new Set();
+  const bySegment = new Map<string, MatchedReceipt>();
+  for (const m of [...matched].sort((a, b) => Number(BigInt(a.receiptId) - BigInt(b.receiptId)))) {
+    const key = `${m.messageId}\0${m.seq}`;
+    const seen = bySegment.get(key);
+    if (!seen || !seen.final) bySegment.set(key, m);
+  }
+  const rows = [...bySegment.values()];
+  const values = sql.join(
+    rows.map(
+      (m) =>
+        sql`(${m.messageId}, ${m.seq}::smallint, ${m.final ? (SEGMENT_STATUS_OF_STATE[m.state] ?? 'unknown') : null}, ${m.state}, ${m.errorCode}, ${m.networkError})`,
+    ),
+  );
+  await sql`
+    UPDATE segments AS s SET
+      status = COALESCE(v.status, s.status),
+      receipt_state = v.state,
+      error_code = COALESCE(v.error_code, s.error_code),
+      network_error = COALESCE(v.network_error, s.network_error),
+      final_at = CASE WHEN v.status IS NOT NULL THEN now() ELSE s.final_at END
+    FROM (VALUES ${values}) AS v(message_id, seq, status, state, error_code, network_error)
+    WHERE s.message_id = v.message_id AND s.seq = v.seq AND s.status = 'accepted'`.execute(tx);
+  return new Set(rows.map((r) => r.messageId));
+}
+
+/** The message status its segments' final statuses add up to. */
+export function combineSegmentStatuses(statuses: readonly string[]): MessageStatus {
+  const delivered = statuses.filter((s) => s === 'delivered').length;
+  if (delivered === statuses.length) return 'delivered';
+  if (delivered > 0) return 'partially_delivered';
+  const first = statuses[0] as MessageStatus;
+  return statuses.every((s) => s === first) ? first : 'undeliverable';
+}
+
+/**
+ * Moves submitted messages whose every segment has a final receipt to their final status, and
+ * keeps delivered_segments current. Returns the changes applied.
+ */
+export async function settleMessages(tx: Tx, messageIds: Iterable<string>): Promise<StatusChange[]> {
+  const ids = [...new Set(messageIds)];
+  if (ids.length === 0) return [];
+  const rows = await sql<{
+    id: string;
+    status: MessageStatus;
+    segments: number | null;
+    route: string;
+    smsc: string | null;
+    metadata: Record<string, unknown> | null;
+    statuses: string[];
+    delivered: number;
+    error_code: string | null;
+  }>`
+    SELECT m.id, m.status, m.segments, m.route, m.smsc, m.metadata,
+      array_agg(s.status ORDER BY s.seq) AS statuses,
+      count(*) FILTER (WHERE s.status = 'delivered')::int AS delivered,
+      (array_agg(s.error_code ORDER BY s.seq) FILTER (WHERE s.error_code IS NOT NULL AND s.status <> 'delivered'))[1] AS error_code
+    FROM messages m JOIN segments s ON s.message_id = m.id
+    WHERE m.id = ANY (${sql.val(ids)}::text[])
+    GROUP BY m.id`.execute(tx);
+  const changes: StatusChange[] = [];
+  const deliveredCounts: { id: string; delivered: number }[] = [];
+  for (const r of rows.rows) {
+    deliveredCounts.push({ id: r.id, delivered: r.delivered });
+    if (r.status !== 'submitted' || r.segments === null) continue;
+    const finals = r.statuses.filter((s) => s !== 'accepted' && s !== 'failed');
+    if (finals.length < r.segments || r.statuses.length < r.segments) continue;
+    const status = combineSegmentStatuses(finals);
+    changes.push({
+      id: r.id,
+      status,
+      previous: 'submitted',
+      segments: r.segments,
+      deliveredSegments: r.delivered,
+      smsc: r.smsc,
+      route: r.route,
+      metadata: r.metadata,
+      errorCode: status === 'delivered' ? null : r.error_code ? `receipt_err:${r.error_code}` : null,
+      errorReason: status === 'delivered' ? null : `segments: ${finals.join(', ')}`,
+    });
+  }
+  if (deliveredCounts.length > 0) {
+    const values = sql.join(deliveredCounts.map((d) => sql`(${d.id}, ${d.delivered}::smallint)`));
+    await sql`UPDATE messages AS m SET delivered_segments = v.delivered
+      FROM (VALUES ${values}) AS v(id, delivered) WHERE m.id = v.id AND m.delivered_segments <> v.delivered`.execute(tx);
+  }
+  return applyChanges(tx, changes);
+}
+
+/**
+ * Applies status changes forward only (the row must still be in `previous`), records them in
+ * message_events, and returns those applied.
+ */
+export async function applyChanges(tx: Tx, changes: readonly StatusChange[]): Promise<StatusChange[]> {
+  if (changes.length === 0) return [];
+  const values = sql.join(
+    changes.map(
+      (c) =>
+        sql`(${c.id}, ${c.status}, ${c.previous}, ${c.smsc ?? null}, ${c.segments ?? null}::smallint, ${c.errorCode ?? null}, ${c.errorReason ?? null})`,
+    ),
+  );
+  const result = await sql<{ id: string; route: string; metadata: Record<string, unknown> | null; delivered_segments: number; segments: number | null; smsc: string | null }>`
+    UPDATE messages AS m SET
+      status = v.status,
+      smsc = COALESCE(v.smsc, m.smsc),
+      segments = COALESCE(v.segments, m.segments),
+      error_code = COALESCE(v.error_code, m.error_code),
+      error_reason = COALESCE(v.error_reason, m.error_reason),
+      owner = NULL,
+      updated_at = now(),
+      submitted_at = CASE WHEN v.status = 'submitted' THEN now() ELSE m.submitted_at END,
+      final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
+    FROM (VALUES ${values}) AS v(id, status, previous, smsc, segments, error_code, error_reason)
+    WHERE m.id = v.id AND m.status = v.previous
+    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc`.execute(tx);
+  const byId = new Map(result.rows.map((r) => [r.id, r]));
+  const applied: StatusChange[] = [];
+  for (const c of changes) {
+    const row = byId.get(c.id);
+    if (!row) continue;
+    applied.push({
+      ...c,
+      route: c.route ?? row.route,
+      metadata: c.metadata ?? row.metadata,
+      segments: c.segments ?? row.segments,
+      smsc: c.smsc ?? row.smsc,
+      deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
+    });
+  }
+  await insertEvents(tx, applied);
+  return applied;
+}
+
+export async function insertEvents(tx: Tx, changes: readonly StatusChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  await tx
+    .insertInto('message_events')
+    .values(
+      changes.map((c) => ({
+        message_id: c.id,
+        status: c.status,
+        previous: c.previous,
+        detail:
+          c.errorCode || c.smsc
+            ? JSON.stringify({ smsc: c.smsc ?? undefined, error_code: c.errorCode ?? undefined, error_reason: c.errorReason ?? undefined })
+            : null,
+      })),
+    )
+    .execute();
+}
+
+/**
+ * Messages submitted with receipts requested that no final receipt reached in time: past their
+ * validity plus grace they are `expired`; without a validity, past `unknownAfterMs` `unknown`.
+ */
+export async function sweepOverdue(db: Db, graceMs: number, unknownAfterMs: number, limit: number): Promise<StatusChange[]> {
+  return db.transaction().execute(async (tx) => {
+    const due = await sql<{ id: string; validity_seconds: number | null }>`
+      SELECT id, validity_seconds FROM messages
+      WHERE status = 'submitted' AND dlr
+        AND ((validity_seconds IS NOT NULL AND submitted_at + make_interval(secs => validity_seconds + ${graceMs / 1000}) < now())
+          OR (validity_seconds IS NULL AND submitted_at + make_interval(secs => ${unknownAfterMs / 1000}) < now()))
+      ORDER BY submitted_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED`.execute(tx);
+    return applyChanges(
+      tx,
+      due.rows.map((r) => ({
+        id: r.id,
+        status: r.validity_seconds !== null ? ('expired' as const) : ('unknown' as const),
+        previous: 'submitted' as const,
+        errorCode: 'no_final_receipt',
+        errorReason: r.validity_seconds !== null ? 'no final receipt within the validity period' : 'no final receipt within the receipt horizon',
+      })),
+    );
+  });
+}
+
+export interface UnmatchedReceipt {
+  readonly id: string;
+  readonly smsc: string;
+  readonly smscMessageId: string;
+  readonly state: string;
+  readonly receivedAt: Date;
+  readonly body: string;
+}
+
+/** Receipts that matched nothing for longer than the horizon: kept, counted and listable. */
+export async function listUnmatched(db: Db, olderThanMs: number, limit: number): Promise<UnmatchedReceipt[]> {
+  const rows = await db
+    .selectFrom('receipts')
+    .select(['id', 'smsc', 'smsc_message_id', 'state', 'received_at', 'body'])
+    .where('message_id', 'is', null)
+    .where('received_at', '<', new Date(Date.now() - olderThanMs))
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, smsc: r.smsc, smscMessageId: r.smsc_message_id, state: r.state, receivedAt: r.received_at, body: r.body }));
+}
+
+export async function countUnmatched(db: Db, olderThanMs: number): Promise<number> {
+  const row = await db
+    .selectFrom('receipts')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('message_id', 'is', null)
+    .where('received_at', '<', new Date(Date.now() - olderThanMs))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

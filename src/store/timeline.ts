@@ -1,0 +1,148 @@
+/**
+ * Read-only queries for looking at one message after the fact (`parley status`, the demo): the
+ * message row, its segments as the SMSC answered them, and its status history. Rows leave here
+ * as Parley's own camelCase types.
+ */
+import type { Db } from './db.ts';
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly to: string;
+  readonly from: string | null;
+  readonly text: string;
+  /** Empty when no route matched (the message failed with `no_route`). */
+  readonly route: string;
+  readonly priority: number;
+  readonly dlr: boolean;
+  readonly validitySeconds: number | null;
+  readonly status: string;
+  readonly smsc: string | null;
+  /** Parts the text was split into, once submitted. */
+  readonly segments: number | null;
+  readonly errorCode: string | null;
+  readonly errorReason: string | null;
+  /** The daemon (consumer name) working on it while it is queued. */
+  readonly owner: string | null;
+  readonly attempts: number;
+  readonly possibleDuplicate: boolean;
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly submittedAt: Date | null;
+  readonly finalAt: Date | null;
+}
+
+export interface StoredSegment {
+  readonly seq: number;
+  readonly total: number;
+  readonly smsc: string;
+  readonly bind: string | null;
+  /** The carrier's id from submit_sm_resp; null when the submit was refused. */
+  readonly smscMessageId: string | null;
+  readonly commandStatus: number | null;
+  readonly status: string;
+  readonly attempts: number;
+  /** The submit may have reached the SMSC twice (a resend after an unanswered submit). */
+  readonly possibleDuplicate: boolean;
+  readonly submittedAt: Date;
+  readonly respondedAt: Date | null;
+}
+
+export interface StatusHistoryEntry {
+  /** Increasing over the whole table: later changes have larger ids. */
+  readonly eventId: string;
+  readonly messageId: string;
+  readonly status: string;
+  readonly previous: string | null;
+  readonly at: Date;
+  readonly detail: Readonly<Record<string, unknown>> | null;
+}
+
+export interface MessageTimeline {
+  readonly message: StoredMessage;
+  readonly segments: readonly StoredSegment[];
+  readonly history: readonly StatusHistoryEntry[];
+}
+
+/** One message with its segments and status history, or undefined when there is no such id. */
+export async function readMessageTimeline(db: Db, id: string): Promise<MessageTimeline | undefined> {
+  const [found] = await readMessageTimelines(db, [id]);
+  return found;
+}
+
+/** The timelines of the messages among `ids` that exist, in the order of `ids`. */
+export async function readMessageTimelines(db: Db, ids: readonly string[]): Promise<MessageTimeline[]> {
+  if (ids.length === 0) return [];
+  const [messages, segments, history] = await Promise.all([
+    db.selectFrom('messages').selectAll().where('id', 'in', ids).execute(),
+    db.selectFrom('segments').selectAll().where('message_id', 'in', ids).orderBy('message_id').orderBy('seq').execute(),
+    readStatusHistory(db, ids),
+  ]);
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  const out: MessageTimeline[] = [];
+  for (const id of ids) {
+    const m = byId.get(id);
+    if (!m) continue;
+    out.push({
+      message: {
+        id: m.id,
+        to: m.to_addr,
+        from: m.from_addr,
+        text: m.body,
+        route: m.route,
+        priority: m.priority,
+        dlr: m.dlr,
+        validitySeconds: m.validity_seconds,
+        status: m.status,
+        smsc: m.smsc,
+        segments: m.segments,
+        errorCode: m.error_code,
+        errorReason: m.error_reason,
+        owner: m.owner,
+        attempts: m.attempts,
+        possibleDuplicate: m.possible_duplicate,
+        metadata: m.metadata,
+        createdAt: m.created_at,
+        updatedAt: m.updated_at,
+        submittedAt: m.submitted_at,
+        finalAt: m.final_at,
+      },
+      segments: segments
+        .filter((s) => s.message_id === id)
+        .map((s) => ({
+          seq: s.seq,
+          total: s.total,
+          smsc: s.smsc,
+          bind: s.bind,
+          smscMessageId: s.smsc_message_id,
+          commandStatus: s.command_status,
+          status: s.status,
+          attempts: s.attempts,
+          possibleDuplicate: s.possible_duplicate,
+          submittedAt: s.submitted_at,
+          respondedAt: s.responded_at,
+        })),
+      history: history.filter((h) => h.messageId === id),
+    });
+  }
+  return out;
+}
+
+/**
+ * Status changes of these messages in the order they happened; with `afterEventId`, only those
+ * recorded after that one (for following a message as it moves).
+ */
+export async function readStatusHistory(db: Db, ids: readonly string[], afterEventId?: string): Promise<StatusHistoryEntry[]> {
+  if (ids.length === 0) return [];
+  let query = db.selectFrom('message_events').selectAll().where('message_id', 'in', ids);
+  if (afterEventId !== undefined) query = query.where('id', '>', afterEventId);
+  const rows = await query.orderBy('id').execute();
+  return rows.map((e) => ({
+    eventId: String(e.id),
+    messageId: e.message_id,
+    status: e.status,
+    previous: e.previous,
+    at: e.at,
+    detail: e.detail,
+  }));
+}
