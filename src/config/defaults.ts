@@ -10,7 +10,7 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
-  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, numbers: [] },
+  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], numbers: [] },
   database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10 },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
@@ -23,6 +23,9 @@ export const DEFAULTS = deepFreeze({
   },
   store: { batch_delay: '5ms', batch_size: 500 },
   shutdown: { grace: '10s', force: '30s' },
+  receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },
+  /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
+  webhook: { timeout: '5s', max_attempts: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */
   smsc: {
     port: 2775,

@@ -37,6 +37,8 @@ import type {
   SmscIdFormat,
   TlsConfig,
   UncertainSubmitPolicy,
+  WebhookConfig,
+  WebhookEvent,
 } from './types.ts';
 
 /** Every member of a string union, checked by the compiler (a key missing or extra is an error). */
@@ -55,6 +57,7 @@ const ID_FORMATS = allOf<SmscIdFormat>({
   decimal_to_hex: true,
 });
 const UNCERTAIN_SUBMIT = allOf<UncertainSubmitPolicy>({ resend: true, unknown: true });
+const WEBHOOK_EVENTS = allOf<WebhookEvent>({ 'message.status': true, 'message.inbound': true });
 
 // ---------------------------------------------------------------------------------------------
 // Value shapes particular to Parley
@@ -174,6 +177,18 @@ const ROUTE = section<RouteConfig>(
   },
 );
 
+const WEBHOOK = section<WebhookConfig>(
+  {
+    name: { key: 'name', field: name() },
+    url: { key: 'url', field: url(['http:', 'https:']) },
+    secret: { key: 'secret', field: string({ secret: true }) },
+    timeoutMs: { key: 'timeout', field: duration({ positive: true }) },
+    maxAttempts: { key: 'max_attempts', field: integer({ min: 1, max: 100 }) },
+    subscribe: { key: 'subscribe', field: list(oneOf(WEBHOOK_EVENTS), { what: 'event' }) },
+  },
+  DEFAULTS.webhook,
+);
+
 const NUMBER = section<NumberConfig>({ address: { key: 'address', field: address() } }, DEFAULTS.number);
 
 /** The whole configuration file. */
@@ -250,6 +265,19 @@ export const CONFIG = section<ParleyConfig>(
         },
       ),
     },
+    receipts: {
+      key: 'receipts',
+      field: section<ParleyConfig['receipts']>(
+        {
+          graceMs: { key: 'grace', field: duration() },
+          unknownAfterMs: { key: 'unknown_after', field: duration({ positive: true }) },
+          unmatchedHorizonMs: { key: 'unmatched_horizon', field: duration({ positive: true }) },
+          sweepIntervalMs: { key: 'sweep_interval', field: duration({ positive: true }) },
+        },
+        DEFAULTS.receipts,
+      ),
+    },
+    webhooks: { key: 'webhooks', field: list(WEBHOOK, { what: 'webhook' }) },
     smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },
     routes: { key: 'routes', field: list(ROUTE, { min: 1, what: 'route' }) },
     numbers: { key: 'numbers', field: list(NUMBER, { what: 'number' }) },
@@ -269,6 +297,13 @@ function checkAcrossSections(config: Loose<ParleyConfig>, at: At): void {
     (r) => r?.name,
     at.key('routes'),
     (value, first) => `${value} is already the name of routes[${first}]`,
+    'name',
+  );
+  reportDuplicates(
+    config.webhooks ?? [],
+    (w) => w?.name,
+    at.key('webhooks'),
+    (value, first) => `${value} is already the name of webhooks[${first}]`,
     'name',
   );
   reportDuplicates(

@@ -62,6 +62,20 @@ export interface RouteConfig {
   readonly uncertainSubmit: UncertainSubmitPolicy;
 }
 
+export type WebhookEvent = 'message.status' | 'message.inbound';
+
+export interface WebhookConfig {
+  readonly name: string;
+  readonly url: string;
+  /** HMAC-SHA256 key for X-Parley-Signature. */
+  readonly secret: string;
+  readonly timeoutMs: number;
+  /** Deliveries tried at most this often (with backoff) before being recorded as failed. */
+  readonly maxAttempts: number;
+  /** Events sent to this webhook as they happen; rules may also call it by name. */
+  readonly subscribe: readonly WebhookEvent[];
+}
+
 export interface NumberConfig {
   readonly address: string;
 }
@@ -96,6 +110,17 @@ export interface ParleyConfig {
     /** Hard limit for the whole stop; past it the process exits. */
     readonly forceMs: number;
   };
+  readonly receipts: {
+    /** After a message's validity, how long a final receipt may still come before it is `expired`. */
+    readonly graceMs: number;
+    /** Without a validity, how long before a message with no final receipt is `unknown`. */
+    readonly unknownAfterMs: number;
+    /** Receipts that matched nothing this long are counted as unmatched (they stay stored). */
+    readonly unmatchedHorizonMs: number;
+    /** How often the expiry sweep runs. */
+    readonly sweepIntervalMs: number;
+  };
+  readonly webhooks: readonly WebhookConfig[];
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];
   readonly numbers: readonly NumberConfig[];

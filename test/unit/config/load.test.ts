@@ -12,7 +12,7 @@ import { validateConfig } from '../../../src/config/validate.ts';
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const EXAMPLE = 'config/parley.example.yaml';
 const DEMO = 'config/demo.yaml';
-const exampleEnv = { CARRIER_A_PASSWORD: 'secret-a', CARRIER_B_PASSWORD: 'secret-b' };
+const exampleEnv = { CARRIER_A_PASSWORD: 'secret-a', CARRIER_B_PASSWORD: 'secret-b', CRM_WEBHOOK_SECRET: 'secret-crm' };
 
 const MINIMAL = `
 smscs:
@@ -61,6 +61,7 @@ describe('the shipped configuration files', () => {
 
   it('parley.example.yaml names the variables it needs when they are unset', () => {
     expect(problems(() => loadConfig({ file: EXAMPLE, env: {}, cwd: repo }))).toEqual([
+      { path: 'webhooks[0].secret', reason: expect.stringMatching(/^environment variable CRM_WEBHOOK_SECRET is not set/) },
       { path: 'smscs[0].password', reason: expect.stringMatching(/^environment variable CARRIER_A_PASSWORD is not set, needed by \$\{CARRIER_A_PASSWORD\} \(line \d+\)$/) },
       { path: 'smscs[1].password', reason: expect.stringMatching(/^environment variable CARRIER_B_PASSWORD is not set/) },
     ]);
@@ -70,7 +71,7 @@ describe('the shipped configuration files', () => {
     const example = loadConfig({ file: EXAMPLE, env: exampleEnv, cwd: repo });
     const defaults = parseConfig(MINIMAL);
 
-    it.each(['database', 'redis', 'http', 'log', 'store', 'shutdown'] as const)('%s shows the defaults', (section) => {
+    it.each(['database', 'redis', 'http', 'log', 'store', 'shutdown', 'receipts'] as const)('%s shows the defaults', (section) => {
       expect(example[section]).toEqual(defaults[section]);
     });
 

@@ -10,6 +10,7 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const env = {
   CARRIER_A_PASSWORD: 'pw-a',
   CARRIER_B_PASSWORD: 'pw-b',
+  CRM_WEBHOOK_SECRET: 'hook-secret',
   DATABASE_URL: 'postgres://parley:db-secret@db.internal:5432/parley',
   REDIS_URL: 'rediss://default:redis-secret@cache.internal:6380/0',
 };
@@ -20,7 +21,7 @@ describe('redactConfig', () => {
   const printed = stringify(redacted);
 
   it('hides every secret', () => {
-    for (const secret of ['pw-a', 'pw-b', 'db-secret', 'redis-secret']) expect(printed).not.toContain(secret);
+    for (const secret of ['pw-a', 'pw-b', 'db-secret', 'redis-secret', 'hook-secret']) expect(printed).not.toContain(secret);
   });
 
   it('replaces SMSC passwords and URL passwords by ***', () => {
