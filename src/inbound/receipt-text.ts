@@ -1,0 +1,305 @@
+/**
+ * Delivery receipts (DLRs) as carriers really send them (ARCHITECTURE.md "Statuses", "Matching
+ * receipts"). A receipt states the carrier's message id and a state in TLVs (receipted_message_id,
+ * message_state, network_error_code) and/or in the SMPP 3.4 Appendix B text
+ *
+ *   id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E text:...
+ *
+ * which the specification calls an example format and carriers treat as a suggestion: keys and
+ * values in any case, fields missing or reordered, `submit_date`/`submitdate` spellings, seconds
+ * in the dates, long state names, extra fields. This module reads all of that; it does not
+ * normalise the id (`domain/smsc-message-id.ts` does, per SMSC) nor decide what the state does
+ * to a message (`mapReceiptState` says which status it stands for; the receipt flow applies it).
+ *
+ * Pure: plain inputs (the caller decodes short_message or message_payload to a string and reads
+ * the TLVs), no I/O.
+ */
+import type { MessageStatus } from '../domain/status.ts';
+
+/** SMPP message_state (3.4 section 5.2.28, plus 5.0's SCHEDULED and SKIPPED). */
+export type ReceiptState =
+  | 'SCHEDULED'
+  | 'ENROUTE'
+  | 'DELIVERED'
+  | 'EXPIRED'
+  | 'DELETED'
+  | 'UNDELIVERABLE'
+  | 'ACCEPTED'
+  | 'UNKNOWN'
+  | 'REJECTED'
+  | 'SKIPPED';
+
+/** The message_state TLV's values: index = value (0 SCHEDULED and 9 SKIPPED are SMPP 5.0). */
+export const MESSAGE_STATE_VALUES: readonly ReceiptState[] = [
+  'SCHEDULED',
+  'ENROUTE',
+  'DELIVERED',
+  'EXPIRED',
+  'DELETED',
+  'UNDELIVERABLE',
+  'ACCEPTED',
+  'UNKNOWN',
+  'REJECTED',
+  'SKIPPED',
+];
+
+/** The network_error_code TLV (network type 1 ANSI-136, 2 IS-95, 3 GSM, ...). */
+export interface ReceiptNetworkError {
+  readonly networkType: number;
+  readonly errorCode: number;
+}
+
+export interface ReceiptInput {
+  /** short_message (or message_payload) decoded as text; may be empty. */
+  readonly text: string;
+  readonly receiptedMessageId?: string;
+  readonly messageState?: number;
+  readonly networkErrorCode?: ReceiptNetworkError;
+}
+
+export interface ParsedReceipt {
+  readonly ok: true;
+  /** The carrier's id as given (trimmed); `receiptIdKeys` turns it into lookup keys. */
+  readonly smscMessageId: string;
+  readonly state: ReceiptState;
+  /** False for states that say "not yet" (ENROUTE, ACCEPTED, SCHEDULED). */
+  readonly final: boolean;
+  /** Read as UTC: the text carries no zone (most SMSCs write their local time). */
+  readonly submitDate?: Date;
+  readonly doneDate?: Date;
+  /** `sub:` and `dlvrd:` as numbers (`001` -> 1). */
+  readonly submitted?: number;
+  readonly delivered?: number;
+  /** `err:` as written (`000`, `0x0B`, `B1`): carriers mean different bases by it. */
+  readonly errorCode?: string;
+  readonly networkError?: ReceiptNetworkError;
+  /** `text:` to the end of the string (the first characters of the original message). */
+  readonly text?: string;
+  /** Fields Parley does not read (`mcc:`, `imsi:`, ...): lower-cased key -> value as written. */
+  readonly extra: Record<string, string>;
+}
+
+export interface UnreadableReceipt {
+  readonly ok: false;
+  readonly reason: string;
+}
+
+/**
+ * State names in receipt texts, upper-cased: the 7-character ones of Appendix B, the
+ * message_state names, and what carriers send besides. BUFFRED (held for retry) is ENROUTE;
+ * FAILED and UNDELIVR are UNDELIVERABLE.
+ */
+const STAT_NAMES: Readonly<Record<string, ReceiptState>> = {
+  DELIVRD: 'DELIVERED',
+  DELIVERED: 'DELIVERED',
+  EXPIRED: 'EXPIRED',
+  DELETED: 'DELETED',
+  UNDELIV: 'UNDELIVERABLE',
+  UNDELIVR: 'UNDELIVERABLE',
+  UNDELIVERABLE: 'UNDELIVERABLE',
+  UNDELIVERED: 'UNDELIVERABLE',
+  FAILED: 'UNDELIVERABLE',
+  ACCEPTD: 'ACCEPTED',
+  ACCEPTED: 'ACCEPTED',
+  UNKNOWN: 'UNKNOWN',
+  REJECTD: 'REJECTED',
+  REJECTED: 'REJECTED',
+  ENROUTE: 'ENROUTE',
+  BUFFRED: 'ENROUTE',
+  BUFFERED: 'ENROUTE',
+  SKIPPED: 'SKIPPED',
+  SCHEDULED: 'SCHEDULED',
+};
+
+const INTERMEDIATE: ReadonlySet<ReceiptState> = new Set(['ENROUTE', 'ACCEPTED', 'SCHEDULED']);
+
+/** The state a `stat:` value names (any case; a message_state digit is accepted too). */
+export function receiptStateOfStat(stat: string): ReceiptState | undefined {
+  const upper = stat.trim().toUpperCase();
+  if (/^[0-9]$/.test(upper)) return MESSAGE_STATE_VALUES[Number(upper)];
+  return Object.hasOwn(STAT_NAMES, upper) ? STAT_NAMES[upper] : undefined;
+}
+
+/** The state a message_state TLV value stands for, undefined outside 0..9. */
+export function receiptStateOfMessageState(value: number): ReceiptState | undefined {
+  return Number.isInteger(value) ? MESSAGE_STATE_VALUES[value] : undefined;
+}
+
+/**
+ * True when the state ends the message's delivery. ACCEPTED is final in the specification but in
+ * practice means "taken by the next hop" and is followed by the real outcome, so it counts as
+ * intermediate, as ENROUTE and SCHEDULED do.
+ */
+export function isFinalReceiptState(state: ReceiptState): boolean {
+  return !INTERMEDIATE.has(state);
+}
+
+export type ReceiptStatus = Extract<MessageStatus, 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'unknown'>;
+
+/**
+ * The message status a receipt state stands for; undefined for intermediate states, which are kept
+ * as history and never change a status. DELETED (removed at the SMSC, e.g. by cancel_sm) and
+ * SKIPPED (SMPP 5.0: not delivered by design) are undeliverable.
+ */
+export function mapReceiptState(state: ReceiptState): ReceiptStatus | undefined {
+  switch (state) {
+    case 'DELIVERED':
+      return 'delivered';
+    case 'UNDELIVERABLE':
+    case 'DELETED':
+    case 'SKIPPED':
+      return 'undeliverable';
+    case 'EXPIRED':
+      return 'expired';
+    case 'REJECTED':
+      return 'rejected';
+    case 'UNKNOWN':
+      return 'unknown';
+    case 'ENROUTE':
+    case 'ACCEPTED':
+    case 'SCHEDULED':
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The text
+
+type KnownKey = 'id' | 'sub' | 'dlvrd' | 'submitdate' | 'donedate' | 'stat' | 'err' | 'text';
+
+/** Keys compared lower-cased without spaces, `_` or `-`; a few synonyms carriers use. */
+const KNOWN_KEYS: Readonly<Record<string, KnownKey>> = {
+  id: 'id',
+  sub: 'sub',
+  dlvrd: 'dlvrd',
+  submitdate: 'submitdate',
+  donedate: 'donedate',
+  stat: 'stat',
+  status: 'stat',
+  err: 'err',
+  error: 'err',
+  text: 'text',
+};
+
+/**
+ * A key: at the start or after whitespace, `,` or `;`; a letter then letters, digits, `_`, `-`
+ * (so times like `12:30` inside a value are not keys), or one of the two-word date keys; then
+ * optional spaces and a colon.
+ */
+const KEY = /(?<=^|[\s,;])(submit[ _-]?date|done[ _-]?date|[a-z][a-z0-9_-]*)\s*:/gi;
+
+interface Fields {
+  known: Partial<Record<KnownKey, string>>;
+  extra: Record<string, string>;
+}
+
+/** Surrounding whitespace and NULs; a field value also loses the `,` or `;` that ended it. */
+function trimValue(value: string, separators = true): string {
+  return value.replace(separators ? /^[\s\0]+|[\s\0,;]+$/g : /^[\s\0]+|[\s\0]+$/g, '');
+}
+
+/** Splits a receipt text into fields; `text:` runs to the end. The first of a repeated key wins. */
+function splitFields(text: string): Fields {
+  const fields: Fields = { known: {}, extra: {} };
+  const keys = [...text.matchAll(KEY)];
+  for (let i = 0; i < keys.length; i++) {
+    const match = keys[i]!;
+    const rawKey = match[1]!;
+    const start = match.index + match[0].length;
+    const lower = rawKey.toLowerCase();
+    const compact = lower.replace(/[ _-]/g, '');
+    const known = Object.hasOwn(KNOWN_KEYS, compact) ? KNOWN_KEYS[compact] : undefined;
+    if (known === 'text') {
+      if (fields.known.text === undefined) fields.known.text = trimValue(text.slice(start), false);
+      break;
+    }
+    const end = keys[i + 1]?.index ?? text.length;
+    const value = trimValue(text.slice(start, end));
+    if (known !== undefined) {
+      if (fields.known[known] === undefined) fields.known[known] = value;
+    } else if (!Object.hasOwn(fields.extra, lower)) {
+      fields.extra[lower] = value;
+    }
+  }
+  return fields;
+}
+
+/**
+ * A receipt date, read as UTC: YYMMDDhhmm (Appendix B), YYMMDDhhmmss, or YYYYMMDDhhmmss, with or
+ * without separators (`23-01-31 12:30`). Years of two digits are 20YY. Undefined when it is
+ * none of those or names no real time (month 13, 31 February).
+ */
+export function parseReceiptDate(raw: string): Date | undefined {
+  if (!/^[0-9\s\-/:.T]+$/.test(raw)) return undefined;
+  const digits = raw.replace(/[^0-9]/g, '');
+  let year: number;
+  let rest: string;
+  if (digits.length === 10 || digits.length === 12) {
+    year = 2000 + Number(digits.slice(0, 2));
+    rest = digits.slice(2);
+  } else if (digits.length === 14) {
+    year = Number(digits.slice(0, 4));
+    rest = digits.slice(4);
+  } else {
+    return undefined;
+  }
+  const two = (at: number): number => Number(rest.slice(at, at + 2) || '0');
+  const [month, day, hour, minute, second] = [two(0), two(2), two(4), two(6), two(8)];
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  return date;
+}
+
+function parseCount(raw: string | undefined): number | undefined {
+  return raw !== undefined && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * Reads a receipt. The TLVs win where present: receipted_message_id for the id, message_state for
+ * the state (a value outside 0..9 is ignored); network_error_code is kept as given. Everything
+ * else comes from the text. Fails, with a reason for the log, when no id or no recognisable state
+ * can be found.
+ */
+export function parseReceipt(input: ReceiptInput): ParsedReceipt | UnreadableReceipt {
+  const { known, extra } = splitFields(input.text);
+
+  const tlvId = input.receiptedMessageId?.replace(/^[\s\0]+|[\s\0]+$/g, '');
+  const smscMessageId = tlvId !== undefined && tlvId !== '' ? tlvId : known.id;
+  if (smscMessageId === undefined || smscMessageId === '') {
+    return { ok: false, reason: 'no message id: no receipted_message_id TLV and no id: field in the text' };
+  }
+
+  const tlvState = input.messageState === undefined ? undefined : receiptStateOfMessageState(input.messageState);
+  let state = tlvState;
+  if (state === undefined && known.stat !== undefined && known.stat !== '') {
+    state = receiptStateOfStat(known.stat);
+    if (state === undefined) return { ok: false, reason: `unrecognised stat: ${JSON.stringify(known.stat)}` };
+  }
+  if (state === undefined) {
+    const tlvNote =
+      input.messageState === undefined ? 'no message_state TLV' : `message_state ${input.messageState} is not 0..9`;
+    return { ok: false, reason: `no state: ${tlvNote} and no stat: field in the text` };
+  }
+
+  const submitDate = known.submitdate === undefined ? undefined : parseReceiptDate(known.submitdate);
+  const doneDate = known.donedate === undefined ? undefined : parseReceiptDate(known.donedate);
+  const submitted = parseCount(known.sub);
+  const delivered = parseCount(known.dlvrd);
+  return {
+    ok: true,
+    smscMessageId,
+    state,
+    final: isFinalReceiptState(state),
+    ...(submitDate && { submitDate }),
+    ...(doneDate && { doneDate }),
+    ...(submitted !== undefined && { submitted }),
+    ...(delivered !== undefined && { delivered }),
+    ...(known.err !== undefined && known.err !== '' && { errorCode: known.err }),
+    ...(input.networkErrorCode && {
+      networkError: { networkType: input.networkErrorCode.networkType, errorCode: input.networkErrorCode.errorCode },
+    }),
+    ...(known.text !== undefined && { text: known.text }),
+    extra,
+  };
+}
