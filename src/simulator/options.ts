@@ -63,6 +63,8 @@ export interface SimulatorOptions {
   /**
    * Send the final receipt at once, before the submit_sm_resp: the response is held until the
    * receipt's deliver_sm_resp arrives, at most `receiptBeforeResponseMaxWaitMs`. No ENROUTE then.
+   * When no receiving bind has room right now the receipt is queued as usual and the response is
+   * not held.
    */
   receiptBeforeResponse?: boolean;
   /** Cap on how long a response is held for receiptBeforeResponse; 1,000 ms. */
@@ -264,11 +266,12 @@ export function resolveSimulatorOptions(input: SimulatorOptions = {}): ResolvedS
   });
 }
 
-/** The options as JSON can carry them (functions dropped, patterns as /source/flags). */
+/** The options as JSON can carry them (functions named, patterns as /source/flags, passwords redacted). */
 export function describeOptions(resolved: ResolvedSimulatorOptions): Record<string, unknown> {
-  const { logger: _logger, pickReceiptStat, rejectSubmit, handset, ...rest } = resolved;
+  const { logger: _logger, pickReceiptStat, rejectSubmit, handset, credentials, ...rest } = resolved;
   return {
     ...rest,
+    credentials: credentials.map((c) => ({ systemId: c.systemId, password: '***' })),
     pickReceiptStat: pickReceiptStat ? 'function' : undefined,
     rejectSubmit: rejectSubmit ? 'function' : undefined,
     handset:

@@ -258,7 +258,7 @@ export class Simulator {
     this.outbox = new Outbox({
       retryLater: (item) => this.timeline.schedule(performance.now() + this.opts.receiptRetryMs, { kind: 'retry', item }),
       onSent: (item, receiver) => this.onSent(item, receiver as BindRecord),
-      onOutcome: (item, receiver, outcome) => this.onOutcome(item, receiver as BindRecord, outcome),
+      onOutcome: (item, receiver, outcome, detail) => this.onOutcome(item, receiver as BindRecord, outcome, detail),
     });
     this.mix = compileReceiptMix(this.opts.receiptMix);
     this.handset = this.opts.handset === false ? undefined : new Handset(this.opts.handset);
@@ -351,7 +351,13 @@ export class Simulator {
     if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
     if (this.stopping) return;
     this.server = this.createServer();
-    await this.server.listen(this.portValue, this.opts.host);
+    try {
+      await this.server.listen(this.portValue, this.opts.host);
+    } catch (err) {
+      // Someone took the port while it was down: nothing to come back to.
+      await this.stop();
+      throw new ParleyError('simulator_listen', `smsc simulator cannot listen again on ${this.portValue}: ${describeError(err)}`, { cause: err });
+    }
     this.setState('running');
   }
 
@@ -363,12 +369,11 @@ export class Simulator {
 
   private async doStop(): Promise<void> {
     this.setState('stopping');
-    const failures: unknown[] = [];
+    // Every step runs even when one fails; a failure is logged, never thrown from stop().
     const run = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
       try {
         await fn();
       } catch (err) {
-        failures.push(err);
         this.log.error({ err, step: what }, 'smsc simulator stop step failed');
       }
     };
@@ -857,9 +862,11 @@ export class Simulator {
     }
   }
 
-  private onOutcome(item: OutItem, bind: BindRecord, outcome: AttemptOutcome): void {
+  private onOutcome(item: OutItem, bind: BindRecord, outcome: AttemptOutcome, detail: string): void {
     if (outcome !== 'acked') {
       this.counters.failedAttempts++;
+      // Rare and final (an address too long for deliver_sm): worth a line, unlike a retry.
+      if (outcome === 'unencodable') this.log.warn({ bind: bind.id, kind: item.kind, detail }, 'smsc simulator dropped an unencodable deliver_sm');
       return;
     }
     if (item.kind === 'receipt') {
