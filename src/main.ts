@@ -13,7 +13,14 @@ import { openDb, pendingMigrations, type Db } from './store/db.ts';
 import * as messages from './store/messages.ts';
 import { openRedis, closeRedis } from './queue/redis.ts';
 import { streamKeys } from './queue/keys.ts';
-import { OutboundStream, publishEvents } from './queue/streams.ts';
+import { OutboundStream } from './queue/streams.ts';
+import { StatusEventPublisher } from './queue/status-events.ts';
+import * as receiptStore from './store/receipts.ts';
+import * as webhookStore from './store/webhooks.ts';
+import { ReceiptRecorder } from './inbound/receipts.ts';
+import { InboundReceiver, type InboundPath } from './inbound/receiver.ts';
+import { WebhookDeliveryWorker } from './webhooks/delivery-worker.ts';
+import type { StatusEventFacts } from './domain/events.ts';
 import { SmscPool } from './smpp/smsc-pool.ts';
 import type { InboundSm, InboundAnswer } from './smpp/smsc-bind.ts';
 import { Router } from './outbound/router.ts';
@@ -30,14 +37,15 @@ export interface DaemonOptions {
   /** Postgres schema (tests isolate themselves with one each). */
   readonly schema?: string;
   readonly metrics?: Metrics;
-  /** Inbound deliver_sm handling; receipts and replies are wired by their own flows. */
-  readonly onInbound?: (sm: InboundSm) => Promise<InboundAnswer>;
+  /** Customer replies (the two-way path); until it is wired, replies are refused for retry. */
+  readonly replies?: InboundPath;
   /** Whether to listen on http.listen (tests usually pass false). */
   readonly http?: boolean;
 }
 
 export interface Daemon {
   readonly service: Service;
+  readonly receipts: ReceiptRecorder;
   readonly db: Db;
   readonly pools: ReadonlyMap<string, SmscPool>;
   readonly dispatcher: Dispatcher;
@@ -70,7 +78,13 @@ function throttleFor(route: RouteConfig, metrics: Metrics): RouteThrottle {
   };
 }
 
-function poolFor(smsc: SmscConfig, logger: Logger, metrics: Metrics, onChange: () => void, onInbound?: DaemonOptions['onInbound']): SmscPool {
+function poolFor(
+  smsc: SmscConfig,
+  logger: Logger,
+  metrics: Metrics,
+  onChange: () => void,
+  onInbound: (sm: InboundSm) => Promise<InboundAnswer>,
+): SmscPool {
   return new SmscPool({
     smsc: smsc.name,
     mode: smsc.bind,
@@ -97,7 +111,7 @@ function poolFor(smsc: SmscConfig, logger: Logger, metrics: Metrics, onChange: (
       metrics.setBindState(bind.smsc, bind.label, state);
       onChange();
     },
-    onInbound: onInbound ?? (async () => 'ok'),
+    onInbound,
   });
 }
 
@@ -121,19 +135,76 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const router = new Router(config.routes);
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
-  let wakeDispatch = (): void => {};
-  const pools = new Map<string, SmscPool>();
-  for (const smsc of config.smscs) {
-    pools.set(smsc.name, poolFor(smsc, log, metrics, () => wakeDispatch(), options.onInbound));
-  }
-
-  const recorder = new SubmitRecorder({
-    store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes) },
-    events: { publish: (events) => publishEvents(redis, keys.events, events) },
+  const statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
+  const events = new StatusEventPublisher(redis, keys.events, {
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
     logger: log,
   });
+  const published = (changes: readonly StatusEventFacts[]): void => {
+    for (const c of changes) metrics.statusChanges.inc({ route: c.route || 'none', status: c.status });
+    events.publish(changes);
+  };
+
+  const receipts = new ReceiptRecorder({
+    store: { storeReceipts: (batch) => receiptStore.storeReceipts(db, batch, statusWebhooks) },
+    idFormatOf: (smsc) => smscConfigs.get(smsc)?.idFormat ?? 'auto',
+    defaultAlphabetOf: (smsc) => smscConfigs.get(smsc)?.defaultAlphabet ?? 'gsm7',
+    publish: published,
+    batchSize: config.store.batchSize,
+    batchDelayMs: config.store.batchDelayMs,
+    logger: log,
+    observer: {
+      onReceipt: (smsc, state) => metrics.receipts.inc({ smsc, state }),
+      onCommitted: (seconds) => metrics.receiptCommitLatency.observe(seconds),
+    },
+  });
+  const replies: InboundPath = options.replies ?? {
+    handle: async (sm) => {
+      log.warn({ smsc: sm.smsc }, 'customer reply refused for retry: the two-way path is not wired');
+      return 'retry_later';
+    },
+  };
+  const inbound = new InboundReceiver({ receipts, replies, logger: log });
+
+  let wakeDispatch = (): void => {};
+  const pools = new Map<string, SmscPool>();
+  for (const smsc of config.smscs) {
+    pools.set(smsc.name, poolFor(smsc, log, metrics, () => wakeDispatch(), (sm) => inbound.handle(sm)));
+  }
+
+  const recorder = new SubmitRecorder({
+    store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks) },
+    published,
+    batchSize: config.store.batchSize,
+    batchDelayMs: config.store.batchDelayMs,
+    logger: log,
+  });
+
+  const webhookWorker = new WebhookDeliveryWorker({
+    store: {
+      claimDue: (limit, leaseMs) => webhookStore.claimDueDeliveries(db, limit, leaseMs),
+      finish: (id, outcome) => webhookStore.finishDelivery(db, id, outcome),
+    },
+    targets: new Map(config.webhooks.map((w) => [w.name, w])),
+    logger: log,
+    observer: {
+      onDelivery: (webhook, outcome, seconds) => {
+        metrics.webhookDeliveries.inc({ webhook, outcome });
+        metrics.webhookLatency.observe({ webhook }, seconds);
+      },
+    },
+  });
+
+  /** Expires overdue messages and counts receipts that matched nothing. */
+  const sweep = async (): Promise<void> => {
+    for (;;) {
+      const changes = await receiptStore.sweepOverdue(db, config.receipts.graceMs, config.receipts.unknownAfterMs, 1000, statusWebhooks);
+      published(changes);
+      if (changes.length < 1000) break;
+    }
+    metrics.unmatchedReceipts.set(await receiptStore.countUnmatched(db, config.receipts.unmatchedHorizonMs));
+  };
 
   const attemptBatches = new Batcher<string>({
     maxItems: config.store.batchSize,
@@ -167,11 +238,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const intake = new Intake(
     {
       stream: outbound,
-      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused) },
+      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, statusWebhooks) },
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,
-      publishCommitted: (changes) => recorder.publishCommitted(changes),
+      publishCommitted: published,
       logger: log,
       observer: {
         onBatch: (_entries, inserted, duplicates, dead) => {
@@ -204,6 +275,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   };
 
   let heartbeatTimer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
   let reclaimTimer: NodeJS.Timeout | undefined;
   const ops = new OpsServer(metrics.registry, {
     check: async () => {
@@ -222,6 +294,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     pools,
     dispatcher,
     intake,
+    receipts,
     metrics,
     consumer,
     service: undefined as unknown as Service,
@@ -267,6 +340,19 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         await messages.removeDaemon(db, consumer);
       },
     },
+    { name: 'status-events', stop: () => events.flush() },
+    { name: 'webhook-deliveries', start: () => webhookWorker.start(), stop: () => webhookWorker.stop() },
+    {
+      name: 'receipt-sweep',
+      start: () => {
+        sweepTimer = setInterval(() => {
+          sweep().catch((err: unknown) => log.warn({ err: describeError(err) }, 'receipt sweep failed'));
+        }, config.receipts.sweepIntervalMs);
+        sweepTimer.unref();
+      },
+      stop: () => clearInterval(sweepTimer),
+    },
+    { name: 'receipts', stop: () => receipts.flush() },
     { name: 'submit-recorder', stop: () => recorder.flush() },
     { name: 'attempt-ledger', stop: () => attemptBatches.flush() },
     {

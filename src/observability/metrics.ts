@@ -65,6 +65,48 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly statusChanges = new Counter({
+    name: 'parley_message_status_changes_total',
+    help: 'Messages entering each status, by route',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly receipts = new Counter({
+    name: 'parley_receipts_total',
+    help: 'Delivery receipts received, by SMSC and reported state (UNREADABLE when not parsable)',
+    labelNames: ['smsc', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly receiptCommitLatency = new Histogram({
+    name: 'parley_receipt_commit_seconds',
+    help: 'Time from a receipt deliver_sm arriving to its commit (after which it is answered)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly unmatchedReceipts = new Gauge({
+    name: 'parley_receipts_unmatched',
+    help: 'Stored receipts that matched no message for longer than receipts.unmatched_horizon',
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveries = new Counter({
+    name: 'parley_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by webhook and outcome (delivered, retry, failed)',
+    labelNames: ['webhook', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookLatency = new Histogram({
+    name: 'parley_webhook_request_seconds',
+    help: 'Time a webhook took to answer (or time out)',
+    labelNames: ['webhook'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
   }

@@ -1,45 +1,31 @@
 /**
  * Records what the SMSC answered, in batches: each segment's carrier id (or refusal) and the
- * status changes they cause, in one transaction per batch; then the status events, in their own
- * batches, so that a Redis hiccup never repeats a database write.
+ * status changes they cause, in one transaction per batch. Committed changes are handed to
+ * `published` (the event stream), which batches on its own.
  */
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
-import { statusEvent, type MessageStatusEvent } from '../domain/events.ts';
 import type { SegmentRecord, StatusChange } from '../store/messages.ts';
 
 export interface SubmitStore {
   recordSubmits(segments: readonly SegmentRecord[], changes: readonly StatusChange[]): Promise<StatusChange[]>;
 }
 
-export interface StatusEventSink {
-  publish(events: readonly MessageStatusEvent[]): Promise<void>;
-}
-
 type Item = { readonly segment: SegmentRecord } | { readonly change: StatusChange };
 
 export interface SubmitRecorderOptions {
   store: SubmitStore;
-  events: StatusEventSink;
+  /** Told of every change committed. */
+  published(changes: readonly StatusChange[]): void;
   batchSize: number;
   batchDelayMs: number;
   logger: Logger;
-  /** Told of every change committed (metrics). */
-  onApplied?(changes: readonly StatusChange[]): void;
 }
 
 export class SubmitRecorder {
   private readonly writes: Batcher<Item>;
-  private readonly eventBatches: Batcher<MessageStatusEvent>;
 
-  constructor(private readonly options: SubmitRecorderOptions) {
-    const log = options.logger;
-    this.eventBatches = new Batcher<MessageStatusEvent>({
-      maxItems: options.batchSize,
-      maxDelayMs: options.batchDelayMs,
-      write: (events) => options.events.publish(events),
-      onError: (err, items, attempt) => log.warn({ err, items, attempt }, 'publishing status events failed; retrying'),
-    });
+  constructor(options: SubmitRecorderOptions) {
     this.writes = new Batcher<Item>({
       maxItems: options.batchSize,
       maxDelayMs: options.batchDelayMs,
@@ -50,9 +36,10 @@ export class SubmitRecorder {
           if ('segment' in item) segments.push(item.segment);
           else changes.push(item.change);
         }
-        this.publishCommitted(await options.store.recordSubmits(segments, changes));
+        const applied = await options.store.recordSubmits(segments, changes);
+        if (applied.length > 0) options.published(applied);
       },
-      onError: (err, items, attempt) => log.error({ err, items, attempt }, 'recording submit results failed; retrying'),
+      onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit results failed; retrying'),
     });
   }
 
@@ -69,16 +56,7 @@ export class SubmitRecorder {
     return this.writes.add({ change });
   }
 
-  /** Publishes events for changes already committed (by this recorder or another writer). */
-  publishCommitted(changes: readonly StatusChange[]): void {
-    if (changes.length === 0) return;
-    this.options.onApplied?.(changes);
-    const now = new Date();
-    for (const c of changes) void this.eventBatches.add(statusEvent(c, now));
-  }
-
-  async flush(): Promise<void> {
-    await this.writes.flush();
-    await this.eventBatches.flush();
+  flush(): Promise<void> {
+    return this.writes.flush();
   }
 }

@@ -553,6 +553,11 @@ export class SmppSession {
       pending.reject(new SmppSessionError('unexpected_response', `${pending.command} answered with ${pdu.command}`, pdu.command_status));
       return;
     }
+    if (this.mode === 'client' && pdu.command_status === ESME_ROK && pending.command in BOUND_STATE) {
+      // Bound now, before anything else in this read is handled: an SMSC may send deliver_sm right
+      // behind its bind_resp, and it must not be refused as sent before the bind.
+      this.setState(BOUND_STATE[pending.command as BindPdu['command']]);
+    }
     pending.resolve(pdu);
   }
 

@@ -57,7 +57,6 @@ export interface InboundSm {
   readonly dataCoding: number;
   readonly shortMessage: Buffer;
   readonly udhi: boolean;
-  readonly isReceipt: boolean;
   readonly receiptedMessageId?: string;
   readonly messageState?: number;
   readonly networkErrorCode?: NetworkErrorCode;
@@ -329,7 +328,6 @@ export class SmscBind {
     const sarTotal = readTlv(pdu.tlvs, 'sar_total_segments');
     const sarSeq = readTlv(pdu.tlvs, 'sar_segment_seqnum');
     const receiptedMessageId = readTlv(pdu.tlvs, 'receipted_message_id');
-    const messageType = pdu.esm_class & ESM_CLASS.MESSAGE_TYPE_MASK;
     return {
       command: pdu.command,
       smsc: this.smsc,
@@ -340,12 +338,6 @@ export class SmscBind {
       dataCoding: pdu.data_coding,
       shortMessage: pdu.command === 'deliver_sm' ? pdu.short_message : Buffer.alloc(0),
       udhi: (pdu.esm_class & ESM_CLASS.UDHI) !== 0,
-      isReceipt:
-        messageType === ESM_CLASS.TYPE_DELIVERY_RECEIPT ||
-        messageType === ESM_CLASS.TYPE_INTERMEDIATE_NOTIFICATION ||
-        messageType === ESM_CLASS.TYPE_SME_DELIVERY_ACK ||
-        messageType === ESM_CLASS.TYPE_SME_MANUAL_ACK ||
-        receiptedMessageId !== undefined,
       receiptedMessageId,
       messageState: readTlv(pdu.tlvs, 'message_state'),
       networkErrorCode: readTlv(pdu.tlvs, 'network_error_code'),

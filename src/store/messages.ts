@@ -7,7 +7,7 @@ import type { Db } from './db.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { StatusEventFacts } from '../domain/events.ts';
 import type { OutboundMessage } from '../domain/message.ts';
-import { applyChanges, applyReceipts, insertEvents, matchPendingReceipts, settleMessages } from './receipts.ts';
+import { applyChanges, applyReceipts, enqueueStatusWebhooks, insertEvents, matchPendingReceipts, settleMessages } from './receipts.ts';
 
 /** A validated message with the route it will take. */
 export interface RoutedMessage extends OutboundMessage {
@@ -56,6 +56,7 @@ export async function insertMessages(
   owner: string,
   queued: readonly RoutedMessage[],
   refused: readonly { message: RoutedMessage; change: StatusChange }[] = [],
+  statusWebhooks: readonly string[] = [],
 ): Promise<{ inserted: Set<string>; changes: StatusChange[] }> {
   const rows = [
     ...queued.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
@@ -100,6 +101,7 @@ export async function insertMessages(
       if (change) changes.push({ ...change, previous: 'queued', ...facts });
     }
     await insertEvents(tx, changes);
+    await enqueueStatusWebhooks(tx, changes, statusWebhooks);
     return { inserted: ids, changes };
   });
 }
@@ -136,6 +138,7 @@ export async function recordSubmits(
   db: Db,
   segments: readonly SegmentRecord[],
   changes: readonly StatusChange[],
+  statusWebhooks: readonly string[] = [],
 ): Promise<StatusChange[]> {
   if (segments.length === 0 && changes.length === 0) return [];
   return db.transaction().execute(async (tx) => {
@@ -182,9 +185,9 @@ export async function recordSubmits(
       );
       touched = await applyReceipts(tx, early);
     }
-    const applied = await applyChanges(tx, changes);
+    const applied = await applyChanges(tx, changes, statusWebhooks);
     for (const c of applied) if (c.status === 'submitted') touched.add(c.id);
-    return [...applied, ...(await settleMessages(tx, touched))];
+    return [...applied, ...(await settleMessages(tx, touched, statusWebhooks))];
   });
 }
 

@@ -9,6 +9,8 @@ import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import { statusEvent } from '../domain/events.ts';
+import { enqueueDeliveries } from './webhooks.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -38,7 +40,7 @@ interface MatchedReceipt {
   readonly messageId: string;
   readonly seq: number;
   readonly state: string;
-  readonly final: boolean;
+  readonly segmentStatus: SegmentFinalStatus | null;
   readonly errorCode: string | null;
   readonly networkError: string | null;
 }
@@ -59,6 +61,7 @@ export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): P
         match_keys: sql<string[]>`${sql.val([...r.matchKeys])}::text[]`,
         state: r.state,
         final: r.segmentStatus !== undefined,
+        segment_status: r.segmentStatus ?? null,
         error_code: r.errorCode,
         network_error: r.networkError,
         submit_date: r.submitDate,
@@ -90,7 +93,7 @@ export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Prom
       WHERE r2.id = ANY (${sql.val([...receiptIds])}::bigint[])
     ) AS m
     WHERE r.id = m.rid
-    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.final,
+    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
       r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
   return res.rows;
 }
@@ -106,20 +109,10 @@ export async function matchPendingReceipts(
     UPDATE receipts AS r SET message_id = v.message_id, seq = v.seq, matched_at = now()
     FROM (VALUES ${values}) AS v(smsc, match_key, message_id, seq)
     WHERE r.message_id IS NULL AND r.smsc = v.smsc AND r.match_keys @> ARRAY[v.match_key]
-    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.final,
+    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
       r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
   return res.rows;
 }
-
-const SEGMENT_STATUS_OF_STATE: Readonly<Record<string, SegmentFinalStatus>> = {
-  DELIVERED: 'delivered',
-  UNDELIVERABLE: 'undeliverable',
-  DELETED: 'undeliverable',
-  SKIPPED: 'undeliverable',
-  EXPIRED: 'expired',
-  REJECTED: 'rejected',
-  UNKNOWN: 'unknown',
-};
 
 /**
  * Applies matched receipts to their segments, forward only: the first final receipt decides a
@@ -132,13 +125,13 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
   for (const m of [...matched].sort((a, b) => Number(BigInt(a.receiptId) - BigInt(b.receiptId)))) {
     const key = `${m.messageId}\0${m.seq}`;
     const seen = bySegment.get(key);
-    if (!seen || !seen.final) bySegment.set(key, m);
+    if (!seen || seen.segmentStatus === null) bySegment.set(key, m);
   }
   const rows = [...bySegment.values()];
   const values = sql.join(
     rows.map(
       (m) =>
-        sql`(${m.messageId}, ${m.seq}::smallint, ${m.final ? (SEGMENT_STATUS_OF_STATE[m.state] ?? 'unknown') : null}, ${m.state}, ${m.errorCode}, ${m.networkError})`,
+        sql`(${m.messageId}, ${m.seq}::smallint, ${m.segmentStatus}, ${m.state}, ${m.errorCode}, ${m.networkError})`,
     ),
   );
   await sql`
@@ -166,7 +159,7 @@ export function combineSegmentStatuses(statuses: readonly string[]): MessageStat
  * Moves submitted messages whose every segment has a final receipt to their final status, and
  * keeps delivered_segments current. Returns the changes applied.
  */
-export async function settleMessages(tx: Tx, messageIds: Iterable<string>): Promise<StatusChange[]> {
+export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   const ids = [...new Set(messageIds)];
   if (ids.length === 0) return [];
   const rows = await sql<{
@@ -213,14 +206,14 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>): Prom
     await sql`UPDATE messages AS m SET delivered_segments = v.delivered
       FROM (VALUES ${values}) AS v(id, delivered) WHERE m.id = v.id AND m.delivered_segments <> v.delivered`.execute(tx);
   }
-  return applyChanges(tx, changes);
+  return applyChanges(tx, changes, statusWebhooks);
 }
 
 /**
  * Applies status changes forward only (the row must still be in `previous`), records them in
- * message_events, and returns those applied.
+ * message_events and in the webhook outbox, and returns those applied.
  */
-export async function applyChanges(tx: Tx, changes: readonly StatusChange[]): Promise<StatusChange[]> {
+export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   if (changes.length === 0) return [];
   const values = sql.join(
     changes.map(
@@ -257,7 +250,18 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[]): Pr
     });
   }
   await insertEvents(tx, applied);
+  await enqueueStatusWebhooks(tx, applied, statusWebhooks);
   return applied;
+}
+
+export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[]): Promise<void> {
+  if (statusWebhooks.length === 0 || changes.length === 0) return;
+  const at = new Date();
+  await enqueueDeliveries(
+    tx,
+    statusWebhooks,
+    changes.map((c) => ({ type: 'message.status', body: { ...statusEvent(c, at) } })),
+  );
 }
 
 export async function insertEvents(tx: Tx, changes: readonly StatusChange[]): Promise<void> {
@@ -282,7 +286,7 @@ export async function insertEvents(tx: Tx, changes: readonly StatusChange[]): Pr
  * Messages submitted with receipts requested that no final receipt reached in time: past their
  * validity plus grace they are `expired`; without a validity, past `unknownAfterMs` `unknown`.
  */
-export async function sweepOverdue(db: Db, graceMs: number, unknownAfterMs: number, limit: number): Promise<StatusChange[]> {
+export async function sweepOverdue(db: Db, graceMs: number, unknownAfterMs: number, limit: number, statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   return db.transaction().execute(async (tx) => {
     const due = await sql<{ id: string; validity_seconds: number | null }>`
       SELECT id, validity_seconds FROM messages
@@ -301,6 +305,7 @@ export async function sweepOverdue(db: Db, graceMs: number, unknownAfterMs: numb
         errorCode: 'no_final_receipt',
         errorReason: r.validity_seconds !== null ? 'no final receipt within the validity period' : 'no final receipt within the receipt horizon',
       })),
+      statusWebhooks,
     );
   });
 }
@@ -335,4 +340,19 @@ export async function countUnmatched(db: Db, olderThanMs: number): Promise<numbe
     .where('received_at', '<', new Date(Date.now() - olderThanMs))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * Stores a batch of receipts and applies what they say, in one transaction: the deliver_sm that
+ * carried them may be answered once this resolves. A receipt seen before changes nothing.
+ */
+export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], statusWebhooks: readonly string[] = []): Promise<{ stored: number; matched: number; changes: StatusChange[] }> {
+  if (receipts.length === 0) return { stored: 0, matched: 0, changes: [] };
+  return db.transaction().execute(async (tx) => {
+    const ids = await insertReceipts(tx, receipts);
+    const matched = await matchReceipts(tx, ids);
+    const touched = await applyReceipts(tx, matched);
+    const changes = await settleMessages(tx, touched, statusWebhooks);
+    return { stored: ids.length, matched: matched.length, changes };
+  });
 }

@@ -70,6 +70,7 @@ export interface ReceiptsTable {
   match_keys: string[];
   state: string;
   final: boolean;
+  segment_status: string | null;
   error_code: string | null;
   network_error: string | null;
   submit_date: Date | null;

@@ -1,7 +1,7 @@
 /**
  * Read-only queries for looking at one message after the fact (`parley status`, the demo): the
- * message row, its segments as the SMSC answered them, and its status history. Rows leave here
- * as Parley's own camelCase types.
+ * message row, its segments as the SMSC answered them, the delivery receipts matched to it, and
+ * its status history. Rows leave here as Parley's own camelCase types.
  */
 import type { Db } from './db.ts';
 
@@ -19,6 +19,8 @@ export interface StoredMessage {
   readonly smsc: string | null;
   /** Parts the text was split into, once submitted. */
   readonly segments: number | null;
+  /** Parts a receipt reported delivered. */
+  readonly deliveredSegments: number;
   readonly errorCode: string | null;
   readonly errorReason: string | null;
   /** The daemon (consumer name) working on it while it is queued. */
@@ -46,6 +48,33 @@ export interface StoredSegment {
   readonly possibleDuplicate: boolean;
   readonly submittedAt: Date;
   readonly respondedAt: Date | null;
+  /** The state of the latest receipt for this segment (DELIVRD, UNDELIV, ...), once one matched. */
+  readonly receiptState: string | null;
+  readonly errorCode: string | null;
+  readonly networkError: string | null;
+  /** When a final receipt settled the segment. */
+  readonly finalAt: Date | null;
+}
+
+/** A delivery receipt matched to the message, as it came from the SMSC. */
+export interface StoredReceipt {
+  readonly receiptId: string;
+  readonly smsc: string;
+  readonly bind: string | null;
+  readonly smscMessageId: string;
+  /** The segment it matched. */
+  readonly seq: number | null;
+  readonly state: string;
+  readonly final: boolean;
+  readonly errorCode: string | null;
+  readonly networkError: string | null;
+  /** The dates the SMSC wrote in the receipt. */
+  readonly submitDate: Date | null;
+  readonly doneDate: Date | null;
+  readonly receivedAt: Date;
+  readonly matchedAt: Date | null;
+  /** The receipt's text (`id:… sub:… dlvrd:… stat:… err:… text:…`), as received. */
+  readonly text: string;
 }
 
 export interface StatusHistoryEntry {
@@ -61,6 +90,7 @@ export interface StatusHistoryEntry {
 export interface MessageTimeline {
   readonly message: StoredMessage;
   readonly segments: readonly StoredSegment[];
+  readonly receipts: readonly StoredReceipt[];
   readonly history: readonly StatusHistoryEntry[];
 }
 
@@ -73,9 +103,10 @@ export async function readMessageTimeline(db: Db, id: string): Promise<MessageTi
 /** The timelines of the messages among `ids` that exist, in the order of `ids`. */
 export async function readMessageTimelines(db: Db, ids: readonly string[]): Promise<MessageTimeline[]> {
   if (ids.length === 0) return [];
-  const [messages, segments, history] = await Promise.all([
+  const [messages, segments, receipts, history] = await Promise.all([
     db.selectFrom('messages').selectAll().where('id', 'in', ids).execute(),
     db.selectFrom('segments').selectAll().where('message_id', 'in', ids).orderBy('message_id').orderBy('seq').execute(),
+    readReceipts(db, ids),
     readStatusHistory(db, ids),
   ]);
   const byId = new Map(messages.map((m) => [m.id, m]));
@@ -96,6 +127,7 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
         status: m.status,
         smsc: m.smsc,
         segments: m.segments,
+        deliveredSegments: m.delivered_segments,
         errorCode: m.error_code,
         errorReason: m.error_reason,
         owner: m.owner,
@@ -121,7 +153,12 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
           possibleDuplicate: s.possible_duplicate,
           submittedAt: s.submitted_at,
           respondedAt: s.responded_at,
+          receiptState: s.receipt_state,
+          errorCode: s.error_code,
+          networkError: s.network_error,
+          finalAt: s.final_at,
         })),
+      receipts: receipts.filter((r) => r.messageId === id).map(({ messageId: _messageId, ...r }) => r),
       history: history.filter((h) => h.messageId === id),
     });
   }
@@ -144,5 +181,48 @@ export async function readStatusHistory(db: Db, ids: readonly string[], afterEve
     previous: e.previous,
     at: e.at,
     detail: e.detail,
+  }));
+}
+
+/** Receipts matched to these messages, in the order they were received. */
+async function readReceipts(db: Db, ids: readonly string[]): Promise<(StoredReceipt & { messageId: string })[]> {
+  const rows = await db
+    .selectFrom('receipts')
+    .select([
+      'id',
+      'message_id',
+      'smsc',
+      'bind',
+      'smsc_message_id',
+      'seq',
+      'state',
+      'final',
+      'error_code',
+      'network_error',
+      'submit_date',
+      'done_date',
+      'received_at',
+      'matched_at',
+      'body',
+    ])
+    .where('message_id', 'in', ids)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    messageId: r.message_id ?? '',
+    receiptId: String(r.id),
+    smsc: r.smsc,
+    bind: r.bind,
+    smscMessageId: r.smsc_message_id,
+    seq: r.seq,
+    state: r.state,
+    final: r.final,
+    errorCode: r.error_code,
+    networkError: r.network_error,
+    submitDate: r.submit_date,
+    doneDate: r.done_date,
+    receivedAt: r.received_at,
+    matchedAt: r.matched_at,
+    text: r.body,
   }));
 }

@@ -21,6 +21,8 @@ export interface Harness {
   startDaemon(config: ParleyConfig): Promise<Daemon>;
   /** XADDs one entry per payload (objects are JSON-encoded, strings sent as they are). */
   send(payloads: readonly (object | string)[]): Promise<void>;
+  /** Messages whose every segment the SMSC accepted (submitted, or already further on). */
+  acceptedCount(idLike?: string): Promise<number>;
   /** Polls until `check` returns true or the time is up (then throws with `what`). */
   until(what: string, check: () => Promise<boolean> | boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -61,6 +63,14 @@ export async function createHarness(): Promise<Harness> {
         }
         await p.exec();
       }
+    },
+    async acceptedCount(idLike) {
+      let q = schema.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('submitted_at', 'is not', null);
+      if (idLike !== undefined) q = q.where('id', 'like', idLike);
+      return Number((await q.executeTakeFirstOrThrow()).n);
     },
     async until(what, check, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;

@@ -10,8 +10,8 @@ afterEach(async () => {
 });
 
 async function smscOf(h: Harness, id: string): Promise<string | null | undefined> {
-  const row = await h.schema.db.selectFrom('messages').select(['smsc', 'status']).where('id', '=', id).executeTakeFirst();
-  return row?.status === 'submitted' ? row.smsc : undefined;
+  const row = await h.schema.db.selectFrom('messages').select(['smsc', 'submitted_at']).where('id', '=', id).executeTakeFirst();
+  return row?.submitted_at ? row.smsc : undefined;
 }
 
 describe('routing', () => {
@@ -57,10 +57,7 @@ describe('routing', () => {
     const restarting = primary.restart({ downMs: 3000, abrupt: true });
     await h.until('primary unbound', () => !daemon.pools.get('primary')!.canSubmit);
     await h.send(Array.from({ length: 20 }, (_, i) => ({ id: `f${i}`, to: '+14155550100', text: `failover ${i} ${'long '.repeat(40)}` })));
-    await h.until('failover messages submitted', async () => {
-      const rows = await h.schema.db.selectFrom('messages').select(['smsc', 'status']).where('id', 'like', 'f%').execute();
-      return rows.length === 20 && rows.every((r) => r.status === 'submitted');
-    });
+    await h.until('failover messages submitted', async () => (await h.acceptedCount('f%')) === 20);
     const smscs = await h.schema.db.selectFrom('messages').select('smsc').where('id', 'like', 'f%').distinct().execute();
     expect(smscs.map((r) => r.smsc)).toEqual(['backup']);
     // Every part of a message went through one SMSC.

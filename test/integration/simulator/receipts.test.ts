@@ -199,7 +199,7 @@ describe('simulator delivery receipts', () => {
     expect(s.stats.receipts.failedAttempts).toBe(1);
   });
 
-  it.skip('delivers a receipt queued before the bind on the first attempt (needs the session bind-state fix)', async () => {
+  it('delivers a receipt queued before the bind on the first attempt', async () => {
     const s = await sim({ receiptDelayMs: 0 });
     const tx = await openSimClient({ port: s.port, type: 'transmitter' }, cleanups);
     await tx.submit();

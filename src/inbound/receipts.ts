@@ -1,0 +1,130 @@
+/**
+ * Delivery receipts in: parsed, keyed by the carrier id as this SMSC writes it, and stored in
+ * batches. The deliver_sm is answered only once its receipt is committed, so a daemon killed in
+ * between gets the same receipt again from the SMSC, and a receipt seen twice changes nothing.
+ */
+import { createHash } from 'node:crypto';
+import { Batcher } from '../lib/batcher.ts';
+import type { Logger } from '../lib/logger.ts';
+import { receiptIdKeys, type SmscIdFormat } from '../domain/smsc-message-id.ts';
+import type { StatusEventFacts } from '../domain/events.ts';
+import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
+import { decodeText, type DefaultAlphabet } from '../smpp/text/index.ts';
+import type { NewReceipt } from '../store/receipts.ts';
+import { mapReceiptState, parseReceipt } from './receipt-text.ts';
+
+export interface ReceiptStore {
+  storeReceipts(receipts: readonly NewReceipt[]): Promise<{ stored: number; matched: number; changes: StatusEventFacts[] }>;
+}
+
+export interface ReceiptObserver {
+  onReceipt?(smsc: string, state: string, outcome: 'stored' | 'duplicate' | 'unreadable'): void;
+  /** Seconds from deliver_sm arrival to its commit. */
+  onCommitted?(latencySeconds: number): void;
+}
+
+export interface ReceiptRecorderOptions {
+  readonly store: ReceiptStore;
+  idFormatOf(smsc: string): SmscIdFormat;
+  defaultAlphabetOf(smsc: string): DefaultAlphabet;
+  publish(changes: readonly StatusEventFacts[]): void;
+  readonly batchSize: number;
+  readonly batchDelayMs: number;
+  readonly logger: Logger;
+  readonly observer?: ReceiptObserver;
+}
+
+interface Pending {
+  readonly receipt: NewReceipt;
+  readonly arrivedAt: number;
+}
+
+export class ReceiptRecorder {
+  private readonly batches: Batcher<Pending>;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ReceiptRecorderOptions) {
+    this.log = options.logger.child({ component: 'receipts' });
+    this.batches = new Batcher<Pending>({
+      maxItems: options.batchSize,
+      maxDelayMs: options.batchDelayMs,
+      write: async (items) => {
+        const result = await options.store.storeReceipts(items.map((i) => i.receipt));
+        const now = performance.now();
+        for (const i of items) options.observer?.onCommitted?.((now - i.arrivedAt) / 1000);
+        options.publish(result.changes);
+      },
+      onError: (err, items, attempt) =>
+        this.log.error({ err, items, attempt }, 'storing receipts failed; their deliver_sm stay unanswered and are retried'),
+    });
+  }
+
+  /** Resolves 'ok' once the receipt is durable (the deliver_sm may then be answered). */
+  async handle(sm: InboundSm): Promise<InboundAnswer> {
+    const arrivedAt = performance.now();
+    const receipt = this.toReceipt(sm);
+    await this.batches.add({ receipt, arrivedAt });
+    this.options.observer?.onReceipt?.(sm.smsc, receipt.state, receipt.state === 'UNREADABLE' ? 'unreadable' : 'stored');
+    return 'ok';
+  }
+
+  flush(): Promise<void> {
+    return this.batches.flush();
+  }
+
+  private toReceipt(sm: InboundSm): NewReceipt {
+    const body = sm.messagePayload ?? sm.shortMessage;
+    // Receipt texts are ASCII in practice; decoding by data_coding keeps a UCS-2 one readable.
+    const decoded = decodeText(body, sm.dataCoding, this.options.defaultAlphabetOf(sm.smsc));
+    const text = decoded.text;
+    const parsed = parseReceipt({
+      text,
+      receiptedMessageId: sm.receiptedMessageId,
+      messageState: sm.messageState,
+      networkErrorCode: sm.networkErrorCode,
+    });
+    const tlvs: Record<string, unknown> = {};
+    if (sm.receiptedMessageId !== undefined) tlvs.receipted_message_id = sm.receiptedMessageId;
+    if (sm.messageState !== undefined) tlvs.message_state = sm.messageState;
+    if (sm.networkErrorCode !== undefined) tlvs.network_error_code = sm.networkErrorCode;
+    const fingerprint = createHash('sha256')
+      .update(`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${JSON.stringify(tlvs)}\0`)
+      .update(body)
+      .digest('hex');
+    if (!parsed.ok) {
+      // Kept, so that nothing the carrier said is lost, but it can match nothing.
+      this.log.warn({ smsc: sm.smsc, reason: parsed.reason }, 'unreadable delivery receipt stored unmatched');
+      return {
+        fingerprint,
+        smsc: sm.smsc,
+        bind: sm.bind,
+        smscMessageId: '',
+        matchKeys: [],
+        state: 'UNREADABLE',
+        segmentStatus: undefined,
+        errorCode: null,
+        networkError: null,
+        submitDate: null,
+        doneDate: null,
+        body: text,
+        tlvs: Object.keys(tlvs).length ? tlvs : null,
+      };
+    }
+    const network = parsed.networkError;
+    return {
+      fingerprint,
+      smsc: sm.smsc,
+      bind: sm.bind,
+      smscMessageId: parsed.smscMessageId,
+      matchKeys: receiptIdKeys(parsed.smscMessageId, this.options.idFormatOf(sm.smsc)),
+      state: parsed.state,
+      segmentStatus: mapReceiptState(parsed.state),
+      errorCode: parsed.errorCode ?? null,
+      networkError: network ? `${network.networkType}:${network.errorCode}` : null,
+      submitDate: parsed.submitDate ?? null,
+      doneDate: parsed.doneDate ?? null,
+      body: text,
+      tlvs: Object.keys(tlvs).length ? tlvs : null,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The webhook outbox: deliveries are written in the same transaction as the change they report,
+ * then sent by a worker that claims due rows (SKIP LOCKED, so several daemons share the work),
+ * retries with backoff, and records the outcome of the last attempt.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './db.ts';
+import type { Database } from './tables.ts';
+
+type Tx = Transaction<Database> | Db;
+
+export interface OutboxEvent {
+  readonly type: string;
+  readonly body: Record<string, unknown>;
+}
+
+export async function enqueueDeliveries(tx: Tx, webhooks: readonly string[], events: readonly OutboxEvent[]): Promise<void> {
+  if (webhooks.length === 0 || events.length === 0) return;
+  const rows = webhooks.flatMap((webhook) => events.map((e) => ({ webhook, event_type: e.type, body: JSON.stringify(e.body) })));
+  for (let i = 0; i < rows.length; i += 1000) await tx.insertInto('webhook_deliveries').values(rows.slice(i, i + 1000)).execute();
+}
+
+export interface DueDelivery {
+  readonly id: string;
+  readonly webhook: string;
+  readonly eventType: string;
+  readonly body: Record<string, unknown>;
+  readonly attempts: number;
+}
+
+/**
+ * Claims due deliveries by pushing their next attempt past `leaseMs`: a daemon that dies while
+ * sending leaves them to be tried again after the lease, by anyone.
+ */
+export async function claimDueDeliveries(db: Db, limit: number, leaseMs: number): Promise<DueDelivery[]> {
+  const res = await sql<{ id: string; webhook: string; event_type: string; body: Record<string, unknown>; attempts: number }>`
+    UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1
+    WHERE id IN (
+      SELECT id FROM webhook_deliveries
+      WHERE status = 'pending' AND next_attempt_at <= now()
+      ORDER BY next_attempt_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id, webhook, event_type, body, attempts`.execute(db);
+  return res.rows.map((r) => ({ id: r.id, webhook: r.webhook, eventType: r.event_type, body: r.body, attempts: r.attempts }));
+}
+
+export async function finishDelivery(
+  db: Db,
+  id: string,
+  outcome: { status: 'delivered' | 'failed' | 'pending'; httpStatus: number | null; error: string | null; retryAt?: Date },
+): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({
+      status: outcome.status,
+      last_status: outcome.httpStatus,
+      last_error: outcome.error,
+      ...(outcome.status === 'pending' ? { next_attempt_at: outcome.retryAt ?? new Date() } : { finished_at: new Date() }),
+    })
+    .where('id', '=', id)
+    .execute();
+}
