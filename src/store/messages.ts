@@ -7,7 +7,7 @@ import type { Db } from './db.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { StatusEventFacts } from '../domain/events.ts';
 import type { OutboundMessage } from '../domain/message.ts';
-import { applyChanges, applyReceipts, enqueueStatusWebhooks, insertEvents, matchPendingReceipts, settleMessages } from './receipts.ts';
+import { applyChanges, applyReceipts, enqueueStatusWebhooks, insertEvents, lockMatching, matchPendingReceipts, settleMessages } from './receipts.ts';
 
 /** A validated message with the route it will take. */
 export interface RoutedMessage extends OutboundMessage {
@@ -142,6 +142,7 @@ export async function recordSubmits(
 ): Promise<StatusChange[]> {
   if (segments.length === 0 && changes.length === 0) return [];
   return db.transaction().execute(async (tx) => {
+    await lockMatching(tx);
     let touched = new Set<string>();
     if (segments.length > 0) {
       await tx

@@ -45,6 +45,19 @@ interface MatchedReceipt {
   readonly networkError: string | null;
 }
 
+/**
+ * Receipts and submit responses are matched from both sides: a receipt looks for its segment, a
+ * recorded segment looks for receipts that came early. Two concurrent transactions would each
+ * miss the other's uncommitted row, so both take this lock first: whichever commits second sees
+ * the first. It serialises only these batch writes, across every daemon sharing the database.
+ */
+export async function lockMatching(tx: Tx): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${MATCHING_LOCK})`.execute(tx);
+}
+
+/** An arbitrary constant: "PARL" in ASCII. */
+const MATCHING_LOCK = 0x5041524c;
+
 /** Stores receipts; returns the ids of those not seen before (a resend returns nothing). */
 export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): Promise<string[]> {
   if (receipts.length === 0) return [];
@@ -349,6 +362,7 @@ export async function countUnmatched(db: Db, olderThanMs: number): Promise<numbe
 export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], statusWebhooks: readonly string[] = []): Promise<{ stored: number; matched: number; changes: StatusChange[] }> {
   if (receipts.length === 0) return { stored: 0, matched: 0, changes: [] };
   return db.transaction().execute(async (tx) => {
+    await lockMatching(tx);
     const ids = await insertReceipts(tx, receipts);
     const matched = await matchReceipts(tx, ids);
     const touched = await applyReceipts(tx, matched);
