@@ -59,6 +59,8 @@ interface DemoMessage {
 interface Happening {
   readonly atMs: number;
   readonly line: string;
+  /** Among lines at the same moment, causes first: 0 PDUs, 1 status changes they bring about. */
+  readonly rank?: number;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -123,7 +125,7 @@ class Narrator {
   }
 
   happen(items: Happening[]): void {
-    items.sort((a, b) => a.atMs - b.atMs);
+    items.sort((a, b) => a.atMs - b.atMs || (a.rank ?? 0) - (b.rank ?? 0));
     for (const h of items) out(`  ${this.at(h.atMs)}  ${h.line}`);
   }
 
@@ -351,7 +353,7 @@ async function watchMessages(o: WatchOptions): Promise<{ allSubmitted: boolean }
       for (const h of t.history) {
         if (printedEvents.has(h.eventId)) continue;
         printedEvents.add(h.eventId);
-        items.push({ atMs: h.at.getTime(), line: describeStatusChange(t, h.status, h.previous, o.config) });
+        items.push({ atMs: h.at.getTime(), line: describeStatusChange(t, h.status, h.previous, o.config), rank: 1 });
       }
       for (const r of t.receipts) {
         if (printedReceipts.has(r.receiptId)) continue;
