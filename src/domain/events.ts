@@ -29,9 +29,12 @@ export interface StatusEventFacts {
   readonly smsc?: string | null;
   readonly route?: string | null;
   readonly metadata?: Readonly<Record<string, unknown>> | null;
+  /** When the change was committed; the event's `at`, the same on the stream and in webhooks. */
+  readonly at?: Date;
 }
 
-export function statusEvent(facts: StatusEventFacts, at: Date): MessageStatusEvent {
+export function statusEvent(facts: StatusEventFacts, fallbackAt: Date): MessageStatusEvent {
+  const at = facts.at ?? fallbackAt;
   return {
     type: 'message.status',
     id: facts.id,

@@ -96,7 +96,7 @@ export async function insertMessages(
     const changes: StatusChange[] = [];
     for (const { m, status, change } of rows) {
       if (!ids.has(m.id)) continue;
-      const facts = { route: m.route, metadata: m.metadata ?? null };
+      const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
       changes.push({ id: m.id, status: 'queued', previous: null, ...facts });
       if (change) changes.push({ ...change, previous: 'queued', ...facts });
     }

@@ -249,6 +249,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     WHERE m.id = v.id AND m.status = v.previous
     RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
+  const at = new Date();
   const applied: StatusChange[] = [];
   for (const c of changes) {
     const row = byId.get(c.id);
@@ -260,6 +261,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       segments: c.segments ?? row.segments,
       smsc: c.smsc ?? row.smsc,
       deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
+      at,
     });
   }
   await insertEvents(tx, applied);
