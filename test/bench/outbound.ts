@@ -1,0 +1,668 @@
+/**
+ * The outbound benchmark: messages on the Redis outbound stream, through the daemon (intake ->
+ * Postgres -> dispatcher -> binds), to the SMSC simulator, until every message is `submitted`
+ * in Postgres.
+ *
+ *   npm run bench -- [--count 20000] [--binds 1,2] [--window 100] [--tps 100000] [--seconds 120]
+ *                    [--feed before|during] [--rate 0] [--dlr] [--trace-sql] [--profile DIR]
+ *
+ * Three processes, so no two share an event loop: this one (orchestrator: XADDs, polls Postgres,
+ * cleans up), the daemon (`buildDaemon`, silent logger, no HTTP) and the simulator
+ * (`startSimulator`, no control port). Each run gets a fresh Postgres schema in the `test`
+ * database and a unique Redis prefix, both dropped at the end.
+ *
+ * --feed before (default): all `count` entries are XADDed (pipelined, 500 per round trip) before
+ *   the daemon starts, so the daemon finds a full stream: its best sustained rate.
+ * --feed during: the daemon starts first and the entries are XADDed while it runs, as fast as
+ *   pipelining allows or at `--rate` entries/s, so the latency figures show a daemon that is not
+ *   working through a backlog.
+ *
+ * Every message has its own destination, so the daemon-side instrumentation and the simulator's
+ * arrival log can be joined by destination. Instrumentation wraps prototype methods in the daemon
+ * process (nothing in src/ changes):
+ *   dequeue   `OutboundStream.readNew/readOwnPending/claimStale` resolved with the entry
+ *             (XREADGROUP reply parsed, before validation and the Postgres insert)
+ *   enqueued  `Dispatcher.enqueue` got the job (the insert committed and the entry was XACKed)
+ *   submit    `SmscBind.submit` was called for it (dispatcher queue, attempt ledger, throttle,
+ *             window wait done; next: encode and write)
+ *   wire      the simulator decoded the submit_sm (its arrival `atMs`): the PDU crossed loopback
+ * All four are epoch milliseconds from each process's monotonic clock
+ * (performance.timeOrigin + performance.now()), comparable on one machine.
+ *
+ * msg/s is counted from the first dequeue to the moment a poll of
+ * `select count(*) from messages where status = 'submitted'` (every 20 ms) first saw `count`.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { buildDaemon } from '../../src/main.ts';
+import { silentLogger } from '../../src/lib/logger.ts';
+import { OutboundStream, type StreamEntry } from '../../src/queue/streams.ts';
+import { Dispatcher, type DispatchJob } from '../../src/outbound/dispatcher.ts';
+import { SmscBind, type SubmitRequest } from '../../src/smpp/smsc-bind.ts';
+import { streamKeys } from '../../src/queue/keys.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { dropRedisPrefix, freshSchema, testConfig, uniqueName, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/services.ts';
+import {
+  booleanFlag,
+  cpuMsSince,
+  epochNowMs,
+  exited,
+  fmt,
+  fmtInt,
+  forkTs,
+  machineLine,
+  nextMessage,
+  numberFlag,
+  localPortsTo,
+  peakRssMb,
+  percentile,
+  pidsByName,
+  procCpuMs,
+  rssMb,
+  stringFlag,
+  table,
+  tellParent,
+  typed,
+} from './bench-support.ts';
+import { summarise } from './profile-summary.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const TEXT = 'Your verification code is 482913. It expires in 10 minutes. Reply STOP to opt out.';
+
+interface DaemonConfig {
+  readonly traceSql: boolean;
+  readonly schema: string;
+  readonly prefix: string;
+  readonly simPort: number;
+  readonly binds: number;
+  readonly window: number;
+  readonly tps: number;
+}
+
+interface DaemonReport {
+  readonly type: 'daemon-report';
+  /** [stream entry id, epoch ms] of each entry's first dequeue. */
+  readonly dequeued: [string, number][];
+  /** [destination digits, epoch ms] of each message's Dispatcher.enqueue. */
+  readonly enqueued: [string, number][];
+  /** [destination digits, epoch ms] of each message's first SmscBind.submit. */
+  readonly submitted: [string, number][];
+  readonly firstDequeueMs: number;
+  /** CPU from the first dequeue to this report. */
+  readonly cpuMs: number;
+  readonly cpuTotalMs: number;
+  readonly rssAfterStartMb: number;
+  readonly peakRssMb: number;
+  /** process.hrtime µs of the first dequeue and of this report: the profile's measured span. */
+  readonly windowUs: { fromUs: number; toUs: number };
+  /** With --trace-sql: per statement shape, from the first dequeue on. */
+  readonly sql: SqlStat[];
+}
+
+interface SqlStat {
+  readonly statement: string;
+  calls: number;
+  /** Sum of the time from query() to its result, as the daemon saw it. */
+  totalMs: number;
+  maxMs: number;
+  params: number;
+}
+
+interface SimReport {
+  readonly type: 'sim-report';
+  /** [destination digits, epoch ms] of each accepted submit_sm. */
+  readonly arrivals: [string, number][];
+  readonly cpuMs: number;
+  readonly peakRssMb: number;
+  readonly submits: number;
+  readonly throttled: number;
+  readonly rejected: number;
+  readonly receiptsSent: number;
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+const digits = (s: string): string => s.replace(/\D/g, '');
+const hrUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+// ------------------------------------------------------------------------------ daemon child
+
+async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
+  const dequeued = new Map<string, number>();
+  const enqueued = new Map<string, number>();
+  const submitted = new Map<string, number>();
+  let firstDequeueMs = 0;
+  let firstDequeueUs = 0;
+  let cpuFrom: NodeJS.CpuUsage | undefined;
+  const cpuStart = process.cpuUsage();
+
+  const onEntries = (entries: StreamEntry[]): StreamEntry[] => {
+    const now = epochNowMs();
+    if (entries.length > 0 && cpuFrom === undefined) {
+      cpuFrom = process.cpuUsage();
+      firstDequeueMs = now;
+      firstDequeueUs = hrUs();
+    }
+    for (const e of entries) if (!dequeued.has(e.id)) dequeued.set(e.id, now);
+    return entries;
+  };
+  for (const name of ['readNew', 'readOwnPending', 'claimStale'] as const) {
+    const original = OutboundStream.prototype[name] as (...args: unknown[]) => Promise<StreamEntry[]>;
+    (OutboundStream.prototype as unknown as Record<string, unknown>)[name] = async function (this: OutboundStream, ...args: unknown[]) {
+      return onEntries(await original.apply(this, args));
+    };
+  }
+  const enqueue = Dispatcher.prototype.enqueue;
+  Dispatcher.prototype.enqueue = function (this: Dispatcher, jobs: readonly DispatchJob[]): void {
+    const now = epochNowMs();
+    for (const j of jobs) {
+      const key = digits(j.message.to);
+      if (!enqueued.has(key)) enqueued.set(key, now);
+    }
+    enqueue.call(this, jobs);
+  };
+  const submit = SmscBind.prototype.submit;
+  SmscBind.prototype.submit = function (this: SmscBind, req: SubmitRequest) {
+    const key = digits(req.destination.address);
+    if (!submitted.has(key)) submitted.set(key, epochNowMs());
+    return submit.call(this, req);
+  };
+
+  const sqlStats = new Map<string, SqlStat>();
+  if (cfg.traceSql) {
+    // Times every statement the pool runs, from the call to its result (queueing on the
+    // connection included), keyed by its text with numbers and placeholders folded.
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const result = query.apply(this, args);
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      if (cpuFrom === undefined || !(result instanceof Promise) || text === '') return result;
+      const started = performance.now();
+      const key = text.replace(/\$\d+(, \$\d+)*/g, '$n').replace(/\(\$n\)(, \(\$n\))*/g, '($n)...').replace(/\s+/g, ' ').slice(0, 110);
+      const params = Array.isArray(args[1]) ? args[1].length : 0;
+      const done = (): void => {
+        const ms = performance.now() - started;
+        const st = sqlStats.get(key) ?? { statement: key, calls: 0, totalMs: 0, maxMs: 0, params: 0 };
+        st.calls++;
+        st.totalMs += ms;
+        st.maxMs = Math.max(st.maxMs, ms);
+        st.params += params;
+        sqlStats.set(key, st);
+      };
+      result.then(done, done);
+      return result;
+    };
+  }
+
+  const config = testConfig(
+    {
+      // The defaults a production config gets (testConfig shrinks the pool and the claim time).
+      database: { url: TEST_DATABASE_URL, pool_size: 10 },
+      intake: { consumer: uniqueName('bench') },
+      smscs: [
+        {
+          name: 'sim',
+          host: '127.0.0.1',
+          port: cfg.simPort,
+          system_id: 'parley',
+          password: 'secret',
+          binds: cfg.binds,
+          window: cfg.window,
+        },
+      ],
+      routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: cfg.tps, default_from: 'Parley' }],
+    },
+    cfg.prefix,
+  );
+  const daemon = buildDaemon(config, { logger: silentLogger, schema: cfg.schema, http: false });
+  process.on('message', (m: { type?: string }) => {
+    if (m.type === 'report') {
+      const report: DaemonReport = {
+        type: 'daemon-report',
+        dequeued: [...dequeued],
+        enqueued: [...enqueued],
+        submitted: [...submitted],
+        firstDequeueMs,
+        cpuMs: cpuFrom ? cpuMsSince(cpuFrom) : 0,
+        cpuTotalMs: cpuMsSince(cpuStart),
+        rssAfterStartMb,
+        peakRssMb: peakRssMb(),
+        windowUs: { fromUs: firstDequeueUs, toUs: hrUs() },
+        sql: [...sqlStats.values()].sort((a, b) => b.totalMs - a.totalMs),
+      };
+      void tellParent(report);
+    } else if (m.type === 'stop') {
+      void daemon.service
+        .stop()
+        .then((result) => tellParent({ type: 'stopped', result }))
+        .finally(() => process.exit(0));
+    }
+  });
+  await daemon.service.start();
+  const rssAfterStartMb = rssMb();
+  await tellParent({ type: 'started' });
+}
+
+// --------------------------------------------------------------------------- simulator child
+
+async function runSimChild(options: { window: number; count: number; dlr: boolean }): Promise<void> {
+  const sim = await startSimulator({
+    controlPort: false,
+    keep: options.count + 1000,
+    window: options.window,
+    receiptDelayMs: 100,
+  });
+  const cpuFrom = process.cpuUsage();
+  process.on('message', (m: { type?: string }) => {
+    if (m.type === 'report') {
+      const stats = sim.stats;
+      const report: SimReport = {
+        type: 'sim-report',
+        arrivals: sim.arrivals.filter((a) => a.status === 'accepted').map((a) => [digits(a.destination), a.atMs]),
+        cpuMs: cpuMsSince(cpuFrom),
+        peakRssMb: peakRssMb(),
+        submits: stats.submits,
+        throttled: stats.throttled,
+        rejected: stats.rejected,
+        receiptsSent: stats.receipts.sent,
+      };
+      void tellParent(report);
+    } else if (m.type === 'stop') {
+      void sim.stop().finally(() => process.exit(0));
+    }
+  });
+  await tellParent({ type: 'listening', port: sim.port });
+}
+
+// ------------------------------------------------------------------------------ orchestrator
+
+interface RunOptions {
+  readonly count: number;
+  readonly binds: number;
+  readonly window: number;
+  readonly tps: number;
+  readonly seconds: number;
+  readonly feed: 'before' | 'during';
+  readonly rate: number;
+  readonly dlr: boolean;
+  readonly traceSql: boolean;
+  readonly profileDir: string | undefined;
+}
+
+interface Interval {
+  readonly n: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** When a stage saw its first and last message, in ms after the first dequeue. */
+interface Stage {
+  readonly firstMs: number;
+  readonly lastMs: number;
+  readonly n: number;
+}
+
+type Stages = Record<'dequeue' | 'enqueued' | 'submit' | 'wire' | 'recorded' | 'delivered', Stage>;
+
+interface RunResult {
+  readonly stages: Stages;
+  readonly options: RunOptions;
+  readonly postgresCpuMs: number;
+  readonly postgresBackends: number;
+  readonly redisCpuMs: number;
+  readonly submitted: number;
+  readonly partial: boolean;
+  readonly rate: number;
+  readonly spanMs: number;
+  readonly feedMs: number;
+  readonly wireRate: number;
+  readonly daemon: DaemonReport;
+  readonly sim: SimReport;
+  readonly intervals: Record<'dequeueToWire' | 'dequeueToEnqueued' | 'enqueuedToSubmit' | 'submitToWire' | 'xaddToWire', Interval | undefined>;
+  readonly statuses: Record<string, number>;
+  readonly profile: string | undefined;
+}
+
+
+function interval(pairs: Iterable<[number | undefined, number | undefined]>): Interval | undefined {
+  const values: number[] = [];
+  for (const [from, to] of pairs) if (from !== undefined && to !== undefined) values.push(to - from);
+  if (values.length === 0) return undefined;
+  values.sort((a, b) => a - b);
+  return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values[values.length - 1] as number };
+}
+
+async function xaddAll(redis: Redis, stream: string, payloads: readonly string[], rate: number): Promise<{ ids: string[]; at: number[] }> {
+  const ids: string[] = [];
+  const at: number[] = [];
+  const chunk = rate > 0 ? Math.max(1, Math.min(500, Math.round(rate / 50))) : 500;
+  const started = performance.now();
+  for (let i = 0; i < payloads.length; i += chunk) {
+    if (rate > 0) {
+      const due = started + (i / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const p = redis.pipeline();
+    const slice = payloads.slice(i, i + chunk);
+    for (const payload of slice) p.xadd(stream, '*', 'payload', payload);
+    const sentAt = epochNowMs();
+    const results = (await p.exec()) ?? [];
+    for (const [err, id] of results) {
+      if (err) throw err;
+      ids.push(id as string);
+      at.push(sentAt);
+    }
+  }
+  return { ids, at };
+}
+
+async function runOnce(o: RunOptions): Promise<RunResult> {
+  const schema = await freshSchema();
+  const prefix = `${uniqueName('bench')}:`;
+  const redis = new Redis(TEST_REDIS_URL);
+  const keys = streamKeys(prefix);
+  const killAfterMs = (o.seconds + 90) * 1000;
+  let sim: ChildProcess | undefined;
+  let daemon: ChildProcess | undefined;
+  const profileDir = o.profileDir ? path.join(o.profileDir, `binds-${o.binds}-${Date.now()}`) : undefined;
+  try {
+    sim = forkTs(SELF, ['--role', 'sim', JSON.stringify({ window: o.window, count: o.count, dlr: o.dlr })], { killAfterMs });
+    const { port } = await nextMessage(sim, typed<{ type: 'listening'; port: number }>('listening'), 'simulator');
+
+    const tag = uniqueName('m');
+    const destinations: string[] = [];
+    const payloads: string[] = [];
+    for (let i = 0; i < o.count; i++) {
+      const to = `1415${String(i).padStart(7, '0')}`;
+      destinations.push(to);
+      payloads.push(JSON.stringify({ id: `${tag}-${i}`, to: `+${to}`, text: TEXT, dlr: o.dlr }));
+    }
+    let fed: Promise<{ ids: string[]; at: number[] }> | undefined;
+    const feedStart = performance.now();
+    if (o.feed === 'before') fed = xaddAll(redis, keys.outbound, payloads, o.rate);
+
+    const cfg: DaemonConfig = { traceSql: o.traceSql, schema: schema.schema, prefix, simPort: port, binds: o.binds, window: o.window, tps: o.tps };
+    if (fed) await fed;
+    const feedMs = performance.now() - feedStart;
+    const redisPids = pidsByName('redis-server');
+    const redisCpuFrom = sum(redisPids.map((p) => procCpuMs(p) ?? 0));
+    daemon = forkTs(SELF, ['--role', 'daemon', JSON.stringify(cfg)], { killAfterMs, profileDir });
+    await nextMessage(daemon, typed<{ type: 'started' }>('started'), 'daemon');
+    if (o.feed === 'during') fed = xaddAll(redis, keys.outbound, payloads, o.rate);
+
+    // Poll until every message is submitted, or the time is up. With receipts, a message may
+    // already be delivered when it is first seen, so "submitted" is then "no longer queued"; the
+    // poll goes on until every receipt is recorded too.
+    const deadline = performance.now() + o.seconds * 1000;
+    let submitted = 0;
+    let doneAt = 0;
+    let deliveredAt = 0;
+    while (performance.now() < deadline) {
+      const r = o.dlr
+        ? await sql<{ n: string; d: string }>`select count(*) filter (where status <> 'queued') as n, count(*) filter (where status = 'delivered') as d from messages`.execute(schema.db)
+        : await sql<{ n: string; d: string }>`select count(*) as n, 0 as d from messages where status = 'submitted'`.execute(schema.db);
+      submitted = Number(r.rows[0]?.n ?? 0);
+      if (submitted >= o.count && doneAt === 0) doneAt = epochNowMs();
+      if (doneAt !== 0 && (!o.dlr || Number(r.rows[0]?.d ?? 0) >= o.count)) {
+        if (o.dlr) deliveredAt = epochNowMs();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (doneAt === 0) doneAt = epochNowMs();
+    const feedResult = await fed!;
+    // CPU of the Postgres backends serving the daemon's connections (their whole life, which
+    // began with the daemon), and of Redis since the daemon was started.
+    const ports = daemon.pid ? localPortsTo(daemon.pid, 5432) : [];
+    const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where client_port = any(${ports})`.execute(schema.db);
+    const postgresCpuMs = sum(backends.rows.map((b) => procCpuMs(b.pid) ?? 0));
+    const redisCpuMs = sum(redisPids.map((p) => procCpuMs(p) ?? 0)) - redisCpuFrom;
+
+    daemon.send({ type: 'report' });
+    const daemonReport = await nextMessage(daemon, typed<DaemonReport>('daemon-report'), 'daemon');
+    sim.send({ type: 'report' });
+    const simReport = await nextMessage(sim, typed<SimReport>('sim-report'), 'simulator');
+
+    const statusRows = await sql<{ status: string; n: string }>`select status, count(*) as n from messages group by status`.execute(schema.db);
+    const statuses = Object.fromEntries(statusRows.rows.map((r) => [r.status, Number(r.n)]));
+
+    // Join the instrumentation by destination.
+    const destOfEntry = new Map<string, string>();
+    const xaddAt = new Map<string, number>();
+    feedResult.ids.forEach((id, i) => {
+      destOfEntry.set(id, destinations[i] as string);
+      xaddAt.set(destinations[i] as string, feedResult.at[i] as number);
+    });
+    const dequeueAt = new Map<string, number>();
+    for (const [id, t] of daemonReport.dequeued) {
+      const d = destOfEntry.get(id);
+      if (d !== undefined) dequeueAt.set(d, t);
+    }
+    const enqueuedAt = new Map(daemonReport.enqueued);
+    const submitAt = new Map(daemonReport.submitted);
+    const wireAt = new Map<string, number>();
+    for (const [d, t] of simReport.arrivals) if (!wireAt.has(d)) wireAt.set(d, t);
+    const over = (f: (d: string) => [number | undefined, number | undefined]): [number | undefined, number | undefined][] => destinations.map(f);
+    const wireTimes = [...wireAt.values()].sort((a, b) => a - b);
+    const wireSpan = (wireTimes[wireTimes.length - 1] ?? 0) - (wireTimes[0] ?? 0);
+    const t0 = daemonReport.firstDequeueMs;
+    const stage = (times: Iterable<number>): Stage => {
+      let first = Number.POSITIVE_INFINITY;
+      let last = Number.NEGATIVE_INFINITY;
+      let n = 0;
+      for (const t of times) {
+        first = Math.min(first, t);
+        last = Math.max(last, t);
+        n++;
+      }
+      return { firstMs: first - t0, lastMs: last - t0, n };
+    };
+    const stages: Stages = {
+      dequeue: stage(dequeueAt.values()),
+      enqueued: stage(enqueuedAt.values()),
+      submit: stage(submitAt.values()),
+      wire: stage(wireAt.values()),
+      recorded: { firstMs: Number.NaN, lastMs: doneAt - t0, n: submitted },
+      delivered: { firstMs: Number.NaN, lastMs: deliveredAt > 0 ? deliveredAt - t0 : Number.NaN, n: o.count },
+    };
+
+    daemon.send({ type: 'stop' });
+    await exited(daemon, 30_000);
+    let profile: string | undefined;
+    if (profileDir) {
+      const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+      const biggest = files.map((f) => path.join(profileDir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
+      profile = biggest;
+    }
+    const spanMs = doneAt - daemonReport.firstDequeueMs;
+    return {
+      options: o,
+      postgresCpuMs,
+      postgresBackends: backends.rows.length,
+      redisCpuMs,
+      submitted,
+      partial: submitted < o.count,
+      rate: (submitted / spanMs) * 1000,
+      spanMs,
+      feedMs,
+      wireRate: wireTimes.length > 1 ? ((wireTimes.length - 1) / wireSpan) * 1000 : Number.NaN,
+      daemon: daemonReport,
+      sim: simReport,
+      intervals: {
+        dequeueToWire: interval(over((d) => [dequeueAt.get(d), wireAt.get(d)])),
+        dequeueToEnqueued: interval(over((d) => [dequeueAt.get(d), enqueuedAt.get(d)])),
+        enqueuedToSubmit: interval(over((d) => [enqueuedAt.get(d), submitAt.get(d)])),
+        submitToWire: interval(over((d) => [submitAt.get(d), wireAt.get(d)])),
+        xaddToWire: o.feed === 'during' ? interval(over((d) => [xaddAt.get(d), wireAt.get(d)])) : undefined,
+      },
+      statuses,
+      profile,
+      stages,
+    };
+  } finally {
+    if (daemon && daemon.exitCode === null) {
+      daemon.send({ type: 'stop' });
+      await exited(daemon, 30_000);
+    }
+    if (sim) {
+      if (sim.exitCode === null) sim.send({ type: 'stop' });
+      await exited(sim, 10_000);
+    }
+    redis.disconnect();
+    await dropRedisPrefix(prefix);
+    await schema.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const roleAt = process.argv.indexOf('--role');
+  if (roleAt >= 0) {
+    const role = process.argv[roleAt + 1];
+    const arg = JSON.parse(process.argv[roleAt + 2] ?? '{}') as unknown;
+    if (role === 'daemon') await runDaemonChild(arg as DaemonConfig);
+    else if (role === 'sim') await runSimChild(arg as { window: number; count: number; dlr: boolean });
+    return;
+  }
+
+  const feed = stringFlag('feed', 'before');
+  if (feed !== 'before' && feed !== 'during') throw new Error('--feed must be before or during');
+  const bindsList = stringFlag('binds', '1,2')
+    .split(',')
+    .map((b) => Number(b));
+  if (bindsList.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('--binds must be a list of integers >= 1, e.g. 1,2');
+  const base = {
+    count: numberFlag('count', 20_000),
+    window: numberFlag('window', 100),
+    tps: numberFlag('tps', 100_000),
+    seconds: numberFlag('seconds', 120),
+    feed: feed as 'before' | 'during',
+    rate: numberFlag('rate', 0),
+    dlr: booleanFlag('dlr'),
+    traceSql: booleanFlag('trace-sql'),
+    profileDir: process.argv.includes('--profile') ? path.resolve(stringFlag('profile', 'bench-profiles')) : undefined,
+  };
+  console.log(
+    `outbound bench: ${fmtInt(base.count)} messages (1 GSM-7 segment each, dlr ${base.dlr}), route tps ${fmtInt(base.tps)}, window ${base.window}, ` +
+      `binds ${bindsList.join(' then ')}; entries XADDed ${base.feed === 'before' ? 'before the daemon starts' : `while it runs${base.rate > 0 ? ` at ${base.rate}/s` : ' (as fast as pipelining allows)'}`}; ` +
+      `daemon and simulator in their own processes; ${machineLine()}`,
+  );
+  const results: RunResult[] = [];
+  for (const binds of bindsList) {
+    const r = await runOnce({ ...base, binds });
+    results.push(r);
+    console.log(
+      `  binds ${binds}: ${fmtInt(r.rate)} msg/s, ${r.submitted}/${base.count} submitted in ${fmt(r.spanMs / 1000, 2)} s` +
+        `${r.partial ? ' PARTIAL (time limit)' : ''}; statuses ${JSON.stringify(r.statuses)}; sim: submits ${r.sim.submits}, throttled ${r.sim.throttled}, rejected ${r.sim.rejected}, receipts ${r.sim.receiptsSent}` +
+        (base.feed === 'before' ? `; XADD of all entries took ${fmt(r.feedMs / 1000, 2)} s` : ''),
+    );
+  }
+
+  console.log('');
+  console.log(
+    table(
+      ['binds', 'msg/s', 'submitted', 'span s', 'wire msg/s', 'daemon cpu s', 'daemon µs/msg', 'sim cpu s', 'sim µs/msg', 'postgres cpu s', 'redis cpu s', 'daemon rss MB'],
+      results.map((r) => [
+        String(r.options.binds) + (r.partial ? ' (partial)' : ''),
+        fmtInt(r.rate),
+        fmtInt(r.submitted),
+        fmt(r.spanMs / 1000, 2),
+        fmtInt(r.wireRate),
+        `${fmt(r.daemon.cpuMs / 1000, 2)} (${Math.round((r.daemon.cpuMs * 1000 / (r.daemon.windowUs.toUs - r.daemon.windowUs.fromUs)) * 100)}%)`,
+        fmt((r.daemon.cpuMs * 1000) / Math.max(1, r.submitted), 0),
+        `${fmt(r.sim.cpuMs / 1000, 2)}`,
+        fmt((r.sim.cpuMs * 1000) / Math.max(1, r.sim.submits), 0),
+        `${fmt(r.postgresCpuMs / 1000, 2)} (${r.postgresBackends} conn)`,
+        fmt(r.redisCpuMs / 1000, 2),
+        `${fmt(r.daemon.peakRssMb, 0)} (after start ${fmt(r.daemon.rssAfterStartMb, 0)})`,
+      ]),
+    ),
+  );
+  console.log(
+    '  daemon cpu: from the first dequeue to the end (% of one core over that time; with --dlr the end is the last receipt recorded,\n' +
+      '  so µs/msg then includes receipt handling); sim cpu: from its start;\n' +
+      "  postgres cpu: the backends of the daemon's connections over their life; redis cpu: redis-server while the daemon ran (shared).",
+  );
+  console.log('');
+  console.log('latency per message, ms (p50 / p99 / max):');
+  const cell = (i: Interval | undefined): string => (i ? `${fmt(i.p50, 1)} / ${fmt(i.p99, 1)} / ${fmt(i.max, 0)}` : '-');
+  console.log(
+    table(
+      ['binds', 'dequeue -> wire', 'dequeue -> dispatcher', 'dispatcher -> bind.submit', 'bind.submit -> wire', ...(base.feed === 'during' ? ['XADD -> wire'] : [])],
+      results.map((r) => [
+        String(r.options.binds),
+        cell(r.intervals.dequeueToWire),
+        cell(r.intervals.dequeueToEnqueued),
+        cell(r.intervals.enqueuedToSubmit),
+        cell(r.intervals.submitToWire),
+        ...(base.feed === 'during' ? [cell(r.intervals.xaddToWire)] : []),
+      ]),
+    ),
+  );
+  console.log(
+    '  dequeue = XREADGROUP reply in the daemon; dispatcher = Dispatcher.enqueue (insert committed, XACK done);\n' +
+      '  bind.submit = SmscBind.submit called (queue, attempt ledger, throttle, window passed); wire = submit_sm decoded by the simulator.',
+  );
+  console.log('');
+  console.log('stages, ms after the first dequeue (first .. last, and the rate between them):');
+  console.log(
+    table(
+      ['binds', 'dequeue', 'dispatcher', 'bind.submit', 'wire', 'all submitted in Postgres', ...(base.dlr ? ['all delivered in Postgres'] : [])],
+      results.map((r) => {
+        const c = (st: Stage): string =>
+          `${fmt(st.firstMs, 0)} .. ${fmt(st.lastMs, 0)}` + (st.lastMs > st.firstMs ? ` (${fmtInt(((st.n - 1) / (st.lastMs - st.firstMs)) * 1000)}/s)` : '');
+        return [
+          String(r.options.binds),
+          c(r.stages.dequeue),
+          c(r.stages.enqueued),
+          c(r.stages.submit),
+          c(r.stages.wire),
+          fmt(r.stages.recorded.lastMs, 0),
+          ...(base.dlr ? [fmt(r.stages.delivered.lastMs, 0)] : []),
+        ];
+      }),
+    ),
+  );
+  const best = Math.max(...results.map((r) => r.rate));
+  const paced = base.feed === 'during' && base.rate > 0;
+  console.log(
+    `\nissue goal >= 5,000 msg/s on this machine: best ${fmtInt(best)} msg/s -> ` +
+      (paced ? `not judged: the feed was paced at ${base.rate}/s (a latency run, not a capacity run)` : best >= 5000 ? 'met' : 'NOT met') +
+      `  (${machineLine()} at the end)`,
+  );
+  for (const r of results) {
+    if (r.daemon.sql.length > 0) {
+      console.log(`\nSQL as the daemon saw it, binds ${r.options.binds} (time from query() to result, connection queueing included):`);
+      console.log(
+        table(
+          ['statement', 'calls', 'total ms', 'mean ms', 'max ms', 'params/call'],
+          r.daemon.sql.slice(0, 15).map((st) => [
+            st.statement,
+            fmtInt(st.calls),
+            fmtInt(st.totalMs),
+            fmt(st.totalMs / st.calls, 1),
+            fmt(st.maxMs, 0),
+            fmtInt(st.params / st.calls),
+          ]),
+        ),
+      );
+    }
+  }
+  for (const r of results) {
+    if (r.profile) {
+      console.log(`\ndaemon profile, binds ${r.options.binds}: ${r.profile}`);
+      console.log(summarise(r.profile, 25, 'src/', r.daemon.windowUs));
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
