@@ -65,33 +65,29 @@ export async function insertMessages(
   if (rows.length === 0) return { inserted: new Set(), changes: [] };
   return db.transaction().execute(async (tx) => {
     const now = new Date();
-    const inserted = await tx
-      .insertInto('messages')
-      .values(
-        rows.map(({ m, status, change }) => ({
-          id: m.id,
-          to_addr: m.to,
-          from_addr: m.from ?? null,
-          body: m.text,
-          route: m.route,
-          priority: m.priority,
-          dlr: m.dlr,
-          validity_seconds: m.validitySeconds ?? null,
-          conversation: json(m.conversation),
-          replies: json(m.replies),
-          metadata: json(m.metadata),
-          status,
-          smsc: null,
-          segments: null,
-          error_code: change?.errorCode ?? null,
-          error_reason: change?.errorReason ?? null,
-          owner: status === 'queued' ? owner : null,
-          final_at: status === 'queued' ? null : now,
-        })),
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .execute();
+    // One array per column and unnest: a 500-row batch is 16 parameters, not 8,000, which keeps
+    // both the query builder and Postgres's parser off the hot path.
+    const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
+    const inserted = (
+      await sql<{ id: string }>`
+        INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
+          conversation, replies, metadata, status, error_code, error_reason, owner, final_at)
+        SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
+          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at
+        FROM unnest(
+          ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
+          ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
+          ${col(({ m }) => m.dlr)}::boolean[], ${col(({ m }) => m.validitySeconds ?? null)}::integer[],
+          ${col(({ m }) => json(m.conversation))}::text[], ${col(({ m }) => json(m.replies))}::text[],
+          ${col(({ m }) => json(m.metadata))}::text[], ${col(({ status }) => status)}::text[],
+          ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
+          ${col(({ status }) => (status === 'queued' ? owner : null))}::text[],
+          ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[]
+        ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
+          metadata, status, error_code, error_reason, owner, final_at)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id`.execute(tx)
+    ).rows;
     const ids = new Set(inserted.map((r) => r.id));
     const changes: StatusChange[] = [];
     for (const { m, status, change } of rows) {
@@ -109,11 +105,7 @@ export async function insertMessages(
 /** Counts a dispatch attempt before the first submit_sm of these messages leaves. */
 export async function markAttempted(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db
-    .updateTable('messages')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: new Date() }))
-    .where('id', 'in', ids)
-    .execute();
+  await sql`UPDATE messages SET attempts = attempts + 1, updated_at = now() WHERE id = ANY (${[...ids]}::text[])`.execute(db);
 }
 
 /** Takes back an attempt counted for messages none of whose segments left (a clean stop). */
@@ -145,40 +137,21 @@ export async function recordSubmits(
     await lockMatching(tx);
     let touched = new Set<string>();
     if (segments.length > 0) {
-      await tx
-        .insertInto('segments')
-        .values(
-          segments.map((s) => ({
-            message_id: s.messageId,
-            seq: s.seq,
-            total: s.total,
-            smsc: s.smsc,
-            bind: s.bind,
-            smsc_message_id: s.smscMessageId,
-            match_key: s.matchKey,
-            command_status: s.commandStatus,
-            status: s.status,
-            attempts: s.attempts,
-            possible_duplicate: s.possibleDuplicate,
-            submitted_at: s.submittedAt,
-            responded_at: s.respondedAt,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['message_id', 'seq']).doUpdateSet((eb) => ({
-            smsc: eb.ref('excluded.smsc'),
-            bind: eb.ref('excluded.bind'),
-            smsc_message_id: eb.ref('excluded.smsc_message_id'),
-            match_key: eb.ref('excluded.match_key'),
-            command_status: eb.ref('excluded.command_status'),
-            status: eb.ref('excluded.status'),
-            attempts: eb.ref('excluded.attempts'),
-            possible_duplicate: eb.ref('excluded.possible_duplicate'),
-            submitted_at: eb.ref('excluded.submitted_at'),
-            responded_at: eb.ref('excluded.responded_at'),
-          })),
-        )
-        .execute();
+      const col = <T>(f: (r: SegmentRecord) => T): T[] => segments.map(f);
+      await sql`
+        INSERT INTO segments (message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
+          status, attempts, possible_duplicate, submitted_at, responded_at)
+        SELECT * FROM unnest(
+          ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.total)}::smallint[],
+          ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[],
+          ${col((r) => r.matchKey)}::text[], ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.status)}::text[],
+          ${col((r) => r.attempts)}::smallint[], ${col((r) => r.possibleDuplicate)}::boolean[],
+          ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
+        ON CONFLICT (message_id, seq) DO UPDATE SET
+          smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
+          match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
+          attempts = excluded.attempts, possible_duplicate = excluded.possible_duplicate,
+          submitted_at = excluded.submitted_at, responded_at = excluded.responded_at`.execute(tx);
       const accepted = segments.filter((s) => s.status === 'accepted' && s.matchKey !== null);
       const early = await matchPendingReceipts(
         tx,
@@ -187,7 +160,9 @@ export async function recordSubmits(
       touched = await applyReceipts(tx, early);
     }
     const applied = await applyChanges(tx, changes, statusWebhooks);
-    for (const c of applied) if (c.status === 'submitted') touched.add(c.id);
+    // A just-submitted message can already be final only if receipts came early: for one part they
+    // were matched above (touched); for several, a part's receipt may have landed in an earlier batch.
+    for (const c of applied) if (c.status === 'submitted' && (c.segments ?? 1) > 1) touched.add(c.id);
     return [...applied, ...(await settleMessages(tx, touched, statusWebhooks))];
   });
 }

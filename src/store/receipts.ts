@@ -52,7 +52,9 @@ interface MatchedReceipt {
  * the first. It serialises only these batch writes, across every daemon sharing the database.
  */
 export async function lockMatching(tx: Tx): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${MATCHING_LOCK})`.execute(tx);
+  // Keyed by schema too: daemons of different installations (or tests) sharing one database
+  // never wait on each other.
+  await sql`SELECT pg_advisory_xact_lock(${MATCHING_LOCK}, hashtext(current_schema()))`.execute(tx);
 }
 
 /** An arbitrary constant: "PARL" in ASCII. */
@@ -63,29 +65,25 @@ export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): P
   if (receipts.length === 0) return [];
   // The same receipt twice in one batch (a resend racing its original) is stored once.
   const unique = [...new Map(receipts.map((r) => [r.fingerprint, r])).values()];
-  const rows = await tx
-    .insertInto('receipts')
-    .values(
-      unique.map((r) => ({
-        fingerprint: r.fingerprint,
-        smsc: r.smsc,
-        bind: r.bind,
-        smsc_message_id: r.smscMessageId,
-        match_keys: sql<string[]>`${sql.val([...r.matchKeys])}::text[]`,
-        state: r.state,
-        final: r.segmentStatus !== undefined,
-        segment_status: r.segmentStatus ?? null,
-        error_code: r.errorCode,
-        network_error: r.networkError,
-        submit_date: r.submitDate,
-        done_date: r.doneDate,
-        body: r.body,
-        tlvs: r.tlvs === null ? null : JSON.stringify(r.tlvs),
-      })),
-    )
-    .onConflict((oc) => oc.column('fingerprint').doNothing())
-    .returning('id')
-    .execute();
+  const col = <T>(f: (r: NewReceipt) => T): T[] => unique.map(f);
+  const rows = (
+    await sql<{ id: string }>`
+      INSERT INTO receipts (fingerprint, smsc, bind, smsc_message_id, match_keys, state, final, segment_status,
+        error_code, network_error, submit_date, done_date, body, tlvs)
+      SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, string_to_array(u.match_keys, chr(31)), u.state,
+        u.segment_status IS NOT NULL, u.segment_status, u.error_code, u.network_error, u.submit_date, u.done_date,
+        u.body, u.tlvs::jsonb
+      FROM unnest(
+        ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
+        ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
+        ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
+        ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
+        ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[]
+      ) AS u(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
+        submit_date, done_date, body, tlvs)
+      ON CONFLICT (fingerprint) DO NOTHING
+      RETURNING id`.execute(tx)
+  ).rows;
   return rows.map((r) => r.id);
 }
 
@@ -281,20 +279,15 @@ export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChan
 
 export async function insertEvents(tx: Tx, changes: readonly StatusChange[]): Promise<void> {
   if (changes.length === 0) return;
-  await tx
-    .insertInto('message_events')
-    .values(
-      changes.map((c) => ({
-        message_id: c.id,
-        status: c.status,
-        previous: c.previous,
-        detail:
-          c.errorCode || c.smsc
-            ? JSON.stringify({ smsc: c.smsc ?? undefined, error_code: c.errorCode ?? undefined, error_reason: c.errorReason ?? undefined })
-            : null,
-      })),
-    )
-    .execute();
+  const detail = (c: StatusChange): string | null =>
+    c.errorCode || c.smsc
+      ? JSON.stringify({ smsc: c.smsc ?? undefined, error_code: c.errorCode ?? undefined, error_reason: c.errorReason ?? undefined })
+      : null;
+  await sql`
+    INSERT INTO message_events (message_id, status, previous, detail)
+    SELECT u.message_id, u.status, u.previous, u.detail::jsonb
+    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[],
+      ${changes.map((c) => c.previous)}::text[], ${changes.map(detail)}::text[]) AS u(message_id, status, previous, detail)`.execute(tx);
 }
 
 /**
