@@ -160,13 +160,41 @@ class RouteDispatcher {
 
   private async run(): Promise<void> {
     while (!this.signal.aborted) {
+      // The next batch is planned and counted while this one is still being sent, so the window
+      // never drains while the attempt ledger is written.
+      if (this.preparing === undefined && this.ready.length < this.lowWater() && this.hasWaiting()) {
+        this.preparing = this.prepareBatch().finally(() => {
+          this.preparing = undefined;
+          this.wakeup.notify();
+        });
+      }
       const item = this.ready.shift();
       if (item) {
         await this.send(item.job, item.task);
         continue;
       }
-      if (!(await this.prepareBatch())) await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
+      if (this.preparing !== undefined) {
+        if (!(await this.preparing)) await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
+        continue;
+      }
+      await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
     }
+    await this.preparing;
+  }
+
+  private preparing: Promise<boolean> | undefined;
+
+  /** About 200 ms of the route's rate: big enough to batch, small enough to keep priority responsive. */
+  private batchSize(): number {
+    return Math.max(1, Math.min(500, Math.ceil(this.throttle.currentRate / 5)));
+  }
+
+  private lowWater(): number {
+    return Math.max(1, Math.floor(this.batchSize() / 2));
+  }
+
+  private hasWaiting(): boolean {
+    return this.waiting.some((q) => q.length > 0);
   }
 
   private takeWaiting(max: number): Job[] {
@@ -191,15 +219,11 @@ class RouteDispatcher {
     return undefined;
   }
 
-  /**
-   * Takes the next batch of waiting messages (about 200 ms of the route's rate, so priority stays
-   * responsive), plans their segments and counts their attempt in one write.
-   */
+  /** Takes the next batch of waiting messages, plans their segments and counts their attempt in one write. */
   private async prepareBatch(): Promise<boolean> {
     const smsc = this.chooseSmsc();
     if (smsc === undefined) return false;
-    const max = Math.max(1, Math.min(500, Math.ceil(this.throttle.currentRate / 5)));
-    const jobs = this.takeWaiting(max);
+    const jobs = this.takeWaiting(this.batchSize());
     if (jobs.length === 0) return false;
     const prepared: Job[] = [];
     for (const job of jobs) {

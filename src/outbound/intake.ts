@@ -69,6 +69,13 @@ export interface BatchOutcome {
   readonly dead: readonly IntakeDeadLetter[];
 }
 
+const MAX_BATCHES_IN_FLIGHT = 2;
+/**
+ * Texts up to this many UTF-16 units fit in 255 parts whatever the alphabet (UCS-2: 67 a part),
+ * so only longer ones are counted at intake.
+ */
+const ALWAYS_FITS = MAX_PARTS * 67;
+
 export class Intake {
   private readonly log: Logger;
   private readonly controller = new AbortController();
@@ -96,14 +103,27 @@ export class Intake {
     const backoff = new Backoff(100, 10_000);
     let nextClaim = 0;
     let ownPendingDone = false;
+    // Two batches may be in flight: the next is read and validated while the last is written.
+    const inFlight = new Set<Promise<void>>();
+    let failed = false;
     while (!signal.aborted) {
       try {
-        if (this.deps.dispatcher.backlog >= this.options.maxBacklog) {
-          await sleep(20, signal);
+        if (failed) {
+          failed = false;
+          const delay = backoff.next();
+          await sleep(delay, signal);
+          // Whatever this consumer read and did not settle is re-read from its own pending list.
+          ownPendingDone = false;
+          continue;
+        }
+        if (inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.deps.dispatcher.backlog >= this.options.maxBacklog) {
+          if (inFlight.size > 0) await Promise.race(inFlight);
+          else await sleep(20, signal);
           continue;
         }
         let entries: IntakeEntry[];
         if (!ownPendingDone) {
+          await Promise.all(inFlight);
           entries = await this.deps.stream.readOwnPending(this.options.batchSize);
           if (entries.length === 0) ownPendingDone = true;
         } else if (Date.now() >= nextClaim) {
@@ -112,16 +132,22 @@ export class Intake {
         } else {
           entries = await this.deps.stream.readNew(this.options.batchSize, this.options.blockMs);
         }
-        if (entries.length > 0) await this.processBatch(entries);
-        backoff.reset();
+        if (entries.length === 0) continue;
+        const work: Promise<void> = this.processBatch(entries).then(
+          () => backoff.reset(),
+          (err: unknown) => {
+            failed = true;
+            this.log.error({ err: describeError(err) }, 'intake batch failed; entries stay pending and are retried');
+          },
+        );
+        inFlight.add(work);
+        void work.finally(() => inFlight.delete(work));
       } catch (err) {
-        const delay = backoff.next();
-        this.log.error({ err: describeError(err), retryInMs: delay }, 'intake batch failed; entries stay pending and are retried');
-        await sleep(delay, signal);
-        // Whatever this consumer read and did not settle is re-read from its own pending list.
-        ownPendingDone = false;
+        failed = true;
+        this.log.error({ err: describeError(err) }, 'reading the outbound stream failed; retrying');
       }
     }
+    await Promise.all(inFlight);
   }
 
   /** Validates, stores and settles one batch. Throws (settling nothing) when storing fails. */
@@ -164,7 +190,7 @@ export class Intake {
         });
         continue;
       }
-      const parts = countSegments(message.text, this.deps.alphabetFor(choice.route.name));
+      const parts = message.text.length <= ALWAYS_FITS ? 1 : countSegments(message.text, this.deps.alphabetFor(choice.route.name));
       if (parts > MAX_PARTS) {
         dead.push({ entry, code: 'too_many_parts', reason: `the text needs ${parts} parts; at most ${MAX_PARTS} can be concatenated` });
         continue;
