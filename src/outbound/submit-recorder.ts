@@ -27,7 +27,8 @@ export class SubmitRecorder {
 
   constructor(options: SubmitRecorderOptions) {
     this.writes = new Batcher<Item>({
-      maxItems: options.batchSize,
+      // A single-part message is two items (its segment and its change): a batch covers batchSize messages.
+      maxItems: options.batchSize * 2,
       maxDelayMs: options.batchDelayMs,
       write: async (items) => {
         const segments: SegmentRecord[] = [];

@@ -115,10 +115,10 @@ export async function matchPendingReceipts(
   segments: readonly { smsc: string; matchKey: string; messageId: string; seq: number }[],
 ): Promise<MatchedReceipt[]> {
   if (segments.length === 0) return [];
-  const values = sql.join(segments.map((s) => sql`(${s.smsc}, ${s.matchKey}, ${s.messageId}, ${s.seq}::smallint)`));
   const res = await sql<MatchedReceipt>`
     UPDATE receipts AS r SET message_id = v.message_id, seq = v.seq, matched_at = now()
-    FROM (VALUES ${values}) AS v(smsc, match_key, message_id, seq)
+    FROM unnest(${segments.map((s) => s.smsc)}::text[], ${segments.map((s) => s.matchKey)}::text[],
+      ${segments.map((s) => s.messageId)}::text[], ${segments.map((s) => s.seq)}::smallint[]) AS v(smsc, match_key, message_id, seq)
     WHERE r.message_id IS NULL AND r.smsc = v.smsc AND r.match_keys @> ARRAY[v.match_key]
     RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
       r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
@@ -139,12 +139,6 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
     if (!seen || seen.segmentStatus === null) bySegment.set(key, m);
   }
   const rows = [...bySegment.values()];
-  const values = sql.join(
-    rows.map(
-      (m) =>
-        sql`(${m.messageId}, ${m.seq}::smallint, ${m.segmentStatus}, ${m.state}, ${m.errorCode}, ${m.networkError})`,
-    ),
-  );
   await sql`
     UPDATE segments AS s SET
       status = COALESCE(v.status, s.status),
@@ -152,7 +146,10 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
       error_code = COALESCE(v.error_code, s.error_code),
       network_error = COALESCE(v.network_error, s.network_error),
       final_at = CASE WHEN v.status IS NOT NULL THEN now() ELSE s.final_at END
-    FROM (VALUES ${values}) AS v(message_id, seq, status, state, error_code, network_error)
+    FROM unnest(${rows.map((m) => m.messageId)}::text[], ${rows.map((m) => m.seq)}::smallint[],
+      ${rows.map((m) => m.segmentStatus)}::text[], ${rows.map((m) => m.state)}::text[],
+      ${rows.map((m) => m.errorCode)}::text[], ${rows.map((m) => m.networkError)}::text[])
+      AS v(message_id, seq, status, state, error_code, network_error)
     WHERE s.message_id = v.message_id AND s.seq = v.seq AND s.status = 'accepted'`.execute(tx);
   return new Set(rows.map((r) => r.messageId));
 }
@@ -213,9 +210,9 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
     });
   }
   if (deliveredCounts.length > 0) {
-    const values = sql.join(deliveredCounts.map((d) => sql`(${d.id}, ${d.delivered}::smallint)`));
     await sql`UPDATE messages AS m SET delivered_segments = v.delivered
-      FROM (VALUES ${values}) AS v(id, delivered) WHERE m.id = v.id AND m.delivered_segments <> v.delivered`.execute(tx);
+      FROM unnest(${deliveredCounts.map((d) => d.id)}::text[], ${deliveredCounts.map((d) => d.delivered)}::smallint[]) AS v(id, delivered)
+      WHERE m.id = v.id AND m.delivered_segments <> v.delivered`.execute(tx);
   }
   return applyChanges(tx, changes, statusWebhooks);
 }
@@ -226,12 +223,6 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
  */
 export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   if (changes.length === 0) return [];
-  const values = sql.join(
-    changes.map(
-      (c) =>
-        sql`(${c.id}, ${c.status}, ${c.previous}, ${c.smsc ?? null}, ${c.segments ?? null}::smallint, ${c.errorCode ?? null}, ${c.errorReason ?? null})`,
-    ),
-  );
   const result = await sql<{ id: string; route: string; metadata: Record<string, unknown> | null; delivered_segments: number; segments: number | null; smsc: string | null }>`
     UPDATE messages AS m SET
       status = v.status,
@@ -243,7 +234,10 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       updated_at = now(),
       submitted_at = CASE WHEN v.status = 'submitted' THEN now() ELSE m.submitted_at END,
       final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
-    FROM (VALUES ${values}) AS v(id, status, previous, smsc, segments, error_code, error_reason)
+    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+      ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
+      ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[])
+      AS v(id, status, previous, smsc, segments, error_code, error_reason)
     WHERE m.id = v.id AND m.status = v.previous
     RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
