@@ -10,7 +10,7 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
-  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], numbers: [] },
+  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [] },
   database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10 },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
@@ -24,6 +24,7 @@ export const DEFAULTS = deepFreeze({
   store: { batch_delay: '5ms', batch_size: 500 },
   shutdown: { grace: '10s', force: '30s' },
   receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },
+  conversations: { ttl: '24h', reassembly_timeout: '2m' },
   /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
   webhook: { timeout: '5s', max_attempts: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */
@@ -60,5 +61,9 @@ export const DEFAULTS = deepFreeze({
     uncertain_submit: 'resend',
   },
   /** Each entry of `numbers`; `address` is required. */
-  number: {},
+  number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps' },
+  /** `numbers[].compliance`; the keyword lists and texts default to Parley's standard ones. */
+  compliance: { scope: 'number' },
+  /** Each entry of `numbers[].rules`; `name` and `actions` are required. */
+  rule: { keywords: [] },
 } as const satisfies Record<string, SectionDefaults>);

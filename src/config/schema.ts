@@ -10,6 +10,7 @@ import {
   type At,
   type Field,
   type Loose,
+  INVALID,
   autoOr,
   boolean,
   describeValue,
@@ -39,6 +40,10 @@ import type {
   UncertainSubmitPolicy,
   WebhookConfig,
   WebhookEvent,
+  ComplianceConfig,
+  RuleActionConfig,
+  RuleConfig,
+  UnmatchedConfig,
 } from './types.ts';
 
 /** Every member of a string union, checked by the compiler (a key missing or extra is an error). */
@@ -189,7 +194,144 @@ const WEBHOOK = section<WebhookConfig>(
   DEFAULTS.webhook,
 );
 
-const NUMBER = section<NumberConfig>({ address: { key: 'address', field: address() } }, DEFAULTS.number);
+/** A regular expression source that compiles (case-insensitive, Unicode). */
+const pattern = (): Field<string> =>
+  string({
+    check: (t) => {
+      try {
+        new RegExp(t, 'iu');
+        return undefined;
+      } catch (err) {
+        return `is not a valid regular expression: ${(err as Error).message}`;
+      }
+    },
+  });
+
+const ACTION_KINDS = ['reply', 'webhook', 'set_tags', 'set_state', 'hand_to_apps'] as const;
+
+/**
+ * One action, written as a one-key mapping: `reply: "text"`, `webhook: name` (with an optional
+ * `fallback: "text"` beside it), `set_tags: { key: value }`, `set_state: name`, `hand_to_apps: true`.
+ */
+const ruleAction = (): Field<RuleActionConfig> => ({
+  read(value, at) {
+    if (!isPlainMapping(value)) return at.problem(`must be a mapping such as { reply: "text" } or { webhook: name }, got ${describeValue(value)}`);
+    const kinds = ACTION_KINDS.filter((k) => value[k] !== undefined);
+    const extra = Object.keys(value).filter((k) => !(ACTION_KINDS as readonly string[]).includes(k) && k !== 'fallback');
+    for (const k of extra) at.key(k).problem(`unknown key${suggestName(k, [...ACTION_KINDS, 'fallback']) ? ` (did you mean ${suggestName(k, [...ACTION_KINDS, 'fallback'])}?)` : ''}`);
+    if (kinds.length !== 1) return at.problem(`must name exactly one action of ${ACTION_KINDS.join(', ')}`);
+    const kind = kinds[0]!;
+    if (value.fallback !== undefined && kind !== 'webhook') return at.key('fallback').problem('only goes with a webhook action');
+    const text = string({ min: 1 });
+    switch (kind) {
+      case 'reply': {
+        const t = text.read(value.reply, at.key('reply'));
+        return t === INVALID ? t : { kind, text: t };
+      }
+      case 'webhook': {
+        const w = name().read(value.webhook, at.key('webhook'));
+        const f = value.fallback === undefined ? undefined : text.read(value.fallback, at.key('fallback'));
+        if (w === INVALID || f === INVALID) return INVALID;
+        return f === undefined ? { kind, webhook: w } : { kind, webhook: w, fallback: f };
+      }
+      case 'set_state': {
+        const t = text.read(value.set_state, at.key('set_state'));
+        return t === INVALID ? t : { kind, state: t };
+      }
+      case 'set_tags': {
+        const tags = value.set_tags;
+        if (!isPlainMapping(tags)) return at.key('set_tags').problem(`must be a mapping of tag: value, got ${describeValue(tags)}`);
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(tags)) {
+          if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return at.key('set_tags').key(k).problem('must be a text');
+          out[k] = String(v);
+        }
+        return { kind, tags: out };
+      }
+      case 'hand_to_apps':
+        if (value.hand_to_apps !== true && value.hand_to_apps !== 'true') return at.key('hand_to_apps').problem('must be true');
+        return { kind };
+    }
+  },
+  write(value) {
+    switch (value.kind) {
+      case 'reply':
+        return { reply: value.text };
+      case 'webhook':
+        return value.fallback === undefined ? { webhook: value.webhook } : { webhook: value.webhook, fallback: value.fallback };
+      case 'set_tags':
+        return { set_tags: value.tags };
+      case 'set_state':
+        return { set_state: value.state };
+      case 'hand_to_apps':
+        return { hand_to_apps: true };
+    }
+  },
+});
+
+/** `silent`, `hand_to_apps`, or `{ reply: "text" }`. */
+const unmatched = (): Field<UnmatchedConfig> => ({
+  read(value, at) {
+    if (value === 'silent' || value === 'hand_to_apps') return { kind: value };
+    if (isPlainMapping(value) && typeof value.reply === 'string' && Object.keys(value).length === 1 && value.reply !== '') {
+      return { kind: 'reply', text: value.reply };
+    }
+    return at.problem(`must be silent, hand_to_apps or { reply: "text" }, got ${describeValue(value)}`);
+  },
+  write: (value) => (value.kind === 'reply' ? { reply: value.text } : value.kind),
+});
+
+/** `{ KEYWORD: [synonym, ...] }`. */
+const synonyms = (): Field<Readonly<Record<string, readonly string[]>>> => ({
+  read(value, at) {
+    if (!isPlainMapping(value)) return at.problem(`must be a mapping of keyword: [synonyms], got ${describeValue(value)}`);
+    const out: Record<string, readonly string[]> = {};
+    const words = list(string({ min: 1 }), { what: 'synonym' });
+    for (const [k, v] of Object.entries(value)) {
+      const read = words.read(v, at.key(k));
+      if (read !== INVALID) out[k] = read;
+    }
+    return out;
+  },
+  write: (value) => value,
+});
+
+const COMPLIANCE = section<ComplianceConfig>(
+  {
+    scope: { key: 'scope', field: oneOf(['number', 'global'] as const) },
+    optOut: { key: 'opt_out', field: list(string({ min: 1 }), { min: 1, what: 'keyword' }), optional: true },
+    optIn: { key: 'opt_in', field: list(string({ min: 1 }), { what: 'keyword' }), optional: true },
+    help: { key: 'help', field: list(string({ min: 1 }), { what: 'keyword' }), optional: true },
+    optOutReply: { key: 'opt_out_reply', field: string({ min: 0 }), optional: true },
+    optInReply: { key: 'opt_in_reply', field: string({ min: 0 }), optional: true },
+    helpReply: { key: 'help_reply', field: string({ min: 0 }), optional: true },
+  },
+  DEFAULTS.compliance,
+);
+
+const RULE = section<RuleConfig>(
+  {
+    name: { key: 'name', field: name() },
+    keywords: { key: 'keywords', field: list(string({ min: 1 }), { what: 'keyword' }) },
+    pattern: { key: 'pattern', field: pattern(), optional: true },
+    actions: { key: 'actions', field: list(ruleAction(), { min: 1, what: 'action' }) },
+  },
+  DEFAULTS.rule,
+  (rule, at) => {
+    if ((rule.keywords?.length ?? 0) === 0 && rule.pattern === undefined) at.problem('needs keywords or a pattern');
+  },
+);
+
+const NUMBER = section<NumberConfig>(
+  {
+    address: { key: 'address', field: address() },
+    compliance: { key: 'compliance', field: COMPLIANCE },
+    synonyms: { key: 'synonyms', field: synonyms() },
+    rules: { key: 'rules', field: list(RULE, { what: 'rule' }) },
+    unmatched: { key: 'unmatched', field: unmatched() },
+  },
+  DEFAULTS.number,
+);
 
 /** The whole configuration file. */
 export const CONFIG = section<ParleyConfig>(
@@ -278,6 +420,16 @@ export const CONFIG = section<ParleyConfig>(
       ),
     },
     webhooks: { key: 'webhooks', field: list(WEBHOOK, { what: 'webhook' }) },
+    conversations: {
+      key: 'conversations',
+      field: section<ParleyConfig['conversations']>(
+        {
+          ttlMs: { key: 'ttl', field: duration({ positive: true }) },
+          reassemblyTimeoutMs: { key: 'reassembly_timeout', field: duration({ positive: true }) },
+        },
+        DEFAULTS.conversations,
+      ),
+    },
     smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },
     routes: { key: 'routes', field: list(ROUTE, { min: 1, what: 'route' }) },
     numbers: { key: 'numbers', field: list(NUMBER, { what: 'number' }) },
@@ -289,7 +441,23 @@ export const CONFIG = section<ParleyConfig>(
 // ---------------------------------------------------------------------------------------------
 // Checks across entries
 
+function didYouMeanName(value: string, names: Iterable<string>): string {
+  const near = suggestName(value, names);
+  return near ? ` (did you mean ${near}?)` : '';
+}
+
 function checkAcrossSections(config: Loose<ParleyConfig>, at: At): void {
+  const webhookNames = new Set((config.webhooks ?? []).map((w) => w?.name).filter((n): n is string => typeof n === 'string'));
+  (config.numbers ?? []).forEach((n, i) =>
+    (n?.rules ?? []).forEach((r, j) =>
+      (r?.actions ?? []).forEach((a, k) => {
+        if (a?.kind === 'webhook' && a.webhook !== undefined && !webhookNames.has(a.webhook)) {
+          at.key('numbers').index(i).key('rules').index(j).key('actions').index(k).key('webhook')
+            .problem(`names no webhook of the webhooks section${didYouMeanName(a.webhook, webhookNames)}`);
+        }
+      }),
+    ),
+  );
   const smscs = config.smscs ?? [];
   reportDuplicates(smscs, (s) => s?.name, at.key('smscs'), (value, first) => `${value} is already the name of smscs[${first}]`, 'name');
   reportDuplicates(

@@ -76,8 +76,44 @@ export interface WebhookConfig {
   readonly subscribe: readonly WebhookEvent[];
 }
 
+/** What a keyword rule does; actions run in order. Texts are templates (`{{ groups.order }}`). */
+export type RuleActionConfig =
+  | { readonly kind: 'reply'; readonly text: string }
+  | { readonly kind: 'set_tags'; readonly tags: Readonly<Record<string, string>> }
+  | { readonly kind: 'set_state'; readonly state: string }
+  | { readonly kind: 'webhook'; readonly webhook: string; readonly fallback?: string }
+  | { readonly kind: 'hand_to_apps' };
+
+export interface RuleConfig {
+  readonly name: string;
+  /** The keyword and its synonyms, matched as whole replies like compliance keywords. */
+  readonly keywords: readonly string[];
+  /** A regular expression (case-insensitive) with named groups, tried when no keyword matched. */
+  readonly pattern?: string;
+  readonly actions: readonly RuleActionConfig[];
+}
+
+export type UnmatchedConfig = { readonly kind: 'silent' } | { readonly kind: 'hand_to_apps' } | { readonly kind: 'reply'; readonly text: string };
+
+/** Compliance keywords and texts of one number; what is left out takes Parley's standard lists. */
+export interface ComplianceConfig {
+  /** Whether STOP opts the customer out of this number only, or of every number. */
+  readonly scope: 'number' | 'global';
+  readonly optOut?: readonly string[];
+  readonly optIn?: readonly string[];
+  readonly help?: readonly string[];
+  readonly optOutReply?: string;
+  readonly optInReply?: string;
+  readonly helpReply?: string;
+}
+
 export interface NumberConfig {
   readonly address: string;
+  readonly compliance: ComplianceConfig;
+  /** Words that count as an expected reply's keyword: `{ YES: [Y, YEP, OK] }`. */
+  readonly synonyms: Readonly<Record<string, readonly string[]>>;
+  readonly rules: readonly RuleConfig[];
+  readonly unmatched: UnmatchedConfig;
 }
 
 export interface ParleyConfig {
@@ -121,6 +157,12 @@ export interface ParleyConfig {
     readonly sweepIntervalMs: number;
   };
   readonly webhooks: readonly WebhookConfig[];
+  readonly conversations: {
+    /** Session window an outbound message opens when its payload sets none; a reply within it joins. */
+    readonly ttlMs: number;
+    /** A concatenated reply still missing parts after this long is released, flagged incomplete. */
+    readonly reassemblyTimeoutMs: number;
+  };
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];
   readonly numbers: readonly NumberConfig[];

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
-import { parseOutboundPayload } from '../domain/message.ts';
+import { parseOutboundPayload, type OutboundMessage } from '../domain/message.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
 import type { RoutedMessage, StatusChange } from '../store/messages.ts';
@@ -153,10 +153,8 @@ export class Intake {
   /** Validates, stores and settles one batch. Throws (settling nothing) when storing fails. */
   async processBatch(entries: readonly IntakeEntry[]): Promise<BatchOutcome> {
     const dead: IntakeDeadLetter[] = [];
-    const queued: RoutedMessage[] = [];
-    const refused: { message: RoutedMessage; change: StatusChange }[] = [];
+    const candidates: OutboundMessage[] = [];
     const ackOnly: string[] = [];
-    const seen = new Set<string>();
     const entryOf = new Map<string, string>();
     for (const entry of entries) {
       if (Object.keys(entry.fields).length === 0) {
@@ -171,19 +169,61 @@ export class Intake {
         dead.push({ entry, code: parsed.code, reason: parsed.reason });
         continue;
       }
-      const message = parsed.message;
-      if (seen.has(message.id)) {
+      if (entryOf.has(parsed.message.id)) {
         ackOnly.push(entry.id);
         continue;
       }
+      entryOf.set(parsed.message.id, entry.id);
+      candidates.push(parsed.message);
+    }
+    const { queued, refused, rejected } = this.route(candidates);
+    for (const r of rejected) {
+      const entryId = entryOf.get(r.message.id)!;
+      entryOf.delete(r.message.id);
+      dead.push({ entry: entries.find((e) => e.id === entryId)!, code: r.code, reason: r.reason });
+    }
+
+    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
+    await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
+    this.hand(queued, inserted, changes);
+
+    const duplicates = queued.length + refused.length - inserted.size + ackOnly.length;
+    for (const d of dead) {
+      this.deps.observer?.onDeadLetter?.(d.code);
+      this.log.warn({ entry: d.entry.id, code: d.code, reason: d.reason }, 'outbound entry dead-lettered');
+    }
+    this.deps.observer?.onBatch?.(entries.length, inserted.size, duplicates, dead.length);
+    return { inserted: inserted.size, duplicates, dead };
+  }
+
+  /**
+   * Messages Parley sends itself (auto-replies, confirmations): the same routing, storage and
+   * dispatch as entries from the stream, without the round trip through Redis. Returns the ids
+   * stored now (an id already stored is not sent again) and those refused with their reason.
+   */
+  async admit(messages: readonly RoutedInput[]): Promise<{ inserted: Set<string>; rejected: { id: string; code: string; reason: string }[] }> {
+    const { queued, refused, rejected } = this.route(messages);
+    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
+    this.hand(queued, inserted, changes);
+    return { inserted, rejected: rejected.map((r) => ({ id: r.message.id, code: r.code, reason: r.reason })) };
+  }
+
+  /** Routes validated messages: to be queued, refused with a final status, or rejected outright. */
+  private route(messages: readonly RoutedInput[]): {
+    queued: RoutedMessage[];
+    refused: { message: RoutedMessage; change: StatusChange }[];
+    rejected: { message: OutboundMessage; code: string; reason: string }[];
+  } {
+    const queued: RoutedMessage[] = [];
+    const refused: { message: RoutedMessage; change: StatusChange }[] = [];
+    const rejected: { message: OutboundMessage; code: string; reason: string }[] = [];
+    for (const message of messages) {
       const choice = this.deps.router.choose(message.to, message.route);
       if (!choice.ok && choice.code === 'unknown_route') {
-        dead.push({ entry, code: choice.code, reason: choice.reason });
+        rejected.push({ message, code: choice.code, reason: choice.reason });
         continue;
       }
       if (!choice.ok) {
-        seen.add(message.id);
-        entryOf.set(message.id, entry.id);
         refused.push({
           message: { ...message, route: '' },
           change: { id: message.id, status: 'failed', previous: 'queued', errorCode: 'no_route', errorReason: choice.reason },
@@ -192,28 +232,22 @@ export class Intake {
       }
       const parts = message.text.length <= ALWAYS_FITS ? 1 : countSegments(message.text, this.deps.alphabetFor(choice.route.name));
       if (parts > MAX_PARTS) {
-        dead.push({ entry, code: 'too_many_parts', reason: `the text needs ${parts} parts; at most ${MAX_PARTS} can be concatenated` });
+        rejected.push({ message, code: 'too_many_parts', reason: `the text needs ${parts} parts; at most ${MAX_PARTS} can be concatenated` });
         continue;
       }
-      seen.add(message.id);
-      entryOf.set(message.id, entry.id);
-      queued.push({ ...message, route: choice.route.name });
+      // The sender is fixed here, not at dispatch: conversations and opt-outs key on it.
+      queued.push({ ...message, route: choice.route.name, from: message.from ?? choice.route.defaultFrom });
     }
+    return { queued, refused, rejected };
+  }
 
-    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
-    const settled = [...ackOnly, ...[...entryOf.values()]];
-    await this.deps.stream.settle(settled, dead);
-
-    const fresh = queued.filter((m) => inserted.has(m.id));
+  private hand(queued: readonly RoutedMessage[], inserted: ReadonlySet<string>, changes: readonly StatusChange[]): void {
+    const failed = new Set(changes.filter((c) => c.status !== 'queued').map((c) => c.id));
+    const fresh = queued.filter((m) => inserted.has(m.id) && !failed.has(m.id));
     this.deps.dispatcher.enqueue(fresh.map((message) => ({ message, priorAttempts: 0, acceptedSegments: new Set<number>() })));
     this.deps.publishCommitted(changes);
-
-    const duplicates = queued.length + refused.length - inserted.size + (ackOnly.length);
-    for (const d of dead) {
-      this.deps.observer?.onDeadLetter?.(d.code);
-      this.log.warn({ entry: d.entry.id, code: d.code, reason: d.reason }, 'outbound entry dead-lettered');
-    }
-    this.deps.observer?.onBatch?.(entries.length, inserted.size, duplicates, dead.length);
-    return { inserted: inserted.size, duplicates, dead };
   }
 }
+
+/** A validated message, with what Parley's own senders may add. */
+export type RoutedInput = OutboundMessage & { readonly replyTo?: string; readonly bypassOptOut?: boolean };

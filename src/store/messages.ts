@@ -7,11 +7,23 @@ import type { Db } from './db.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { StatusEventFacts } from '../domain/events.ts';
 import type { OutboundMessage } from '../domain/message.ts';
+import { blockedPairs } from './opt-outs.ts';
+import { touchForOutbound } from './conversations.ts';
 import { applyChanges, applyReceipts, enqueueStatusWebhooks, insertEvents, lockMatching, matchPendingReceipts, settleMessages } from './receipts.ts';
 
 /** A validated message with the route it will take. */
 export interface RoutedMessage extends OutboundMessage {
   readonly route: string;
+  /** The reply this message answers (auto-replies and confirmations). */
+  readonly replyTo?: string;
+  /** Compliance confirmations go to a customer who just opted out. */
+  readonly bypassOptOut?: boolean;
+}
+
+export interface InsertOptions {
+  readonly statusWebhooks?: readonly string[];
+  /** Session window of a conversation an outbound message opens, when its payload sets none. */
+  readonly conversationTtlSeconds?: number;
 }
 
 /** A status change, with what its event reports. */
@@ -44,6 +56,9 @@ export interface UnfinishedMessage {
   readonly acceptedSegments: ReadonlySet<number>;
 }
 
+/** Used when neither the payload nor the config gives a session window. */
+const DEFAULT_CONVERSATION_TTL_S = 86_400;
+
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /**
@@ -55,25 +70,41 @@ export async function insertMessages(
   db: Db,
   owner: string,
   queued: readonly RoutedMessage[],
-  refused: readonly { message: RoutedMessage; change: StatusChange }[] = [],
-  statusWebhooks: readonly string[] = [],
+  refusedBefore: readonly { message: RoutedMessage; change: StatusChange }[] = [],
+  options: InsertOptions = {},
 ): Promise<{ inserted: Set<string>; changes: StatusChange[] }> {
-  const rows = [
-    ...queued.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
-    ...refused.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
-  ];
-  if (rows.length === 0) return { inserted: new Set(), changes: [] };
+  if (queued.length === 0 && refusedBefore.length === 0) return { inserted: new Set(), changes: [] };
   return db.transaction().execute(async (tx) => {
     const now = new Date();
+    // Opt-outs are checked in the same transaction as the insert: a STOP committed before this
+    // batch always blocks it.
+    const blocked = await blockedPairs(
+      tx,
+      queued.filter((m) => !m.bypassOptOut && m.from).map((m) => ({ customer: m.to, ourNumber: m.from! })),
+    );
+    const refused = [...refusedBefore];
+    const sendable: RoutedMessage[] = [];
+    for (const m of queued) {
+      if (m.from && blocked.has(`${m.to}\0${m.from}`)) {
+        refused.push({
+          message: m,
+          change: { id: m.id, status: 'failed', previous: 'queued', errorCode: 'opted_out', errorReason: 'the customer opted out of messages from this number' },
+        });
+      } else sendable.push(m);
+    }
+    const rows = [
+      ...sendable.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
+      ...refused.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
+    ];
     // One array per column and unnest: a 500-row batch is 16 parameters, not 8,000, which keeps
     // both the query builder and Postgres's parser off the hot path.
     const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
     const inserted = (
       await sql<{ id: string }>`
         INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
-          conversation, replies, metadata, status, error_code, error_reason, owner, final_at)
+          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to)
         SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
-          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at
+          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to
         FROM unnest(
           ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
           ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
@@ -82,9 +113,10 @@ export async function insertMessages(
           ${col(({ m }) => json(m.metadata))}::text[], ${col(({ status }) => status)}::text[],
           ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
           ${col(({ status }) => (status === 'queued' ? owner : null))}::text[],
-          ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[]
+          ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
+          ${col(({ m }) => m.replyTo ?? null)}::text[]
         ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at)
+          metadata, status, error_code, error_reason, owner, final_at, reply_to)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`.execute(tx)
     ).rows;
@@ -97,7 +129,19 @@ export async function insertMessages(
       if (change) changes.push({ ...change, previous: 'queued', ...facts });
     }
     await insertEvents(tx, changes);
-    await enqueueStatusWebhooks(tx, changes, statusWebhooks);
+    await enqueueStatusWebhooks(tx, changes, options.statusWebhooks ?? []);
+    await touchForOutbound(
+      tx,
+      sendable
+        .filter((m) => ids.has(m.id) && m.from)
+        .map((m) => ({
+          customer: m.to,
+          ourNumber: m.from!,
+          ttlSeconds: m.conversation?.ttlSeconds ?? options.conversationTtlSeconds ?? DEFAULT_CONVERSATION_TTL_S,
+          tags: m.conversation?.tags ?? {},
+          messageId: m.id,
+        })),
+    );
     return { inserted: ids, changes };
   });
 }

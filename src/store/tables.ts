@@ -39,6 +39,7 @@ export interface MessagesTable {
   submitted_at: Date | null;
   final_at: Date | null;
   delivered_segments: Generated<number>;
+  reply_to: string | null;
 }
 
 export interface SegmentsTable {
@@ -106,6 +107,68 @@ export interface MessageEventsTable {
   detail: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
 }
 
+export interface InboundPartsTable {
+  id: Generated<string>;
+  fingerprint: string;
+  smsc: string;
+  bind: string | null;
+  from_addr: string;
+  to_addr: string;
+  concat_key: string | null;
+  total: number;
+  seq: number;
+  data_coding: number;
+  body: Buffer;
+  received_at: Generated<Date>;
+  reply_id: string | null;
+}
+
+export interface ConversationsTable {
+  id: Generated<string>;
+  customer: string;
+  our_number: string;
+  state: string | null;
+  tags: JSONColumnType<Record<string, unknown>, string, string>;
+  opened_at: Generated<Date>;
+  last_activity_at: Generated<Date>;
+  expires_at: Date;
+  last_outbound_id: string | null;
+}
+
+export interface RepliesTable {
+  id: string;
+  smsc: string;
+  from_addr: string;
+  to_addr: string;
+  body: string;
+  parts: number;
+  incomplete: Generated<boolean>;
+  data_coding: number;
+  decode_problem: string | null;
+  received_at: Date;
+  status: Generated<string>;
+  lease_until: Date | null;
+  conversation_id: string | null;
+  in_reply_to: string | null;
+  matched_kind: string | null;
+  keyword: string | null;
+  rule: string | null;
+  actions: JSONColumnType<unknown[] | null, string | null, string | null>;
+  resolved_automatically: boolean | null;
+  answer_message_id: string | null;
+  handled_at: Date | null;
+  error: string | null;
+}
+
+export interface OptOutsTable {
+  customer: string;
+  scope: string;
+  opted_out: boolean;
+  keyword: string | null;
+  reply_id: string | null;
+  changed_at: Generated<Date>;
+}
+
 export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
@@ -113,4 +176,8 @@ export interface Database {
   message_events: MessageEventsTable;
   receipts: ReceiptsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  inbound_parts: InboundPartsTable;
+  conversations: ConversationsTable;
+  replies: RepliesTable;
+  opt_outs: OptOutsTable;
 }

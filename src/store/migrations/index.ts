@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-outbound.ts';
 import * as m0002 from './0002-receipts.ts';
 import * as m0003 from './0003-receipt-segment-status.ts';
+import * as m0004 from './0004-two-way.ts';
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
@@ -11,4 +12,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-outbound': m0001,
   '0002-receipts': m0002,
   '0003-receipt-segment-status': m0003,
+  '0004-two-way': m0004,
 };

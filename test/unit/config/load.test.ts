@@ -114,8 +114,10 @@ describe('the shipped configuration files', () => {
     expect(config.http.listen).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(config.smscs).toHaveLength(1);
     expect(config.smscs[0]).toMatchObject({ name: 'sim', host: '127.0.0.1', port: 2775, systemId: 'parley', password: '' });
-    expect(config.routes).toEqual([{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, burst: 10, uncertainSubmit: 'resend' }]);
-    expect(config.numbers).toEqual([{ address: '12345' }]);
+    expect(config.routes).toEqual([{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, burst: 10, defaultFrom: '12345', uncertainSubmit: 'resend' }]);
+    expect(config.numbers.map((n) => n.address)).toEqual(['12345']);
+    expect(config.numbers[0]?.rules.map((r) => r.name)).toEqual(['order-status']);
+    expect(config.webhooks.map((w) => w.name)).toEqual(['orders']);
   });
 });
 

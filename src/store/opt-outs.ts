@@ -1,0 +1,48 @@
+/**
+ * Opt-outs: per customer and scope, where scope is one of our numbers or '*' for all of them.
+ * Sending to an opted-out customer fails at intake, in the same transaction as the insert.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './db.ts';
+import type { Database } from './tables.ts';
+
+type Tx = Transaction<Database> | Db;
+
+export const GLOBAL_SCOPE = '*';
+
+/** The (customer, our number) pairs of a batch that must not be sent to. */
+export async function blockedPairs(tx: Tx, pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>> {
+  if (pairs.length === 0) return new Set();
+  const customers = [...new Set(pairs.map((p) => p.customer))];
+  const rows = await sql<{ customer: string; scope: string }>`
+    SELECT customer, scope FROM opt_outs WHERE opted_out AND customer = ANY (${customers}::text[])`.execute(tx);
+  if (rows.rows.length === 0) return new Set();
+  const out = new Set(rows.rows.map((r) => `${r.customer}\0${r.scope}`));
+  const blocked = new Set<string>();
+  for (const p of pairs) {
+    if (out.has(`${p.customer}\0${GLOBAL_SCOPE}`) || out.has(`${p.customer}\0${p.ourNumber}`)) blocked.add(`${p.customer}\0${p.ourNumber}`);
+  }
+  return blocked;
+}
+
+export async function isOptedOut(db: Db, customer: string, ourNumber: string): Promise<boolean> {
+  return (await blockedPairs(db, [{ customer, ourNumber }])).size > 0;
+}
+
+/**
+ * Records an opt-out or opt-in. Returns true when it changed the customer's state: a second STOP
+ * from an opted-out customer changes nothing (and gets no second confirmation).
+ */
+export async function setOptOut(
+  db: Db,
+  change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string },
+): Promise<boolean> {
+  const res = await sql<{ changed: boolean }>`
+    INSERT INTO opt_outs (customer, scope, opted_out, keyword, reply_id)
+    VALUES (${change.customer}, ${change.scope}, ${change.optedOut}, ${change.keyword}, ${change.replyId})
+    ON CONFLICT (customer, scope) DO UPDATE SET
+      opted_out = excluded.opted_out, keyword = excluded.keyword, reply_id = excluded.reply_id, changed_at = now()
+    WHERE opt_outs.opted_out IS DISTINCT FROM excluded.opted_out OR opt_outs.reply_id = excluded.reply_id
+    RETURNING true AS changed`.execute(db);
+  return res.rows.length > 0;
+}

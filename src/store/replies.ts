@@ -1,0 +1,238 @@
+/**
+ * Customer messages in: each part stored as it came (a resend is recognised by its fingerprint),
+ * whole replies assembled from complete groups of parts in any order, incomplete groups released
+ * after a timeout, and the replies table doubling as the durable queue of replies to handle.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './db.ts';
+import type { Database } from './tables.ts';
+
+type Tx = Transaction<Database> | Db;
+
+export interface NewPart {
+  readonly fingerprint: string;
+  readonly smsc: string;
+  readonly bind: string;
+  readonly from: string;
+  readonly to: string;
+  /** Identifies the concatenated message: scheme and reference (`udh8:17`), null for one part. */
+  readonly concatKey: string | null;
+  readonly total: number;
+  readonly seq: number;
+  readonly dataCoding: number;
+  readonly body: Buffer;
+}
+
+export interface StoredPart {
+  readonly fingerprint: string;
+  readonly smsc: string;
+  readonly from: string;
+  readonly to: string;
+  readonly total: number;
+  readonly seq: number;
+  readonly dataCoding: number;
+  readonly body: Buffer;
+  readonly receivedAt: Date;
+}
+
+export interface AssembledReply {
+  readonly id: string;
+  readonly smsc: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly parts: number;
+  readonly incomplete: boolean;
+  readonly dataCoding: number;
+  readonly decodeProblem: string | null;
+  readonly receivedAt: Date;
+}
+
+/** Turns a group of parts (sorted by seq) into one reply; `incomplete` when parts are missing. */
+export type Assemble = (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply;
+
+/** Replies and reassembly share one lock per schema, so two parts of one message committed at once still meet. */
+const REASSEMBLY_LOCK = 0x50524550;
+
+interface PartRow {
+  fingerprint: string;
+  smsc: string;
+  from_addr: string;
+  to_addr: string;
+  concat_key: string | null;
+  total: number;
+  seq: number;
+  data_coding: number;
+  body: Buffer;
+  received_at: Date;
+}
+
+const toPart = (r: PartRow): StoredPart => ({
+  fingerprint: r.fingerprint,
+  smsc: r.smsc,
+  from: r.from_addr,
+  to: r.to_addr,
+  total: r.total,
+  seq: r.seq,
+  dataCoding: r.data_coding,
+  body: r.body,
+  receivedAt: r.received_at,
+});
+
+const groupKey = (r: Pick<PartRow, 'smsc' | 'from_addr' | 'to_addr' | 'concat_key' | 'total'>): string =>
+  `${r.smsc}\0${r.from_addr}\0${r.to_addr}\0${r.concat_key}\0${r.total}`;
+
+/**
+ * Stores parts and assembles every reply they complete, in one transaction: once it commits,
+ * the deliver_sm that carried them may be answered. Returns the ids of new replies.
+ */
+export async function storeParts(db: Db, parts: readonly NewPart[], assemble: Assemble): Promise<string[]> {
+  if (parts.length === 0) return [];
+  return db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
+    const unique = [...new Map(parts.map((p) => [p.fingerprint, p])).values()];
+    const col = <T>(f: (p: NewPart) => T): T[] => unique.map(f);
+    const inserted = (
+      await sql<PartRow>`
+        INSERT INTO inbound_parts (fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body)
+        SELECT * FROM unnest(${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[], ${col((p) => p.bind)}::text[],
+          ${col((p) => p.from)}::text[], ${col((p) => p.to)}::text[], ${col((p) => p.concatKey)}::text[],
+          ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[], ${col((p) => p.dataCoding)}::smallint[],
+          ${col((p) => p.body)}::bytea[])
+        ON CONFLICT (fingerprint) DO NOTHING
+        RETURNING fingerprint, smsc, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at`.execute(tx)
+    ).rows;
+    const groups = new Map<string, PartRow[]>();
+    const openKeys = new Map<string, PartRow>();
+    for (const row of inserted) {
+      if (row.total <= 1 || row.concat_key === null) groups.set(`single\0${row.fingerprint}`, [row]);
+      else openKeys.set(groupKey(row), row);
+    }
+    if (openKeys.size > 0) {
+      const keys = [...openKeys.values()];
+      const open = await sql<PartRow>`
+        SELECT p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
+        FROM inbound_parts p
+        JOIN unnest(${keys.map((k) => k.smsc)}::text[], ${keys.map((k) => k.from_addr)}::text[], ${keys.map((k) => k.to_addr)}::text[],
+          ${keys.map((k) => k.concat_key)}::text[], ${keys.map((k) => k.total)}::smallint[]) AS k(smsc, from_addr, to_addr, concat_key, total)
+          ON p.smsc = k.smsc AND p.from_addr = k.from_addr AND p.to_addr = k.to_addr AND p.concat_key = k.concat_key AND p.total = k.total
+        WHERE p.reply_id IS NULL
+        ORDER BY p.seq, p.id`.execute(tx);
+      const byKey = new Map<string, PartRow[]>();
+      for (const r of open.rows) {
+        const k = groupKey(r);
+        const list = byKey.get(k) ?? [];
+        // A seq seen twice (two different resends of one part) counts once.
+        if (!list.some((x) => x.seq === r.seq)) list.push(r);
+        byKey.set(k, list);
+      }
+      for (const [k, list] of byKey) if (list.length >= (list[0]?.total ?? 0)) groups.set(k, list);
+    }
+    const replies = [...groups.values()].map((rows) => ({ rows, reply: assemble(rows.map(toPart), false) }));
+    await insertReplies(tx, replies);
+    return replies.map((r) => r.reply.id);
+  });
+}
+
+async function insertReplies(tx: Tx, replies: readonly { rows: readonly PartRow[]; reply: AssembledReply }[]): Promise<void> {
+  if (replies.length === 0) return;
+  const list = replies.map((r) => r.reply);
+  await sql`
+    INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at)
+    SELECT * FROM unnest(${list.map((r) => r.id)}::text[], ${list.map((r) => r.smsc)}::text[], ${list.map((r) => r.from)}::text[],
+      ${list.map((r) => r.to)}::text[], ${list.map((r) => r.text)}::text[], ${list.map((r) => r.parts)}::smallint[],
+      ${list.map((r) => r.incomplete)}::boolean[], ${list.map((r) => r.dataCoding)}::smallint[],
+      ${list.map((r) => r.decodeProblem)}::text[], ${list.map((r) => r.receivedAt)}::timestamptz[])
+    ON CONFLICT (id) DO NOTHING`.execute(tx);
+  const fingerprints = replies.flatMap((r) => r.rows.map((row) => row.fingerprint));
+  const ids = replies.flatMap((r) => r.rows.map(() => r.reply.id));
+  await sql`UPDATE inbound_parts AS p SET reply_id = v.reply_id
+    FROM unnest(${fingerprints}::text[], ${ids}::text[]) AS v(fingerprint, reply_id)
+    WHERE p.fingerprint = v.fingerprint`.execute(tx);
+}
+
+/** Releases groups still incomplete after `timeoutMs` as replies flagged incomplete. */
+export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Assemble): Promise<string[]> {
+  return db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
+    const stale = await sql<PartRow>`
+      SELECT p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
+      FROM inbound_parts p
+      WHERE p.reply_id IS NULL AND (p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total) IN (
+        SELECT smsc, from_addr, to_addr, concat_key, total FROM inbound_parts
+        WHERE reply_id IS NULL AND received_at < now() - make_interval(secs => ${timeoutMs / 1000})
+        GROUP BY 1, 2, 3, 4, 5)
+      ORDER BY p.seq, p.id`.execute(tx);
+    const byKey = new Map<string, PartRow[]>();
+    for (const r of stale.rows) {
+      const k = groupKey(r);
+      const list = byKey.get(k) ?? [];
+      if (!list.some((x) => x.seq === r.seq)) list.push(r);
+      byKey.set(k, list);
+    }
+    const replies = [...byKey.values()].map((rows) => ({ rows, reply: assemble(rows.map(toPart), rows.length < (rows[0]?.total ?? 0)) }));
+    await insertReplies(tx, replies);
+    return replies.map((r) => r.reply.id);
+  });
+}
+
+export interface PendingReply {
+  readonly id: string;
+  readonly smsc: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly parts: number;
+  readonly incomplete: boolean;
+  readonly receivedAt: Date;
+}
+
+/** Claims replies not yet handled; a daemon that dies mid-way leaves them to others after the lease. */
+export async function claimReplies(db: Db, limit: number, leaseMs: number, ids?: readonly string[]): Promise<PendingReply[]> {
+  const only = ids ? sql`AND id = ANY (${[...ids]}::text[])` : sql``;
+  const res = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
+    UPDATE replies SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id IN (
+      SELECT id FROM replies
+      WHERE status = 'received' AND (lease_until IS NULL OR lease_until < now()) ${only}
+      ORDER BY received_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id, smsc, from_addr, to_addr, body, parts, incomplete, received_at`.execute(db);
+  return res.rows
+    .map((r) => ({ id: r.id, smsc: r.smsc, from: r.from_addr, to: r.to_addr, text: r.body, parts: r.parts, incomplete: r.incomplete, receivedAt: r.received_at }))
+    .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+}
+
+export interface ReplyOutcome {
+  readonly conversationId: string | null;
+  readonly inReplyTo: string | null;
+  readonly matchedKind: string;
+  readonly keyword: string | null;
+  readonly rule: string | null;
+  readonly actions: readonly unknown[];
+  readonly resolvedAutomatically: boolean;
+  readonly answerMessageId: string | null;
+  readonly error: string | null;
+}
+
+export async function finishReply(db: Db, id: string, o: ReplyOutcome): Promise<void> {
+  await db
+    .updateTable('replies')
+    .set({
+      status: 'handled',
+      lease_until: null,
+      conversation_id: o.conversationId,
+      in_reply_to: o.inReplyTo,
+      matched_kind: o.matchedKind,
+      keyword: o.keyword,
+      rule: o.rule,
+      actions: JSON.stringify(o.actions),
+      resolved_automatically: o.resolvedAutomatically,
+      answer_message_id: o.answerMessageId,
+      handled_at: new Date(),
+      error: o.error,
+    })
+    .where('id', '=', id)
+    .execute();
+}
