@@ -14,11 +14,17 @@ import * as messages from './store/messages.ts';
 import { openRedis, closeRedis } from './queue/redis.ts';
 import { streamKeys } from './queue/keys.ts';
 import { OutboundStream } from './queue/streams.ts';
-import { StatusEventPublisher } from './queue/status-events.ts';
+import { EventStreamPublisher } from './queue/event-stream-publisher.ts';
+import * as replyStore from './store/replies.ts';
+import * as conversationStore from './store/conversations.ts';
+import * as optOutStore from './store/opt-outs.ts';
+import { ReplyCapture } from './inbound/reply-capture.ts';
+import { ReplyHandler } from './inbound/reply-handler.ts';
+import { statusEvent } from './domain/events.ts';
 import * as receiptStore from './store/receipts.ts';
 import * as webhookStore from './store/webhooks.ts';
 import { ReceiptRecorder } from './inbound/receipts.ts';
-import { InboundReceiver, type InboundPath } from './inbound/receiver.ts';
+import { InboundReceiver } from './inbound/receiver.ts';
 import { WebhookDeliveryWorker } from './webhooks/delivery-worker.ts';
 import type { StatusEventFacts } from './domain/events.ts';
 import { SmscPool } from './smpp/smsc-pool.ts';
@@ -37,8 +43,6 @@ export interface DaemonOptions {
   /** Postgres schema (tests isolate themselves with one each). */
   readonly schema?: string;
   readonly metrics?: Metrics;
-  /** Customer replies (the two-way path); until it is wired, replies are refused for retry. */
-  readonly replies?: InboundPath;
   /** Whether to listen on http.listen (tests usually pass false). */
   readonly http?: boolean;
 }
@@ -136,14 +140,13 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
   const statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
-  const events = new StatusEventPublisher(redis, keys.events, {
-    batchSize: config.store.batchSize,
-    batchDelayMs: config.store.batchDelayMs,
-    logger: log,
-  });
+  const publisherOptions = { batchSize: config.store.batchSize, batchDelayMs: config.store.batchDelayMs, logger: log };
+  const events = new EventStreamPublisher(redis, keys.events, publisherOptions);
+  const inboundEvents = new EventStreamPublisher(redis, keys.inbound, publisherOptions);
   const published = (changes: readonly StatusEventFacts[]): void => {
+    const now = new Date();
     for (const c of changes) metrics.statusChanges.inc({ route: c.route || 'none', status: c.status });
-    events.publish(changes);
+    events.publish(changes.map((c) => statusEvent(c, now)));
   };
 
   const receipts = new ReceiptRecorder({
@@ -159,13 +162,69 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       onCommitted: (seconds) => metrics.receiptCommitLatency.observe(seconds),
     },
   });
-  const replies: InboundPath = options.replies ?? {
-    handle: async (sm) => {
-      log.warn({ smsc: sm.smsc }, 'customer reply refused for retry: the two-way path is not wired');
-      return 'retry_later';
-    },
+  const inboundWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.inbound')).map((w) => w.name);
+  // Answers to customers enter the outbound path through intake, like any message.
+  let admit: Intake['admit'] = async () => {
+    throw new Error('intake not built yet');
   };
-  const inbound = new InboundReceiver({ receipts, replies, logger: log });
+  const replyHandler = new ReplyHandler({
+    store: {
+      claim: (limit, leaseMs, ids) => replyStore.claimReplies(db, limit, leaseMs, ids),
+      finish: (id, outcome, event) => replyStore.finishReply(db, id, outcome, { webhooks: inboundWebhooks, event: { ...event } }),
+      joinConversation: (customer, ourNumber, ttl) => conversationStore.joinForReply(db, customer, ourNumber, ttl),
+      updateConversation: (id, change) => conversationStore.updateConversation(db, id, change),
+      latestOutbound: (customer, ourNumber, before) => conversationStore.latestOutbound(db, customer, ourNumber, before),
+      isOptedOut: (customer, ourNumber) => optOutStore.isOptedOut(db, customer, ourNumber),
+      setOptOut: (change) => optOutStore.setOptOut(db, change),
+    },
+    numbers: config.numbers,
+    webhooks: new Map(config.webhooks.map((w) => [w.name, w])),
+    send: async (answers) => {
+      const { rejected } = await admit(
+        answers.map((a) => ({
+          id: a.id,
+          to: a.to,
+          from: a.from,
+          text: a.text,
+          dlr: true,
+          priority: 3,
+          replyTo: a.replyTo,
+          bypassOptOut: a.bypassOptOut,
+          answerTo: a.arrivedAt,
+          metadata: { reply_to: a.replyTo },
+        })),
+      );
+      for (const r of rejected) log.error({ answer: r.id, code: r.code, reason: r.reason }, 'an answer to a customer could not be sent');
+    },
+    publish: (event) => inboundEvents.publish([event]),
+    conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000),
+    logger: log,
+    observer: {
+      onReply: (kind, resolved) => metrics.replies.inc({ matched: kind, resolved: String(resolved) }),
+      onCompliance: (kind, changed) => metrics.compliance.inc({ kind, changed: String(changed) }),
+      onWebhook: (webhook, outcome, seconds) => {
+        metrics.ruleWebhooks.inc({ webhook, outcome });
+        metrics.webhookLatency.observe({ webhook }, seconds);
+      },
+    },
+  });
+  const capture = new ReplyCapture({
+    store: { storeParts: (parts, assemble) => replyStore.storeParts(db, parts, assemble, config.conversations.duplicateWindowMs) },
+    defaultAlphabetOf: (smsc) => smscConfigs.get(smsc)?.defaultAlphabet ?? 'gsm7',
+    onReplies: (ids, arrivedAt) => replyHandler.notify(ids, arrivedAt),
+    batchSize: config.store.batchSize,
+    batchDelayMs: config.store.batchDelayMs,
+    logger: log,
+  });
+  const inbound = new InboundReceiver({ receipts, replies: capture, logger: log });
+  const releaseIncomplete = async (): Promise<void> => {
+    const ids = await replyStore.releaseIncomplete(db, config.conversations.reassemblyTimeoutMs, capture.assemble);
+    if (ids.length > 0) {
+      log.warn({ replies: ids.length }, 'customer messages released incomplete after the reassembly timeout');
+      replyHandler.notify(ids, performance.now());
+    }
+    metrics.reassembliesPending.set(await replyStore.countOpenGroups(db));
+  };
 
   let wakeDispatch = (): void => {};
   const pools = new Map<string, SmscPool>();
@@ -230,6 +289,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         metrics.submits.inc({ route, smsc, outcome, status });
         metrics.submitLatency.observe({ smsc }, latencyMs / 1000);
       },
+      onAnswerOnWire: (_route, ms) => metrics.autoReplyLatency.observe(ms / 1000),
     },
   });
   wakeDispatch = () => dispatcher.wake();
@@ -274,7 +334,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     }
   };
 
+  admit = (messages) => intake.admit(messages);
+
   let heartbeatTimer: NodeJS.Timeout | undefined;
+  let reassemblyTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let reclaimTimer: NodeJS.Timeout | undefined;
   const ops = new OpsServer(metrics.registry, {
@@ -340,7 +403,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         await messages.removeDaemon(db, consumer);
       },
     },
-    { name: 'status-events', stop: () => events.flush() },
+    { name: 'events', stop: async () => Promise.all([events.flush(), inboundEvents.flush()]).then(() => undefined) },
     { name: 'webhook-deliveries', start: () => webhookWorker.start(), stop: () => webhookWorker.stop() },
     {
       name: 'receipt-sweep',
@@ -353,6 +416,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       stop: () => clearInterval(sweepTimer),
     },
     { name: 'receipts', stop: () => receipts.flush() },
+    { name: 'reply-capture', stop: () => capture.flush() },
     { name: 'submit-recorder', stop: () => recorder.flush() },
     { name: 'attempt-ledger', stop: () => attemptBatches.flush() },
     {
@@ -379,6 +443,20 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         reclaimTimer.unref();
       },
       stop: () => clearInterval(reclaimTimer),
+    },
+    { name: 'reply-handler', start: () => replyHandler.start(), stop: () => replyHandler.stop() },
+    {
+      name: 'reassembly-sweep',
+      start: () => {
+        reassemblyTimer = setInterval(
+          () => {
+            releaseIncomplete().catch((err: unknown) => log.warn({ err: describeError(err) }, 'releasing incomplete replies failed'));
+          },
+          Math.min(30_000, Math.max(100, config.conversations.reassemblyTimeoutMs / 4)),
+        );
+        reassemblyTimer.unref();
+      },
+      stop: () => clearInterval(reassemblyTimer),
     },
     { name: 'intake', start: () => intake.start(), stop: () => intake.stop() },
   ];

@@ -206,18 +206,7 @@ export async function runDemo(args: DemoArgs): Promise<ExitCode> {
 
     // ------------------------------------------------------------- daemon
     n.step('3. The daemon (as `parley start` runs it; its own logs are quiet here, warnings go to stderr)');
-    daemon = buildDaemon(config, {
-      logger: quiet,
-      http: false,
-      // The daemon has no path for customer replies yet (it would refuse them for retry): the demo
-      // stands in, noting each reply for the story and acknowledging it.
-      replies: {
-        handle: async (sm) => {
-          replies.push({ sm, atMs: Date.now() });
-          return 'ok';
-        },
-      },
-    });
+    daemon = buildDaemon(config, { logger: quiet, http: false });
     try {
       await daemon.service.start();
     } catch (e) {

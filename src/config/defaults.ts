@@ -24,7 +24,7 @@ export const DEFAULTS = deepFreeze({
   store: { batch_delay: '5ms', batch_size: 500 },
   shutdown: { grace: '10s', force: '30s' },
   receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },
-  conversations: { ttl: '24h', reassembly_timeout: '2m' },
+  conversations: { ttl: '24h', reassembly_timeout: '2m', duplicate_window: '10m' },
   /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
   webhook: { timeout: '5s', max_attempts: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */

@@ -426,6 +426,7 @@ export const CONFIG = section<ParleyConfig>(
         {
           ttlMs: { key: 'ttl', field: duration({ positive: true }) },
           reassemblyTimeoutMs: { key: 'reassembly_timeout', field: duration({ positive: true }) },
+          duplicateWindowMs: { key: 'duplicate_window', field: duration() },
         },
         DEFAULTS.conversations,
       ),

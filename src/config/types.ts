@@ -162,6 +162,11 @@ export interface ParleyConfig {
     readonly ttlMs: number;
     /** A concatenated reply still missing parts after this long is released, flagged incomplete. */
     readonly reassemblyTimeoutMs: number;
+    /**
+     * A customer message identical to one received this recently (same SMSC, numbers, coding and
+     * octets) is the SMSC sending it again, not a new message.
+     */
+    readonly duplicateWindowMs: number;
   };
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];

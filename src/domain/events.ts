@@ -49,3 +49,20 @@ export function statusEvent(facts: StatusEventFacts, fallbackAt: Date): MessageS
     metadata: facts.metadata ?? null,
   };
 }
+
+/** One customer reply, after reassembly and handling (CONTRACT.md section 2, parley:inbound). */
+export interface MessageInboundEvent {
+  readonly type: 'message.inbound';
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly conversation_id: string | null;
+  readonly in_reply_to: string | null;
+  readonly matched: {
+    readonly kind: 'compliance' | 'expected_reply' | 'keyword' | 'none';
+    readonly keyword: string | null;
+    readonly action: string | null;
+  };
+  readonly received_at: string;
+}

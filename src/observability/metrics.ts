@@ -107,6 +107,40 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly replies = new Counter({
+    name: 'parley_replies_total',
+    help: 'Customer replies handled, by how they were matched and whether they were resolved automatically',
+    labelNames: ['matched', 'resolved'] as const,
+    registers: [this.registry],
+  });
+
+  readonly autoReplyLatency = new Histogram({
+    name: 'parley_auto_reply_seconds',
+    help: "Time from a customer's message arriving to the answer's submit_sm on the wire",
+    buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly compliance = new Counter({
+    name: 'parley_compliance_keywords_total',
+    help: 'Compliance keywords received, by kind (opt_out, opt_in, help) and whether they changed the state',
+    labelNames: ['kind', 'changed'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ruleWebhooks = new Counter({
+    name: 'parley_rule_webhook_calls_total',
+    help: 'Webhook calls made by reply rules, by webhook and outcome (answered, no_reply, failed)',
+    labelNames: ['webhook', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reassembliesPending = new Gauge({
+    name: 'parley_reassemblies_pending',
+    help: 'Concatenated customer messages waiting for missing parts',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
   }

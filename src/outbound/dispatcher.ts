@@ -40,6 +40,8 @@ export interface AttemptLedger {
 
 export interface DispatchObserver {
   onSubmitted?(route: string, smsc: string, outcome: SubmitOutcome['kind'], status: string, latencyMs: number): void;
+  /** An answer to a customer's message went on the wire, this long after that message arrived. */
+  onAnswerOnWire?(route: string, sinceArrivalMs: number): void;
 }
 
 /** A message taken up by the dispatcher, with what is known of earlier attempts. */
@@ -49,6 +51,8 @@ export interface DispatchJob {
   readonly priorAttempts: number;
   /** Segments already accepted in an earlier run. */
   readonly acceptedSegments: ReadonlySet<number>;
+  /** performance.now() when the customer's message this answers arrived (auto-replies). */
+  readonly answerTo?: number;
 }
 
 export interface DispatcherDeps {
@@ -79,6 +83,7 @@ interface Job {
   readonly from: string;
   readonly priorAttempts: number;
   readonly accepted: Set<number>;
+  readonly answerTo: number | undefined;
   smsc: string | undefined;
   segments: SegmentTask[];
   total: number;
@@ -121,6 +126,7 @@ class RouteDispatcher {
       from,
       priorAttempts: job.priorAttempts,
       accepted: new Set(job.acceptedSegments),
+      answerTo: job.answerTo,
       smsc: undefined,
       segments: [],
       total: 0,
@@ -306,6 +312,9 @@ class RouteDispatcher {
     task.sent++;
     job.inFlight++;
     const started = performance.now();
+    if (job.answerTo !== undefined && task.seq === 1 && task.sent === 1) {
+      this.deps.observer?.onAnswerOnWire?.(this.route.name, started - job.answerTo);
+    }
     const submittedAt = new Date();
     const smsc = target.link.smsc;
     void bind.submit(task.request).then((result) => {

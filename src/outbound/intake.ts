@@ -244,10 +244,22 @@ export class Intake {
   private hand(queued: readonly RoutedMessage[], inserted: ReadonlySet<string>, changes: readonly StatusChange[]): void {
     const failed = new Set(changes.filter((c) => c.status !== 'queued').map((c) => c.id));
     const fresh = queued.filter((m) => inserted.has(m.id) && !failed.has(m.id));
-    this.deps.dispatcher.enqueue(fresh.map((message) => ({ message, priorAttempts: 0, acceptedSegments: new Set<number>() })));
+    this.deps.dispatcher.enqueue(
+      fresh.map((message) => ({
+        message,
+        priorAttempts: 0,
+        acceptedSegments: new Set<number>(),
+        answerTo: (message as RoutedInput).answerTo,
+      })),
+    );
     this.deps.publishCommitted(changes);
   }
 }
 
 /** A validated message, with what Parley's own senders may add. */
-export type RoutedInput = OutboundMessage & { readonly replyTo?: string; readonly bypassOptOut?: boolean };
+export type RoutedInput = OutboundMessage & {
+  readonly replyTo?: string;
+  readonly bypassOptOut?: boolean;
+  /** performance.now() when the customer's message this answers arrived. */
+  readonly answerTo?: number;
+};

@@ -6,6 +6,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
+import { enqueueDeliveries } from './webhooks.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -86,11 +87,17 @@ const groupKey = (r: Pick<PartRow, 'smsc' | 'from_addr' | 'to_addr' | 'concat_ke
  * Stores parts and assembles every reply they complete, in one transaction: once it commits,
  * the deliver_sm that carried them may be answered. Returns the ids of new replies.
  */
-export async function storeParts(db: Db, parts: readonly NewPart[], assemble: Assemble): Promise<string[]> {
+export async function storeParts(db: Db, parts: readonly NewPart[], assemble: Assemble, duplicateWindowMs: number): Promise<string[]> {
   if (parts.length === 0) return [];
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
-    const unique = [...new Map(parts.map((p) => [p.fingerprint, p])).values()];
+    const seen = await sql<{ fingerprint: string }>`
+      SELECT DISTINCT fingerprint FROM inbound_parts
+      WHERE fingerprint = ANY (${parts.map((p) => p.fingerprint)}::text[])
+        AND received_at > now() - make_interval(secs => ${duplicateWindowMs / 1000})`.execute(tx);
+    const resent = new Set(seen.rows.map((r) => r.fingerprint));
+    const unique = [...new Map(parts.filter((p) => !resent.has(p.fingerprint)).map((p) => [p.fingerprint, p])).values()];
+    if (unique.length === 0) return [];
     const col = <T>(f: (p: NewPart) => T): T[] => unique.map(f);
     const inserted = (
       await sql<PartRow>`
@@ -99,7 +106,6 @@ export async function storeParts(db: Db, parts: readonly NewPart[], assemble: As
           ${col((p) => p.from)}::text[], ${col((p) => p.to)}::text[], ${col((p) => p.concatKey)}::text[],
           ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[], ${col((p) => p.dataCoding)}::smallint[],
           ${col((p) => p.body)}::bytea[])
-        ON CONFLICT (fingerprint) DO NOTHING
         RETURNING fingerprint, smsc, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at`.execute(tx)
     ).rows;
     const groups = new Map<string, PartRow[]>();
@@ -216,7 +222,20 @@ export interface ReplyOutcome {
   readonly error: string | null;
 }
 
-export async function finishReply(db: Db, id: string, o: ReplyOutcome): Promise<void> {
+/** Records how a reply was handled and, in the same transaction, its webhook deliveries. */
+export async function finishReply(
+  db: Db,
+  id: string,
+  o: ReplyOutcome,
+  outbox: { webhooks: readonly string[]; event: Record<string, unknown> } = { webhooks: [], event: {} },
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await markHandled(tx, id, o);
+    await enqueueDeliveries(tx, outbox.webhooks, [{ type: 'message.inbound', body: outbox.event }]);
+  });
+}
+
+async function markHandled(db: Tx, id: string, o: ReplyOutcome): Promise<void> {
   await db
     .updateTable('replies')
     .set({
@@ -235,4 +254,12 @@ export async function finishReply(db: Db, id: string, o: ReplyOutcome): Promise<
     })
     .where('id', '=', id)
     .execute();
+}
+
+/** Concatenated messages still waiting for parts (for the reassemblies gauge). */
+export async function countOpenGroups(db: Db): Promise<number> {
+  const row = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM (
+      SELECT 1 FROM inbound_parts WHERE reply_id IS NULL GROUP BY smsc, from_addr, to_addr, concat_key, total) g`.execute(db);
+  return row.rows[0]?.n ?? 0;
 }

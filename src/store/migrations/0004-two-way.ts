@@ -21,8 +21,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       received_at timestamptz NOT NULL DEFAULT now(),
       reply_id text
     )`.execute(db);
-  // The same deliver_sm sent twice is the same part.
-  await sql`CREATE UNIQUE INDEX inbound_parts_fingerprint ON inbound_parts (fingerprint)`.execute(db);
+  // The same deliver_sm sent again is recognised by its fingerprint within a window; a customer
+  // may well send the same text twice on purpose, so the fingerprint alone is not unique.
+  await sql`CREATE INDEX inbound_parts_fingerprint ON inbound_parts (fingerprint, received_at)`.execute(db);
   await sql`CREATE INDEX inbound_parts_open ON inbound_parts (smsc, from_addr, to_addr, concat_key, total) WHERE reply_id IS NULL`.execute(db);
   await sql`CREATE INDEX inbound_parts_age ON inbound_parts (received_at) WHERE reply_id IS NULL`.execute(db);
   await sql`

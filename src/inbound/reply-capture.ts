@@ -1,0 +1,119 @@
+/**
+ * Customer messages in: each deliver_sm's part is stored, and complete messages assembled, in
+ * batches; the deliver_sm is answered once that is committed. Parts come concatenated by UDH
+ * (8- or 16-bit references), by SAR TLVs or whole in message_payload, in any order, and are keyed
+ * by SMSC, sender, recipient, reference and total, so two senders using one reference never mix.
+ */
+import { createHash } from 'node:crypto';
+import { Batcher } from '../lib/batcher.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
+import { decodeText, parseUdh, type DefaultAlphabet } from '../smpp/text/index.ts';
+import type { AssembledReply, NewPart, StoredPart } from '../store/replies.ts';
+
+export interface PartStore {
+  /** Parts identical to one stored within the duplicate window are the SMSC resending it. */
+  storeParts(parts: readonly NewPart[], assemble: (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply): Promise<string[]>;
+}
+
+export interface ReplyCaptureOptions {
+  readonly store: PartStore;
+  defaultAlphabetOf(smsc: string): DefaultAlphabet;
+  /** Told of replies committed, to handle them at once. */
+  onReplies(ids: readonly string[], arrivedAt: number): void;
+  readonly batchSize: number;
+  readonly batchDelayMs: number;
+  readonly logger: Logger;
+}
+
+/** Numbers are kept as digits, as outbound messages keep them, so threads line up. */
+function plainAddress(address: string): string {
+  return /^\+?\d+$/.test(address) ? address.replace(/^\+/, '') : address;
+}
+
+export class ReplyCapture {
+  private readonly batches: Batcher<{ part: NewPart; arrivedAt: number }>;
+  readonly assemble: (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply;
+
+  constructor(private readonly options: ReplyCaptureOptions) {
+    const log = options.logger.child({ component: 'replies' });
+    this.assemble = (parts, incomplete) => this.assembleParts(parts, incomplete);
+    this.batches = new Batcher({
+      maxItems: options.batchSize,
+      maxDelayMs: options.batchDelayMs,
+      write: async (items) => {
+        const ids = await options.store.storeParts(
+          items.map((i) => i.part),
+          this.assemble,
+        );
+        if (ids.length > 0) options.onReplies(ids, Math.min(...items.map((i) => i.arrivedAt)));
+      },
+      onError: (err, items, attempt) => log.error({ err, items, attempt }, 'storing reply parts failed; their deliver_sm stay unanswered and are retried'),
+    });
+  }
+
+  async handle(sm: InboundSm): Promise<InboundAnswer> {
+    await this.batches.add({ part: this.toPart(sm), arrivedAt: performance.now() });
+    return 'ok';
+  }
+
+  flush(): Promise<void> {
+    return this.batches.flush();
+  }
+
+  private toPart(sm: InboundSm): NewPart {
+    let body = sm.messagePayload ?? sm.shortMessage;
+    let concat: { scheme: string; reference: number; total: number; seq: number } | undefined;
+    if (sm.udhi && !sm.messagePayload) {
+      const udh = parseUdh(sm.shortMessage);
+      if (udh.ok) {
+        body = udh.payload;
+        if (udh.concat) concat = { scheme: `udh${udh.concat.referenceBits}`, ...udh.concat };
+      }
+      // A UDH that cannot be read is kept as part of the text rather than dropped: nothing the
+      // customer sent is lost, and the flag on the reply says why it reads oddly.
+    }
+    if (!concat && sm.sar && sm.sar.total > 1) concat = { scheme: 'sar', ...sm.sar };
+    const fingerprint = createHash('sha256')
+      .update(`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${sm.esmClass}\0${sm.dataCoding}\0`)
+      .update(JSON.stringify(sm.sar ?? null))
+      .update(sm.messagePayload ?? sm.shortMessage)
+      .digest('hex');
+    return {
+      fingerprint,
+      smsc: sm.smsc,
+      bind: sm.bind,
+      from: plainAddress(sm.source.address),
+      to: plainAddress(sm.destination.address),
+      concatKey: concat && concat.total > 1 ? `${concat.scheme}:${concat.reference}` : null,
+      total: concat && concat.total > 1 ? concat.total : 1,
+      seq: concat && concat.total > 1 ? concat.seq : 1,
+      dataCoding: sm.dataCoding,
+      body: Buffer.from(body),
+    };
+  }
+
+  /**
+   * Joins the parts' octets before decoding, so an escape sequence or a surrogate pair split
+   * across two parts still reads right. The id derives from the parts: the same message
+   * assembled twice (after a restart) is the same reply.
+   */
+  private assembleParts(parts: readonly StoredPart[], incomplete: boolean): AssembledReply {
+    const sorted = [...parts].sort((a, b) => a.seq - b.seq);
+    const first = sorted[0]!;
+    const decoded = decodeText(Buffer.concat(sorted.map((p) => p.body)), first.dataCoding, this.options.defaultAlphabetOf(first.smsc));
+    const id = `r-${createHash('sha256').update(sorted.map((p) => p.fingerprint).sort().join('\0')).digest('hex').slice(0, 30)}`;
+    return {
+      id,
+      smsc: first.smsc,
+      from: first.from,
+      to: first.to,
+      text: decoded.text,
+      parts: sorted.length,
+      incomplete,
+      dataCoding: first.dataCoding,
+      decodeProblem: decoded.ok ? null : decoded.code,
+      receivedAt: new Date(Math.min(...sorted.map((p) => p.receivedAt.getTime()))),
+    };
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * What happens to a customer's reply once it is stored: it joins its conversation and is linked to
+ * the message it answers; compliance keywords (STOP, START, HELP) are handled first; then the
+ * expected replies of that message and the number's keyword rules decide the actions: a templated
+ * reply, a webhook whose answer is texted back, tags or state on the conversation, or handing it
+ * to the apps. Every reply is published on the inbound stream.
+ *
+ * Replies are handled from the replies table (claimed with a lease), so a daemon that stops or dies
+ * mid-way leaves them to be handled again; answers carry ids derived from the reply, so handling
+ * twice never texts the customer twice.
+ */
+import type { Logger } from '../lib/logger.ts';
+import { Wakeup } from '../lib/wakeup.ts';
+import { describeError } from '../lib/errors.ts';
+import type { MessageInboundEvent } from '../domain/events.ts';
+import type { NumberConfig } from '../config/types.ts';
+import type { WebhookTarget } from '../webhooks/post.ts';
+import type { ConversationView, AnsweredMessage } from '../store/conversations.ts';
+import type { PendingReply, ReplyOutcome } from '../store/replies.ts';
+import { DEFAULT_COMPLIANCE, classifyCompliance, type ComplianceSettings } from './compliance.ts';
+import { matchReply, type KeywordRule, type RuleAction, type RuleMatch, type Unmatched } from './rules.ts';
+import { renderTemplate, type TemplateValues } from './template.ts';
+import { askWebhook } from './actions/webhook.ts';
+
+export interface ReplyStore {
+  claim(limit: number, leaseMs: number, ids?: readonly string[]): Promise<PendingReply[]>;
+  finish(id: string, outcome: ReplyOutcome, event: MessageInboundEvent): Promise<void>;
+  joinConversation(customer: string, ourNumber: string, ttlSeconds: number): Promise<ConversationView>;
+  updateConversation(id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void>;
+  latestOutbound(customer: string, ourNumber: string, before: Date): Promise<AnsweredMessage | undefined>;
+  isOptedOut(customer: string, ourNumber: string): Promise<boolean>;
+  setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
+}
+
+/** An answer to send: it enters the outbound path like any message. */
+export interface Answer {
+  readonly id: string;
+  readonly to: string;
+  readonly from: string;
+  readonly text: string;
+  readonly replyTo: string;
+  /** Compliance confirmations reach a customer who just opted out. */
+  readonly bypassOptOut: boolean;
+  /** performance.now() when the reply arrived, for the auto-reply latency. */
+  readonly arrivedAt: number | undefined;
+}
+
+export interface ReplyObserver {
+  onReply?(kind: MessageInboundEvent['matched']['kind'], resolvedAutomatically: boolean): void;
+  onCompliance?(kind: 'opt_out' | 'opt_in' | 'help', changed: boolean): void;
+  onWebhook?(webhook: string, outcome: 'answered' | 'no_reply' | 'failed', seconds: number): void;
+}
+
+export interface ReplyHandlerOptions {
+  readonly store: ReplyStore;
+  readonly numbers: readonly NumberConfig[];
+  readonly webhooks: ReadonlyMap<string, WebhookTarget>;
+  send(answers: readonly Answer[]): Promise<void>;
+  publish(event: MessageInboundEvent): void;
+  readonly conversationTtlSeconds: number;
+  readonly logger: Logger;
+  readonly observer?: ReplyObserver;
+  /** How long a claimed reply is ours before another daemon may take it; longer than any webhook. */
+  readonly leaseMs?: number;
+  /** How often replies left by a stopped daemon are looked for. */
+  readonly pollMs?: number;
+}
+
+interface NumberSettings {
+  readonly compliance: ComplianceSettings;
+  readonly synonyms: Readonly<Record<string, readonly string[]>>;
+  readonly rules: readonly KeywordRule[];
+  readonly unmatched: Unmatched;
+}
+
+const DEFAULT_SETTINGS: NumberSettings = {
+  compliance: DEFAULT_COMPLIANCE,
+  synonyms: {},
+  rules: [],
+  unmatched: { kind: 'hand_to_apps' },
+};
+
+function settingsOf(n: NumberConfig): NumberSettings {
+  const c = n.compliance;
+  return {
+    compliance: {
+      ...DEFAULT_COMPLIANCE,
+      scope: c.scope,
+      optOut: c.optOut ?? DEFAULT_COMPLIANCE.optOut,
+      optIn: c.optIn ?? DEFAULT_COMPLIANCE.optIn,
+      help: c.help ?? DEFAULT_COMPLIANCE.help,
+      optOutReply: c.optOutReply ?? DEFAULT_COMPLIANCE.optOutReply,
+      optInReply: c.optInReply ?? DEFAULT_COMPLIANCE.optInReply,
+      helpReply: c.helpReply ?? DEFAULT_COMPLIANCE.helpReply,
+    },
+    synonyms: n.synonyms,
+    rules: n.rules.map((r) => ({
+      name: r.name,
+      keywords: r.keywords,
+      pattern: r.pattern === undefined ? undefined : new RegExp(r.pattern, 'iu'),
+      actions: r.actions as readonly RuleAction[],
+    })),
+    unmatched: n.unmatched,
+  };
+}
+
+const plain = (address: string): string => address.replace(/^\+(?=\d+$)/, '');
+
+export class ReplyHandler {
+  private readonly numbers: Map<string, NumberSettings>;
+  private readonly wakeup = new Wakeup();
+  private readonly controller = new AbortController();
+  private readonly due: string[] = [];
+  private readonly arrivedAt = new Map<string, number>();
+  private loop: Promise<void> | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ReplyHandlerOptions) {
+    this.numbers = new Map(options.numbers.map((n) => [plain(n.address), settingsOf(n)]));
+    this.log = options.logger.child({ component: 'reply-handler' });
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.wakeup.notify();
+    await this.loop;
+  }
+
+  /** New replies are committed: handle them now rather than at the next poll. */
+  notify(ids: readonly string[], arrivedAt: number): void {
+    for (const id of ids) {
+      this.due.push(id);
+      this.arrivedAt.set(id, arrivedAt);
+    }
+    this.wakeup.notify();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    const leaseMs = this.options.leaseMs ?? 120_000;
+    let nextPoll = 0;
+    while (!signal.aborted) {
+      try {
+        let batch: PendingReply[] = [];
+        if (this.due.length > 0) {
+          batch = await this.options.store.claim(100, leaseMs, this.due.splice(0, 100));
+        } else if (Date.now() >= nextPoll) {
+          batch = await this.options.store.claim(100, leaseMs);
+          if (batch.length === 0) nextPoll = Date.now() + (this.options.pollMs ?? 1000);
+        }
+        if (batch.length === 0) {
+          if (this.due.length === 0) await this.wakeup.wait(Math.max(10, nextPoll - Date.now()), signal);
+          continue;
+        }
+        await this.handleBatch(batch);
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, 'handling replies failed; they are retried after their lease');
+        await this.wakeup.wait(1000, signal);
+      }
+    }
+  }
+
+  /** One customer's replies in order; different customers side by side. */
+  private async handleBatch(batch: readonly PendingReply[]): Promise<void> {
+    const byCustomer = new Map<string, PendingReply[]>();
+    for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
+    await Promise.all(
+      [...byCustomer.values()].map(async (replies) => {
+        for (const r of replies) {
+          try {
+            await this.handle(r);
+          } catch (err) {
+            this.log.error({ err: describeError(err), reply: r.id }, 'handling a reply failed; it is retried after its lease');
+          }
+        }
+      }),
+    );
+  }
+
+  private async handle(reply: PendingReply): Promise<void> {
+    const o = this.options;
+    const arrivedAt = this.arrivedAt.get(reply.id);
+    this.arrivedAt.delete(reply.id);
+    const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
+    const conversation = await o.store.joinConversation(reply.from, reply.to, o.conversationTtlSeconds);
+    const answered = await o.store.latestOutbound(reply.from, reply.to, reply.receivedAt);
+    const answers: Answer[] = [];
+    const answer = (suffix: string, text: string, bypassOptOut = false): void => {
+      if (text.trim() === '') return;
+      answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text, replyTo: reply.id, bypassOptOut, arrivedAt });
+    };
+    const event = (matched: MessageInboundEvent['matched']): MessageInboundEvent => ({
+      type: 'message.inbound',
+      id: reply.id,
+      from: reply.from,
+      to: reply.to,
+      text: reply.text,
+      conversation_id: conversation.id,
+      in_reply_to: answered?.id ?? null,
+      matched,
+      received_at: reply.receivedAt.toISOString(),
+    });
+
+    let outcome: ReplyOutcome;
+    let published: MessageInboundEvent;
+    const optedOut = await o.store.isOptedOut(reply.from, reply.to);
+    const compliance = classifyCompliance(reply.text, settings.compliance, optedOut);
+    if (compliance) {
+      let changed = true;
+      if (compliance.kind !== 'help') {
+        changed = await o.store.setOptOut({
+          customer: reply.from,
+          scope: settings.compliance.scope === 'global' ? '*' : reply.to,
+          optedOut: compliance.kind === 'opt_out',
+          keyword: compliance.keyword,
+          replyId: reply.id,
+        });
+      }
+      // One confirmation per change of state: a second STOP from an opted-out customer gets none.
+      if (changed) answer('c', compliance.reply, true);
+      o.observer?.onCompliance?.(compliance.kind, changed);
+      published = event({ kind: 'compliance', keyword: compliance.keyword, action: compliance.kind });
+      outcome = this.outcome(conversation, answered, 'compliance', compliance.keyword, null, [{ kind: compliance.kind }], answers, true);
+    } else {
+      const match = matchReply(reply.text, {
+        expected: answered?.replies ?? undefined,
+        synonyms: settings.synonyms,
+        rules: settings.rules,
+        unmatched: settings.unmatched,
+      });
+      const values: TemplateValues = {
+        metadata: answered?.metadata ?? {},
+        tags: conversation.tags,
+        groups: match.kind === 'keyword' ? match.groups : {},
+        reply: { text: reply.text, from: reply.from, to: reply.to },
+      };
+      const { handedToApps, actionNames } = await this.runActions(reply, match, values, conversation, answer, event);
+      const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? null) : null;
+      published = event({ kind: match.kind, keyword, action: actionNames.join(',') || null });
+      const resolved = match.kind !== 'none' && !handedToApps && answers.length > 0;
+      outcome = this.outcome(conversation, answered, match.kind, keyword, match.kind === 'keyword' ? match.rule : null, match.actions, answers, resolved);
+    }
+    if (answers.length > 0) await o.send(answers);
+    await o.store.finish(reply.id, outcome, published);
+    o.publish(published);
+    o.observer?.onReply?.(published.matched.kind, outcome.resolvedAutomatically);
+  }
+
+  private outcome(
+    conversation: ConversationView,
+    answered: AnsweredMessage | undefined,
+    kind: string,
+    keyword: string | null,
+    rule: string | null,
+    actions: readonly unknown[],
+    answers: readonly Answer[],
+    resolved: boolean,
+  ): ReplyOutcome {
+    return {
+      conversationId: conversation.id,
+      inReplyTo: answered?.id ?? null,
+      matchedKind: kind,
+      keyword,
+      rule,
+      actions,
+      resolvedAutomatically: resolved,
+      answerMessageId: answers[0]?.id ?? null,
+      error: null,
+    };
+  }
+
+  private async runActions(
+    reply: PendingReply,
+    match: RuleMatch,
+    values: TemplateValues,
+    conversation: ConversationView,
+    answer: (suffix: string, text: string) => void,
+    event: (matched: MessageInboundEvent['matched']) => MessageInboundEvent,
+  ): Promise<{ handedToApps: boolean; actionNames: string[] }> {
+    let handedToApps = false;
+    const actionNames: string[] = [];
+    for (const [i, action] of match.actions.entries()) {
+      actionNames.push(action.kind);
+      switch (action.kind) {
+        case 'reply':
+          answer(`a${i}`, renderTemplate(action.text, values));
+          break;
+        case 'set_tags': {
+          const tags = Object.fromEntries(Object.entries(action.tags).map(([k, v]) => [k, renderTemplate(v, values)]));
+          await this.options.store.updateConversation(conversation.id, { tags });
+          break;
+        }
+        case 'set_state':
+          await this.options.store.updateConversation(conversation.id, { state: action.state });
+          break;
+        case 'hand_to_apps':
+          handedToApps = true;
+          break;
+        case 'webhook': {
+          const target = this.options.webhooks.get(action.webhook);
+          const fallback = action.fallback === undefined ? '' : renderTemplate(action.fallback, values);
+          if (!target) {
+            this.log.error({ webhook: action.webhook, reply: reply.id }, 'a rule names a webhook that is not configured; sending the fallback');
+            answer(`a${i}`, fallback);
+            break;
+          }
+          const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? match.rule) : null;
+          const result = await askWebhook(target, event({ kind: match.kind, keyword, action: 'webhook' }));
+          if (result.ok) {
+            this.options.observer?.onWebhook?.(target.name, result.reply ? 'answered' : 'no_reply', result.seconds);
+            if (result.reply) answer(`a${i}`, result.reply);
+          } else {
+            this.options.observer?.onWebhook?.(target.name, 'failed', result.seconds);
+            this.log.warn({ webhook: target.name, reply: reply.id, error: result.error }, 'webhook failed; sending the fallback');
+            answer(`a${i}`, fallback);
+          }
+          break;
+        }
+      }
+    }
+    return { handedToApps, actionNames };
+  }
+}
