@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { decodePdu, encodePdu, makePdu } from '../../src/smpp/codec.ts';
+import { decodeOwnedFrame, decodePdu, encodePdu, encodeRequest, makePdu } from '../../src/smpp/codec.ts';
 import { COMMAND_IDS } from '../../src/smpp/commands.ts';
 import { FrameReader } from '../../src/smpp/frame-reader.ts';
 import { shortMessageFields, type Pdu, type PduOf } from '../../src/smpp/pdu.ts';
@@ -183,6 +183,9 @@ async function main(): Promise<void> {
   await measure('encode-submit', COUNT, (n) => {
     for (let i = 0; i < n; i++) sink += encodePdu(makePdu('submit_sm', { ...SUBMIT_FIELDS, sequence_number: i + 1 })).length;
   });
+  await measure('encodeRequest-submit', COUNT, (n) => {
+    for (let i = 0; i < n; i++) sink += encodeRequest('submit_sm', i + 1, SUBMIT_FIELDS).length;
+  });
   await measure('encode-submit-prebuilt', COUNT, (n) => {
     for (let i = 0; i < n; i++) sink += encodePdu(SUBMIT_PDU).length;
   });
@@ -198,6 +201,12 @@ async function main(): Promise<void> {
   await measure('decode-receipt', COUNT, (n) => {
     for (let i = 0; i < n; i++) {
       const r = decodePdu(RECEIPT_WIRE);
+      if (r.ok) sink += r.pdu.tlvs.length;
+    }
+  });
+  await measure('decodeOwnedFrame-receipt', COUNT, (n) => {
+    for (let i = 0; i < n; i++) {
+      const r = decodeOwnedFrame(RECEIPT_WIRE);
       if (r.ok) sink += r.pdu.tlvs.length;
     }
   });
