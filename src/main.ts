@@ -65,6 +65,28 @@ const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER_MS = 20_000;
 const RECLAIM_EVERY_MS = 15_000;
 const RECLAIM_BATCH = 1_000;
+const REDIS_START_TIMEOUT_MS = 10_000;
+
+function redactedRedisUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+/** Resolves with the promise, or rejects with `onTimeout()` when it takes longer than `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function throttleFor(route: RouteConfig, metrics: Metrics): RouteThrottle {
   const bucket = new TokenBucket(route.tps, route.burst);
@@ -380,6 +402,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     {
       name: 'redis',
       start: async () => {
+        // Commands wait across reconnects by design; at start-up a Redis that is not there must
+        // stop the daemon with a clear reason instead of hanging.
+        await withTimeout(redis.ping(), REDIS_START_TIMEOUT_MS, () =>
+          new ParleyError('redis_unreachable', `Redis at ${redactedRedisUrl(config.redis.url)} did not answer within ${REDIS_START_TIMEOUT_MS / 1000} s`),
+        );
         await outbound.ensureGroup();
       },
       stop: async () => {

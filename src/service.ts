@@ -40,19 +40,34 @@ export class Service {
 
   /** Starts every component in order; if one fails, those started are stopped and it throws. */
   async start(): Promise<void> {
+    if (this.stateValue !== 'created') throw new Error(`cannot start a service that is ${this.stateValue}`);
     this.setState('starting');
+    this.startRun = this.startAll();
+    const failure = await this.startRun;
+    if (failure) {
+      await this.stop();
+      throw failure.err;
+    }
+    if (!this.stopping) this.setState('running');
+  }
+
+  /** Never rejects: a failure comes back as a value, so a stop can wait for it safely. */
+  private async startAll(): Promise<{ err: unknown } | undefined> {
     for (const c of this.components) {
+      // A stop requested while starting: start nothing more; stop() stops what was started.
+      if (this.stopping) return undefined;
       try {
         await c.start?.();
         this.started.push(c);
       } catch (err) {
         this.log.error({ component: c.name, err: describeError(err) }, 'component failed to start');
-        await this.stop();
-        throw err;
+        return { err };
       }
     }
-    this.setState('running');
+    return undefined;
   }
+
+  private startRun: Promise<{ err: unknown } | undefined> | undefined;
 
   stop(): Promise<StopResult> {
     this.stopping ??= this.runStop();
@@ -67,6 +82,8 @@ export class Service {
       watchdog.unref();
     });
     const orderly = (async (): Promise<StopResult> => {
+      // A component still starting finishes first, so that it is stopped too.
+      await this.startRun;
       let result: StopResult = 'clean';
       for (const c of [...this.started].reverse()) {
         const t0 = Date.now();
