@@ -23,7 +23,7 @@ import {
   ESME_RX_T_APPN,
   commandStatusName,
 } from './command-status.ts';
-import { decodePdu, encodePdu, makePdu, type PduDecodeError } from './codec.ts';
+import { decodeOwnedFrame, encodePdu, encodeRequest, encodeSimpleResponse, makePdu, type PduDecodeError } from './codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import type {
   BindFields,
@@ -204,6 +204,26 @@ function incomingStatus(mode: SessionMode, state: SessionState, command: Command
   }
 }
 
+/**
+ * The message_id ('' when absent) of a reply that is a plain object holding nothing but a string
+ * message_id and a numeric command_status, each optional; undefined for any other reply. Such a
+ * reply is answered without building the response PDU (see `answer`).
+ */
+function simpleReplyMessageId(reply: Reply): string | undefined {
+  if (Object.getPrototypeOf(reply) !== Object.prototype || reply.tlvs !== undefined) return undefined;
+  let messageId = '';
+  for (const key in reply) {
+    if (key === 'message_id') {
+      const v = reply.message_id;
+      if (typeof v === 'string') messageId = v;
+      else if (v !== undefined) return undefined;
+    } else if (key !== 'command_status' || (reply.command_status !== undefined && typeof reply.command_status !== 'number')) {
+      return undefined;
+    }
+  }
+  return messageId;
+}
+
 function responseCommandOf(command: CommandName): CommandName | undefined {
   if (isResponseId(COMMAND_IDS[command]) || UNANSWERED_REQUESTS.has(command)) return undefined;
   return `${command}_resp` as CommandName;
@@ -313,7 +333,7 @@ export class SmppSession {
     const sequence = this.allocateSequence();
     let encoded: Buffer;
     try {
-      encoded = encodePdu(makePdu(command, { ...init, sequence_number: sequence } as PduInit<C>) as Pdu);
+      encoded = encodeRequest(command, sequence, init);
     } catch (err) {
       return Promise.reject(
         new SmppSessionError('encode_failed', `${command}: ${(err as Error).message}`, undefined, { cause: err }),
@@ -489,7 +509,8 @@ export class SmppSession {
   }
 
   private onFrame(frame: Buffer): void {
-    const result = decodePdu(frame);
+    // The reader's frames are copies no one else holds: the PDU may keep views into them.
+    const result = decodeOwnedFrame(frame);
     if (!result.ok) {
       this.onMalformed(result.error);
       return;
@@ -650,6 +671,21 @@ export class SmppSession {
   /** Sends the response and returns the command_status it carried. */
   private answer(command: CommandName, sequence: number, reply: Reply): number {
     if (this.stateValue === 'closed') return ESME_RX_T_APPN;
+    const messageId = simpleReplyMessageId(reply);
+    if (messageId !== undefined) {
+      // The common answer (a message_id or nothing, no TLVs): encoded directly. Same octets as below.
+      const status = reply.command_status === undefined ? ESME_ROK : reply.command_status;
+      let simple: Buffer | undefined;
+      try {
+        simple = encodeSimpleResponse(command, status, sequence, messageId);
+      } catch {
+        // A message_id SMPP cannot carry: the path below logs it and answers ESME_RX_T_APPN.
+      }
+      if (simple !== undefined) {
+        this.write(simple);
+        return status;
+      }
+    }
     const { command_status = ESME_ROK, tlvs = [], ...fields } = reply;
     const base = makePdu(command, { sequence_number: sequence, command_status, tlvs } as PduInit<typeof command>);
     // Keep only the fields this response has, so a handler's extra keys never reach the encoder.
