@@ -88,11 +88,19 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   }
 }
 
-function throttleFor(route: RouteConfig, metrics: Metrics): RouteThrottle {
+function throttleFor(route: RouteConfig, metrics: Metrics, buckets: Map<string, TokenBucket>): RouteThrottle {
   const bucket = new TokenBucket(route.tps, route.burst);
+  buckets.set(route.name, bucket);
   metrics.throttleRate.set({ route: route.name }, route.tps);
+  const labels = { route: route.name };
   return {
-    acquire: (signal) => bucket.acquire(signal),
+    acquire: async (signal) => {
+      if (bucket.tryAcquire()) return true;
+      const t0 = performance.now();
+      const got = await bucket.acquire(signal);
+      metrics.throttleWait.inc(labels, (performance.now() - t0) / 1000);
+      return got;
+    },
     onAccepted: () => bucket.onAccepted(),
     onThrottled: () => {
       bucket.onThrottled();
@@ -159,6 +167,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const blocking = openRedis({ url: config.redis.url, name: `parley:${consumer}:intake`, onError: redisError });
 
   const router = new Router(config.routes);
+  const buckets = new Map<string, TokenBucket>();
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
   const statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
@@ -167,7 +176,13 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const inboundEvents = new EventStreamPublisher(redis, keys.inbound, publisherOptions);
   const published = (changes: readonly StatusEventFacts[]): void => {
     const now = new Date();
-    for (const c of changes) metrics.statusChanges.inc({ route: c.route || 'none', status: c.status });
+    for (const c of changes) {
+      const route = c.route || 'none';
+      metrics.statusChanges.inc({ route, status: c.status });
+      if (c.previous === 'submitted' && c.submittedAt && c.at) {
+        metrics.finalReceiptLatency.observe({ route, status: c.status }, (c.at.getTime() - c.submittedAt.getTime()) / 1000);
+      }
+    }
     events.publish(changes.map((c) => statusEvent(c, now)));
   };
 
@@ -297,7 +312,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const dispatcher = new Dispatcher({
     routes: config.routes,
     smscs: new Map([...pools].map(([name, pool]) => [name, { link: pool, config: smscConfigs.get(name)! }])),
-    throttleFor: (route) => throttleFor(route, metrics),
+    throttleFor: (route) => throttleFor(route, metrics, buckets),
     attempts: {
       markAttempted: async (ids) => {
         await Promise.all(ids.map((id) => attemptBatches.add(id)));
@@ -362,7 +377,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   let reassemblyTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let reclaimTimer: NodeJS.Timeout | undefined;
-  const ops = new OpsServer(metrics.registry, {
+  const ops = new OpsServer({ scrape: () => metrics.scrape(), contentType: metrics.registry.contentType }, {
     check: async () => {
       const problems: string[] = [];
       await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute().catch(() => problems.push('postgres: not answering'));
@@ -372,6 +387,24 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       }
       return problems;
     },
+  });
+
+  // Gauges read at scrape time, so they cost nothing between scrapes.
+  metrics.onScrape(async () => {
+    for (const pool of pools.values()) {
+      for (const b of pool.binds) metrics.windowInUse.set({ smsc: b.smsc, bind: b.label }, b.inFlight);
+    }
+    for (const [route, bucket] of buckets) metrics.throttleTokens.set({ route }, bucket.available);
+    metrics.dispatcherBacklog.set(dispatcher.backlog);
+    try {
+      // A scrape must answer even while Redis does not.
+      const backlog = await withTimeout(outbound.backlog(), 1000, () => new ParleyError('redis_slow', 'Redis did not answer within 1 s'));
+      metrics.intakeDepth.set(backlog.length);
+      metrics.intakePending.set(backlog.pending);
+      metrics.intakeLag.set(backlog.lag);
+    } catch (err) {
+      log.warn({ err: describeError(err) }, 'reading the intake stream for metrics failed');
+    }
   });
 
   const daemon: Daemon = {

@@ -1,10 +1,11 @@
 /**
  * `parley status <id>`: one message as Postgres records it: the message, its segments as the
- * SMSC answered them, the delivery receipts matched to it, and every status change, as a timeline
- * (or JSON with `--json`).
+ * SMSC answered them, the delivery receipts matched to it (raw text, state, when), every status
+ * change and the final state, and the customer messages it is linked to: for an auto-reply the
+ * reply it answers, for any message the replies that answered it. A timeline, or JSON with `--json`.
  */
 import { commandStatusName } from '../smpp/command-status.ts';
-import type { MessageTimeline } from '../store/timeline.ts';
+import type { LinkedReply, MessageTimeline } from '../store/timeline.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 
 export interface StatusArgs extends ConfigArgs {
@@ -50,8 +51,17 @@ export function formatTimeline(t: MessageTimeline, indent = ''): string[] {
       (m.possibleDuplicate ? ', POSSIBLE DUPLICATE' : ''),
   );
   add(`  text (${[...m.text].length} characters${m.segments === null ? '' : `, ${m.segments} part${m.segments === 1 ? '' : 's'}`}): ${JSON.stringify(m.text)}`);
+  if (m.expects.length > 0) add(`  expects the replies ${m.expects.join(', ')}`);
   if (m.metadata) add(`  metadata ${JSON.stringify(m.metadata)}`);
   if (m.owner) add(`  being worked on by daemon ${m.owner}`);
+  if (m.replyTo !== null) {
+    const r = t.answers;
+    add(
+      r
+        ? `  answers the customer's message ${r.id} from ${r.from} (${dateTime(r.receivedAt)}): ${JSON.stringify(r.text)}; ${describeMatch(r)}`
+        : `  answers the customer's message ${m.replyTo} (not found)`,
+    );
+  }
   add('');
   if (t.segments.length === 0) {
     add('  segments: none submitted yet');
@@ -82,6 +92,13 @@ export function formatTimeline(t: MessageTimeline, indent = ''): string[] {
       );
     }
   }
+  if (t.replies.length > 0) {
+    add('');
+    add('  replies from the customer that answer it:');
+    for (const r of t.replies) {
+      add(`    ${dateTime(r.receivedAt)}  ${r.id} from ${r.from}: ${JSON.stringify(r.text)}; ${describeMatch(r)}`);
+    }
+  }
   add('');
   add('  status history:');
   for (const h of t.history) {
@@ -91,7 +108,33 @@ export function formatTimeline(t: MessageTimeline, indent = ''): string[] {
         (detail.length > 0 ? `  (${detail.map(([k, v]) => `${k} ${String(v)}`).join(', ')})` : ''),
     );
   }
+  add('');
+  add(
+    FINAL.has(m.status)
+      ? `  final state: ${m.status}${m.finalAt ? ` at ${dateTime(m.finalAt)}` : ''}${m.errorCode ? ` (${m.errorCode})` : ''}`
+      : `  not final yet: ${m.status}${m.status === 'submitted' && m.dlr ? ' (waiting for a final receipt)' : ''}`,
+  );
   return lines;
+}
+
+const FINAL = new Set(['delivered', 'partially_delivered', 'undeliverable', 'expired', 'rejected', 'failed', 'unknown']);
+
+/** How a customer message was handled, in a few words. */
+export function describeMatch(r: Pick<LinkedReply, 'status' | 'matchedKind' | 'keyword' | 'rule' | 'answerMessageId' | 'conversationId'>): string {
+  if (r.status !== 'handled' || r.matchedKind === null) return 'not handled yet';
+  const how =
+    r.matchedKind === 'compliance'
+      ? `compliance keyword ${r.keyword ?? '?'}`
+      : r.matchedKind === 'expected_reply'
+        ? `the expected reply ${r.keyword ?? '?'}`
+        : r.matchedKind === 'keyword'
+          ? `rule ${r.rule ?? '?'}${r.keyword ? ` (keyword ${r.keyword})` : ''}`
+          : 'nothing (unmatched)';
+  return (
+    `matched ${how}` +
+    (r.conversationId ? `, conversation ${r.conversationId}` : '') +
+    (r.answerMessageId ? `, answered by ${r.answerMessageId}` : ', no answer sent')
+  );
 }
 
 export const statusCommand: CliCommand<StatusArgs> = {

@@ -31,6 +31,8 @@ export interface StatusEventFacts {
   readonly metadata?: Readonly<Record<string, unknown>> | null;
   /** When the change was committed; the event's `at`, the same on the stream and in webhooks. */
   readonly at?: Date;
+  /** When the message was submitted, known on changes after it (for latency metrics). */
+  readonly submittedAt?: Date | null;
 }
 
 export function statusEvent(facts: StatusEventFacts, fallbackAt: Date): MessageStatusEvent {

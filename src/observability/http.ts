@@ -3,7 +3,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+/** What the endpoint needs of the metrics: the exposition text and its content type. */
+export interface MetricsSource {
+  scrape(): Promise<string>;
+  readonly contentType: string;
+}
 
 export interface Readiness {
   /** Names of what is not ready (empty when ready). */
@@ -13,15 +17,15 @@ export interface Readiness {
 export class OpsServer {
   private readonly server: http.Server;
 
-  constructor(registry: Registry, readiness: Readiness) {
+  constructor(metrics: MetricsSource, readiness: Readiness) {
     this.server = http.createServer((req, res) => {
       void (async () => {
         try {
           if (req.method !== 'GET') {
             res.writeHead(405, { allow: 'GET' }).end();
           } else if (req.url === '/metrics') {
-            const body = await registry.metrics();
-            res.writeHead(200, { 'content-type': registry.contentType }).end(body);
+            const body = await metrics.scrape();
+            res.writeHead(200, { 'content-type': metrics.contentType }).end(body);
           } else if (req.url === '/healthz') {
             res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
           } else if (req.url === '/readyz') {

@@ -58,6 +58,46 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly throttleTokens = new Gauge({
+    name: 'parley_route_throttle_tokens',
+    help: 'Tokens (segments) available now in each route bucket',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly throttleWait = new Counter({
+    name: 'parley_route_throttle_wait_seconds_total',
+    help: 'Time segments spent waiting for a route token',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly intakeDepth = new Gauge({
+    name: 'parley_intake_stream_entries',
+    help: 'Entries in the outbound stream (XLEN), read or not',
+    registers: [this.registry],
+  });
+
+  readonly intakeLag = new Gauge({
+    name: 'parley_intake_lag_entries',
+    help: 'Outbound stream entries not yet delivered to the consumer group',
+    registers: [this.registry],
+  });
+
+  readonly intakePending = new Gauge({
+    name: 'parley_intake_pending_entries',
+    help: 'Outbound stream entries read by a daemon and not yet acknowledged',
+    registers: [this.registry],
+  });
+
+  readonly finalReceiptLatency = new Histogram({
+    name: 'parley_submit_to_final_seconds',
+    help: 'Time from a message being submitted to its final status (from the receipts)',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 14400, 86400],
+    registers: [this.registry],
+  });
+
   readonly throttleRate = new Gauge({
     name: 'parley_route_rate_segments_per_second',
     help: 'The send rate in force per route, lowered while the SMSC throttles',
@@ -143,6 +183,19 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+  }
+
+  private readonly scrapeHooks: (() => Promise<void>)[] = [];
+
+  /** Runs before each scrape: for gauges sampled from live state rather than updated as it changes. */
+  onScrape(hook: () => Promise<void>): void {
+    this.scrapeHooks.push(hook);
+  }
+
+  /** The exposition text, after the scrape hooks ran. */
+  async scrape(): Promise<string> {
+    await Promise.all(this.scrapeHooks.map((h) => h()));
+    return this.registry.metrics();
   }
 
   setBindState(smsc: string, bind: string, state: BindState): void {

@@ -183,6 +183,10 @@ export class Intake {
       dead.push({ entry: entries.find((e) => e.id === entryId)!, code: r.code, reason: r.reason });
     }
 
+    // Dead letters keep the order of the stream, whichever check refused them.
+    const position = new Map(entries.map((e, i) => [e.id, i]));
+    dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
+
     const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(queued, inserted, changes);

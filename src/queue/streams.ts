@@ -100,13 +100,15 @@ export class OutboundStream {
     if (failed?.[0]) throw failed[0];
   }
 
-  /** Entries in the stream not yet delivered to the group plus those pending: the backlog. */
-  async backlog(): Promise<{ length: number; pending: number }> {
-    const [length, pendingInfo] = await Promise.all([
+  /** The stream's length, the entries read but not acknowledged, and those not yet read (lag). */
+  async backlog(): Promise<{ length: number; pending: number; lag: number }> {
+    const [length, groups] = await Promise.all([
       this.redis.xlen(this.keys.outbound),
-      this.redis.xpending(this.keys.outbound, this.keys.group) as Promise<[number, ...unknown[]]>,
+      this.redis.xinfo('GROUPS', this.keys.outbound) as Promise<unknown[][]>,
     ]);
-    return { length, pending: Number(pendingInfo[0] ?? 0) };
+    const group = groups.find((g) => g[g.indexOf('name') + 1] === this.keys.group) ?? [];
+    const field = (name: string): number => Number(group[group.indexOf(name) + 1] ?? 0);
+    return { length, pending: field('pending'), lag: field('lag') };
   }
 }
 

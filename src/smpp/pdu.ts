@@ -148,27 +148,31 @@ export const ESM_CLASS = {
 
 export const SMPP_VERSION_34 = 0x34;
 
-const SHORT_MESSAGE_DEFAULTS: Omit<ShortMessageFields, 'destination_addr' | 'short_message'> = {
-  service_type: '',
-  source_addr_ton: 0,
-  source_addr_npi: 0,
-  source_addr: '',
-  dest_addr_ton: 0,
-  dest_addr_npi: 0,
-  esm_class: 0,
-  protocol_id: 0,
-  priority_flag: 0,
-  schedule_delivery_time: '',
-  validity_period: '',
-  registered_delivery: 0,
-  replace_if_present_flag: 0,
-  data_coding: 0,
-  sm_default_msg_id: 0,
-};
-
-/** A submit_sm/deliver_sm body with the specification's defaults for what the caller leaves out. */
+/**
+ * A submit_sm/deliver_sm body with the specification's defaults for what the caller leaves out
+ * (an absent or undefined field). Written out field by field: a spread of the caller's fields over
+ * a defaults object cost microseconds per call in V8.
+ */
 export function shortMessageFields(
   fields: Partial<ShortMessageFields> & Pick<ShortMessageFields, 'destination_addr'>,
 ): ShortMessageFields {
-  return { ...SHORT_MESSAGE_DEFAULTS, short_message: Buffer.alloc(0), ...fields };
+  return {
+    service_type: fields.service_type ?? '',
+    source_addr_ton: fields.source_addr_ton ?? 0,
+    source_addr_npi: fields.source_addr_npi ?? 0,
+    source_addr: fields.source_addr ?? '',
+    dest_addr_ton: fields.dest_addr_ton ?? 0,
+    dest_addr_npi: fields.dest_addr_npi ?? 0,
+    destination_addr: fields.destination_addr,
+    esm_class: fields.esm_class ?? 0,
+    protocol_id: fields.protocol_id ?? 0,
+    priority_flag: fields.priority_flag ?? 0,
+    schedule_delivery_time: fields.schedule_delivery_time ?? '',
+    validity_period: fields.validity_period ?? '',
+    registered_delivery: fields.registered_delivery ?? 0,
+    replace_if_present_flag: fields.replace_if_present_flag ?? 0,
+    data_coding: fields.data_coding ?? 0,
+    sm_default_msg_id: fields.sm_default_msg_id ?? 0,
+    short_message: fields.short_message ?? Buffer.alloc(0),
+  };
 }

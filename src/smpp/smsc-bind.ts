@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { connectSession } from './connection.ts';
 import { SmppSession, SmppSessionError, type BindType, type IncomingRequest, type Reply, type SessionTimers, type SessionErrorCode } from './session.ts';
 import { ESME_RBINDFAIL, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RX_T_APPN, commandStatusName } from './command-status.ts';
-import { ESM_CLASS, shortMessageFields, type PduOf } from './pdu.ts';
+import { ESM_CLASS, shortMessageFields, type PduInit, type PduOf } from './pdu.ts';
 import { makeTlv, readTlv, type NetworkErrorCode, type Tlv } from './tlv.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
@@ -172,23 +172,24 @@ export class SmscBind {
     }
     if (req.payload) tlvs.push(makeTlv('message_payload', req.payload));
     try {
-      const resp = await session.request('submit_sm', {
-        ...shortMessageFields({
-          source_addr_ton: req.source.ton,
-          source_addr_npi: req.source.npi,
-          source_addr: req.source.address,
-          dest_addr_ton: req.destination.ton,
-          dest_addr_npi: req.destination.npi,
-          destination_addr: req.destination.address,
-          esm_class: req.udhi ? ESM_CLASS.UDHI : 0,
-          priority_flag: req.priority,
-          validity_period: req.validitySeconds ? relativeTime(req.validitySeconds) : '',
-          registered_delivery: req.registeredDelivery ? 1 : 0,
-          data_coding: req.dataCoding,
-          short_message: req.payload ? Buffer.alloc(0) : req.shortMessage,
-        }),
-        tlvs,
+      // tlvs set on the built body rather than spread with it: a spread that copies 17 fields to
+      // add one cost microseconds per submit.
+      const init: PduInit<'submit_sm'> = shortMessageFields({
+        source_addr_ton: req.source.ton,
+        source_addr_npi: req.source.npi,
+        source_addr: req.source.address,
+        dest_addr_ton: req.destination.ton,
+        dest_addr_npi: req.destination.npi,
+        destination_addr: req.destination.address,
+        esm_class: req.udhi ? ESM_CLASS.UDHI : 0,
+        priority_flag: req.priority,
+        validity_period: req.validitySeconds ? relativeTime(req.validitySeconds) : '',
+        registered_delivery: req.registeredDelivery ? 1 : 0,
+        data_coding: req.dataCoding,
+        short_message: req.payload ? Buffer.alloc(0) : req.shortMessage,
       });
+      init.tlvs = tlvs;
+      const resp = await session.request('submit_sm', init);
       const messageId = resp.command === 'submit_sm_resp' ? resp.message_id : '';
       return { kind: 'response', commandStatus: resp.command_status, smscMessageId: messageId };
     } catch (err) {

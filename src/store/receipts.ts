@@ -223,7 +223,15 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
  */
 export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   if (changes.length === 0) return [];
-  const result = await sql<{ id: string; route: string; metadata: Record<string, unknown> | null; delivered_segments: number; segments: number | null; smsc: string | null }>`
+  const result = await sql<{
+    id: string;
+    route: string;
+    metadata: Record<string, unknown> | null;
+    delivered_segments: number;
+    segments: number | null;
+    smsc: string | null;
+    submitted_at: Date | null;
+  }>`
     UPDATE messages AS m SET
       status = v.status,
       smsc = COALESCE(v.smsc, m.smsc),
@@ -239,7 +247,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[])
       AS v(id, status, previous, smsc, segments, error_code, error_reason)
     WHERE m.id = v.id AND m.status = v.previous
-    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc`.execute(tx);
+    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
   const at = new Date();
   const applied: StatusChange[] = [];
@@ -253,6 +261,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       segments: c.segments ?? row.segments,
       smsc: c.smsc ?? row.smsc,
       deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
+      submittedAt: row.submitted_at,
       at,
     });
   }

@@ -1,7 +1,8 @@
 /**
  * Read-only queries for looking at one message after the fact (`parley status`, the demo): the
- * message row, its segments as the SMSC answered them, the delivery receipts matched to it, and
- * its status history. Rows leave here as Parley's own camelCase types.
+ * message row, its segments as the SMSC answered them, the delivery receipts matched to it, its
+ * status history, and the customer messages it is linked to (the one an auto-reply answers, and
+ * those that answered it). Rows leave here as Parley's own camelCase types.
  */
 import type { Db } from './db.ts';
 
@@ -32,6 +33,10 @@ export interface StoredMessage {
   readonly updatedAt: Date;
   readonly submittedAt: Date | null;
   readonly finalAt: Date | null;
+  /** The customer message this one answers (auto-replies, compliance confirmations); null for others. */
+  readonly replyTo: string | null;
+  /** The keys of the replies it said it expects (`replies` in its payload). */
+  readonly expects: readonly string[];
 }
 
 export interface StoredSegment {
@@ -87,11 +92,36 @@ export interface StatusHistoryEntry {
   readonly detail: Readonly<Record<string, unknown>> | null;
 }
 
+/** A customer message linked to the message: the one it answers, or one that answered it. */
+export interface LinkedReply {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly receivedAt: Date;
+  /** received (not handled yet) | handled. */
+  readonly status: string;
+  /** compliance | expected_reply | keyword | none; null until handled. */
+  readonly matchedKind: string | null;
+  readonly keyword: string | null;
+  readonly rule: string | null;
+  /** The message of ours it answers. */
+  readonly inReplyTo: string | null;
+  readonly conversationId: string | null;
+  /** The first answer sent back for it. */
+  readonly answerMessageId: string | null;
+  readonly handledAt: Date | null;
+}
+
 export interface MessageTimeline {
   readonly message: StoredMessage;
   readonly segments: readonly StoredSegment[];
   readonly receipts: readonly StoredReceipt[];
   readonly history: readonly StatusHistoryEntry[];
+  /** For an answer (messages.reply_to): the customer message it answers. */
+  readonly answers: LinkedReply | null;
+  /** Customer messages that answered this one (replies.in_reply_to), oldest first. */
+  readonly replies: readonly LinkedReply[];
 }
 
 /** One message with its segments and status history, or undefined when there is no such id. */
@@ -103,13 +133,16 @@ export async function readMessageTimeline(db: Db, id: string): Promise<MessageTi
 /** The timelines of the messages among `ids` that exist, in the order of `ids`. */
 export async function readMessageTimelines(db: Db, ids: readonly string[]): Promise<MessageTimeline[]> {
   if (ids.length === 0) return [];
-  const [messages, segments, receipts, history] = await Promise.all([
+  const [messages, segments, receipts, history, answered] = await Promise.all([
     db.selectFrom('messages').selectAll().where('id', 'in', ids).execute(),
     db.selectFrom('segments').selectAll().where('message_id', 'in', ids).orderBy('message_id').orderBy('seq').execute(),
     readReceipts(db, ids),
     readStatusHistory(db, ids),
+    readLinkedReplies(db, 'in_reply_to', ids),
   ]);
   const byId = new Map(messages.map((m) => [m.id, m]));
+  const replyIds = [...new Set(messages.map((m) => m.reply_to).filter((r): r is string => r !== null))];
+  const answering = new Map((await readLinkedReplies(db, 'id', replyIds)).map((r) => [r.id, r]));
   const out: MessageTimeline[] = [];
   for (const id of ids) {
     const m = byId.get(id);
@@ -138,6 +171,8 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
         updatedAt: m.updated_at,
         submittedAt: m.submitted_at,
         finalAt: m.final_at,
+        replyTo: m.reply_to,
+        expects: m.replies && typeof m.replies === 'object' ? Object.keys(m.replies) : [],
       },
       segments: segments
         .filter((s) => s.message_id === id)
@@ -160,6 +195,8 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
         })),
       receipts: receipts.filter((r) => r.messageId === id).map(({ messageId: _messageId, ...r }) => r),
       history: history.filter((h) => h.messageId === id),
+      answers: (m.reply_to === null ? undefined : answering.get(m.reply_to)) ?? null,
+      replies: answered.filter((r) => r.inReplyTo === id),
     });
   }
   return out;
@@ -224,5 +261,46 @@ async function readReceipts(db: Db, ids: readonly string[]): Promise<(StoredRece
     receivedAt: r.received_at,
     matchedAt: r.matched_at,
     text: r.body,
+  }));
+}
+
+/** Customer messages whose `column` is one of `values`, oldest first. */
+async function readLinkedReplies(db: Db, column: 'id' | 'in_reply_to', values: readonly string[]): Promise<LinkedReply[]> {
+  if (values.length === 0) return [];
+  const rows = await db
+    .selectFrom('replies')
+    .select([
+      'id',
+      'from_addr',
+      'to_addr',
+      'body',
+      'received_at',
+      'status',
+      'matched_kind',
+      'keyword',
+      'rule',
+      'in_reply_to',
+      'conversation_id',
+      'answer_message_id',
+      'handled_at',
+    ])
+    .where(column, 'in', values)
+    .orderBy('received_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    from: r.from_addr,
+    to: r.to_addr,
+    text: r.body,
+    receivedAt: r.received_at,
+    status: r.status,
+    matchedKind: r.matched_kind,
+    keyword: r.keyword,
+    rule: r.rule,
+    inReplyTo: r.in_reply_to,
+    conversationId: r.conversation_id === null ? null : String(r.conversation_id),
+    answerMessageId: r.answer_message_id,
+    handledAt: r.handled_at,
   }));
 }
