@@ -32,6 +32,9 @@ describe('two-way: the loop end to end', () => {
     const injected = sim.injectReply({ from: '14155550101', to: '12345', text: 'yes!' });
     expect(await injected.acked).toBe(true);
     await h.until('answer sent', () => sim.arrivals.some((a) => a.text === 'See you then!'));
+    // The answer goes out before the reply's handling is recorded; wait for the record.
+    await h.until('reply handled', async () => (await h.schema.db.selectFrom('replies').select('status').executeTakeFirst())?.status === 'handled');
+    await h.until('inbound event', async () => (await h.redis.xlen(h.keys.inbound)) === 1);
     const reply = await h.schema.db.selectFrom('replies').selectAll().executeTakeFirstOrThrow();
     expect(reply).toMatchObject({
       from_addr: '14155550101',
