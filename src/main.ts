@@ -47,8 +47,17 @@ export interface DaemonOptions {
   readonly http?: boolean;
 }
 
+export interface ReloadResult {
+  /** What now runs with the new values. */
+  readonly applied: readonly string[];
+  /** Keys that changed but only take effect at the next start. */
+  readonly needsRestart: readonly string[];
+}
+
 export interface Daemon {
   readonly service: Service;
+  /** Applies a re-read config (SIGHUP) without dropping binds: rules, keywords, templates, webhooks, route TPS. */
+  reload(next: ParleyConfig): ReloadResult;
   readonly receipts: ReceiptRecorder;
   readonly db: Db;
   readonly pools: ReadonlyMap<string, SmscPool>;
@@ -170,7 +179,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const buckets = new Map<string, TokenBucket>();
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
-  const statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
+  let statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
   const publisherOptions = { batchSize: config.store.batchSize, batchDelayMs: config.store.batchDelayMs, logger: log };
   const events = new EventStreamPublisher(redis, keys.events, publisherOptions);
   const inboundEvents = new EventStreamPublisher(redis, keys.inbound, publisherOptions);
@@ -199,7 +208,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       onCommitted: (seconds) => metrics.receiptCommitLatency.observe(seconds),
     },
   });
-  const inboundWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.inbound')).map((w) => w.name);
+  let inboundWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.inbound')).map((w) => w.name);
   // Answers to customers enter the outbound path through intake, like any message.
   let admit: Intake['admit'] = async () => {
     throw new Error('intake not built yet');
@@ -407,7 +416,55 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     }
   });
 
+  let current = config;
+  const reload = (next: ParleyConfig): ReloadResult => {
+    const applied: string[] = [];
+    const needsRestart: string[] = [];
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(current.numbers, next.numbers) || !same(current.webhooks, next.webhooks)) {
+      const targets = new Map(next.webhooks.map((w) => [w.name, w]));
+      replyHandler.reconfigure(next.numbers, targets);
+      webhookWorker.setTargets(targets);
+      statusWebhooks = next.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
+      inboundWebhooks = next.webhooks.filter((w) => w.subscribe.includes('message.inbound')).map((w) => w.name);
+      applied.push('numbers (compliance, synonyms, rules, unmatched)', 'webhooks');
+    }
+    const oldRoutes = new Map(current.routes.map((r) => [r.name, r]));
+    for (const route of next.routes) {
+      const old = oldRoutes.get(route.name);
+      oldRoutes.delete(route.name);
+      if (!old) {
+        needsRestart.push(`routes: ${route.name} is new`);
+        continue;
+      }
+      if (old.tps !== route.tps || old.burst !== route.burst) {
+        buckets.get(route.name)?.reconfigure(route.tps, route.burst);
+        metrics.throttleRate.set({ route: route.name }, route.tps);
+        applied.push(`routes.${route.name}: tps ${route.tps}, burst ${route.burst}`);
+      }
+      const rest = (r: RouteConfig): unknown => ({ ...r, tps: 0, burst: 0 });
+      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit)`);
+    }
+    for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
+    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
+      if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
+    }
+    // What now runs: the new numbers, webhooks and rates; everything else as started.
+    current = {
+      ...current,
+      numbers: next.numbers,
+      webhooks: next.webhooks,
+      routes: current.routes.map((r) => {
+        const n = next.routes.find((x) => x.name === r.name);
+        return n ? { ...r, tps: n.tps, burst: n.burst } : r;
+      }),
+    };
+    log.info({ applied, needsRestart }, needsRestart.length ? 'config reloaded; some changes need a restart' : 'config reloaded');
+    return { applied, needsRestart };
+  };
+
   const daemon: Daemon = {
+    reload,
     db,
     pools,
     dispatcher,

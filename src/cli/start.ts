@@ -2,6 +2,7 @@
  * `parley start`: runs the daemon until SIGTERM/SIGINT. The first signal stops it in order (intake,
  * sending, windows drain, unbind, writers flush, connections close; Service caps it at
  * shutdown.force); exit 0 when that was clean, 1 otherwise. A second signal exits at once (130).
+ * SIGHUP re-reads the config file and applies what can change without dropping binds.
  */
 import { redactConfig } from '../config/index.ts';
 import { ParleyError, describeError } from '../lib/errors.ts';
@@ -39,6 +40,18 @@ export async function runStart(args: ConfigArgs): Promise<ExitCode> {
     (signal) => logger.warn({ signal }, 'second signal: exiting without finishing the stop'),
   );
 
+  // SIGHUP: re-read the file; a file that no longer validates is refused and the running config kept.
+  const onHangup = (): void => {
+    try {
+      const next = loadCliConfig(args);
+      const { needsRestart } = daemon.reload(next);
+      if (needsRestart.length > 0) logger.warn({ needsRestart }, 'these changes take effect at the next start');
+    } catch (e) {
+      logger.error({ err: describeError(e) }, 'config reload refused; the running config stays');
+    }
+  };
+  process.on('SIGHUP', onHangup);
+
   try {
     try {
       await daemon.service.start();
@@ -58,6 +71,7 @@ export async function runStart(args: ConfigArgs): Promise<ExitCode> {
     return EXIT.failed;
   } finally {
     removeSignals();
+    process.off('SIGHUP', onHangup);
   }
 }
 

@@ -107,7 +107,8 @@ function settingsOf(n: NumberConfig): NumberSettings {
 const plain = (address: string): string => address.replace(/^\+(?=\d+$)/, '');
 
 export class ReplyHandler {
-  private readonly numbers: Map<string, NumberSettings>;
+  private numbers: Map<string, NumberSettings>;
+  private webhooks: ReadonlyMap<string, WebhookTarget>;
   private readonly wakeup = new Wakeup();
   private readonly controller = new AbortController();
   private readonly due: string[] = [];
@@ -117,7 +118,14 @@ export class ReplyHandler {
 
   constructor(private readonly options: ReplyHandlerOptions) {
     this.numbers = new Map(options.numbers.map((n) => [plain(n.address), settingsOf(n)]));
+    this.webhooks = options.webhooks;
     this.log = options.logger.child({ component: 'reply-handler' });
+  }
+
+  /** Applies new numbers (rules, keywords, templates) and webhooks to replies handled from now on. */
+  reconfigure(numbers: readonly NumberConfig[], webhooks: ReadonlyMap<string, WebhookTarget>): void {
+    this.numbers = new Map(numbers.map((n) => [plain(n.address), settingsOf(n)]));
+    this.webhooks = webhooks;
   }
 
   start(): void {
@@ -301,7 +309,7 @@ export class ReplyHandler {
           handedToApps = true;
           break;
         case 'webhook': {
-          const target = this.options.webhooks.get(action.webhook);
+          const target = this.webhooks.get(action.webhook);
           const fallback = action.fallback === undefined ? '' : renderTemplate(action.fallback, values);
           if (!target) {
             this.log.error({ webhook: action.webhook, reply: reply.id }, 'a rule names a webhook that is not configured; sending the fallback');

@@ -28,8 +28,8 @@ export class TokenBucket implements RouteThrottle {
   private lastSlowdown = -Infinity;
 
   constructor(
-    private readonly rate: number,
-    private readonly burst: number,
+    private rate: number,
+    private burst: number,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.tokens = burst;
@@ -68,6 +68,14 @@ export class TokenBucket implements RouteThrottle {
       if (!(await sleep(Math.max(1, Math.ceil(waitMs)), signal))) return false;
     }
     return true;
+  }
+
+  /** A new rate and burst (a config reload); tokens already earned are kept, up to the new burst. */
+  reconfigure(rate: number, burst: number): void {
+    this.refill();
+    this.rate = rate;
+    this.burst = burst;
+    this.tokens = Math.min(this.tokens, burst);
   }
 
   onThrottled(): void {

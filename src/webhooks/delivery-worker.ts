@@ -49,12 +49,21 @@ export class WebhookDeliveryWorker {
   private loop: Promise<void> | undefined;
   private readonly log: Logger;
 
+  private targets: ReadonlyMap<string, DeliveryTarget>;
+
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.log = options.logger.child({ component: 'webhooks' });
+    this.targets = options.targets;
+  }
+
+  /** New webhook URLs, secrets and timeouts apply to the next attempts. */
+  setTargets(targets: ReadonlyMap<string, DeliveryTarget>): void {
+    this.targets = targets;
+    if (targets.size > 0) this.start();
   }
 
   start(): void {
-    if (this.options.targets.size === 0) return;
+    if (this.targets.size === 0) return;
     this.loop ??= this.run();
   }
 
@@ -73,11 +82,11 @@ export class WebhookDeliveryWorker {
   private async run(): Promise<void> {
     const signal = this.controller.signal;
     const concurrency = this.options.concurrency ?? 8;
-    const maxTimeout = Math.max(...[...this.options.targets.values()].map((t) => t.timeoutMs));
+    const maxTimeout = (): number => Math.max(1000, ...[...this.targets.values()].map((t) => t.timeoutMs));
     while (!signal.aborted) {
       let due: DueDelivery[] = [];
       try {
-        due = await this.options.store.claimDue(concurrency, maxTimeout + 30_000);
+        due = await this.options.store.claimDue(concurrency, maxTimeout() + 30_000);
       } catch (err) {
         this.log.warn({ err: describeError(err) }, 'claiming webhook deliveries failed');
       }
@@ -90,7 +99,7 @@ export class WebhookDeliveryWorker {
   }
 
   private async deliver(d: DueDelivery): Promise<void> {
-    const target = this.options.targets.get(d.webhook);
+    const target = this.targets.get(d.webhook);
     const started = performance.now();
     if (!target) {
       await this.finish(d, { status: 'failed', httpStatus: null, error: `webhook ${d.webhook} is no longer configured` });
