@@ -30,7 +30,7 @@ import type { StatusEventFacts } from './domain/events.ts';
 import { SmscPool } from './smpp/smsc-pool.ts';
 import type { InboundSm, InboundAnswer } from './smpp/smsc-bind.ts';
 import { Router } from './outbound/router.ts';
-import { TokenBucket, type RouteThrottle } from './outbound/route-throttle.ts';
+import { AdaptiveThrottle, type RouteThrottle } from './outbound/route-throttle.ts';
 import { Dispatcher, type DispatchJob } from './outbound/dispatcher.ts';
 import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
@@ -97,8 +97,8 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   }
 }
 
-function throttleFor(route: RouteConfig, metrics: Metrics, buckets: Map<string, TokenBucket>): RouteThrottle {
-  const bucket = new TokenBucket(route.tps, route.burst);
+function throttleFor(route: RouteConfig, metrics: Metrics, buckets: Map<string, AdaptiveThrottle>): RouteThrottle {
+  const bucket = new AdaptiveThrottle(route.tps, route.burst);
   buckets.set(route.name, bucket);
   metrics.throttleRate.set({ route: route.name }, route.tps);
   const labels = { route: route.name };
@@ -176,7 +176,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const blocking = openRedis({ url: config.redis.url, name: `parley:${consumer}:intake`, onError: redisError });
 
   const router = new Router(config.routes);
-  const buckets = new Map<string, TokenBucket>();
+  const buckets = new Map<string, AdaptiveThrottle>();
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
   let statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);

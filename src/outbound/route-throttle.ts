@@ -5,6 +5,7 @@
  * An implementation shared by several daemons (a Redis bucket) can replace this one.
  */
 import { sleep } from '../lib/sleep.ts';
+import { TokenBucket } from '../lib/token-bucket.ts';
 
 export interface RouteThrottle {
   /** Waits for one token; resolves false if the signal aborted first. */
@@ -21,9 +22,12 @@ const MIN_FACTOR = 1 / 64;
 /** Each accepted segment restores this share of the configured rate (additive increase). */
 const RECOVERY_STEP = 0.01;
 
-export class TokenBucket implements RouteThrottle {
-  private tokens: number;
-  private last: number;
+/**
+ * The route's bucket with its adaptive factor: the configured rate times a factor that halves on
+ * each throttling answer (at most once a second) and creeps back on each accepted segment.
+ */
+export class AdaptiveThrottle implements RouteThrottle {
+  private readonly bucket: TokenBucket;
   private factor = 1;
   private lastSlowdown = -Infinity;
 
@@ -32,8 +36,7 @@ export class TokenBucket implements RouteThrottle {
     private burst: number,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.tokens = burst;
-    this.last = now();
+    this.bucket = new TokenBucket(rate, burst, now());
   }
 
   get currentRate(): number {
@@ -42,56 +45,45 @@ export class TokenBucket implements RouteThrottle {
 
   /** Tokens available now (fractional), for metrics. */
   get available(): number {
-    this.refill();
-    return this.tokens;
-  }
-
-  private refill(): void {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.currentRate);
-    this.last = t;
+    return this.bucket.tokensAt(this.now());
   }
 
   tryAcquire(): boolean {
-    this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
+    if (!this.bucket.available(this.now())) return false;
+    this.bucket.take();
+    return true;
   }
 
   async acquire(signal?: AbortSignal): Promise<boolean> {
     while (!this.tryAcquire()) {
       if (signal?.aborted) return false;
-      const waitMs = ((1 - this.tokens) / this.currentRate) * 1000;
-      if (!(await sleep(Math.max(1, Math.ceil(waitMs)), signal))) return false;
+      if (!(await sleep(Math.max(1, Math.ceil(this.bucket.waitMs(this.now()))), signal))) return false;
     }
     return true;
   }
 
-  /** A new rate and burst (a config reload); tokens already earned are kept, up to the new burst. */
+  /** A new configured rate and burst (a config reload); a slow-down in force is kept. */
   reconfigure(rate: number, burst: number): void {
-    this.refill();
     this.rate = rate;
     this.burst = burst;
-    this.tokens = Math.min(this.tokens, burst);
+    this.bucket.reconfigure(this.currentRate, burst, this.now());
   }
 
   onThrottled(): void {
     const t = this.now();
     if (t - this.lastSlowdown < SLOWDOWN_INTERVAL_MS) return;
     this.lastSlowdown = t;
-    this.refill();
-    this.factor = Math.max(MIN_FACTOR, this.factor / 2);
-    // Spend what is left so the lower rate takes effect at once instead of after the burst.
-    this.tokens = Math.min(this.tokens, 0);
+    this.setFactor(Math.max(MIN_FACTOR, this.factor / 2));
+    // Spend what is saved so the lower rate takes effect at once instead of after the burst.
+    this.bucket.spendDownTo(0, t);
   }
 
   onAccepted(): void {
-    if (this.factor < 1) {
-      this.refill();
-      this.factor = Math.min(1, this.factor + RECOVERY_STEP);
-    }
+    if (this.factor < 1) this.setFactor(Math.min(1, this.factor + RECOVERY_STEP));
+  }
+
+  private setFactor(factor: number): void {
+    this.factor = factor;
+    this.bucket.reconfigure(this.currentRate, this.burst, this.now());
   }
 }

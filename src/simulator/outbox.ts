@@ -12,7 +12,7 @@
 import { ESME_ROK } from '../smpp/command-status.ts';
 import type { PduInit } from '../smpp/pdu.ts';
 import type { SmppSession, SmppSessionError } from '../smpp/session.ts';
-import { Fifo } from './fifo.ts';
+import { Deque } from '../lib/deque.ts';
 
 export type OutKind = 'receipt' | 'reply';
 
@@ -50,7 +50,7 @@ export interface OutboxHooks {
 const ANY = '\u0000any';
 
 export class Outbox {
-  private readonly queues = new Map<string, Fifo<OutItem>>();
+  private readonly queues = new Map<string, Deque<OutItem>>();
   private readonly all: Receiver[] = [];
   private readonly bySystem = new Map<string, Receiver[]>();
   private readonly cursor = new Map<string, number>();
@@ -175,11 +175,11 @@ export class Outbox {
     }
   }
 
-  private queueOf(target: string | undefined): Fifo<OutItem> {
+  private queueOf(target: string | undefined): Deque<OutItem> {
     const key = target ?? ANY;
     let q = this.queues.get(key);
     if (!q) {
-      q = new Fifo<OutItem>();
+      q = new Deque<OutItem>();
       this.queues.set(key, q);
     }
     return q;
@@ -238,7 +238,7 @@ export class Outbox {
     } else if (outcome === 'unencodable' || this.closed || item.generation !== this.generation) {
       this.settleOnce(item, false);
     } else if (outcome === 'connection_lost') {
-      this.queueOf(item.target).pushFront(item);
+      this.queueOf(item.target).unshift(item);
     } else {
       this.hooks.retryLater(item);
     }

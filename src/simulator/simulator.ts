@@ -41,7 +41,7 @@ import {
 } from './receipts.ts';
 import { buildReplyPdus, type ReplyRequest } from './replies.ts';
 import { Timeline } from './timeline.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../lib/token-bucket.ts';
 
 export type SimulatorState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
 

@@ -5,7 +5,7 @@ import { formatReceiptId } from '../../../src/simulator/message-ids.ts';
 import { createRandom } from '../../../src/simulator/random.ts';
 import { compileReceiptMix, formatReceiptDate, formatReceiptText, pickReceiptStat, receiptTextSnippet } from '../../../src/simulator/receipts.ts';
 import { Timeline } from '../../../src/simulator/timeline.ts';
-import { TokenBucket } from '../../../src/simulator/token-bucket.ts';
+import { TokenBucket } from '../../../src/lib/token-bucket.ts';
 
 const arrival = (seq: number): Arrival => ({ seq, text: `m${seq}` }) as unknown as Arrival;
 

@@ -1,7 +1,7 @@
 /**
- * A token bucket over arrivals: `ratePerSecond` tokens a second, at most `burst` saved up. The
- * simulator checks every bucket that applies before taking from any, so a submit refused by the
- * per-bind limit does not use up the simulator-wide one.
+ * A token bucket: `ratePerSecond` tokens a second, at most `burst` saved up. Time is passed in
+ * (milliseconds, monotonic) so callers can check several buckets at one instant, and tests can
+ * drive the clock. The simulator throttles arrivals with it; the route throttle paces submits.
  */
 export class TokenBucket {
   private tokens: number;
@@ -20,6 +20,31 @@ export class TokenBucket {
   available(now: number): boolean {
     this.refill(now);
     return this.tokens >= 1;
+  }
+
+  /** Tokens saved up at `now`, fractional. */
+  tokensAt(now: number): number {
+    this.refill(now);
+    return this.tokens;
+  }
+
+  /** Milliseconds until a whole token is available (0 when one is). */
+  waitMs(now: number): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.ratePerSecond) * 1000;
+  }
+
+  get rate(): number {
+    return this.ratePerSecond;
+  }
+
+  /**
+   * Drops what was saved above `max` tokens (down to a debt when negative): a lower rate then takes
+   * effect at once instead of after the saved burst.
+   */
+  spendDownTo(max: number, now: number): void {
+    this.refill(now);
+    this.tokens = Math.min(this.tokens, max);
   }
 
   take(): void {
