@@ -80,12 +80,13 @@ export async function insertMessages(
     // batch always blocks it.
     const blocked = await blockedPairs(
       tx,
-      queued.filter((m) => !m.bypassOptOut && m.from).map((m) => ({ customer: m.to, ourNumber: m.from! })),
+      // Without a sender only a global opt-out can apply; it is checked all the same.
+      queued.filter((m) => !m.bypassOptOut).map((m) => ({ customer: m.to, ourNumber: m.from ?? '' })),
     );
     const refused = [...refusedBefore];
     const sendable: RoutedMessage[] = [];
     for (const m of queued) {
-      if (m.from && blocked.has(`${m.to}\0${m.from}`)) {
+      if (blocked.has(`${m.to}\0${m.from ?? ''}`)) {
         refused.push({
           message: m,
           change: { id: m.id, status: 'failed', previous: 'queued', errorCode: 'opted_out', errorReason: 'the customer opted out of messages from this number' },
