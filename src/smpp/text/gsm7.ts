@@ -47,6 +47,18 @@ const EXTENSION_TABLE: ReadonlyMap<number, string> = new Map([
   [0x65, '€'],
 ]);
 
+const REPLACEMENT = 0xfffd;
+const SPACE = 0x20;
+
+/** BASIC_TABLE as UTF-16 code units, by septet. */
+const BASIC_UNITS: readonly number[] = BASIC_TABLE.map((char) => char.charCodeAt(0));
+
+/**
+ * The code unit ESC + septet decodes to: the extension character, or the basic character of that
+ * septet when the extension has none (23.038's fallback). Septet 0x1B never gets here.
+ */
+const EXTENSION_UNITS: readonly number[] = BASIC_TABLE.map((char, septet) => (EXTENSION_TABLE.get(septet) ?? char).charCodeAt(0));
+
 const BASIC_ENCODE: ReadonlyMap<string, number> = new Map(
   BASIC_TABLE.flatMap((char, septet) => (septet === GSM7_ESCAPE ? [] : [[char, septet] as const])),
 );
@@ -104,6 +116,13 @@ export function encodeGsm7(text: string): Buffer | undefined {
   return out;
 }
 
+/** Writes one UTF-16 code unit, little-endian; returns the next offset. */
+function putUnit(out: Buffer, at: number, unit: number): number {
+  out[at] = unit & 0xff;
+  out[at + 1] = unit >>> 8;
+  return at + 2;
+}
+
 export type Gsm7Decoded = { text: string; malformed?: 'gsm7_septet_out_of_range' };
 
 /**
@@ -119,33 +138,38 @@ export type Gsm7Decoded = { text: string; malformed?: 'gsm7_septet_out_of_range'
  *   sender still decodes whole.
  */
 export function decodeGsm7Checked(bytes: Uint8Array): Gsm7Decoded {
-  let text = '';
+  // Each septet, escape pair or stray octet is exactly one UTF-16 code unit (every GSM character is
+  // in the BMP): write the units as UTF-16LE and make the string once, instead of a cons-string
+  // per `+=`.
+  const out = Buffer.allocUnsafe(bytes.length * 2);
+  let n = 0;
   let outOfRange = false;
   for (let i = 0; i < bytes.length; i++) {
     const septet = bytes[i] ?? 0;
     if (septet > 0x7f) {
       outOfRange = true;
-      text += '\ufffd';
+      n = putUnit(out, n, REPLACEMENT);
       continue;
     }
     if (septet !== GSM7_ESCAPE) {
-      text += BASIC_TABLE[septet] ?? '\ufffd';
+      n = putUnit(out, n, BASIC_UNITS[septet] ?? REPLACEMENT);
       continue;
     }
     const next = bytes[i + 1];
     if (next === undefined || next === GSM7_ESCAPE) {
-      text += ' ';
+      n = putUnit(out, n, SPACE);
       i++;
       continue;
     }
     i++;
     if (next > 0x7f) {
       outOfRange = true;
-      text += '\ufffd';
+      n = putUnit(out, n, REPLACEMENT);
       continue;
     }
-    text += EXTENSION_TABLE.get(next) ?? BASIC_TABLE[next] ?? '\ufffd';
+    n = putUnit(out, n, EXTENSION_UNITS[next] ?? REPLACEMENT);
   }
+  const text = out.toString('utf16le', 0, n);
   return outOfRange ? { text, malformed: 'gsm7_septet_out_of_range' } : { text };
 }
 

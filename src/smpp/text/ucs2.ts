@@ -18,10 +18,14 @@ export type Ucs2Decoded = { text: string; malformed?: 'odd_length_ucs2' };
  * still worth storing and showing.
  */
 export function decodeUcs2(bytes: Uint8Array): Ucs2Decoded {
-  const units = Math.floor(bytes.length / 2);
-  let text = '';
-  for (let i = 0; i < units; i++) {
-    text += String.fromCharCode(((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0));
+  // The octets swapped into UTF-16LE, then one string: `+=` per unit built a chain of cons-strings.
+  // Lone surrogates are kept as they are, as before.
+  const length = bytes.length & ~1;
+  const le = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i += 2) {
+    le[i] = bytes[i + 1] ?? 0;
+    le[i + 1] = bytes[i] ?? 0;
   }
+  const text = le.toString('utf16le');
   return bytes.length % 2 === 0 ? { text } : { text, malformed: 'odd_length_ucs2' };
 }
