@@ -182,7 +182,15 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+      // prom-client names these gauges `_total`, which `promtool check metrics` rejects ("non-counter
+      // metrics should not have _total suffix"); the same figure is sum() over the per-type gauges
+      // (parley_nodejs_active_handles, _requests, _resources).
+      for (const name of ['parley_nodejs_active_handles_total', 'parley_nodejs_active_requests_total', 'parley_nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(name);
+      }
+    }
   }
 
   private readonly scrapeHooks: (() => Promise<void>)[] = [];
