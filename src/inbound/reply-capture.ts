@@ -95,14 +95,18 @@ export class ReplyCapture {
 
   /**
    * Joins the parts' octets before decoding, so an escape sequence or a surrogate pair split
-   * across two parts still reads right. The id derives from the parts: the same message
-   * assembled twice (after a restart) is the same reply.
+   * across two parts still reads right. The id derives from the stored parts (their rows, not
+   * only their content): the same parts assembled twice are the same reply, while a customer
+   * sending the same text again after the duplicate window (STOP, START, STOP) is a new reply.
    */
   private assembleParts(parts: readonly StoredPart[], incomplete: boolean): AssembledReply {
     const sorted = [...parts].sort((a, b) => a.seq - b.seq);
     const first = sorted[0]!;
     const decoded = decodeText(Buffer.concat(sorted.map((p) => p.body)), first.dataCoding, this.options.defaultAlphabetOf(first.smsc));
-    const id = `r-${createHash('sha256').update(sorted.map((p) => p.fingerprint).sort().join('\0')).digest('hex').slice(0, 30)}`;
+    const id = `r-${createHash('sha256')
+      .update(sorted.map((p) => `${p.fingerprint}:${p.partId}`).sort().join('\0'))
+      .digest('hex')
+      .slice(0, 30)}`;
     return {
       id,
       smsc: first.smsc,

@@ -10,17 +10,25 @@ type Tx = Transaction<Database> | Db;
 
 export const GLOBAL_SCOPE = '*';
 
-/** The (customer, our number) pairs of a batch that must not be sent to. */
+/**
+ * The (customer, our number) pairs of a batch that must not be sent to: opted out of that number,
+ * or of every number ('*') unless they opted in to that number since (START to a number-scope
+ * number after a STOP to a global-scope one resubscribes them to that number, as its
+ * confirmation says).
+ */
 export async function blockedPairs(tx: Tx, pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>> {
   if (pairs.length === 0) return new Set();
   const customers = [...new Set(pairs.map((p) => p.customer))];
-  const rows = await sql<{ customer: string; scope: string }>`
-    SELECT customer, scope FROM opt_outs WHERE opted_out AND customer = ANY (${customers}::text[])`.execute(tx);
+  const rows = await sql<{ customer: string; scope: string; opted_out: boolean; changed_at: Date }>`
+    SELECT customer, scope, opted_out, changed_at FROM opt_outs WHERE customer = ANY (${customers}::text[])`.execute(tx);
   if (rows.rows.length === 0) return new Set();
-  const out = new Set(rows.rows.map((r) => `${r.customer}\0${r.scope}`));
+  const byKey = new Map(rows.rows.map((r) => [`${r.customer}\0${r.scope}`, r]));
   const blocked = new Set<string>();
   for (const p of pairs) {
-    if (out.has(`${p.customer}\0${GLOBAL_SCOPE}`) || out.has(`${p.customer}\0${p.ourNumber}`)) blocked.add(`${p.customer}\0${p.ourNumber}`);
+    const own = byKey.get(`${p.customer}\0${p.ourNumber}`);
+    const global = byKey.get(`${p.customer}\0${GLOBAL_SCOPE}`);
+    const optedInSince = own !== undefined && !own.opted_out && global !== undefined && own.changed_at >= global.changed_at;
+    if (own?.opted_out === true || (global?.opted_out === true && !optedInSince)) blocked.add(`${p.customer}\0${p.ourNumber}`);
   }
   return blocked;
 }
@@ -31,7 +39,9 @@ export async function isOptedOut(db: Db, customer: string, ourNumber: string): P
 
 /**
  * Records an opt-out or opt-in. Returns true when it changed the customer's state: a second STOP
- * from an opted-out customer changes nothing (and gets no second confirmation).
+ * from an opted-out customer changes nothing (and gets no second confirmation). An opt-in to a
+ * number the customer is opted in to already changes their state when a later opt-out of every
+ * number ('*') blocks it.
  */
 export async function setOptOut(
   db: Db,
@@ -43,6 +53,9 @@ export async function setOptOut(
     ON CONFLICT (customer, scope) DO UPDATE SET
       opted_out = excluded.opted_out, keyword = excluded.keyword, reply_id = excluded.reply_id, changed_at = now()
     WHERE opt_outs.opted_out IS DISTINCT FROM excluded.opted_out OR opt_outs.reply_id = excluded.reply_id
+      OR (NOT excluded.opted_out AND excluded.scope <> ${GLOBAL_SCOPE} AND EXISTS (
+        SELECT 1 FROM opt_outs g
+        WHERE g.customer = excluded.customer AND g.scope = ${GLOBAL_SCOPE} AND g.opted_out AND g.changed_at > opt_outs.changed_at))
     RETURNING true AS changed`.execute(db);
   return res.rows.length > 0;
 }

@@ -25,6 +25,8 @@ export interface NewPart {
 }
 
 export interface StoredPart {
+  /** The part's row id: two deliveries of the same text (beyond the duplicate window) are two parts. */
+  readonly partId: string;
   readonly fingerprint: string;
   readonly smsc: string;
   readonly from: string;
@@ -56,6 +58,7 @@ export type Assemble = (parts: readonly StoredPart[], incomplete: boolean) => As
 const REASSEMBLY_LOCK = 0x50524550;
 
 interface PartRow {
+  id: string;
   fingerprint: string;
   smsc: string;
   from_addr: string;
@@ -69,6 +72,7 @@ interface PartRow {
 }
 
 const toPart = (r: PartRow): StoredPart => ({
+  partId: String(r.id),
   fingerprint: r.fingerprint,
   smsc: r.smsc,
   from: r.from_addr,
@@ -82,6 +86,25 @@ const toPart = (r: PartRow): StoredPart => ({
 
 const groupKey = (r: Pick<PartRow, 'smsc' | 'from_addr' | 'to_addr' | 'concat_key' | 'total'>): string =>
   `${r.smsc}\0${r.from_addr}\0${r.to_addr}\0${r.concat_key}\0${r.total}`;
+
+/** The open parts of one concatenated message: one per seq to assemble, every row to mark as used. */
+interface PartGroup {
+  readonly parts: PartRow[];
+  readonly rows: PartRow[];
+}
+
+/** Groups open parts (ordered by seq, id) by message; a seq seen twice (two resends of one part) counts once. */
+function groupRows(rows: readonly PartRow[]): Map<string, PartGroup> {
+  const byKey = new Map<string, PartGroup>();
+  for (const r of rows) {
+    const k = groupKey(r);
+    const group = byKey.get(k) ?? { parts: [], rows: [] };
+    if (!group.parts.some((x) => x.seq === r.seq)) group.parts.push(r);
+    group.rows.push(r);
+    byKey.set(k, group);
+  }
+  return byKey;
+}
 
 /**
  * Stores parts and assembles every reply they complete, in one transaction: once it commits,
@@ -106,35 +129,27 @@ export async function storeParts(db: Db, parts: readonly NewPart[], assemble: As
           ${col((p) => p.from)}::text[], ${col((p) => p.to)}::text[], ${col((p) => p.concatKey)}::text[],
           ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[], ${col((p) => p.dataCoding)}::smallint[],
           ${col((p) => p.body)}::bytea[])
-        RETURNING fingerprint, smsc, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at`.execute(tx)
+        RETURNING id, fingerprint, smsc, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at`.execute(tx)
     ).rows;
-    const groups = new Map<string, PartRow[]>();
+    const groups = new Map<string, PartGroup>();
     const openKeys = new Map<string, PartRow>();
     for (const row of inserted) {
-      if (row.total <= 1 || row.concat_key === null) groups.set(`single\0${row.fingerprint}`, [row]);
+      if (row.total <= 1 || row.concat_key === null) groups.set(`single\0${row.fingerprint}`, { parts: [row], rows: [row] });
       else openKeys.set(groupKey(row), row);
     }
     if (openKeys.size > 0) {
       const keys = [...openKeys.values()];
       const open = await sql<PartRow>`
-        SELECT p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
+        SELECT p.id, p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
         FROM inbound_parts p
         JOIN unnest(${keys.map((k) => k.smsc)}::text[], ${keys.map((k) => k.from_addr)}::text[], ${keys.map((k) => k.to_addr)}::text[],
           ${keys.map((k) => k.concat_key)}::text[], ${keys.map((k) => k.total)}::smallint[]) AS k(smsc, from_addr, to_addr, concat_key, total)
           ON p.smsc = k.smsc AND p.from_addr = k.from_addr AND p.to_addr = k.to_addr AND p.concat_key = k.concat_key AND p.total = k.total
         WHERE p.reply_id IS NULL
         ORDER BY p.seq, p.id`.execute(tx);
-      const byKey = new Map<string, PartRow[]>();
-      for (const r of open.rows) {
-        const k = groupKey(r);
-        const list = byKey.get(k) ?? [];
-        // A seq seen twice (two different resends of one part) counts once.
-        if (!list.some((x) => x.seq === r.seq)) list.push(r);
-        byKey.set(k, list);
-      }
-      for (const [k, list] of byKey) if (list.length >= (list[0]?.total ?? 0)) groups.set(k, list);
+      for (const [k, group] of groupRows(open.rows)) if (group.parts.length >= (group.parts[0]?.total ?? 0)) groups.set(k, group);
     }
-    const replies = [...groups.values()].map((rows) => ({ rows, reply: assemble(rows.map(toPart), false) }));
+    const replies = [...groups.values()].map((g) => ({ rows: g.rows, reply: assemble(g.parts.map(toPart), false) }));
     await insertReplies(tx, replies);
     return replies.map((r) => r.reply.id);
   });
@@ -150,11 +165,12 @@ async function insertReplies(tx: Tx, replies: readonly { rows: readonly PartRow[
       ${list.map((r) => r.incomplete)}::boolean[], ${list.map((r) => r.dataCoding)}::smallint[],
       ${list.map((r) => r.decodeProblem)}::text[], ${list.map((r) => r.receivedAt)}::timestamptz[])
     ON CONFLICT (id) DO NOTHING`.execute(tx);
-  const fingerprints = replies.flatMap((r) => r.rows.map((row) => row.fingerprint));
+  // By row id: an older part with the same fingerprint (the same text sent before) keeps its reply.
+  const partIds = replies.flatMap((r) => r.rows.map((row) => String(row.id)));
   const ids = replies.flatMap((r) => r.rows.map(() => r.reply.id));
   await sql`UPDATE inbound_parts AS p SET reply_id = v.reply_id
-    FROM unnest(${fingerprints}::text[], ${ids}::text[]) AS v(fingerprint, reply_id)
-    WHERE p.fingerprint = v.fingerprint`.execute(tx);
+    FROM unnest(${partIds}::bigint[], ${ids}::text[]) AS v(part_id, reply_id)
+    WHERE p.id = v.part_id`.execute(tx);
 }
 
 /** Releases groups still incomplete after `timeoutMs` as replies flagged incomplete. */
@@ -162,21 +178,17 @@ export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Ass
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
     const stale = await sql<PartRow>`
-      SELECT p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
+      SELECT p.id, p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
       FROM inbound_parts p
       WHERE p.reply_id IS NULL AND (p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total) IN (
         SELECT smsc, from_addr, to_addr, concat_key, total FROM inbound_parts
         WHERE reply_id IS NULL AND received_at < now() - make_interval(secs => ${timeoutMs / 1000})
         GROUP BY 1, 2, 3, 4, 5)
       ORDER BY p.seq, p.id`.execute(tx);
-    const byKey = new Map<string, PartRow[]>();
-    for (const r of stale.rows) {
-      const k = groupKey(r);
-      const list = byKey.get(k) ?? [];
-      if (!list.some((x) => x.seq === r.seq)) list.push(r);
-      byKey.set(k, list);
-    }
-    const replies = [...byKey.values()].map((rows) => ({ rows, reply: assemble(rows.map(toPart), rows.length < (rows[0]?.total ?? 0)) }));
+    const replies = [...groupRows(stale.rows).values()].map((g) => ({
+      rows: g.rows,
+      reply: assemble(g.parts.map(toPart), g.parts.length < (g.parts[0]?.total ?? 0)),
+    }));
     await insertReplies(tx, replies);
     return replies.map((r) => r.reply.id);
   });
