@@ -17,6 +17,8 @@ export interface ConversationArgs extends ConfigArgs {
 
 const DEFAULT_LIMIT = 200;
 
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
 export async function runConversation(args: ConversationArgs): Promise<ExitCode> {
   const customer = normaliseNumber(String(args.number));
   if (customer === undefined) {
@@ -99,10 +101,11 @@ function describeOptOut(o: OptOutState): string {
 export function formatConversation(thread: CustomerThread): string[] {
   const lines: string[] = [];
   const outCount = thread.entries.filter((e) => e.direction === 'out').length;
+  const inCount = thread.entries.length - outCount;
   lines.push(
-    `customer ${thread.customer}: ${thread.total} message${thread.total === 1 ? '' : 's'} in all` +
+    `customer ${thread.customer}: ${plural(thread.total, 'message')}` +
       (thread.entries.length < thread.total ? `, the latest ${thread.entries.length} shown` : '') +
-      ` (${outCount} to the customer, ${thread.entries.length - outCount} from the customer shown), oldest first`,
+      ` (${outCount} to the customer, ${inCount} from them${thread.entries.length < thread.total ? ' among those shown' : ''}), oldest first`,
   );
   for (const n of groupThread(thread)) {
     lines.push('');
@@ -131,7 +134,7 @@ function formatEntry(e: ThreadEntry): string[] {
     ].filter((x) => x !== undefined);
     return [`${head}  ${status}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`, `        ${JSON.stringify(e.text)}`];
   }
-  const match = describeMatch(e);
+  const match = describeMatch(e, false);
   const notes = [
     e.parts > 1 ? `${e.parts} parts${e.incomplete ? ', INCOMPLETE' : ''}` : e.incomplete ? 'INCOMPLETE' : undefined,
     e.inReplyTo ? `in reply to ${e.inReplyTo}` : undefined,

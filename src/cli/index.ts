@@ -11,7 +11,9 @@ import { checkConfigCommand } from './check-config.ts';
 import { CliFailure, EXIT, err, type CliCommand, type ExitCode } from './common.ts';
 import { demoCommand } from './demo.ts';
 import { migrateCommand } from './migrate.ts';
-import { conversationCommand, reportCommand } from './not-yet.ts';
+import { conversationCommand } from './conversation.ts';
+import { reportCommand } from './not-yet.ts';
+import { receiptsCommand } from './receipts.ts';
 import { sendCommand } from './send.ts';
 import { smscSimCommand } from './smsc-sim.ts';
 import { startCommand } from './start.ts';
@@ -62,12 +64,13 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   const done = (code: ExitCode): void => {
     exitCode = code;
   };
-  // In the order of CONTRACT.md section 3, which `--help` follows.
+  // In the order of CONTRACT.md section 3, which `--help` follows; `receipts` (an addition) next to `status`.
   addCommand(cli, startCommand, done);
   addCommand(cli, migrateCommand, done);
   addCommand(cli, checkConfigCommand, done);
   addCommand(cli, sendCommand, done);
   addCommand(cli, statusCommand, done);
+  addCommand(cli, receiptsCommand, done);
   addCommand(cli, conversationCommand, done);
   addCommand(cli, smscSimCommand, done);
   addCommand(cli, demoCommand, done);

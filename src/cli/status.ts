@@ -120,7 +120,10 @@ export function formatTimeline(t: MessageTimeline, indent = ''): string[] {
 const FINAL = new Set(['delivered', 'partially_delivered', 'undeliverable', 'expired', 'rejected', 'failed', 'unknown']);
 
 /** How a customer message was handled, in a few words. */
-export function describeMatch(r: Pick<LinkedReply, 'status' | 'matchedKind' | 'keyword' | 'rule' | 'answerMessageId' | 'conversationId'>): string {
+export function describeMatch(
+  r: Pick<LinkedReply, 'status' | 'matchedKind' | 'keyword' | 'rule' | 'answerMessageId' | 'conversationId'>,
+  withConversation = true,
+): string {
   if (r.status !== 'handled' || r.matchedKind === null) return 'not handled yet';
   const how =
     r.matchedKind === 'compliance'
@@ -132,7 +135,7 @@ export function describeMatch(r: Pick<LinkedReply, 'status' | 'matchedKind' | 'k
           : 'nothing (unmatched)';
   return (
     `matched ${how}` +
-    (r.conversationId ? `, conversation ${r.conversationId}` : '') +
+    (withConversation && r.conversationId ? `, conversation ${r.conversationId}` : '') +
     (r.answerMessageId ? `, answered by ${r.answerMessageId}` : ', no answer sent')
   );
 }

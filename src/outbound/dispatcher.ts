@@ -347,7 +347,15 @@ class RouteDispatcher {
     outcome: SubmitOutcome,
     latencyMs: number,
   ): void {
-    const status = outcome.kind === 'accepted' ? 'ESME_ROK' : outcome.kind === 'throttled' ? outcome.status : 'code' in outcome ? outcome.code : 'not_sent';
+    // The command_status name when the SMSC answered, else why there was no answer (bounded values).
+    const status =
+      outcome.kind === 'accepted'
+        ? 'ESME_ROK'
+        : outcome.kind === 'throttled'
+          ? outcome.status
+          : 'code' in outcome
+            ? outcome.code.replace(/^smsc_rejected:/, '')
+            : 'not_sent';
     this.deps.observer?.onSubmitted?.(this.route.name, smsc, outcome.kind, status, latencyMs);
     const record = (segmentStatus: 'accepted' | 'failed', smscMessageId: string | null, commandStatus: number | null): void => {
       this.deps.recorder.recordSegment({

@@ -130,21 +130,34 @@ describe('parley status', () => {
   });
 });
 
-describe('commands that arrive later', () => {
-  it('are listed in --help and say they are not available yet (exit 2)', async () => {
-    const [help, conversation, report] = await Promise.all([
-      runCli(['--help']),
-      runCli(['conversation', '+14155550101', '-c', config]),
-      runCli(['report', '--since', '24h', '-c', config]),
+describe('parley conversation and receipts on a database without them', () => {
+  it('conversation exits 1 for a number never seen, 2 for something that is not a number', async () => {
+    const [unknown, invalid] = await Promise.all([
+      runCli(['conversation', '+1 (415) 555-0199', '-c', config]),
+      runCli(['conversation', 'not-a-number', '-c', config]),
     ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe('no messages to or from 14155550199: Parley has never exchanged a message with that number');
+    expect(unknown.stdout).toBe('');
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('not a phone number');
+  });
+
+  it('receipts --unmatched says there are none; without --unmatched it is a usage error', async () => {
+    const [none, bare] = await Promise.all([runCli(['receipts', '--unmatched', '-c', config]), runCli(['receipts', '-c', config])]);
+    expect(none.code).toBe(0);
+    expect(none.stdout.trim()).toBe('no unmatched receipts older than 1h');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('say --unmatched');
+  });
+});
+
+describe('parley --help', () => {
+  it('lists every command of the contract, and receipts', async () => {
+    const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['start', 'migrate', 'check-config', 'send', 'status <id>', 'conversation <number>', 'smsc-sim', 'demo', 'report']) {
+    for (const command of ['start', 'migrate', 'check-config', 'send', 'status <id>', 'receipts', 'conversation <number>', 'smsc-sim', 'demo', 'report']) {
       expect(help.stdout).toContain(`parley ${command}`);
-    }
-    for (const r of [conversation, report]) {
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('not available yet');
-      expect(r.stdout).toBe('');
     }
   });
 });
