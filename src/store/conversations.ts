@@ -92,7 +92,7 @@ export interface AnsweredMessage {
   readonly metadata: Record<string, unknown> | null;
 }
 
-/** The latest message from our number to the customer sent before `before`: what a reply answers. */
+/** The latest message from our number to the customer before `before` that a reply can answer. */
 export async function latestOutbound(db: Db, customer: string, ourNumber: string, before: Date): Promise<AnsweredMessage | undefined> {
   const row = await db
     .selectFrom('messages')
@@ -100,6 +100,10 @@ export async function latestOutbound(db: Db, customer: string, ourNumber: string
     .where('to_addr', '=', customer)
     .where('from_addr', '=', ourNumber)
     .where('created_at', '<=', before)
+    // A reply answers what was sent to the customer, not Parley's own answers to earlier replies,
+    // nor a message refused before it was sent.
+    .where('reply_to', 'is', null)
+    .where((eb) => eb.or([eb('status', '!=', 'failed'), eb('submitted_at', 'is not', null)]))
     .orderBy('created_at', 'desc')
     .limit(1)
     .executeTakeFirst();

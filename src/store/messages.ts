@@ -205,6 +205,13 @@ export async function recordSubmits(
       touched = await applyReceipts(tx, early);
     }
     const applied = await applyChanges(tx, changes, statusWebhooks);
+    const submitted = applied.filter((c) => c.status === 'submitted').map((c) => c.id);
+    if (submitted.length > 0) {
+      // The response time of a customer's reply ends when the SMSC accepts its first answer.
+      await sql`UPDATE replies AS r SET answer_submitted_at = now()
+        FROM messages AS m
+        WHERE m.id = ANY (${submitted}::text[]) AND m.reply_to IS NOT NULL AND r.id = m.reply_to AND r.answer_submitted_at IS NULL`.execute(tx);
+    }
     // A just-submitted message can already be final only if receipts came early: for one part they
     // were matched above (touched); for several, a part's receipt may have landed in an earlier batch.
     for (const c of applied) if (c.status === 'submitted' && (c.segments ?? 1) > 1) touched.add(c.id);

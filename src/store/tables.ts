@@ -156,6 +156,7 @@ export interface RepliesTable {
   actions: JSONColumnType<unknown[] | null, string | null, string | null>;
   resolved_automatically: boolean | null;
   answer_message_id: string | null;
+  answer_submitted_at: Date | null;
   handled_at: Date | null;
   error: string | null;
 }
