@@ -61,11 +61,22 @@ describe('two-way: the loop end to end', () => {
       },
     ]);
 
+    // The response time is recorded once the SMSC accepted the answer.
+    await h.until('answer accepted', async () => {
+      const r = await h.schema.db.selectFrom('replies').select('answer_submitted_at').where('id', '=', reply.id).executeTakeFirst();
+      return r?.answer_submitted_at instanceof Date;
+    });
+    // A second YES still answers the reminder, not Parley's own answer to the first one.
+    expect(await sim.injectReply({ from: '14155550101', to: '12345', text: 'Yes' }).acked).toBe(true);
+    await h.until('second YES handled', async () => (await h.schema.db.selectFrom('replies').select('id').where('status', '=', 'handled').execute()).length === 2);
+    const second = await h.schema.db.selectFrom('replies').selectAll().where('body', '=', 'Yes').executeTakeFirstOrThrow();
+    expect(second).toMatchObject({ in_reply_to: 'reminder', matched_kind: 'expected_reply' });
+
     expect(await sim.injectReply({ from: '14155550101', to: '12345', text: 'STOP' }).acked).toBe(true);
     await h.until('confirmation sent', () => sim.arrivals.some((a) => a.text.startsWith('You are unsubscribed')));
     // A second STOP changes nothing and gets no second confirmation.
     expect(await sim.injectReply({ from: '14155550101', to: '12345', text: 'stop' }).acked).toBe(true);
-    await h.until('second STOP handled', async () => (await h.schema.db.selectFrom('replies').select('id').where('status', '=', 'handled').execute()).length === 3);
+    await h.until('second STOP handled', async () => (await h.schema.db.selectFrom('replies').select('id').where('status', '=', 'handled').execute()).length === 4);
     await h.send([{ id: 'blocked', to: '+14155550101', text: 'Big sale!' }]);
     await h.until('blocked send failed', async () => {
       const row = await h.schema.db.selectFrom('messages').select(['status', 'error_code']).where('id', '=', 'blocked').executeTakeFirst();
