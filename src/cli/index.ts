@@ -12,7 +12,7 @@ import { CliFailure, EXIT, err, type CliCommand, type ExitCode } from './common.
 import { demoCommand } from './demo.ts';
 import { migrateCommand } from './migrate.ts';
 import { conversationCommand } from './conversation.ts';
-import { reportCommand } from './not-yet.ts';
+import { reportCommand } from './report.ts';
 import { receiptsCommand } from './receipts.ts';
 import { sendCommand } from './send.ts';
 import { smscSimCommand } from './smsc-sim.ts';

@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+#
+# Parley in a container: `parley start` as a non-root user, config in /etc/parley.
+#
+#   docker build -t parley .
+#   docker run --rm -v /srv/parley/parley.yaml:/etc/parley/parley.yaml:ro --env-file /srv/parley/parley.env \
+#     parley node bin/parley migrate -c /etc/parley/parley.yaml        (see "Upgrading" in the README)
+#   docker run -d --name parley --stop-timeout 40 \
+#     -v /srv/parley/parley.yaml:/etc/parley/parley.yaml:ro --env-file /srv/parley/parley.env \
+#     -p 9464:9464 parley
+#
+# The config must listen on all interfaces for /metrics to be scraped from outside the container
+# (`http: { listen: 0.0.0.0:9464 }`); secrets come from the environment (${VAR} in the file).
+#
+# STOP TIMEOUT. On SIGTERM Parley stops reading the outbound stream, lets in-flight submits drain
+# for shutdown.grace (10s by default), unbinds and flushes its writes; shutdown.force (30s by
+# default) caps the whole stop. The container's stop timeout must be LONGER than shutdown.force,
+# or the runtime SIGKILLs Parley in the middle of its stop and submits already on the wire are
+# left "possible duplicate". Docker's default is 10s: set 40s (force + 10s of margin), or more if
+# you raised shutdown.force:
+#   docker run --stop-timeout 40 …  |  docker stop -t 40 parley
+#   compose:     stop_grace_period: 40s
+#   Kubernetes:  terminationGracePeriodSeconds: 40
+#
+# Two stages: `builder` installs every dependency and type-checks the sources (the build fails on
+# a type error); `runtime` installs the production dependencies only (tsx, which runs the
+# TypeScript sources, is one of them) and copies the checked sources from the builder.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS builder
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+RUN npx tsc --noEmit -p .
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+# A dedicated user and group with fixed ids (for file permissions on mounted config), no shell,
+# no home directory of its own.
+RUN groupadd --system --gid 10001 parley \
+ && useradd --system --uid 10001 --gid parley --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin parley \
+ && mkdir -p /etc/parley
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=builder /app/tsconfig.json ./
+COPY --from=builder /app/bin ./bin
+COPY --from=builder /app/src ./src
+COPY config/parley.example.yaml config/demo.yaml ./config/
+# Everything in /app belongs to root and is read-only to Parley; tsx caches its compiled files
+# under the system temp dir (/tmp), which must stay writable (an emptyDir with a read-only root).
+USER parley
+EXPOSE 9464
+# Liveness: /healthz answers 200 while the process is alive. There is no curl in the slim image,
+# so Node's fetch does the request. PARLEY_HEALTHZ_URL follows a changed http.listen port.
+ENV PARLEY_HEALTHZ_URL=http://127.0.0.1:9464/healthz
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.PARLEY_HEALTHZ_URL, { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1 and handles SIGTERM itself (parley start installs the handler); a second SIGTERM
+# or SIGINT exits at once.
+STOPSIGNAL SIGTERM
+CMD ["node", "bin/parley", "start", "-c", "/etc/parley/parley.yaml"]
