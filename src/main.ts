@@ -262,7 +262,12 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     batchDelayMs: config.store.batchDelayMs,
     logger: log,
   });
-  const inbound = new InboundReceiver({ receipts, replies: capture, logger: log });
+  const inbound = new InboundReceiver({
+    receipts,
+    replies: capture,
+    detectReceiptText: (smsc) => smscConfigs.get(smsc)?.detectReceiptText ?? false,
+    logger: log,
+  });
   const releaseIncomplete = async (): Promise<void> => {
     const ids = await replyStore.releaseIncomplete(db, config.conversations.reassemblyTimeoutMs, capture.assemble);
     if (ids.length > 0) {

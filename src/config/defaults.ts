@@ -50,6 +50,7 @@ export const DEFAULTS = deepFreeze({
     dest_ton: 'auto',
     dest_npi: 'auto',
     id_format: 'auto',
+    detect_receipt_text: false,
   },
   /** `tls` written as a mapping (`tls: true` is `{ enabled: true }`, `tls: false` is `{ enabled: false }`). */
   tls: { enabled: true, reject_unauthorized: true },

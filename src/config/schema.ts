@@ -156,6 +156,7 @@ const SMSC = section<SmscConfig>(
     destTon: { key: 'dest_ton', field: autoOr({ min: 0, max: 255 }) },
     destNpi: { key: 'dest_npi', field: autoOr({ min: 0, max: 255 }) },
     idFormat: { key: 'id_format', field: oneOf(ID_FORMATS) },
+    detectReceiptText: { key: 'detect_receipt_text', field: boolean() },
   },
   DEFAULTS.smsc,
   (smsc, at) => {

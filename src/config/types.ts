@@ -47,6 +47,11 @@ export interface SmscConfig {
   readonly destTon: number | 'auto';
   readonly destNpi: number | 'auto';
   readonly idFormat: SmscIdFormat;
+  /**
+   * Treat a deliver_sm whose text reads as an SMPP 3.4 Appendix B receipt as a receipt even when
+   * esm_class says nothing (some carriers send receipts with esm_class 0).
+   */
+  readonly detectReceiptText: boolean;
 }
 
 export interface RouteConfig {
