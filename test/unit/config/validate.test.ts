@@ -73,6 +73,7 @@ describe('validateConfig: defaults', () => {
         destTon: 'auto',
         destNpi: 'auto',
         idFormat: 'auto',
+        detectReceiptText: false,
       },
     ]);
     expect(config.routes).toEqual([{ name: 'r', prefixes: ['*'], smscs: ['a'], tps: 10, burst: 1, uncertainSubmit: 'resend' }]);
