@@ -224,6 +224,12 @@ function simpleReplyMessageId(reply: Reply): string | undefined {
   return messageId;
 }
 
+const SETTLED = Promise.resolve();
+
+function isThenable(v: unknown): v is PromiseLike<Reply | void> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
 function responseCommandOf(command: CommandName): CommandName | undefined {
   if (isResponseId(COMMAND_IDS[command]) || UNANSWERED_REQUESTS.has(command)) return undefined;
   return `${command}_resp` as CommandName;
@@ -638,12 +644,38 @@ export class SmppSession {
     const handler = this.handlers.onRequest;
     this.unansweredIncoming++;
     if (this.unansweredIncoming >= this.timers.incomingWindow) this.pauseReading('incoming');
-    const outcome = handler ? this.call(() => handler(pdu, this)) : Promise.resolve<Reply | undefined>(undefined);
-    void outcome.then((reply) => {
-      this.unansweredIncoming--;
-      if (this.readPausedFor.has('incoming') && this.unansweredIncoming < this.timers.incomingWindow) this.resumeReading('incoming');
-      if (responseCommand !== undefined) this.answer(responseCommand, pdu.sequence_number, reply ?? {});
-    });
+    const sequence = pdu.sequence_number;
+    let reply: Reply | undefined;
+    let later: PromiseLike<Reply | void> | undefined;
+    try {
+      const outcome = handler?.(pdu, this);
+      if (isThenable(outcome)) later = outcome;
+      else reply = outcome ?? undefined;
+    } catch (err) {
+      reply = this.handlerFailed(err);
+    }
+    if (later !== undefined) {
+      // One promise per asynchronous answer (there were three): the handler's own, adopted.
+      void Promise.resolve(later).then(
+        (r) => this.settleIncoming(responseCommand, sequence, r ?? undefined),
+        (err: unknown) => this.settleIncoming(responseCommand, sequence, this.handlerFailed(err)),
+      );
+    } else {
+      // A synchronous answer is still sent after the rest of this read is handled, as before.
+      // (A reaction on a settled promise: queueMicrotask costs more in Node, an AsyncResource each.)
+      void SETTLED.then(() => this.settleIncoming(responseCommand, sequence, reply));
+    }
+  }
+
+  private settleIncoming(responseCommand: CommandName | undefined, sequence: number, reply: Reply | undefined): void {
+    this.unansweredIncoming--;
+    if (this.readPausedFor.has('incoming') && this.unansweredIncoming < this.timers.incomingWindow) this.resumeReading('incoming');
+    if (responseCommand !== undefined) this.answer(responseCommand, sequence, reply ?? {});
+  }
+
+  private handlerFailed(err: unknown): Reply {
+    this.log.error({ err, peer: this.remoteAddress }, 'smpp handler failed; answering ESME_RX_T_APPN');
+    return { command_status: ESME_RX_T_APPN };
   }
 
   /**
@@ -653,10 +685,7 @@ export class SmppSession {
   private call(fn: () => Promise<Reply | void> | Reply | void): Promise<Reply | undefined> {
     return new Promise<Reply | void>((resolve) => resolve(fn())).then(
       (r) => r ?? undefined,
-      (err: unknown) => {
-        this.log.error({ err, peer: this.remoteAddress }, 'smpp handler failed; answering ESME_RX_T_APPN');
-        return { command_status: ESME_RX_T_APPN };
-      },
+      (err: unknown) => this.handlerFailed(err),
     );
   }
 

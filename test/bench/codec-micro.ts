@@ -6,8 +6,12 @@
  *   npx tsx test/bench/codec-micro.ts [--count 1000000] [--only encode-submit,session-dlr,...]
  *
  * Each case runs a short warm-up, then `count` operations (text and session cases scale it down),
- * and reports ns per operation, operations per second and the garbage collections it caused (a
- * proxy for allocation). One run of each case; the machine is shared, so compare ratios.
+ * and reports wall and CPU ns per operation, operations per second and the garbage collections it
+ * caused (a proxy for allocation). One run of each case; the machine is shared, so compare ratios,
+ * and CPU rather than wall time when it is busy. With a fixed young generation the GC count is
+ * proportional to the octets allocated (about 1 MB each):
+ *
+ *   node --max-semi-space-size=1 --min-semi-space-size=1 --import tsx test/bench/codec-micro.ts
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -39,6 +43,8 @@ interface Row {
   readonly name: string;
   readonly ops: number;
   readonly ms: number;
+  /** CPU (user + system) of this process over the measured run: steadier than wall time on a busy machine. */
+  readonly cpuMs: number;
   readonly gcs: number;
   readonly gcMs: number;
 }
@@ -49,13 +55,16 @@ async function measure(name: string, ops: number, run: (n: number) => void | Pro
   await run(Math.max(1, Math.floor(ops / 20)));
   await new Promise((r) => setImmediate(r));
   const gcBefore = { ...gc };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await run(ops);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   // GC entries are delivered asynchronously.
   await new Promise((r) => setTimeout(r, 20));
-  rows.push({ name, ops, ms, gcs: gc.count - gcBefore.count, gcMs: gc.ms - gcBefore.ms });
-  process.stdout.write(`  ${name}: ${fmt((ms * 1e6) / ops, 0)} ns/op\n`);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  rows.push({ name, ops, ms, cpuMs, gcs: gc.count - gcBefore.count, gcMs: gc.ms - gcBefore.ms });
+  process.stdout.write(`  ${name}: ${fmt((ms * 1e6) / ops, 0)} ns/op, ${fmt((cpuMs * 1e6) / ops, 0)} CPU ns/op\n`);
 }
 
 // ------------------------------------------------------------------------------ inputs
@@ -242,8 +251,16 @@ async function main(): Promise<void> {
 
   process.stdout.write(
     `\n${table(
-      ['case', 'ops', 'ns/op', 'ops/s', 'GCs', 'GC ms'],
-      rows.map((r) => [r.name, fmtInt(r.ops), fmt((r.ms * 1e6) / r.ops, 0), fmtInt((r.ops * 1000) / r.ms), fmtInt(r.gcs), fmt(r.gcMs, 0)]),
+      ['case', 'ops', 'ns/op', 'CPU ns/op', 'ops/s', 'GCs', 'GC ms'],
+      rows.map((r) => [
+        r.name,
+        fmtInt(r.ops),
+        fmt((r.ms * 1e6) / r.ops, 0),
+        fmt((r.cpuMs * 1e6) / r.ops, 0),
+        fmtInt((r.ops * 1000) / r.ms),
+        fmtInt(r.gcs),
+        fmt(r.gcMs, 0),
+      ]),
     )}\n(sink ${sink % 10})\n`,
   );
 }

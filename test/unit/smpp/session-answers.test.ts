@@ -41,6 +41,13 @@ const REPLIES: Record<string, () => Reply | void | Promise<Reply | void>> = {
   },
   rejects: () => Promise.reject(new Error('handler failed')),
   async: () => Promise.resolve({ message_id: 'later' }),
+  thenable: () => ({ then: (resolve: (r: Reply) => void) => resolve({ message_id: 'th' }) }) as unknown as Promise<Reply>,
+  throwingThen: () =>
+    Object.defineProperty({}, 'then', {
+      get() {
+        throw new Error('then getter');
+      },
+    }) as Reply,
 };
 
 /** Expected submit_sm_resp: command_status and body (hex). */
@@ -64,6 +71,8 @@ const EXPECTED: Record<string, [number, string]> = {
   throws: [0x64, '00'],
   rejects: [0x64, '00'],
   async: [0, '6c6174657200'],
+  thenable: [0, '746800'],
+  throwingThen: [0x64, '00'],
 };
 
 async function boundRawClient(): Promise<RawPeer> {
