@@ -66,7 +66,10 @@ export class FrameReader {
         break;
       }
       // A copy, so that a PDU kept for later (a parked deliver_sm) does not pin the socket chunk.
-      frames.push(Buffer.from(buf.subarray(at, at + commandLength)));
+      // (allocUnsafe + copy: Buffer.from(buf.subarray(...)) also made a view just to copy from.)
+      const frame = Buffer.allocUnsafe(commandLength);
+      buf.copy(frame, 0, at, at + commandLength);
+      frames.push(frame);
       at += commandLength;
     }
     this.held = buf.length - at;

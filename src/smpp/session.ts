@@ -230,9 +230,16 @@ function isThenable(v: unknown): v is PromiseLike<Reply | void> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
+/** Each request's response command; a response or a request answered by no PDU has none. */
+const RESPONSE_COMMAND = new Map<CommandName, CommandName>(
+  (Object.keys(COMMAND_IDS) as CommandName[])
+    .filter((command) => !isResponseId(COMMAND_IDS[command]) && !UNANSWERED_REQUESTS.has(command))
+    .map((command) => [command, `${command}_resp` as CommandName]),
+);
+
 function responseCommandOf(command: CommandName): CommandName | undefined {
-  if (isResponseId(COMMAND_IDS[command]) || UNANSWERED_REQUESTS.has(command)) return undefined;
-  return `${command}_resp` as CommandName;
+  // From a table: a name built per call is a fresh, uninternalized string, slow as a key later.
+  return RESPONSE_COMMAND.get(command);
 }
 
 export class SmppSession {
