@@ -349,7 +349,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const intake = new Intake(
     {
       stream: outbound,
-      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks }) },
+      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }) },
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,

@@ -24,7 +24,7 @@ export async function runStart(args: ConfigArgs): Promise<ExitCode> {
   const config = loadCliConfig(args);
   // Loaded here rather than at the top so that every other command starts without them.
   const [{ buildDaemon }, { createLogger }] = await Promise.all([import('../main.ts'), import('../observability/logger.ts')]);
-  const logger = createLogger({ level: config.log.level });
+  const logger = createLogger({ level: config.log.level, messageText: config.log.messageText });
   logger.info({ config: redactConfig(config) }, 'parley starting');
   const daemon = buildDaemon(config, { logger });
 

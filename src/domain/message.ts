@@ -64,7 +64,9 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
   try {
     v = JSON.parse(raw);
   } catch (err) {
-    return bad('invalid_json', `payload is not valid JSON: ${(err as Error).message}`);
+    // V8's message quotes the payload, and with it the customer's text: only the position is kept.
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    return bad('invalid_json', `payload is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`);
   }
   if (!isPlainObject(v)) return bad('invalid_json', 'payload must be a JSON object');
 
@@ -75,7 +77,8 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
 
   if (typeof v.to !== 'string') return bad('invalid_to', '"to" is required: an E.164 number or digits');
   const to = normaliseNumber(v.to);
-  if (to === undefined) return bad('invalid_to', `"to" ${JSON.stringify(v.to)} is not an E.164 number or 3-20 digits`);
+  // The number itself stays out of the reason: reasons are logged, and a number is personal data.
+  if (to === undefined) return bad('invalid_to', '"to" is not an E.164 number or 3-20 digits');
 
   let from: string | undefined;
   if (v.from !== undefined && v.from !== null) {

@@ -195,7 +195,8 @@ export class ReplyHandler {
     this.arrivedAt.delete(reply.id);
     const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
     const conversation = await o.store.joinConversation(reply.from, reply.to, o.conversationTtlSeconds);
-    const answered = await o.store.latestOutbound(reply.from, reply.to, reply.receivedAt);
+    // Only a reply within a conversation's window answers a message (and its expected replies).
+    const answered = conversation.opened ? undefined : await o.store.latestOutbound(reply.from, reply.to, reply.receivedAt);
     const answers: Answer[] = [];
     const answer = (suffix: string, text: string, bypassOptOut = false): void => {
       if (text.trim() === '') return;
@@ -249,7 +250,8 @@ export class ReplyHandler {
       const { handedToApps, actionNames } = await this.runActions(reply, match, values, conversation, answer, event);
       const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? null) : null;
       published = event({ kind: match.kind, keyword, action: actionNames.join(',') || null });
-      const resolved = match.kind !== 'none' && !handedToApps && answers.length > 0;
+      // An answer to an opted-out customer is refused at intake: that is not a resolution.
+      const resolved = match.kind !== 'none' && !handedToApps && answers.length > 0 && !optedOut;
       outcome = this.outcome(conversation, answered, match.kind, keyword, match.kind === 'keyword' ? match.rule : null, match.actions, answers, resolved);
     }
     if (answers.length > 0) await o.send(answers);

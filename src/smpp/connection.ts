@@ -6,6 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { SmppSession, type SessionOptions } from './session.ts';
 import { ParleyError } from '../lib/errors.ts';
+import { silentLogger } from '../lib/logger.ts';
 
 export interface ConnectOptions {
   host: string;
@@ -60,7 +61,7 @@ export class SmppServer {
       try {
         this.options.onSession?.(session);
       } catch (err) {
-        (this.options.session.logger ?? console).error({ err }, 'smpp server onSession failed');
+        (this.options.session.logger ?? silentLogger).error({ err }, 'smpp server onSession failed');
       }
     };
     this.server = options.tls ? tls.createServer(options.tls, accept) : net.createServer(accept);

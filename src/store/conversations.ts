@@ -51,6 +51,8 @@ export async function touchForOutbound(tx: Tx, touches: readonly OutboundTouch[]
 
 export interface ConversationView {
   readonly id: string;
+  /** Opened by this reply: no session was open, so the reply answers no earlier message. */
+  readonly opened: boolean;
   readonly state: string | null;
   readonly tags: Readonly<Record<string, unknown>>;
   readonly expiresAt: Date;
@@ -66,15 +68,16 @@ export async function joinForReply(db: Db, customer: string, ourNumber: string, 
                   ORDER BY opened_at DESC LIMIT 1 FOR UPDATE)
         AND expires_at > now()
       RETURNING id, state, tags, expires_at`.execute(tx);
+    const joined = open.rows[0];
     const row =
-      open.rows[0] ??
+      joined ??
       (
         await sql<{ id: string; state: string | null; tags: Record<string, unknown>; expires_at: Date }>`
           INSERT INTO conversations (customer, our_number, expires_at)
           VALUES (${customer}, ${ourNumber}, now() + make_interval(secs => ${ttlSeconds}))
           RETURNING id, state, tags, expires_at`.execute(tx)
       ).rows[0]!;
-    return { id: row.id, state: row.state, tags: row.tags, expiresAt: row.expires_at };
+    return { id: row.id, opened: joined === undefined, state: row.state, tags: row.tags, expiresAt: row.expires_at };
   });
 }
 

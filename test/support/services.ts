@@ -26,7 +26,17 @@ export interface TestSchema {
 export async function freshSchema(): Promise<TestSchema> {
   const schema = uniqueName('t');
   const db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 4 });
-  await migrateToLatest(db, schema);
+  // kysely's migrator looks through every schema of the database; another test file dropping its
+  // own schema at that moment makes the lookup fail. That is a test-only race: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(db, schema);
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/does not exist/.test(String((err as Error).message))) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
   return {
     schema,
     db,
