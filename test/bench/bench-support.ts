@@ -8,6 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
+import type { Histogram } from 'prom-client';
 
 // ---------------------------------------------------------------------------------- flags
 
@@ -221,4 +222,202 @@ export function localPortsTo(pid: number, remotePort: number): number[] {
     }
   }
   return ports;
+}
+
+// ------------------------------------------------------------------ Prometheus histograms
+
+/**
+ * A histogram as read from prom-client in the daemon process: cumulative counts per `le`. Plain
+ * JSON (it crosses IPC): the +Inf bucket is `count`, not a bucket.
+ */
+export interface HistogramSnapshot {
+  /** [finite upper bound in seconds, cumulative count], ascending. */
+  readonly buckets: [number, number][];
+  /** Every observation (the +Inf bucket). */
+  readonly count: number;
+  readonly sumSeconds: number;
+}
+
+/** Reads an unlabelled prom-client Histogram (e.g. `daemon.metrics.receiptCommitLatency`). */
+export async function snapshotHistogram(h: Pick<Histogram<string>, 'get'>): Promise<HistogramSnapshot> {
+  const { values } = await h.get();
+  const buckets: [number, number][] = [];
+  let count = 0;
+  let sumSeconds = 0;
+  for (const v of values) {
+    if (v.metricName?.endsWith('_bucket')) {
+      const le = Number(v.labels.le);
+      if (Number.isFinite(le)) buckets.push([le, v.value]);
+    } else if (v.metricName?.endsWith('_count')) count = v.value;
+    else if (v.metricName?.endsWith('_sum')) sumSeconds = v.value;
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  return { buckets, count, sumSeconds };
+}
+
+/** Counts observed since `before` (the same histogram read earlier), bucket by bucket. */
+export function histogramDelta(after: HistogramSnapshot, before: HistogramSnapshot | undefined): HistogramSnapshot {
+  if (!before) return after;
+  return {
+    buckets: after.buckets.map(([le, n], i) => [le, n - (before.buckets[i]?.[1] ?? 0)]),
+    count: after.count - before.count,
+    sumSeconds: after.sumSeconds - before.sumSeconds,
+  };
+}
+
+/**
+ * A quantile from bucket counts, in milliseconds, as Prometheus' histogram_quantile computes it
+ * (linear within the bucket it falls in), with that bucket's bounds: bucket resolution only.
+ */
+export function histogramQuantileMs(h: HistogramSnapshot, q: number): { ms: number; fromMs: number; toMs: number } | undefined {
+  if (h.count === 0) return undefined;
+  const rank = q * h.count;
+  let lower = 0;
+  let below = 0;
+  for (const [le, cumulative] of h.buckets) {
+    if (cumulative >= rank) {
+      const inBucket = cumulative - below;
+      const at = inBucket > 0 ? lower + ((le - lower) * (rank - below)) / inBucket : le;
+      return { ms: at * 1000, fromMs: lower * 1000, toMs: le * 1000 };
+    }
+    lower = le;
+    below = cumulative;
+  }
+  // Past the last finite bucket: histogram_quantile answers its upper bound.
+  return { ms: lower * 1000, fromMs: lower * 1000, toMs: Number.POSITIVE_INFINITY };
+}
+
+/** "12.3 (10..25]" : a histogram quantile with the bucket it came from, in ms. */
+export function fmtBucketQuantile(h: HistogramSnapshot, q: number): string {
+  const v = histogramQuantileMs(h, q);
+  if (!v) return '-';
+  const to = Number.isFinite(v.toMs) ? fmt(v.toMs, v.toMs < 10 ? 1 : 0) : '+Inf';
+  return `${Number.isFinite(v.toMs) ? '' : '>= '}${fmt(v.ms, 1)} (${fmt(v.fromMs, v.fromMs < 10 ? 1 : 0)}..${to}]`;
+}
+
+/** p50 / p99 / max of a list of milliseconds (sorted here). */
+export interface Spread {
+  readonly n: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export function spread(values: number[]): Spread | undefined {
+  if (values.length === 0) return undefined;
+  values.sort((a, b) => a - b);
+  return { n: values.length, p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max: values[values.length - 1] as number };
+}
+
+/** The 1-, 5- and 15-minute load averages, e.g. "3.2 2.9 2.5". */
+export function loadLine(): string {
+  return os.loadavg().map((l) => l.toFixed(1)).join(' ');
+}
+
+// ------------------------------------------------------------------------- SQL tracing
+
+export interface SqlStat {
+  readonly statement: string;
+  calls: number;
+  /** Sum of the time from query() to its result, as the process saw it. */
+  totalMs: number;
+  maxMs: number;
+  params: number;
+}
+
+export interface SqlTrace {
+  /** Per statement shape, the most total time first. */
+  statements(): SqlStat[];
+  /** Time from pool.connect() to a connection in hand, ms, per acquisition. */
+  poolWaits(): number[];
+}
+
+/**
+ * Times every statement the pg clients of this process run, from the call to its result (queueing
+ * on the connection included), keyed by its text with placeholders folded, and every wait for a
+ * pooled connection. Only while `active()` is true. Call before the pool is built or used.
+ */
+export async function traceSql(active: () => boolean): Promise<SqlTrace> {
+  const pg = (await import('pg')).default;
+  const stats = new Map<string, SqlStat>();
+  const waits: number[] = [];
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const result = query.apply(this, args);
+    const first = args[0];
+    const text = typeof first === 'string' ? first : typeof first === 'object' && first !== null && typeof (first as { text?: unknown }).text === 'string' ? (first as { text: string }).text : '';
+    if (!active() || !(result instanceof Promise) || text === '') return result;
+    const started = performance.now();
+    const key = text.replace(/\$\d+(, \$\d+)*/g, '$n').replace(/\(\$n\)(, \(\$n\))*/g, '($n)...').replace(/\s+/g, ' ').trim().slice(0, 110);
+    const params = Array.isArray(args[1]) ? args[1].length : 0;
+    const done = (): void => {
+      const ms = performance.now() - started;
+      const st = stats.get(key) ?? { statement: key, calls: 0, totalMs: 0, maxMs: 0, params: 0 };
+      st.calls++;
+      st.totalMs += ms;
+      st.maxMs = Math.max(st.maxMs, ms);
+      st.params += params;
+      stats.set(key, st);
+    };
+    result.then(done, done);
+    return result;
+  };
+  const poolProto = pg.Pool.prototype as unknown as { connect: (...args: unknown[]) => unknown };
+  const connect = poolProto.connect;
+  poolProto.connect = function (this: unknown, ...args: unknown[]) {
+    const result = connect.apply(this, args);
+    if (active() && result instanceof Promise) {
+      const started = performance.now();
+      result.then(
+        () => waits.push(performance.now() - started),
+        () => undefined,
+      );
+    }
+    return result;
+  };
+  return {
+    statements: () => [...stats.values()].sort((a, b) => b.totalMs - a.totalMs),
+    poolWaits: () => waits,
+  };
+}
+
+export function sqlTable(stats: readonly SqlStat[], top = 15): string {
+  return table(
+    ['statement', 'calls', 'total ms', 'mean ms', 'max ms', 'params/call'],
+    stats.slice(0, top).map((st) => [st.statement, fmtInt(st.calls), fmtInt(st.totalMs), fmt(st.totalMs / st.calls, 1), fmt(st.maxMs, 0), fmtInt(st.params / st.calls)]),
+  );
+}
+
+// ------------------------------------------------------------------- the machine's CPU
+
+/** CPU time of the whole machine (all cores) from /proc/stat, ms: busy (not idle or iowait) and total. */
+export function machineCpuMs(): { busyMs: number; totalMs: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { busyMs: ((total - idle) * 1000) / CLOCK_TICKS_PER_SECOND, totalMs: (total * 1000) / CLOCK_TICKS_PER_SECOND };
+  } catch {
+    return { busyMs: Number.NaN, totalMs: Number.NaN };
+  }
+}
+
+/**
+ * Who used the machine over a run: the whole machine's busy CPU against the benchmark's own
+ * processes (each in ms of CPU over the same span); the rest is everything else on the machine
+ * (other engineers' tests, tsc, the kernel). `cores` is how many cores' worth each is.
+ */
+export function cpuShareLine(wallMs: number, machineBusyMs: number, ours: Record<string, number>): string {
+  const cores = (ms: number): string => fmt(ms / wallMs, 2);
+  const oursMs = Object.values(ours).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(ours)
+    .map(([k, ms]) => `${k} ${cores(ms)}`)
+    .join(', ');
+  return (
+    `machine: ${cores(machineBusyMs)} of ${os.cpus().length} cores busy over ${fmt(wallMs / 1000, 1)} s; this benchmark ${cores(oursMs)} (${parts}); ` +
+    `everything else ${cores(Math.max(0, machineBusyMs - oursMs))} (${fmt((Math.max(0, machineBusyMs - oursMs) / Math.max(1, machineBusyMs)) * 100, 0)}% of the busy time)`
+  );
 }

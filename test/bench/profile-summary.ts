@@ -111,6 +111,30 @@ export function summarise(file: string, top: number, match: string, window?: { f
       inclusive.set(l, (inclusive.get(l) ?? 0) + us);
     }
   }
+  // Who called the costliest native and node: internal functions (writev, writeBuffer...): each
+  // of their samples goes to the nearest frame up the stack in a package or in src/.
+  const isInternal = (f: CallFrame): boolean => f.url === '' || f.url.startsWith('node:');
+  const nativeTop = [...selfByFn.entries()]
+    .filter(([k]) => !k.startsWith('(') && [...selfUs.keys()].some((id) => label(byId.get(id)!.callFrame) === k && isInternal(byId.get(id)!.callFrame)))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([k]) => k);
+  const callers = new Map<string, Map<string, number>>(nativeTop.map((k) => [k, new Map()]));
+  for (const [id, us] of selfUs) {
+    const leaf = byId.get(id)?.callFrame;
+    if (!leaf) continue;
+    const into = callers.get(label(leaf));
+    if (!into) continue;
+    let who = '(no package frame)';
+    for (let at: number | undefined = parent.get(id); at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)?.callFrame;
+      if (f && !isInternal(f)) {
+        who = `${packageOf(f)}: ${label(f)}`;
+        break;
+      }
+    }
+    into.set(who, (into.get(who) ?? 0) + us);
+  }
   const busyUs = totalUs - idleUs;
   const rows = (m: Map<string, number>): string[][] =>
     [...m.entries()]
@@ -132,6 +156,11 @@ export function summarise(file: string, top: number, match: string, window?: { f
     '',
     `inclusive time, functions of files matching "${match}":`,
     table(['function', 'ms', '% busy'], rows(inclusive)),
+    ...[...callers.entries()].flatMap(([fn, m]) => [
+      '',
+      `who calls ${fn} (nearest frame in a package or src/, by its self time):`,
+      table(['caller', 'ms', '% busy'], rows(m).slice(0, 8)),
+    ]),
   ].join('\n');
 }
 
