@@ -93,7 +93,8 @@ describe('parley demo', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`customer ${digits}: 11 messages, the latest 4 shown (3 to the customer, 1 from them among those shown), oldest first`);
     expect(text.stdout).toMatch(/with our number 12345: OPTED OUT of this number \(STOP on /);
-    expect(text.stdout).toMatch(/in {2}<- {2}r-\w+ {2}in reply to a0-r-\w+; matched compliance keyword STOP, answered by c-r-\w+\n +"STOP"/);
+    // STOP answers the last message sent to the customer, not Parley's own answer to ORDER 1234.
+    expect(text.stdout).toMatch(/in {2}<- {2}r-\w+ {2}in reply to demo-\w+-results; matched compliance keyword STOP, answered by c-r-\w+\n +"STOP"/);
     expect(text.stdout).toContain('"Order 1234 shipped today; it arrives Thursday."');
     expect(text.stdout).toMatch(/out -> {2}demo-\w+-promo {2}failed \(opted_out\)/);
     expect(text.stdout).not.toContain('"YES"');
