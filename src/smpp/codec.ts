@@ -241,7 +241,9 @@ function asBuffer(v: unknown, command: CommandName): Buffer {
 /** Octets the TLVs take; throws on a value longer than its 2-octet length can say. */
 function tlvsLength(tlvs: readonly Tlv[]): number {
   let n = 0;
-  for (const tlv of tlvs) {
+  // Indexed loops over TLV lists here and below: for-of allocated an iterator result per step.
+  for (let i = 0; i < tlvs.length; i++) {
+    const tlv = tlvs[i] as Tlv;
     if (tlv.value.length > 0xffff) throw new PduEncodeError(`TLV 0x${tlv.tag.toString(16)} longer than 65535 octets`);
     n += 4 + tlv.value.length;
   }
@@ -297,7 +299,8 @@ function putShortMessage(buf: Buffer, at: number, sm: Buffer, command: CommandNa
 }
 
 function putTlvs(buf: Buffer, at: number, tlvs: readonly Tlv[]): void {
-  for (const tlv of tlvs) {
+  for (let i = 0; i < tlvs.length; i++) {
+    const tlv = tlvs[i] as Tlv;
     const n = tlv.value.length;
     buf[at] = tlv.tag >>> 8;
     buf[at + 1] = tlv.tag;
