@@ -574,6 +574,12 @@ export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
     const w = d.poolWait;
     console.log(`\nSQL as the daemon saw it (time from query() to result, queueing on the connection included):`);
     console.log(sqlTable(d.sql));
+    const calls = d.sql.reduce((a, st) => a + st.calls, 0);
+    const begins = d.sql.find((st) => st.statement.toLowerCase() === 'begin')?.calls ?? 0;
+    console.log(
+      `  ${fmtInt(calls)} statements (${fmtInt(begins)} transactions) over ${fmtInt(r.answered)} answered replies: ` +
+        `${fmt(calls / Math.max(1, r.answered), 1)} statements and ${fmt(begins / Math.max(1, r.answered), 2)} transactions per reply (its answer's submit and receipt included)`,
+    );
     console.log(
       `  waits for a pooled connection (pool_size 10): ${w ? `${fmtInt(w.n)}, p50 ${fmt(w.p50, 1)} / p95 ${fmt(w.p95, 1)} / p99 ${fmt(w.p99, 1)} / max ${fmt(w.max, 0)} ms` : 'none'}`,
     );
