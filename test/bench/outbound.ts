@@ -46,9 +46,11 @@
  *
  * msg/s is counted from the first dequeue to the moment a poll of
  * `select count(*) from messages where status = 'submitted'` (every 20 ms) first saw `count`.
- * With receipts the poll stays cheap (it shares the machine with what it measures): it counts all
- * rows only until every message is inserted, then only the `queued` and `submitted` rows (partial
- * indexes, shrinking); when none is left, one full count confirms that every one is `delivered`.
+ * With receipts the poll runs every 100 ms and stays cheap (it shares the machine with what it
+ * measures; at 20 ms its counts cost Postgres 0.15 of a core, 40% of what the daemon's own
+ * statements did): it counts all rows only until every message is inserted, then only the `queued`
+ * and `submitted` rows (partial indexes); when none is left, one full count confirms that every one
+ * is `delivered`. On a final span of ~15 s, 100 ms is <= 0.7% of the figure.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -102,6 +104,8 @@ import { SmppSession } from '../../src/smpp/session.ts';
 import { printTwoWay, TWO_WAY_DEFAULTS } from './two-way.ts';
 
 const SELF = fileURLToPath(import.meta.url);
+/** How often the orchestrator counts statuses with receipts (--no-dlr: every 20 ms). */
+const DLR_POLL_MS = 100;
 const TEXT = 'Your verification code is 482913. It expires in 10 minutes. Reply STOP to opt out.';
 
 interface DaemonConfig {
@@ -502,7 +506,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
           break;
         }
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, o.dlr ? DLR_POLL_MS : 20));
     }
     if (doneAt === 0) doneAt = epochNowMs();
     if (o.dlr && deliveredAt === 0) {
@@ -521,7 +525,8 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
       'its postgres backends': postgresCpuMs,
       simulator: ((sim.pid && procCpuMs(sim.pid)) || 0) - simCpuFrom,
       redis: redisCpuMs,
-      'orchestrator + its poll': cpuMsSince(orchestratorCpuFrom) + sum(orchestratorBackends.map((p) => procCpuMs(p) ?? 0)) - orchestratorPgFrom,
+      orchestrator: cpuMsSince(orchestratorCpuFrom),
+      'its poll in postgres': sum(orchestratorBackends.map((p) => procCpuMs(p) ?? 0)) - orchestratorPgFrom,
     });
 
     daemon.send({ type: 'report' });
@@ -704,7 +709,7 @@ async function main(): Promise<void> {
   );
   if (base.dlr) {
     console.log(
-      '  final msg/s: count / (first dequeue -> the poll (every 20 ms) that saw every message delivered); it includes the\n' +
+      `  final msg/s: count / (first dequeue -> the poll (every ${DLR_POLL_MS} ms) that saw every message delivered); it includes the\n` +
         "  simulator's 100 ms receipt delay once. submit msg/s: until none was queued (submitted or already delivered).",
     );
   }
