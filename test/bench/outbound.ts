@@ -129,6 +129,8 @@ interface DaemonReport {
   readonly firstDequeueMs: number;
   /** CPU from the first dequeue to this report. */
   readonly cpuMs: number;
+  /** Context switches over the same span: voluntary (waits) and involuntary (preempted). */
+  readonly switches: { voluntary: number; involuntary: number };
   readonly cpuTotalMs: number;
   readonly rssAfterStartMb: number;
   readonly peakRssMb: number;
@@ -172,12 +174,14 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   let firstDequeueMs = 0;
   let firstDequeueUs = 0;
   let cpuFrom: NodeJS.CpuUsage | undefined;
+  let switchesFrom: NodeJS.ResourceUsage | undefined;
   const cpuStart = process.cpuUsage();
 
   const onEntries = (entries: StreamEntry[]): StreamEntry[] => {
     const now = epochNowMs();
     if (entries.length > 0 && cpuFrom === undefined) {
       cpuFrom = process.cpuUsage();
+      switchesFrom = process.resourceUsage();
       firstDequeueMs = now;
       firstDequeueUs = hrUs();
     }
@@ -249,6 +253,13 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         submitted: [...submitted],
         firstDequeueMs,
         cpuMs: cpuFrom ? cpuMsSince(cpuFrom) : 0,
+        switches: (() => {
+          const ru = process.resourceUsage();
+          return {
+            voluntary: ru.voluntaryContextSwitches - (switchesFrom?.voluntaryContextSwitches ?? ru.voluntaryContextSwitches),
+            involuntary: ru.involuntaryContextSwitches - (switchesFrom?.involuntaryContextSwitches ?? ru.involuntaryContextSwitches),
+          };
+        })(),
         cpuTotalMs: cpuMsSince(cpuStart),
         rssAfterStartMb,
         peakRssMb: peakRssMb(),
@@ -713,7 +724,12 @@ async function main(): Promise<void> {
         "  simulator's 100 ms receipt delay once. submit msg/s: until none was queued (submitted or already delivered).",
     );
   }
-  for (const r of results) console.log(`  binds ${r.options.binds}: ${r.cpuShare}`);
+  for (const r of results) {
+    console.log(
+      `  binds ${r.options.binds}: ${r.cpuShare}; daemon context switches per message ${fmt(r.daemon.switches.voluntary / Math.max(1, r.submitted), 2)} voluntary, ` +
+        `${fmt(r.daemon.switches.involuntary / Math.max(1, r.submitted), 2)} involuntary (preempted)`,
+    );
+  }
   console.log(
     '  daemon cpu: from the first dequeue to the end (% of one core over that time; with --dlr the end is the last receipt recorded,\n' +
       '  so µs/msg then includes receipt handling); sim cpu: from its start;\n' +
@@ -815,6 +831,10 @@ async function main(): Promise<void> {
   for (const r of results) {
     if (r.profile) {
       console.log(`\ndaemon profile, binds ${r.options.binds}: ${r.profile}`);
+      console.log(
+        `(the daemon's CPU over the span, from getrusage: ${fmt(r.daemon.cpuMs / 1000, 2)} s; V8 samples are taken on a wall-clock timer, so "busy" time\n` +
+          ' beyond that is the thread preempted (off the core) inside whatever it was running, typically the write that woke Postgres)',
+      );
       console.log(summarise(r.profile, 25, 'src/', r.daemon.windowUs));
     }
   }

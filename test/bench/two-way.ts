@@ -138,6 +138,8 @@ interface DaemonReport {
   readonly type: 'daemon-report';
   /** CPU from the 'mark' (injection start) to this report. */
   readonly cpuMs: number;
+  /** Context switches over the same span: voluntary (waits) and involuntary (preempted). */
+  readonly switches: { voluntary: number; involuntary: number };
   readonly wallMs: number;
   readonly peakRssMb: number;
   /** Each parley_auto_reply_seconds observation after the mark, ms. */
@@ -233,6 +235,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
     observe(...args);
   };
   let cpuFrom = process.cpuUsage();
+  let switchesFrom = process.resourceUsage();
   let wallFrom = performance.now();
   let fromUs = hrUs();
   let histogramAtMark: HistogramSnapshot | undefined;
@@ -242,18 +245,25 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         histogramAtMark = h;
         marked = true;
         cpuFrom = process.cpuUsage();
+        switchesFrom = process.resourceUsage();
         wallFrom = performance.now();
         fromUs = hrUs();
         return tellParent({ type: 'marked' });
       });
     } else if (m.type === 'report') {
       const cpuMs = cpuMsSince(cpuFrom);
+      const ru = process.resourceUsage();
+      const switches = {
+        voluntary: ru.voluntaryContextSwitches - switchesFrom.voluntaryContextSwitches,
+        involuntary: ru.involuntaryContextSwitches - switchesFrom.involuntaryContextSwitches,
+      };
       const wallMs = performance.now() - wallFrom;
       const toUs = hrUs();
       void snapshotHistogram(hist).then((now) => {
         const report: DaemonReport = {
           type: 'daemon-report',
           cpuMs,
+          switches,
           wallMs,
           peakRssMb: process.resourceUsage().maxRSS / 1024,
           autoReplyMs,
@@ -561,6 +571,10 @@ export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
   );
   console.log(`  ${r.cpuShare}`);
   console.log(
+    `  daemon context switches per answered reply: ${fmt(d.switches.voluntary / Math.max(1, r.answered), 1)} voluntary (waiting), ` +
+      `${fmt(d.switches.involuntary / Math.max(1, r.answered), 1)} involuntary (preempted: another process got the core)`,
+  );
+  console.log(
     '  daemon µs per reply: its whole CPU (reply store, rule, answer insert and submit, and the answer\'s receipt) over\n' +
       '  the answered replies.',
   );
@@ -586,6 +600,10 @@ export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
   }
   if (r.profile) {
     console.log(`\ndaemon profile: ${r.profile}`);
+    console.log(
+      `(the daemon's CPU over the span, from getrusage: ${fmt(d.cpuMs / 1000, 2)} s; V8 samples are taken on a wall-clock timer, so "busy" time beyond\n` +
+        ' that is the thread preempted (off the core) inside whatever it was running, typically the write that woke Postgres)',
+    );
     console.log(summarise(r.profile, 25, 'src/', d.windowUs));
   }
   return r;
