@@ -216,11 +216,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const replyHandler = new ReplyHandler({
     store: {
       claim: (limit, leaseMs, ids) => replyStore.claimReplies(db, limit, leaseMs, ids),
-      finish: (id, outcome, event) => replyStore.finishReply(db, id, outcome, { webhooks: inboundWebhooks, event: { ...event } }),
-      joinConversation: (customer, ourNumber, ttl) => conversationStore.joinForReply(db, customer, ourNumber, ttl),
+      finishAll: (items) => replyStore.finishReplies(db, items.map((i) => ({ ...i, event: { ...i.event } })), inboundWebhooks),
+      joinConversations: (pairs, ttl) => conversationStore.joinForReplies(db, pairs, ttl),
       updateConversation: (id, change) => conversationStore.updateConversation(db, id, change),
-      latestOutbound: (customer, ourNumber, before) => conversationStore.latestOutbound(db, customer, ourNumber, before),
-      isOptedOut: (customer, ourNumber) => optOutStore.isOptedOut(db, customer, ourNumber),
+      latestOutbounds: (items) => conversationStore.latestOutbounds(db, items),
+      blockedPairs: (pairs) => optOutStore.blockedPairs(db, pairs),
       setOptOut: (change) => optOutStore.setOptOut(db, change),
     },
     numbers: config.numbers,

@@ -22,14 +22,36 @@ import { matchReply, type KeywordRule, type RuleAction, type RuleMatch, type Unm
 import { renderTemplate, type TemplateValues } from './template.ts';
 import { askWebhook } from './actions/webhook.ts';
 
+/**
+ * What the handler needs of the store. Everything a batch of replies needs to know is read in a
+ * few statements for the whole batch, and their outcomes are written in one: the per-reply
+ * round trips are only the rare ones (an opt-out changing, tags or state set).
+ */
 export interface ReplyStore {
   claim(limit: number, leaseMs: number, ids?: readonly string[]): Promise<PendingReply[]>;
-  finish(id: string, outcome: ReplyOutcome, event: MessageInboundEvent): Promise<void>;
-  joinConversation(customer: string, ourNumber: string, ttlSeconds: number): Promise<ConversationView>;
+  finishAll(items: readonly { id: string; outcome: ReplyOutcome; event: MessageInboundEvent }[]): Promise<void>;
+  /** Keyed by `customer\0ourNumber`. */
+  joinConversations(pairs: readonly { customer: string; ourNumber: string }[], ttlSeconds: number): Promise<Map<string, ConversationView>>;
   updateConversation(id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void>;
-  latestOutbound(customer: string, ourNumber: string, before: Date): Promise<AnsweredMessage | undefined>;
-  isOptedOut(customer: string, ourNumber: string): Promise<boolean>;
+  /** Keyed by the item's key (the reply id). */
+  latestOutbounds(items: readonly { key: string; customer: string; ourNumber: string; before: Date }[]): Promise<Map<string, AnsweredMessage>>;
+  /** The pairs (`customer\0ourNumber`) opted out. */
+  blockedPairs(pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>>;
   setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
+}
+
+interface Handled {
+  readonly id: string;
+  readonly answers: readonly Answer[];
+  readonly outcome: ReplyOutcome;
+  readonly event: MessageInboundEvent;
+}
+
+interface BatchFacts {
+  readonly conversations: ReadonlyMap<string, ConversationView>;
+  readonly answered: ReadonlyMap<string, AnsweredMessage>;
+  /** Updated as compliance keywords in the batch change a customer's state. */
+  readonly blocked: Set<string>;
 }
 
 /** An answer to send: it enters the outbound path like any message. */
@@ -172,31 +194,50 @@ export class ReplyHandler {
     }
   }
 
-  /** One customer's replies in order; different customers side by side. */
+  /** One customer's replies in order; different customers side by side; reads and writes batched. */
   private async handleBatch(batch: readonly PendingReply[]): Promise<void> {
+    const o = this.options;
+    const pairs = batch.map((r) => ({ customer: r.from, ourNumber: r.to }));
+    const [conversations, answered, blocked] = await Promise.all([
+      o.store.joinConversations(pairs, o.conversationTtlSeconds),
+      o.store.latestOutbounds(batch.map((r) => ({ key: r.id, customer: r.from, ourNumber: r.to, before: r.receivedAt }))),
+      o.store.blockedPairs(pairs),
+    ]);
+    const facts: BatchFacts = { conversations, answered, blocked };
     const byCustomer = new Map<string, PendingReply[]>();
     for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
+    const handled: Handled[] = [];
     await Promise.all(
       [...byCustomer.values()].map(async (replies) => {
         for (const r of replies) {
           try {
-            await this.handle(r);
+            handled.push(await this.handle(r, facts));
           } catch (err) {
             this.log.error({ err: describeError(err), reply: r.id }, 'handling a reply failed; it is retried after its lease');
           }
         }
       }),
     );
+    // Answers first, then the record: a crash in between handles the replies again, and the
+    // answers' ids (derived from the reply) keep the customer from getting them twice.
+    const answers = handled.flatMap((h) => h.answers);
+    if (answers.length > 0) await o.send(answers);
+    await o.store.finishAll(handled.map((h) => ({ id: h.id, outcome: h.outcome, event: h.event })));
+    for (const h of handled) {
+      o.publish(h.event);
+      o.observer?.onReply?.(h.event.matched.kind, h.outcome.resolvedAutomatically);
+    }
   }
 
-  private async handle(reply: PendingReply): Promise<void> {
+  private async handle(reply: PendingReply, facts: BatchFacts): Promise<Handled> {
     const o = this.options;
     const arrivedAt = this.arrivedAt.get(reply.id);
     this.arrivedAt.delete(reply.id);
     const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
-    const conversation = await o.store.joinConversation(reply.from, reply.to, o.conversationTtlSeconds);
+    const pair = `${reply.from}\0${reply.to}`;
+    const conversation = facts.conversations.get(pair)!;
     // Only a reply within a conversation's window answers a message (and its expected replies).
-    const answered = conversation.opened ? undefined : await o.store.latestOutbound(reply.from, reply.to, reply.receivedAt);
+    const answered = conversation.opened ? undefined : facts.answered.get(reply.id);
     const answers: Answer[] = [];
     const answer = (suffix: string, text: string, bypassOptOut = false): void => {
       if (text.trim() === '') return;
@@ -216,7 +257,7 @@ export class ReplyHandler {
 
     let outcome: ReplyOutcome;
     let published: MessageInboundEvent;
-    const optedOut = await o.store.isOptedOut(reply.from, reply.to);
+    const optedOut = facts.blocked.has(pair);
     const compliance = classifyCompliance(reply.text, settings.compliance, optedOut);
     if (compliance) {
       let changed = true;
@@ -228,6 +269,8 @@ export class ReplyHandler {
           keyword: compliance.keyword,
           replyId: reply.id,
         });
+        if (compliance.kind === 'opt_out') facts.blocked.add(pair);
+        else facts.blocked.delete(pair);
       }
       // One confirmation per change of state: a second STOP from an opted-out customer gets none.
       if (changed) answer('c', compliance.reply, true);
@@ -254,10 +297,7 @@ export class ReplyHandler {
       const resolved = match.kind !== 'none' && !handedToApps && answers.length > 0 && !optedOut;
       outcome = this.outcome(conversation, answered, match.kind, keyword, match.kind === 'keyword' ? match.rule : null, match.actions, answers, resolved);
     }
-    if (answers.length > 0) await o.send(answers);
-    await o.store.finish(reply.id, outcome, published);
-    o.publish(published);
-    o.observer?.onReply?.(published.matched.kind, outcome.resolvedAutomatically);
+    return { id: reply.id, answers, outcome, event: published };
   }
 
   private outcome(

@@ -58,29 +58,6 @@ export interface ConversationView {
   readonly expiresAt: Date;
 }
 
-/** The session a reply joins (the open one, extended), or a new one when none is open. */
-export async function joinForReply(db: Db, customer: string, ourNumber: string, ttlSeconds: number): Promise<ConversationView> {
-  return db.transaction().execute(async (tx) => {
-    const open = await sql<{ id: string; state: string | null; tags: Record<string, unknown>; expires_at: Date }>`
-      UPDATE conversations SET last_activity_at = now(),
-        expires_at = greatest(expires_at, now() + make_interval(secs => ${ttlSeconds}))
-      WHERE id = (SELECT id FROM conversations WHERE customer = ${customer} AND our_number = ${ourNumber}
-                  ORDER BY opened_at DESC LIMIT 1 FOR UPDATE)
-        AND expires_at > now()
-      RETURNING id, state, tags, expires_at`.execute(tx);
-    const joined = open.rows[0];
-    const row =
-      joined ??
-      (
-        await sql<{ id: string; state: string | null; tags: Record<string, unknown>; expires_at: Date }>`
-          INSERT INTO conversations (customer, our_number, expires_at)
-          VALUES (${customer}, ${ourNumber}, now() + make_interval(secs => ${ttlSeconds}))
-          RETURNING id, state, tags, expires_at`.execute(tx)
-      ).rows[0]!;
-    return { id: row.id, opened: joined === undefined, state: row.state, tags: row.tags, expiresAt: row.expires_at };
-  });
-}
-
 export async function updateConversation(db: Db, id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void> {
   if (change.tags === undefined && change.state === undefined) return;
   await sql`UPDATE conversations SET
@@ -95,46 +72,73 @@ export interface AnsweredMessage {
   readonly metadata: Record<string, unknown> | null;
 }
 
-/** The latest message from our number to the customer before `before` that a reply can answer. */
-export async function latestOutbound(db: Db, customer: string, ourNumber: string, before: Date): Promise<AnsweredMessage | undefined> {
-  const row = await db
-    .selectFrom('messages')
-    .select(['id', 'replies', 'metadata'])
-    .where('to_addr', '=', customer)
-    .where('from_addr', '=', ourNumber)
-    .where('created_at', '<=', before)
-    // A reply answers what was sent to the customer, not Parley's own answers to earlier replies,
-    // nor a message refused before it was sent.
-    .where('reply_to', 'is', null)
-    .where((eb) => eb.or([eb('status', '!=', 'failed'), eb('submitted_at', 'is not', null)]))
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? { id: row.id, replies: row.replies as AnsweredMessage['replies'], metadata: row.metadata } : undefined;
+const pairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;
+
+/**
+ * The sessions a batch of replies joins, one round trip for all: each pair's open session
+ * (extended), or a new one where none is open. Keyed by `customer\0ourNumber`.
+ */
+export async function joinForReplies(
+  db: Db,
+  pairs: readonly { customer: string; ourNumber: string }[],
+  ttlSeconds: number,
+): Promise<Map<string, ConversationView>> {
+  const unique = [...new Map(pairs.map((p) => [pairKey(p.customer, p.ourNumber), p])).values()];
+  const out = new Map<string, ConversationView>();
+  if (unique.length === 0) return out;
+  type Row = { id: string; customer: string; our_number: string; state: string | null; tags: Record<string, unknown>; expires_at: Date };
+  await db.transaction().execute(async (tx) => {
+    const joined = await sql<Row>`
+      UPDATE conversations AS c SET last_activity_at = now(),
+        expires_at = greatest(c.expires_at, now() + make_interval(secs => ${ttlSeconds}))
+      FROM (
+        SELECT DISTINCT ON (o.customer, o.our_number) o.id
+        FROM conversations o
+        JOIN unnest(${unique.map((p) => p.customer)}::text[], ${unique.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
+          ON o.customer = v.customer AND o.our_number = v.our_number
+        ORDER BY o.customer, o.our_number, o.opened_at DESC
+      ) AS latest
+      WHERE c.id = latest.id AND c.expires_at > now()
+      RETURNING c.id, c.customer, c.our_number, c.state, c.tags, c.expires_at`.execute(tx);
+    for (const r of joined.rows) {
+      out.set(pairKey(r.customer, r.our_number), { id: r.id, opened: false, state: r.state, tags: r.tags, expiresAt: r.expires_at });
+    }
+    const fresh = unique.filter((p) => !out.has(pairKey(p.customer, p.ourNumber)));
+    if (fresh.length === 0) return;
+    const opened = await sql<Row>`
+      INSERT INTO conversations (customer, our_number, expires_at)
+      SELECT v.customer, v.our_number, now() + make_interval(secs => ${ttlSeconds})
+      FROM unnest(${fresh.map((p) => p.customer)}::text[], ${fresh.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
+      RETURNING id, customer, our_number, state, tags, expires_at`.execute(tx);
+    for (const r of opened.rows) {
+      out.set(pairKey(r.customer, r.our_number), { id: r.id, opened: true, state: r.state, tags: r.tags, expiresAt: r.expires_at });
+    }
+  });
+  return out;
 }
 
-export interface ThreadEntry {
-  readonly at: Date;
-  readonly direction: 'out' | 'in';
-  readonly id: string;
-  readonly ourNumber: string;
-  readonly text: string;
-  readonly status: string;
-  readonly conversationId: string | null;
-  readonly detail: string | null;
-}
-
-/** Everything exchanged with one customer, oldest first. */
-export async function customerThread(db: Db, customer: string, limit: number): Promise<ThreadEntry[]> {
-  const res = await sql<ThreadEntry>`
-    SELECT * FROM (
-      SELECT created_at AS at, 'out' AS direction, id, from_addr AS "ourNumber", body AS text, status,
-        NULL::text AS "conversationId", reply_to AS detail
-      FROM messages WHERE to_addr = ${customer}
-      UNION ALL
-      SELECT received_at, 'in', id, to_addr, body, status, conversation_id::text,
-        concat_ws(' ', matched_kind, keyword, rule)
-      FROM replies WHERE from_addr = ${customer}
-    ) t ORDER BY at DESC LIMIT ${limit}`.execute(db);
-  return res.rows.reverse();
+/**
+ * For each reply of a batch, the message it answers: the latest from our number to the customer
+ * before the reply, leaving out Parley's own answers to earlier replies and messages refused before
+ * they were sent. Keyed by the caller's key.
+ */
+export async function latestOutbounds(
+  db: Db,
+  items: readonly { key: string; customer: string; ourNumber: string; before: Date }[],
+): Promise<Map<string, AnsweredMessage>> {
+  const out = new Map<string, AnsweredMessage>();
+  if (items.length === 0) return out;
+  const rows = await sql<{ key: string; id: string; replies: AnsweredMessage['replies']; metadata: Record<string, unknown> | null }>`
+    SELECT v.key, m.id, m.replies, m.metadata
+    FROM unnest(${items.map((i) => i.key)}::text[], ${items.map((i) => i.customer)}::text[],
+      ${items.map((i) => i.ourNumber)}::text[], ${items.map((i) => i.before)}::timestamptz[]) AS v(key, customer, our_number, before)
+    CROSS JOIN LATERAL (
+      SELECT id, replies, metadata FROM messages
+      WHERE to_addr = v.customer AND from_addr = v.our_number AND created_at <= v.before
+        AND reply_to IS NULL AND (status <> 'failed' OR submitted_at IS NOT NULL)
+      ORDER BY created_at DESC
+      LIMIT 1
+    ) AS m`.execute(db);
+  for (const r of rows.rows) out.set(r.key, { id: r.id, replies: r.replies, metadata: r.metadata });
+  return out;
 }

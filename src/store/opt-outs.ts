@@ -33,10 +33,6 @@ export async function blockedPairs(tx: Tx, pairs: readonly { customer: string; o
   return blocked;
 }
 
-export async function isOptedOut(db: Db, customer: string, ourNumber: string): Promise<boolean> {
-  return (await blockedPairs(db, [{ customer, ourNumber }])).size > 0;
-}
-
 /**
  * Records an opt-out or opt-in. Returns true when it changed the customer's state: a second STOP
  * from an opted-out customer changes nothing (and gets no second confirmation). An opt-in to a

@@ -234,44 +234,34 @@ export interface ReplyOutcome {
   readonly error: string | null;
 }
 
-/** Records how a reply was handled and, in the same transaction, its webhook deliveries. */
-export async function finishReply(
-  db: Db,
-  id: string,
-  o: ReplyOutcome,
-  outbox: { webhooks: readonly string[]; event: Record<string, unknown> } = { webhooks: [], event: {} },
-): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    await markHandled(tx, id, o);
-    await enqueueDeliveries(tx, outbox.webhooks, [{ type: 'message.inbound', body: outbox.event }]);
-  });
-}
-
-async function markHandled(db: Tx, id: string, o: ReplyOutcome): Promise<void> {
-  await db
-    .updateTable('replies')
-    .set({
-      status: 'handled',
-      lease_until: null,
-      conversation_id: o.conversationId,
-      in_reply_to: o.inReplyTo,
-      matched_kind: o.matchedKind,
-      keyword: o.keyword,
-      rule: o.rule,
-      actions: JSON.stringify(o.actions),
-      resolved_automatically: o.resolvedAutomatically,
-      answer_message_id: o.answerMessageId,
-      handled_at: new Date(),
-      error: o.error,
-    })
-    .where('id', '=', id)
-    .execute();
-}
-
 /** Concatenated messages still waiting for parts (for the reassemblies gauge). */
 export async function countOpenGroups(db: Db): Promise<number> {
   const row = await sql<{ n: number }>`
     SELECT count(*)::int AS n FROM (
       SELECT 1 FROM inbound_parts WHERE reply_id IS NULL GROUP BY smsc, from_addr, to_addr, concat_key, total) g`.execute(db);
   return row.rows[0]?.n ?? 0;
+}
+
+/** Records how a batch of replies was handled, with their webhook deliveries, in one transaction. */
+export async function finishReplies(
+  db: Db,
+  items: readonly { id: string; outcome: ReplyOutcome; event: Record<string, unknown> }[],
+  webhooks: readonly string[],
+): Promise<void> {
+  if (items.length === 0) return;
+  const o = items.map((i) => i.outcome);
+  await db.transaction().execute(async (tx) => {
+    await sql`
+      UPDATE replies AS r SET status = 'handled', lease_until = NULL, handled_at = now(),
+        conversation_id = v.conversation_id, in_reply_to = v.in_reply_to, matched_kind = v.matched_kind,
+        keyword = v.keyword, rule = v.rule, actions = v.actions::jsonb,
+        resolved_automatically = v.resolved, answer_message_id = v.answer, error = v.error
+      FROM unnest(${items.map((i) => i.id)}::text[], ${o.map((x) => x.conversationId)}::bigint[], ${o.map((x) => x.inReplyTo)}::text[],
+        ${o.map((x) => x.matchedKind)}::text[], ${o.map((x) => x.keyword)}::text[], ${o.map((x) => x.rule)}::text[],
+        ${o.map((x) => JSON.stringify(x.actions))}::text[], ${o.map((x) => x.resolvedAutomatically)}::boolean[],
+        ${o.map((x) => x.answerMessageId)}::text[], ${o.map((x) => x.error)}::text[])
+        AS v(id, conversation_id, in_reply_to, matched_kind, keyword, rule, actions, resolved, answer, error)
+      WHERE r.id = v.id`.execute(tx);
+    await enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event })));
+  });
 }
