@@ -75,6 +75,8 @@ const DEAD_AFTER_MS = 20_000;
 const RECLAIM_EVERY_MS = 15_000;
 const RECLAIM_BATCH = 1_000;
 const REDIS_START_TIMEOUT_MS = 10_000;
+/** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
+const REPLY_LEASE_MS = 120_000;
 
 function redactedRedisUrl(url: string): string {
   const u = new URL(url);
@@ -244,6 +246,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     },
     publish: (event) => inboundEvents.publish([event]),
     conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000),
+    leaseMs: REPLY_LEASE_MS,
     logger: log,
     observer: {
       onReply: (kind, resolved) => metrics.replies.inc({ matched: kind, resolved: String(resolved) }),
@@ -255,9 +258,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     },
   });
   const capture = new ReplyCapture({
-    store: { storeParts: (parts, assemble) => replyStore.storeParts(db, parts, assemble, config.conversations.duplicateWindowMs) },
+    store: {
+      storeParts: (parts, assemble) => replyStore.storeParts(db, parts, assemble, config.conversations.duplicateWindowMs, REPLY_LEASE_MS),
+    },
     defaultAlphabetOf: (smsc) => smscConfigs.get(smsc)?.defaultAlphabet ?? 'gsm7',
-    onReplies: (ids, arrivedAt) => replyHandler.notify(ids, arrivedAt),
+    onReplies: (replies, arrivedAt) => replyHandler.take(replies, arrivedAt),
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
     logger: log,
@@ -269,10 +274,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     logger: log,
   });
   const releaseIncomplete = async (): Promise<void> => {
-    const ids = await replyStore.releaseIncomplete(db, config.conversations.reassemblyTimeoutMs, capture.assemble);
-    if (ids.length > 0) {
-      log.warn({ replies: ids.length }, 'customer messages released incomplete after the reassembly timeout');
-      replyHandler.notify(ids, performance.now());
+    const released = await replyStore.releaseIncomplete(db, config.conversations.reassemblyTimeoutMs, capture.assemble, REPLY_LEASE_MS);
+    if (released.length > 0) {
+      log.warn({ replies: released.length }, 'customer messages released incomplete after the reassembly timeout');
+      replyHandler.take(released, performance.now());
     }
     metrics.reassembliesPending.set(await replyStore.countOpenGroups(db));
   };

@@ -9,18 +9,19 @@ import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText, parseUdh, type DefaultAlphabet } from '../smpp/text/index.ts';
-import type { AssembledReply, NewPart, StoredPart } from '../store/replies.ts';
+import type { AssembledReply, NewPart, PendingReply, StoredPart } from '../store/replies.ts';
 
 export interface PartStore {
   /** Parts identical to one stored within the duplicate window are the SMSC resending it. */
-  storeParts(parts: readonly NewPart[], assemble: (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply): Promise<string[]>;
+  /** Returns the replies completed, already claimed for this daemon to handle. */
+  storeParts(parts: readonly NewPart[], assemble: (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply): Promise<PendingReply[]>;
 }
 
 export interface ReplyCaptureOptions {
   readonly store: PartStore;
   defaultAlphabetOf(smsc: string): DefaultAlphabet;
   /** Told of replies committed, to handle them at once. */
-  onReplies(ids: readonly string[], arrivedAt: number): void;
+  onReplies(replies: readonly PendingReply[], arrivedAt: number): void;
   readonly batchSize: number;
   readonly batchDelayMs: number;
   readonly logger: Logger;
@@ -42,11 +43,11 @@ export class ReplyCapture {
       maxItems: options.batchSize,
       maxDelayMs: options.batchDelayMs,
       write: async (items) => {
-        const ids = await options.store.storeParts(
+        const replies = await options.store.storeParts(
           items.map((i) => i.part),
           this.assemble,
         );
-        if (ids.length > 0) options.onReplies(ids, Math.min(...items.map((i) => i.arrivedAt)));
+        if (replies.length > 0) options.onReplies(replies, Math.min(...items.map((i) => i.arrivedAt)));
       },
       onError: (err, items, attempt) => log.error({ err, items, attempt }, 'storing reply parts failed; their deliver_sm stay unanswered and are retried'),
     });

@@ -83,7 +83,7 @@ export interface ReplyHandlerOptions {
   readonly logger: Logger;
   readonly observer?: ReplyObserver;
   /** How long a claimed reply is ours before another daemon may take it; longer than any webhook. */
-  readonly leaseMs?: number;
+  readonly leaseMs: number;
   /** How often replies left by a stopped daemon are looked for. */
   readonly pollMs?: number;
 }
@@ -133,7 +133,7 @@ export class ReplyHandler {
   private webhooks: ReadonlyMap<string, WebhookTarget>;
   private readonly wakeup = new Wakeup();
   private readonly controller = new AbortController();
-  private readonly due: string[] = [];
+  private claimed: PendingReply[] = [];
   private readonly arrivedAt = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private readonly log: Logger;
@@ -160,30 +160,30 @@ export class ReplyHandler {
     await this.loop;
   }
 
-  /** New replies are committed: handle them now rather than at the next poll. */
-  notify(ids: readonly string[], arrivedAt: number): void {
-    for (const id of ids) {
-      this.due.push(id);
-      this.arrivedAt.set(id, arrivedAt);
+  /** New replies are committed, already claimed for this daemon: handle them now. */
+  take(replies: readonly PendingReply[], arrivedAt: number): void {
+    for (const r of replies) {
+      this.claimed.push(r);
+      this.arrivedAt.set(r.id, arrivedAt);
     }
     this.wakeup.notify();
   }
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
-    const leaseMs = this.options.leaseMs ?? 120_000;
+    const leaseMs = this.options.leaseMs;
     let nextPoll = 0;
     while (!signal.aborted) {
       try {
         let batch: PendingReply[] = [];
-        if (this.due.length > 0) {
-          batch = await this.options.store.claim(100, leaseMs, this.due.splice(0, 100));
+        if (this.claimed.length > 0) {
+          batch = this.claimed.splice(0, 200);
         } else if (Date.now() >= nextPoll) {
           batch = await this.options.store.claim(100, leaseMs);
           if (batch.length === 0) nextPoll = Date.now() + (this.options.pollMs ?? 1000);
         }
         if (batch.length === 0) {
-          if (this.due.length === 0) await this.wakeup.wait(Math.max(10, nextPoll - Date.now()), signal);
+          if (this.claimed.length === 0) await this.wakeup.wait(Math.max(10, nextPoll - Date.now()), signal);
           continue;
         }
         await this.handleBatch(batch);

@@ -110,7 +110,13 @@ function groupRows(rows: readonly PartRow[]): Map<string, PartGroup> {
  * Stores parts and assembles every reply they complete, in one transaction: once it commits,
  * the deliver_sm that carried them may be answered. Returns the ids of new replies.
  */
-export async function storeParts(db: Db, parts: readonly NewPart[], assemble: Assemble, duplicateWindowMs: number): Promise<string[]> {
+export async function storeParts(
+  db: Db,
+  parts: readonly NewPart[],
+  assemble: Assemble,
+  duplicateWindowMs: number,
+  leaseMs: number,
+): Promise<PendingReply[]> {
   if (parts.length === 0) return [];
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
@@ -150,31 +156,46 @@ export async function storeParts(db: Db, parts: readonly NewPart[], assemble: As
       for (const [k, group] of groupRows(open.rows)) if (group.parts.length >= (group.parts[0]?.total ?? 0)) groups.set(k, group);
     }
     const replies = [...groups.values()].map((g) => ({ rows: g.rows, reply: assemble(g.parts.map(toPart), false) }));
-    await insertReplies(tx, replies);
-    return replies.map((r) => r.reply.id);
+    return insertReplies(tx, replies, leaseMs);
   });
 }
 
-async function insertReplies(tx: Tx, replies: readonly { rows: readonly PartRow[]; reply: AssembledReply }[]): Promise<void> {
-  if (replies.length === 0) return;
+/**
+ * Inserts assembled replies already claimed (leased) by this daemon, which handles them at once
+ * without a claim round trip; should it die first, the lease runs out and anyone may take them.
+ */
+async function insertReplies(
+  tx: Tx,
+  replies: readonly { rows: readonly PartRow[]; reply: AssembledReply }[],
+  leaseMs: number,
+): Promise<PendingReply[]> {
+  if (replies.length === 0) return [];
   const list = replies.map((r) => r.reply);
-  await sql`
-    INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at)
-    SELECT * FROM unnest(${list.map((r) => r.id)}::text[], ${list.map((r) => r.smsc)}::text[], ${list.map((r) => r.from)}::text[],
+  const inserted = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
+    INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at, lease_until)
+    SELECT u.*, now() + make_interval(secs => ${leaseMs / 1000})
+    FROM unnest(${list.map((r) => r.id)}::text[], ${list.map((r) => r.smsc)}::text[], ${list.map((r) => r.from)}::text[],
       ${list.map((r) => r.to)}::text[], ${list.map((r) => r.text)}::text[], ${list.map((r) => r.parts)}::smallint[],
       ${list.map((r) => r.incomplete)}::boolean[], ${list.map((r) => r.dataCoding)}::smallint[],
       ${list.map((r) => r.decodeProblem)}::text[], ${list.map((r) => r.receivedAt)}::timestamptz[])
-    ON CONFLICT (id) DO NOTHING`.execute(tx);
+      AS u(id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, smsc, from_addr, to_addr, body, parts, incomplete, received_at`.execute(tx);
   // By row id: an older part with the same fingerprint (the same text sent before) keeps its reply.
   const partIds = replies.flatMap((r) => r.rows.map((row) => String(row.id)));
   const ids = replies.flatMap((r) => r.rows.map(() => r.reply.id));
   await sql`UPDATE inbound_parts AS p SET reply_id = v.reply_id
     FROM unnest(${partIds}::bigint[], ${ids}::text[]) AS v(part_id, reply_id)
     WHERE p.id = v.part_id`.execute(tx);
+  return inserted.rows.map(toPending);
+}
+
+function toPending(r: { id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }): PendingReply {
+  return { id: r.id, smsc: r.smsc, from: r.from_addr, to: r.to_addr, text: r.body, parts: r.parts, incomplete: r.incomplete, receivedAt: r.received_at };
 }
 
 /** Releases groups still incomplete after `timeoutMs` as replies flagged incomplete. */
-export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Assemble): Promise<string[]> {
+export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Assemble, leaseMs: number): Promise<PendingReply[]> {
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
     const stale = await sql<PartRow>`
@@ -189,8 +210,7 @@ export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Ass
       rows: g.rows,
       reply: assemble(g.parts.map(toPart), g.parts.length < (g.parts[0]?.total ?? 0)),
     }));
-    await insertReplies(tx, replies);
-    return replies.map((r) => r.reply.id);
+    return insertReplies(tx, replies, leaseMs);
   });
 }
 
@@ -217,9 +237,7 @@ export async function claimReplies(db: Db, limit: number, leaseMs: number, ids?:
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING id, smsc, from_addr, to_addr, body, parts, incomplete, received_at`.execute(db);
-  return res.rows
-    .map((r) => ({ id: r.id, smsc: r.smsc, from: r.from_addr, to: r.to_addr, text: r.body, parts: r.parts, incomplete: r.incomplete, receivedAt: r.received_at }))
-    .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+  return res.rows.map(toPending).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
 }
 
 export interface ReplyOutcome {
