@@ -71,7 +71,14 @@ function migrator(db: Db, schema: string): Migrator {
 /** Applies every pending migration; returns the names applied. */
 export async function migrateToLatest(db: Db, schema = 'public'): Promise<string[]> {
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
-  const { error, results } = await migrator(db, schema).migrateToLatest();
+  let outcome = await migrator(db, schema).migrateToLatest();
+  // kysely's Migrator introspects every schema; one dropped meanwhile (by anyone) fails the scan,
+  // not the migration: try again a few times.
+  for (let attempt = 1; attempt < 5 && outcome.error && /schema ".*" does not exist/.test(String((outcome.error as Error).message)); attempt++) {
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    outcome = await migrator(db, schema).migrateToLatest();
+  }
+  const { error, results } = outcome;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new ParleyError('migration_failed', `migration ${failed} failed: ${(error as Error).message}`, { cause: error });
@@ -79,8 +86,20 @@ export async function migrateToLatest(db: Db, schema = 'public'): Promise<string
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Names of migrations not yet applied; `parley start` refuses to run while any remain. */
+/**
+ * Names of migrations not yet applied; `parley start` refuses to run while any remain. Read
+ * directly rather than through kysely's Migrator, which introspects every schema of the database
+ * and fails when another schema is dropped at that moment.
+ */
 export async function pendingMigrations(db: Db, schema = 'public'): Promise<string[]> {
-  const applied = await migrator(db, schema).getMigrations();
-  return applied.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  const table = `${schema}.kysely_migration`;
+  const exists = await sql<{ found: string | null }>`SELECT to_regclass(${table}) AS found`.execute(db);
+  const applied = new Set<string>();
+  if (exists.rows[0]?.found) {
+    const rows = await sql<{ name: string }>`SELECT name FROM ${sql.table(table)}`.execute(db);
+    for (const r of rows.rows) applied.add(r.name);
+  }
+  return Object.keys(MIGRATIONS)
+    .sort()
+    .filter((name) => !applied.has(name));
 }
