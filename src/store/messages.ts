@@ -179,7 +179,6 @@ export async function recordSubmits(
 ): Promise<StatusChange[]> {
   if (segments.length === 0 && changes.length === 0) return [];
   return db.transaction().execute(async (tx) => {
-    await lockMatching(tx);
     let touched = new Set<string>();
     if (segments.length > 0) {
       const col = <T>(f: (r: SegmentRecord) => T): T[] => segments.map(f);
@@ -197,6 +196,9 @@ export async function recordSubmits(
           match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
           attempts = excluded.attempts, possible_duplicate = excluded.possible_duplicate,
           submitted_at = excluded.submitted_at, responded_at = excluded.responded_at`.execute(tx);
+      // The lock is taken after the insert: whichever side takes it second sees the other's rows
+      // committed, and the big insert stays outside the serialised part (see lockMatching).
+      await lockMatching(tx);
       const accepted = segments.filter((s) => s.status === 'accepted' && s.matchKey !== null);
       const early = await matchPendingReceipts(
         tx,
@@ -204,6 +206,7 @@ export async function recordSubmits(
       );
       touched = await applyReceipts(tx, early);
     }
+    if (segments.length === 0) await lockMatching(tx);
     const applied = await applyChanges(tx, changes, statusWebhooks);
     const submitted = applied.filter((c) => c.status === 'submitted').map((c) => c.id);
     if (submitted.length > 0) {

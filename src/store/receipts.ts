@@ -48,8 +48,10 @@ interface MatchedReceipt {
 /**
  * Receipts and submit responses are matched from both sides: a receipt looks for its segment, a
  * recorded segment looks for receipts that came early. Two concurrent transactions would each
- * miss the other's uncommitted row, so both take this lock first: whichever commits second sees
- * the first. It serialises only these batch writes, across every daemon sharing the database.
+ * miss the other's uncommitted row, so both take this lock after inserting their own rows and
+ * before looking for the other's: whichever takes it second sees the first's rows committed. Only
+ * the matching, the receipt and status updates and the settling run serialised, across every
+ * daemon sharing the database; the inserts run side by side.
  */
 export async function lockMatching(tx: Tx): Promise<void> {
   // Keyed by schema too: daemons of different installations (or tests) sharing one database
@@ -360,8 +362,9 @@ export async function countUnmatched(db: Db, olderThanMs: number): Promise<numbe
 export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], statusWebhooks: readonly string[] = []): Promise<{ stored: number; matched: number; changes: StatusChange[] }> {
   if (receipts.length === 0) return { stored: 0, matched: 0, changes: [] };
   return db.transaction().execute(async (tx) => {
-    await lockMatching(tx);
     const ids = await insertReceipts(tx, receipts);
+    // After the insert, before matching: see lockMatching.
+    await lockMatching(tx);
     const matched = await matchReceipts(tx, ids);
     const touched = await applyReceipts(tx, matched);
     const changes = await settleMessages(tx, touched, statusWebhooks);
