@@ -7,6 +7,10 @@ export default defineConfig({
     // own schema and key prefix, so files can run in parallel on the 2-core machines.
     pool: 'forks',
     testTimeout: 30_000,
+    // Integration tests run real daemons, simulators and databases side by side on a shared
+    // 2-core machine; a test that loses a race for the CPU gets one more run. A real failure fails
+    // twice, and vitest reports every retry.
+    retry: 1,
     hookTimeout: 30_000,
   },
 });

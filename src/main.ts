@@ -224,6 +224,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       latestOutbounds: (items) => conversationStore.latestOutbounds(db, items),
       blockedPairs: (pairs) => optOutStore.blockedPairs(db, pairs),
       setOptOut: (change) => optOutStore.setOptOut(db, change),
+      release: (ids) => replyStore.releaseReplies(db, ids),
     },
     numbers: config.numbers,
     webhooks: new Map(config.webhooks.map((w) => [w.name, w])),

@@ -38,6 +38,8 @@ export interface ReplyStore {
   /** The pairs (`customer\0ourNumber`) opted out. */
   blockedPairs(pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>>;
   setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
+  /** Gives claimed replies back (a clean stop), so the next daemon handles them without waiting for the lease. */
+  release(ids: readonly string[]): Promise<void>;
 }
 
 interface Handled {
@@ -158,6 +160,14 @@ export class ReplyHandler {
     this.controller.abort();
     this.wakeup.notify();
     await this.loop;
+    const left = this.claimed.splice(0).map((r) => r.id);
+    if (left.length > 0) {
+      try {
+        await this.options.store.release(left);
+      } catch (err) {
+        this.log.warn({ err: describeError(err), replies: left.length }, 'could not give claimed replies back; they are handled after their lease');
+      }
+    }
   }
 
   /** New replies are committed, already claimed for this daemon: handle them now. */

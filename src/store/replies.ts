@@ -240,6 +240,12 @@ export async function claimReplies(db: Db, limit: number, leaseMs: number, ids?:
   return res.rows.map(toPending).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
 }
 
+/** Gives claimed replies back to whoever claims next. */
+export async function releaseReplies(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`UPDATE replies SET lease_until = NULL WHERE id = ANY (${[...ids]}::text[]) AND status = 'received'`.execute(db);
+}
+
 export interface ReplyOutcome {
   readonly conversationId: string | null;
   readonly inReplyTo: string | null;
