@@ -26,13 +26,6 @@ async function checkNoneLostDuplicatesFlagged(h: Harness, sim: Simulator, count:
   for (const [destination, n] of perDestination) {
     if (n > 1) {
       duplicates++;
-      if (process.env.DEBUG_DUP) {
-        const id = `${prefix}${Number(destination.slice(-6))}`;
-        console.log(id, JSON.stringify(arrivals.filter((a) => a.destination === destination).map((a) => [a.atMs, a.bindId, a.messageId])));
-        console.log(JSON.stringify(await h.schema.db.selectFrom('messages').selectAll().where('id', '=', id).execute()));
-        console.log(JSON.stringify(await h.schema.db.selectFrom('segments').selectAll().where('message_id', '=', id).execute()));
-        console.log(JSON.stringify(await h.schema.db.selectFrom('message_events').selectAll().where('message_id', '=', id).execute()));
-      }
       expect(flagged.has(`${prefix}${Number(destination.slice(-6))}`), `message to ${destination} sent ${n} times without a flag`).toBe(true);
     }
   }

@@ -39,11 +39,7 @@ describe('receipt matching', () => {
       }),
     );
     await h.send(Array.from({ length: 1000 }, (_, i) => ({ id: `d${i}`, to: `+1415${String(i).padStart(6, '0')}`, text: `receipt ${i}` })));
-    await h.until('all delivered', async () => {
-      const s = await statuses(h);
-      if (process.env.DEBUG_RCPT) console.log(JSON.stringify(s), await unmatchedCount(h), JSON.stringify(sim.stats.receipts));
-      return s.delivered === 1000;
-    }, 60_000);
+    await h.until('all delivered', async () => (await statuses(h)).delivered === 1000, 60_000);
     expect(await unmatchedCount(h)).toBe(0);
     const receipts = await h.schema.db.selectFrom('receipts').select(['smsc_message_id', 'message_id', 'state']).execute();
     expect(receipts).toHaveLength(1000);
