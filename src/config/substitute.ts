@@ -44,10 +44,6 @@ function substituteMarked(text: string, env: Env): { value: string; unset: strin
   return { value, unset, malformed };
 }
 
-/** `${VAR}` substitution in one string, as the file gets it. */
-export function substituteVariables(text: string, env: Env): { value: string; unset: string[]; malformed: boolean } {
-  return substituteMarked(markReferences(text), env);
-}
 
 /**
  * Substitutes in every string value of `doc`, parsed from `markReferences(text)`; keys get their

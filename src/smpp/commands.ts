@@ -45,6 +45,3 @@ export function isResponseId(commandId: number): boolean {
  */
 export const UNANSWERED_REQUESTS: ReadonlySet<CommandName> = new Set(['outbind', 'alert_notification']);
 
-export function responseIdOf(commandId: number): number {
-  return (commandId | RESPONSE_BIT) >>> 0;
-}

@@ -132,7 +132,6 @@ export type PduInit<C extends CommandName> = PduFieldsByCommand[C] & {
 };
 
 export type RequestCommand = Exclude<CommandName, `${string}_resp` | 'generic_nack'>;
-export type ResponseCommand = Extract<CommandName, `${string}_resp` | 'generic_nack'>;
 
 /** esm_class bits Parley looks at (SMPP 3.4 5.2.12). */
 export const ESM_CLASS = {

@@ -35,6 +35,7 @@ import type {
   QuerySmRespFields,
   RequestCommand,
 } from './pdu.ts';
+import { SMPP_VERSION_34 } from './pdu.ts';
 import type { Tlv } from './tlv.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
@@ -379,7 +380,7 @@ export class SmppSession {
     try {
       resp = await this.request(command, {
         system_type: '',
-        interface_version: 0x34,
+        interface_version: SMPP_VERSION_34,
         addr_ton: 0,
         addr_npi: 0,
         address_range: '',

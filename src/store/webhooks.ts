@@ -25,6 +25,7 @@ export interface DueDelivery {
   readonly webhook: string;
   readonly eventType: string;
   readonly body: Record<string, unknown>;
+  /** Attempts including the one about to be made. */
   readonly attempts: number;
 }
 

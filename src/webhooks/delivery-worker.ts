@@ -7,15 +7,9 @@ import type { Logger } from '../lib/logger.ts';
 import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
 import { postWebhook, type WebhookTarget } from './post.ts';
+import type { DueDelivery } from '../store/webhooks.ts';
 
-export interface DueDelivery {
-  readonly id: string;
-  readonly webhook: string;
-  readonly eventType: string;
-  readonly body: Record<string, unknown>;
-  /** Attempts including the one about to be made. */
-  readonly attempts: number;
-}
+export type { DueDelivery };
 
 export interface DeliveryStore {
   claimDue(limit: number, leaseMs: number): Promise<DueDelivery[]>;
