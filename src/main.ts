@@ -217,7 +217,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   };
   const replyHandler = new ReplyHandler({
     store: {
-      claim: (limit, leaseMs, ids) => replyStore.claimReplies(db, limit, leaseMs, ids),
+      claim: (limit, leaseMs) => replyStore.claimReplies(db, limit, leaseMs),
       finishAll: (items) => replyStore.finishReplies(db, items.map((i) => ({ ...i, event: { ...i.event } })), inboundWebhooks),
       joinConversations: (pairs, ttl) => conversationStore.joinForReplies(db, pairs, ttl),
       updateConversation: (id, change) => conversationStore.updateConversation(db, id, change),

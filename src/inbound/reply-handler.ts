@@ -28,7 +28,8 @@ import { askWebhook } from './actions/webhook.ts';
  * round trips are only the rare ones (an opt-out changing, tags or state set).
  */
 export interface ReplyStore {
-  claim(limit: number, leaseMs: number, ids?: readonly string[]): Promise<PendingReply[]>;
+  /** Replies nobody holds (left by a stopped daemon, or past their lease). */
+  claim(limit: number, leaseMs: number): Promise<PendingReply[]>;
   finishAll(items: readonly { id: string; outcome: ReplyOutcome; event: MessageInboundEvent }[]): Promise<void>;
   /** Keyed by `customer\0ourNumber`. */
   joinConversations(pairs: readonly { customer: string; ourNumber: string }[], ttlSeconds: number): Promise<Map<string, ConversationView>>;

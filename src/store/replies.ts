@@ -226,13 +226,12 @@ export interface PendingReply {
 }
 
 /** Claims replies not yet handled; a daemon that dies mid-way leaves them to others after the lease. */
-export async function claimReplies(db: Db, limit: number, leaseMs: number, ids?: readonly string[]): Promise<PendingReply[]> {
-  const only = ids ? sql`AND id = ANY (${[...ids]}::text[])` : sql``;
+export async function claimReplies(db: Db, limit: number, leaseMs: number): Promise<PendingReply[]> {
   const res = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
     UPDATE replies SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
     WHERE id IN (
       SELECT id FROM replies
-      WHERE status = 'received' AND (lease_until IS NULL OR lease_until < now()) ${only}
+      WHERE status = 'received' AND (lease_until IS NULL OR lease_until < now())
       ORDER BY received_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
