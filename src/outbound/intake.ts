@@ -100,7 +100,8 @@ export class Intake {
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
-    const backoff = new Backoff(100, 10_000);
+    // Capped at 5 s: after Postgres or Redis comes back, intake resumes within seconds.
+    const backoff = new Backoff(100, 5_000);
     let nextClaim = 0;
     let ownPendingDone = false;
     // Two batches may be in flight: the next is read and validated while the last is written.

@@ -33,3 +33,12 @@ export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> 
   ]);
   redis.disconnect();
 }
+
+/**
+ * Asks Redis for a PING without queueing it: commands wait across reconnects by design, so a
+ * health probe on a connection that is not ready fails at once instead of joining the queue.
+ */
+export async function pingRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') throw new Error(`redis connection is ${redis.status}`);
+  await redis.ping();
+}

@@ -62,6 +62,15 @@ export class SmscPool {
     await Promise.race(bound.map((b) => b.waitForWindow()));
   }
 
+  /** Unbinds every bind cleanly and holds them unbound, with the reason logged, until `release`. */
+  hold(reason: string, graceMs?: number): void {
+    for (const b of this.binds) b.hold(reason, graceMs);
+  }
+
+  release(): void {
+    for (const b of this.binds) b.release();
+  }
+
   async stop(graceMs: number): Promise<void> {
     await Promise.allSettled(this.binds.map((b) => b.stop(graceMs)));
   }
