@@ -1,0 +1,122 @@
+/**
+ * Redis restarted without persistence mid-run (its memory lost, as after a failover to an empty
+ * replica): the consumer group is gone. The daemon recreates it, says Redis lost state, intake
+ * resumes within 5 s, and every entry Redis accepted is sent exactly once: those committed before
+ * the loss are not sent again, those added after it are all read.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { buildDaemon, type Daemon } from '../../../src/main.ts';
+import { startSimulator, type Simulator } from '../../../src/simulator/index.ts';
+import { silentLogger } from '../../../src/lib/logger.ts';
+import { streamKeys } from '../../../src/queue/keys.ts';
+import { startPrivateRedis, type PrivateRedis } from '../../support/private-services.ts';
+import { freshSchema, testConfig, type TestSchema } from '../../support/services.ts';
+import { simSmsc } from '../../support/daemon.ts';
+
+const REDIS_PORT = 56379;
+const prefix = 'parley:';
+
+let server: PrivateRedis;
+let schema: TestSchema;
+let sim: Simulator;
+let daemon: Daemon | undefined;
+
+beforeAll(async () => {
+  server = await startPrivateRedis(REDIS_PORT);
+  schema = await freshSchema();
+  sim = await startSimulator({ controlPort: false, keep: 20_000, receiptDelayMs: 50 });
+});
+
+afterAll(async () => {
+  await daemon?.service.stop();
+  await sim?.stop();
+  await schema?.drop();
+  await server?.destroy();
+});
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function stored(): Promise<number> {
+  const row = await schema.db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+async function xaddAll(redis: Redis, stream: string, payloads: readonly object[]): Promise<void> {
+  for (let i = 0; i < payloads.length; i += 500) {
+    const p = redis.pipeline();
+    for (const payload of payloads.slice(i, i + 500)) p.xadd(stream, '*', 'payload', JSON.stringify(payload));
+    const results = await p.exec();
+    for (const [err] of results ?? []) if (err) throw err;
+  }
+}
+
+describe('Redis loses its memory mid-run', () => {
+  it('the group is recreated, intake resumes within 5 s and every accepted entry is sent exactly once', async () => {
+    const config = testConfig(
+      {
+        redis: { url: server.url, prefix },
+        smscs: [simSmsc('sim', sim, { window: 100 })],
+        routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 1000, default_from: '12345' }],
+      },
+      prefix,
+    );
+    daemon = buildDaemon(config, { logger: silentLogger, schema: schema.schema, http: false });
+    await daemon.service.start();
+    const keys = streamKeys(prefix);
+    const app = new Redis(server.url, { maxRetriesPerRequest: null });
+    app.on('error', () => undefined);
+    try {
+      // Before the loss: 1,500 entries, half with the app's id and half without (their id is then
+      // the stream entry id).
+      const before = Array.from({ length: 1500 }, (_, i) => ({
+        ...(i % 2 === 0 ? { id: `b${i}` } : {}),
+        to: `+1415${String(i).padStart(6, '0')}`,
+        text: `before ${i}`,
+      }));
+      await xaddAll(app, keys.outbound, before);
+      await until('every entry before the loss stored', async () => (await stored()) === 1500, 20_000);
+      // Mid-run: the SMSC is still being sent those when Redis loses everything.
+      expect(sim.stats.submits).toBeLessThan(1500);
+
+      await server.restartEmpty();
+      const restartedAt = Date.now();
+      expect(await app.exists(keys.outbound)).toBe(0);
+
+      const after = Array.from({ length: 1500 }, (_, i) => ({
+        ...(i % 2 === 0 ? { id: `a${i}` } : {}),
+        to: `+1416${String(i).padStart(6, '0')}`,
+        text: `after ${i}`,
+      }));
+      await xaddAll(app, keys.outbound, after.slice(0, 1));
+      await until('intake reading again', async () => (await stored()) > 1500, 5_000);
+      const resumedMs = Date.now() - restartedAt;
+      await xaddAll(app, keys.outbound, after.slice(1));
+      await until('every entry stored', async () => (await stored()) === 3000, 20_000);
+      await until('every message submitted', () => sim.stats.submits >= 3000, 20_000);
+      // Let any late duplicate show up before counting.
+      await new Promise((r) => setTimeout(r, 300));
+
+      const perDestination = new Map<string, number>();
+      for (const a of sim.arrivals) if (a.status === 'accepted') perDestination.set(a.destination, (perDestination.get(a.destination) ?? 0) + 1);
+      expect(perDestination.size).toBe(3000);
+      expect([...perDestination.values()].filter((n) => n !== 1)).toEqual([]);
+      expect(resumedMs).toBeLessThan(5_000);
+
+      // The group exists again and nothing is left pending.
+      const pending = (await app.xpending(keys.outbound, keys.group)) as [number, ...unknown[]];
+      expect(pending[0]).toBe(0);
+      const lost = await daemon.metrics.redisStateLost.get();
+      expect(lost.values.find((v) => v.labels.what === 'intake_group')?.value ?? 0).toBeGreaterThanOrEqual(1);
+    } finally {
+      app.disconnect();
+    }
+  }, 60_000);
+});
