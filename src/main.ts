@@ -312,6 +312,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   /** Binds unbound because Postgres has been down too long; released when it answers. */
   let outageTimer: NodeJS.Timeout | undefined;
   let bindsHeld = false;
+  /** When Postgres last came back after an outage (0: never down). */
+  let postgresBackAt = 0;
   function onDependencyChange(status: DependencyStatus): void {
     metrics.dependencyUp.set({ dependency: status.name }, status.up ? 1 : 0);
     if (!status.up) {
@@ -331,9 +333,12 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         for (const pool of pools.values()) pool.hold(reason);
       }, config.database.outageUnbindAfterMs);
       outageTimer.unref();
-    } else if (bindsHeld) {
-      bindsHeld = false;
-      for (const pool of pools.values()) pool.release();
+    } else {
+      postgresBackAt = Date.now();
+      if (bindsHeld) {
+        bindsHeld = false;
+        for (const pool of pools.values()) pool.release();
+      }
     }
   }
 
@@ -627,6 +632,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         const n = await reclaim();
         if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
         reclaimTimer = setInterval(() => {
+          // Right after a Postgres outage every daemon's heartbeat looks stale: wait until the live
+          // ones have beaten again, or this daemon would claim (and send again) their messages.
+          if (!dependencies.status('postgres').up || Date.now() - postgresBackAt < DEAD_AFTER_MS) return;
           reclaim()
             .then((count) => count > 0 && log.info({ messages: count }, 'claimed queued messages of a stopped daemon'))
             .catch((err: unknown) => log.warn({ err: describeError(err) }, 'reclaiming queued messages failed'));
