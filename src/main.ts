@@ -411,7 +411,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const intake = new Intake(
     {
       stream: outbound,
-      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }) },
+      store: {
+        insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }),
+        storedContent: (ids) => messages.storedContent(db, ids),
+      },
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,

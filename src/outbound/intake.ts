@@ -4,6 +4,7 @@
  * dead-letter stream with their reason. Entries left pending by a daemon that died are claimed
  * after `claimIdleMs`. A batch that cannot be stored is retried, never dropped.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
@@ -38,6 +39,8 @@ export interface IntakeStore {
     queued: readonly RoutedMessage[],
     refused: readonly { message: RoutedMessage; change: StatusChange }[],
   ): Promise<{ inserted: Set<string>; changes: StatusChange[] }>;
+  /** Destination and text of stored messages, by id (to tell a re-read entry from a new one that reuses its id). */
+  storedContent?(ids: readonly string[]): Promise<Map<string, { to: string; text: string }>>;
 }
 
 export interface IntakeOptions {
@@ -154,6 +157,7 @@ export class Intake {
   /** Validates, stores and settles one batch. Throws (settling nothing) when storing fails. */
   async processBatch(entries: readonly IntakeEntry[]): Promise<BatchOutcome> {
     const dead: IntakeDeadLetter[] = [];
+    const generated = new Set<string>();
     const candidates: OutboundMessage[] = [];
     const ackOnly: string[] = [];
     const entryOf = new Map<string, string>();
@@ -165,7 +169,9 @@ export class Intake {
       }
       // Without an app id, the stream entry id is the idempotency key: a re-read after a crash
       // yields the same id, so the message is not stored twice.
-      const parsed = parseOutboundPayload(entry.fields.payload, () => `s-${entry.id}`);
+      let generatedId: string | undefined;
+      const parsed = parseOutboundPayload(entry.fields.payload, () => (generatedId = `s-${entry.id}`));
+      if (parsed.ok && generatedId !== undefined) generated.add(generatedId);
       if (!parsed.ok) {
         dead.push({ entry, code: parsed.code, reason: parsed.reason });
         continue;
@@ -189,16 +195,56 @@ export class Intake {
     dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
 
     const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
+    const rekeyed = await this.storeReusedIds(queued, generated, inserted);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(queued, inserted, changes);
+    if (rekeyed) this.hand(rekeyed.queued, rekeyed.inserted, rekeyed.changes);
 
-    const duplicates = queued.length + refused.length - inserted.size + ackOnly.length;
+    const insertedCount = inserted.size + (rekeyed?.inserted.size ?? 0);
+    const duplicates = queued.length + refused.length - insertedCount + ackOnly.length;
     for (const d of dead) {
       this.deps.observer?.onDeadLetter?.(d.code);
       this.log.warn({ entry: d.entry.id, code: d.code, reason: d.reason }, 'outbound entry dead-lettered');
     }
-    this.deps.observer?.onBatch?.(entries.length, inserted.size, duplicates, dead.length);
-    return { inserted: inserted.size, duplicates, dead };
+    this.deps.observer?.onBatch?.(entries.length, insertedCount, duplicates, dead.length);
+    return { inserted: insertedCount, duplicates, dead };
+  }
+
+  /**
+   * An entry whose generated id (`s-<entry id>`) is already stored is normally the same entry read
+   * again (after a crash, or the group recreated after Redis lost state) and is not stored twice.
+   * But a Redis that lost its memory numbers entries afresh: when its clock is behind the ids it
+   * issued before (a failover to a host whose clock lags) or an app gives entry ids itself, a new
+   * entry can reuse an old entry's id. Those are told apart by content: a stored message with a
+   * different destination or text is another message, and the new one is stored under
+   * `s-<entry id>.<hash of destination and text>` (the same on every re-read, so still stored
+   * once). A reused id with the same destination and text is taken for a re-read.
+   */
+  private async storeReusedIds(
+    queued: readonly RoutedMessage[],
+    generated: ReadonlySet<string>,
+    inserted: ReadonlySet<string>,
+  ): Promise<{ queued: RoutedMessage[]; inserted: Set<string>; changes: StatusChange[] } | undefined> {
+    const storedContent = this.deps.store.storedContent;
+    if (!storedContent) return undefined;
+    const seen = queued.filter((m) => generated.has(m.id) && !inserted.has(m.id));
+    if (seen.length === 0) return undefined;
+    const stored = await storedContent(seen.map((m) => m.id));
+    const reused = seen.filter((m) => {
+      const s = stored.get(m.id);
+      return s !== undefined && (s.to !== m.to || s.text !== m.text);
+    });
+    if (reused.length === 0) return undefined;
+    const renamed = reused.map((m) => ({
+      ...m,
+      id: `${m.id}.${createHash('sha256').update(`${m.to}\0${m.text}`).digest('hex').slice(0, 8)}`,
+    }));
+    this.log.warn(
+      { entries: renamed.length, ids: renamed.slice(0, 5).map((m) => m.id) },
+      'stream entry ids reused for different messages (Redis lost its memory and numbered entries again): stored under new ids',
+    );
+    const { inserted: stillNew, changes } = await this.deps.store.insertMessages(renamed, []);
+    return { queued: renamed, inserted: stillNew, changes };
   }
 
   /**

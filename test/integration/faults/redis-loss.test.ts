@@ -49,13 +49,19 @@ async function stored(): Promise<number> {
   return Number(row.n);
 }
 
-async function xaddAll(redis: Redis, stream: string, payloads: readonly object[]): Promise<void> {
+/** XADDs each payload (with the given entry ids, else '*'); returns the entry ids. */
+async function xaddAll(redis: Redis, stream: string, payloads: readonly object[], entryIds?: readonly string[]): Promise<string[]> {
+  const ids: string[] = [];
   for (let i = 0; i < payloads.length; i += 500) {
     const p = redis.pipeline();
-    for (const payload of payloads.slice(i, i + 500)) p.xadd(stream, '*', 'payload', JSON.stringify(payload));
+    payloads.slice(i, i + 500).forEach((payload, j) => p.xadd(stream, entryIds?.[i + j] ?? '*', 'payload', JSON.stringify(payload)));
     const results = await p.exec();
-    for (const [err] of results ?? []) if (err) throw err;
+    for (const [err, id] of results ?? []) {
+      if (err) throw err;
+      ids.push(id as string);
+    }
   }
+  return ids;
 }
 
 describe('Redis loses its memory mid-run', () => {
@@ -81,7 +87,7 @@ describe('Redis loses its memory mid-run', () => {
         to: `+1415${String(i).padStart(6, '0')}`,
         text: `before ${i}`,
       }));
-      await xaddAll(app, keys.outbound, before);
+      const beforeIds = await xaddAll(app, keys.outbound, before);
       await until('every entry before the loss stored', async () => (await stored()) === 1500, 20_000);
       // Mid-run: the SMSC is still being sent those when Redis loses everything.
       expect(sim.stats.submits).toBeLessThan(1500);
@@ -95,20 +101,31 @@ describe('Redis loses its memory mid-run', () => {
         to: `+1416${String(i).padStart(6, '0')}`,
         text: `after ${i}`,
       }));
+      // A Redis that lost its memory may number new entries with ids it issued before (its clock
+      // behind, or ids given by the app): ten new messages without an app id reuse the ids of ten
+      // old ones (odd i: no app id). They are new messages and are sent; one entry that reuses an
+      // old id with the old destination and text is taken for that entry read again.
+      const reusedIds = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19].map((i) => beforeIds[i]!);
+      const reusing = reusedIds.map((_, k) => ({ to: `+1417${String(k).padStart(6, '0')}`, text: `reused id ${k}` }));
+      await xaddAll(app, keys.outbound, [...reusing, before[21]!], [...reusedIds, beforeIds[21]!]);
       await xaddAll(app, keys.outbound, after.slice(0, 1));
       await until('intake reading again', async () => (await stored()) > 1500, 5_000);
       const resumedMs = Date.now() - restartedAt;
       await xaddAll(app, keys.outbound, after.slice(1));
-      await until('every entry stored', async () => (await stored()) === 3000, 20_000);
-      await until('every message submitted', () => sim.stats.submits >= 3000, 20_000);
+      await until('every entry stored', async () => (await stored()) === 3010, 20_000);
+      await until('every message submitted', () => sim.stats.submits >= 3010, 20_000);
       // Let any late duplicate show up before counting.
       await new Promise((r) => setTimeout(r, 300));
 
       const perDestination = new Map<string, number>();
       for (const a of sim.arrivals) if (a.status === 'accepted') perDestination.set(a.destination, (perDestination.get(a.destination) ?? 0) + 1);
-      expect(perDestination.size).toBe(3000);
+      expect(perDestination.size).toBe(3010);
       expect([...perDestination.values()].filter((n) => n !== 1)).toEqual([]);
       expect(resumedMs).toBeLessThan(5_000);
+
+      const renamed = await schema.db.selectFrom('messages').select(['id', 'to_addr']).where('to_addr', 'like', '1417%').execute();
+      expect(renamed).toHaveLength(10);
+      for (const m of renamed) expect(m.id).toMatch(/^s-\d+-\d+\.[0-9a-f]{8}$/);
 
       // The group exists again and nothing is left pending.
       const pending = (await app.xpending(keys.outbound, keys.group)) as [number, ...unknown[]];
