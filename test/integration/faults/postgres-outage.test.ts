@@ -102,8 +102,23 @@ describe('Postgres restarts and an outage under load', () => {
     await cluster.restart();
     await until('2,800 submitted', async () => (await count('accepted')) >= 2800, 30_000);
     await cluster.stop();
-    await new Promise((r) => setTimeout(r, 10_000));
+    // While Postgres is down nothing is acknowledged: not a stream entry, not a deliver_sm; the
+    // bind stays up (enquire_link) rather than being dropped and bound again.
+    await new Promise((r) => setTimeout(r, 500));
+    const unsettled = async (): Promise<number> => {
+      const groups = (await redis.xinfo('GROUPS', keys.outbound)) as unknown[][];
+      const g = groups.find((x) => x[x.indexOf('name') + 1] === keys.group)!;
+      return Number(g[g.indexOf('pending') + 1]) + Number(g[g.indexOf('lag') + 1]);
+    };
+    const unsettledAtStop = await unsettled();
+    const ackedAtStop = sim.stats.receipts.acked;
+    const bindsAtStop = sim.stats.binds.total;
+    await new Promise((r) => setTimeout(r, 9_500));
     expect(exited, `the daemon exited during the outage: ${stderr.slice(-2000)}`).toBeUndefined();
+    expect(sim.stats.receipts.acked).toBe(ackedAtStop);
+    expect(await unsettled()).toBe(unsettledAtStop);
+    expect(sim.stats.binds.total).toBe(bindsAtStop);
+    expect(sim.stats.binds.current).toBe(1);
     await cluster.start();
 
     await until('every message final', async () => (await count('final')) === COUNT, 45_000);

@@ -100,6 +100,10 @@ describe('/readyz while a dependency is down', () => {
       expect(daemon.pools.get('sim')!.binds.every((b) => b.state === 'held')).toBe(true);
       // Entries added meanwhile wait in Redis, unacknowledged.
       await app.xadd(keys.outbound, '*', 'payload', JSON.stringify({ id: 'during-pg', to: '+14155550001', text: 'while postgres is down' }));
+      // Intake reads it but cannot commit it: it stays pending, not acknowledged.
+      await until('entry read by intake', async () => ((await app.xpending(keys.outbound, keys.group)) as [number])[0] === 1, 5_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(((await app.xpending(keys.outbound, keys.group)) as [number])[0]).toBe(1);
 
       await cluster.start();
       await until('ready again after postgres', async () => (await readyz(port)).status === 200, 15_000);
