@@ -88,13 +88,18 @@ describe('Postgres restarts and an outage under load', () => {
     child.on('exit', (code) => (exited = code));
 
     const keys = streamKeys(prefix);
-    for (let i = 0; i < COUNT; i += 500) {
-      const p = redis.pipeline();
-      for (let j = i; j < Math.min(COUNT, i + 500); j++) {
-        p.xadd(keys.outbound, '*', 'payload', JSON.stringify({ id: `f${j}`, to: `+1415${String(j).padStart(6, '0')}`, text: `fault ${j}` }));
+    const send = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i += 500) {
+        const p = redis.pipeline();
+        for (let j = i; j < Math.min(to, i + 500); j++) {
+          p.xadd(keys.outbound, '*', 'payload', JSON.stringify({ id: `f${j}`, to: `+1415${String(j).padStart(6, '0')}`, text: `fault ${j}` }));
+        }
+        await p.exec();
       }
-      await p.exec();
-    }
+    };
+    // The app keeps sending while Postgres is down: the last 1,000 are added during the outage.
+    const DURING = 1000;
+    await send(0, COUNT - DURING);
 
     await until('800 submitted', async () => (await count('accepted')) >= 800, 20_000);
     await cluster.restart();
@@ -104,6 +109,7 @@ describe('Postgres restarts and an outage under load', () => {
     await cluster.stop();
     // While Postgres is down nothing is acknowledged: not a stream entry, not a deliver_sm; the
     // bind stays up (enquire_link) rather than being dropped and bound again.
+    await send(COUNT - DURING, COUNT);
     await new Promise((r) => setTimeout(r, 500));
     const unsettled = async (): Promise<number> => {
       const groups = (await redis.xinfo('GROUPS', keys.outbound)) as unknown[][];
@@ -111,6 +117,7 @@ describe('Postgres restarts and an outage under load', () => {
       return Number(g[g.indexOf('pending') + 1]) + Number(g[g.indexOf('lag') + 1]);
     };
     const unsettledAtStop = await unsettled();
+    expect(unsettledAtStop).toBeGreaterThanOrEqual(DURING);
     const ackedAtStop = sim.stats.receipts.acked;
     const bindsAtStop = sim.stats.binds.total;
     await new Promise((r) => setTimeout(r, 9_500));
