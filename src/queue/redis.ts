@@ -18,7 +18,8 @@ export function openRedis(options: RedisOptions): Redis {
     // Commands wait across a reconnect instead of failing after a few retries: intake and event
     // publishing retry at their own level, and a short Redis restart must not drop work.
     maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(30_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
+    // Capped at 5 s: after Redis comes back (a restart, a failover) work resumes within seconds.
+    retryStrategy: (times) => Math.min(5_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
     lazyConnect: false,
   });
   redis.on('error', (err: Error) => options.onError?.(err));
