@@ -119,13 +119,12 @@ function throttleFor(
   log: Logger,
 ): RouteThrottle {
   const labels = { route: route.name };
-  let current = { tps: route.tps, burst: route.burst };
   const bucket = new SharedRouteThrottle({
     route: route.name,
     rate: route.tps,
     burst: route.burst,
     bucket: {
-      lease: (want, accepted) => shared.lease(route.name, current.tps, current.burst, want, accepted, RECOVERY_STEP),
+      lease: (rate, burst, want, accepted) => shared.lease(route.name, rate, burst, want, accepted, RECOVERY_STEP),
       slowDown: () => shared.slowDown(route.name, SLOWDOWN_INTERVAL_MS, MIN_FACTOR),
     },
     liveDaemons,
@@ -140,11 +139,6 @@ function throttleFor(
       metrics.throttleRate.set(labels, bucket.currentRate);
     },
   });
-  const reconfigure = bucket.reconfigure.bind(bucket);
-  bucket.reconfigure = (tps, burst) => {
-    current = { tps, burst };
-    reconfigure(tps, burst);
-  };
   buckets.set(route.name, bucket);
   metrics.throttleRate.set(labels, route.tps);
   metrics.throttleShared.set(labels, 1);

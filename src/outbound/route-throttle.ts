@@ -92,7 +92,8 @@ export class AdaptiveThrottle implements RouteThrottle {
 
 /** The route's bucket shared by every daemon (Redis, `queue/coordination.ts`), as the throttle needs it. */
 export interface SharedBucket {
-  lease(want: number, accepted: number): Promise<{ granted: number; factor: number; waitMs: number }>;
+  /** Up to `want` tokens from the bucket of `rate` a second saving up `burst`; `accepted` segments lift a slow-down. */
+  lease(rate: number, burst: number, want: number, accepted: number): Promise<{ granted: number; factor: number; waitMs: number }>;
   slowDown(): Promise<number>;
 }
 
@@ -111,7 +112,7 @@ export interface SharedThrottleOptions {
 }
 
 /** Leased tokens not spent within this time are dropped, so they never add up to a hidden burst. */
-const LEASE_FRESH_MS = 1000;
+const LEASE_FRESH_MS = 100;
 const LEASE_TIMEOUT_MS = 500;
 /** How long the fallback runs before Redis is tried again (grows with each failure, capped). */
 const RETRY_SHARED_MIN_MS = 500;
@@ -119,7 +120,7 @@ const RETRY_SHARED_MAX_MS = 10_000;
 
 /**
  * One route's rate across every daemon: tokens are leased from the route's Redis bucket a few at a
- * time (about 20 ms of the rate, at most the burst), so a segment pays no round trip of its own,
+ * time (about 10 ms of the rate, at most a quarter of the burst), so a segment pays no round trip of its own,
  * and every SMSC throttling answer halves the shared rate for all. While Redis does not answer,
  * the daemon falls back to a local bucket at rate ÷ live daemons and says so through
  * `onModeChange`; it tries Redis again after a capped, jittered backoff.
@@ -161,9 +162,18 @@ export class SharedRouteThrottle implements RouteThrottle {
     return this.shared ? this.leased : this.fallback.available;
   }
 
-  /** About 20 ms of the rate, at least 1 and at most the burst. */
+  /** About 10 ms of the rate, at least 1 and at most a quarter of the burst. */
   private leaseSize(): number {
-    return Math.max(1, Math.min(this.burst, Math.ceil((this.rate * this.factor) / 50)));
+    return Math.max(1, Math.min(Math.floor(this.burst / 4), Math.ceil((this.rate * this.factor) / 100)));
+  }
+
+  /**
+   * The burst the shared bucket saves up: the configured one less two leases, the headroom for
+   * tokens leased but not yet on the wire (held by daemons, or delayed between lease and write),
+   * so the SMSC never sees more than rate + burst in any second.
+   */
+  get sharedBurst(): number {
+    return Math.max(1, this.burst - 2 * this.leaseSize());
   }
 
   async acquire(signal?: AbortSignal): Promise<boolean> {
@@ -189,7 +199,7 @@ export class SharedRouteThrottle implements RouteThrottle {
       try {
         const accepted = this.accepted;
         this.accepted = 0;
-        lease = await withDeadline(this.options.bucket.lease(this.leaseSize(), accepted), this.options.leaseTimeoutMs ?? LEASE_TIMEOUT_MS);
+        lease = await withDeadline(this.options.bucket.lease(this.rate, this.sharedBurst, this.leaseSize(), accepted), this.options.leaseTimeoutMs ?? LEASE_TIMEOUT_MS);
       } catch (err) {
         this.enterFallback(err);
         continue;
