@@ -168,12 +168,13 @@ export class SharedRouteThrottle implements RouteThrottle {
   }
 
   /**
-   * The burst the shared bucket saves up: the configured one less two leases, the headroom for
-   * tokens leased but not yet on the wire (held by daemons, or delayed between lease and write),
-   * so the SMSC never sees more than rate + burst in any second.
+   * The burst the shared bucket saves up: the configured one less headroom for tokens leased but
+   * not yet on the wire (two leases held by daemons, and ~25 ms of the rate for the time between
+   * a lease and the write, which an event-loop pause stretches), so the SMSC does not see more
+   * than rate + burst in any second. The steady rate is unchanged; only the saved burst shrinks.
    */
   get sharedBurst(): number {
-    return Math.max(1, this.burst - 2 * this.leaseSize());
+    return Math.max(1, this.burst - 2 * this.leaseSize() - Math.ceil((this.rate * this.factor) / 40));
   }
 
   async acquire(signal?: AbortSignal): Promise<boolean> {
