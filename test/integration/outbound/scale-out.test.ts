@@ -39,7 +39,7 @@ async function acceptedBy(daemon: Daemon): Promise<number> {
 }
 
 describe('scale-out', () => {
-  it('3 daemons keep one route at 200 TPS together, and each sends a share', { timeout: 90_000, retry: 0 }, async () => {
+  it('3 daemons keep one route at 200 TPS together, and each sends a share', { timeout: 90_000 }, async () => {
     const sim = await h.startSim();
     const route = { name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 200, burst: 20, default_from: '12345' };
     // Three processes, as three daemons run: each its own event loop, one Redis bucket between them.
@@ -92,7 +92,7 @@ describe('scale-out', () => {
     for (const share of shares.values()) expect(share).toBeGreaterThan(count / 10);
   });
 
-  it('max_binds caps the binds of all daemons together; a killed daemon\'s bind passes to a survivor', { timeout: 60_000, retry: 0 }, async () => {
+  it('max_binds caps the binds of all daemons together; a killed daemon\'s bind passes to a survivor', { timeout: 60_000 }, async () => {
     const sim = await h.startSim();
     const raw = (consumer?: string): Record<string, unknown> => ({
       smscs: [simSmsc('sim', sim, { window: 50, binds: 1, max_binds: 2 })],
