@@ -26,8 +26,12 @@ const MESSAGES = Number(process.env.PARLEY_CHAOS_MESSAGES ?? 20_000);
 const DEADLINE_MS = Number(process.env.PARLEY_CHAOS_SECONDS ?? 240) * 1000;
 const FEED_PER_SECOND = 400;
 const started = Date.now();
-const log = (line: string): void => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-const pause = (ms: number): Promise<void> => new Promise((r) => void setTimeout(r, ms));
+const log = (line: string): void => {
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+};
+const pause = (ms: number): Promise<void> => new Promise((r) => {
+  setTimeout(r, ms);
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-chaos-'));
 const pgData = join(dir, 'pg');
