@@ -157,12 +157,16 @@ const SMSC = section<SmscConfig>(
     destNpi: { key: 'dest_npi', field: autoOr({ min: 0, max: 255 }) },
     idFormat: { key: 'id_format', field: oneOf(ID_FORMATS) },
     detectReceiptText: { key: 'detect_receipt_text', field: boolean() },
+    maxBinds: { key: 'max_binds', field: integer({ min: 1 }), optional: true },
   },
   DEFAULTS.smsc,
   (smsc, at) => {
     const { reconnectMinMs: min, reconnectMaxMs: max } = smsc;
     if (min !== undefined && max !== undefined && min > max) {
       at.key('reconnect_min').problem(`must not be longer than reconnect_max (${formatDuration(max)}), got ${formatDuration(min)}`);
+    }
+    if (smsc.bind === 'transmitter+receiver' && smsc.maxBinds !== undefined && smsc.maxBinds < 2) {
+      at.key('max_binds').problem(`must be at least 2 with bind: transmitter+receiver (each pair is two binds), got ${smsc.maxBinds}`);
     }
   },
 );
@@ -431,6 +435,16 @@ export const CONFIG = section<ParleyConfig>(
           duplicateWindowMs: { key: 'duplicate_window', field: duration() },
         },
         DEFAULTS.conversations,
+      ),
+    },
+    coordination: {
+      key: 'coordination',
+      field: section<ParleyConfig['coordination']>(
+        {
+          bindLeaseTtlMs: { key: 'bind_lease_ttl', field: duration({ positive: true }) },
+          leaseTimeoutMs: { key: 'lease_timeout', field: duration({ positive: true }) },
+        },
+        DEFAULTS.coordination,
       ),
     },
     smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },

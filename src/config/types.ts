@@ -52,6 +52,11 @@ export interface SmscConfig {
    * esm_class says nothing (some carriers send receipts with esm_class 0).
    */
   readonly detectReceiptText: boolean;
+  /**
+   * Most binds to this SMSC across every daemon (carriers cap binds per account), held through
+   * leases in Redis; absent: no cap, each daemon holds `binds`.
+   */
+  readonly maxBinds?: number;
 }
 
 export interface RouteConfig {
@@ -177,6 +182,13 @@ export interface ParleyConfig {
      * octets) is the SMSC sending it again, not a new message.
      */
     readonly duplicateWindowMs: number;
+  };
+  /** What several daemons share through Redis: bind leases and the route buckets. */
+  readonly coordination: {
+    /** A bind lease lapses this long after its daemon stopped renewing it (renewed every third). */
+    readonly bindLeaseTtlMs: number;
+    /** A route bucket or lease call unanswered this long counts as Redis unreachable. */
+    readonly leaseTimeoutMs: number;
   };
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];

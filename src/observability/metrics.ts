@@ -105,6 +105,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly throttleShared = new Gauge({
+    name: 'parley_route_throttle_shared',
+    help: '1 while the route is paced by the bucket shared by every daemon in Redis; 0 while Redis is unreachable and this daemon sends at the route rate divided by the live daemons',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly throttleFallbacks = new Counter({
+    name: 'parley_route_throttle_fallbacks_total',
+    help: 'Times the route left the shared Redis bucket for the local fallback share',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bindLeases = new Gauge({
+    name: 'parley_smsc_bind_leases',
+    help: 'Bind slots this daemon holds a lease on for an SMSC capped by max_binds',
+    labelNames: ['smsc'] as const,
+    registers: [this.registry],
+  });
+
+  readonly liveDaemons = new Gauge({
+    name: 'parley_live_daemons',
+    help: 'Daemons with a fresh heartbeat in Postgres, as this daemon last read them',
+    registers: [this.registry],
+  });
+
   readonly statusChanges = new Counter({
     name: 'parley_message_status_changes_total',
     help: 'Messages entering each status, by route',
