@@ -14,7 +14,7 @@ import { installProcessGuard } from '../../src/process-guard.ts';
 const config = validateConfig(JSON.parse(process.env.PARLEY_TEST_CONFIG ?? '{}'));
 const level = process.env.PARLEY_TEST_LOG;
 const logger = level ? createLogger({ level, destination: process.stderr }) : silentLogger;
-const daemon = buildDaemon(config, { logger, schema: process.env.PARLEY_TEST_SCHEMA, http: process.env.PARLEY_TEST_HTTP === '1' });
+const daemon = buildDaemon(config, { logger, schema: process.env.PARLEY_TEST_SCHEMA, http: false });
 installProcessGuard({
   logger,
   count: (kind) => {
@@ -28,7 +28,7 @@ installProcessGuard({
   },
 });
 await daemon.service.start();
-process.stdout.write(`ready ${daemon.httpPort ?? ''}\n`);
+process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
   void daemon.service.stop().then((result) => process.exit(result === 'clean' ? 0 : 2));
 });
