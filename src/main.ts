@@ -434,6 +434,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
 
   let current = config;
+  /** Set when the API runs: applies new tokens and rates. */
+  let applyApi: ((api: ParleyConfig['api']) => void) | undefined;
   const reload = (next: ParleyConfig): ReloadResult => {
     const applied: string[] = [];
     const needsRestart: string[] = [];
@@ -463,12 +465,21 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit)`);
     }
     for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
-    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations', 'api'] as const) {
+    if (!same(current.api, next.api)) {
+      // Tokens and rates apply at once (a token can be rotated or revoked without a restart);
+      // another listener, or an API turned on or off, needs one.
+      if (applyApi && same(current.api.listen, next.api.listen)) {
+        applyApi(next.api);
+        applied.push('api (tokens, rate_limit, rate_burst)');
+      } else needsRestart.push('api.listen');
+    }
+    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
       if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
     }
     // What now runs: the new numbers, webhooks and rates; everything else as started.
     current = {
       ...current,
+      api: applyApi && same(current.api.listen, next.api.listen) ? next.api : current.api,
       numbers: next.numbers,
       webhooks: next.webhooks,
       routes: current.routes.map((r) => {
@@ -632,6 +643,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         onEventClients: (count) => metrics.apiEventClients.set(count),
       },
     });
+    applyApi = (next) => api.reconfigure(next.tokens, next.rateLimit, next.rateBurst);
     // Started last and stopped first: sends over HTTP need intake and the dispatcher running.
     components.push({
       name: 'api',

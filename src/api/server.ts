@@ -236,7 +236,7 @@ function handled(result: HandlingResult): ConversationSummary {
 
 export class ApiServer {
   private readonly server: http.Server;
-  private readonly auth: ApiAuth;
+  private auth: ApiAuth;
   private readonly log: Logger;
   private readonly operations: readonly Operation[];
   private readonly inbox = new InboxFiles();
@@ -250,6 +250,15 @@ export class ApiServer {
     this.server = http.createServer((req, res) => {
       void this.serve(req, res);
     });
+  }
+
+  /** New tokens and rates (a reload): requests from now on are checked against them; rates start afresh. */
+  reconfigure(tokens: readonly ApiTokenConfig[], rateLimit: number, rateBurst: number): void {
+    this.auth = new ApiAuth(tokens, rateLimit, rateBurst);
+    // Followers were let in by the old tokens: they are ended, and reconnect (resuming from their
+    // Last-Event-ID, nothing lost) only if their token is still good.
+    for (const f of this.followers) f.abort();
+    this.log.info({ tokens: tokens.map((t) => t.name), followersEnded: this.followers.size }, 'API tokens and rates reloaded');
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {

@@ -4,7 +4,8 @@
  * passed in the query string never reaches the log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDaemon } from '../../../src/main.ts';
+import { buildDaemon, type Daemon } from '../../../src/main.ts';
+import type { ParleyConfig } from '../../../src/config/types.ts';
 import type { Logger } from '../../../src/lib/logger.ts';
 import { API_ROUTES } from '../../../src/api/server.ts';
 import { createTwoWayHarness } from '../../support/two-way.ts';
@@ -34,6 +35,8 @@ function recordingLogger(lines: LogLine[], bindings: Record<string, unknown> = {
 }
 
 let h: Harness;
+let daemon: Daemon;
+let config: ParleyConfig;
 let base: string;
 let tokens: Tokens;
 const lines: LogLine[] = [];
@@ -43,13 +46,13 @@ beforeAll(async () => {
   const sim = await h.startSim();
   tokens = newTokens();
   const port = await freePort();
-  const config = h.config({
+  config = h.config({
     smscs: [simSmsc('sim', sim)],
     routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 500, default_from: '12345' }],
     numbers: [{ address: '12345' }],
     api: { listen: `127.0.0.1:${port}`, tokens: tokenConfig(tokens), rate_limit: 1000, rate_burst: 1000 },
   });
-  const daemon = buildDaemon(config, { logger: recordingLogger(lines), schema: h.schema.schema, http: false });
+  daemon = buildDaemon(config, { logger: recordingLogger(lines), schema: h.schema.schema, http: false });
   h.daemons.push(daemon);
   await daemon.service.start();
   base = `http://127.0.0.1:${daemon.apiPort}`;
@@ -135,6 +138,24 @@ describe('HTTP API: tokens and scopes', () => {
     expect(refused.body.error.code).toBe('rate_limited');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await call(at, tokens.agent, 'GET', '/v1/conversations')).status).toBe(200);
+  });
+});
+
+describe('HTTP API: reloading tokens', () => {
+  it('a token removed from the config is refused after a reload, without a restart; its followers are ended', async () => {
+    const follower = await fetch(`${base}/v1/events`, { headers: { authorization: `Bearer ${tokens.read}` } });
+    expect(follower.status).toBe(200);
+    const ended = follower.text();
+    const next = { ...config, api: { ...config.api, tokens: config.api.tokens.filter((t) => t.name !== 'dashboard') } };
+    expect(daemon.reload(next)).toMatchObject({ applied: expect.arrayContaining(['api (tokens, rate_limit, rate_burst)']), needsRestart: [] });
+    await ended;
+    expect((await call(base, tokens.read, 'GET', '/v1/conversations')).body.error.code).toBe('invalid_token');
+    expect((await call(base, tokens.agent, 'GET', '/v1/conversations')).status).toBe(200);
+    // Another listener needs a restart.
+    const moved = { ...next, api: { ...next.api, listen: { host: '127.0.0.1', port: 1 } } };
+    expect(daemon.reload(moved).needsRestart).toContain('api.listen');
+    daemon.reload(config);
+    expect((await call(base, tokens.read, 'GET', '/v1/conversations')).status).toBe(200);
   });
 });
 
