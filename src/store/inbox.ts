@@ -104,7 +104,7 @@ const SUMMARY_COLUMNS = sql`c.id::text AS id, c.customer, c.our_number, c.state,
 const LAST_MESSAGE = sql`LEFT JOIN LATERAL (
     SELECT * FROM (
       (SELECT 'in' AS direction, r.body, r.received_at AS at FROM replies r
-        WHERE r.from_addr = c.customer AND r.to_addr = c.our_number AND r.conversation_id = c.id
+        WHERE r.conversation_id = c.id
         ORDER BY r.received_at DESC LIMIT 1)
       UNION ALL
       (SELECT 'out', m.body, m.created_at FROM messages m
