@@ -130,10 +130,13 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(text);
 }
 
-/** The query string as logged: a token given as access_token is never written out. */
+/**
+ * The path as logged: a token given as access_token is never written out, nor a customer's number
+ * (personal data, kept out of logs as the dead-letter reasons keep it out).
+ */
 function loggedPath(url: URL): string {
   const q = new URLSearchParams(url.search);
-  if (q.has('access_token')) q.set('access_token', '***');
+  for (const hidden of ['access_token', 'customer']) if (q.has(hidden)) q.set(hidden, '***');
   const s = q.toString();
   return s ? `${url.pathname}?${s}` : url.pathname;
 }
@@ -346,7 +349,8 @@ export class ApiServer {
     } finally {
       const seconds = (performance.now() - started) / 1000;
       const status = refusal?.status ?? res.statusCode;
-      if (!streamed) this.options.observer?.onRequest?.(operation, status, seconds);
+      // A stream that opened was counted when its headers went out; one refused is counted here.
+      if (!streamed || refusal) this.options.observer?.onRequest?.(operation, status, seconds);
       const entry = {
         method: req.method,
         path: loggedPath(url),

@@ -169,6 +169,7 @@ describe('HTTP API: the request log', () => {
     expect(res.status).toBe(200);
     controller.abort();
     await call(base, undefined, 'GET', '/v1/conversations');
+    await call(base, tokens.read, 'GET', '/v1/conversations?customer=%2B14155550111&unanswered=true');
 
     const api = (): LogLine[] => lines.filter((l) => l.bindings.component === 'api' && l.msg === 'api request');
     const viaQuery = (): LogLine | undefined => api().find((l) => String(l.obj.path).startsWith('/v1/events?'));
@@ -178,7 +179,10 @@ describe('HTTP API: the request log', () => {
     expect(viaQuery()?.obj).toMatchObject({ path: '/v1/events?access_token=***', status: 200, token: 'dashboard' });
     const anonymous = api().findLast((l) => l.obj.status === 401);
     expect(anonymous?.obj).toMatchObject({ path: '/v1/conversations', code: 'missing_token', token: undefined });
+    await h.until('the filtered list logged', () => api().some((l) => String(l.obj.path).includes('customer=')));
+    expect(api().find((l) => String(l.obj.path).includes('customer='))?.obj.path).toBe('/v1/conversations?customer=***&unanswered=true');
     const everything = JSON.stringify(lines);
+    expect(everything).not.toContain('14155550111');
     expect(everything).not.toContain(secretText);
     for (const t of Object.values(tokens)) expect(everything).not.toContain(t);
   });
