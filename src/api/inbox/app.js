@@ -240,6 +240,12 @@ async function follow() {
       const headers = { authorization: `Bearer ${state.token}`, accept: 'text/event-stream' };
       if (state.lastEventId) headers['last-event-id'] = state.lastEventId;
       const res = await fetch('/v1/events', { headers, signal: controller.signal });
+      if (res.status === 401 || res.status === 403) {
+        // The token was revoked or lacks read: nothing to retry with.
+        const body = await res.json().catch(() => ({}));
+        signOut(body?.error?.reason ?? `events: HTTP ${res.status}`);
+        return;
+      }
       if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
       live.textContent = 'live';
       live.classList.add('on');
@@ -298,8 +304,13 @@ async function start() {
   $('app').hidden = false;
   $('me').textContent = `${state.me?.name} (${state.me?.scopes.join(', ')})`;
   updateCounter();
+  // Following first: nothing that happens while the list loads is missed.
   void follow();
-  await loadList();
+  try {
+    await loadList();
+  } catch (err) {
+    if (/** @type {ApiError} */ (err).status !== 401) signOut(/** @type {Error} */ (err).message);
+  }
 }
 
 $('login').addEventListener('submit', (ev) => {
