@@ -630,6 +630,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         assignConversation: (id, agent) => inboxStore.assignConversation(db, id, agent),
         closeConversation: (id) => inboxStore.closeConversation(db, id),
         handBackConversation: (id) => inboxStore.handBackConversation(db, id),
+        reopenForAnswer: (id) => inboxStore.reopenForAnswer(db, id, Math.round(config.conversations.ttlMs / 1000)),
       },
       admit: (list) => intake.admit(list),
       openEventReader: () => new EventStreamReader(config.redis.url, `parley:${consumer}:events`, redisError),

@@ -151,7 +151,9 @@ export const OPENAPI = {
       post: {
         operationId: 'answerConversation',
         summary: "An agent's answer to the customer, from our number of the conversation",
-        description: 'Goes through intake like any message: an opted-out customer gets nothing (status failed, error opted_out).',
+        description:
+          'Goes through intake like any message: an opted-out customer gets nothing (status failed, error opted_out). ' +
+          'A conversation whose window passed (status expired) is extended, so the answer stays in its thread.',
         tags: ['conversations'],
         'x-parley-scope': 'agent',
         parameters: [conversationId],

@@ -42,6 +42,8 @@ export interface ApiStore {
   assignConversation(id: string, agent: string): Promise<HandlingResult>;
   closeConversation(id: string): Promise<HandlingResult>;
   handBackConversation(id: string): Promise<HandlingResult>;
+  /** Before an agent's answer: a conversation past its window (not closed, not superseded) is extended. */
+  reopenForAnswer(id: string): Promise<void>;
 }
 
 export interface ApiObserver {
@@ -451,6 +453,8 @@ export class ApiServer {
           };
           const parsed = parseOutboundPayload(JSON.stringify(payload), () => `a-${randomUUID()}`);
           if (!parsed.ok) throw new ApiRefusal(400, parsed.code, parsed.reason);
+          // The answer belongs in this thread even when the window passed while the customer waited.
+          if (c.status === 'expired') await o.store.reopenForAnswer(c.id);
           sendJson(res, 202, await this.admitOne(parsed.message));
         },
       },

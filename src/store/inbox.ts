@@ -369,3 +369,15 @@ export async function readMessageStatus(
   const row = await db.selectFrom('messages').select(['status', 'error_code', 'error_reason']).where('id', '=', id).executeTakeFirst();
   return row ? { status: row.status, errorCode: row.error_code, errorReason: row.error_reason } : undefined;
 }
+
+/**
+ * An agent answering a conversation whose window passed keeps it going (rather than the answer
+ * opening a new one beside it), unless it was closed or a newer conversation of the pair exists.
+ */
+export async function reopenForAnswer(db: Db, id: string, ttlSeconds: number): Promise<void> {
+  await sql`
+    UPDATE conversations c SET expires_at = now() + make_interval(secs => ${ttlSeconds})
+    WHERE c.id = ${id}::bigint AND c.closed_at IS NULL AND c.expires_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM conversations n
+        WHERE n.customer = c.customer AND n.our_number = c.our_number AND n.opened_at > c.opened_at)`.execute(db);
+}

@@ -241,6 +241,23 @@ describe('HTTP API: conversations', () => {
     expect((await call(api.base, t, 'GET', `/v1/conversations/${c.id}`)).body.total).toBe(8);
   });
 
+  it("an agent's answer to a conversation whose window passed stays in that thread", async () => {
+    const customer = '14155550251';
+    expect(await sim.injectReply({ from: customer, to: '12345', text: 'Anyone there?' }).acked).toBe(true);
+    await h.until('handled', async () => (await h.schema.db.selectFrom('replies').select('status').executeTakeFirst())?.status === 'handled');
+    const [c] = (await call(api.base, api.tokens.agent, 'GET', `/v1/conversations?customer=${customer}`)).body.conversations;
+    // The window passes while the customer waits.
+    await h.schema.db.updateTable('conversations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', c.id).execute();
+    expect((await call(api.base, api.tokens.agent, 'GET', `/v1/conversations/${c.id}`)).body.conversation.status).toBe('expired');
+    const sent = await call(api.base, api.tokens.agent, 'POST', `/v1/conversations/${c.id}/messages`, { text: 'Sorry for the wait!' });
+    expect(sent.status).toBe(202);
+    const after = await call(api.base, api.tokens.agent, 'GET', `/v1/conversations?customer=${customer}`);
+    expect(after.body.conversations.map((x: { id: string; status: string }) => [x.id, x.status])).toEqual([[c.id, 'open']]);
+    const thread = await call(api.base, api.tokens.agent, 'GET', `/v1/conversations/${c.id}`);
+    expect(thread.body.entries.map((e: { text: string }) => e.text)).toEqual(['Anyone there?', 'Sorry for the wait!']);
+    expect(thread.body.conversation.unanswered).toBe(false);
+  });
+
   it('pages through conversations with a cursor, each once, newest activity first', async () => {
     const customers = ['14155550301', '14155550302', '14155550303', '14155550304', '14155550305'];
     for (const customer of customers) {
