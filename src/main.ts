@@ -39,8 +39,8 @@ import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
 import * as inboxStore from './store/inbox.ts';
 import { readMessageTimeline } from './store/timeline.ts';
-import { EventStreamReader } from './queue/event-reader.ts';
-import { ApiServer } from './api/server.ts';
+import { EventStreamReader } from './queue/event-stream-reader.ts';
+import { ApiServer } from './api/api-server.ts';
 
 export interface DaemonOptions {
   readonly logger: Logger;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { hashToken } from '../../src/api/auth.ts';
+import { hashToken } from '../../src/api/api-auth.ts';
 import type { Daemon } from '../../src/main.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { simSmsc, type Harness } from './daemon.ts';

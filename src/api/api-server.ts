@@ -26,9 +26,9 @@ import type {
   ConversationThread,
   HandlingResult,
 } from '../store/inbox.ts';
-import { ApiAuth, bearerOf, type ApiCaller } from './auth.ts';
+import { ApiAuth, bearerOf, type ApiCaller } from './api-auth.ts';
 import { toApiJson } from './json.ts';
-import { followEvents, parseEventId, type EventReader, type EventStreams } from './events.ts';
+import { followEvents, parseEventId, type EventReader, type EventStreams } from './follow-events.ts';
 import { OPENAPI } from './openapi.ts';
 import { InboxFiles } from './inbox-files.ts';
 

@@ -11,7 +11,7 @@ import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
 import { isTransientFault } from '../lib/faults.ts';
 
-/** What a follower needs of the streams (queue/event-reader.ts). */
+/** What a follower needs of the streams (queue/event-stream-reader.ts). */
 export interface EventReader {
   latest(streams: readonly string[]): Promise<{ stream: string; id: string }[]>;
   oldest(stream: string): Promise<string | undefined>;
