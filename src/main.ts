@@ -40,6 +40,10 @@ import { Batcher } from './lib/batcher.ts';
 import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
+import * as inboxStore from './store/inbox.ts';
+import { readMessageTimeline } from './store/timeline.ts';
+import { EventStreamReader } from './queue/event-stream-reader.ts';
+import { ApiServer } from './api/api-server.ts';
 
 export interface DaemonOptions {
   readonly logger: Logger;
@@ -72,6 +76,8 @@ export interface Daemon {
   readonly dependencies: DependencyMonitor;
   /** The port the ops endpoint listens on, once started with http. */
   httpPort?: number;
+  /** The port the HTTP API listens on, once started with api.listen set. */
+  apiPort?: number;
 }
 
 /** A daemon is dead when its heartbeat is this old; its queued messages can then be claimed. */
@@ -556,6 +562,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
 
   let current = config;
+  /** Set when the API runs: applies new tokens and rates. */
+  let applyApi: ((api: ParleyConfig['api']) => void) | undefined;
   const reload = (next: ParleyConfig): ReloadResult => {
     const applied: string[] = [];
     const needsRestart: string[] = [];
@@ -585,12 +593,21 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit)`);
     }
     for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
+    if (!same(current.api, next.api)) {
+      // Tokens and rates apply at once (a token can be rotated or revoked without a restart);
+      // another listener, or an API turned on or off, needs one.
+      if (applyApi && same(current.api.listen, next.api.listen)) {
+        applyApi(next.api);
+        applied.push('api (tokens, rate_limit, rate_burst)');
+      } else needsRestart.push('api.listen');
+    }
     for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
       if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
     }
     // What now runs: the new numbers, webhooks and rates; everything else as started.
     current = {
       ...current,
+      api: applyApi && same(current.api.listen, next.api.listen) ? next.api : current.api,
       numbers: next.numbers,
       webhooks: next.webhooks,
       routes: current.routes.map((r) => {
@@ -761,6 +778,47 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         daemon.httpPort = addr.port;
       },
       stop: () => ops.close(),
+    });
+  }
+  const apiListen = config.api.listen;
+  if (apiListen) {
+    const api = new ApiServer({
+      tokens: config.api.tokens,
+      rateLimit: config.api.rateLimit,
+      rateBurst: config.api.rateBurst,
+      store: {
+        readMessageTimeline: (id) => readMessageTimeline(db, id),
+        readMessageStatus: (id) => inboxStore.readMessageStatus(db, id),
+        listConversations: (filter, limit, after) => inboxStore.listConversations(db, filter, limit, after),
+        readConversationSummary: (id) => inboxStore.readConversationSummary(db, id),
+        readConversationThread: (id, limit) => inboxStore.readConversationThread(db, id, limit),
+        assignConversation: (id, agent) => inboxStore.assignConversation(db, id, agent),
+        closeConversation: (id) => inboxStore.closeConversation(db, id),
+        handBackConversation: (id) => inboxStore.handBackConversation(db, id),
+        reopenForAnswer: (id) => inboxStore.reopenForAnswer(db, id, Math.round(config.conversations.ttlMs / 1000)),
+      },
+      admit: (list) => intake.admit(list),
+      openEventReader: () => new EventStreamReader(config.redis.url, `parley:${consumer}:events`, redisError),
+      streams: { events: keys.events, inbound: keys.inbound },
+      logger: log,
+      observer: {
+        onRequest: (operation, status, seconds) => {
+          metrics.apiRequests.inc({ operation, code: String(status) });
+          metrics.apiRequestLatency.observe({ operation }, seconds);
+        },
+        onEventClients: (count) => metrics.apiEventClients.set(count),
+      },
+    });
+    applyApi = (next) => api.reconfigure(next.tokens, next.rateLimit, next.rateBurst);
+    // Started last and stopped first: sends over HTTP need intake and the dispatcher running.
+    components.push({
+      name: 'api',
+      start: async () => {
+        const addr = await api.listen(apiListen.port, apiListen.host);
+        daemon.apiPort = addr.port;
+        log.info({ listen: `${addr.address}:${addr.port}`, tokens: config.api.tokens.length }, 'HTTP API and agent inbox listening');
+      },
+      stop: () => api.close(),
     });
   }
   (daemon as { service: Service }).service = new Service(components, log, config.shutdown.forceMs);

@@ -126,6 +126,27 @@ export interface NumberConfig {
   readonly unmatched: UnmatchedConfig;
 }
 
+/** What an API token may do: send messages, read messages and conversations, act as an agent. */
+export type ApiScope = 'send' | 'read' | 'agent';
+
+export interface ApiTokenConfig {
+  /** Who holds it; in logs, and the default agent name when it assigns a conversation. */
+  readonly name: string;
+  /** Lower-case hex SHA-256 of the token: the token itself is never stored. */
+  readonly sha256: string;
+  readonly scopes: readonly ApiScope[];
+}
+
+export interface ApiConfig {
+  /** Where the HTTP API and the agent inbox listen; off when absent. */
+  readonly listen?: { readonly host: string; readonly port: number };
+  readonly tokens: readonly ApiTokenConfig[];
+  /** Requests per second each token may make (429 beyond). */
+  readonly rateLimit: number;
+  /** Requests a token may make at once above the steady rate. */
+  readonly rateBurst: number;
+}
+
 export interface ParleyConfig {
   readonly database: {
     readonly url: string;
@@ -193,4 +214,5 @@ export interface ParleyConfig {
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];
   readonly numbers: readonly NumberConfig[];
+  readonly api: ApiConfig;
 }
