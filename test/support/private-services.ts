@@ -39,6 +39,7 @@ export interface PrivatePostgres {
   restart(): Promise<void>;
   /** pg_ctl stop -m fast. */
   stop(): Promise<void>;
+  /** Starts the cluster unless it runs. */
   start(): Promise<void>;
   /** Stops the cluster (if running) and deletes its data directory. */
   destroy(): Promise<void>;
@@ -76,6 +77,7 @@ export async function startPrivatePostgres(port: number): Promise<PrivatePostgre
       running = false;
     },
     async start() {
+      if (running) return;
       await ctl('-w', 'start');
       running = true;
     },
@@ -149,6 +151,7 @@ export async function startPrivateRedis(port: number): Promise<PrivateRedis> {
     });
   };
   const start = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
       stdio: 'ignore',
     });

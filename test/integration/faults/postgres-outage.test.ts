@@ -17,35 +17,37 @@ import { streamKeys } from '../../../src/queue/keys.ts';
 
 const PG_PORT = 55432;
 const COUNT = 5000;
-const SCHEMA = 'faults';
-
 let cluster: PrivatePostgres;
-let db: Db;
-let sim: Simulator;
+let attemptDb: Db | undefined;
+let attemptSim: Simulator | undefined;
 let redis: Redis;
 let child: ChildProcess | undefined;
-const prefix = `${uniqueName('pgfault')}:`;
+const prefixes: string[] = [];
 
 beforeAll(async () => {
   cluster = await startPrivatePostgres(PG_PORT);
-  db = openDb({ url: cluster.url, schema: SCHEMA, poolSize: 2 });
-  await migrateToLatest(db, SCHEMA);
-  // Receipts unanswered while Postgres is down are sent again once the outage is over.
-  sim = await startSimulator({ controlPort: false, keep: 20_000, receiptDelayMs: 100, receiptRetryMs: 500, responseTimeoutMs: 2000 });
   redis = new Redis(TEST_REDIS_URL);
 }, 60_000);
 
-afterAll(async () => {
+/** Stops what one attempt started, so a retry starts afresh. */
+async function cleanUp(): Promise<void> {
   if (child) await killed(child);
-  await sim?.stop();
+  child = undefined;
+  await attemptSim?.stop();
+  attemptSim = undefined;
+  await attemptDb?.destroy();
+  attemptDb = undefined;
+}
+
+afterAll(async () => {
+  await cleanUp();
   redis?.disconnect();
-  await dropRedisPrefix(prefix);
-  await db?.destroy();
+  for (const p of prefixes) await dropRedisPrefix(p);
   await cluster?.destroy();
 }, 60_000);
 
 /** A count from the private Postgres, or -1 while it does not answer. */
-async function count(where: 'accepted' | 'final'): Promise<number> {
+async function count(db: Db, where: 'accepted' | 'final'): Promise<number> {
   try {
     const q = db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n'));
     const row =
@@ -69,6 +71,18 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 
 describe('Postgres restarts and an outage under load', () => {
   it('two restarts and 10 s down during 5,000 messages: the daemon stays up, 0 lost, duplicates flagged, every message final', async () => {
+    // Everything of one attempt is its own (schema, key prefix, simulator, daemon): a retry starts afresh.
+    await cleanUp();
+    await cluster.start();
+    const SCHEMA = uniqueName('faults');
+    const prefix = `${uniqueName('pgfault')}:`;
+    prefixes.push(prefix);
+    const db = openDb({ url: cluster.url, schema: SCHEMA, poolSize: 2 });
+    attemptDb = db;
+    await migrateToLatest(db, SCHEMA);
+    // Receipts unanswered while Postgres is down are sent again once the outage is over.
+    const sim = await startSimulator({ controlPort: false, keep: 20_000, receiptDelayMs: 100, receiptRetryMs: 500, responseTimeoutMs: 2000 });
+    attemptSim = sim;
     const raw = {
       database: { url: cluster.url, pool_size: 4, outage_unbind_after: '1m' },
       redis: { url: TEST_REDIS_URL, prefix },
@@ -101,11 +115,11 @@ describe('Postgres restarts and an outage under load', () => {
     const DURING = 1000;
     await send(0, COUNT - DURING);
 
-    await until('800 submitted', async () => (await count('accepted')) >= 800, 20_000);
+    await until('800 submitted', async () => (await count(db, 'accepted')) >= 800, 20_000);
     await cluster.restart();
-    await until('1,800 submitted', async () => (await count('accepted')) >= 1800, 30_000);
+    await until('1,800 submitted', async () => (await count(db, 'accepted')) >= 1800, 30_000);
     await cluster.restart();
-    await until('2,800 submitted', async () => (await count('accepted')) >= 2800, 30_000);
+    await until('2,800 submitted', async () => (await count(db, 'accepted')) >= 2800, 30_000);
     await cluster.stop();
     // While Postgres is down nothing is acknowledged: not a stream entry, not a deliver_sm; the
     // bind stays up (enquire_link) rather than being dropped and bound again.
@@ -128,7 +142,7 @@ describe('Postgres restarts and an outage under load', () => {
     expect(sim.stats.binds.current).toBe(1);
     await cluster.start();
 
-    await until('every message final', async () => (await count('final')) === COUNT, 45_000);
+    await until('every message final', async () => (await count(db, 'final')) === COUNT, 45_000);
     expect(exited, `the daemon exited: ${stderr.slice(-2000)}`).toBeUndefined();
     expect(stderr).not.toContain('internal error');
 

@@ -72,6 +72,9 @@ async function statusOf(id: string): Promise<string | undefined> {
 
 describe('/readyz while a dependency is down', () => {
   it('names Postgres, then Redis, while each is down; binds are unbound past outage_unbind_after and rebound; ready again and sending after', async () => {
+    // A retry starts from running services and no daemon left from the failed run.
+    await daemon?.service.stop();
+    await Promise.all([cluster.start(), server.start()]);
     const config = validateConfig({
       database: { url: cluster.url, pool_size: 4, outage_unbind_after: '2s' },
       redis: { url: server.url, prefix: 'parley:' },
@@ -97,7 +100,7 @@ describe('/readyz while a dependency is down', () => {
       }, 5_000);
       expect((await readyz(port)).body).not.toMatch(/redis/);
       await until('binds unbound after outage_unbind_after', () => sim.stats.binds.current === 0, 6_000);
-      expect(daemon.pools.get('sim')!.binds.every((b) => b.state === 'held')).toBe(true);
+      await until('binds held', () => daemon!.pools.get('sim')!.binds.every((b) => b.state === 'held'), 2_000);
       // Entries added meanwhile wait in Redis, unacknowledged.
       await app.xadd(keys.outbound, '*', 'payload', JSON.stringify({ id: 'during-pg', to: '+14155550001', text: 'while postgres is down' }));
       // Intake reads it but cannot commit it: it stays pending, not acknowledged.
