@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
+import { isTransientFault } from '../lib/faults.ts';
 import { parseOutboundPayload, type OutboundMessage } from '../domain/message.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
@@ -150,14 +151,16 @@ export class Intake {
           () => backoff.reset(),
           (err: unknown) => {
             failed = true;
-            this.log.error({ err: describeError(err) }, 'intake batch failed; entries stay pending and are retried');
+            if (isTransientFault(err)) this.log.warn({ err: describeError(err) }, 'intake paused by a service fault; entries stay pending and are retried');
+            else this.log.error({ err: describeError(err) }, 'intake batch failed; entries stay pending and are retried');
           },
         );
         inFlight.add(work);
         void work.finally(() => inFlight.delete(work));
       } catch (err) {
         failed = true;
-        this.log.error({ err: describeError(err) }, 'reading the outbound stream failed; retrying');
+        if (isTransientFault(err)) this.log.warn({ err: describeError(err) }, 'reading the outbound stream paused by a service fault; retrying');
+        else this.log.error({ err: describeError(err) }, 'reading the outbound stream failed; retrying');
       }
     }
     await Promise.all(inFlight);
