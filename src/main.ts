@@ -9,9 +9,9 @@ import type { ParleyConfig, RouteConfig, SmscConfig } from './config/types.ts';
 import type { Logger } from './lib/logger.ts';
 import { ParleyError, describeError } from './lib/errors.ts';
 import { Service, type Component } from './service.ts';
-import { openDb, pendingMigrations, type Db } from './store/db.ts';
+import { openDb, openDbProbe, pendingMigrations, type Db } from './store/db.ts';
 import * as messages from './store/messages.ts';
-import { openRedis, closeRedis } from './queue/redis.ts';
+import { openRedis, closeRedis, pingRedis } from './queue/redis.ts';
 import { streamKeys } from './queue/keys.ts';
 import { OutboundStream } from './queue/streams.ts';
 import { EventStreamPublisher } from './queue/event-stream-publisher.ts';
@@ -37,6 +37,7 @@ import { Dispatcher, type DispatchJob } from './outbound/dispatcher.ts';
 import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
 import { Batcher } from './lib/batcher.ts';
+import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
 import * as inboxStore from './store/inbox.ts';
@@ -71,6 +72,8 @@ export interface Daemon {
   readonly intake: Intake;
   readonly metrics: Metrics;
   readonly consumer: string;
+  /** Whether Postgres and Redis answer; `/readyz` reads it. */
+  readonly dependencies: DependencyMonitor;
   /** The port the ops endpoint listens on, once started with http. */
   httpPort?: number;
   /** The port the HTTP API listens on, once started with api.listen set. */
@@ -211,13 +214,30 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const consumer = config.intake.consumer;
   const keys = streamKeys(config.redis.prefix);
 
+  // Probed every second on connections of their own; a pipeline that meets a fault asks for a
+  // probe at once. While Postgres is down every pipeline pauses on its own (each retries its
+  // transient faults with backoff); past database.outage_unbind_after the binds are unbound.
+  const dbProbe = openDbProbe(config.database.url);
+  const dependencies = new DependencyMonitor({
+    probes: {
+      postgres: () => dbProbe.probe(),
+      redis: () => pingRedis(redis),
+    },
+    onChange: (status) => onDependencyChange(status),
+  });
   const db = openDb({
     url: config.database.url,
     poolSize: config.database.poolSize,
     schema,
-    onIdleError: (err) => log.warn({ err: err.message }, 'postgres idle connection lost'),
+    onIdleError: (err) => {
+      log.warn({ err: err.message, code: (err as { code?: string }).code }, 'postgres connection lost; the pool opens a new one');
+      dependencies.nudge('postgres');
+    },
   });
-  const redisError = (err: Error): void => log.warn({ err: err.message }, 'redis connection error');
+  const redisError = (err: Error): void => {
+    log.warn({ err: err.message }, 'redis connection error');
+    dependencies.nudge('redis');
+  };
   const redis = openRedis({ url: config.redis.url, name: `parley:${consumer}`, onError: redisError });
   const blocking = openRedis({ url: config.redis.url, name: `parley:${consumer}:intake`, onError: redisError });
   // Route buckets and bind leases: answers that come late are worth nothing, so fail fast and fall back.
@@ -359,6 +379,39 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const servableRoutes = (): readonly string[] | undefined =>
     capped.length === 0 ? undefined : config.routes.filter(canServe).map((r) => r.name);
 
+  /** Binds unbound because Postgres has been down too long; released when it answers. */
+  let outageTimer: NodeJS.Timeout | undefined;
+  let bindsHeld = false;
+  /** When Postgres last came back after an outage (0: never down). */
+  let postgresBackAt = 0;
+  function onDependencyChange(status: DependencyStatus): void {
+    metrics.dependencyUp.set({ dependency: status.name }, status.up ? 1 : 0);
+    if (!status.up) {
+      metrics.dependencyOutages.inc({ dependency: status.name });
+      log.error({ dependency: status.name, reason: status.reason }, `${status.name} is down: work that needs it pauses and resumes by itself`);
+    } else {
+      log.info({ dependency: status.name }, `${status.name} answers again: paused work resumes`);
+    }
+    if (status.name !== 'postgres') return;
+    clearTimeout(outageTimer);
+    outageTimer = undefined;
+    if (!status.up) {
+      outageTimer = setTimeout(() => {
+        if (dependencies.status('postgres').up) return;
+        bindsHeld = true;
+        const reason = `postgres unreachable for more than ${Math.round(config.database.outageUnbindAfterMs / 1000)} s (database.outage_unbind_after): receipts and replies cannot be recorded`;
+        for (const pool of pools.values()) pool.hold(reason);
+      }, config.database.outageUnbindAfterMs);
+      outageTimer.unref();
+    } else {
+      postgresBackAt = Date.now();
+      if (bindsHeld) {
+        bindsHeld = false;
+        for (const pool of pools.values()) pool.release();
+      }
+    }
+  }
+
   const recorder = new SubmitRecorder({
     store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks) },
     published,
@@ -425,11 +478,17 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
   wakeDispatch = () => dispatcher.wake();
 
-  const outbound = new OutboundStream(redis, blocking, keys, consumer);
+  const outbound = new OutboundStream(redis, blocking, keys, consumer, (detail) => {
+    metrics.redisStateLost.inc({ what: 'intake_group' });
+    log.warn({ detail }, 'Redis lost state: the intake consumer group was recreated; entries already stored are recognised by their ids and not sent twice');
+  });
   const intake = new Intake(
     {
       stream: outbound,
-      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }) },
+      store: {
+        insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }),
+        storedContent: (ids) => messages.storedContent(db, ids),
+      },
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,
@@ -474,9 +533,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   let reclaimTimer: NodeJS.Timeout | undefined;
   const ops = new OpsServer({ scrape: () => metrics.scrape(), contentType: metrics.registry.contentType }, {
     check: async () => {
-      const problems: string[] = [];
-      await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute().catch(() => problems.push('postgres: not answering'));
-      await redis.ping().catch(() => problems.push('redis: not answering'));
+      // From the probes' last answers: a readiness check never waits on a service that is down.
+      const problems: string[] = dependencies.problems();
       for (const route of config.routes) {
         // A route whose SMSCs are all leased to other daemons (max_binds) is served by them.
         if (canServe(route) && !route.smscs.some((s) => pools.get(s)?.canSubmit)) problems.push(`route ${route.name}: no bound bind on ${route.smscs.join(', ')}`);
@@ -570,6 +628,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     receipts,
     metrics,
     consumer,
+    dependencies,
     service: undefined as unknown as Service,
   };
 
@@ -606,6 +665,18 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       },
       stop: async () => {
         await Promise.all([closeRedis(redis), closeRedis(blocking), closeRedis(coordination)]);
+      },
+    },
+    {
+      name: 'dependency-monitor',
+      start: async () => {
+        for (const name of ['postgres', 'redis'] as const) metrics.dependencyUp.set({ dependency: name }, 1);
+        dependencies.start();
+      },
+      stop: async () => {
+        dependencies.stop();
+        clearTimeout(outageTimer);
+        await dbProbe.close();
       },
     },
     {
@@ -672,6 +743,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         const n = await reclaim();
         if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
         reclaimTimer = setInterval(() => {
+          // Right after a Postgres outage every daemon's heartbeat looks stale: wait until the live
+          // ones have beaten again, or this daemon would claim (and send again) their messages.
+          if (!dependencies.status('postgres').up || Date.now() - postgresBackAt < DEAD_AFTER_MS) return;
           reclaim()
             .then((count) => count > 0 && log.info({ messages: count }, 'claimed queued messages of a stopped daemon'))
             .catch((err: unknown) => log.warn({ err: describeError(err) }, 'reclaiming queued messages failed'));

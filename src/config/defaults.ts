@@ -11,7 +11,7 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
   root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], coordination: {}, api: {} },
-  database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10 },
+  database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10, outage_unbind_after: '1m' },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
   log: { level: 'info', message_text: false },

@@ -390,6 +390,7 @@ export const CONFIG = section<ParleyConfig>(
         {
           url: { key: 'url', field: url(['postgres:', 'postgresql:']) },
           poolSize: { key: 'pool_size', field: integer({ min: 1 }) },
+          outageUnbindAfterMs: { key: 'outage_unbind_after', field: duration({ positive: true }) },
         },
         DEFAULTS.database,
       ),

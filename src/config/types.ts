@@ -148,7 +148,12 @@ export interface ApiConfig {
 }
 
 export interface ParleyConfig {
-  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly database: {
+    readonly url: string;
+    readonly poolSize: number;
+    /** Postgres unreachable this long: every SMSC bind is unbound cleanly until it answers again. */
+    readonly outageUnbindAfterMs: number;
+  };
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
   readonly log: {

@@ -13,6 +13,8 @@
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import { describeError } from '../lib/errors.ts';
+import { isTransientFault } from '../lib/faults.ts';
+import { Backoff } from '../lib/backoff.ts';
 import type { MessageInboundEvent } from '../domain/events.ts';
 import type { NumberConfig } from '../config/types.ts';
 import type { WebhookTarget } from '../webhooks/post.ts';
@@ -185,9 +187,10 @@ export class ReplyHandler {
     const signal = this.controller.signal;
     const leaseMs = this.options.leaseMs;
     let nextPoll = 0;
+    const backoff = new Backoff(100, 5_000);
     while (!signal.aborted) {
+      let batch: PendingReply[] = [];
       try {
-        let batch: PendingReply[] = [];
         if (this.claimed.length > 0) {
           batch = this.claimed.splice(0, 200);
         } else if (Date.now() >= nextPoll) {
@@ -199,7 +202,17 @@ export class ReplyHandler {
           continue;
         }
         await this.handleBatch(batch);
+        backoff.reset();
       } catch (err) {
+        if (isTransientFault(err) && batch.length > 0) {
+          // Postgres or Redis is down: the replies are still this daemon's; handle them again
+          // from the start when it is back (answers keep their ids, so none is sent twice).
+          this.claimed.unshift(...batch);
+          const delay = backoff.next();
+          this.log.warn({ err: describeError(err), replies: batch.length, delayMs: delay }, 'handling replies paused by a service fault; retrying');
+          await this.wakeup.wait(delay, signal);
+          continue;
+        }
         this.log.error({ err: describeError(err) }, 'handling replies failed; they are retried after their lease');
         await this.wakeup.wait(1000, signal);
       }
@@ -225,6 +238,8 @@ export class ReplyHandler {
           try {
             handled.push(await this.handle(r, facts));
           } catch (err) {
+            // A service fault fails the whole batch, which is retried; anything else is this reply's.
+            if (isTransientFault(err)) throw err;
             this.log.error({ err: describeError(err), reply: r.id }, 'handling a reply failed; it is retried after its lease');
           }
         }

@@ -208,6 +208,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly dependencyUp = new Gauge({
+    name: 'parley_dependency_up',
+    help: '1 while the dependency (postgres, redis) answers its probe, 0 while it is down',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dependencyOutages = new Counter({
+    name: 'parley_dependency_outages_total',
+    help: 'Times a dependency (postgres, redis) stopped answering',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly redisStateLost = new Counter({
+    name: 'parley_redis_state_lost_total',
+    help: 'Times Redis had lost state the daemon relies on (the intake consumer group) and it was recreated',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
+
+  readonly internalErrors = new Counter({
+    name: 'parley_internal_errors_total',
+    help: 'Errors nothing handled (unhandled rejections, uncaught exceptions, error events), by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly apiRequests = new Counter({
     name: 'parley_api_requests_total',
     help: 'HTTP API requests by operation (the OpenAPI operationId, or "inbox", "unknown") and status code',

@@ -4,10 +4,12 @@
  * dead-letter stream with their reason. Entries left pending by a daemon that died are claimed
  * after `claimIdleMs`. A batch that cannot be stored is retried, never dropped.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
+import { isTransientFault } from '../lib/faults.ts';
 import { parseOutboundPayload, type OutboundMessage } from '../domain/message.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
@@ -38,6 +40,8 @@ export interface IntakeStore {
     queued: readonly RoutedMessage[],
     refused: readonly { message: RoutedMessage; change: StatusChange }[],
   ): Promise<{ inserted: Set<string>; changes: StatusChange[] }>;
+  /** Destination and text of stored messages, by id (to tell a re-read entry from a new one that reuses its id). */
+  storedContent?(ids: readonly string[]): Promise<Map<string, { to: string; text: string }>>;
 }
 
 export interface IntakeOptions {
@@ -105,7 +109,8 @@ export class Intake {
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
-    const backoff = new Backoff(100, 10_000);
+    // Capped at 5 s: after Postgres or Redis comes back, intake resumes within seconds.
+    const backoff = new Backoff(100, 5_000);
     let nextClaim = 0;
     let ownPendingDone = false;
     // Two batches may be in flight: the next is read and validated while the last is written.
@@ -146,14 +151,16 @@ export class Intake {
           () => backoff.reset(),
           (err: unknown) => {
             failed = true;
-            this.log.error({ err: describeError(err) }, 'intake batch failed; entries stay pending and are retried');
+            if (isTransientFault(err)) this.log.warn({ err: describeError(err) }, 'intake paused by a service fault; entries stay pending and are retried');
+            else this.log.error({ err: describeError(err) }, 'intake batch failed; entries stay pending and are retried');
           },
         );
         inFlight.add(work);
         void work.finally(() => inFlight.delete(work));
       } catch (err) {
         failed = true;
-        this.log.error({ err: describeError(err) }, 'reading the outbound stream failed; retrying');
+        if (isTransientFault(err)) this.log.warn({ err: describeError(err) }, 'reading the outbound stream paused by a service fault; retrying');
+        else this.log.error({ err: describeError(err) }, 'reading the outbound stream failed; retrying');
       }
     }
     await Promise.all(inFlight);
@@ -162,6 +169,7 @@ export class Intake {
   /** Validates, stores and settles one batch. Throws (settling nothing) when storing fails. */
   async processBatch(entries: readonly IntakeEntry[]): Promise<BatchOutcome> {
     const dead: IntakeDeadLetter[] = [];
+    const generated = new Set<string>();
     const candidates: OutboundMessage[] = [];
     const ackOnly: string[] = [];
     const entryOf = new Map<string, string>();
@@ -173,7 +181,9 @@ export class Intake {
       }
       // Without an app id, the stream entry id is the idempotency key: a re-read after a crash
       // yields the same id, so the message is not stored twice.
-      const parsed = parseOutboundPayload(entry.fields.payload, () => `s-${entry.id}`);
+      let generatedId: string | undefined;
+      const parsed = parseOutboundPayload(entry.fields.payload, () => (generatedId = `s-${entry.id}`));
+      if (parsed.ok && generatedId !== undefined) generated.add(generatedId);
       if (!parsed.ok) {
         dead.push({ entry, code: parsed.code, reason: parsed.reason });
         continue;
@@ -197,16 +207,56 @@ export class Intake {
     dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
 
     const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
+    const rekeyed = await this.storeReusedIds(queued, generated, inserted);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(queued, inserted, changes);
+    if (rekeyed) this.hand(rekeyed.queued, rekeyed.inserted, rekeyed.changes);
 
-    const duplicates = queued.length + refused.length - inserted.size + ackOnly.length;
+    const insertedCount = inserted.size + (rekeyed?.inserted.size ?? 0);
+    const duplicates = queued.length + refused.length - insertedCount + ackOnly.length;
     for (const d of dead) {
       this.deps.observer?.onDeadLetter?.(d.code);
       this.log.warn({ entry: d.entry.id, code: d.code, reason: d.reason }, 'outbound entry dead-lettered');
     }
-    this.deps.observer?.onBatch?.(entries.length, inserted.size, duplicates, dead.length);
-    return { inserted: inserted.size, duplicates, dead };
+    this.deps.observer?.onBatch?.(entries.length, insertedCount, duplicates, dead.length);
+    return { inserted: insertedCount, duplicates, dead };
+  }
+
+  /**
+   * An entry whose generated id (`s-<entry id>`) is already stored is normally the same entry read
+   * again (after a crash, or the group recreated after Redis lost state) and is not stored twice.
+   * But a Redis that lost its memory numbers entries afresh: when its clock is behind the ids it
+   * issued before (a failover to a host whose clock lags) or an app gives entry ids itself, a new
+   * entry can reuse an old entry's id. Those are told apart by content: a stored message with a
+   * different destination or text is another message, and the new one is stored under
+   * `s-<entry id>.<hash of destination and text>` (the same on every re-read, so still stored
+   * once). A reused id with the same destination and text is taken for a re-read.
+   */
+  private async storeReusedIds(
+    queued: readonly RoutedMessage[],
+    generated: ReadonlySet<string>,
+    inserted: ReadonlySet<string>,
+  ): Promise<{ queued: RoutedMessage[]; inserted: Set<string>; changes: StatusChange[] } | undefined> {
+    const storedContent = this.deps.store.storedContent;
+    if (!storedContent) return undefined;
+    const seen = queued.filter((m) => generated.has(m.id) && !inserted.has(m.id));
+    if (seen.length === 0) return undefined;
+    const stored = await storedContent(seen.map((m) => m.id));
+    const reused = seen.filter((m) => {
+      const s = stored.get(m.id);
+      return s !== undefined && (s.to !== m.to || s.text !== m.text);
+    });
+    if (reused.length === 0) return undefined;
+    const renamed = reused.map((m) => ({
+      ...m,
+      id: `${m.id}.${createHash('sha256').update(`${m.to}\0${m.text}`).digest('hex').slice(0, 8)}`,
+    }));
+    this.log.warn(
+      { entries: renamed.length, ids: renamed.slice(0, 5).map((m) => m.id) },
+      'stream entry ids reused for different messages (Redis lost its memory and numbered entries again): stored under new ids',
+    );
+    const { inserted: stillNew, changes } = await this.deps.store.insertMessages(renamed, []);
+    return { queued: renamed, inserted: stillNew, changes };
   }
 
   /**

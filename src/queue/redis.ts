@@ -26,7 +26,8 @@ export function openRedis(options: RedisOptions): Redis {
     maxRetriesPerRequest: options.failFastMs === undefined ? null : 0,
     enableOfflineQueue: options.failFastMs === undefined,
     commandTimeout: options.failFastMs,
-    retryStrategy: (times) => Math.min(30_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
+    // Capped at 5 s: after Redis comes back (a restart, a failover) work resumes within seconds.
+    retryStrategy: (times) => Math.min(5_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
     lazyConnect: false,
   });
   redis.on('error', (err: Error) => options.onError?.(err));
@@ -40,4 +41,13 @@ export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> 
     new Promise((r) => setTimeout(r, timeoutMs).unref()),
   ]);
   redis.disconnect();
+}
+
+/**
+ * Asks Redis for a PING without queueing it: commands wait across reconnects by design, so a
+ * health probe on a connection that is not ready fails at once instead of joining the queue.
+ */
+export async function pingRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') throw new Error(`redis connection is ${redis.status}`);
+  await redis.ping();
 }

@@ -71,7 +71,11 @@ export class SmscPool {
   startSlot(i: number): void {
     if (this.closed || this.slotRunning[i]) return;
     this.slotRunning[i] = true;
-    for (const b of this.slotBinds[i]!) b.start();
+    for (const b of this.slotBinds[i]!) {
+      // Fresh binds of a slot started while the pool is held stay held too.
+      if (this.heldFor !== undefined) b.hold(this.heldFor);
+      b.start();
+    }
   }
 
   /** Unbinds slot i (in-flight submits get `graceMs`) and readies fresh binds for a later start. */
@@ -112,6 +116,19 @@ export class SmscPool {
     if (bound.length === 0) return;
     await Promise.race(bound.map((b) => b.waitForWindow()));
   }
+
+  /** Unbinds every bind cleanly and holds them unbound, with the reason logged, until `release`. */
+  hold(reason: string, graceMs?: number): void {
+    this.heldFor = reason;
+    for (const b of this.binds) b.hold(reason, graceMs);
+  }
+
+  release(): void {
+    this.heldFor = undefined;
+    for (const b of this.binds) b.release();
+  }
+
+  private heldFor: string | undefined;
 
   async stop(graceMs: number): Promise<void> {
     this.closed = true;

@@ -147,6 +147,13 @@ export async function insertMessages(
   });
 }
 
+/** Destination and text of the stored messages among `ids`. */
+export async function storedContent(db: Db, ids: readonly string[]): Promise<Map<string, { to: string; text: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('messages').select(['id', 'to_addr', 'body']).where('id', 'in', [...ids]).execute();
+  return new Map(rows.map((r) => [r.id, { to: r.to_addr, text: r.body }]));
+}
+
 /** Counts a dispatch attempt before the first submit_sm of these messages leaves. */
 export async function markAttempted(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;

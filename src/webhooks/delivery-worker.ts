@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../lib/logger.ts';
 import { sleep } from '../lib/sleep.ts';
+import { Backoff } from '../lib/backoff.ts';
 import { describeError } from '../lib/errors.ts';
 import { postWebhook, type WebhookTarget } from './post.ts';
 import type { DueDelivery } from '../store/webhooks.ts';
@@ -77,12 +78,18 @@ export class WebhookDeliveryWorker {
     const signal = this.controller.signal;
     const concurrency = this.options.concurrency ?? 8;
     const maxTimeout = (): number => Math.max(1000, ...[...this.targets.values()].map((t) => t.timeoutMs));
+    // Postgres down: claims fail until it is back; wait longer each time, up to 5 s.
+    const backoff = new Backoff(this.options.pollMs ?? 500, 5_000);
     while (!signal.aborted) {
       let due: DueDelivery[] = [];
       try {
         due = await this.options.store.claimDue(concurrency, maxTimeout() + 30_000);
+        backoff.reset();
       } catch (err) {
-        this.log.warn({ err: describeError(err) }, 'claiming webhook deliveries failed');
+        const delay = backoff.next();
+        this.log.warn({ err: describeError(err), delayMs: delay }, 'claiming webhook deliveries failed; retrying');
+        await sleep(delay, signal);
+        continue;
       }
       if (due.length === 0) {
         await sleep(this.options.pollMs ?? 500, signal);
