@@ -14,7 +14,8 @@
  * Without `onPoison` every failure is retried, as a pipeline that cannot set anything aside must.
  */
 import { Backoff } from './backoff.ts';
-import { classifyFault, type FaultKind } from './faults.ts';
+import type { FaultKind } from './faults.ts';
+import { writeSplittingPoison } from './split-on-poison.ts';
 import type { Progress } from './progress.ts';
 
 export interface BatcherOptions<T> {
@@ -94,61 +95,39 @@ export class Batcher<T> {
   private async drain(): Promise<void> {
     const batch = this.queue.splice(0, this.options.maxItems);
     this.inFlight = batch.length;
-    const classify = this.options.classify ?? classifyFault;
-    // Chunks still to write, the next on top: splitting pushes the second half, then the first.
-    const stack: Waiting<T>[][] = [batch];
-    let attempt = 0;
-    while (stack.length > 0) {
-      const chunk = stack[stack.length - 1]!;
-      try {
-        await this.options.write(chunk.map((w) => w.item));
-        stack.pop();
-        this.settle(chunk, 'written');
-        this.backoff.reset();
-        attempt = 0;
-        continue;
-      } catch (err) {
-        attempt++;
-        this.options.onError?.(err, chunk.length, attempt);
-        if (!this.options.onPoison || classify(err) === 'transient') {
-          await this.pause();
-          continue;
+    const o = this.options;
+    if (!o.onPoison) {
+      // Nothing can be set aside: every failure is retried with the same items.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await o.write(batch.map((w) => w.item));
+          this.backoff.reset();
+          break;
+        } catch (err) {
+          o.onError?.(err, batch.length, attempt);
+          await new Promise((r) => setTimeout(r, this.backoff.next()));
         }
-        stack.pop();
-        attempt = 0;
-        if (chunk.length > 1) {
-          const half = Math.ceil(chunk.length / 2);
-          stack.push(chunk.slice(half), chunk.slice(0, half));
-          continue;
-        }
-        await this.setAside(chunk[0]!, err);
       }
+      this.settle(batch, 'written');
+      return;
     }
-    this.inFlight = 0;
-  }
-
-  /** Hands one poison item to `onPoison`, retrying that (never dropping the item) until it is durable. */
-  private async setAside(w: Waiting<T>, err: unknown): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.options.onPoison!(w.item, err);
+    const onPoison = o.onPoison;
+    await writeSplittingPoison(batch, {
+      write: (chunk) => o.write(chunk.map((w) => w.item)),
+      onWritten: (chunk) => this.settle(chunk, 'written'),
+      setAside: async (w, err) => {
+        await onPoison(w.item, err);
         this.settle([w], 'set_aside');
-        this.backoff.reset();
-        return;
-      } catch (asideErr) {
-        this.options.onError?.(asideErr, 1, attempt);
-        await this.pause();
-      }
-    }
+      },
+      onError: o.onError,
+      classify: o.classify,
+      backoff: this.backoff,
+    });
   }
 
   private settle(chunk: readonly Waiting<T>[], outcome: BatchedOutcome): void {
     this.inFlight -= chunk.length;
     this.options.progress?.advanced(chunk.length);
     for (const w of chunk) w.done(outcome);
-  }
-
-  private pause(): Promise<void> {
-    return new Promise((r) => setTimeout(r, this.backoff.next()));
   }
 }
