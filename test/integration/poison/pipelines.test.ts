@@ -127,17 +127,18 @@ describe('intake: poison entries are set aside, valid ones behind them are sent'
         const row = c.id.includes('\u0000')
           ? undefined
           : await h.schema.db.selectFrom('messages').select(['body', 'metadata', 'original_payload', 'status']).where('id', '=', c.id).executeTakeFirst();
-        if ('dead' in c.expect) {
+        const e = c.expect;
+        if ('dead' in e) {
           expect(row, c.id).toBeUndefined();
-          const letter = dead.filter((d) => d.code === c.expect.dead);
+          const letter = dead.filter((d) => d.code === e.dead);
           expect(letter, c.id).toHaveLength(1);
-          if (c.expect.reason) expect(letter[0]!.reason, c.id).toMatch(c.expect.reason);
+          if (e.reason) expect(letter[0]!.reason, c.id).toMatch(e.reason);
           // The reason never quotes the payload (the customer's text).
           expect(letter[0]!.reason, c.id).not.toContain('there');
         } else {
           expect(row, c.id).toBeDefined();
-          if (c.expect.stored.body !== undefined) expect(row!.body, c.id).toBe(c.expect.stored.body);
-          if (c.expect.stored.metadata !== undefined) expect(row!.metadata, c.id).toEqual(c.expect.stored.metadata);
+          if (e.stored.body !== undefined) expect(row!.body, c.id).toBe(e.stored.body);
+          if (e.stored.metadata !== undefined) expect(row!.metadata, c.id).toEqual(e.stored.metadata);
           // The payload as sent is kept beside the storable text.
           expect(row!.original_payload?.toString('utf8'), c.id).toBe(c.payload);
         }
