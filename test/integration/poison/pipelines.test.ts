@@ -325,11 +325,32 @@ describe('health that tells the truth', () => {
       expect(metrics).toMatch(/parley_pipeline_stalled\{pipeline="receipts"\} 1/);
       expect(metrics).toMatch(/parley_pipeline_stalled\{pipeline="intake"\} 0/);
 
+      // A transient fault in the middle: the waiting writer's statement is cancelled as an operator
+      // would (57014, class 57: operator intervention). It is retried with backoff, never set
+      // aside: the retry waits on the lock again.
+      // (pg_stat_activity is read once per transaction unless the snapshot is cleared.)
+      const waiting = async (): Promise<{ pid: number; started: string }[]> => {
+        await locker.query('SELECT pg_stat_clear_snapshot()');
+        const res = await locker.query<{ pid: number; started: string }>(
+          `SELECT l.pid, a.query_start::text AS started FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE NOT l.granted AND l.relation = '"${h.schema.schema}".receipts'::regclass`,
+        );
+        return res.rows;
+      };
+      const [first] = await waiting();
+      expect(first).toBeDefined();
+      await locker.query('SELECT pg_cancel_backend($1)', [first!.pid]);
+      // The writer waits on the lock again, with a new statement, once its backoff is over.
+      await h.until('the writer retried', async () => (await waiting()).some((w) => w.started !== first!.started), 10_000);
+      expect((await get(port, '/readyz')).status).toBe(503);
+
       await locker.query('COMMIT');
       // The writer goes on: the receipt is stored, its deliver_sm answered, and readiness is back.
       expect(await answered).toBe(0);
       await h.until('ready again', async () => (await get(port, '/readyz')).status === 200, 10_000);
       expect((await get(port, '/metrics')).body).toMatch(/parley_pipeline_stalled\{pipeline="receipts"\} 0/);
+      expect(await h.schema.db.selectFrom('receipts').select('body').execute()).toEqual([{ body: text }]);
+      expect(await h.schema.db.selectFrom('quarantined_pdus').select('id').execute()).toEqual([]);
     } finally {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();
