@@ -5,6 +5,9 @@
  * storable, with the original kept), nothing stays pending to be retried forever, and the same
  * holds after a restart of the daemon.
  *
+ * Pipelines: intake, receipt capture, reply capture and handling (webhook answers included), the
+ * webhook outbox, event publishing; and health (/readyz, parley_pipeline_stalled) when one is stuck.
+ *
  * Poison that the boundary cannot clean (a value the store refuses on its own) is induced for real
  * with CHECK constraints on the test schema's tables: Postgres answers 23514 for exactly one item,
  * as it answers 22P05 for a NUL, and the pipeline has to find that item by splitting.
@@ -28,6 +31,8 @@ import {
 import { shortMessageFields } from '../../../src/smpp/pdu.ts';
 import { buildDaemon, type Daemon } from '../../../src/main.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
+import { StallTracker } from '../../../src/lib/progress.ts';
+import { EventStreamPublisher } from '../../../src/queue/event-stream-publisher.ts';
 import { TEST_DATABASE_URL } from '../../support/services.ts';
 
 let h: Harness;
@@ -355,5 +360,68 @@ describe('health that tells the truth', () => {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();
     }
+  });
+});
+
+describe('webhook outbox: a delivery whose outcome cannot be stored is failed, not POSTed every lease', () => {
+  it('poison outcomes set aside, the other webhook delivered; again after a restart', async () => {
+    smsc = await startScriptedSmsc();
+    const teapot = await startWebhookReceiver(() => ({ status: 418, body: '' }));
+    const good = await startWebhookReceiver(() => ({ status: 200, body: '' }));
+    receivers.push(teapot, good);
+    // The store refuses to record this one outcome: a real constraint, found per delivery.
+    await sql`ALTER TABLE webhook_deliveries ADD CONSTRAINT poison_probe CHECK (last_error IS DISTINCT FROM 'HTTP 418')`.execute(h.schema.db);
+    const config = daemonConfig({
+      webhooks: [
+        { name: 'teapot', url: teapot.url, secret: SECRET, subscribe: ['message.status'], max_attempts: 5 },
+        { name: 'good', url: good.url, secret: SECRET, subscribe: ['message.status'] },
+      ],
+    });
+    let daemon = await h.startDaemon(config);
+    await smsc.session();
+    for (const round of [1, 2]) {
+      if (round === 2) daemon = await restart(daemon, config);
+      await h.send([{ id: `w${round}`, to: '+14155550101', text: 'hello' }]);
+      await h.until(`round ${round}: submitted`, async () => (await h.acceptedCount(`w${round}`)) === 1);
+      const settled = async () =>
+        h.schema.db.selectFrom('webhook_deliveries').select(['webhook', 'status', 'attempts', 'last_error']).where(sql<boolean>`body->>'id' = ${`w${round}`}`).execute();
+      await h.until(`round ${round}: deliveries settled`, async () => {
+        const rows = await settled();
+        return rows.length === 4 && rows.every((r) => r.status !== 'pending');
+      });
+      const rows = await settled();
+      for (const r of rows.filter((x) => x.webhook === 'good')) expect(r).toMatchObject({ status: 'delivered', attempts: 1 });
+      for (const r of rows.filter((x) => x.webhook === 'teapot')) {
+        expect(r).toMatchObject({ status: 'failed', attempts: 1 });
+        expect(r.last_error).toMatch(/^its outcome could not be recorded: .*poison_probe/);
+      }
+    }
+    // Each event was POSTed to the teapot once: nothing is retried forever.
+    expect(teapot.received).toHaveLength(4);
+    void daemon;
+  });
+});
+
+describe('event publishing: an event Redis cannot take is dropped and counted, the others published', () => {
+  it('poison events between valid ones', async () => {
+    const stream = `${h.prefix}poison-events`;
+    const dropped: string[] = [];
+    const tracker = new StallTracker(60_000);
+    const publisher = new EventStreamPublisher(h.redis, stream, {
+      batchSize: 100,
+      batchDelayMs: 5,
+      logger: silentLogger,
+      progress: tracker.progress('events'),
+      onDropped: (type) => dropped.push(type),
+    });
+    const circular: Record<string, unknown> = { type: 'circular' };
+    circular.self = circular;
+    const table: object[] = [{ type: 'ok', n: 1 }, circular, { type: 'ok', n: 2 }, { type: 'bigint', n: 10n }, { type: 'ok', n: 3 }];
+    publisher.publish(table);
+    await publisher.flush();
+    const published = (await h.redis.xrange(stream, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as { n: number });
+    expect(published.map((e) => e.n)).toEqual([1, 2, 3]);
+    expect(dropped).toEqual(['circular', 'bigint']);
+    expect(tracker.report()).toEqual([{ pipeline: 'events', stalledMs: 0, pending: 0 }]);
   });
 });
