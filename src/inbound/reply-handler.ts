@@ -209,6 +209,8 @@ export class ReplyHandler {
           else this.options.progress?.waiting(batch.length);
         }
         if (batch.length === 0) {
+          // Nothing claimed and nothing left to claim: no reply waits on this daemon.
+          if (this.claimed.length === 0) this.options.progress?.idle();
           if (this.claimed.length === 0) await this.wakeup.wait(Math.max(10, nextPoll - Date.now()), signal);
           continue;
         }

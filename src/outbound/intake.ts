@@ -145,7 +145,11 @@ export class Intake {
         } else {
           entries = await this.deps.stream.readNew(this.options.batchSize, this.options.blockMs);
         }
-        if (entries.length === 0) continue;
+        if (entries.length === 0) {
+          // The stream has nothing new and no batch is being written: nothing waits on intake.
+          if (ownPendingDone && inFlight.size === 0 && !failed) this.deps.progress?.idle();
+          continue;
+        }
         // Entries re-read after a failure are the same wait, not new work.
         if (!retrying) this.deps.progress?.waiting(entries.length);
         const work: Promise<void> = this.processBatch(entries).then(

@@ -90,6 +90,8 @@ export class WebhookDeliveryWorker {
         this.log.warn({ err: describeError(err) }, 'claiming webhook deliveries failed');
       }
       if (due.length === 0) {
+        // Nothing due: whatever was counted as waiting is done (or was reclaimed and counted again).
+        this.options.progress?.idle();
         await sleep(this.options.pollMs ?? 500, signal);
         continue;
       }
