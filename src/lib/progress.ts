@@ -26,11 +26,6 @@ export class Progress {
     this.waitingSince = this.waitingItems > 0 ? this.clock() : undefined;
   }
 
-  /** A step forward that leaves the waiting count as it is (a loop that handles what it claims). */
-  touched(): void {
-    if (this.waitingSince !== undefined) this.waitingSince = this.clock();
-  }
-
   /** Everything waiting is gone (given back, or counted again from scratch). */
   idle(): void {
     this.waitingItems = 0;

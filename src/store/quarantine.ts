@@ -38,14 +38,3 @@ export async function quarantinePdu(db: Db, pdu: QuarantinedPdu): Promise<void> 
       ${storable(pdu.destination)}, ${pdu.esmClass}, ${pdu.dataCoding}, ${pdu.shortMessage}, ${pdu.messagePayload},
       ${tlvs}::jsonb, ${storable(pdu.reason)})`.execute(db);
 }
-
-/** Quarantined deliver_sm, newest first (for tests and operators). */
-export async function listQuarantined(db: Db, limit = 100): Promise<{ pipeline: string; smsc: string; reason: string; shortMessage: Buffer; quarantinedAt: Date }[]> {
-  const rows = await db
-    .selectFrom('quarantined_pdus')
-    .select(['pipeline', 'smsc', 'reason', 'short_message', 'quarantined_at'])
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({ pipeline: r.pipeline, smsc: r.smsc, reason: r.reason, shortMessage: r.short_message, quarantinedAt: r.quarantined_at }));
-}
