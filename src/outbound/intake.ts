@@ -60,6 +60,11 @@ export interface IntakeDeps {
   alphabetFor(route: string): DefaultAlphabet;
   readonly dispatcher: { enqueue(jobs: readonly DispatchJob[]): void; readonly backlog: number };
   publishCommitted(changes: readonly StatusChange[]): void;
+  /**
+   * Whether this daemon takes work from the shared stream now: false while it may bind no SMSC at
+   * all (every one it knows is capped by `max_binds` and leased to other daemons). Absent: always.
+   */
+  canTake?(): boolean;
   readonly logger: Logger;
   /** Told of entries read and settled (health: a stalled intake). */
   readonly progress?: Progress;
@@ -124,6 +129,10 @@ export class Intake {
           // Whatever this consumer read and did not settle is re-read from its own pending list.
           ownPendingDone = false;
           retrying = true;
+          continue;
+        }
+        if (this.deps.canTake && !this.deps.canTake()) {
+          await sleep(200, signal);
           continue;
         }
         if (inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.deps.dispatcher.backlog >= this.options.maxBacklog) {
