@@ -303,6 +303,7 @@ export class ReplyHandler {
         setAside: (h, err) => this.setAside([{ id: h.id, error: `its answer could not be stored: ${describeError(err)}` }]),
         onError: (err, items) => this.log.error({ err: describeError(err), items }, 'storing answers failed; retried, or split to find the one that fails'),
         backoff: this.backoff,
+        signal: this.controller.signal,
       },
     );
     const sentIds = new Set(sent.map((h) => h.id));
@@ -318,6 +319,7 @@ export class ReplyHandler {
       setAside: (h, err) => this.setAside([{ id: h.id, error: `its outcome could not be recorded: ${describeError(err)}` }]),
       onError: (err, items) => this.log.error({ err: describeError(err), items }, 'recording replies failed; retried, or split to find the one that fails'),
       backoff: this.backoff,
+      signal: this.controller.signal,
     });
     return retry;
   }

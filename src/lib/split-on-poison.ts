@@ -8,6 +8,7 @@
  */
 import type { Backoff } from './backoff.ts';
 import { classifyFault, type FaultKind } from './faults.ts';
+import { sleep } from './sleep.ts';
 
 export interface SplitOptions<T> {
   write(items: T[]): Promise<void>;
@@ -29,8 +30,8 @@ export async function writeSplittingPoison<T>(items: readonly T[], o: SplitOptio
   const stack: T[][] = items.length > 0 ? [[...items]] : [];
   let attempt = 0;
   const pause = async (err: unknown): Promise<void> => {
-    if (o.signal?.aborted) throw err;
-    await new Promise((r) => setTimeout(r, o.backoff.next()));
+    // Stopping: the caller gives up on the rest (it stays pending at its source) instead of waiting.
+    if (o.signal?.aborted || !(await sleep(o.backoff.next(), o.signal))) throw err;
   };
   while (stack.length > 0) {
     const chunk = stack[stack.length - 1]!;

@@ -239,6 +239,9 @@ export class Metrics {
     name: 'parley_events_dropped_total',
     help: 'Events Redis refused for good (poison) and that were not published, by stream and event type',
     labelNames: ['stream', 'type'] as const,
+    registers: [this.registry],
+  });
+
   readonly apiRequests = new Counter({
     name: 'parley_api_requests_total',
     help: 'HTTP API requests by operation (the OpenAPI operationId, or "inbox", "unknown") and status code',
