@@ -38,6 +38,8 @@ import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
 import { Batcher } from './lib/batcher.ts';
 import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
+import { StallTracker } from './lib/progress.ts';
+import * as quarantineStore from './store/quarantine.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
 import * as inboxStore from './store/inbox.ts';
@@ -74,6 +76,8 @@ export interface Daemon {
   readonly consumer: string;
   /** Whether Postgres and Redis answer; `/readyz` reads it. */
   readonly dependencies: DependencyMonitor;
+  /** Each pipeline's progress; /readyz and parley_pipeline_stalled name the stalled ones. */
+  readonly stalls: StallTracker;
   /** The port the ops endpoint listens on, once started with http. */
   httpPort?: number;
   /** The port the HTTP API listens on, once started with api.listen set. */
@@ -254,10 +258,21 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const buckets = new Map<string, SharedRouteThrottle>();
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
+  // Every pipeline reports its progress here; readiness names any whose work stopped moving.
+  const stalls = new StallTracker(config.health.stallAfterMs);
   let statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
   const publisherOptions = { batchSize: config.store.batchSize, batchDelayMs: config.store.batchDelayMs, logger: log };
-  const events = new EventStreamPublisher(redis, keys.events, publisherOptions);
-  const inboundEvents = new EventStreamPublisher(redis, keys.inbound, publisherOptions);
+  const events = new EventStreamPublisher(redis, keys.events, {
+    ...publisherOptions,
+    progress: stalls.progress('events'),
+    onDropped: (type) => metrics.eventsDropped.inc({ stream: 'events', type }),
+  });
+  const inboundEvents = new EventStreamPublisher(redis, keys.inbound, {
+    ...publisherOptions,
+    progress: stalls.progress('inbound_events'),
+    onDropped: (type) => metrics.eventsDropped.inc({ stream: 'inbound', type }),
+  });
+  const quarantine = (pdu: quarantineStore.QuarantinedPdu): Promise<void> => quarantineStore.quarantinePdu(db, pdu);
   const published = (changes: readonly StatusEventFacts[]): void => {
     const now = new Date();
     for (const c of changes) {
@@ -278,8 +293,13 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
     logger: log,
+    quarantine,
+    progress: stalls.progress('receipts'),
     observer: {
-      onReceipt: (smsc, state) => metrics.receipts.inc({ smsc, state }),
+      onReceipt: (smsc, state, outcome) => {
+        metrics.receipts.inc({ smsc, state });
+        if (outcome === 'quarantined') metrics.quarantined.inc({ pipeline: 'receipts' });
+      },
       onCommitted: (seconds) => metrics.receiptCommitLatency.observe(seconds),
     },
   });
@@ -298,7 +318,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       blockedPairs: (pairs) => optOutStore.blockedPairs(db, pairs),
       setOptOut: (change) => optOutStore.setOptOut(db, change),
       release: (ids) => replyStore.releaseReplies(db, ids),
+      fail: (items) => replyStore.failReplies(db, items),
     },
+    progress: stalls.progress('reply_handling'),
+    onFailed: () => metrics.repliesFailed.inc(),
     numbers: config.numbers,
     webhooks: new Map(config.webhooks.map((w) => [w.name, w])),
     send: async (answers) => {
@@ -340,6 +363,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
     logger: log,
+    quarantine,
+    progress: stalls.progress('reply_capture'),
+    onQuarantined: () => metrics.quarantined.inc({ pipeline: 'replies' }),
   });
   const inbound = new InboundReceiver({
     receipts,
@@ -427,6 +453,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     },
     targets: new Map(config.webhooks.map((w) => [w.name, w])),
     logger: log,
+    progress: stalls.progress('webhook_outbox'),
     observer: {
       onDelivery: (webhook, outcome, seconds) => {
         metrics.webhookDeliveries.inc({ webhook, outcome });
@@ -495,6 +522,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       publishCommitted: published,
       canTake: capped.length === 0 ? undefined : () => config.routes.some(canServe),
       logger: log,
+      progress: stalls.progress('intake'),
       observer: {
         onBatch: (_entries, inserted, duplicates, dead) => {
           metrics.intakeEntries.inc({ result: 'inserted' }, inserted);
@@ -510,6 +538,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       blockMs: config.intake.blockMs,
       claimIdleMs: config.intake.claimIdleMs,
       maxBacklog: Math.max(1000, config.intake.batchSize * 20),
+      payloadLimits: { metadata: { maxBytes: config.intake.maxMetadataBytes, maxDepth: config.intake.maxMetadataDepth } },
     },
   );
 
@@ -539,6 +568,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         // A route whose SMSCs are all leased to other daemons (max_binds) is served by them.
         if (canServe(route) && !route.smscs.some((s) => pools.get(s)?.canSubmit)) problems.push(`route ${route.name}: no bound bind on ${route.smscs.join(', ')}`);
       }
+      for (const s of stalls.stalled()) {
+        problems.push(`pipeline ${s.pipeline}: no progress for ${Math.round(s.stalledMs / 1000)} s with ${s.pending} item(s) waiting`);
+      }
       return problems;
     },
   });
@@ -550,6 +582,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     }
     for (const [route, bucket] of buckets) metrics.throttleTokens.set({ route }, bucket.available);
     metrics.dispatcherBacklog.set(dispatcher.backlog);
+    for (const s of stalls.report()) {
+      metrics.pipelineStalled.set({ pipeline: s.pipeline }, s.stalledMs >= stalls.stallAfterMs ? 1 : 0);
+      metrics.pipelineStall.set({ pipeline: s.pipeline }, s.stalledMs / 1000);
+    }
     try {
       // A scrape must answer even while Redis does not.
       const backlog = await withTimeout(outbound.backlog(), 1000, () => new ParleyError('redis_slow', 'Redis did not answer within 1 s'));
@@ -601,7 +637,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         applied.push('api (tokens, rate_limit, rate_burst)');
       } else needsRestart.push('api.listen');
     }
-    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
+    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations', 'health'] as const) {
       if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
     }
     // What now runs: the new numbers, webhooks and rates; everything else as started.
@@ -629,6 +665,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     metrics,
     consumer,
     dependencies,
+    stalls,
     service: undefined as unknown as Service,
   };
 

@@ -427,6 +427,9 @@ export const CONFIG = section<ParleyConfig>(
           blockMs: { key: 'block', field: duration({ positive: true }) },
           claimIdleMs: { key: 'claim_idle', field: duration({ positive: true }) },
           consumer: { key: 'consumer', field: string() },
+          maxMetadataBytes: { key: 'max_metadata_bytes', field: integer({ min: 64, max: 1_048_576 }) },
+          // The depth check itself is iterative; the cap keeps what is accepted safe to serialise.
+          maxMetadataDepth: { key: 'max_metadata_depth', field: integer({ min: 1, max: 256 }) },
         },
         DEFAULTS.intake,
       ),
@@ -493,6 +496,10 @@ export const CONFIG = section<ParleyConfig>(
     smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },
     routes: { key: 'routes', field: list(ROUTE, { min: 1, what: 'route' }) },
     numbers: { key: 'numbers', field: list(NUMBER, { what: 'number' }) },
+    health: {
+      key: 'health',
+      field: section<ParleyConfig['health']>({ stallAfterMs: { key: 'stall_after', field: duration({ positive: true }) } }, DEFAULTS.health),
+    },
     api: { key: 'api', field: API },
   },
   DEFAULTS.root,

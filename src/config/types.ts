@@ -170,6 +170,10 @@ export interface ParleyConfig {
     readonly claimIdleMs: number;
     /** Consumer name in the group; unique per daemon. */
     readonly consumer: string;
+    /** Largest `metadata` (and `conversation.tags`) accepted, in bytes of JSON; larger is dead-lettered. */
+    readonly maxMetadataBytes: number;
+    /** Deepest nesting of `metadata` (and `conversation.tags`) accepted; deeper is dead-lettered. */
+    readonly maxMetadataDepth: number;
   };
   readonly store: {
     /** Writes wait at most this long to join a batch. */
@@ -214,5 +218,9 @@ export interface ParleyConfig {
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];
   readonly numbers: readonly NumberConfig[];
+  readonly health: {
+    /** A pipeline whose waiting work has not moved this long is reported stalled (/readyz, parley_pipeline_stalled). */
+    readonly stallAfterMs: number;
+  };
   readonly api: ApiConfig;
 }

@@ -3,6 +3,7 @@
  * Validation is pure: what needs config (routes) or storage (opt-outs) happens in the flow.
  */
 import { normaliseNumber, normaliseSender } from './address.ts';
+import { toStorableJson, toStorableText, type JsonLimits } from './storable-text.ts';
 
 export type Priority = 0 | 1 | 2 | 3;
 
@@ -39,15 +40,25 @@ export type PayloadProblem =
   | 'invalid_priority'
   | 'invalid_conversation'
   | 'invalid_replies'
-  | 'invalid_metadata';
+  | 'invalid_metadata'
+  | 'metadata_too_deep'
+  | 'metadata_too_large';
 
 export type ParsedPayload =
-  | { readonly ok: true; readonly message: OutboundMessage }
+  /** `replaced`: NUL and lone surrogates replaced by U+FFFD (domain/storable-text.ts); keep the payload when > 0. */
+  | { readonly ok: true; readonly message: OutboundMessage; readonly replaced: number }
   | { readonly ok: false; readonly code: PayloadProblem; readonly reason: string };
 
 const MAX_ID = 64;
 /** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
 const MAX_TEXT_CHARS = 255 * 160;
+
+/** Limits on what an app's opaque JSON (`metadata`, `conversation.tags`) may be: it is copied into every event. */
+export interface PayloadLimits {
+  readonly metadata: JsonLimits;
+}
+
+export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = { metadata: { maxBytes: 8192, maxDepth: 32 } };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,8 +68,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * Parses the `payload` field of an outbound stream entry. `newId` supplies an id when the app gave
  * none. Unknown fields are ignored so that older daemons accept entries from newer apps.
  */
-export function parseOutboundPayload(raw: string | undefined, newId: () => string): ParsedPayload {
+export function parseOutboundPayload(raw: string | undefined, newId: () => string, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): ParsedPayload {
   const bad = (code: PayloadProblem, reason: string): ParsedPayload => ({ ok: false, code, reason });
+  let replaced = 0;
+  const storable = (text: string): string => {
+    const r = toStorableText(text);
+    replaced += r.replaced;
+    return r.text;
+  };
   if (raw === undefined) return bad('invalid_json', 'the entry has no "payload" field');
   let v: unknown;
   try {
@@ -74,6 +91,8 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
   if (v.id === undefined || v.id === null) id = newId();
   else if (typeof v.id === 'string' && v.id.length > 0 && v.id.length <= MAX_ID) id = v.id;
   else return bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
+  // An idempotency key is matched exactly: one that would have to be altered to be stored is refused.
+  if (toStorableText(id).replaced > 0) return bad('invalid_id', '"id" must not contain NUL (U+0000) or unpaired UTF-16 surrogates');
 
   if (typeof v.to !== 'string') return bad('invalid_to', '"to" is required: an E.164 number or digits');
   const to = normaliseNumber(v.to);
@@ -91,6 +110,7 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
   if (v.text === undefined || v.text === null || v.text === '') return bad('empty_text', '"text" is required and must not be empty');
   if (typeof v.text !== 'string') return bad('invalid_text', '"text" must be a string');
   if (v.text.length > MAX_TEXT_CHARS) return bad('invalid_text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
+  const text = storable(v.text);
 
   let route: string | undefined;
   if (v.route !== undefined && v.route !== null) {
@@ -128,7 +148,14 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
       return bad('invalid_conversation', '"conversation.ttl" must be a positive whole number of seconds');
     }
     if (c.tags !== undefined && !isPlainObject(c.tags)) return bad('invalid_conversation', '"conversation.tags" must be an object');
-    conversation = { ttlSeconds: c.ttl as number | undefined, tags: (c.tags as Record<string, unknown> | undefined) ?? {} };
+    let tags: Record<string, unknown> = {};
+    if (c.tags !== undefined) {
+      const checked = toStorableJson(c.tags, limits.metadata);
+      if (!checked.ok) return bad('invalid_conversation', `"conversation.tags" ${checked.reason}`);
+      replaced += checked.replaced;
+      tags = checked.value as Record<string, unknown>;
+    }
+    conversation = { ttlSeconds: c.ttl as number | undefined, tags };
   }
 
   let replies: OutboundMessage['replies'];
@@ -139,7 +166,10 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
       if (!isPlainObject(action)) return bad('invalid_replies', `"replies.${keyword}" must be an object`);
       if (action.reply !== undefined && typeof action.reply !== 'string') return bad('invalid_replies', `"replies.${keyword}.reply" must be a string`);
       if (action.webhook !== undefined && typeof action.webhook !== 'string') return bad('invalid_replies', `"replies.${keyword}.webhook" must be a webhook name`);
-      out[keyword] = { reply: action.reply as string | undefined, webhook: action.webhook as string | undefined };
+      out[storable(keyword)] = {
+        reply: action.reply === undefined ? undefined : storable(action.reply),
+        webhook: action.webhook as string | undefined,
+      };
     }
     replies = out;
   }
@@ -147,11 +177,15 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
   let metadata: Record<string, unknown> | undefined;
   if (v.metadata !== undefined && v.metadata !== null) {
     if (!isPlainObject(v.metadata)) return bad('invalid_metadata', '"metadata" must be an object');
-    metadata = v.metadata;
+    const checked = toStorableJson(v.metadata, limits.metadata);
+    if (!checked.ok) return bad(checked.problem === 'too_deep' ? 'metadata_too_deep' : 'metadata_too_large', `"metadata" ${checked.reason}`);
+    replaced += checked.replaced;
+    metadata = checked.value as Record<string, unknown>;
   }
 
   return {
     ok: true,
-    message: { id, to, from, text: v.text, route, dlr, validitySeconds, priority, conversation, replies, metadata },
+    message: { id, to, from, text, route, dlr, validitySeconds, priority, conversation, replies, metadata },
+    replaced,
   };
 }

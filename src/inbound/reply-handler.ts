@@ -13,8 +13,11 @@
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import { describeError } from '../lib/errors.ts';
-import { isTransientFault } from '../lib/faults.ts';
 import { Backoff } from '../lib/backoff.ts';
+import { classifyFault, isTransientFault } from '../lib/faults.ts';
+import type { Progress } from '../lib/progress.ts';
+import { writeSplittingPoison } from '../lib/split-on-poison.ts';
+import { toStorableText } from '../domain/storable-text.ts';
 import type { MessageInboundEvent } from '../domain/events.ts';
 import type { NumberConfig } from '../config/types.ts';
 import type { WebhookTarget } from '../webhooks/post.ts';
@@ -44,6 +47,8 @@ export interface ReplyStore {
   setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
   /** Gives claimed replies back (a clean stop), so the next daemon handles them without waiting for the lease. */
   release(ids: readonly string[]): Promise<void>;
+  /** Sets replies aside as `failed` with the reason: poison, never to be handled again. */
+  fail(items: readonly { id: string; error: string }[]): Promise<void>;
 }
 
 interface Handled {
@@ -92,6 +97,10 @@ export interface ReplyHandlerOptions {
   readonly leaseMs: number;
   /** How often replies left by a stopped daemon are looked for. */
   readonly pollMs?: number;
+  /** Told of replies waiting and handled (health: a stalled reply handler). */
+  readonly progress?: Progress;
+  /** Told of each reply set aside as failed. */
+  onFailed?(): void;
 }
 
 interface NumberSettings {
@@ -143,6 +152,8 @@ export class ReplyHandler {
   private readonly arrivedAt = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private readonly log: Logger;
+  /** Backoff of transient faults (Postgres down): the replies stay claimed and are tried again. */
+  private readonly backoff = new Backoff(100, 10_000);
 
   constructor(private readonly options: ReplyHandlerOptions) {
     this.numbers = new Map(options.numbers.map((n) => [plain(n.address), settingsOf(n)]));
@@ -180,6 +191,7 @@ export class ReplyHandler {
       this.claimed.push(r);
       this.arrivedAt.set(r.id, arrivedAt);
     }
+    this.options.progress?.waiting(replies.length);
     this.wakeup.notify();
   }
 
@@ -187,7 +199,6 @@ export class ReplyHandler {
     const signal = this.controller.signal;
     const leaseMs = this.options.leaseMs;
     let nextPoll = 0;
-    const backoff = new Backoff(100, 5_000);
     while (!signal.aborted) {
       let batch: PendingReply[] = [];
       try {
@@ -196,31 +207,67 @@ export class ReplyHandler {
         } else if (Date.now() >= nextPoll) {
           batch = await this.options.store.claim(100, leaseMs);
           if (batch.length === 0) nextPoll = Date.now() + (this.options.pollMs ?? 1000);
+          else this.options.progress?.waiting(batch.length);
         }
         if (batch.length === 0) {
+          // Nothing claimed and nothing left to claim: no reply waits on this daemon.
+          if (this.claimed.length === 0) this.options.progress?.idle();
           if (this.claimed.length === 0) await this.wakeup.wait(Math.max(10, nextPoll - Date.now()), signal);
           continue;
         }
-        await this.handleBatch(batch);
-        backoff.reset();
-      } catch (err) {
-        if (isTransientFault(err) && batch.length > 0) {
-          // Postgres or Redis is down: the replies are still this daemon's; handle them again
-          // from the start when it is back (answers keep their ids, so none is sent twice).
-          this.claimed.unshift(...batch);
-          const delay = backoff.next();
-          this.log.warn({ err: describeError(err), replies: batch.length, delayMs: delay }, 'handling replies paused by a service fault; retrying');
-          await this.wakeup.wait(delay, signal);
-          continue;
+        const again: PendingReply[] = [];
+        // Poison in what a batch reads (before any webhook is called or answer sent) is found by
+        // splitting; a transient fault is waited out with backoff, the replies still claimed.
+        await writeSplittingPoison(batch, {
+          write: async (chunk) => {
+            const retry = await this.handleBatch(chunk);
+            again.push(...retry);
+            this.options.progress?.advanced(chunk.length - retry.length);
+          },
+          setAside: async (reply, err) => {
+            await this.setAside([{ id: reply.id, error: describeError(err) }]);
+            this.options.progress?.advanced(1);
+          },
+          onError: (err, items, attempt) => this.log.error({ err: describeError(err), items, attempt }, 'handling replies failed; retried, or split to find the one that fails'),
+          backoff: this.backoff,
+          signal,
+        });
+        if (again.length > 0) {
+          // Tried again first, after a pause: a transient fault hit them mid-way.
+          this.claimed.unshift(...again);
+          await this.wakeup.wait(this.backoff.next(), signal);
         }
-        this.log.error({ err: describeError(err) }, 'handling replies failed; they are retried after their lease');
-        await this.wakeup.wait(1000, signal);
+      } catch (err) {
+        // Claiming failed (Postgres down: paused with backoff), or the daemon is stopping mid-batch
+        // (a transient fault is then thrown): unhandled replies are handled after their lease.
+        if (isTransientFault(err)) {
+          const delay = this.backoff.next();
+          this.log.warn({ err: describeError(err), delayMs: delay }, 'handling replies paused by a service fault; retrying');
+          await this.wakeup.wait(delay, signal);
+        } else {
+          this.log.error({ err: describeError(err) }, 'handling replies failed; they are retried after their lease');
+          await this.wakeup.wait(1000, signal);
+        }
       }
     }
   }
 
-  /** One customer's replies in order; different customers side by side; reads and writes batched. */
-  private async handleBatch(batch: readonly PendingReply[]): Promise<void> {
+  /** Replies that can never be handled: `failed` with the reason, so they are not handled again every lease. */
+  private async setAside(items: readonly { id: string; error: string }[]): Promise<void> {
+    await this.options.store.fail(items);
+    for (const i of items) {
+      this.arrivedAt.delete(i.id);
+      this.options.onFailed?.();
+      this.log.warn({ reply: i.id, err: i.error }, 'a reply that cannot be handled was set aside as failed');
+    }
+  }
+
+  /**
+   * One customer's replies in order; different customers side by side; reads and writes batched.
+   * Returns the replies a transient fault stopped (to try again); a reply that fails for good is
+   * set aside as failed, here, so that what was done for the others is not done twice.
+   */
+  private async handleBatch(batch: readonly PendingReply[]): Promise<PendingReply[]> {
     const o = this.options;
     const pairs = batch.map((r) => ({ customer: r.from, ourNumber: r.to }));
     const [conversations, answered, blocked] = await Promise.all([
@@ -232,28 +279,56 @@ export class ReplyHandler {
     const byCustomer = new Map<string, PendingReply[]>();
     for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
     const handled: Handled[] = [];
+    const retry: PendingReply[] = [];
+    const failed: { id: string; error: string }[] = [];
     await Promise.all(
       [...byCustomer.values()].map(async (replies) => {
         for (const r of replies) {
           try {
             handled.push(await this.handle(r, facts));
           } catch (err) {
-            // A service fault fails the whole batch, which is retried; anything else is this reply's.
-            if (isTransientFault(err)) throw err;
-            this.log.error({ err: describeError(err), reply: r.id }, 'handling a reply failed; it is retried after its lease');
+            if (classifyFault(err) === 'transient') {
+              this.log.warn({ err: describeError(err), reply: r.id }, 'handling a reply met a transient fault; tried again');
+              retry.push(r);
+            } else failed.push({ id: r.id, error: describeError(err) });
           }
         }
       }),
     );
+    if (failed.length > 0) await this.setAside(failed);
     // Answers first, then the record: a crash in between handles the replies again, and the
-    // answers' ids (derived from the reply) keep the customer from getting them twice.
-    const answers = handled.flatMap((h) => h.answers);
-    if (answers.length > 0) await o.send(answers);
-    await o.store.finishAll(handled.map((h) => ({ id: h.id, outcome: h.outcome, event: h.event })));
-    for (const h of handled) {
-      o.publish(h.event);
-      o.observer?.onReply?.(h.event.matched.kind, h.outcome.resolvedAutomatically);
-    }
+    // answers' ids (derived from the reply) keep the customer from getting them twice. Each step
+    // splits on poison, so one reply whose answer or record cannot be stored fails alone.
+    const sent: Handled[] = [];
+    await writeSplittingPoison(
+      handled.filter((h) => h.answers.length > 0),
+      {
+        write: async (chunk) => {
+          await o.send(chunk.flatMap((h) => h.answers));
+          sent.push(...chunk);
+        },
+        setAside: (h, err) => this.setAside([{ id: h.id, error: `its answer could not be stored: ${describeError(err)}` }]),
+        onError: (err, items) => this.log.error({ err: describeError(err), items }, 'storing answers failed; retried, or split to find the one that fails'),
+        backoff: this.backoff,
+        signal: this.controller.signal,
+      },
+    );
+    const sentIds = new Set(sent.map((h) => h.id));
+    const ready = handled.filter((h) => h.answers.length === 0 || sentIds.has(h.id));
+    await writeSplittingPoison(ready, {
+      write: async (chunk) => {
+        await o.store.finishAll(chunk.map((h) => ({ id: h.id, outcome: h.outcome, event: h.event })));
+        for (const h of chunk) {
+          o.publish(h.event);
+          o.observer?.onReply?.(h.event.matched.kind, h.outcome.resolvedAutomatically);
+        }
+      },
+      setAside: (h, err) => this.setAside([{ id: h.id, error: `its outcome could not be recorded: ${describeError(err)}` }]),
+      onError: (err, items) => this.log.error({ err: describeError(err), items }, 'recording replies failed; retried, or split to find the one that fails'),
+      backoff: this.backoff,
+      signal: this.controller.signal,
+    });
+    return retry;
   }
 
   private async handle(reply: PendingReply, facts: BatchFacts): Promise<Handled> {
@@ -268,7 +343,8 @@ export class ReplyHandler {
     const answers: Answer[] = [];
     const answer = (suffix: string, text: string, bypassOptOut = false): void => {
       if (text.trim() === '') return;
-      answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text, replyTo: reply.id, bypassOptOut, arrivedAt });
+      // A webhook's answer (or a template filled from metadata) may hold NUL or lone surrogates.
+      answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text: toStorableText(text).text, replyTo: reply.id, bypassOptOut, arrivedAt });
     };
     const event = (matched: MessageInboundEvent['matched']): MessageInboundEvent => ({
       type: 'message.inbound',

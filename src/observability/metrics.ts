@@ -236,6 +236,40 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly pipelineStalled = new Gauge({
+    name: 'parley_pipeline_stalled',
+    help: '1 when the pipeline has had work waiting without progress for health.stall_after or longer, else 0',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pipelineStall = new Gauge({
+    name: 'parley_pipeline_stall_seconds',
+    help: 'How long the pipeline has had work waiting without progress (0 while it moves or has nothing to do)',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly quarantined = new Counter({
+    name: 'parley_quarantined_pdus_total',
+    help: 'deliver_sm the store refused (poison), kept in quarantined_pdus and answered, by pipeline (receipts, replies)',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly repliesFailed = new Counter({
+    name: 'parley_replies_failed_total',
+    help: 'Customer replies set aside as failed with a reason (poison: their handling, answer or record cannot be stored)',
+    registers: [this.registry],
+  });
+
+  readonly eventsDropped = new Counter({
+    name: 'parley_events_dropped_total',
+    help: 'Events Redis refused for good (poison) and that were not published, by stream and event type',
+    labelNames: ['stream', 'type'] as const,
+    registers: [this.registry],
+  });
+
   readonly apiRequests = new Counter({
     name: 'parley_api_requests_total',
     help: 'HTTP API requests by operation (the OpenAPI operationId, or "inbox", "unknown") and status code',

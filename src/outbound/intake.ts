@@ -10,7 +10,9 @@ import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
 import { isTransientFault } from '../lib/faults.ts';
-import { parseOutboundPayload, type OutboundMessage } from '../domain/message.ts';
+import type { Progress } from '../lib/progress.ts';
+import { writeSplittingPoison } from '../lib/split-on-poison.ts';
+import { DEFAULT_PAYLOAD_LIMITS, parseOutboundPayload, type OutboundMessage, type PayloadLimits } from '../domain/message.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
 import type { RoutedMessage, StatusChange } from '../store/messages.ts';
@@ -50,6 +52,8 @@ export interface IntakeOptions {
   readonly claimIdleMs: number;
   /** Messages the dispatcher may hold before intake stops reading (Redis keeps the rest). */
   readonly maxBacklog: number;
+  /** Limits on metadata (and conversation tags): size in bytes of JSON and nesting depth. */
+  readonly payloadLimits?: PayloadLimits;
 }
 
 export interface IntakeDeps {
@@ -66,6 +70,8 @@ export interface IntakeDeps {
    */
   canTake?(): boolean;
   readonly logger: Logger;
+  /** Told of entries read and settled (health: a stalled intake). */
+  readonly progress?: Progress;
   readonly observer?: {
     onBatch?(entries: number, inserted: number, duplicates: number, dead: number): void;
     onDeadLetter?(code: string): void;
@@ -89,6 +95,8 @@ export class Intake {
   private readonly log: Logger;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Backoff of transient store faults met while a batch is split to find a poison entry. */
+  private readonly storeBackoff = new Backoff(100, 10_000);
 
   constructor(
     private readonly deps: IntakeDeps,
@@ -113,6 +121,7 @@ export class Intake {
     const backoff = new Backoff(100, 5_000);
     let nextClaim = 0;
     let ownPendingDone = false;
+    let retrying = false;
     // Two batches may be in flight: the next is read and validated while the last is written.
     const inFlight = new Set<Promise<void>>();
     let failed = false;
@@ -124,6 +133,7 @@ export class Intake {
           await sleep(delay, signal);
           // Whatever this consumer read and did not settle is re-read from its own pending list.
           ownPendingDone = false;
+          retrying = true;
           continue;
         }
         if (this.deps.canTake && !this.deps.canTake()) {
@@ -139,16 +149,28 @@ export class Intake {
         if (!ownPendingDone) {
           await Promise.all(inFlight);
           entries = await this.deps.stream.readOwnPending(this.options.batchSize);
-          if (entries.length === 0) ownPendingDone = true;
+          if (entries.length === 0) {
+            ownPendingDone = true;
+            retrying = false;
+          }
         } else if (Date.now() >= nextClaim) {
           entries = await this.deps.stream.claimStale(this.options.claimIdleMs, this.options.batchSize);
           if (entries.length < this.options.batchSize) nextClaim = Date.now() + Math.max(1000, this.options.claimIdleMs / 2);
         } else {
           entries = await this.deps.stream.readNew(this.options.batchSize, this.options.blockMs);
         }
-        if (entries.length === 0) continue;
+        if (entries.length === 0) {
+          // The stream has nothing new and no batch is being written: nothing waits on intake.
+          if (ownPendingDone && inFlight.size === 0 && !failed) this.deps.progress?.idle();
+          continue;
+        }
+        // Entries re-read after a failure are the same wait, not new work.
+        if (!retrying) this.deps.progress?.waiting(entries.length);
         const work: Promise<void> = this.processBatch(entries).then(
-          () => backoff.reset(),
+          () => {
+            backoff.reset();
+            this.deps.progress?.advanced(entries.length);
+          },
           (err: unknown) => {
             failed = true;
             if (isTransientFault(err)) this.log.warn({ err: describeError(err) }, 'intake paused by a service fault; entries stay pending and are retried');
@@ -170,7 +192,7 @@ export class Intake {
   async processBatch(entries: readonly IntakeEntry[]): Promise<BatchOutcome> {
     const dead: IntakeDeadLetter[] = [];
     const generated = new Set<string>();
-    const candidates: OutboundMessage[] = [];
+    const candidates: RoutedInput[] = [];
     const ackOnly: string[] = [];
     const entryOf = new Map<string, string>();
     for (const entry of entries) {
@@ -182,7 +204,11 @@ export class Intake {
       // Without an app id, the stream entry id is the idempotency key: a re-read after a crash
       // yields the same id, so the message is not stored twice.
       let generatedId: string | undefined;
-      const parsed = parseOutboundPayload(entry.fields.payload, () => (generatedId = `s-${entry.id}`));
+      const parsed = parseOutboundPayload(
+        entry.fields.payload,
+        () => (generatedId = `s-${entry.id}`),
+        this.options.payloadLimits ?? DEFAULT_PAYLOAD_LIMITS,
+      );
       if (parsed.ok && generatedId !== undefined) generated.add(generatedId);
       if (!parsed.ok) {
         dead.push({ entry, code: parsed.code, reason: parsed.reason });
@@ -193,7 +219,8 @@ export class Intake {
         continue;
       }
       entryOf.set(parsed.message.id, entry.id);
-      candidates.push(parsed.message);
+      // NUL or lone surrogates were replaced: the payload as sent is kept with the message.
+      candidates.push(parsed.replaced > 0 ? { ...parsed.message, originalPayload: Buffer.from(entry.fields.payload!, 'utf8') } : parsed.message);
     }
     const { queued, refused, rejected } = this.route(candidates);
     for (const r of rejected) {
@@ -202,11 +229,17 @@ export class Intake {
       dead.push({ entry: entries.find((e) => e.id === entryId)!, code: r.code, reason: r.reason });
     }
 
+    const { inserted, changes, unstorable } = await this.store(queued, refused);
+    for (const u of unstorable) {
+      const entryId = entryOf.get(u.id)!;
+      entryOf.delete(u.id);
+      dead.push({ entry: entries.find((e) => e.id === entryId)!, code: 'unstorable', reason: u.reason });
+    }
+
     // Dead letters keep the order of the stream, whichever check refused them.
     const position = new Map(entries.map((e, i) => [e.id, i]));
     dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
 
-    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
     const rekeyed = await this.storeReusedIds(queued, generated, inserted);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(queued, inserted, changes);
@@ -257,6 +290,41 @@ export class Intake {
     );
     const { inserted: stillNew, changes } = await this.deps.store.insertMessages(renamed, []);
     return { queued: renamed, inserted: stillNew, changes };
+  }
+
+  /**
+   * Inserts the batch; a message the store refuses as poison (classifyFault) is found by splitting
+   * and returned as unstorable with the store's reason, so the rest of the batch is stored now.
+   * Transient faults are waited out with backoff (thrown when the intake is stopping).
+   */
+  private async store(
+    queued: readonly RoutedMessage[],
+    refused: readonly { message: RoutedMessage; change: StatusChange }[],
+  ): Promise<{ inserted: Set<string>; changes: StatusChange[]; unstorable: { id: string; reason: string }[] }> {
+    type Row = { readonly queued: RoutedMessage } | { readonly refused: { message: RoutedMessage; change: StatusChange } };
+    const rows: Row[] = [...queued.map((m) => ({ queued: m })), ...refused.map((r) => ({ refused: r }))];
+    const inserted = new Set<string>();
+    const changes: StatusChange[] = [];
+    const unstorable: { id: string; reason: string }[] = [];
+    await writeSplittingPoison(rows, {
+      write: async (chunk) => {
+        const result = await this.deps.store.insertMessages(
+          chunk.flatMap((r) => ('queued' in r ? [r.queued] : [])),
+          chunk.flatMap((r) => ('refused' in r ? [r.refused] : [])),
+        );
+        for (const id of result.inserted) inserted.add(id);
+        changes.push(...result.changes);
+      },
+      setAside: async (row, err) => {
+        const message = 'queued' in row ? row.queued : row.refused.message;
+        const code = (err as { code?: unknown } | null)?.code;
+        unstorable.push({ id: message.id, reason: `the store refused this message${typeof code === 'string' ? ` (${code})` : ''}: ${describeError(err)}` });
+      },
+      onError: (err, items, attempt) => this.log.warn({ err: describeError(err), items, attempt }, 'storing outbound messages failed; retried, or split to find the one that fails'),
+      backoff: this.storeBackoff,
+      signal: this.controller.signal,
+    });
+    return { inserted, changes, unstorable };
   }
 
   /**
@@ -325,4 +393,6 @@ export type RoutedInput = OutboundMessage & {
   readonly bypassOptOut?: boolean;
   /** performance.now() when the customer's message this answers arrived. */
   readonly answerTo?: number;
+  /** The payload as sent, when NUL or lone surrogates in it were replaced. */
+  readonly originalPayload?: Buffer;
 };

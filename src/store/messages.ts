@@ -18,6 +18,8 @@ export interface RoutedMessage extends OutboundMessage {
   readonly replyTo?: string;
   /** Compliance confirmations go to a customer who just opted out. */
   readonly bypassOptOut?: boolean;
+  /** The payload as the app sent it, when NUL or lone surrogates in it were replaced. */
+  readonly originalPayload?: Buffer;
 }
 
 export interface InsertOptions {
@@ -103,9 +105,9 @@ export async function insertMessages(
     const inserted = (
       await sql<{ id: string }>`
         INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
-          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to)
+          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload)
         SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
-          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to
+          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to, u.original_payload
         FROM unnest(
           ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
           ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
@@ -115,9 +117,9 @@ export async function insertMessages(
           ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
           ${col(({ status }) => (status === 'queued' ? owner : null))}::text[],
           ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
-          ${col(({ m }) => m.replyTo ?? null)}::text[]
+          ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[]
         ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at, reply_to)
+          metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`.execute(tx)
     ).rows;

@@ -40,6 +40,8 @@ export interface MessagesTable {
   final_at: Date | null;
   delivered_segments: Generated<number>;
   reply_to: string | null;
+  /** The outbound entry's payload as received, when NUL or lone surrogates were replaced in it. */
+  original_payload: Generated<Buffer | null>;
 }
 
 export interface SegmentsTable {
@@ -82,6 +84,8 @@ export interface ReceiptsTable {
   message_id: string | null;
   seq: number | null;
   matched_at: Date | null;
+  /** The body's octets as received, when NUL or lone surrogates were replaced in `body`. */
+  original_body: Generated<Buffer | null>;
 }
 
 export interface WebhookDeliveriesTable {
@@ -176,6 +180,24 @@ export interface OptOutsTable {
   changed_at: Generated<Date>;
 }
 
+/** A deliver_sm that could not be stored, answered all the same so the SMSC stops resending it. */
+export interface QuarantinedPdusTable {
+  id: Generated<string>;
+  pipeline: string;
+  command: string;
+  smsc: string;
+  bind: string | null;
+  source_addr: string;
+  destination_addr: string;
+  esm_class: number;
+  data_coding: number;
+  short_message: Buffer;
+  message_payload: Buffer | null;
+  tlvs: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  reason: string;
+  quarantined_at: Generated<Date>;
+}
+
 export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
@@ -187,4 +209,5 @@ export interface Database {
   conversations: ConversationsTable;
   replies: RepliesTable;
   opt_outs: OptOutsTable;
+  quarantined_pdus: QuarantinedPdusTable;
 }

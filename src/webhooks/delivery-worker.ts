@@ -7,6 +7,9 @@ import type { Logger } from '../lib/logger.ts';
 import { sleep } from '../lib/sleep.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { describeError } from '../lib/errors.ts';
+import { classifyFault } from '../lib/faults.ts';
+import type { Progress } from '../lib/progress.ts';
+import { toStorableText } from '../domain/storable-text.ts';
 import { postWebhook, type WebhookTarget } from './post.ts';
 import type { DueDelivery } from '../store/webhooks.ts';
 
@@ -37,6 +40,8 @@ export interface DeliveryWorkerOptions {
   readonly concurrency?: number;
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
+  /** Told of deliveries claimed and finished (health: a stalled outbox). */
+  readonly progress?: Progress;
 }
 
 export class WebhookDeliveryWorker {
@@ -92,9 +97,12 @@ export class WebhookDeliveryWorker {
         continue;
       }
       if (due.length === 0) {
+        // Nothing due: whatever was counted as waiting is done (or was reclaimed and counted again).
+        this.options.progress?.idle();
         await sleep(this.options.pollMs ?? 500, signal);
         continue;
       }
+      this.options.progress?.waiting(due.length);
       await Promise.all(due.map((d) => this.deliver(d)));
     }
   }
@@ -129,9 +137,24 @@ export class WebhookDeliveryWorker {
   }
 
   private async finish(d: DueDelivery, outcome: Parameters<DeliveryStore['finish']>[1]): Promise<void> {
+    // The error may quote the receiver (a reason from the socket); it must be storable.
+    const storable = { ...outcome, error: outcome.error === null ? null : toStorableText(outcome.error).text };
     try {
-      await this.options.store.finish(d.id, outcome);
+      await this.options.store.finish(d.id, storable);
+      this.options.progress?.advanced(1);
     } catch (err) {
+      if (classifyFault(err) === 'poison') {
+        // The outcome itself cannot be stored: the delivery is set aside as failed with the
+        // store's reason, rather than POSTed again every lease.
+        try {
+          await this.options.store.finish(d.id, { status: 'failed', httpStatus: null, error: `its outcome could not be recorded: ${describeError(err)}` });
+          this.options.progress?.advanced(1);
+          this.log.error({ err: describeError(err), delivery: d.id }, 'a webhook delivery whose outcome cannot be stored was set aside as failed');
+          return;
+        } catch (again) {
+          err = again;
+        }
+      }
       // The lease runs out and the delivery is tried again: at-least-once, never lost.
       this.log.warn({ err: describeError(err), delivery: d.id }, 'recording a webhook delivery failed');
     }

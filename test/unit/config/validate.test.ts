@@ -43,7 +43,8 @@ describe('validateConfig: defaults', () => {
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'parley:' });
     expect(config.http).toEqual({ listen: { host: '127.0.0.1', port: 9464 } });
     expect(config.log).toEqual({ level: 'info', messageText: false });
-    expect(config.intake).toEqual({ batchSize: 500, blockMs: 1_000, claimIdleMs: 30_000, consumer: `${hostname()}-${process.pid}` });
+    expect(config.intake).toEqual({ batchSize: 500, blockMs: 1_000, claimIdleMs: 30_000, consumer: `${hostname()}-${process.pid}`, maxMetadataBytes: 8192, maxMetadataDepth: 32 });
+    expect(config.health).toEqual({ stallAfterMs: 60_000 });
     expect(config.store).toEqual({ batchDelayMs: 5, batchSize: 500 });
     expect(config.shutdown).toEqual({ graceMs: 10_000, forceMs: 30_000 });
     expect(config.numbers).toEqual([]);
@@ -330,5 +331,17 @@ describe('validateConfig: result', () => {
     ((raw['routes'] as Raw[])[0]?.['smscs'] as string[]).push('b');
     expect(config.routes[0]?.smscs).toEqual(['a']);
     expect(Object.isFrozen(raw)).toBe(false);
+  });
+});
+
+describe('validateConfig: poison limits and health', () => {
+  const minimal = { smscs: [{ name: 'a', host: '127.0.0.1', system_id: 'p' }], routes: [{ name: 'r', smscs: ['a'], tps: 1 }] };
+  it.each([
+    [{ intake: { max_metadata_bytes: 10 } }, 'intake.max_metadata_bytes'],
+    [{ intake: { max_metadata_depth: 0 } }, 'intake.max_metadata_depth'],
+    [{ intake: { max_metadata_depth: 5000 } }, 'intake.max_metadata_depth'],
+    [{ health: { stall_after: '0s' } }, 'health.stall_after'],
+  ])('%j is refused at %s', (raw, path) => {
+    expect(() => validateConfig({ ...minimal, ...raw })).toThrow(path);
   });
 });
