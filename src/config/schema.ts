@@ -6,6 +6,7 @@
  */
 import { DEFAULTS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
+import { linearPatternProblem } from '../lib/linear-pattern.ts';
 import {
   type At,
   type Field,
@@ -195,18 +196,12 @@ const WEBHOOK = section<WebhookConfig>(
   DEFAULTS.webhook,
 );
 
-/** A regular expression source that compiles (case-insensitive, Unicode). */
+/**
+ * A regular expression source the linear-time engine runs (RE2 syntax, case-insensitive): a
+ * backreference or lookaround is refused here, with why, rather than on the first reply.
+ */
 const pattern = (): Field<string> =>
-  string({
-    check: (t) => {
-      try {
-        new RegExp(t, 'iu');
-        return undefined;
-      } catch (err) {
-        return `is not a valid regular expression: ${(err as Error).message}`;
-      }
-    },
-  });
+  string({ check: (t) => linearPatternProblem(t, 'i') });
 
 const ACTION_KINDS = ['reply', 'webhook', 'set_tags', 'set_state', 'hand_to_apps'] as const;
 

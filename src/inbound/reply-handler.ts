@@ -11,6 +11,7 @@
  */
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
+import { LinearPattern } from '../lib/linear-pattern.ts';
 import { describeError } from '../lib/errors.ts';
 import type { MessageInboundEvent } from '../domain/events.ts';
 import type { NumberConfig } from '../config/types.ts';
@@ -122,7 +123,7 @@ function settingsOf(n: NumberConfig): NumberSettings {
     rules: n.rules.map((r) => ({
       name: r.name,
       keywords: r.keywords,
-      pattern: r.pattern === undefined ? undefined : new RegExp(r.pattern, 'iu'),
+      pattern: r.pattern === undefined ? undefined : LinearPattern.compile(r.pattern, 'i'),
       actions: r.actions as readonly RuleAction[],
     })),
     unmatched: n.unmatched,
