@@ -160,12 +160,25 @@ function poolFor(
   });
 }
 
+/** `reject_unauthorized: false` is a choice an operator should see every start, not a silent default. */
+export function warnInsecureTls(config: ParleyConfig, log: Logger): void {
+  for (const smsc of config.smscs) {
+    if (smsc.tls.enabled && !smsc.tls.rejectUnauthorized) {
+      log.warn(
+        { smsc: smsc.name, host: smsc.host },
+        'TLS certificate checks are off for this SMSC (tls.reject_unauthorized: false): anyone between us and it can read and change the traffic',
+      );
+    }
+  }
+}
+
 export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemon {
   const log = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const schema = options.schema ?? 'public';
   const consumer = config.intake.consumer;
   const keys = streamKeys(config.redis.prefix);
+  warnInsecureTls(config, log);
 
   const db = openDb({
     url: config.database.url,

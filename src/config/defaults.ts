@@ -26,7 +26,7 @@ export const DEFAULTS = deepFreeze({
   receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },
   conversations: { ttl: '24h', reassembly_timeout: '2m', duplicate_window: '10m' },
   /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
-  webhook: { timeout: '5s', max_attempts: 8, subscribe: [] },
+  webhook: { timeout: '5s', max_attempts: 8, concurrency: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */
   smsc: {
     port: 2775,

@@ -7,6 +7,7 @@
 import { DEFAULTS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
 import { linearPatternProblem } from '../lib/linear-pattern.ts';
+import { MIN_WEBHOOK_SECRET_LENGTH } from '../domain/webhook-signature.ts';
 import {
   type At,
   type Field,
@@ -188,9 +189,14 @@ const WEBHOOK = section<WebhookConfig>(
   {
     name: { key: 'name', field: name() },
     url: { key: 'url', field: url(['http:', 'https:']) },
-    secret: { key: 'secret', field: string({ secret: true }) },
+    secret: {
+      key: 'secret',
+      // Short HMAC keys can be guessed offline from one signed request.
+      field: string({ secret: true, min: MIN_WEBHOOK_SECRET_LENGTH }),
+    },
     timeoutMs: { key: 'timeout', field: duration({ positive: true }) },
     maxAttempts: { key: 'max_attempts', field: integer({ min: 1, max: 100 }) },
+    concurrency: { key: 'concurrency', field: integer({ min: 1, max: 1000 }) },
     subscribe: { key: 'subscribe', field: list(oneOf(WEBHOOK_EVENTS), { what: 'event' }) },
   },
   DEFAULTS.webhook,

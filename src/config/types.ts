@@ -77,6 +77,11 @@ export interface WebhookConfig {
   readonly timeoutMs: number;
   /** Deliveries tried at most this often (with backoff) before being recorded as failed. */
   readonly maxAttempts: number;
+  /**
+   * Calls to this webhook in flight at once; more wait their turn behind it alone, so one slow
+   * webhook never holds up replies that do not call it.
+   */
+  readonly concurrency: number;
   /** Events sent to this webhook as they happen; rules may also call it by name. */
   readonly subscribe: readonly WebhookEvent[];
 }

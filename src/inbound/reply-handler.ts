@@ -8,10 +8,15 @@
  * Replies are handled from the replies table (claimed with a lease), so a daemon that stops or dies
  * mid-way leaves them to be handled again; answers carry ids derived from the reply, so handling
  * twice never texts the customer twice.
+ *
+ * A webhook can take seconds to answer. A customer whose reply goes to one is handled aside from
+ * the batch (its later replies queue behind it, in order), and each webhook has its own
+ * concurrency limit: one slow webhook never delays the answers of customers who do not call it.
  */
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import { LinearPattern } from '../lib/linear-pattern.ts';
+import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { describeError } from '../lib/errors.ts';
 import type { MessageInboundEvent } from '../domain/events.ts';
 import type { NumberConfig } from '../config/types.ts';
@@ -130,6 +135,10 @@ function settingsOf(n: NumberConfig): NumberSettings {
   };
 }
 
+/** Customers handled aside at once (each waiting on a webhook) before batches wait for them. */
+const MAX_ASIDE = 1000;
+const DEFAULT_WEBHOOK_CONCURRENCY = 8;
+
 const plain = (address: string): string => address.replace(/^\+(?=\d+$)/, '');
 
 export class ReplyHandler {
@@ -141,6 +150,11 @@ export class ReplyHandler {
   private readonly arrivedAt = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private readonly log: Logger;
+  /** Per webhook name: calls in flight at once (`webhooks[].concurrency`). */
+  private readonly webhookLimits = new Map<string, ConcurrencyLimit>();
+  /** Per customer (`from\0to`): the replies handled aside, waiting on a webhook. */
+  private readonly aside = new Map<string, Promise<void>>();
+  private readonly asideRunning = new Set<Promise<void>>();
 
   constructor(private readonly options: ReplyHandlerOptions) {
     this.numbers = new Map(options.numbers.map((n) => [plain(n.address), settingsOf(n)]));
@@ -162,6 +176,8 @@ export class ReplyHandler {
     this.controller.abort();
     this.wakeup.notify();
     await this.loop;
+    // Replies handled aside finish (each webhook call ends by its timeout) before the store goes.
+    await Promise.all(this.asideRunning);
     const left = this.claimed.splice(0).map((r) => r.id);
     if (left.length > 0) {
       try {
@@ -206,8 +222,13 @@ export class ReplyHandler {
     }
   }
 
-  /** One customer's replies in order; different customers side by side; reads and writes batched. */
+  /**
+   * One customer's replies in order; different customers side by side; reads and writes batched.
+   * Customers whose replies go to a webhook (or who already wait on one) are handled aside.
+   */
   private async handleBatch(batch: readonly PendingReply[]): Promise<void> {
+    // Bounded: with every webhook slow, the batches behind wait rather than pile up in memory.
+    while (this.asideRunning.size >= MAX_ASIDE) await Promise.race(this.asideRunning);
     const o = this.options;
     const pairs = batch.map((r) => ({ customer: r.from, ourNumber: r.to }));
     const [conversations, answered, blocked] = await Promise.all([
@@ -218,9 +239,18 @@ export class ReplyHandler {
     const facts: BatchFacts = { conversations, answered, blocked };
     const byCustomer = new Map<string, PendingReply[]>();
     for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
+    const now: PendingReply[][] = [];
+    for (const [pair, replies] of byCustomer) {
+      if (this.aside.has(pair) || replies.some((r) => this.callsWebhook(r, facts))) this.handleAside(pair, replies, facts);
+      else now.push(replies);
+    }
+    await this.finishHandled(await this.handleCustomers(now, facts));
+  }
+
+  private async handleCustomers(customers: readonly (readonly PendingReply[])[], facts: BatchFacts): Promise<Handled[]> {
     const handled: Handled[] = [];
     await Promise.all(
-      [...byCustomer.values()].map(async (replies) => {
+      customers.map(async (replies) => {
         for (const r of replies) {
           try {
             handled.push(await this.handle(r, facts));
@@ -230,6 +260,11 @@ export class ReplyHandler {
         }
       }),
     );
+    return handled;
+  }
+
+  private async finishHandled(handled: readonly Handled[]): Promise<void> {
+    const o = this.options;
     // Answers first, then the record: a crash in between handles the replies again, and the
     // answers' ids (derived from the reply) keep the customer from getting them twice.
     const answers = handled.flatMap((h) => h.answers);
@@ -239,6 +274,49 @@ export class ReplyHandler {
       o.publish(h.event);
       o.observer?.onReply?.(h.event.matched.kind, h.outcome.resolvedAutomatically);
     }
+  }
+
+  /** Handles one customer's replies off the batch, after any of theirs already waiting. */
+  private handleAside(pair: string, replies: readonly PendingReply[], facts: BatchFacts): void {
+    const before = this.aside.get(pair) ?? Promise.resolve();
+    const done = before.then(async () => {
+      try {
+        await this.finishHandled(await this.handleCustomers([replies], facts));
+      } catch (err) {
+        this.log.error({ err: describeError(err), replies: replies.length }, 'handling replies failed; they are retried after their lease');
+      }
+    });
+    this.aside.set(pair, done);
+    this.asideRunning.add(done);
+    void done.then(() => {
+      this.asideRunning.delete(done);
+      if (this.aside.get(pair) === done) this.aside.delete(pair);
+    });
+  }
+
+  /** Whether handling this reply calls a webhook (the same decision `handle` makes, read-only). */
+  private callsWebhook(reply: PendingReply, facts: BatchFacts): boolean {
+    const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
+    const pair = `${reply.from}\0${reply.to}`;
+    if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair))) return false;
+    const conversation = facts.conversations.get(pair);
+    const answered = conversation === undefined || conversation.opened ? undefined : facts.answered.get(reply.id);
+    const match = matchReply(reply.text, {
+      expected: answered?.replies ?? undefined,
+      synonyms: settings.synonyms,
+      rules: settings.rules,
+      unmatched: settings.unmatched,
+    });
+    return match.actions.some((a) => a.kind === 'webhook');
+  }
+
+  /** The webhook's own limit; a reload's new `concurrency` applies as calls finish. */
+  private limitFor(target: WebhookTarget): ConcurrencyLimit {
+    const wanted = target.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
+    let limit = this.webhookLimits.get(target.name);
+    if (limit === undefined) this.webhookLimits.set(target.name, (limit = new ConcurrencyLimit(wanted)));
+    else if (limit.limit !== wanted) limit.setLimit(wanted);
+    return limit;
   }
 
   private async handle(reply: PendingReply, facts: BatchFacts): Promise<Handled> {
@@ -371,7 +449,8 @@ export class ReplyHandler {
             break;
           }
           const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? match.rule) : null;
-          const result = await askWebhook(target, event({ kind: match.kind, keyword, action: 'webhook' }));
+          const ask = event({ kind: match.kind, keyword, action: 'webhook' });
+          const result = await this.limitFor(target).run(() => askWebhook(target, ask));
           if (result.ok) {
             this.options.observer?.onWebhook?.(target.name, result.reply ? 'answered' : 'no_reply', result.seconds);
             if (result.reply) answer(`a${i}`, result.reply);

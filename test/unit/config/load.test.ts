@@ -12,7 +12,7 @@ import { validateConfig } from '../../../src/config/validate.ts';
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const EXAMPLE = 'config/parley.example.yaml';
 const DEMO = 'config/demo.yaml';
-const exampleEnv = { CARRIER_A_PASSWORD: 'secret-a', CARRIER_B_PASSWORD: 'secret-b', CRM_WEBHOOK_SECRET: 'secret-crm' };
+const exampleEnv = { CARRIER_A_PASSWORD: 'secret-a', CARRIER_B_PASSWORD: 'secret-b', CRM_WEBHOOK_SECRET: 'secret-crm-0123456789' };
 
 const MINIMAL = `
 smscs:

@@ -229,6 +229,10 @@ describe('validateConfig: problems', () => {
     ['a route listing an SMSC twice', withValue('routes.0.smscs', ['a', 'a']), 'routes[0].smscs[1]', '"a" is already listed as smscs[0]'],
     ['duplicate numbers', withValue('numbers', [{ address: '12345' }, { address: '12345' }]), 'numbers[1].address', '"12345" is already listed as numbers[0]'],
     ['a bad number', withValue('numbers', [{ address: 'Far Too Long Sender' }]), 'numbers[0].address', /^must be digits \(optionally starting with \+\) or an alphanumeric sender id/],
+    // Webhooks: an HMAC key short enough to guess offline is refused (and never echoed).
+    ['a 1-character webhook secret', withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: 'x' }]), 'webhooks[0].secret', 'must be at least 16 characters'],
+    ['a 15-character webhook secret', withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: '0123456789abcde' }]), 'webhooks[0].secret', 'must be at least 16 characters'],
+    ['a zero webhook concurrency', withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: '0123456789abcdef', concurrency: 0 }]), 'webhooks[0].concurrency', /^must be an integer from 1 to 1000/],
     // Rule patterns run on RE2 (linear time): what needs backtracking is refused with why.
     ...(
       [
@@ -313,6 +317,11 @@ describe('validateConfig: problems', () => {
     for (const pattern of [String.raw`^ORDER\s+(?<order>\d+)$`, String.raw`^[(?=]+$`, String.raw`^\(\?=$`, String.raw`^(\w+\s?)*$`, String.raw`^\p{L}+$`]) {
       expect(() => validateConfig(withValue('numbers', [{ address: '12345', rules: [{ name: 'r', pattern, actions: [{ reply: 'x' }] }] }]))).not.toThrow();
     }
+  });
+
+  it('a webhook takes a 16-character secret and a concurrency of 8 by default', () => {
+    const config = validateConfig(withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: '0123456789abcdef' }]));
+    expect(config.webhooks[0]).toMatchObject({ secret: '0123456789abcdef', concurrency: 8, maxAttempts: 8, timeoutMs: 5_000 });
   });
 
   it('never echoes a password in a reason', () => {
