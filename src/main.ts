@@ -360,6 +360,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         metrics.submitLatency.observe({ smsc }, latencyMs / 1000);
       },
       onAnswerOnWire: (_route, ms) => metrics.autoReplyLatency.observe(ms / 1000),
+      onResend: (route, smsc, reason, uncertain) => metrics.submitResends.inc({ route, smsc, reason, uncertain: String(uncertain) }),
     },
   });
   wakeDispatch = () => dispatcher.wake();
@@ -467,7 +468,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         applied.push(`routes.${route.name}: tps ${route.tps}, burst ${route.burst}`);
       }
       const rest = (r: RouteConfig): unknown => ({ ...r, tps: 0, burst: 0 });
-      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit)`);
+      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit, uncertain_max_attempts)`);
     }
     for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
     for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {

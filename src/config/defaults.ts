@@ -60,6 +60,7 @@ export const DEFAULTS = deepFreeze({
     /** A tenth of a second's worth of segments, at least 1. */
     burst: (({ tps }) => (typeof tps === 'number' ? Math.max(1, Math.ceil(tps / 10)) : undefined)) satisfies DerivedDefault,
     uncertain_submit: 'resend',
+    uncertain_max_attempts: 3,
   },
   /** Each entry of `numbers`; `address` is required. */
   number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps' },

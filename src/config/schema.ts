@@ -178,6 +178,7 @@ const ROUTE = section<RouteConfig>(
     burst: { key: 'burst', field: integer({ min: 1 }) },
     defaultFrom: { key: 'default_from', field: address(), optional: true },
     uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
+    uncertainMaxAttempts: { key: 'uncertain_max_attempts', field: integer({ min: 1, max: 100 }) },
   },
   DEFAULTS.route,
   (route, at) => {

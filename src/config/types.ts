@@ -65,6 +65,12 @@ export interface RouteConfig {
   /** Sender used when a message has no `from`. */
   readonly defaultFrom?: string;
   readonly uncertainSubmit: UncertainSubmitPolicy;
+  /**
+   * With `uncertainSubmit: resend`, most submits of one segment that get no usable answer (no
+   * submit_sm_resp in time, an unreadable one): each may reach the customer as a copy. Resends
+   * are spaced by the backoff; after the last the message is `unknown`.
+   */
+  readonly uncertainMaxAttempts: number;
 }
 
 export type WebhookEvent = 'message.status' | 'message.inbound';

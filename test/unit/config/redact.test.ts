@@ -62,6 +62,7 @@ describe('redactConfig', () => {
       burst: 10,
       default_from: '12345',
       uncertain_submit: 'resend',
+      uncertain_max_attempts: 3,
     });
   });
 

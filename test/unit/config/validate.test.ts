@@ -76,7 +76,7 @@ describe('validateConfig: defaults', () => {
         detectReceiptText: false,
       },
     ]);
-    expect(config.routes).toEqual([{ name: 'r', prefixes: ['*'], smscs: ['a'], tps: 10, burst: 1, uncertainSubmit: 'resend' }]);
+    expect(config.routes).toEqual([{ name: 'r', prefixes: ['*'], smscs: ['a'], tps: 10, burst: 1, uncertainSubmit: 'resend', uncertainMaxAttempts: 3 }]);
   });
 
   it.each<[number, number]>([
