@@ -361,6 +361,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       },
       onAnswerOnWire: (_route, ms) => metrics.autoReplyLatency.observe(ms / 1000),
       onResend: (route, smsc, reason, uncertain) => metrics.submitResends.inc({ route, smsc, reason, uncertain: String(uncertain) }),
+      onEmptySmscMessageId: (route, smsc) => metrics.emptySmscMessageIds.inc({ route, smsc }),
     },
   });
   wakeDispatch = () => dispatcher.wake();

@@ -24,6 +24,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly emptySmscMessageIds = new Counter({
+    name: 'parley_submit_empty_message_ids_total',
+    help: 'segments the SMSC accepted (ESME_ROK) with an empty message_id in submit_sm_resp: their receipts cannot be matched',
+    labelNames: ['route', 'smsc'] as const,
+    registers: [this.registry],
+  });
+
   readonly submitLatency = new Histogram({
     name: 'parley_submit_response_seconds',
     help: 'Time from submit_sm on the wire to its submit_sm_resp',

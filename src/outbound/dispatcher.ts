@@ -11,6 +11,7 @@ import type { SubmitRequest, SubmitResult } from '../smpp/smsc-bind.ts';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { Deque } from '../lib/deque.ts';
+import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import { responseIdKey } from '../domain/smsc-message-id.ts';
@@ -49,6 +50,8 @@ export interface DispatchObserver {
    * the last submit may have reached the SMSC, so the customer may get a copy.
    */
   onResend?(route: string, smsc: string, reason: string, uncertain: boolean, delayMs: number): void;
+  /** The SMSC accepted a segment (ESME_ROK) with an empty message_id: no receipt can match it. */
+  onEmptySmscMessageId?(route: string, smsc: string): void;
 }
 
 /** A message taken up by the dispatcher, with what is known of earlier attempts. */
@@ -115,6 +118,8 @@ class RouteDispatcher {
   private readonly wakeup = new Wakeup();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly log: Logger;
+  /** Warnings an SMSC can set off once per submit: limited, with a count of the rest. */
+  private readonly carrierLog: RateLimitedLog;
   private loop: Promise<void> | undefined;
   private references: number;
   jobs = 0;
@@ -126,6 +131,7 @@ class RouteDispatcher {
     private readonly signal: AbortSignal,
   ) {
     this.log = deps.logger.child({ route: route.name });
+    this.carrierLog = new RateLimitedLog(this.log);
     this.references = Math.floor((deps.random ?? Math.random)() * 0x10000);
   }
 
@@ -389,6 +395,11 @@ class RouteDispatcher {
     switch (outcome.kind) {
       case 'accepted':
         this.throttle.onAccepted();
+        if (outcome.smscMessageId === '') {
+          // Accepted, but with nothing to match its receipts by: the message can only end unknown.
+          this.deps.observer?.onEmptySmscMessageId?.(this.route.name, smsc);
+          this.carrierLog.warn({ smsc, bind, id: job.message.id, seq: task.seq }, 'smsc accepted a submit with an empty message_id; its receipts cannot be matched');
+        }
         record('accepted', outcome.smscMessageId, 0);
         job.accepted.add(task.seq);
         if (!job.finished && job.accepted.size >= job.total) {

@@ -7,6 +7,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../support/daemon.ts';
+import { buildDaemon } from '../../../src/main.ts';
+import type { Logger } from '../../../src/lib/logger.ts';
 import { cstr, id, rawPdu, startRawServer, wire, type RawPdu } from '../../support/smpp-raw-peer.ts';
 
 let h: Harness;
@@ -19,7 +21,7 @@ afterEach(async () => {
   await h.close();
 });
 
-type Misbehaviour = 'never_answers' | 'long_message_id';
+type Misbehaviour = 'never_answers' | 'long_message_id' | 'empty_message_id';
 
 /** An SMSC that binds, answers enquire_link, and answers submit_sm badly (or never). */
 async function startBadSmsc(mode: Misbehaviour): Promise<{ port: number; submits: RawPdu[] }> {
@@ -35,6 +37,7 @@ async function startBadSmsc(mode: Misbehaviour): Promise<{ port: number; submits
       } else if (pdu.commandId === id('submit_sm')) {
         submits.push(pdu);
         if (mode === 'long_message_id') p.send(rawPdu(id('submit_sm_resp'), pdu.sequenceNumber, cstr('9'.repeat(100))));
+        if (mode === 'empty_message_id') p.send(rawPdu(id('submit_sm_resp'), pdu.sequenceNumber, cstr('')));
       }
     };
   });
@@ -82,4 +85,34 @@ describe('resends of a submit with no usable answer', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(smsc.submits).toHaveLength(3);
   }, 40_000);
+
+  it('an SMSC that accepts with an empty message_id: the submit stands (no resend), each one is counted and warned about, warnings rate-limited', async () => {
+    const smsc = await startBadSmsc('empty_message_id');
+    const warnings: { obj: Record<string, unknown>; msg: string | undefined }[] = [];
+    const noop = (): void => {};
+    const log: Logger = { debug: noop, info: noop, error: noop, warn: (obj, msg) => void warnings.push({ obj: obj as Record<string, unknown>, msg }), child: () => log };
+    const daemon = buildDaemon(
+      h.config({
+        smscs: [{ name: 'blank', host: '127.0.0.1', port: smsc.port, system_id: 'parley', reconnect_min: '50ms', reconnect_max: '200ms' }],
+        routes: [{ name: 'default', prefixes: ['*'], smscs: ['blank'], tps: 1000, burst: 100, default_from: '12345' }],
+      }),
+      { logger: log, schema: h.schema.schema, http: false },
+    );
+    h.daemons.push(daemon);
+    await daemon.service.start();
+    const ids = Array.from({ length: 25 }, (_, i) => `blank-${i}`);
+    await h.send(ids.map((id) => ({ id, to: '+14155550002', text: `no id for ${id}` })));
+    await h.until('all submitted', async () => (await h.acceptedCount('blank-%')) === 25);
+
+    expect(smsc.submits).toHaveLength(25);
+    const segments = await h.schema.db.selectFrom('segments').select(['smsc_message_id', 'status']).execute();
+    expect(segments).toHaveLength(25);
+    for (const s of segments) expect(s).toMatchObject({ status: 'accepted', smsc_message_id: '' });
+    const counted = (await daemon.metrics.emptySmscMessageIds.get()).values.reduce((n, v) => n + v.value, 0);
+    expect(counted).toBe(25);
+    const warned = warnings.filter((w) => w.msg === 'smsc accepted a submit with an empty message_id; its receipts cannot be matched');
+    expect(warned.length).toBeGreaterThanOrEqual(1);
+    expect(warned.length).toBeLessThanOrEqual(10);
+    expect(warned[0]!.obj).toMatchObject({ smsc: 'blank' });
+  }, 30_000);
 });
