@@ -189,22 +189,24 @@ describe('webhook answers are capped', () => {
 });
 
 describe('one slow webhook never delays other customers', () => {
-  it('while a webhook takes 2 s, other customers (same batch and later ones) get their auto-replies at once; the slow one gets its answer after', async () => {
-    let slowAnsweredAt: number | undefined;
-    // A webhook that answers after 2 s.
+  it('while a webhook takes 2 s, other customers (same batch and later ones) get their auto-replies at once; the slow customer is answered after, in order', async () => {
+    // A webhook that answers after 2 s, echoing the order number.
+    const calls: { order: string; calledAt: number; answeredAt?: number }[] = [];
     const slowServer = http.createServer((req, res) => {
-      req.resume();
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
+        const order = /ORDER (\d+)/.exec((JSON.parse(body) as { text: string }).text)?.[1] ?? '?';
+        const call: (typeof calls)[number] = { order, calledAt: performance.now() };
+        calls.push(call);
         setTimeout(() => {
-          slowAnsweredAt = performance.now();
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Order 7 is on its way."}');
+          call.answeredAt = performance.now();
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reply: `Order ${order} is on its way.` }));
         }, 2_000);
       });
     });
     await new Promise<void>((r) => slowServer.listen(0, '127.0.0.1', () => r()));
     closers.push(() => new Promise<void>((r) => (slowServer.closeAllConnections(), slowServer.close(() => r()))));
-    let slowCalledAt: number | undefined;
-    slowServer.on('request', () => (slowCalledAt ??= performance.now()));
 
     const sim = await h.startSim({ receiptDelayMs: 20 });
     await h.startDaemon(
@@ -219,11 +221,14 @@ describe('one slow webhook never delays other customers', () => {
       }),
     );
 
-    const answeredAt = new Map<string, number>();
+    // When each customer's answers reached the SMSC.
+    const answeredAt = new Map<string, number[]>();
+    let seen = 0;
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        for (const a of sim.arrivals) if (!answeredAt.has(a.destination)) answeredAt.set(a.destination, performance.now());
+        for (const a of sim.arrivals.slice(seen)) answeredAt.set(a.destination, [...(answeredAt.get(a.destination) ?? []), performance.now()]);
+        seen = sim.arrivals.length;
         await sleep(5);
       }
     })();
@@ -234,23 +239,28 @@ describe('one slow webhook never delays other customers', () => {
         sim.injectReply({ from: '14155559001', to: '33333', text: 'ORDER 7' }).acked,
         sim.injectReply({ from: '14155559002', to: '44444', text: 'hours' }).acked,
       ]);
-      await h.until('the slow webhook is called', () => slowCalledAt !== undefined);
-      // And one in a later batch, while the webhook is still thinking.
+      await h.until('the slow webhook is called', () => calls.length === 1);
+      // While the webhook is still thinking: another customer in a later batch, and the slow
+      // customer's second message, which must wait for their first.
       const laterSentAt = performance.now();
       expect(await sim.injectReply({ from: '14155559003', to: '44444', text: 'HOURS' }).acked).toBe(true);
-      await h.until('every answer sent', () => answeredAt.size === 3, 15_000);
+      expect(await sim.injectReply({ from: '14155559001', to: '33333', text: 'ORDER 8' }).acked).toBe(true);
+      await h.until('every answer sent', () => sim.arrivals.length === 4, 20_000);
 
-      expect(textsTo(sim, '14155559001')).toEqual(['Order 7 is on its way.']);
+      expect(textsTo(sim, '14155559001')).toEqual(['Order 7 is on its way.', 'Order 8 is on its way.']);
       expect(textsTo(sim, '14155559002')).toEqual(['Open 9-5.']);
       expect(textsTo(sim, '14155559003')).toEqual(['Open 9-5.']);
-      // The others were answered while the webhook was still holding its answer back...
-      expect(slowAnsweredAt).toBeDefined();
-      expect(answeredAt.get('14155559002')!).toBeLessThan(slowAnsweredAt!);
-      expect(answeredAt.get('14155559003')!).toBeLessThan(slowAnsweredAt!);
+      // The others were answered while the webhook was still holding its first answer back...
+      const firstAnswer = calls[0]!.answeredAt!;
+      expect(answeredAt.get('14155559002')![0]!).toBeLessThan(firstAnswer);
+      expect(answeredAt.get('14155559003')![0]!).toBeLessThan(firstAnswer);
       // ...within a small bound of their arrival, not after the 2 s of the slow one.
-      expect(answeredAt.get('14155559002')! - sentAt).toBeLessThan(1_000);
-      expect(answeredAt.get('14155559003')! - laterSentAt).toBeLessThan(1_000);
-      expect(answeredAt.get('14155559001')! - sentAt).toBeGreaterThanOrEqual(2_000);
+      expect(answeredAt.get('14155559002')![0]! - sentAt).toBeLessThan(1_000);
+      expect(answeredAt.get('14155559003')![0]! - laterSentAt).toBeLessThan(1_000);
+      // One customer's messages stay in order: the second went to the webhook after the first was answered.
+      expect(calls.map((c) => c.order)).toEqual(['7', '8']);
+      expect(calls[1]!.calledAt).toBeGreaterThanOrEqual(firstAnswer);
+      expect(answeredAt.get('14155559001')![0]! - sentAt).toBeGreaterThanOrEqual(2_000);
     } finally {
       watching = false;
       await watcher;
