@@ -24,7 +24,7 @@
  */
 import type { ExpectedReplyAction } from '../domain/message.ts';
 import type { LinearPattern } from '../lib/linear-pattern.ts';
-import { indexKeywords, normaliseKeyword } from './keyword.ts';
+import { indexKeywords, normaliseKeyword, trimEdges } from './keyword.ts';
 
 export type RuleAction =
   /** Text back to the customer; `text` is a template (`template.ts`). */
@@ -78,7 +78,7 @@ export interface MatchReplyInput {
 }
 
 export function matchReply(text: string, input: MatchReplyInput): RuleMatch {
-  const trimmed = text.normalize('NFKC').replace(EDGE_SPACE, '');
+  const trimmed = trimEdges(text.normalize('NFKC'), EDGE_SPACE);
   const key = normaliseKeyword(trimmed);
   const match =
     (key === '' ? undefined : (matchExpected(key, input) ?? matchRuleKeyword(key, input))) ??
@@ -86,8 +86,8 @@ export function matchReply(text: string, input: MatchReplyInput): RuleMatch {
   return match ?? { kind: 'none', actions: unmatchedActions(input.unmatched) };
 }
 
-/** Whitespace and invisible format characters (zero-width space, BOM, bidi marks) at either end. */
-const EDGE_SPACE = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+/** Whitespace or an invisible format character (zero-width space, BOM, bidi marks): trimmed from the ends. */
+const EDGE_SPACE = /^[\s\p{Cf}]$/u;
 
 function matchExpected(key: string, input: MatchReplyInput): RuleMatch | undefined {
   if (input.expected === undefined) return undefined;

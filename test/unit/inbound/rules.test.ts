@@ -230,6 +230,13 @@ describe('matchReply: keyword rules', () => {
     expect(match('ab cd ef', { expected: undefined, rules: runaway })).toMatchObject({ rule: 'runaway', groups: { words: 'ab cd ef' } });
   });
 
+  it('long inner runs of spaces or punctuation are trimmed from the ends only (scanned, not backtracked)', () => {
+    const words: KeywordRule[] = [{ name: 'words', pattern: re(String.raw`^(?<first>\w+)\s+(?<last>\w+)$`), actions: [] }];
+    expect(match(`  x${' '.repeat(9_998)}y \u200b`, { expected: undefined, rules: words })).toMatchObject({ rule: 'words', groups: { first: 'x', last: 'y' } });
+    expect(match(`x${'!'.repeat(9_998)}x`, { expected: undefined, rules: [] })).toEqual(NONE);
+    expect(match(`!!!${' '.repeat(5_000)}hours${'!'.repeat(5_000)}`, { expected: undefined })).toMatchObject({ kind: 'keyword', rule: 'hours' });
+  });
+
   it('returns a copy of the actions, not the config', () => {
     const m = match('hours', { expected: undefined });
     expect(m.actions).not.toBe(rules[0]!.actions);
