@@ -32,7 +32,8 @@ export async function postWebhook(target: WebhookTarget, payload: unknown, now =
   const delivery = randomUUID();
   const tooLarge = new AbortController();
   try {
-    const res = await fetch(target.url, {
+    const { url, authorization } = splitCredentials(target.url);
+    const res = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -40,6 +41,7 @@ export async function postWebhook(target: WebhookTarget, payload: unknown, now =
         'x-parley-timestamp': String(timestamp),
         'x-parley-delivery': delivery,
         'x-parley-signature': signWebhook(target.secret, timestamp, body),
+        ...(authorization === undefined ? {} : { authorization }),
       },
       body,
       signal: AbortSignal.any([AbortSignal.timeout(target.timeoutMs), tooLarge.signal]),
@@ -56,6 +58,20 @@ export async function postWebhook(target: WebhookTarget, payload: unknown, now =
     const reason = e.name === 'TimeoutError' ? `no answer within ${target.timeoutMs} ms` : (e.cause as Error | undefined)?.message ?? e.message;
     return { ok: false, status: null, error: reason, delivery };
   }
+}
+
+/**
+ * `https://user:pass@host/x` as fetch takes it: the URL without its credentials (fetch refuses a
+ * URL with them) and HTTP Basic authorization carrying them, as a browser or curl would send.
+ */
+function splitCredentials(raw: string): { url: string; authorization?: string } {
+  const u = new URL(raw);
+  if (u.username === '' && u.password === '') return { url: raw };
+  const user = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
 }
 
 /**

@@ -188,6 +188,25 @@ describe('webhook answers are capped', () => {
   });
 });
 
+describe('webhook URLs with credentials', () => {
+  it('user and password in the URL go as HTTP Basic authorization, not in the request line', async () => {
+    const seen: { url: string | undefined; authorization: string | undefined }[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push({ url: req.url, authorization: req.headers.authorization });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+    const port = (server.address() as net.AddressInfo).port;
+    const result = await postWebhook({ name: 'w', url: `http://hook%40user:p%3Ass@127.0.0.1:${port}/in?team=7`, secret: SECRET, timeoutMs: 5_000 }, {});
+    expect(result).toMatchObject({ ok: true, status: 200 });
+    expect(seen).toEqual([{ url: '/in?team=7', authorization: `Basic ${Buffer.from('hook@user:p:ss').toString('base64')}` }]);
+  });
+});
+
 describe('one slow webhook never delays other customers', () => {
   it('while a webhook takes 2 s, other customers (same batch and later ones) get their auto-replies at once; the slow customer is answered after, in order', async () => {
     // A webhook that answers after 2 s, echoing the order number.
