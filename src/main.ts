@@ -30,13 +30,19 @@ import type { StatusEventFacts } from './domain/events.ts';
 import { SmscPool } from './smpp/smsc-pool.ts';
 import type { InboundSm, InboundAnswer } from './smpp/smsc-bind.ts';
 import { Router } from './outbound/router.ts';
-import { AdaptiveThrottle, type RouteThrottle } from './outbound/route-throttle.ts';
+import { SharedRouteThrottle, type RouteThrottle } from './outbound/route-throttle.ts';
+import { RouteBuckets, BindLeases } from './queue/coordination.ts';
+import { BindQuota } from './smpp/bind-quota.ts';
 import { Dispatcher, type DispatchJob } from './outbound/dispatcher.ts';
 import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
 import { Batcher } from './lib/batcher.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
+import * as inboxStore from './store/inbox.ts';
+import { readMessageTimeline } from './store/timeline.ts';
+import { EventStreamReader } from './queue/event-stream-reader.ts';
+import { ApiServer } from './api/api-server.ts';
 
 export interface DaemonOptions {
   readonly logger: Logger;
@@ -67,6 +73,8 @@ export interface Daemon {
   readonly consumer: string;
   /** The port the ops endpoint listens on, once started with http. */
   httpPort?: number;
+  /** The port the HTTP API listens on, once started with api.listen set. */
+  apiPort?: number;
 }
 
 /** A daemon is dead when its heartbeat is this old; its queued messages can then be claimed. */
@@ -99,17 +107,53 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   }
 }
 
-function throttleFor(route: RouteConfig, metrics: Metrics, buckets: Map<string, AdaptiveThrottle>): RouteThrottle {
-  const bucket = new AdaptiveThrottle(route.tps, route.burst);
-  buckets.set(route.name, bucket);
-  metrics.throttleRate.set({ route: route.name }, route.tps);
+/** Recovery after a slow-down, per accepted segment, as a share of the configured rate (as AdaptiveThrottle). */
+const RECOVERY_STEP = 0.01;
+const SLOWDOWN_INTERVAL_MS = 1000;
+const MIN_FACTOR = 1 / 64;
+
+/**
+ * The route's throttle shared by every daemon: a bucket in Redis, with this daemon's share
+ * (rate ÷ live daemons) as the fallback while Redis does not answer.
+ */
+function throttleFor(
+  route: RouteConfig,
+  metrics: Metrics,
+  buckets: Map<string, SharedRouteThrottle>,
+  shared: RouteBuckets,
+  liveDaemons: () => number,
+  log: Logger,
+): RouteThrottle {
   const labels = { route: route.name };
+  const bucket = new SharedRouteThrottle({
+    route: route.name,
+    rate: route.tps,
+    burst: route.burst,
+    bucket: {
+      lease: (rate, burst, want, accepted) => shared.lease(route.name, rate, burst, want, accepted, RECOVERY_STEP),
+      slowDown: () => shared.slowDown(route.name, SLOWDOWN_INTERVAL_MS, MIN_FACTOR),
+    },
+    liveDaemons,
+    onModeChange: (isShared, reason) => {
+      metrics.throttleShared.set(labels, isShared ? 1 : 0);
+      if (isShared) {
+        log.info({ route: route.name }, `route throttle: ${reason}`);
+      } else {
+        metrics.throttleFallbacks.inc(labels);
+        log.warn({ route: route.name }, `route throttle: ${reason}`);
+      }
+      metrics.throttleRate.set(labels, bucket.currentRate);
+    },
+  });
+  buckets.set(route.name, bucket);
+  metrics.throttleRate.set(labels, route.tps);
+  metrics.throttleShared.set(labels, 1);
   return {
     acquire: async (signal) => {
-      if (bucket.tryAcquire()) return true;
       const t0 = performance.now();
       const got = await bucket.acquire(signal);
-      metrics.throttleWait.inc(labels, (performance.now() - t0) / 1000);
+      const waited = performance.now() - t0;
+      if (waited > 1) metrics.throttleWait.inc(labels, waited / 1000);
       return got;
     },
     onAccepted: () => bucket.onAccepted(),
@@ -189,9 +233,18 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const redisError = (err: Error): void => log.warn({ err: err.message }, 'redis connection error');
   const redis = openRedis({ url: config.redis.url, name: `parley:${consumer}`, onError: redisError });
   const blocking = openRedis({ url: config.redis.url, name: `parley:${consumer}:intake`, onError: redisError });
+  // Route buckets and bind leases: answers that come late are worth nothing, so fail fast and fall back.
+  const coordination = openRedis({
+    url: config.redis.url,
+    name: `parley:${consumer}:coordination`,
+    onError: redisError,
+    failFastMs: config.coordination.leaseTimeoutMs,
+  });
+  const routeBuckets = new RouteBuckets(coordination, config.redis.prefix);
+  let liveDaemons = 1;
 
   const router = new Router(config.routes);
-  const buckets = new Map<string, AdaptiveThrottle>();
+  const buckets = new Map<string, SharedRouteThrottle>();
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
   let statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
@@ -301,6 +354,23 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   for (const smsc of config.smscs) {
     pools.set(smsc.name, poolFor(smsc, log, metrics, () => wakeDispatch(), (sm) => inbound.handle(sm)));
   }
+  const capped = config.smscs.filter((s) => s.maxBinds !== undefined).map((s) => ({ pool: pools.get(s.name)!, maxBinds: s.maxBinds! }));
+  const bindQuota = new BindQuota({
+    daemon: consumer,
+    store: new BindLeases(coordination, config.redis.prefix),
+    capped,
+    leaseTtlMs: config.coordination.bindLeaseTtlMs,
+    graceMs: config.shutdown.graceMs,
+    logger: log,
+    onRound: (held) => {
+      for (const [smsc, n] of held) metrics.bindLeases.set({ smsc }, n);
+      wakeDispatch();
+    },
+  });
+  /** Whether this daemon may send on the route: some SMSC of it is uncapped or leased here. */
+  const canServe = (route: RouteConfig): boolean => route.smscs.some((s) => bindQuota.holdsAny(s));
+  const servableRoutes = (): readonly string[] | undefined =>
+    capped.length === 0 ? undefined : config.routes.filter(canServe).map((r) => r.name);
 
   const recorder = new SubmitRecorder({
     store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks) },
@@ -345,7 +415,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const dispatcher = new Dispatcher({
     routes: config.routes,
     smscs: new Map([...pools].map(([name, pool]) => [name, { link: pool, config: smscConfigs.get(name)! }])),
-    throttleFor: (route) => throttleFor(route, metrics, buckets),
+    throttleFor: (route) => throttleFor(route, metrics, buckets, routeBuckets, () => liveDaemons, log),
+    canServe: capped.length === 0 ? undefined : canServe,
+    handBack: async (ids) => {
+      await messages.handBack(db, consumer, ids);
+    },
     attempts: {
       markAttempted: async (ids) => {
         await Promise.all(ids.map((id) => attemptBatches.add(id)));
@@ -375,6 +449,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,
       publishCommitted: published,
+      canTake: capped.length === 0 ? undefined : () => config.routes.some(canServe),
       logger: log,
       observer: {
         onBatch: (_entries, inserted, duplicates, dead) => {
@@ -398,7 +473,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const reclaim = async (): Promise<number> => {
     let total = 0;
     for (;;) {
-      const found = await messages.claimUnfinished(db, consumer, DEAD_AFTER_MS, RECLAIM_BATCH);
+      const found = await messages.claimUnfinished(db, consumer, DEAD_AFTER_MS, RECLAIM_BATCH, servableRoutes());
       const jobs: DispatchJob[] = found.map((u) => ({ message: u.message, priorAttempts: u.attempts, acceptedSegments: u.acceptedSegments }));
       dispatcher.enqueue(jobs);
       total += jobs.length;
@@ -418,7 +493,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute().catch(() => problems.push('postgres: not answering'));
       await redis.ping().catch(() => problems.push('redis: not answering'));
       for (const route of config.routes) {
-        if (!route.smscs.some((s) => pools.get(s)?.canSubmit)) problems.push(`route ${route.name}: no bound bind on ${route.smscs.join(', ')}`);
+        // A route whose SMSCs are all leased to other daemons (max_binds) is served by them.
+        if (canServe(route) && !route.smscs.some((s) => pools.get(s)?.canSubmit)) problems.push(`route ${route.name}: no bound bind on ${route.smscs.join(', ')}`);
       }
       return problems;
     },
@@ -443,6 +519,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
 
   let current = config;
+  /** Set when the API runs: applies new tokens and rates. */
+  let applyApi: ((api: ParleyConfig['api']) => void) | undefined;
   const reload = (next: ParleyConfig): ReloadResult => {
     const applied: string[] = [];
     const needsRestart: string[] = [];
@@ -472,12 +550,21 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit, uncertain_max_attempts)`);
     }
     for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
+    if (!same(current.api, next.api)) {
+      // Tokens and rates apply at once (a token can be rotated or revoked without a restart);
+      // another listener, or an API turned on or off, needs one.
+      if (applyApi && same(current.api.listen, next.api.listen)) {
+        applyApi(next.api);
+        applied.push('api (tokens, rate_limit, rate_burst)');
+      } else needsRestart.push('api.listen');
+    }
     for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
       if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
     }
     // What now runs: the new numbers, webhooks and rates; everything else as started.
     current = {
       ...current,
+      api: applyApi && same(current.api.listen, next.api.listen) ? next.api : current.api,
       numbers: next.numbers,
       webhooks: next.webhooks,
       routes: current.routes.map((r) => {
@@ -524,17 +611,30 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
           new ParleyError('redis_unreachable', `Redis at ${redactedRedisUrl(config.redis.url)} did not answer within ${REDIS_START_TIMEOUT_MS / 1000} s`),
         );
         await outbound.ensureGroup();
+        // The coordination connection fails fast rather than queueing: it must be up before the
+        // first lease, or every route would start on its fallback share.
+        await withTimeout(
+          new Promise<void>((resolve) => (coordination.status === 'ready' ? resolve() : coordination.once('ready', () => resolve()))),
+          REDIS_START_TIMEOUT_MS,
+          () => new ParleyError('redis_unreachable', `Redis at ${redactedRedisUrl(config.redis.url)} did not answer within ${REDIS_START_TIMEOUT_MS / 1000} s`),
+        );
       },
       stop: async () => {
-        await Promise.all([closeRedis(redis), closeRedis(blocking)]);
+        await Promise.all([closeRedis(redis), closeRedis(blocking), closeRedis(coordination)]);
       },
     },
     {
       name: 'heartbeat',
       start: async () => {
-        await messages.heartbeat(db, consumer, os.hostname(), process.pid);
+        const beat = async (): Promise<void> => {
+          await messages.heartbeat(db, consumer, os.hostname(), process.pid);
+          // Each daemon's share of a route's rate while Redis is unreachable is rate ÷ this.
+          liveDaemons = Math.max(1, await messages.countLiveDaemons(db, DEAD_AFTER_MS));
+          metrics.liveDaemons.set(liveDaemons);
+        };
+        await beat();
         heartbeatTimer = setInterval(() => {
-          messages.heartbeat(db, consumer, os.hostname(), process.pid).catch((err: unknown) => {
+          beat().catch((err: unknown) => {
             log.warn({ err: describeError(err) }, 'heartbeat failed');
           });
         }, HEARTBEAT_MS);
@@ -563,9 +663,17 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     { name: 'submit-recorder', stop: () => recorder.flush() },
     { name: 'attempt-ledger', stop: () => attemptBatches.flush() },
     {
+      name: 'bind-leases',
+      // Capped SMSCs bind only the slots leased here; the leases go back after the binds stopped.
+      start: async () => {
+        if (capped.length > 0) await bindQuota.start();
+      },
+      stop: () => bindQuota.stop(),
+    },
+    {
       name: 'smsc-binds',
       start: () => {
-        for (const p of pools.values()) p.start();
+        for (const [name, p] of pools) if (!bindQuota.isCapped(name)) p.start();
       },
       stop: async () => {
         await Promise.all([...pools.values()].map((p) => p.stop(config.shutdown.graceMs)));
@@ -611,6 +719,47 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         daemon.httpPort = addr.port;
       },
       stop: () => ops.close(),
+    });
+  }
+  const apiListen = config.api.listen;
+  if (apiListen) {
+    const api = new ApiServer({
+      tokens: config.api.tokens,
+      rateLimit: config.api.rateLimit,
+      rateBurst: config.api.rateBurst,
+      store: {
+        readMessageTimeline: (id) => readMessageTimeline(db, id),
+        readMessageStatus: (id) => inboxStore.readMessageStatus(db, id),
+        listConversations: (filter, limit, after) => inboxStore.listConversations(db, filter, limit, after),
+        readConversationSummary: (id) => inboxStore.readConversationSummary(db, id),
+        readConversationThread: (id, limit) => inboxStore.readConversationThread(db, id, limit),
+        assignConversation: (id, agent) => inboxStore.assignConversation(db, id, agent),
+        closeConversation: (id) => inboxStore.closeConversation(db, id),
+        handBackConversation: (id) => inboxStore.handBackConversation(db, id),
+        reopenForAnswer: (id) => inboxStore.reopenForAnswer(db, id, Math.round(config.conversations.ttlMs / 1000)),
+      },
+      admit: (list) => intake.admit(list),
+      openEventReader: () => new EventStreamReader(config.redis.url, `parley:${consumer}:events`, redisError),
+      streams: { events: keys.events, inbound: keys.inbound },
+      logger: log,
+      observer: {
+        onRequest: (operation, status, seconds) => {
+          metrics.apiRequests.inc({ operation, code: String(status) });
+          metrics.apiRequestLatency.observe({ operation }, seconds);
+        },
+        onEventClients: (count) => metrics.apiEventClients.set(count),
+      },
+    });
+    applyApi = (next) => api.reconfigure(next.tokens, next.rateLimit, next.rateBurst);
+    // Started last and stopped first: sends over HTTP need intake and the dispatcher running.
+    components.push({
+      name: 'api',
+      start: async () => {
+        const addr = await api.listen(apiListen.port, apiListen.host);
+        daemon.apiPort = addr.port;
+        log.info({ listen: `${addr.address}:${addr.port}`, tokens: config.api.tokens.length }, 'HTTP API and agent inbox listening');
+      },
+      stop: () => api.close(),
     });
   }
   (daemon as { service: Service }).service = new Service(components, log, config.shutdown.forceMs);

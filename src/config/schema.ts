@@ -46,6 +46,9 @@ import type {
   RuleActionConfig,
   RuleConfig,
   UnmatchedConfig,
+  ApiConfig,
+  ApiScope,
+  ApiTokenConfig,
 } from './types.ts';
 
 /** Every member of a string union, checked by the compiler (a key missing or extra is an error). */
@@ -65,6 +68,7 @@ const ID_FORMATS = allOf<SmscIdFormat>({
 });
 const UNCERTAIN_SUBMIT = allOf<UncertainSubmitPolicy>({ resend: true, unknown: true });
 const WEBHOOK_EVENTS = allOf<WebhookEvent>({ 'message.status': true, 'message.inbound': true });
+const API_SCOPES = allOf<ApiScope>({ send: true, read: true, agent: true });
 
 // ---------------------------------------------------------------------------------------------
 // Value shapes particular to Parley
@@ -159,12 +163,16 @@ const SMSC = section<SmscConfig>(
     destNpi: { key: 'dest_npi', field: autoOr({ min: 0, max: 255 }) },
     idFormat: { key: 'id_format', field: oneOf(ID_FORMATS) },
     detectReceiptText: { key: 'detect_receipt_text', field: boolean() },
+    maxBinds: { key: 'max_binds', field: integer({ min: 1 }), optional: true },
   },
   DEFAULTS.smsc,
   (smsc, at) => {
     const { reconnectMinMs: min, reconnectMaxMs: max } = smsc;
     if (min !== undefined && max !== undefined && min > max) {
       at.key('reconnect_min').problem(`must not be longer than reconnect_max (${formatDuration(max)}), got ${formatDuration(min)}`);
+    }
+    if (smsc.bind === 'transmitter+receiver' && smsc.maxBinds !== undefined && smsc.maxBinds < 2) {
+      at.key('max_binds').problem(`must be at least 2 with bind: transmitter+receiver (each pair is two binds), got ${smsc.maxBinds}`);
     }
   },
 );
@@ -336,6 +344,45 @@ const NUMBER = section<NumberConfig>(
   DEFAULTS.number,
 );
 
+/** A token's SHA-256 in hex (`printf %s "$TOKEN" | sha256sum`). */
+const sha256Hex = (): Field<string> =>
+  string({ secret: true, check: (t) => (/^[0-9a-fA-F]{64}$/.test(t) ? undefined : 'must be the 64 hex digits of the token\'s SHA-256') });
+
+const API_TOKEN = section<ApiTokenConfig>(
+  {
+    name: { key: 'name', field: name() },
+    sha256: { key: 'sha256', field: sha256Hex() },
+    scopes: { key: 'scopes', field: list(oneOf(API_SCOPES), { min: 1, what: 'scope' }) },
+  },
+  {},
+  (token, at) => {
+    reportDuplicates(token.scopes, (s) => s, at.key('scopes'), (value, first) => `${value} is already listed as scopes[${first}]`);
+  },
+);
+
+const API = section<ApiConfig>(
+  {
+    listen: { key: 'listen', field: hostPort(), optional: true },
+    tokens: { key: 'tokens', field: list(API_TOKEN, { what: 'token' }) },
+    rateLimit: { key: 'rate_limit', field: positiveNumber() },
+    rateBurst: { key: 'rate_burst', field: integer({ min: 1 }) },
+  },
+  DEFAULTS.api,
+  (api, at) => {
+    if (api.listen !== undefined && api.tokens !== undefined && api.tokens.length === 0) {
+      at.key('tokens').problem('must list at least one token when api.listen is set: without a token nobody can use the API');
+    }
+    reportDuplicates(api.tokens, (t) => t?.name, at.key('tokens'), (value, first) => `${value} is already the name of tokens[${first}]`, 'name');
+    reportDuplicates(
+      api.tokens,
+      (t) => t?.sha256?.toLowerCase(),
+      at.key('tokens'),
+      (_value, first) => `is the same hash as tokens[${first}]: give each holder a token of its own`,
+      'sha256',
+    );
+  },
+);
+
 /** The whole configuration file. */
 export const CONFIG = section<ParleyConfig>(
   {
@@ -434,9 +481,20 @@ export const CONFIG = section<ParleyConfig>(
         DEFAULTS.conversations,
       ),
     },
+    coordination: {
+      key: 'coordination',
+      field: section<ParleyConfig['coordination']>(
+        {
+          bindLeaseTtlMs: { key: 'bind_lease_ttl', field: duration({ positive: true }) },
+          leaseTimeoutMs: { key: 'lease_timeout', field: duration({ positive: true }) },
+        },
+        DEFAULTS.coordination,
+      ),
+    },
     smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },
     routes: { key: 'routes', field: list(ROUTE, { min: 1, what: 'route' }) },
     numbers: { key: 'numbers', field: list(NUMBER, { what: 'number' }) },
+    api: { key: 'api', field: API },
   },
   DEFAULTS.root,
   checkAcrossSections,

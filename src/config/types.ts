@@ -52,6 +52,11 @@ export interface SmscConfig {
    * esm_class says nothing (some carriers send receipts with esm_class 0).
    */
   readonly detectReceiptText: boolean;
+  /**
+   * Most binds to this SMSC across every daemon (carriers cap binds per account), held through
+   * leases in Redis; absent: no cap, each daemon holds `binds`.
+   */
+  readonly maxBinds?: number;
 }
 
 export interface RouteConfig {
@@ -132,6 +137,27 @@ export interface NumberConfig {
   readonly unmatched: UnmatchedConfig;
 }
 
+/** What an API token may do: send messages, read messages and conversations, act as an agent. */
+export type ApiScope = 'send' | 'read' | 'agent';
+
+export interface ApiTokenConfig {
+  /** Who holds it; in logs, and the default agent name when it assigns a conversation. */
+  readonly name: string;
+  /** Lower-case hex SHA-256 of the token: the token itself is never stored. */
+  readonly sha256: string;
+  readonly scopes: readonly ApiScope[];
+}
+
+export interface ApiConfig {
+  /** Where the HTTP API and the agent inbox listen; off when absent. */
+  readonly listen?: { readonly host: string; readonly port: number };
+  readonly tokens: readonly ApiTokenConfig[];
+  /** Requests per second each token may make (429 beyond). */
+  readonly rateLimit: number;
+  /** Requests a token may make at once above the steady rate. */
+  readonly rateBurst: number;
+}
+
 export interface ParleyConfig {
   readonly database: { readonly url: string; readonly poolSize: number };
   readonly redis: { readonly url: string; readonly prefix: string };
@@ -184,7 +210,15 @@ export interface ParleyConfig {
      */
     readonly duplicateWindowMs: number;
   };
+  /** What several daemons share through Redis: bind leases and the route buckets. */
+  readonly coordination: {
+    /** A bind lease lapses this long after its daemon stopped renewing it (renewed every third). */
+    readonly bindLeaseTtlMs: number;
+    /** A route bucket or lease call unanswered this long counts as Redis unreachable. */
+    readonly leaseTimeoutMs: number;
+  };
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];
   readonly numbers: readonly NumberConfig[];
+  readonly api: ApiConfig;
 }

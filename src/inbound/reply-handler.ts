@@ -3,7 +3,8 @@
  * the message it answers; compliance keywords (STOP, START, HELP) are handled first; then the
  * expected replies of that message and the number's keyword rules decide the actions: a templated
  * reply, a webhook whose answer is texted back, tags or state on the conversation, or handing it
- * to the apps. Every reply is published on the inbound stream.
+ * to the apps. A conversation assigned to a person skips the rules: its replies go to the apps
+ * (and the agent inbox) until it is handed back. Every reply is published on the inbound stream.
  *
  * Replies are handled from the replies table (claimed with a lease), so a daemon that stops or dies
  * mid-way leaves them to be handled again; answers carry ids derived from the reply, so handling
@@ -300,6 +301,7 @@ export class ReplyHandler {
     const pair = `${reply.from}\0${reply.to}`;
     if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair))) return false;
     const conversation = facts.conversations.get(pair);
+    if (conversation !== undefined && conversation.assignedTo !== null) return false; // a person answers, no rule
     const answered = conversation === undefined || conversation.opened ? undefined : facts.answered.get(reply.id);
     const match = matchReply(reply.text, {
       expected: answered?.replies ?? undefined,
@@ -367,6 +369,12 @@ export class ReplyHandler {
       o.observer?.onCompliance?.(compliance.kind, changed);
       published = event({ kind: 'compliance', keyword: compliance.keyword, action: compliance.kind });
       outcome = this.outcome(conversation, answered, 'compliance', compliance.keyword, null, [{ kind: compliance.kind }], answers, true);
+    } else if (conversation.assignedTo !== null) {
+      // A person has the conversation (the API's assign): no rule, expected reply or webhook answers
+      // in their place. The reply goes to the apps (and the inbox) until it is handed back.
+      const actions = [{ kind: 'hand_to_apps', assigned_to: conversation.assignedTo }];
+      published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
+      outcome = this.outcome(conversation, answered, 'none', null, null, actions, answers, false);
     } else {
       const match = matchReply(reply.text, {
         expected: answered?.replies ?? undefined,

@@ -120,6 +120,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly throttleShared = new Gauge({
+    name: 'parley_route_throttle_shared',
+    help: '1 while the route is paced by the bucket shared by every daemon in Redis; 0 while Redis is unreachable and this daemon sends at the route rate divided by the live daemons',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly throttleFallbacks = new Counter({
+    name: 'parley_route_throttle_fallbacks_total',
+    help: 'Times the route left the shared Redis bucket for the local fallback share',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bindLeases = new Gauge({
+    name: 'parley_smsc_bind_leases',
+    help: 'Bind slots this daemon holds a lease on for an SMSC capped by max_binds',
+    labelNames: ['smsc'] as const,
+    registers: [this.registry],
+  });
+
+  readonly liveDaemons = new Gauge({
+    name: 'parley_live_daemons',
+    help: 'Daemons with a fresh heartbeat in Postgres, as this daemon last read them',
+    registers: [this.registry],
+  });
+
   readonly statusChanges = new Counter({
     name: 'parley_message_status_changes_total',
     help: 'Messages entering each status, by route',
@@ -193,6 +220,27 @@ export class Metrics {
   readonly reassembliesPending = new Gauge({
     name: 'parley_reassemblies_pending',
     help: 'Concatenated customer messages waiting for missing parts',
+    registers: [this.registry],
+  });
+
+  readonly apiRequests = new Counter({
+    name: 'parley_api_requests_total',
+    help: 'HTTP API requests by operation (the OpenAPI operationId, or "inbox", "unknown") and status code',
+    labelNames: ['operation', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly apiRequestLatency = new Histogram({
+    name: 'parley_api_request_seconds',
+    help: 'Time to answer an HTTP API request (event streams: until the first byte)',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly apiEventClients = new Gauge({
+    name: 'parley_api_event_clients',
+    help: 'Clients following GET /v1/events right now',
     registers: [this.registry],
   });
 

@@ -77,6 +77,13 @@ export interface DispatcherDeps {
   readonly maxSegmentAttempts?: number;
   /** Random source for concatenation references, injectable for tests. */
   readonly random?: () => number;
+  /**
+   * Whether this daemon may send on the route at all now: false when every SMSC of the route is
+   * capped by `max_binds` and this daemon holds no lease on any of them. Absent: always.
+   */
+  canServe?(route: RouteConfig): boolean;
+  /** Gives messages this daemon cannot send back to Postgres for a daemon that can (owner cleared). */
+  handBack?(ids: readonly string[]): Promise<void>;
 }
 
 interface SegmentTask {
@@ -182,6 +189,10 @@ class RouteDispatcher {
 
   private async run(): Promise<void> {
     while (!this.signal.aborted) {
+      if (this.deps.canServe && !this.deps.canServe(this.route) && (this.hasWaiting() || this.ready.length > 0)) {
+        if (!(await this.handBackAll())) await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
+        continue;
+      }
       // The next batch is planned and counted while this one is still being sent, so the window
       // never drains while the attempt ledger is written.
       if (this.preparing === undefined && this.ready.length < this.lowWater() && this.hasWaiting()) {
@@ -232,6 +243,41 @@ class RouteDispatcher {
     for (let i = jobs.length - 1; i >= 0; i--) {
       const job = jobs[i]!;
       (this.waiting[job.message.priority] ?? this.waiting[0]!).unshift(job);
+    }
+  }
+
+  /**
+   * Hands back every message none of whose segments left (their attempt taken back first, so the
+   * daemon that claims them does not flag them as possible duplicates). Messages with a segment
+   * out stay: their results are recorded here.
+   */
+  private async handBackAll(): Promise<boolean> {
+    if (this.preparing !== undefined) await this.preparing;
+    const keep: { job: Job; task: SegmentTask }[] = [];
+    const attempted = new Map<string, Job>();
+    for (const item of this.ready.drain()) {
+      const { job } = item;
+      if (!job.finished && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((t) => t.sent === 0)) attempted.set(job.message.id, job);
+      else keep.push(item);
+    }
+    for (const item of keep) this.ready.push(item);
+    const waiting = this.takeWaiting(Number.MAX_SAFE_INTEGER);
+    const attemptedJobs = [...attempted.values()];
+    try {
+      if (attemptedJobs.length > 0) await this.deps.attempts.unmarkAttempted(attemptedJobs.map((j) => j.message.id));
+      const all = [...waiting, ...attemptedJobs];
+      await this.deps.handBack!(all.map((j) => j.message.id));
+      for (const job of all) {
+        job.finished = true;
+        this.jobs--;
+      }
+      if (all.length > 0) this.log.info({ messages: all.length }, 'no bind lease for this route here: messages handed back for a daemon that has one');
+      return true;
+    } catch (err) {
+      this.log.warn({ err, messages: waiting.length + attemptedJobs.length }, 'handing messages back failed; will retry');
+      // Planned again (and their attempt counted again) when taken up next.
+      this.putBack([...attemptedJobs, ...waiting]);
+      return false;
     }
   }
 

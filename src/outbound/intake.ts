@@ -56,6 +56,11 @@ export interface IntakeDeps {
   alphabetFor(route: string): DefaultAlphabet;
   readonly dispatcher: { enqueue(jobs: readonly DispatchJob[]): void; readonly backlog: number };
   publishCommitted(changes: readonly StatusChange[]): void;
+  /**
+   * Whether this daemon takes work from the shared stream now: false while it may bind no SMSC at
+   * all (every one it knows is capped by `max_binds` and leased to other daemons). Absent: always.
+   */
+  canTake?(): boolean;
   readonly logger: Logger;
   readonly observer?: {
     onBatch?(entries: number, inserted: number, duplicates: number, dead: number): void;
@@ -114,6 +119,10 @@ export class Intake {
           await sleep(delay, signal);
           // Whatever this consumer read and did not settle is re-read from its own pending list.
           ownPendingDone = false;
+          continue;
+        }
+        if (this.deps.canTake && !this.deps.canTake()) {
+          await sleep(200, signal);
           continue;
         }
         if (inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.deps.dispatcher.backlog >= this.options.maxBacklog) {

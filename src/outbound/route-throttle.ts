@@ -2,9 +2,11 @@
  * The per-route send rate, in segments per second. The dispatcher calls `acquire` right before
  * each submit_sm (go-smpp's injected RateLimiter); an SMSC that answers ESME_RTHROTTLED or
  * ESME_RMSGQFUL slows the route down and steady acceptance brings it back up, without unbinding.
- * An implementation shared by several daemons (a Redis bucket) can replace this one.
+ * `AdaptiveThrottle` paces one daemon alone; `SharedRouteThrottle` paces all daemons together through
+ * a bucket in Redis and falls back to this daemon's share when Redis is out of reach.
  */
 import { sleep } from '../lib/sleep.ts';
+import { Backoff } from '../lib/backoff.ts';
 import { TokenBucket } from '../lib/token-bucket.ts';
 
 export interface RouteThrottle {
@@ -85,5 +87,207 @@ export class AdaptiveThrottle implements RouteThrottle {
   private setFactor(factor: number): void {
     this.factor = factor;
     this.bucket.reconfigure(this.currentRate, this.burst, this.now());
+  }
+}
+
+/** The route's bucket shared by every daemon (Redis, `queue/coordination.ts`), as the throttle needs it. */
+export interface SharedBucket {
+  /** Up to `want` tokens from the bucket of `rate` a second saving up `burst`; `accepted` segments lift a slow-down. */
+  lease(rate: number, burst: number, want: number, accepted: number): Promise<{ granted: number; factor: number; waitMs: number }>;
+  slowDown(): Promise<number>;
+}
+
+export interface SharedThrottleOptions {
+  readonly route: string;
+  readonly rate: number;
+  readonly burst: number;
+  readonly bucket: SharedBucket;
+  /** Daemons alive now (the heartbeat table), at least 1: the fallback's share is rate ÷ this. */
+  liveDaemons(): number;
+  /** Told when the throttle leaves or rejoins the shared bucket, with why. */
+  onModeChange?(shared: boolean, reason: string): void;
+  /** Longest wait for a lease before Redis counts as unreachable. */
+  readonly leaseTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+/** Leased tokens not spent within this time are dropped, so they never add up to a hidden burst. */
+const LEASE_FRESH_MS = 100;
+const LEASE_TIMEOUT_MS = 500;
+/** How long the fallback runs before Redis is tried again (grows with each failure, capped). */
+const RETRY_SHARED_MIN_MS = 500;
+const RETRY_SHARED_MAX_MS = 10_000;
+
+/**
+ * One route's rate across every daemon: tokens are leased from the route's Redis bucket a few at a
+ * time (about 10 ms of the rate, at most a quarter of the burst), so a segment pays no round trip of its own,
+ * and every SMSC throttling answer halves the shared rate for all. While Redis does not answer,
+ * the daemon falls back to a local bucket at rate ÷ live daemons and says so through
+ * `onModeChange`; it tries Redis again after a capped, jittered backoff.
+ */
+export class SharedRouteThrottle implements RouteThrottle {
+  private leased = 0;
+  private leasedAt = 0;
+  private accepted = 0;
+  private factor = 1;
+  private shared = true;
+  private retrySharedAt = 0;
+  private readonly retry: Backoff;
+  private readonly fallback: AdaptiveThrottle;
+  private fallbackShare = 1;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SharedThrottleOptions & { rate: number; burst: number }) {
+    this.now = options.now ?? (() => performance.now());
+    this.rate = options.rate;
+    this.burst = options.burst;
+    this.fallback = new AdaptiveThrottle(options.rate, options.burst, this.now);
+    this.retry = new Backoff(RETRY_SHARED_MIN_MS, RETRY_SHARED_MAX_MS);
+  }
+
+  private rate: number;
+  private burst: number;
+
+  /** Whether the shared bucket paces this route now (false: the local fallback). */
+  get isShared(): boolean {
+    return this.shared;
+  }
+
+  get currentRate(): number {
+    return this.shared ? this.rate * this.factor : this.fallback.currentRate;
+  }
+
+  /** Tokens this daemon holds now, for metrics. */
+  get available(): number {
+    return this.shared ? this.leased : this.fallback.available;
+  }
+
+  /** About 10 ms of the rate, at least 1 and at most a quarter of the burst. */
+  private leaseSize(): number {
+    return Math.max(1, Math.min(Math.floor(this.burst / 4), Math.ceil((this.rate * this.factor) / 100)));
+  }
+
+  /**
+   * The burst the shared bucket saves up: the configured one less headroom for tokens leased but
+   * not yet on the wire (two leases held by daemons, and ~25 ms of the rate for the time between
+   * a lease and the write, which an event-loop pause stretches), so the SMSC does not see more
+   * than rate + burst in any second. The steady rate is unchanged; only the saved burst shrinks.
+   */
+  get sharedBurst(): number {
+    return Math.max(1, this.burst - 2 * this.leaseSize() - Math.ceil((this.rate * this.factor) / 40));
+  }
+
+  async acquire(signal?: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (signal?.aborted) return false;
+      const t = this.now();
+      if (!this.shared) {
+        if (t >= this.retrySharedAt) {
+          this.shared = true; // try Redis again; a failure comes straight back here
+        } else {
+          if (this.fallback.tryAcquire()) return true;
+          const waitMs = Math.min(this.retrySharedAt - t, Math.max(1, this.fallbackWaitMs()));
+          if (!(await sleep(Math.max(1, Math.ceil(waitMs)), signal))) return false;
+          continue;
+        }
+      }
+      if (this.leased > 0 && t - this.leasedAt < LEASE_FRESH_MS) {
+        this.leased--;
+        return true;
+      }
+      this.leased = 0;
+      let lease: { granted: number; factor: number; waitMs: number };
+      try {
+        const accepted = this.accepted;
+        this.accepted = 0;
+        lease = await withDeadline(this.options.bucket.lease(this.rate, this.sharedBurst, this.leaseSize(), accepted), this.options.leaseTimeoutMs ?? LEASE_TIMEOUT_MS);
+      } catch (err) {
+        this.enterFallback(err);
+        continue;
+      }
+      if (!this.wasShared) this.leaveFallback();
+      this.factor = lease.factor;
+      if (lease.granted > 0) {
+        this.leased = lease.granted - 1;
+        this.leasedAt = this.now();
+        return true;
+      }
+      // Peers drew the bucket down: come back about when enough has refilled, spread a little so
+      // daemons do not all wake on the same millisecond.
+      const waitMs = Math.max(1, lease.waitMs) * (0.75 + Math.random() / 2);
+      if (!(await sleep(Math.ceil(waitMs), signal))) return false;
+    }
+  }
+
+  /** Set once Redis answered after a fallback, so the return is told exactly once. */
+  private wasShared = true;
+
+  private fallbackWaitMs(): number {
+    const rate = this.fallback.currentRate;
+    return rate > 0 ? 1000 / rate : 100;
+  }
+
+  private enterFallback(err: unknown): void {
+    this.shared = false;
+    this.leased = 0;
+    this.retrySharedAt = this.now() + this.retry.next();
+    const live = Math.max(1, Math.floor(this.options.liveDaemons()));
+    if (live !== this.fallbackShare || this.wasShared) {
+      this.fallbackShare = live;
+      this.fallback.reconfigure(this.rate / live, Math.max(1, Math.floor(this.burst / live)));
+    }
+    if (this.wasShared) {
+      this.wasShared = false;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.options.onModeChange?.(false, `shared bucket unreachable (${reason}); sending at ${this.rate} / ${live} live daemons`);
+    }
+  }
+
+  private leaveFallback(): void {
+    this.wasShared = true;
+    this.retry.reset();
+    this.options.onModeChange?.(true, 'shared bucket reachable again');
+  }
+
+  /** A new configured rate and burst (a config reload); a slow-down in force is kept. */
+  reconfigure(rate: number, burst: number): void {
+    this.rate = rate;
+    this.burst = burst;
+    const live = Math.max(1, this.fallbackShare);
+    this.fallback.reconfigure(rate / live, Math.max(1, Math.floor(burst / live)));
+  }
+
+  onThrottled(): void {
+    // Tokens held here were granted at the old rate: drop them so the slow-down bites at once.
+    this.leased = 0;
+    this.fallback.onThrottled();
+    if (!this.shared) return;
+    withDeadline(this.options.bucket.slowDown(), this.options.leaseTimeoutMs ?? LEASE_TIMEOUT_MS).then(
+      (factor) => {
+        this.factor = factor;
+      },
+      // The next lease finds Redis gone and switches to the fallback, which has slowed down too.
+      () => undefined,
+    );
+  }
+
+  onAccepted(): void {
+    this.accepted++;
+    this.fallback.onAccepted();
+  }
+}
+
+/** Rejects when the promise takes longer than `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -10,6 +10,12 @@ export interface RedisOptions {
   /** Told of connection errors; ioredis reconnects by itself with its own backoff. */
   onError?: (err: Error) => void;
   name?: string;
+  /**
+   * Commands fail at once while disconnected and after this many milliseconds unanswered, instead
+   * of waiting across a reconnect: for coordination (route buckets, bind leases), where a caller
+   * has a fallback and a late answer is worth nothing.
+   */
+  failFastMs?: number;
 }
 
 export function openRedis(options: RedisOptions): Redis {
@@ -17,7 +23,9 @@ export function openRedis(options: RedisOptions): Redis {
     connectionName: options.name,
     // Commands wait across a reconnect instead of failing after a few retries: intake and event
     // publishing retry at their own level, and a short Redis restart must not drop work.
-    maxRetriesPerRequest: null,
+    maxRetriesPerRequest: options.failFastMs === undefined ? null : 0,
+    enableOfflineQueue: options.failFastMs === undefined,
+    commandTimeout: options.failFastMs,
     retryStrategy: (times) => Math.min(30_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
     lazyConnect: false,
   });

@@ -236,7 +236,16 @@ export async function releaseOwned(db: Db, owner: string): Promise<number> {
  * heartbeat stopped. A live daemon's own (this one's included) are never taken, so claiming in a
  * loop never hands out a message twice. SKIP LOCKED lets several daemons claim at once.
  */
-export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number, limit: number): Promise<UnfinishedMessage[]> {
+export async function claimUnfinished(
+  db: Db,
+  owner: string,
+  deadAfterMs: number,
+  limit: number,
+  /** Only messages of these routes (the routes this daemon can send on now); all when absent. */
+  routes?: readonly string[],
+): Promise<UnfinishedMessage[]> {
+  if (routes !== undefined && routes.length === 0) return [];
+  const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
   const claimed = await sql<{
     id: string;
     to_addr: string;
@@ -258,6 +267,7 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
       WHERE status = 'queued'
         AND (owner IS NULL OR owner NOT IN (
           SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})))
+        ${routeFilter}
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
@@ -305,4 +315,49 @@ export async function heartbeat(db: Db, name: string, host: string, pid: number)
 
 export async function removeDaemon(db: Db, name: string): Promise<void> {
   await db.deleteFrom('daemons').where('name', '=', name).execute();
+}
+
+/**
+ * Gives queued messages back (owner cleared) so a daemon that can send them claims them: this
+ * daemon took them in from the shared stream but holds no bind lease for their route's SMSCs.
+ */
+export async function handBack(db: Db, owner: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const res = await db
+    .updateTable('messages')
+    .set({ owner: null })
+    .where('owner', '=', owner)
+    .where('status', '=', 'queued')
+    .where('id', 'in', [...ids])
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Daemons whose heartbeat is fresher than `deadAfterMs`. */
+export async function countLiveDaemons(db: Db, deadAfterMs: number): Promise<number> {
+  const row = await db
+    .selectFrom('daemons')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('heartbeat_at', '>', sql<Date>`now() - make_interval(secs => ${deadAfterMs / 1000})`)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface DaemonRow {
+  readonly name: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Seconds since its last heartbeat, by Postgres's clock. */
+  readonly heartbeatAgeSeconds: number;
+  /** Queued messages it owns now. */
+  readonly ownedQueued: number;
+}
+
+/** Every daemon of the heartbeat table, freshest first, with the queued messages each owns. */
+export async function listDaemons(db: Db): Promise<DaemonRow[]> {
+  const rows = await sql<{ name: string; host: string; pid: number; age: string; owned: string }>`
+    SELECT d.name, d.host, d.pid, extract(epoch FROM now() - d.heartbeat_at)::text AS age,
+      (SELECT count(*) FROM messages m WHERE m.owner = d.name AND m.status = 'queued')::text AS owned
+    FROM daemons d ORDER BY d.heartbeat_at DESC`.execute(db);
+  return rows.rows.map((r) => ({ name: r.name, host: r.host, pid: r.pid, heartbeatAgeSeconds: Number(r.age), ownedQueued: Number(r.owned) }));
 }

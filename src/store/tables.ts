@@ -133,6 +133,12 @@ export interface ConversationsTable {
   last_activity_at: Generated<Date>;
   expires_at: Date;
   last_outbound_id: string | null;
+  /** The person handling it (migration 0010); automation does not answer meanwhile. */
+  assigned_to: string | null;
+  assigned_at: Date | null;
+  closed_at: Date | null;
+  last_inbound_at: Date | null;
+  last_outbound_at: Date | null;
 }
 
 export interface RepliesTable {
