@@ -14,9 +14,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 /** Past tolerance: a timestamp older than this is refused. */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 /** Clock skew allowed into the future: a timestamp further ahead than this is refused. */
-export const DEFAULT_MAX_FUTURE_SKEW_SECONDS = 5;
+const DEFAULT_MAX_FUTURE_SKEW_SECONDS = 5;
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;

@@ -78,10 +78,6 @@ export class LinearPattern {
     return { groups };
   }
 
-  /** The names of the pattern's named groups, in no particular order. */
-  groupNames(): string[] {
-    return [...this.named];
-  }
 }
 
 /**

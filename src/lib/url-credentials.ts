@@ -9,7 +9,7 @@
  *   `secret`, `password`, `sig`, `auth`, `code`...), whatever the scheme.
  */
 
-export const URL_CENSOR = '***';
+const URL_CENSOR = '***';
 
 /** Query parameter names whose values are credentials (whole name, or a word of it). */
 const CREDENTIAL_PARAM = /^(?:[\w.-]*[_.-])?(?:token|secret|password|passwd|pwd|pass|key|apikey|sig|signature|auth|authorization|credential|credentials|code|session|sessionid|jwt|bearer|hash)$/i;
