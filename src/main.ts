@@ -211,12 +211,25 @@ function poolFor(
   });
 }
 
+/** `reject_unauthorized: false` is a choice an operator should see every start, not a silent default. */
+export function warnInsecureTls(config: ParleyConfig, log: Logger): void {
+  for (const smsc of config.smscs) {
+    if (smsc.tls.enabled && !smsc.tls.rejectUnauthorized) {
+      log.warn(
+        { smsc: smsc.name, host: smsc.host },
+        'TLS certificate checks are off for this SMSC (tls.reject_unauthorized: false): anyone between us and it can read and change the traffic',
+      );
+    }
+  }
+}
+
 export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemon {
   const log = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const schema = options.schema ?? 'public';
   const consumer = config.intake.consumer;
   const keys = streamKeys(config.redis.prefix);
+  warnInsecureTls(config, log);
 
   // Probed every second on connections of their own; a pipeline that meets a fault asks for a
   // probe at once. While Postgres is down every pipeline pauses on its own (each retries its
@@ -501,6 +514,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         metrics.submitLatency.observe({ smsc }, latencyMs / 1000);
       },
       onAnswerOnWire: (_route, ms) => metrics.autoReplyLatency.observe(ms / 1000),
+      onResend: (route, smsc, reason, uncertain) => metrics.submitResends.inc({ route, smsc, reason, uncertain: String(uncertain) }),
+      onEmptySmscMessageId: (route, smsc) => metrics.emptySmscMessageIds.inc({ route, smsc }),
     },
   });
   wakeDispatch = () => dispatcher.wake();
@@ -626,7 +641,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         applied.push(`routes.${route.name}: tps ${route.tps}, burst ${route.burst}`);
       }
       const rest = (r: RouteConfig): unknown => ({ ...r, tps: 0, burst: 0 });
-      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit)`);
+      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit, uncertain_max_attempts)`);
     }
     for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
     if (!same(current.api, next.api)) {

@@ -32,7 +32,7 @@ export const DEFAULTS = deepFreeze({
   /** `api.listen` has no default: the API is off unless it is set. */
   api: { tokens: [], rate_limit: 20, rate_burst: 40 },
   /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
-  webhook: { timeout: '5s', max_attempts: 8, subscribe: [] },
+  webhook: { timeout: '5s', max_attempts: 8, concurrency: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */
   smsc: {
     port: 2775,
@@ -66,6 +66,7 @@ export const DEFAULTS = deepFreeze({
     /** A tenth of a second's worth of segments, at least 1. */
     burst: (({ tps }) => (typeof tps === 'number' ? Math.max(1, Math.ceil(tps / 10)) : undefined)) satisfies DerivedDefault,
     uncertain_submit: 'resend',
+    uncertain_max_attempts: 3,
   },
   /** Each entry of `numbers`; `address` is required. */
   number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps' },

@@ -6,6 +6,8 @@
  */
 import { DEFAULTS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
+import { linearPatternProblem } from '../lib/linear-pattern.ts';
+import { MIN_WEBHOOK_SECRET_LENGTH } from '../domain/webhook-signature.ts';
 import {
   type At,
   type Field,
@@ -184,6 +186,7 @@ const ROUTE = section<RouteConfig>(
     burst: { key: 'burst', field: integer({ min: 1 }) },
     defaultFrom: { key: 'default_from', field: address(), optional: true },
     uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
+    uncertainMaxAttempts: { key: 'uncertain_max_attempts', field: integer({ min: 1, max: 100 }) },
   },
   DEFAULTS.route,
   (route, at) => {
@@ -195,26 +198,25 @@ const WEBHOOK = section<WebhookConfig>(
   {
     name: { key: 'name', field: name() },
     url: { key: 'url', field: url(['http:', 'https:']) },
-    secret: { key: 'secret', field: string({ secret: true }) },
+    secret: {
+      key: 'secret',
+      // Short HMAC keys can be guessed offline from one signed request.
+      field: string({ secret: true, min: MIN_WEBHOOK_SECRET_LENGTH }),
+    },
     timeoutMs: { key: 'timeout', field: duration({ positive: true }) },
     maxAttempts: { key: 'max_attempts', field: integer({ min: 1, max: 100 }) },
+    concurrency: { key: 'concurrency', field: integer({ min: 1, max: 1000 }) },
     subscribe: { key: 'subscribe', field: list(oneOf(WEBHOOK_EVENTS), { what: 'event' }) },
   },
   DEFAULTS.webhook,
 );
 
-/** A regular expression source that compiles (case-insensitive, Unicode). */
+/**
+ * A regular expression source the linear-time engine runs (RE2 syntax, case-insensitive): a
+ * backreference or lookaround is refused here, with why, rather than on the first reply.
+ */
 const pattern = (): Field<string> =>
-  string({
-    check: (t) => {
-      try {
-        new RegExp(t, 'iu');
-        return undefined;
-      } catch (err) {
-        return `is not a valid regular expression: ${(err as Error).message}`;
-      }
-    },
-  });
+  string({ check: (t) => linearPatternProblem(t, 'i') });
 
 const ACTION_KINDS = ['reply', 'webhook', 'set_tags', 'set_state', 'hand_to_apps'] as const;
 

@@ -70,6 +70,12 @@ export interface RouteConfig {
   /** Sender used when a message has no `from`. */
   readonly defaultFrom?: string;
   readonly uncertainSubmit: UncertainSubmitPolicy;
+  /**
+   * With `uncertainSubmit: resend`, most submits of one segment that get no usable answer (no
+   * submit_sm_resp in time, an unreadable one): each may reach the customer as a copy. Resends
+   * are spaced by the backoff; after the last the message is `unknown`.
+   */
+  readonly uncertainMaxAttempts: number;
 }
 
 export type WebhookEvent = 'message.status' | 'message.inbound';
@@ -82,6 +88,11 @@ export interface WebhookConfig {
   readonly timeoutMs: number;
   /** Deliveries tried at most this often (with backoff) before being recorded as failed. */
   readonly maxAttempts: number;
+  /**
+   * Calls to this webhook in flight at once; more wait their turn behind it alone, so one slow
+   * webhook never holds up replies that do not call it.
+   */
+  readonly concurrency: number;
   /** Events sent to this webhook as they happen; rules may also call it by name. */
   readonly subscribe: readonly WebhookEvent[];
 }

@@ -9,9 +9,15 @@
  * Replies are handled from the replies table (claimed with a lease), so a daemon that stops or dies
  * mid-way leaves them to be handled again; answers carry ids derived from the reply, so handling
  * twice never texts the customer twice.
+ *
+ * A webhook can take seconds to answer. A customer whose reply goes to one is handled aside from
+ * the batch (its later replies queue behind it, in order), and each webhook has its own
+ * concurrency limit: one slow webhook never delays the answers of customers who do not call it.
  */
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
+import { LinearPattern } from '../lib/linear-pattern.ts';
+import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { describeError } from '../lib/errors.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { classifyFault, isTransientFault } from '../lib/faults.ts';
@@ -134,12 +140,16 @@ function settingsOf(n: NumberConfig): NumberSettings {
     rules: n.rules.map((r) => ({
       name: r.name,
       keywords: r.keywords,
-      pattern: r.pattern === undefined ? undefined : new RegExp(r.pattern, 'iu'),
+      pattern: r.pattern === undefined ? undefined : LinearPattern.compile(r.pattern, 'i'),
       actions: r.actions as readonly RuleAction[],
     })),
     unmatched: n.unmatched,
   };
 }
+
+/** Customers handled aside at once (each waiting on a webhook) before batches wait for them. */
+const MAX_ASIDE = 1000;
+const DEFAULT_WEBHOOK_CONCURRENCY = 8;
 
 const plain = (address: string): string => address.replace(/^\+(?=\d+$)/, '');
 
@@ -154,6 +164,11 @@ export class ReplyHandler {
   private readonly log: Logger;
   /** Backoff of transient faults (Postgres down): the replies stay claimed and are tried again. */
   private readonly backoff = new Backoff(100, 10_000);
+  /** Per webhook name: calls in flight at once (`webhooks[].concurrency`). */
+  private readonly webhookLimits = new Map<string, ConcurrencyLimit>();
+  /** Per customer (`from\0to`): the replies handled aside, waiting on a webhook. */
+  private readonly aside = new Map<string, Promise<void>>();
+  private readonly asideRunning = new Set<Promise<void>>();
 
   constructor(private readonly options: ReplyHandlerOptions) {
     this.numbers = new Map(options.numbers.map((n) => [plain(n.address), settingsOf(n)]));
@@ -175,6 +190,8 @@ export class ReplyHandler {
     this.controller.abort();
     this.wakeup.notify();
     await this.loop;
+    // Replies handled aside finish (each webhook call ends by its timeout) before the store goes.
+    await Promise.all(this.asideRunning);
     const left = this.claimed.splice(0).map((r) => r.id);
     if (left.length > 0) {
       try {
@@ -264,10 +281,13 @@ export class ReplyHandler {
 
   /**
    * One customer's replies in order; different customers side by side; reads and writes batched.
+   * Customers whose replies go to a webhook (or who already wait on one) are handled aside.
    * Returns the replies a transient fault stopped (to try again); a reply that fails for good is
    * set aside as failed, here, so that what was done for the others is not done twice.
    */
   private async handleBatch(batch: readonly PendingReply[]): Promise<PendingReply[]> {
+    // Bounded: with every webhook slow, the batches behind wait rather than pile up in memory.
+    while (this.asideRunning.size >= MAX_ASIDE) await Promise.race(this.asideRunning);
     const o = this.options;
     const pairs = batch.map((r) => ({ customer: r.from, ourNumber: r.to }));
     const [conversations, answered, blocked] = await Promise.all([
@@ -278,11 +298,26 @@ export class ReplyHandler {
     const facts: BatchFacts = { conversations, answered, blocked };
     const byCustomer = new Map<string, PendingReply[]>();
     for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
+    const now: PendingReply[][] = [];
+    for (const [pair, replies] of byCustomer) {
+      if (this.aside.has(pair) || replies.some((r) => this.callsWebhook(r, facts))) this.handleAside(pair, replies, facts);
+      else now.push(replies);
+    }
+    const { handled, retry } = await this.handleCustomers(now, facts);
+    await this.finishHandled(handled);
+    return retry;
+  }
+
+  /** Handles the replies; one that fails for good is set aside, one a transient fault stopped is returned. */
+  private async handleCustomers(
+    customers: readonly (readonly PendingReply[])[],
+    facts: BatchFacts,
+  ): Promise<{ handled: Handled[]; retry: PendingReply[] }> {
     const handled: Handled[] = [];
     const retry: PendingReply[] = [];
     const failed: { id: string; error: string }[] = [];
     await Promise.all(
-      [...byCustomer.values()].map(async (replies) => {
+      customers.map(async (replies) => {
         for (const r of replies) {
           try {
             handled.push(await this.handle(r, facts));
@@ -296,6 +331,11 @@ export class ReplyHandler {
       }),
     );
     if (failed.length > 0) await this.setAside(failed);
+    return { handled, retry };
+  }
+
+  private async finishHandled(handled: readonly Handled[]): Promise<void> {
+    const o = this.options;
     // Answers first, then the record: a crash in between handles the replies again, and the
     // answers' ids (derived from the reply) keep the customer from getting them twice. Each step
     // splits on poison, so one reply whose answer or record cannot be stored fails alone.
@@ -328,7 +368,53 @@ export class ReplyHandler {
       backoff: this.backoff,
       signal: this.controller.signal,
     });
-    return retry;
+  }
+
+  /** Handles one customer's replies off the batch, after any of theirs already waiting. */
+  private handleAside(pair: string, replies: readonly PendingReply[], facts: BatchFacts): void {
+    const before = this.aside.get(pair) ?? Promise.resolve();
+    const done = before.then(async () => {
+      try {
+        const { handled, retry } = await this.handleCustomers([replies], facts);
+        await this.finishHandled(handled);
+        // A transient fault stopped some: they go back to the front of this daemon's claimed work.
+        if (retry.length > 0) this.claimed.unshift(...retry);
+      } catch (err) {
+        this.log.error({ err: describeError(err), replies: replies.length }, 'handling replies failed; they are retried after their lease');
+      }
+    });
+    this.aside.set(pair, done);
+    this.asideRunning.add(done);
+    void done.then(() => {
+      this.asideRunning.delete(done);
+      if (this.aside.get(pair) === done) this.aside.delete(pair);
+    });
+  }
+
+  /** Whether handling this reply calls a webhook (the same decision `handle` makes, read-only). */
+  private callsWebhook(reply: PendingReply, facts: BatchFacts): boolean {
+    const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
+    const pair = `${reply.from}\0${reply.to}`;
+    if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair))) return false;
+    const conversation = facts.conversations.get(pair);
+    if (conversation !== undefined && conversation.assignedTo !== null) return false; // a person answers, no rule
+    const answered = conversation === undefined || conversation.opened ? undefined : facts.answered.get(reply.id);
+    const match = matchReply(reply.text, {
+      expected: answered?.replies ?? undefined,
+      synonyms: settings.synonyms,
+      rules: settings.rules,
+      unmatched: settings.unmatched,
+    });
+    return match.actions.some((a) => a.kind === 'webhook');
+  }
+
+  /** The webhook's own limit; a reload's new `concurrency` applies as calls finish. */
+  private limitFor(target: WebhookTarget): ConcurrencyLimit {
+    const wanted = target.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
+    let limit = this.webhookLimits.get(target.name);
+    if (limit === undefined) this.webhookLimits.set(target.name, (limit = new ConcurrencyLimit(wanted)));
+    else if (limit.limit !== wanted) limit.setLimit(wanted);
+    return limit;
   }
 
   private async handle(reply: PendingReply, facts: BatchFacts): Promise<Handled> {
@@ -468,7 +554,8 @@ export class ReplyHandler {
             break;
           }
           const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? match.rule) : null;
-          const result = await askWebhook(target, event({ kind: match.kind, keyword, action: 'webhook' }));
+          const ask = event({ kind: match.kind, keyword, action: 'webhook' });
+          const result = await this.limitFor(target).run(() => askWebhook(target, ask));
           if (result.ok) {
             this.options.observer?.onWebhook?.(target.name, result.reply ? 'answered' : 'no_reply', result.seconds);
             if (result.reply) answer(`a${i}`, result.reply);

@@ -16,6 +16,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly submitResends = new Counter({
+    name: 'parley_submit_resends_total',
+    help:
+      'segments submitted again after a backoff, by route, SMSC and why (command_status name, response_timeout, malformed_response...); uncertain="true" when the last submit may have reached the SMSC (a possible duplicate)',
+    labelNames: ['route', 'smsc', 'reason', 'uncertain'] as const,
+    registers: [this.registry],
+  });
+
+  readonly emptySmscMessageIds = new Counter({
+    name: 'parley_submit_empty_message_ids_total',
+    help: 'segments the SMSC accepted (ESME_ROK) with an empty message_id in submit_sm_resp: their receipts cannot be matched',
+    labelNames: ['route', 'smsc'] as const,
+    registers: [this.registry],
+  });
+
   readonly submitLatency = new Histogram({
     name: 'parley_submit_response_seconds',
     help: 'Time from submit_sm on the wire to its submit_sm_resp',

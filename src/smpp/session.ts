@@ -39,6 +39,7 @@ import { SMPP_VERSION_34 } from './pdu.ts';
 import type { Tlv } from './tlv.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
+import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 
 export type SessionMode = 'client' | 'server';
 
@@ -252,6 +253,8 @@ export class SmppSession {
   private readonly reader: FrameReader;
   private readonly handlers: SessionHandlers;
   private readonly log: Logger;
+  /** What the peer can set off once per PDU (a malformed one, a stray response): limited, counted. */
+  private readonly peerLog: RateLimitedLog;
   private readonly pending = new Map<number, Pending>();
   private stateValue: SessionState = 'open';
   private nextSequence = 1;
@@ -273,6 +276,7 @@ export class SmppSession {
     this.timers = Object.freeze({ ...DEFAULT_SESSION_TIMERS, ...options.timers });
     this.handlers = options.handlers ?? {};
     this.log = options.logger ?? silentLogger;
+    this.peerLog = new RateLimitedLog(this.log);
     this.socket = socket;
     this.reader = new FrameReader(this.timers.maxPduLength);
     this.closed = new Promise((resolve) => {
@@ -535,7 +539,7 @@ export class SmppSession {
   }
 
   private onMalformed(error: PduDecodeError): void {
-    this.log.warn(
+    this.peerLog.warn(
       { peer: this.remoteAddress, command: error.command, sequence: error.sequenceNumber, status: commandStatusName(error.commandStatus), reason: error.reason },
       'smpp malformed pdu',
     );
@@ -575,7 +579,7 @@ export class SmppSession {
   private onResponse(pdu: Pdu): void {
     const pending = this.takePending(pdu.sequence_number);
     if (!pending) {
-      this.log.warn({ peer: this.remoteAddress, command: pdu.command, sequence: pdu.sequence_number }, 'smpp response matches no request');
+      this.peerLog.warn({ peer: this.remoteAddress, command: pdu.command, sequence: pdu.sequence_number }, 'smpp response matches no request');
       return;
     }
     if (pdu.command === 'generic_nack') {
@@ -600,7 +604,7 @@ export class SmppSession {
     const status = incomingStatus(this.mode, this.stateValue, pdu.command);
     const responseCommand = responseCommandOf(pdu.command);
     if (status !== ESME_ROK) {
-      this.log.warn({ peer: this.remoteAddress, command: pdu.command, state: this.stateValue, status: commandStatusName(status) }, 'smpp request refused in this state');
+      this.peerLog.warn({ peer: this.remoteAddress, command: pdu.command, state: this.stateValue, status: commandStatusName(status) }, 'smpp request refused in this state');
       if (status === ESME_RINVCMDID || responseCommand === undefined) {
         this.sendPdu(makePdu('generic_nack', { command_status: status, sequence_number: pdu.sequence_number }));
       } else {
@@ -797,6 +801,7 @@ export class SmppSession {
       p.reject(new SmppSessionError('connection_closed', `connection ended before ${p.command}_resp (${reason.message})`));
     }
     this.releaseWindowWaiters();
+    this.peerLog.flush();
     this.log.info({ peer: this.remoteAddress, reason: reason.code, detail: reason.message, failedRequests: pending.length }, 'smpp session closed');
     this.safely('onClose', () => this.handlers.onClose?.(reason, this));
     this.resolveClosed(reason);

@@ -2,8 +2,10 @@
  * A daemon in a process of its own, for tests that must kill it (-9) at a precise moment or that
  * check it survives faults of the services under it. Reads PARLEY_TEST_CONFIG (validated config
  * as raw YAML-shaped JSON) and PARLEY_TEST_SCHEMA; prints "ready" once started. With
- * PARLEY_TEST_LOG=<level> it logs JSON to stderr. The process guard is installed as in
- * `parley start`: an error nothing handled stops the daemon in order and exits 1.
+ * PARLEY_TEST_LOG=<level> it logs JSON to stderr. PARLEY_TEST_HTTP=1 serves the ops endpoint on
+ * the config's `http.listen` (for tests that watch the daemon from outside its event loop). The
+ * process guard is installed as in `parley start`: an error nothing handled stops the daemon in
+ * order and exits 1.
  */
 import { buildDaemon } from '../../src/main.ts';
 import { validateConfig } from '../../src/config/validate.ts';
@@ -14,7 +16,7 @@ import { installProcessGuard } from '../../src/process-guard.ts';
 const config = validateConfig(JSON.parse(process.env.PARLEY_TEST_CONFIG ?? '{}'));
 const level = process.env.PARLEY_TEST_LOG;
 const logger = level ? createLogger({ level, destination: process.stderr }) : silentLogger;
-const daemon = buildDaemon(config, { logger, schema: process.env.PARLEY_TEST_SCHEMA, http: false });
+const daemon = buildDaemon(config, { logger, schema: process.env.PARLEY_TEST_SCHEMA, http: process.env.PARLEY_TEST_HTTP === '1' });
 installProcessGuard({
   logger,
   count: (kind) => {
