@@ -132,9 +132,10 @@ const RETRY_SHARED_MAX_MS = 1000;
  * long: peers still on their own share (their probe or their reconnect has not come round yet)
  * spend outside the bucket, and a daemon drawing the whole bucket beside them would put the
  * route above its rate. It covers a peer's reconnect (coordination connection, capped at 1 s), its
- * next probe (at most 1 s) and a probe's timeout (0.5 s), with a margin.
+ * next probe (at most 1 s) and a probe's timeout (0.5 s), with a margin for a loaded host (the
+ * slowest of 3 daemons came back 2.2 s after Redis on a 2-core machine at load 15).
  */
-export const REJOIN_GRACE_MS = 3000;
+export const REJOIN_GRACE_MS = 5000;
 
 /**
  * One route's rate across every daemon: tokens are leased from the route's Redis bucket a few at a

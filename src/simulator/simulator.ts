@@ -643,7 +643,8 @@ export class Simulator {
     const bind = this.bindsBySession.get(session);
     if (!bind) return { command_status: ESME_RINVBNDSTS };
     const o = this.opts;
-    const now = performance.now();
+    // Stamped when its read came off the socket, not after the PDUs ahead of it were handled.
+    const now = session.lastReadAt;
     const content = readContent(pdu, o.defaultAlphabet);
 
     let commandStatus = ESME_ROK;
