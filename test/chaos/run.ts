@@ -135,6 +135,8 @@ async function main(): Promise<void> {
   await migrateToLatest(db, 'public');
   redisServer = startRedis();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // The feed's connection sees each Redis restart: one line per error, not ioredis's unhandled-error dump.
+  redis.on('error', (err: Error) => log(`feed: redis ${err.message}`));
   await redis.ping();
   await startSim();
   for (const n of ['chaos-a', 'chaos-b', 'chaos-c']) await startDaemon(n);
