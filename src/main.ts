@@ -114,6 +114,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   }
 }
 
+/** A daemon on its fallback share finds Redis again within this after it is back (see REJOIN_GRACE_MS). */
+const COORDINATION_RECONNECT_MAX_MS = 1000;
+
 /** Recovery after a slow-down, per accepted segment, as a share of the configured rate (as AdaptiveThrottle). */
 const RECOVERY_STEP = 0.01;
 const SLOWDOWN_INTERVAL_MS = 1000;
@@ -263,6 +266,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     name: `parley:${consumer}:coordination`,
     onError: redisError,
     failFastMs: config.coordination.leaseTimeoutMs,
+    reconnectMaxMs: COORDINATION_RECONNECT_MAX_MS,
   });
   const routeBuckets = new RouteBuckets(coordination, config.redis.prefix);
   let liveDaemons = 1;

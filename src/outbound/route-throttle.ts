@@ -71,6 +71,11 @@ export class AdaptiveThrottle implements RouteThrottle {
     this.bucket.reconfigure(this.currentRate, burst, this.now());
   }
 
+  /** Spends whatever is saved up, so sending starts at the steady rate with no burst. */
+  drain(): void {
+    this.bucket.spendDownTo(0, this.now());
+  }
+
   onThrottled(): void {
     const t = this.now();
     if (t - this.lastSlowdown < SLOWDOWN_INTERVAL_MS) return;
@@ -114,16 +119,31 @@ export interface SharedThrottleOptions {
 /** Leased tokens not spent within this time are dropped, so they never add up to a hidden burst. */
 const LEASE_FRESH_MS = 100;
 const LEASE_TIMEOUT_MS = 500;
-/** How long the fallback runs before Redis is tried again (grows with each failure, capped). */
-const RETRY_SHARED_MIN_MS = 500;
-const RETRY_SHARED_MAX_MS = 10_000;
+/**
+ * How long the fallback runs before Redis is tried again (grows with each failure, capped). The
+ * cap is short because peers come back one by one and the grace below must cover the slowest:
+ * a probe costs nothing while the connection is down (it fails at once, without a round trip)
+ * and runs beside the fallback, never in the way of a send.
+ */
+const RETRY_SHARED_MIN_MS = 250;
+const RETRY_SHARED_MAX_MS = 1000;
+/**
+ * After coming back to the shared bucket, a daemon keeps to its fallback share as well for this
+ * long: peers still on their own share (their probe or their reconnect has not come round yet)
+ * spend outside the bucket, and a daemon drawing the whole bucket beside them would put the
+ * route above its rate. It covers a peer's reconnect (coordination connection, capped at 1 s), its
+ * next probe (at most 1 s) and a probe's timeout (0.5 s), with a margin for a loaded host (the
+ * slowest of 3 daemons came back 2.2 s after Redis on a 2-core machine at load 15).
+ */
+export const REJOIN_GRACE_MS = 5000;
 
 /**
  * One route's rate across every daemon: tokens are leased from the route's Redis bucket a few at a
  * time (about 10 ms of the rate, at most a quarter of the burst), so a segment pays no round trip of its own,
  * and every SMSC throttling answer halves the shared rate for all. While Redis does not answer,
  * the daemon falls back to a local bucket at rate ÷ live daemons and says so through
- * `onModeChange`; it tries Redis again after a capped, jittered backoff.
+ * `onModeChange`; it probes Redis again after a capped, jittered backoff, and once back it keeps
+ * to its share too for `REJOIN_GRACE_MS`, until every peer has had time to come back.
  */
 export class SharedRouteThrottle implements RouteThrottle {
   private leased = 0;
@@ -132,6 +152,8 @@ export class SharedRouteThrottle implements RouteThrottle {
   private factor = 1;
   private shared = true;
   private retrySharedAt = 0;
+  private probing = false;
+  private graceUntil = -Infinity;
   private readonly retry: Backoff;
   private readonly fallback: AdaptiveThrottle;
   private fallbackShare = 1;
@@ -153,8 +175,15 @@ export class SharedRouteThrottle implements RouteThrottle {
     return this.shared;
   }
 
+  /** Whether this daemon, back on the shared bucket, still keeps to its fallback share as well. */
+  get inRejoinGrace(): boolean {
+    return this.shared && this.now() < this.graceUntil;
+  }
+
   get currentRate(): number {
-    return this.shared ? this.rate * this.factor : this.fallback.currentRate;
+    if (!this.shared) return this.fallback.currentRate;
+    const shared = this.rate * this.factor;
+    return this.inRejoinGrace ? Math.min(shared, this.fallback.currentRate) : shared;
   }
 
   /** Tokens this daemon holds now, for metrics. */
@@ -178,18 +207,23 @@ export class SharedRouteThrottle implements RouteThrottle {
   }
 
   async acquire(signal?: AbortSignal): Promise<boolean> {
+    // A token of the fallback share taken for this segment (in fallback, or in the rejoin grace).
+    let ownShare = false;
     for (;;) {
       if (signal?.aborted) return false;
       const t = this.now();
       if (!this.shared) {
-        if (t >= this.retrySharedAt) {
-          this.shared = true; // try Redis again; a failure comes straight back here
-        } else {
-          if (this.fallback.tryAcquire()) return true;
-          const waitMs = Math.min(this.retrySharedAt - t, Math.max(1, this.fallbackWaitMs()));
-          if (!(await sleep(Math.max(1, Math.ceil(waitMs)), signal))) return false;
+        if (t >= this.retrySharedAt) this.probeShared();
+        if (ownShare || this.fallback.tryAcquire()) return true;
+        if (!(await sleep(Math.max(1, Math.ceil(this.fallbackWaitMs())), signal))) return false;
+        continue;
+      }
+      if (!ownShare && t < this.graceUntil) {
+        if (!this.fallback.tryAcquire()) {
+          if (!(await sleep(Math.max(1, Math.ceil(this.fallbackWaitMs())), signal))) return false;
           continue;
         }
+        ownShare = true;
       }
       if (this.leased > 0 && t - this.leasedAt < LEASE_FRESH_MS) {
         this.leased--;
@@ -198,14 +232,12 @@ export class SharedRouteThrottle implements RouteThrottle {
       this.leased = 0;
       let lease: { granted: number; factor: number; waitMs: number };
       try {
-        const accepted = this.accepted;
-        this.accepted = 0;
-        lease = await withDeadline(this.options.bucket.lease(this.rate, this.sharedBurst, this.leaseSize(), accepted), this.options.leaseTimeoutMs ?? LEASE_TIMEOUT_MS);
+        lease = await this.leaseShared();
       } catch (err) {
         this.enterFallback(err);
         continue;
       }
-      if (!this.wasShared) this.leaveFallback();
+      if (!this.shared) continue; // a probe or another caller saw Redis fail meanwhile
       this.factor = lease.factor;
       if (lease.granted > 0) {
         this.leased = lease.granted - 1;
@@ -219,8 +251,36 @@ export class SharedRouteThrottle implements RouteThrottle {
     }
   }
 
-  /** Set once Redis answered after a fallback, so the return is told exactly once. */
-  private wasShared = true;
+  private leaseShared(): Promise<{ granted: number; factor: number; waitMs: number }> {
+    const accepted = this.accepted;
+    this.accepted = 0;
+    return withDeadline(this.options.bucket.lease(this.rate, this.sharedBurst, this.leaseSize(), accepted), this.options.leaseTimeoutMs ?? LEASE_TIMEOUT_MS);
+  }
+
+  /**
+   * Asks the shared bucket for a lease beside the fallback (sends go on at this daemon's share
+   * meanwhile): an answer brings the route back to the bucket, in the rejoin grace; a failure
+   * schedules the next probe.
+   */
+  private probeShared(): void {
+    if (this.probing) return;
+    this.probing = true;
+    this.leaseShared().then(
+      (lease) => {
+        this.probing = false;
+        if (this.shared) return;
+        this.factor = lease.factor;
+        this.leased = lease.granted;
+        this.leasedAt = this.now();
+        this.leaveFallback();
+      },
+      (err: unknown) => {
+        this.probing = false;
+        if (!this.shared) this.retrySharedAt = this.now() + this.retry.next();
+        else this.enterFallback(err);
+      },
+    );
+  }
 
   private fallbackWaitMs(): number {
     const rate = this.fallback.currentRate;
@@ -228,25 +288,25 @@ export class SharedRouteThrottle implements RouteThrottle {
   }
 
   private enterFallback(err: unknown): void {
+    if (!this.shared) return;
     this.shared = false;
     this.leased = 0;
     this.retrySharedAt = this.now() + this.retry.next();
     const live = Math.max(1, Math.floor(this.options.liveDaemons()));
-    if (live !== this.fallbackShare || this.wasShared) {
-      this.fallbackShare = live;
-      this.fallback.reconfigure(this.rate / live, Math.max(1, Math.floor(this.burst / live)));
-    }
-    if (this.wasShared) {
-      this.wasShared = false;
-      const reason = err instanceof Error ? err.message : String(err);
-      this.options.onModeChange?.(false, `shared bucket unreachable (${reason}); sending at ${this.rate} / ${live} live daemons`);
-    }
+    this.fallbackShare = live;
+    this.fallback.reconfigure(this.rate / live, Math.max(1, Math.floor(this.burst / live)));
+    // The shared bucket may have let a saved burst out in this very second: the fallback starts
+    // with nothing saved so the two bursts cannot add up at the SMSC.
+    this.fallback.drain();
+    const reason = err instanceof Error ? err.message : String(err);
+    this.options.onModeChange?.(false, `shared bucket unreachable (${reason}); sending at ${this.rate} / ${live} live daemons`);
   }
 
   private leaveFallback(): void {
-    this.wasShared = true;
+    this.shared = true;
+    this.graceUntil = this.now() + REJOIN_GRACE_MS;
     this.retry.reset();
-    this.options.onModeChange?.(true, 'shared bucket reachable again');
+    this.options.onModeChange?.(true, `shared bucket reachable again; keeping to ${this.rate} / ${this.fallbackShare} for ${REJOIN_GRACE_MS / 1000} s while peers come back`);
   }
 
   /** A new configured rate and burst (a config reload); a slow-down in force is kept. */

@@ -16,6 +16,12 @@ export interface RedisOptions {
    * has a fallback and a late answer is worth nothing.
    */
   failFastMs?: number;
+  /**
+   * Longest wait between reconnect attempts (default 30 s). Coordination keeps it short: a daemon
+   * on its fallback share must find Redis again soon after it is back, within the grace its peers
+   * give it (`REJOIN_GRACE_MS` in outbound/route-throttle.ts).
+   */
+  reconnectMaxMs?: number;
 }
 
 export function openRedis(options: RedisOptions): Redis {
@@ -26,8 +32,9 @@ export function openRedis(options: RedisOptions): Redis {
     maxRetriesPerRequest: options.failFastMs === undefined ? null : 0,
     enableOfflineQueue: options.failFastMs === undefined,
     commandTimeout: options.failFastMs,
-    // Capped at 5 s: after Redis comes back (a restart, a failover) work resumes within seconds.
-    retryStrategy: (times) => Math.min(5_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
+    // Capped (5 s by default; the coordination connection 1 s): after Redis comes back (a restart,
+    // a failover) work resumes within seconds.
+    retryStrategy: (times) => Math.min(options.reconnectMaxMs ?? 5_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
     lazyConnect: false,
   });
   redis.on('error', (err: Error) => options.onError?.(err));

@@ -259,6 +259,7 @@ export class SmppSession {
   private stateValue: SessionState = 'open';
   private nextSequence = 1;
   private lastReceivedAt = Date.now();
+  private readAt = performance.now();
   /** When the first octet of the frame now held partly by the reader arrived; undefined when none is. */
   private partialSince: number | undefined;
   private readonly openedAt = Date.now();
@@ -321,6 +322,15 @@ export class SmppSession {
 
   get freeWindow(): number {
     return this.isBound ? Math.max(0, this.timers.windowSize - this.pending.size) : 0;
+  }
+
+  /**
+   * When the read now being handled came off the socket (performance.now()): handlers run inside
+   * that read, so a request's arrival is stamped before the PDUs ahead of it in the same read are
+   * decoded and answered (the simulator's arrival log, which rate tests count).
+   */
+  get lastReadAt(): number {
+    return this.readAt;
   }
 
   get remoteAddress(): string {
@@ -504,6 +514,7 @@ export class SmppSession {
   }
 
   private onData(chunk: Buffer): void {
+    this.readAt = performance.now();
     const now = Date.now();
     this.lastReceivedAt = now;
     const heldBefore = this.reader.bufferedBytes;

@@ -5,9 +5,15 @@
  * harness starts and stops: Redis on 57100, a Postgres cluster (initdb as the `postgres` OS user)
  * on 57200, the SMSC simulator in this process. Bounded: PARLEY_CHAOS_SECONDS (default 240).
  *
+ * Ports can be moved with PARLEY_CHAOS_REDIS_PORT, PARLEY_CHAOS_PG_PORT and PARLEY_CHAOS_SMSC_PORT.
+ *
+ * The SMSC keeps its store across its restart (the simulator's stateFile), as a real one does: the
+ * receipts of messages it accepted before the drop still come, so what is stuck is Parley's.
+ *
  * Prints: accepted (XADD answered), final, lost (accepted, never final), sent twice (a message the
  * SMSC accepted more than once), of those flagged (possible_duplicate on a segment), stuck (in
- * Postgres, not final, at the end).
+ * Postgres, not final, at the end), resends after each chaos step (second submits of a message,
+ * counted against the latest step before them), unmatched receipts (stored, matched to no message).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, chownSync, readdirSync, statSync } from 'node:fs';
@@ -19,9 +25,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { openDb, migrateToLatest } from '../../src/store/db.ts';
 import { startChild, killed } from '../support/child.ts';
 
-const REDIS_PORT = 57100;
-const PG_PORT = 57200;
-const SMSC_PORT = 57101;
+const REDIS_PORT = Number(process.env.PARLEY_CHAOS_REDIS_PORT ?? 57100);
+const PG_PORT = Number(process.env.PARLEY_CHAOS_PG_PORT ?? 57200);
+const SMSC_PORT = Number(process.env.PARLEY_CHAOS_SMSC_PORT ?? 57101);
 const MESSAGES = Number(process.env.PARLEY_CHAOS_MESSAGES ?? 20_000);
 const DEADLINE_MS = Number(process.env.PARLEY_CHAOS_SECONDS ?? 240) * 1000;
 const FEED_PER_SECOND = 400;
@@ -69,6 +75,9 @@ const daemons = new Map<string, ChildProcess>();
 let sim: Simulator | undefined;
 const arrivalsByMessage = new Map<string, number>();
 let lastSeq = 0;
+/** Each chaos step, when it happened (the simulator's clock) and the resends that followed it. */
+const steps: { atMs: number; what: string; resends: number }[] = [{ atMs: 0, what: 'before any chaos', resends: 0 }];
+const stepNow = (): number => performance.timeOrigin + performance.now();
 function collectArrivals(): void {
   if (!sim) return;
   const { arrivals, last } = sim.arrivalsSince(lastSeq);
@@ -76,7 +85,14 @@ function collectArrivals(): void {
   for (const a of arrivals) {
     if (a.status !== 'accepted') continue;
     const m = /^chaos (\d+)/.exec(a.text);
-    if (m) arrivalsByMessage.set(m[1]!, (arrivalsByMessage.get(m[1]!) ?? 0) + 1);
+    if (!m) continue;
+    const n = (arrivalsByMessage.get(m[1]!) ?? 0) + 1;
+    arrivalsByMessage.set(m[1]!, n);
+    if (n > 1) {
+      let step = steps[0]!;
+      for (const s of steps) if (s.atMs <= a.atMs) step = s;
+      step.resends++;
+    }
   }
 }
 async function startSim(): Promise<void> {
@@ -85,6 +101,8 @@ async function startSim(): Promise<void> {
     controlPort: false,
     receiptDelayMs: 200,
     handset: { rules: [{ match: /please reply/, reply: 'YES' }] },
+    // The SMSC's store survives its restart: pending receipts and replies, and the id counter.
+    stateFile: join(dir, 'smsc-state.json'),
   });
   lastSeq = 0;
 }
@@ -117,6 +135,8 @@ async function main(): Promise<void> {
   await migrateToLatest(db, 'public');
   redisServer = startRedis();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // The feed's connection sees each Redis restart: one line per error, not ioredis's unhandled-error dump.
+  redis.on('error', (err: Error) => log(`feed: redis ${err.message}`));
   await redis.ping();
   await startSim();
   for (const n of ['chaos-a', 'chaos-b', 'chaos-c']) await startDaemon(n);
@@ -146,17 +166,18 @@ async function main(): Promise<void> {
   })();
 
   // Chaos: a step every 3 s.
-  const steps = ['kill', 'kill', 'smsc', 'kill', 'redis', 'kill', 'postgres'];
+  const plan = ['kill', 'kill', 'smsc', 'kill', 'redis', 'kill', 'postgres'];
   let step = 0;
   const chaosUntil = started + Math.min(DEADLINE_MS / 2, 90_000);
   while (Date.now() < chaosUntil) {
     await pause(3000);
     collectArrivals();
-    const what = steps[step++ % steps.length]!;
+    const what = plan[step++ % plan.length]!;
     try {
       if (what === 'kill') {
         const names = [...daemons.keys()];
         const name = names[Math.floor(Math.random() * names.length)]!;
+        steps.push({ atMs: stepNow(), what: `kill -9 ${name} at ${((Date.now() - started) / 1000).toFixed(1)} s`, resends: 0 });
         await killed(daemons.get(name)!);
         daemons.delete(name);
         log(`kill -9 ${name}`);
@@ -173,18 +194,21 @@ async function main(): Promise<void> {
         }
       } else if (what === 'smsc') {
         collectArrivals();
+        steps.push({ atMs: stepNow(), what: `SMSC dropped at ${((Date.now() - started) / 1000).toFixed(1)} s`, resends: 0 });
         await sim!.stop();
         log('SMSC dropped');
         await pause(2000);
         await startSim();
         log('SMSC restarted');
       } else if (what === 'redis') {
+        steps.push({ atMs: stepNow(), what: `Redis restarted at ${((Date.now() - started) / 1000).toFixed(1)} s`, resends: 0 });
         await stopRedis();
         log('Redis stopped');
         await pause(2000);
         redisServer = startRedis();
         log('Redis restarted');
       } else {
+        steps.push({ atMs: stepNow(), what: `Postgres restarted at ${((Date.now() - started) / 1000).toFixed(1)} s`, resends: 0 });
         pgCtl('-m', 'fast', 'restart', '-l', join(dir, 'pg.log'));
         log('Postgres restarted');
       }
@@ -222,6 +246,9 @@ async function main(): Promise<void> {
     flagged = Number(r.rows[0]!.n);
   }
   const replies = await sql<{ n: string }>`SELECT count(*)::text AS n FROM replies`.execute(db).then((r) => Number(r.rows[0]!.n)).catch(() => -1);
+  const receipts = await sql<{ n: string; unmatched: string }>`
+    SELECT count(*)::text AS n, count(*) FILTER (WHERE message_id IS NULL)::text AS unmatched FROM receipts`.execute(db);
+  const resendLines = steps.map((s) => `    ${s.what}: ${s.resends}`).join('\n');
   const status = await sql<{ status: string; n: string }>`SELECT status, count(*)::text AS n FROM messages GROUP BY status ORDER BY status`.execute(db);
   process.stdout.write(
     `\nchaos result after ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
@@ -232,6 +259,8 @@ async function main(): Promise<void> {
       `    of those flagged  ${flagged}\n` +
       `  stuck         ${c.rows - c.final}  (in Postgres, not final)\n` +
       `  customer replies stored ${replies}\n` +
+      `  receipts stored ${receipts.rows[0]!.n}, unmatched ${receipts.rows[0]!.unmatched}\n` +
+      `  resends (second submits of a message) after each chaos step:\n${resendLines}\n` +
       `  statuses      ${status.rows.map((r) => `${r.status} ${r.n}`).join(', ')}\n`,
   );
   redis.disconnect();

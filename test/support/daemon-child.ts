@@ -12,6 +12,10 @@ import { validateConfig } from '../../src/config/validate.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { installProcessGuard } from '../../src/process-guard.ts';
+import { logSubmitWritesTo } from './wire-times.ts';
+
+// PARLEY_TEST_WIRE_LOG: a file to log each submit_sm written (time and PARLEY_TEST_WIRE_TAG's match).
+const wireLog = process.env.PARLEY_TEST_WIRE_LOG ? logSubmitWritesTo(process.env.PARLEY_TEST_WIRE_LOG, new RegExp(process.env.PARLEY_TEST_WIRE_TAG ?? '$^')) : undefined;
 
 const config = validateConfig(JSON.parse(process.env.PARLEY_TEST_CONFIG ?? '{}'));
 const level = process.env.PARLEY_TEST_LOG;
@@ -32,5 +36,8 @@ installProcessGuard({
 await daemon.service.start();
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
-  void daemon.service.stop().then((result) => process.exit(result === 'clean' ? 0 : 2));
+  void daemon.service.stop().then((result) => {
+    wireLog?.flush();
+    process.exit(result === 'clean' ? 0 : 2);
+  });
 });
