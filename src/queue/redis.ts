@@ -17,7 +17,7 @@ export interface RedisOptions {
    */
   failFastMs?: number;
   /**
-   * Longest wait between reconnect attempts (default 30 s). Coordination keeps it short: a daemon
+   * Longest wait between reconnect attempts (default 5 s). Coordination keeps it short: a daemon
    * on its fallback share must find Redis again soon after it is back, within the grace its peers
    * give it (`REJOIN_GRACE_MS` in outbound/route-throttle.ts).
    */
