@@ -69,14 +69,33 @@ export interface Daemon {
   httpPort?: number;
 }
 
-/** A daemon is dead when its heartbeat is this old; its queued messages can then be claimed. */
-const HEARTBEAT_MS = 5_000;
-const DEAD_AFTER_MS = 20_000;
-const RECLAIM_EVERY_MS = 15_000;
+/**
+ * A daemon is dead when its heartbeat is `daemon.takeover` old; it beats three times in that
+ * time, so one slow write does not get it declared dead, and the others look for dead daemons
+ * five times in that time, so its work is taken over within about 1.2 × `takeover`.
+ */
+const HEARTBEATS_PER_TAKEOVER = 3;
+const CHECKS_PER_TAKEOVER = 5;
 const RECLAIM_BATCH = 1_000;
 const REDIS_START_TIMEOUT_MS = 10_000;
 /** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
 const REPLY_LEASE_MS = 120_000;
+
+/**
+ * Whether a daemon name's holder is this process or a process of this host that no longer runs
+ * (killed, and restarted under the same name): the pid tells two live processes apart.
+ */
+function isThisOrDeadProcess(host: string, pid: number): boolean {
+  if (host !== os.hostname()) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    // EPERM: a process of another user runs under that pid, so it is alive.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 function redactedRedisUrl(url: string): string {
   const u = new URL(url);
@@ -164,7 +183,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const log = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const schema = options.schema ?? 'public';
-  const consumer = config.intake.consumer;
+  // The identity (consumer name, message owner, heartbeat row) is stable across restarts.
+  const consumer = config.intake.consumer ?? config.daemon.name;
+  const takeoverMs = config.daemon.takeoverMs;
   const keys = streamKeys(config.redis.prefix);
 
   const db = openDb({
@@ -293,7 +314,6 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks) },
     published,
     batchSize: config.store.batchSize,
-    batchDelayMs: config.store.batchDelayMs,
     logger: log,
   });
 
@@ -383,12 +403,27 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const reclaim = async (): Promise<number> => {
     let total = 0;
     for (;;) {
-      const found = await messages.claimUnfinished(db, consumer, DEAD_AFTER_MS, RECLAIM_BATCH);
+      const found = await messages.claimUnfinished(db, consumer, takeoverMs, RECLAIM_BATCH);
       const jobs: DispatchJob[] = found.map((u) => ({ message: u.message, priorAttempts: u.attempts, acceptedSegments: u.acceptedSegments }));
       dispatcher.enqueue(jobs);
       total += jobs.length;
       if (found.length < RECLAIM_BATCH) return total;
     }
+  };
+
+  /**
+   * Declares dead the daemons whose heartbeat stopped, takes over the stream entries of those this
+   * daemon won (each dead daemon goes to one survivor), then claims every orphaned queued message.
+   */
+  const takeOver = async (): Promise<void> => {
+    for (const dead of await messages.takeOverDead(db, takeoverMs)) {
+      if (dead === consumer) continue;
+      const entries = await intake.takeOver(dead);
+      log.warn({ daemon: dead, entries }, 'took over the work of a daemon whose heartbeat stopped');
+      metrics.takeovers.inc();
+    }
+    const count = await reclaim();
+    if (count > 0) log.info({ messages: count }, 'claimed queued messages of a stopped daemon');
   };
 
   admit = (messages) => intake.admit(messages);
@@ -457,7 +492,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit)`);
     }
     for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
-    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
+    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'daemon', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
       if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
     }
     // What now runs: the new numbers, webhooks and rates; everything else as started.
@@ -517,12 +552,27 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     {
       name: 'heartbeat',
       start: async () => {
+        const holder = await messages.readDaemon(db, consumer);
+        if (holder && holder.heartbeatAgeMs < takeoverMs && !isThisOrDeadProcess(holder.host, holder.pid)) {
+          throw new ParleyError(
+            'daemon_name_in_use',
+            `daemon.name ${JSON.stringify(consumer)} is held by pid ${holder.pid} on ${holder.host} (heartbeat ${Math.round(holder.heartbeatAgeMs)} ms ago): ` +
+              `give each daemon its own daemon.name, or stop that process first`,
+          );
+        }
         await messages.heartbeat(db, consumer, os.hostname(), process.pid);
         heartbeatTimer = setInterval(() => {
-          messages.heartbeat(db, consumer, os.hostname(), process.pid).catch((err: unknown) => {
-            log.warn({ err: describeError(err) }, 'heartbeat failed');
-          });
-        }, HEARTBEAT_MS);
+          messages
+            .heartbeat(db, consumer, os.hostname(), process.pid)
+            .then((created) => {
+              // Declared dead by the others while alive (a heartbeat that could not be written in
+              // time): they have taken over its queued messages, some of which this one may send too.
+              if (created) log.error({ daemon: consumer }, 'this daemon was declared dead by the others and taken over; check Postgres latency and daemon.takeover');
+            })
+            .catch((err: unknown) => {
+              log.warn({ err: describeError(err) }, 'heartbeat failed');
+            });
+        }, Math.max(50, Math.round(takeoverMs / HEARTBEATS_PER_TAKEOVER)));
         heartbeatTimer.unref();
       },
       stop: async () => {
@@ -563,11 +613,16 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         await messages.releaseOwned(db, consumer);
         const n = await reclaim();
         if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
+        let checking = false;
         reclaimTimer = setInterval(() => {
-          reclaim()
-            .then((count) => count > 0 && log.info({ messages: count }, 'claimed queued messages of a stopped daemon'))
-            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'reclaiming queued messages failed'));
-        }, RECLAIM_EVERY_MS);
+          if (checking) return;
+          checking = true;
+          takeOver()
+            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'taking over the work of stopped daemons failed'))
+            .finally(() => {
+              checking = false;
+            });
+        }, Math.max(20, Math.round(takeoverMs / CHECKS_PER_TAKEOVER)));
         reclaimTimer.unref();
       },
       stop: () => clearInterval(reclaimTimer),

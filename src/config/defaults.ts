@@ -10,7 +10,7 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
-  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [] },
+  root: { database: {}, redis: {}, http: {}, log: {}, daemon: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [] },
   database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10 },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
@@ -19,8 +19,9 @@ export const DEFAULTS = deepFreeze({
     batch_size: 500,
     block: '1s',
     claim_idle: '30s',
-    consumer: () => `${hostname()}-${process.pid}`,
   },
+  /** The name is the daemon's identity across restarts: the host's name unless set. */
+  daemon: { name: () => hostname(), takeover: '5s' },
   store: { batch_delay: '5ms', batch_size: 500 },
   shutdown: { grace: '10s', force: '30s' },
   receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },

@@ -378,9 +378,19 @@ export const CONFIG = section<ParleyConfig>(
           batchSize: { key: 'batch_size', field: integer({ min: 1 }) },
           blockMs: { key: 'block', field: duration({ positive: true }) },
           claimIdleMs: { key: 'claim_idle', field: duration({ positive: true }) },
-          consumer: { key: 'consumer', field: string() },
+          consumer: { key: 'consumer', field: string(), optional: true },
         },
         DEFAULTS.intake,
+      ),
+    },
+    daemon: {
+      key: 'daemon',
+      field: section<ParleyConfig['daemon']>(
+        {
+          name: { key: 'name', field: string({ max: 200, ascii: true }) },
+          takeoverMs: { key: 'takeover', field: duration({ positive: true }) },
+        },
+        DEFAULTS.daemon,
       ),
     },
     store: {

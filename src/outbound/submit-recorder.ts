@@ -2,6 +2,12 @@
  * Records what the SMSC answered, in batches: each segment's carrier id (or refusal) and the
  * status changes they cause, in one transaction per batch. Committed changes are handed to
  * `published` (the event stream), which batches on its own.
+ *
+ * Answers are written as they arrive: an answer that finds the recorder idle is written at the
+ * end of the current turn of the event loop (with whatever arrived in the same socket read), not
+ * after a batch delay; under load the next batch fills while one is written. An answer not yet
+ * committed is lost with a `kill -9` and its message sent again, so this keeps the crash window
+ * to the submits in flight plus the one batch being written (ARCHITECTURE.md "The crash window").
  */
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -18,7 +24,6 @@ export interface SubmitRecorderOptions {
   /** Told of every change committed. */
   published(changes: readonly StatusChange[]): void;
   batchSize: number;
-  batchDelayMs: number;
   logger: Logger;
 }
 
@@ -29,7 +34,7 @@ export class SubmitRecorder {
     this.writes = new Batcher<Item>({
       // A single-part message is two items (its segment and its change): a batch covers batchSize messages.
       maxItems: options.batchSize * 2,
-      maxDelayMs: options.batchDelayMs,
+      maxDelayMs: 0,
       write: async (items) => {
         const segments: SegmentRecord[] = [];
         const changes: StatusChange[] = [];

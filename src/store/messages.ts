@@ -295,12 +295,32 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
   }));
 }
 
-export async function heartbeat(db: Db, name: string, host: string, pid: number): Promise<void> {
-  await db
-    .insertInto('daemons')
-    .values({ name, host, pid })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ heartbeat_at: sql`now()`, host, pid }))
-    .execute();
+/** Writes the daemon's heartbeat; true when its row had to be created (first beat, or declared dead meanwhile). */
+export async function heartbeat(db: Db, name: string, host: string, pid: number): Promise<boolean> {
+  const res = await sql<{ created: boolean }>`
+    INSERT INTO daemons (name, host, pid) VALUES (${name}, ${host}, ${pid})
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), host = excluded.host, pid = excluded.pid
+    RETURNING (xmax = 0) AS created`.execute(db);
+  return res.rows[0]?.created === true;
+}
+
+/** The process holding a daemon name, and how old its heartbeat is; undefined when none does. */
+export async function readDaemon(db: Db, name: string): Promise<{ host: string; pid: number; heartbeatAgeMs: number } | undefined> {
+  const row = await sql<{ host: string; pid: number; age_ms: number }>`
+    SELECT host, pid, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS age_ms FROM daemons WHERE name = ${name}`.execute(db);
+  const r = row.rows[0];
+  return r ? { host: r.host, pid: r.pid, heartbeatAgeMs: Number(r.age_ms) } : undefined;
+}
+
+/**
+ * Declares dead the daemons whose heartbeat is older than `deadAfterMs` and returns their names.
+ * Each dead daemon is returned to exactly one caller (its row is deleted as it is returned), which
+ * takes over its stream entries; its queued messages become anyone's to claim.
+ */
+export async function takeOverDead(db: Db, deadAfterMs: number): Promise<string[]> {
+  const res = await sql<{ name: string }>`
+    DELETE FROM daemons WHERE heartbeat_at < now() - make_interval(secs => ${deadAfterMs / 1000}) RETURNING name`.execute(db);
+  return res.rows.map((r) => r.name);
 }
 
 export async function removeDaemon(db: Db, name: string): Promise<void> {
