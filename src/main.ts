@@ -77,6 +77,8 @@ export interface Daemon {
 const HEARTBEATS_PER_TAKEOVER = 3;
 const CHECKS_PER_TAKEOVER = 5;
 const RECLAIM_BATCH = 1_000;
+/** A receipt pending this long is no early receipt waiting for its answer: it may be a lost copy's. */
+const COPY_RECEIPT_AFTER_MS = 5_000;
 const REDIS_START_TIMEOUT_MS = 10_000;
 /** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
 const REPLY_LEASE_MS = 120_000;
@@ -211,6 +213,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     for (const c of changes) {
       const route = c.route || 'none';
       metrics.statusChanges.inc({ route, status: c.status });
+      // Counted once per message: the flag is set before it leaves queued, which happens once.
+      if (c.previous === 'queued' && c.possibleDuplicate) metrics.possibleDuplicates.inc({ route });
       if (c.previous === 'submitted' && c.submittedAt && c.at) {
         metrics.finalReceiptLatency.observe({ route, status: c.status }, (c.at.getTime() - c.submittedAt.getTime()) / 1000);
       }
@@ -338,6 +342,12 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       const changes = await receiptStore.sweepOverdue(db, config.receipts.graceMs, config.receipts.unknownAfterMs, 1000, statusWebhooks);
       published(changes);
       if (changes.length < 1000) break;
+    }
+    for (;;) {
+      const copies = await receiptStore.matchCopyReceipts(db, COPY_RECEIPT_AFTER_MS, config.receipts.unmatchedHorizonMs, 1000, statusWebhooks);
+      published(copies.changes);
+      if (copies.matched > 0) log.info({ receipts: copies.matched }, "matched receipts of copies whose carrier ids were lost with a crash");
+      if (copies.matched < 1000) break;
     }
     metrics.unmatchedReceipts.set(await receiptStore.countUnmatched(db, config.receipts.unmatchedHorizonMs));
   };

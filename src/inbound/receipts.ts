@@ -125,6 +125,8 @@ export class ReceiptRecorder {
       doneDate: parsed.doneDate ?? null,
       body: text,
       tlvs: Object.keys(tlvs).length ? tlvs : null,
+      sourceAddr: sm.source.address,
+      destAddr: sm.destination.address,
     };
   }
 }

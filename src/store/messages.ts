@@ -194,8 +194,29 @@ export async function recordSubmits(
         ON CONFLICT (message_id, seq) DO UPDATE SET
           smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
           match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
-          attempts = excluded.attempts, possible_duplicate = excluded.possible_duplicate,
+          attempts = excluded.attempts, possible_duplicate = segments.possible_duplicate OR excluded.possible_duplicate,
           submitted_at = excluded.submitted_at, responded_at = excluded.responded_at`.execute(tx);
+      // Every attempt is kept with its carrier id: a receipt for any copy matches (see matchReceipts).
+      // The attempt number counts on from those stored, so it survives restarts.
+      await sql`
+        INSERT INTO submit_attempts (message_id, seq, attempt, smsc, bind, smsc_message_id, match_key, command_status,
+          possible_duplicate, submitted_at, responded_at)
+        SELECT u.message_id, u.seq,
+          COALESCE((SELECT max(a.attempt) FROM submit_attempts a WHERE a.message_id = u.message_id AND a.seq = u.seq), 0)
+            + row_number() OVER (PARTITION BY u.message_id, u.seq ORDER BY u.submitted_at),
+          u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.possible_duplicate, u.submitted_at, u.responded_at
+        FROM unnest(
+          ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.smsc)}::text[],
+          ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKey)}::text[],
+          ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.possibleDuplicate)}::boolean[],
+          ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
+          AS u(message_id, seq, smsc, bind, smsc_message_id, match_key, command_status, possible_duplicate, submitted_at, responded_at)`.execute(tx);
+      // The flag goes on the message, where apps read it (status, events, webhooks), before the
+      // status changes below so that their events carry it.
+      const flagged = [...new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId))];
+      if (flagged.length > 0) {
+        await sql`UPDATE messages SET possible_duplicate = true WHERE id = ANY (${flagged}::text[]) AND NOT possible_duplicate`.execute(tx);
+      }
       // The lock is taken after the insert: whichever side takes it second sees the other's rows
       // committed, and the big insert stays outside the serialised part (see lockMatching).
       await lockMatching(tx);
@@ -217,7 +238,10 @@ export async function recordSubmits(
     }
     // A just-submitted message can already be final only if receipts came early: for one part they
     // were matched above (touched); for several, a part's receipt may have landed in an earlier batch.
-    for (const c of applied) if (c.status === 'submitted' && (c.segments ?? 1) > 1) touched.add(c.id);
+    // A message whose segments were all recorded in an earlier batch (recovered after a crash) may
+    // have its receipts already.
+    const recordedNow = new Set(segments.map((r) => r.messageId));
+    for (const c of applied) if (c.status === 'submitted' && ((c.segments ?? 1) > 1 || !recordedNow.has(c.id))) touched.add(c.id);
     return [...applied, ...(await settleMessages(tx, touched, statusWebhooks))];
   });
 }
@@ -263,11 +287,13 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
       FOR UPDATE SKIP LOCKED)
     RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc`.execute(db);
   if (claimed.rows.length === 0) return [];
+  // A segment the SMSC accepted stays accepted when its receipt has come since (delivered, ...):
+  // it is not sent again.
   const accepted = await db
     .selectFrom('segments')
     .select(['message_id', 'seq'])
     .where('message_id', 'in', claimed.rows.map((r) => r.id))
-    .where('status', '=', 'accepted')
+    .where('status', '<>', 'failed')
     .execute();
   const acceptedBy = new Map<string, Set<number>>();
   for (const a of accepted) {

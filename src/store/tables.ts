@@ -62,6 +62,21 @@ export interface SegmentsTable {
   final_at: Timestamp | null;
 }
 
+export interface SubmitAttemptsTable {
+  id: Generated<string>;
+  message_id: string;
+  seq: number;
+  attempt: number;
+  smsc: string;
+  bind: string | null;
+  smsc_message_id: string | null;
+  match_key: string | null;
+  command_status: number | null;
+  possible_duplicate: Generated<boolean>;
+  submitted_at: Timestamp;
+  responded_at: Timestamp | null;
+}
+
 export interface ReceiptsTable {
   id: Generated<string>;
   fingerprint: string;
@@ -82,6 +97,8 @@ export interface ReceiptsTable {
   message_id: string | null;
   seq: number | null;
   matched_at: Date | null;
+  source_addr: string | null;
+  dest_addr: string | null;
 }
 
 export interface WebhookDeliveriesTable {
@@ -174,6 +191,7 @@ export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
   segments: SegmentsTable;
+  submit_attempts: SubmitAttemptsTable;
   message_events: MessageEventsTable;
   receipts: ReceiptsTable;
   webhook_deliveries: WebhookDeliveriesTable;
