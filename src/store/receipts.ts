@@ -137,8 +137,8 @@ export async function matchPendingReceipts(
 
 /**
  * Applies matched receipts to their segments, forward only: a final receipt decides a segment's
- * status, and only a better final report (another copy's, see SEGMENT_FINAL_ORDER) changes it
- * after; intermediate ones only note the latest state. Returns the ids of the messages touched.
+ * status, and only a better final report for a segment sent twice (another copy's, see
+ * SEGMENT_FINAL_ORDER) changes it after; intermediate ones only note the latest state. Returns the ids of the messages touched.
  */
 export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]): Promise<Set<string>> {
   if (matched.length === 0) return new Set();
@@ -164,7 +164,7 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
       AS v(message_id, seq, status, state, error_code, network_error)
     WHERE s.message_id = v.message_id AND s.seq = v.seq
       AND (s.status = 'accepted'
-        OR (v.status IS NOT NULL AND array_position(${[...SEGMENT_FINAL_ORDER]}::text[], v.status) > array_position(${[...SEGMENT_FINAL_ORDER]}::text[], s.status)))`.execute(tx);
+        OR (s.possible_duplicate AND v.status IS NOT NULL AND array_position(${[...SEGMENT_FINAL_ORDER]}::text[], v.status) > array_position(${[...SEGMENT_FINAL_ORDER]}::text[], s.status)))`.execute(tx);
   return new Set(rows.map((r) => r.messageId));
 }
 
