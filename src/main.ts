@@ -315,9 +315,13 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   }
 
   const recorder = new SubmitRecorder({
-    store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks) },
+    store: {
+      recordAnswers: (segments) => messages.recordAnswers(db, segments),
+      recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks),
+    },
     published,
     batchSize: config.store.batchSize,
+    batchDelayMs: config.store.batchDelayMs,
     logger: log,
   });
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
-import { insertMessages, recordSubmits, type SegmentRecord } from '../../../src/store/messages.ts';
+import { insertMessages, recordAnswers, recordSubmits, type SegmentRecord } from '../../../src/store/messages.ts';
 import { countUnmatched, storeReceipts, type NewReceipt } from '../../../src/store/receipts.ts';
 import { responseIdKey, receiptIdKeys } from '../../../src/domain/smsc-message-id.ts';
 
@@ -55,7 +55,9 @@ describe('receipts of both copies of a message sent twice', () => {
   it('both match, none unmatched; undeliverable then delivered leaves it delivered, flagged in the events', async () => {
     await insertMessages(s.db, 'd1', [{ id: 'm1', to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 }]);
     // The first copy's answer recorded, then (as after a response timeout) a second copy sent.
+    await recordAnswers(s.db, [segment('A1', 1, false)]);
     await recordSubmits(s.db, [segment('A1', 1, false)], []);
+    await recordAnswers(s.db, [segment('B2', 2, true)]);
     const submitted = await recordSubmits(s.db, [segment('B2', 2, true)], [
       { id: 'm1', status: 'submitted', previous: 'queued', smsc: 'sim', segments: 1, route: 'default' },
     ]);
@@ -91,6 +93,7 @@ describe('receipts of both copies of a message sent twice', () => {
 
   it('a message never sent twice keeps its first final status (forward only)', async () => {
     await insertMessages(s.db, 'd1', [{ id: 'm1', to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 }]);
+    await recordAnswers(s.db, [segment('A1', 1, false)]);
     await recordSubmits(s.db, [segment('A1', 1, false)], [{ id: 'm1', status: 'submitted', previous: 'queued', smsc: 'sim', segments: 1, route: 'default' }]);
     await storeReceipts(s.db, [receipt('A1', 'UNDELIV', 'undeliverable')]);
     const later = await storeReceipts(s.db, [receipt('A1', 'DELIVRD', 'delivered')]);
