@@ -196,6 +196,22 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     schema,
     onIdleError: (err) => log.warn({ err: err.message }, 'postgres idle connection lost'),
   });
+  // The heartbeat has a connection of its own: queued behind this daemon's busy pool it could
+  // arrive late enough for the others to declare a live daemon dead and send its messages too.
+  const heartbeatDb = openDb({
+    url: config.database.url,
+    poolSize: 1,
+    schema,
+    onIdleError: (err) => log.warn({ err: err.message }, 'postgres heartbeat connection lost'),
+  });
+  // So do the submit answers: a kill -9 sends again what is answered and not yet committed, so
+  // their writes never wait for a connection behind transactions queued for the matching lock.
+  const answersDb = openDb({
+    url: config.database.url,
+    poolSize: 1,
+    schema,
+    onIdleError: (err) => log.warn({ err: err.message }, 'postgres connection for submit answers lost'),
+  });
   const redisError = (err: Error): void => log.warn({ err: err.message }, 'redis connection error');
   const redis = openRedis({ url: config.redis.url, name: `parley:${consumer}`, onError: redisError });
   const blocking = openRedis({ url: config.redis.url, name: `parley:${consumer}:intake`, onError: redisError });
@@ -316,7 +332,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
 
   const recorder = new SubmitRecorder({
     store: {
-      recordAnswers: (segments) => messages.recordAnswers(db, segments),
+      recordAnswers: (segments) => messages.recordAnswers(answersDb, segments),
       recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks),
     },
     published,
@@ -347,12 +363,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       published(changes);
       if (changes.length < 1000) break;
     }
-    for (;;) {
-      const copies = await receiptStore.matchCopyReceipts(db, COPY_RECEIPT_AFTER_MS, config.receipts.unmatchedHorizonMs, 1000, statusWebhooks);
-      published(copies.changes);
-      if (copies.matched > 0) log.info({ receipts: copies.matched }, "matched receipts of copies whose carrier ids were lost with a crash");
-      if (copies.matched < 1000) break;
-    }
+    const copies = await receiptStore.matchCopyReceipts(db, COPY_RECEIPT_AFTER_MS, config.receipts.unmatchedHorizonMs, 1000, statusWebhooks);
+    published(copies.changes);
+    if (copies.matched > 0) log.info({ receipts: copies.matched }, 'matched receipts of copies whose carrier ids were lost with a crash');
     metrics.unmatchedReceipts.set(await receiptStore.countUnmatched(db, config.receipts.unmatchedHorizonMs));
   };
 
@@ -430,8 +443,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
    * daemon won (each dead daemon goes to one survivor), then claims every orphaned queued message.
    */
   const takeOver = async (): Promise<void> => {
-    for (const dead of await messages.takeOverDead(db, takeoverMs)) {
-      if (dead === consumer) continue;
+    for (const dead of await messages.takeOverDead(db, consumer, takeoverMs)) {
       const entries = await intake.takeOver(dead);
       log.warn({ daemon: dead, entries }, 'took over the work of a daemon whose heartbeat stopped');
       metrics.takeovers.inc();
@@ -566,18 +578,19 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     {
       name: 'heartbeat',
       start: async () => {
-        const holder = await messages.readDaemon(db, consumer);
+        const holder = await messages.readDaemon(heartbeatDb, consumer);
         if (holder && holder.heartbeatAgeMs < takeoverMs && !isThisOrDeadProcess(holder.host, holder.pid)) {
+          await heartbeatDb.destroy();
           throw new ParleyError(
             'daemon_name_in_use',
             `daemon.name ${JSON.stringify(consumer)} is held by pid ${holder.pid} on ${holder.host} (heartbeat ${Math.round(holder.heartbeatAgeMs)} ms ago): ` +
               `give each daemon its own daemon.name, or stop that process first`,
           );
         }
-        await messages.heartbeat(db, consumer, os.hostname(), process.pid);
+        await messages.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
         heartbeatTimer = setInterval(() => {
           messages
-            .heartbeat(db, consumer, os.hostname(), process.pid)
+            .heartbeat(heartbeatDb, consumer, os.hostname(), process.pid)
             .then((created) => {
               // Declared dead by the others while alive (a heartbeat that could not be written in
               // time): they have taken over its queued messages, some of which this one may send too.
@@ -592,7 +605,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       stop: async () => {
         clearInterval(heartbeatTimer);
         // Gone from the table, this daemon's queued messages can be claimed at once by the next.
-        await messages.removeDaemon(db, consumer);
+        try {
+          await messages.removeDaemon(heartbeatDb, consumer);
+        } finally {
+          await heartbeatDb.destroy();
+        }
       },
     },
     { name: 'events', stop: async () => Promise.all([events.flush(), inboundEvents.flush()]).then(() => undefined) },
@@ -600,8 +617,16 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     {
       name: 'receipt-sweep',
       start: () => {
+        let sweeping = false;
         sweepTimer = setInterval(() => {
-          sweep().catch((err: unknown) => log.warn({ err: describeError(err) }, 'receipt sweep failed'));
+          // One sweep at a time: a slow one is not joined by the next.
+          if (sweeping) return;
+          sweeping = true;
+          sweep()
+            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'receipt sweep failed'))
+            .finally(() => {
+              sweeping = false;
+            });
         }, config.receipts.sweepIntervalMs);
         sweepTimer.unref();
       },
@@ -609,7 +634,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     },
     { name: 'receipts', stop: () => receipts.flush() },
     { name: 'reply-capture', stop: () => capture.flush() },
-    { name: 'submit-recorder', stop: () => recorder.flush() },
+    { name: 'submit-recorder', stop: () => recorder.flush().finally(() => answersDb.destroy()) },
     { name: 'attempt-ledger', stop: () => attemptBatches.flush() },
     {
       name: 'smsc-binds',

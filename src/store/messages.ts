@@ -299,8 +299,9 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
     WHERE id IN (
       SELECT id FROM messages
       WHERE status = 'queued'
-        AND (owner IS NULL OR owner NOT IN (
-          SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})))
+        -- Never this daemon's own: they are in its dispatcher already, whatever its heartbeat says.
+        AND (owner IS NULL OR (owner <> ${owner} AND owner NOT IN (
+          SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000}))))
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
@@ -358,13 +359,14 @@ export async function readDaemon(db: Db, name: string): Promise<{ host: string; 
 }
 
 /**
- * Declares dead the daemons whose heartbeat is older than `deadAfterMs` and returns their names.
+ * Declares dead the daemons (other than `self`) whose heartbeat is older than `deadAfterMs` and
+ * returns their names.
  * Each dead daemon is returned to exactly one caller (its row is deleted as it is returned), which
  * takes over its stream entries; its queued messages become anyone's to claim.
  */
-export async function takeOverDead(db: Db, deadAfterMs: number): Promise<string[]> {
+export async function takeOverDead(db: Db, self: string, deadAfterMs: number): Promise<string[]> {
   const res = await sql<{ name: string }>`
-    DELETE FROM daemons WHERE heartbeat_at < now() - make_interval(secs => ${deadAfterMs / 1000}) RETURNING name`.execute(db);
+    DELETE FROM daemons WHERE name <> ${self} AND heartbeat_at < now() - make_interval(secs => ${deadAfterMs / 1000}) RETURNING name`.execute(db);
   return res.rows.map((r) => r.name);
 }
 

@@ -357,38 +357,64 @@ export async function matchCopyReceipts(
   db: Db,
   olderThanMs: number,
   horizonMs: number,
-  limit: number,
+  pageSize: number,
   statusWebhooks: readonly string[] = [],
 ): Promise<{ matched: number; changes: StatusChange[] }> {
-  return db.transaction().execute(async (tx) => {
-    await lockMatching(tx);
-    const res = await sql<MatchedReceipt>`
-      UPDATE receipts AS r SET message_id = c.message_id, seq = 1, matched_at = now()
-      FROM (
-        SELECT r2.id AS rid, cand.message_id
-        FROM receipts r2
-        CROSS JOIN LATERAL (
-          SELECT m.id AS message_id
-          FROM messages m JOIN segments s ON s.message_id = m.id AND s.seq = 1
-          WHERE m.to_addr IN (r2.source_addr, '+' || r2.source_addr, ltrim(r2.source_addr, '+'))
-            AND m.possible_duplicate AND s.total = 1 AND s.smsc = r2.smsc
-            AND ltrim(COALESCE(m.from_addr, ''), '+') = ltrim(COALESCE(r2.dest_addr, ''), '+')
-            AND m.created_at <= r2.received_at
-          ORDER BY m.created_at DESC
-          LIMIT 1
-        ) cand
-        WHERE r2.message_id IS NULL AND r2.source_addr IS NOT NULL
-          AND r2.received_at < now() - make_interval(secs => ${olderThanMs / 1000})
-          AND r2.received_at > now() - make_interval(secs => ${horizonMs / 1000})
-        LIMIT ${limit}
-      ) AS c
-      WHERE r.id = c.rid AND r.message_id IS NULL
-      RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
-        r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
-    const touched = await applyReceipts(tx, res.rows);
-    const changes = await settleMessages(tx, touched, statusWebhooks);
-    return { matched: res.rows.length, changes };
-  });
+  let matched = 0;
+  const changes: StatusChange[] = [];
+  // Paged by id through every pending receipt in the window, so that receipts nothing will ever
+  // match do not hide the newer ones behind them.
+  for (let after = '0'; ; ) {
+    const page = await sql<{ id: string; smsc: string; source_addr: string; dest_addr: string | null; received_at: Date }>`
+      SELECT id, smsc, source_addr, dest_addr, received_at FROM receipts
+      WHERE message_id IS NULL AND source_addr IS NOT NULL AND id > ${after}::bigint
+        AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})
+        AND received_at > now() - make_interval(secs => ${horizonMs / 1000})
+      ORDER BY id
+      LIMIT ${pageSize}`.execute(db);
+    if (page.rows.length === 0) break;
+    after = page.rows[page.rows.length - 1]!.id;
+    // Candidates are looked up outside the matching lock, with one indexed lookup of the numbers
+    // (both spellings), and chosen here; only the match itself is made under the lock.
+    const p = page.rows;
+    const bare = (a: string | null): string => (a ?? '').replace(/^\+/, '');
+    const customers = [...new Set(p.flatMap((r) => [bare(r.source_addr), `+${bare(r.source_addr)}`]))];
+    const candidates = await sql<{ id: string; to_addr: string; from_addr: string | null; created_at: Date; smsc: string }>`
+      SELECT m.id, m.to_addr, m.from_addr, m.created_at, s.smsc
+      FROM messages m JOIN segments s ON s.message_id = m.id AND s.seq = 1
+      WHERE m.to_addr = ANY (${customers}::text[]) AND m.possible_duplicate AND s.total = 1`.execute(db);
+    const byCustomer = new Map<string, typeof candidates.rows>();
+    for (const c of candidates.rows) {
+      const key = bare(c.to_addr);
+      const list = byCustomer.get(key);
+      if (list) list.push(c);
+      else byCustomer.set(key, [c]);
+    }
+    const found: { rid: string; messageId: string }[] = [];
+    for (const r of p) {
+      let best: (typeof candidates.rows)[number] | undefined;
+      for (const c of byCustomer.get(bare(r.source_addr)) ?? []) {
+        if (c.smsc !== r.smsc || bare(c.from_addr) !== bare(r.dest_addr) || c.created_at > r.received_at) continue;
+        if (!best || c.created_at > best.created_at) best = c;
+      }
+      if (best) found.push({ rid: r.id, messageId: best.id });
+    }
+    if (found.length === 0) continue;
+    const result = await db.transaction().execute(async (tx) => {
+      await lockMatching(tx);
+      const res = await sql<MatchedReceipt>`
+        UPDATE receipts AS r SET message_id = v.message_id, seq = 1, matched_at = now()
+        FROM unnest(${found.map((f) => f.rid)}::bigint[], ${found.map((f) => f.messageId)}::text[]) AS v(rid, message_id)
+        WHERE r.id = v.rid AND r.message_id IS NULL
+        RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
+          r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
+      const touched = await applyReceipts(tx, res.rows);
+      return { matched: res.rows.length, changes: await settleMessages(tx, touched, statusWebhooks) };
+    });
+    matched += result.matched;
+    changes.push(...result.changes);
+  }
+  return { matched, changes };
 }
 
 export interface UnmatchedReceipt {

@@ -89,7 +89,10 @@ try {
       SELECT status, owner, attempts, count(*) AS n FROM messages GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`.execute(db);
     const pending = await redis.xpending(keys.outbound, keys.group);
     const daemons = await sql`SELECT * FROM daemons`.execute(db);
-    return JSON.stringify({ byStatus: byStatus.rows, pending, daemons: daemons.rows, sim: sim.stats.binds });
+    const activity = await sql`SELECT state, wait_event_type, wait_event, now() - xact_start AS xact_age, left(query, 120) AS query
+      FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`.execute(db);
+    console.error(JSON.stringify(activity.rows, null, 1));
+    return JSON.stringify({ byStatus: byStatus.rows, pending, daemons: daemons.rows, binds: sim.stats.binds, receipts: sim.stats.receipts, arrivals: sim.arrivals.length });
   };
   const accepted = (): Promise<number> => count(db, sql<{ n: string }>`SELECT count(*) AS n FROM messages WHERE submitted_at IS NOT NULL`);
   const arrivalsAt: number[] = [];
@@ -98,9 +101,13 @@ try {
     const target = Math.floor((messages * k) / (kills + 1));
     await until(`${target} submitted`, async () => (await accepted()) >= target, 120_000);
     await killed(child);
+    const byAttempts = await sql<{ attempts: number; n: string }>`SELECT status, attempts, count(*) AS n FROM messages GROUP BY 1, 2 ORDER BY 1, 2`.execute(db);
+    console.log(`after kill ${k}: ${JSON.stringify(byAttempts.rows)}`);
     arrivalsAt.push(sim.arrivals.filter((a) => a.status === 'accepted').length);
   }
   const last = await startChild('test/support/daemon-child.ts', env, 60_000);
+  last.on('exit', (code, signal) => console.error(`the last daemon exited: ${code ?? signal}`));
+  last.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
   const restarted = Date.now();
   try {
     await until('every message submitted', async () => (await accepted()) === messages, 120_000);
@@ -120,8 +127,19 @@ try {
     console.log(`lost (never reached the SMSC): ${messages - destinations.size}`);
     console.log(`resends: ${resends} in all, ${(resends / kills).toFixed(1)} per kill (the window is ${window})`);
     console.log(`flagged possible_duplicate: ${flagged}`);
+    const byAttempts = await sql<{ attempts: number; n: string }>`SELECT attempts, count(*) AS n FROM messages GROUP BY 1 ORDER BY 1`.execute(db);
+    console.log(`dispatch attempts counted: ${byAttempts.rows.map((r) => `${r.n} × ${r.attempts}`).join(', ')}`);
     console.log(`receipts: ${arrivals.length} expected, unmatched ${unmatched}; messages delivered ${delivered}`);
     console.log(`after the last restart, every message submitted in ${settledMs} ms`);
+    if (unmatched > 0) {
+      const sample = await sql`
+        SELECT r.smsc_message_id, r.source_addr, r.dest_addr, r.received_at, r.state, r.matched_at,
+          m.id, m.status, m.possible_duplicate, m.created_at, m.attempts, s.total, s.smsc, s.smsc_message_id AS seg_id, s.possible_duplicate AS seg_dup,
+          (SELECT count(*) FROM submit_attempts a WHERE a.message_id = m.id) AS attempts_rows
+        FROM receipts r LEFT JOIN messages m ON m.to_addr = '+' || r.source_addr LEFT JOIN segments s ON s.message_id = m.id
+        WHERE r.message_id IS NULL LIMIT 5`.execute(db);
+      console.log(JSON.stringify(sample.rows, null, 1));
+    }
   } finally {
     await killed(last);
   }
