@@ -261,7 +261,11 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
       owner = NULL,
       updated_at = now(),
-      submitted_at = CASE WHEN v.status = 'submitted' THEN now() ELSE m.submitted_at END,
+      -- When the SMSC accepted its last part (the answers are committed before the change), so that
+      -- a receipt matched in the same transaction still shows the time it took.
+      submitted_at = CASE WHEN v.status = 'submitted'
+        THEN COALESCE((SELECT max(sg.responded_at) FROM segments sg WHERE sg.message_id = m.id), now())
+        ELSE m.submitted_at END,
       final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
     FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
       ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
