@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import type { ParleyConfig, RouteConfig, SmscConfig } from './config/types.ts';
+import { configWarnings } from './config/warnings.ts';
 import type { Logger } from './lib/logger.ts';
 import { ParleyError, describeError } from './lib/errors.ts';
 import { Service, type Component } from './service.ts';
@@ -162,6 +163,7 @@ function poolFor(
 
 export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemon {
   const log = options.logger;
+  for (const w of configWarnings(config)) log.warn({ key: w.path }, `config: ${w.message}`);
   const metrics = options.metrics ?? new Metrics();
   const schema = options.schema ?? 'public';
   const consumer = config.intake.consumer;
@@ -252,6 +254,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     observer: {
       onReply: (kind, resolved) => metrics.replies.inc({ matched: kind, resolved: String(resolved) }),
       onCompliance: (kind, changed) => metrics.compliance.inc({ kind, changed: String(changed) }),
+      onIntent: (intent, handling) => metrics.replyIntents.inc({ intent, handling }),
       onWebhook: (webhook, outcome, seconds) => {
         metrics.ruleWebhooks.inc({ webhook, outcome });
         metrics.webhookLatency.observe({ webhook }, seconds);

@@ -62,7 +62,9 @@ export const DEFAULTS = deepFreeze({
     uncertain_submit: 'resend',
   },
   /** Each entry of `numbers`; `address` is required. */
-  number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps' },
+  number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps', intents: {} },
+  /** `numbers[].intents`. */
+  intents: { threshold: 0.6, time_zone: 'UTC' },
   /** `numbers[].compliance`; the keyword lists and texts default to Parley's standard ones. */
   compliance: { scope: 'number' },
   /** Each entry of `numbers[].rules`; `name` and `actions` are required. */

@@ -6,6 +6,7 @@
  */
 import { DEFAULTS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
+import { isTimeZone } from '../lib/time-zone.ts';
 import {
   type At,
   type Field,
@@ -41,6 +42,7 @@ import type {
   WebhookConfig,
   WebhookEvent,
   ComplianceConfig,
+  IntentsConfig,
   RuleActionConfig,
   RuleConfig,
   UnmatchedConfig,
@@ -306,8 +308,33 @@ const COMPLIANCE = section<ComplianceConfig>(
     optOutReply: { key: 'opt_out_reply', field: string({ min: 0 }), optional: true },
     optInReply: { key: 'opt_in_reply', field: string({ min: 0 }), optional: true },
     helpReply: { key: 'help_reply', field: string({ min: 0 }), optional: true },
+    brand: { key: 'brand', field: string(), optional: true },
+    contact: { key: 'contact', field: string(), optional: true },
   },
   DEFAULTS.compliance,
+);
+
+/** A number from 0 to 1 (a confidence). */
+const fraction = (): Field<number> => ({
+  read(value, at) {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    if (!Number.isFinite(n) || n < 0 || n > 1) return at.problem(`must be a number from 0 to 1, got ${describeValue(value)}`);
+    return n;
+  },
+  write: (value) => value,
+});
+
+/** An IANA time zone name the platform knows ("Europe/Paris", "America/New_York", "UTC"). */
+const timeZone = (): Field<string> =>
+  string({ check: (value) => (isTimeZone(value) ? undefined : 'must be an IANA time zone name such as "Europe/Paris" or "UTC"') });
+
+const INTENTS = section<IntentsConfig>(
+  {
+    threshold: { key: 'threshold', field: fraction() },
+    timeZone: { key: 'time_zone', field: timeZone() },
+    nluWebhook: { key: 'nlu_webhook', field: name(), optional: true },
+  },
+  DEFAULTS.intents,
 );
 
 const RULE = section<RuleConfig>(
@@ -330,6 +357,7 @@ const NUMBER = section<NumberConfig>(
     synonyms: { key: 'synonyms', field: synonyms() },
     rules: { key: 'rules', field: list(RULE, { what: 'rule' }) },
     unmatched: { key: 'unmatched', field: unmatched() },
+    intents: { key: 'intents', field: INTENTS },
   },
   DEFAULTS.number,
 );
@@ -460,6 +488,12 @@ function checkAcrossSections(config: Loose<ParleyConfig>, at: At): void {
       }),
     ),
   );
+  (config.numbers ?? []).forEach((n, i) => {
+    const nlu = n?.intents?.nluWebhook;
+    if (nlu !== undefined && !webhookNames.has(nlu)) {
+      at.key('numbers').index(i).key('intents').key('nlu_webhook').problem(`names no webhook of the webhooks section${didYouMeanName(nlu, webhookNames)}`);
+    }
+  });
   const smscs = config.smscs ?? [];
   reportDuplicates(smscs, (s) => s?.name, at.key('smscs'), (value, first) => `${value} is already the name of smscs[${first}]`, 'name');
   reportDuplicates(

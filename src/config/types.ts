@@ -110,6 +110,26 @@ export interface ComplianceConfig {
   readonly optOutReply?: string;
   readonly optInReply?: string;
   readonly helpReply?: string;
+  /**
+   * Who is texting and how to reach them: carriers require both in the HELP answer. With both set
+   * and no `helpReply`, the answer is built from them; `parley check-config` warns when the HELP
+   * text lacks the brand, a contact or how to stop.
+   */
+  readonly brand?: string;
+  readonly contact?: string;
+}
+
+/** How replies are read beyond exact keywords (`src/inbound/intent/`). */
+export interface IntentsConfig {
+  /**
+   * A reply whose intent is read with less confidence than this (0..1) is handed to the apps
+   * instead of being answered automatically; opt-outs below it are flagged for review.
+   */
+  readonly threshold: number;
+  /** The customers' time zone (IANA name), for times in replies ("tomorrow at 10"). */
+  readonly timeZone: string;
+  /** A webhook asked for the intent of replies the built-in reading does not recognise. */
+  readonly nluWebhook?: string;
 }
 
 export interface NumberConfig {
@@ -119,6 +139,7 @@ export interface NumberConfig {
   readonly synonyms: Readonly<Record<string, readonly string[]>>;
   readonly rules: readonly RuleConfig[];
   readonly unmatched: UnmatchedConfig;
+  readonly intents: IntentsConfig;
 }
 
 export interface ParleyConfig {

@@ -12,8 +12,9 @@
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import { describeError } from '../lib/errors.ts';
-import type { MessageInboundEvent } from '../domain/events.ts';
-import type { NumberConfig } from '../config/types.ts';
+import type { InboundIntent, MessageInboundEvent } from '../domain/events.ts';
+import type { IntentsConfig, NumberConfig } from '../config/types.ts';
+import { helpReplyOf } from '../config/warnings.ts';
 import type { WebhookTarget } from '../webhooks/post.ts';
 import type { ConversationView, AnsweredMessage } from '../store/conversations.ts';
 import type { PendingReply, ReplyOutcome } from '../store/replies.ts';
@@ -21,6 +22,8 @@ import { DEFAULT_COMPLIANCE, classifyCompliance, type ComplianceSettings } from 
 import { matchReply, type KeywordRule, type RuleAction, type RuleMatch, type Unmatched } from './rules.ts';
 import { renderTemplate, type TemplateValues } from './template.ts';
 import { askWebhook } from './actions/webhook.ts';
+import { readReply, intentMetricName, type ReplyReading } from './intent/reading.ts';
+import { askNlu } from './intent/nlu.ts';
 
 /**
  * What the handler needs of the store. Everything a batch of replies needs to know is read in a
@@ -73,6 +76,8 @@ export interface Answer {
 export interface ReplyObserver {
   onReply?(kind: MessageInboundEvent['matched']['kind'], resolvedAutomatically: boolean): void;
   onCompliance?(kind: 'opt_out' | 'opt_in' | 'help', changed: boolean): void;
+  /** `handling`: compliance, automatic, apps, escalated (below the threshold) or review (a possible opt-out). */
+  onIntent?(intent: string, handling: string): void;
   onWebhook?(webhook: string, outcome: 'answered' | 'no_reply' | 'failed', seconds: number): void;
 }
 
@@ -96,6 +101,7 @@ interface NumberSettings {
   readonly synonyms: Readonly<Record<string, readonly string[]>>;
   readonly rules: readonly KeywordRule[];
   readonly unmatched: Unmatched;
+  readonly intents: IntentsConfig;
 }
 
 const DEFAULT_SETTINGS: NumberSettings = {
@@ -103,6 +109,7 @@ const DEFAULT_SETTINGS: NumberSettings = {
   synonyms: {},
   rules: [],
   unmatched: { kind: 'hand_to_apps' },
+  intents: { threshold: 0.6, timeZone: 'UTC' },
 };
 
 function settingsOf(n: NumberConfig): NumberSettings {
@@ -116,7 +123,7 @@ function settingsOf(n: NumberConfig): NumberSettings {
       help: c.help ?? DEFAULT_COMPLIANCE.help,
       optOutReply: c.optOutReply ?? DEFAULT_COMPLIANCE.optOutReply,
       optInReply: c.optInReply ?? DEFAULT_COMPLIANCE.optInReply,
-      helpReply: c.helpReply ?? DEFAULT_COMPLIANCE.helpReply,
+      helpReply: helpReplyOf(n),
     },
     synonyms: n.synonyms,
     rules: n.rules.map((r) => ({
@@ -126,6 +133,7 @@ function settingsOf(n: NumberConfig): NumberSettings {
       actions: r.actions as readonly RuleAction[],
     })),
     unmatched: n.unmatched,
+    intents: n.intents,
   };
 }
 
@@ -254,6 +262,7 @@ export class ReplyHandler {
       if (text.trim() === '') return;
       answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text, replyTo: reply.id, bypassOptOut, arrivedAt });
     };
+    let reading: ReplyReading = readReply(reply.text, reply.receivedAt, settings.compliance, settings.intents);
     const event = (matched: MessageInboundEvent['matched']): MessageInboundEvent => ({
       type: 'message.inbound',
       id: reply.id,
@@ -264,12 +273,15 @@ export class ReplyHandler {
       in_reply_to: answered?.id ?? null,
       matched,
       received_at: reply.receivedAt.toISOString(),
+      intent: reading.event,
     });
 
     let outcome: ReplyOutcome;
     let published: MessageInboundEvent;
     const optedOut = facts.blocked.has(pair);
-    const compliance = classifyCompliance(reply.text, settings.compliance, optedOut);
+    // Exact keywords first; then what the reply means: "please stop texting me" opts out and
+    // "who is this?" gets the HELP answer, when read with the number's confidence.
+    const compliance = classifyCompliance(reply.text, settings.compliance, optedOut) ?? reading.compliance;
     if (compliance) {
       let changed = true;
       if (compliance.kind !== 'help') {
@@ -288,13 +300,35 @@ export class ReplyHandler {
       o.observer?.onCompliance?.(compliance.kind, changed);
       published = event({ kind: 'compliance', keyword: compliance.keyword, action: compliance.kind });
       outcome = this.outcome(conversation, answered, 'compliance', compliance.keyword, null, [{ kind: compliance.kind }], answers, true);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'compliance');
+    } else if (reading.event.review) {
+      // Maybe an opt-out: a person decides. Nothing is answered, no rule runs, the apps get it.
+      published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
+      outcome = this.outcome(conversation, answered, 'none', null, null, [{ kind: 'hand_to_apps', review: true }], answers, false);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'review');
     } else {
-      const match = matchReply(reply.text, {
+      const input = {
         expected: answered?.replies ?? undefined,
         synonyms: settings.synonyms,
         rules: settings.rules,
         unmatched: settings.unmatched,
-      });
+      };
+      let match = matchReply(reply.text, { ...input, ...reading.meaning });
+      const nlu = settings.intents.nluWebhook === undefined ? undefined : this.webhooks.get(settings.intents.nluWebhook);
+      if (match.kind === 'none' && nlu !== undefined && !reading.confident) {
+        const asked = await askNlu(nlu, event({ kind: 'none', keyword: null, action: 'nlu' }));
+        o.observer?.onWebhook?.(nlu.name, asked.ok ? (asked.intent ? 'answered' : 'no_reply') : 'failed', asked.seconds);
+        if (!asked.ok) this.log.warn({ webhook: nlu.name, reply: reply.id, error: asked.error }, 'NLU webhook failed; the built-in reading stands');
+        else if (asked.intent !== undefined) {
+          reading = reading.withNlu(asked.intent);
+          match = reading.event.review ? { kind: 'none', actions: [{ kind: 'hand_to_apps' }] } : matchReply(reply.text, { ...input, ...reading.meaning });
+        }
+      }
+      // Read, but not surely enough to act on: the apps answer, not the unmatched policy.
+      if (match.kind === 'none' && reading.escalate) {
+        match = { kind: 'none', actions: [{ kind: 'hand_to_apps' }] };
+        reading = reading.escalated();
+      }
       const values: TemplateValues = {
         metadata: answered?.metadata ?? {},
         tags: conversation.tags,
@@ -307,8 +341,9 @@ export class ReplyHandler {
       // An answer to an opted-out customer is refused at intake: that is not a resolution.
       const resolved = match.kind !== 'none' && !handedToApps && answers.length > 0 && !optedOut;
       outcome = this.outcome(conversation, answered, match.kind, keyword, match.kind === 'keyword' ? match.rule : null, match.actions, answers, resolved);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), reading.event.escalated ? 'escalated' : resolved ? 'automatic' : 'apps');
     }
-    return { id: reply.id, answers, outcome, event: published };
+    return { id: reply.id, answers, outcome: { ...outcome, intent: reading.stored }, event: published };
   }
 
   private outcome(

@@ -168,6 +168,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly replyIntents = new Counter({
+    name: 'parley_reply_intents_total',
+    help: 'Customer replies by the intent read (yes, no, choice, reschedule, opt_out, ..., custom for NLU names) and how they were handled (compliance, automatic, apps, escalated, review)',
+    labelNames: ['intent', 'handling'] as const,
+    registers: [this.registry],
+  });
+
   readonly ruleWebhooks = new Counter({
     name: 'parley_rule_webhook_calls_total',
     help: 'Webhook calls made by reply rules, by webhook and outcome (answered, no_reply, failed)',

@@ -255,6 +255,8 @@ export interface ReplyOutcome {
   readonly resolvedAutomatically: boolean;
   readonly answerMessageId: string | null;
   readonly error: string | null;
+  /** What the reply meant (migration 0013); absent from callers that do not read intents. */
+  readonly intent?: { readonly name: string; readonly confidence: number; readonly detail: Record<string, unknown> };
 }
 
 /** Concatenated messages still waiting for parts (for the reassemblies gauge). */
@@ -278,12 +280,15 @@ export async function finishReplies(
       UPDATE replies AS r SET status = 'handled', lease_until = NULL, handled_at = now(),
         conversation_id = v.conversation_id, in_reply_to = v.in_reply_to, matched_kind = v.matched_kind,
         keyword = v.keyword, rule = v.rule, actions = v.actions::jsonb,
-        resolved_automatically = v.resolved, answer_message_id = v.answer, error = v.error
+        resolved_automatically = v.resolved, answer_message_id = v.answer, error = v.error,
+        intent = v.intent, intent_confidence = v.intent_confidence, intent_detail = v.intent_detail::jsonb
       FROM unnest(${items.map((i) => i.id)}::text[], ${o.map((x) => x.conversationId)}::bigint[], ${o.map((x) => x.inReplyTo)}::text[],
         ${o.map((x) => x.matchedKind)}::text[], ${o.map((x) => x.keyword)}::text[], ${o.map((x) => x.rule)}::text[],
         ${o.map((x) => JSON.stringify(x.actions))}::text[], ${o.map((x) => x.resolvedAutomatically)}::boolean[],
-        ${o.map((x) => x.answerMessageId)}::text[], ${o.map((x) => x.error)}::text[])
-        AS v(id, conversation_id, in_reply_to, matched_kind, keyword, rule, actions, resolved, answer, error)
+        ${o.map((x) => x.answerMessageId)}::text[], ${o.map((x) => x.error)}::text[],
+        ${o.map((x) => x.intent?.name ?? null)}::text[], ${o.map((x) => x.intent?.confidence ?? null)}::real[],
+        ${o.map((x) => (x.intent === undefined ? null : JSON.stringify(x.intent.detail)))}::text[])
+        AS v(id, conversation_id, in_reply_to, matched_kind, keyword, rule, actions, resolved, answer, error, intent, intent_confidence, intent_detail)
       WHERE r.id = v.id`.execute(tx);
     await enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event })));
   });

@@ -157,6 +157,9 @@ export interface RepliesTable {
   resolved_automatically: boolean | null;
   answer_message_id: string | null;
   answer_submitted_at: Date | null;
+  intent: string | null;
+  intent_confidence: number | null;
+  intent_detail: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
   handled_at: Date | null;
   error: string | null;
 }

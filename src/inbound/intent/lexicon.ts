@@ -65,7 +65,7 @@ export const OPT_IN_PHRASES: readonly string[] = [
 export const HELP_WORDS: ReadonlySet<string> = new Set(['help', 'info', 'ayuda', 'aide', 'hilfe', 'ajuda', 'aiuto', 'informacion', 'information']);
 
 export const HELP_PHRASES: readonly string[] = [
-  'who is this', 'whos this', 'who dis', 'who are you', 'what is this', 'whats this', 'need help', 'i need help',
+  'who is this', 'whos this', 'who dis', 'who are you', 'need help', 'i need help',
   'quien es', 'quien eres', 'qui est ce', 'cest qui', 'wer ist da', 'wer sind sie', 'quem e',
 ];
 

@@ -13,6 +13,7 @@
  *   Donnerstag would turn "can we do 4pm" into Thursday).
  */
 import * as chrono from 'chrono-node';
+import { zoneOffsetMinutes } from '../../lib/time-zone.ts';
 
 export interface ReadTime {
   /** The instant meant, in UTC. A date without a time is that day's noon in the time zone. */
@@ -24,33 +25,6 @@ export interface ReadTime {
 }
 
 const PARSERS: readonly chrono.Chrono[] = [chrono.en.casual, chrono.es.casual, chrono.fr.casual, chrono.de.casual, chrono.pt.casual, chrono.nl.casual];
-
-/** Minutes east of UTC of `timeZone` at `at` (DST included), from the platform's zone database. */
-export function zoneOffsetMinutes(timeZone: string, at: Date): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(at);
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((local - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
-}
-
-/** Whether the platform knows `timeZone` (an IANA name such as "Europe/Paris"). */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Characters a later language's reading must add to win: a word, not an abbreviation. */
 const EXTRA_WORD = 4;
@@ -96,7 +70,7 @@ function meaningful(result: chrono.ParsedResult): boolean {
   // Dutch "ma", "wo", English "mon" (French "my"). Alone, with no digit, they are not a day.
   if (words.length <= 3 && !/\d/.test(words)) return false;
   // A bare duration ("10 mins" in "running 10 mins late") is not a time proposed; "in 2 hours" is.
-  if (/^\d+\s*(?:m|min|mins|minutes?|h|hr|hrs|hours?|sec|secs|seconds?)$/.test(words)) return false;
+  if (/^(?:(?:a|an|a few|few|a couple of|a couple|couple of)\s+|\d+\s*)(?:m|min|mins|minutes?|h|hr|hrs|hours?|sec|secs|seconds?)$/.test(words)) return false;
   if (/^(?:now|ahora|maintenant|jetzt|agora|nu|right now|today|hoy|aujourdhui|heute|hoje|vandaag)$/.test(words)) return false;
   return result.start.isCertain('hour') || result.start.isCertain('weekday') || result.start.isCertain('day');
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { collapseRepeats, editDistance, normaliseReply } from '../../../src/inbound/intent/normalise.ts';
 import { readOptOut } from '../../../src/inbound/intent/opt-out.ts';
-import { readTime, zoneOffsetMinutes, isTimeZone } from '../../../src/inbound/intent/when.ts';
+import { readTime } from '../../../src/inbound/intent/when.ts';
+import { zoneOffsetMinutes, isTimeZone } from '../../../src/lib/time-zone.ts';
 import { classifyIntent, type IntentContext } from '../../../src/inbound/intent/classify-intent.ts';
 import { DEFAULT_COMPLIANCE as D } from '../../../src/inbound/compliance.ts';
 
