@@ -35,6 +35,9 @@ import { AdaptiveThrottle, type RouteThrottle } from './outbound/route-throttle.
 import { Dispatcher, type DispatchJob } from './outbound/dispatcher.ts';
 import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
+import { Scheduler } from './outbound/scheduler.ts';
+import { parseClockTime, type QuietHours } from './outbound/schedule.ts';
+import type { RoutedMessage } from './store/messages.ts';
 import { Batcher } from './lib/batcher.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
@@ -46,6 +49,8 @@ export interface DaemonOptions {
   readonly metrics?: Metrics;
   /** Whether to listen on http.listen (tests usually pass false). */
   readonly http?: boolean;
+  /** The clock scheduled sends and quiet hours are judged by (tests stand at a chosen hour). */
+  readonly clock?: () => Date;
 }
 
 export interface ReloadResult {
@@ -74,10 +79,27 @@ export interface Daemon {
 const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER_MS = 20_000;
 const RECLAIM_EVERY_MS = 15_000;
+/** How often held messages (send_at, quiet hours) are looked for; an indexed query on few rows. */
+const SCHEDULE_POLL_MS = 250;
 const RECLAIM_BATCH = 1_000;
 const REDIS_START_TIMEOUT_MS = 10_000;
 /** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
 const REPLY_LEASE_MS = 120_000;
+
+/** A number's quiet hours (by the message's sender), else its route's. */
+function quietHoursOf(config: ParleyConfig, m: RoutedMessage): QuietHours | undefined {
+  const plainAddress = (a: string): string => a.replace(/^\+(?=\d+$)/, '');
+  const q =
+    config.numbers.find((n) => m.from !== undefined && plainAddress(n.address) === m.from)?.quietHours ??
+    config.routes.find((r) => r.name === m.route)?.quietHours;
+  if (q === undefined) return undefined;
+  return {
+    startMinute: parseClockTime(q.start) ?? 0,
+    endMinute: parseClockTime(q.end) ?? 0,
+    exemptAnswersWithinMs: q.exemptAnswersWithinMs,
+    ...(q.timeZone === undefined ? {} : { timeZone: q.timeZone }),
+  };
+}
 
 function redactedRedisUrl(url: string): string {
   const u = new URL(url);
@@ -354,6 +376,21 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
   wakeDispatch = () => dispatcher.wake();
 
+  const clock = options.clock ?? ((): Date => new Date());
+  const scheduler = new Scheduler({
+    quietHoursFor: (m) => quietHoursOf(current, m),
+    recentWriters: (pairs, withinMs) => replyStore.recentWriters(db, pairs, withinMs),
+    claimDue: (now, limit) => messages.claimDue(db, consumer, now, limit),
+    enqueue: (jobs) => dispatcher.enqueue(jobs),
+    now: clock,
+    logger: log,
+    pollMs: SCHEDULE_POLL_MS,
+    observer: {
+      onHeld: (reason) => metrics.messagesHeld.inc({ reason }),
+      onReleased: (count) => metrics.messagesReleased.inc(count),
+    },
+  });
+
   const outbound = new OutboundStream(redis, blocking, keys, consumer);
   const intake = new Intake(
     {
@@ -363,6 +400,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,
       publishCommitted: published,
+      scheduler,
       logger: log,
       observer: {
         onBatch: (_entries, inserted, duplicates, dead) => {
@@ -560,6 +598,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       },
     },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
+    { name: 'scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() },
     {
       name: 'recovery',
       start: async () => {

@@ -43,6 +43,7 @@ import type {
   WebhookEvent,
   ComplianceConfig,
   IntentsConfig,
+  QuietHoursConfig,
   RuleActionConfig,
   RuleConfig,
   UnmatchedConfig,
@@ -169,6 +170,24 @@ const SMSC = section<SmscConfig>(
   },
 );
 
+/** An IANA time zone name the platform knows ("Europe/Paris", "America/New_York", "UTC"). */
+const timeZone = (): Field<string> =>
+  string({ check: (value) => (isTimeZone(value) ? undefined : 'must be an IANA time zone name such as "Europe/Paris" or "UTC"') });
+
+/** A local time of day, 24-hour "HH:MM". */
+const clockTime = (): Field<string> =>
+  string({ check: (value) => (/^([01]\d|2[0-3]):[0-5]\d$/.test(value) ? undefined : 'must be a 24-hour time such as "21:00"') });
+
+const QUIET_HOURS = section<QuietHoursConfig>(
+  {
+    start: { key: 'start', field: clockTime() },
+    end: { key: 'end', field: clockTime() },
+    timeZone: { key: 'time_zone', field: timeZone(), optional: true },
+    exemptAnswersWithinMs: { key: 'exempt_answers_within', field: duration() },
+  },
+  DEFAULTS.quiet_hours,
+);
+
 const ROUTE = section<RouteConfig>(
   {
     name: { key: 'name', field: name() },
@@ -178,6 +197,7 @@ const ROUTE = section<RouteConfig>(
     burst: { key: 'burst', field: integer({ min: 1 }) },
     defaultFrom: { key: 'default_from', field: address(), optional: true },
     uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
+    quietHours: { key: 'quiet_hours', field: QUIET_HOURS, optional: true },
   },
   DEFAULTS.route,
   (route, at) => {
@@ -324,10 +344,6 @@ const fraction = (): Field<number> => ({
   write: (value) => value,
 });
 
-/** An IANA time zone name the platform knows ("Europe/Paris", "America/New_York", "UTC"). */
-const timeZone = (): Field<string> =>
-  string({ check: (value) => (isTimeZone(value) ? undefined : 'must be an IANA time zone name such as "Europe/Paris" or "UTC"') });
-
 const INTENTS = section<IntentsConfig>(
   {
     threshold: { key: 'threshold', field: fraction() },
@@ -358,6 +374,7 @@ const NUMBER = section<NumberConfig>(
     rules: { key: 'rules', field: list(RULE, { what: 'rule' }) },
     unmatched: { key: 'unmatched', field: unmatched() },
     intents: { key: 'intents', field: INTENTS },
+    quietHours: { key: 'quiet_hours', field: QUIET_HOURS, optional: true },
   },
   DEFAULTS.number,
 );

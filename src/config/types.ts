@@ -65,6 +65,22 @@ export interface RouteConfig {
   /** Sender used when a message has no `from`. */
   readonly defaultFrom?: string;
   readonly uncertainSubmit: UncertainSubmitPolicy;
+  /** Quiet hours of messages on this route (a number's own quiet hours come first). */
+  readonly quietHours?: QuietHoursConfig;
+}
+
+/**
+ * Hours in the recipient's local time when messages are held (not dropped) and sent when they
+ * end. The recipient's zone: the payload's `time_zone`, else the zones of the number's country,
+ * else `timeZone`, else UTC.
+ */
+export interface QuietHoursConfig {
+  /** 24-hour "HH:MM"; `end` may be earlier than `start` (quiet across midnight). */
+  readonly start: string;
+  readonly end: string;
+  readonly timeZone?: string;
+  /** Answers to a customer who wrote within this long go at once; 0 holds them too. */
+  readonly exemptAnswersWithinMs: number;
 }
 
 export type WebhookEvent = 'message.status' | 'message.inbound';
@@ -140,6 +156,8 @@ export interface NumberConfig {
   readonly rules: readonly RuleConfig[];
   readonly unmatched: UnmatchedConfig;
   readonly intents: IntentsConfig;
+  /** Quiet hours of messages sent from this number. */
+  readonly quietHours?: QuietHoursConfig;
 }
 
 export interface ParleyConfig {

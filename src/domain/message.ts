@@ -24,6 +24,10 @@ export interface OutboundMessage {
   readonly conversation?: { readonly ttlSeconds?: number; readonly tags: Readonly<Record<string, unknown>> };
   readonly replies?: Readonly<Record<string, ExpectedReplyAction>>;
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Not before this instant (payload `send_at`); absent means now. */
+  readonly sendAt?: Date;
+  /** The recipient's time zone (payload `time_zone`, an IANA name), for quiet hours. */
+  readonly timeZone?: string;
 }
 
 export type PayloadProblem =
@@ -39,13 +43,26 @@ export type PayloadProblem =
   | 'invalid_priority'
   | 'invalid_conversation'
   | 'invalid_replies'
-  | 'invalid_metadata';
+  | 'invalid_metadata'
+  | 'invalid_send_at'
+  | 'invalid_time_zone';
 
 export type ParsedPayload =
   | { readonly ok: true; readonly message: OutboundMessage }
   | { readonly ok: false; readonly code: PayloadProblem; readonly reason: string };
 
 const MAX_ID = 64;
+/** A date and time with an explicit offset: a time without one would depend on the server's zone. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+function knownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
 const MAX_TEXT_CHARS = 255 * 160;
 
@@ -150,8 +167,35 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     metadata = v.metadata;
   }
 
+  // send_at: an ISO 8601 time with its offset ("2026-03-10T09:00:00+01:00", "...Z"), or Unix seconds.
+  let sendAt: Date | undefined;
+  if (v.send_at !== undefined && v.send_at !== null) {
+    const at =
+      typeof v.send_at === 'number' && Number.isFinite(v.send_at)
+        ? new Date(v.send_at * 1000)
+        : typeof v.send_at === 'string' && ISO_WITH_OFFSET.test(v.send_at)
+          ? new Date(v.send_at)
+          : undefined;
+    if (at === undefined || Number.isNaN(at.getTime())) {
+      return bad('invalid_send_at', '"send_at" must be an ISO 8601 time with a time zone offset (or Z), or Unix seconds');
+    }
+    sendAt = at;
+  }
+
+  let timeZone: string | undefined;
+  if (v.time_zone !== undefined && v.time_zone !== null) {
+    if (typeof v.time_zone !== 'string' || !knownTimeZone(v.time_zone)) {
+      return bad('invalid_time_zone', '"time_zone" must be an IANA time zone name such as "Europe/Paris"');
+    }
+    timeZone = v.time_zone;
+  }
+
   return {
     ok: true,
-    message: { id, to, from, text: v.text, route, dlr, validitySeconds, priority, conversation, replies, metadata },
+    message: {
+      id, to, from, text: v.text, route, dlr, validitySeconds, priority, conversation, replies, metadata,
+      ...(sendAt === undefined ? {} : { sendAt }),
+      ...(timeZone === undefined ? {} : { timeZone }),
+    },
   };
 }

@@ -168,6 +168,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly messagesHeld = new Counter({
+    name: 'parley_messages_held_total',
+    help: 'Messages held at intake until later, by reason (scheduled: payload send_at; quiet_hours: inside the recipient\'s quiet hours)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesReleased = new Counter({
+    name: 'parley_messages_released_total',
+    help: 'Held messages handed to the dispatcher once their time came',
+    registers: [this.registry],
+  });
+
   readonly replyIntents = new Counter({
     name: 'parley_reply_intents_total',
     help: 'Customer replies by the intent read (yes, no, choice, reschedule, opt_out, ..., custom for NLU names) and how they were handled (compliance, automatic, apps, escalated, review)',

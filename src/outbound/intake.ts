@@ -56,6 +56,11 @@ export interface IntakeDeps {
   alphabetFor(route: string): DefaultAlphabet;
   readonly dispatcher: { enqueue(jobs: readonly DispatchJob[]): void; readonly backlog: number };
   publishCommitted(changes: readonly StatusChange[]): void;
+  /**
+   * Marks the messages that must wait (payload send_at, quiet hours) with their `hold`; they are
+   * stored but not dispatched, and released later (`schedule.ts`). Absent: everything goes now.
+   */
+  readonly scheduler?: { plan(messages: readonly RoutedMessage[]): Promise<RoutedMessage[]> };
   readonly logger: Logger;
   readonly observer?: {
     onBatch?(entries: number, inserted: number, duplicates: number, dead: number): void;
@@ -187,9 +192,10 @@ export class Intake {
     const position = new Map(entries.map((e, i) => [e.id, i]));
     dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
 
-    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
+    const planned = await this.plan(queued);
+    const { inserted, changes } = await this.deps.store.insertMessages(planned, refused);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
-    this.hand(queued, inserted, changes);
+    this.hand(planned, inserted, changes);
 
     const duplicates = queued.length + refused.length - inserted.size + ackOnly.length;
     for (const d of dead) {
@@ -207,8 +213,9 @@ export class Intake {
    */
   async admit(messages: readonly RoutedInput[]): Promise<{ inserted: Set<string>; rejected: { id: string; code: string; reason: string }[] }> {
     const { queued, refused, rejected } = this.route(messages);
-    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
-    this.hand(queued, inserted, changes);
+    const planned = await this.plan(queued);
+    const { inserted, changes } = await this.deps.store.insertMessages(planned, refused);
+    this.hand(planned, inserted, changes);
     return { inserted, rejected: rejected.map((r) => ({ id: r.message.id, code: r.code, reason: r.reason })) };
   }
 
@@ -245,9 +252,14 @@ export class Intake {
     return { queued, refused, rejected };
   }
 
+  private async plan(queued: RoutedMessage[]): Promise<RoutedMessage[]> {
+    return this.deps.scheduler === undefined || queued.length === 0 ? queued : this.deps.scheduler.plan(queued);
+  }
+
   private hand(queued: readonly RoutedMessage[], inserted: ReadonlySet<string>, changes: readonly StatusChange[]): void {
     const failed = new Set(changes.filter((c) => c.status !== 'queued').map((c) => c.id));
-    const fresh = queued.filter((m) => inserted.has(m.id) && !failed.has(m.id));
+    // Held messages are stored and wait for their release (`claimDue`), not for the dispatcher.
+    const fresh = queued.filter((m) => inserted.has(m.id) && !failed.has(m.id) && m.hold === undefined);
     this.deps.dispatcher.enqueue(
       fresh.map((message) => ({
         message,

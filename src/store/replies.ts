@@ -293,3 +293,17 @@ export async function finishReplies(
     await enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event })));
   });
 }
+
+/**
+ * The pairs (`customer\0ourNumber`) whose customer wrote to that number within `withinMs`: an
+ * answer to them is exempt from quiet hours.
+ */
+export async function recentWriters(db: Db, pairs: readonly { customer: string; ourNumber: string }[], withinMs: number): Promise<Set<string>> {
+  if (pairs.length === 0 || withinMs <= 0) return new Set();
+  const res = await sql<{ from_addr: string; to_addr: string }>`
+    SELECT DISTINCT r.from_addr, r.to_addr FROM replies r
+    JOIN unnest(${pairs.map((p) => p.customer)}::text[], ${pairs.map((p) => p.ourNumber)}::text[]) AS k(customer, our_number)
+      ON r.from_addr = k.customer AND r.to_addr = k.our_number
+    WHERE r.received_at > now() - make_interval(secs => ${withinMs / 1000})`.execute(db);
+  return new Set(res.rows.map((r) => `${r.from_addr}\0${r.to_addr}`));
+}

@@ -40,6 +40,9 @@ export interface MessagesTable {
   final_at: Date | null;
   delivered_segments: Generated<number>;
   reply_to: string | null;
+  /** Held until then (send_at or quiet hours); null when it may go at once (migration 0013). */
+  send_at: Date | null;
+  held_reason: string | null;
 }
 
 export interface SegmentsTable {

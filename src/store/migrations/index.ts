@@ -4,7 +4,7 @@ import * as m0002 from './0002-receipts.ts';
 import * as m0003 from './0003-receipt-segment-status.ts';
 import * as m0004 from './0004-two-way.ts';
 import * as m0005 from './0005-reply-answer-time.ts';
-import * as m0013 from './0013-reply-intents.ts';
+import * as m0013 from './0013-conversations-understood.ts';
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
@@ -16,5 +16,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-receipt-segment-status': m0003,
   '0004-two-way': m0004,
   '0005-reply-answer-time': m0005,
-  '0013-reply-intents': m0013,
+  '0013-conversations-understood': m0013,
 };
