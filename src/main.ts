@@ -19,6 +19,7 @@ import { EventStreamPublisher } from './queue/event-stream-publisher.ts';
 import * as replyStore from './store/replies.ts';
 import * as conversationStore from './store/conversations.ts';
 import * as optOutStore from './store/opt-outs.ts';
+import * as surveyStore from './store/surveys.ts';
 import { ReplyCapture } from './inbound/reply-capture.ts';
 import { ReplyHandler } from './inbound/reply-handler.ts';
 import { statusEvent } from './domain/events.ts';
@@ -248,6 +249,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       latestOutbounds: (items) => conversationStore.latestOutbounds(db, items),
       blockedPairs: (pairs) => optOutStore.blockedPairs(db, pairs),
       setOptOut: (change) => optOutStore.setOptOut(db, change),
+      surveyRuns: (ids) => surveyStore.runsFor(db, ids),
+      startSurvey: (run) => surveyStore.startRun(db, run),
+      recordSurveyAnswer: (runId, answer, next) => surveyStore.recordAnswer(db, runId, answer, next),
       release: (ids) => replyStore.releaseReplies(db, ids),
     },
     numbers: config.numbers,

@@ -62,7 +62,7 @@ export interface MessageInboundEvent {
   readonly conversation_id: string | null;
   readonly in_reply_to: string | null;
   readonly matched: {
-    readonly kind: 'compliance' | 'expected_reply' | 'keyword' | 'none';
+    readonly kind: 'compliance' | 'expected_reply' | 'keyword' | 'survey' | 'none';
     readonly keyword: string | null;
     readonly action: string | null;
   };

@@ -3,6 +3,8 @@
  * Validation is pure: what needs config (routes) or storage (opt-outs) happens in the flow.
  */
 import { normaliseNumber, normaliseSender } from './address.ts';
+import { parseSurvey, type Survey } from './survey.ts';
+import { parseCampaign, type Campaign } from './campaign.ts';
 
 export type Priority = 0 | 1 | 2 | 3;
 
@@ -28,6 +30,10 @@ export interface OutboundMessage {
   readonly sendAt?: Date;
   /** The recipient's time zone (payload `time_zone`, an IANA name), for quiet hours. */
   readonly timeZone?: string;
+  /** Questions asked in the conversation this message starts (`survey.ts`). */
+  readonly survey?: Survey;
+  /** The A/B campaign and the variant this recipient got (`campaign.ts`); `text` is the variant's. */
+  readonly campaign?: Campaign;
 }
 
 export type PayloadProblem =
@@ -45,7 +51,9 @@ export type PayloadProblem =
   | 'invalid_replies'
   | 'invalid_metadata'
   | 'invalid_send_at'
-  | 'invalid_time_zone';
+  | 'invalid_time_zone'
+  | 'invalid_survey'
+  | 'invalid_campaign';
 
 export type ParsedPayload =
   | { readonly ok: true; readonly message: OutboundMessage }
@@ -103,6 +111,15 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     if (from === undefined) {
       return bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
     }
+  }
+
+  // A campaign's variants carry the text: the recipient's variant is the message's text.
+  let campaign: Campaign | undefined;
+  if (v.campaign !== undefined && v.campaign !== null) {
+    const c = parseCampaign(v.campaign, to);
+    if (typeof c === 'string') return bad('invalid_campaign', c);
+    campaign = c.campaign;
+    v.text = c.text;
   }
 
   if (v.text === undefined || v.text === null || v.text === '') return bad('empty_text', '"text" is required and must not be empty');
@@ -190,12 +207,21 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     timeZone = v.time_zone;
   }
 
+  let survey: Survey | undefined;
+  if (v.survey !== undefined && v.survey !== null) {
+    const s = parseSurvey(v.survey);
+    if (typeof s === 'string') return bad('invalid_survey', s);
+    survey = s;
+  }
+
   return {
     ok: true,
     message: {
       id, to, from, text: v.text, route, dlr, validitySeconds, priority, conversation, replies, metadata,
       ...(sendAt === undefined ? {} : { sendAt }),
       ...(timeZone === undefined ? {} : { timeZone }),
+      ...(survey === undefined ? {} : { survey }),
+      ...(campaign === undefined ? {} : { campaign }),
     },
   };
 }

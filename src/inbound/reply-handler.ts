@@ -17,6 +17,9 @@ import type { IntentsConfig, NumberConfig } from '../config/types.ts';
 import { helpReplyOf } from '../config/warnings.ts';
 import type { WebhookTarget } from '../webhooks/post.ts';
 import type { ConversationView, AnsweredMessage } from '../store/conversations.ts';
+import type { SurveyAnswer, SurveyRunRow } from '../store/surveys.ts';
+import { parseSurvey, type Survey } from '../domain/survey.ts';
+import { nextStep, readSurveyAnswer } from './survey.ts';
 import type { PendingReply, ReplyOutcome } from '../store/replies.ts';
 import { DEFAULT_COMPLIANCE, classifyCompliance, type ComplianceSettings } from './compliance.ts';
 import { matchReply, type KeywordRule, type RuleAction, type RuleMatch, type Unmatched } from './rules.ts';
@@ -44,6 +47,10 @@ export interface ReplyStore {
   setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
   /** Gives claimed replies back (a clean stop), so the next daemon handles them without waiting for the lease. */
   release(ids: readonly string[]): Promise<void>;
+  /** Surveys (`store/surveys.ts`); without them, survey messages' replies are handled like any. */
+  surveyRuns?(messageIds: readonly string[]): Promise<Map<string, SurveyRunRow>>;
+  startSurvey?(run: { messageId: string; name: string; customer: string; ourNumber: string; definition: Record<string, unknown> }): Promise<SurveyRunRow>;
+  recordSurveyAnswer?(runId: string, answer: SurveyAnswer, next: { position: number; reasked: boolean; completed: boolean }): Promise<boolean>;
 }
 
 interface Handled {
@@ -58,6 +65,8 @@ interface BatchFacts {
   readonly answered: ReadonlyMap<string, AnsweredMessage>;
   /** Updated as compliance keywords in the batch change a customer's state. */
   readonly blocked: Set<string>;
+  /** Survey runs by survey message id; updated as the batch's answers move them on. */
+  readonly surveyRuns: Map<string, SurveyRunRow>;
 }
 
 /** An answer to send: it enters the outbound path like any message. */
@@ -222,7 +231,9 @@ export class ReplyHandler {
       o.store.latestOutbounds(batch.map((r) => ({ key: r.id, customer: r.from, ourNumber: r.to, before: r.receivedAt }))),
       o.store.blockedPairs(pairs),
     ]);
-    const facts: BatchFacts = { conversations, answered, blocked };
+    const surveyIds = [...answered.values()].filter((a) => a.survey != null).map((a) => a.id);
+    const surveyRuns = surveyIds.length > 0 && o.store.surveyRuns ? await o.store.surveyRuns(surveyIds) : new Map<string, SurveyRunRow>();
+    const facts: BatchFacts = { conversations, answered, blocked, surveyRuns };
     const byCustomer = new Map<string, PendingReply[]>();
     for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
     const handled: Handled[] = [];
@@ -278,6 +289,7 @@ export class ReplyHandler {
 
     let outcome: ReplyOutcome;
     let published: MessageInboundEvent;
+    let survey: { name: string; action: string; detail: Record<string, unknown> } | undefined;
     const optedOut = facts.blocked.has(pair);
     // Exact keywords first; then what the reply means: "please stop texting me" opts out and
     // "who is this?" gets the HELP answer, when read with the number's confidence.
@@ -306,6 +318,10 @@ export class ReplyHandler {
       published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
       outcome = this.outcome(conversation, answered, 'none', null, null, [{ kind: 'hand_to_apps', review: true }], answers, false);
       o.observer?.onIntent?.(intentMetricName(reading.event.name), 'review');
+    } else if ((survey = await this.surveyStep(reply, answered, facts, reading, answer)) !== undefined) {
+      published = event({ kind: 'survey', keyword: survey.name, action: survey.action });
+      outcome = this.outcome(conversation, answered, 'survey', survey.name, null, [{ kind: 'survey', ...survey.detail }], answers, !optedOut);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'automatic');
     } else {
       const input = {
         expected: answered?.replies ?? undefined,
@@ -344,6 +360,44 @@ export class ReplyHandler {
       o.observer?.onIntent?.(intentMetricName(reading.event.name), reading.event.escalated ? 'escalated' : resolved ? 'automatic' : 'apps');
     }
     return { id: reply.id, answers, outcome: { ...outcome, intent: reading.stored }, event: published };
+  }
+
+  /**
+   * The reply as an answer to the survey of the message it answers, when that message has one
+   * and the survey is not finished: stored, and the next question (or the same again, once, or
+   * the closing text) sent. Undefined when the reply is not a survey answer.
+   */
+  private async surveyStep(
+    reply: PendingReply,
+    answered: AnsweredMessage | undefined,
+    facts: BatchFacts,
+    reading: ReplyReading,
+    answer: (suffix: string, text: string) => void,
+  ): Promise<{ name: string; action: string; detail: Record<string, unknown> } | undefined> {
+    const store = this.options.store;
+    if (answered?.survey == null || !store.startSurvey || !store.recordSurveyAnswer) return undefined;
+    const parsed = parseSurvey(answered.survey);
+    if (typeof parsed === 'string') {
+      this.log.warn({ message: answered.id, reason: parsed }, 'a stored survey does not read as one; the reply is handled as any other');
+      return undefined;
+    }
+    const survey: Survey = parsed;
+    let run = facts.surveyRuns.get(answered.id);
+    run ??= await store.startSurvey({ messageId: answered.id, name: survey.name, customer: reply.from, ourNumber: reply.to, definition: answered.survey });
+    if (run.status !== 'active' || run.position >= survey.questions.length) return undefined;
+    const question = survey.questions[run.position]!;
+    const read = readSurveyAnswer(question, reply.text, reading.intent);
+    const step = nextStep(survey, run.position, read.valid, run.reasked);
+    const recorded = await store.recordSurveyAnswer(
+      run.id,
+      { position: run.position, kind: question.kind, replyId: reply.id, valid: read.valid, value: read.valid ? read.value : null, answer: reply.text },
+      { position: step.position, reasked: step.kind === 'ask' && step.reasked, completed: step.kind === 'done' },
+    );
+    facts.surveyRuns.set(answered.id, { ...run, position: step.position, reasked: step.kind === 'ask' && step.reasked, status: step.kind === 'done' ? 'completed' : 'active' });
+    // Handled before (a crash between answering and recording): the answer went out then.
+    if (recorded && step.text !== undefined) answer('s', step.text);
+    const action = step.kind === 'done' ? 'done' : step.position === run.position ? 'reask' : 'next';
+    return { name: survey.name, action, detail: { question: run.position, valid: read.valid, value: read.valid ? read.value : null } };
   }
 
   private outcome(

@@ -105,10 +105,11 @@ export async function insertMessages(
     const inserted = (
       await sql<{ id: string }>`
         INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
-          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, send_at, held_reason)
+          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, send_at, held_reason,
+          survey, campaign, variant)
         SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
           u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
-          u.send_at, u.held_reason
+          u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant
         FROM unnest(
           ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
           ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
@@ -119,9 +120,10 @@ export async function insertMessages(
           ${col(({ m, status }) => (status === 'queued' && m.hold === undefined ? owner : null))}::text[],
           ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
           ${col(({ m }) => m.replyTo ?? null)}::text[],
-          ${col(({ m }) => m.hold?.until ?? null)}::timestamptz[], ${col(({ m }) => m.hold?.reason ?? null)}::text[]
+          ${col(({ m }) => m.hold?.until ?? null)}::timestamptz[], ${col(({ m }) => m.hold?.reason ?? null)}::text[],
+          ${col(({ m }) => json(m.survey))}::text[], ${col(({ m }) => m.campaign?.id ?? null)}::text[], ${col(({ m }) => m.campaign?.variant ?? null)}::text[]
         ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at, reply_to, send_at, held_reason)
+          metadata, status, error_code, error_reason, owner, final_at, reply_to, send_at, held_reason, survey, campaign, variant)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`.execute(tx)
     ).rows;

@@ -43,6 +43,9 @@ export interface MessagesTable {
   /** Held until then (send_at or quiet hours); null when it may go at once (migration 0013). */
   send_at: Date | null;
   held_reason: string | null;
+  survey: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  campaign: string | null;
+  variant: string | null;
 }
 
 export interface SegmentsTable {
@@ -176,6 +179,32 @@ export interface OptOutsTable {
   changed_at: Generated<Date>;
 }
 
+export interface SurveyRunsTable {
+  id: Generated<string>;
+  message_id: string;
+  name: string;
+  customer: string;
+  our_number: string;
+  definition: JSONColumnType<Record<string, unknown>, string, string>;
+  position: Generated<number>;
+  reasked: Generated<boolean>;
+  status: Generated<string>;
+  started_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  completed_at: Date | null;
+}
+
+export interface SurveyAnswersTable {
+  run_id: string;
+  position: number;
+  kind: string;
+  reply_id: string;
+  valid: boolean;
+  value: number | null;
+  answer: string;
+  answered_at: Generated<Date>;
+}
+
 export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
@@ -187,4 +216,6 @@ export interface Database {
   conversations: ConversationsTable;
   replies: RepliesTable;
   opt_outs: OptOutsTable;
+  survey_runs: SurveyRunsTable;
+  survey_answers: SurveyAnswersTable;
 }

@@ -22,6 +22,8 @@ import type { ReplyMeaning } from './expected.ts';
 import type { NluIntent } from './nlu.ts';
 
 export interface ReplyReading {
+  /** The built-in reading (kept when the NLU's replaces the rest). */
+  readonly intent: Intent;
   /** What the message.inbound event says. */
   readonly event: InboundIntent;
   /** What the replies row keeps (migration 0013). */
@@ -54,10 +56,10 @@ export function readReply(text: string, receivedAt: Date, compliance: Compliance
     now: receivedAt,
     timeZone: intents.timeZone,
   });
-  return build(intent, compliance, intents.threshold, false);
+  return build(intent, intent, compliance, intents.threshold, false);
 }
 
-function build(read: Read, compliance: ComplianceSettings, threshold: number, escalated: boolean): ReplyReading {
+function build(builtIn: Intent, read: Read, compliance: ComplianceSettings, threshold: number, escalated: boolean): ReplyReading {
   const confident = read.confidence >= threshold && read.name !== 'other';
   // An opt-out the NLU saw (after the built-in reading found none) is flagged for a person: it is
   // never ignored, but a remote guess does not change the customer's consent on its own.
@@ -78,6 +80,7 @@ function build(read: Read, compliance: ComplianceSettings, threshold: number, es
   if (read.at !== undefined) detail.at = read.at.toISOString();
   const keyword = read.evidence ?? read.name;
   return {
+    intent: builtIn,
     event,
     stored: { name: read.name, confidence: event.confidence, detail },
     compliance:
@@ -91,8 +94,8 @@ function build(read: Read, compliance: ComplianceSettings, threshold: number, es
     meaning: confident ? { intent: read.choice === undefined ? { name: read.name } : { name: read.name, choice: read.choice } } : {},
     confident,
     escalate: !confident && !review && read.name !== 'other',
-    withNlu: (nlu) => build({ ...nlu, via: 'nlu' }, compliance, threshold, escalated),
-    escalated: () => build(read, compliance, threshold, true),
+    withNlu: (nlu) => build(builtIn, { ...nlu, via: 'nlu' }, compliance, threshold, escalated),
+    escalated: () => build(builtIn, read, compliance, threshold, true),
   };
 }
 
