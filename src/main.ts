@@ -281,6 +281,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       onReply: (kind, resolved) => metrics.replies.inc({ matched: kind, resolved: String(resolved) }),
       onCompliance: (kind, changed) => metrics.compliance.inc({ kind, changed: String(changed) }),
       onIntent: (intent, handling) => metrics.replyIntents.inc({ intent, handling }),
+      onSurveyAnswer: (survey, kind, valid, value) => metrics.surveyAnswers.inc({ survey, kind, valid: String(valid), value: value === null ? '' : String(value) }),
       onWebhook: (webhook, outcome, seconds) => {
         metrics.ruleWebhooks.inc({ webhook, outcome });
         metrics.webhookLatency.observe({ webhook }, seconds);

@@ -87,6 +87,7 @@ export interface ReplyObserver {
   onCompliance?(kind: 'opt_out' | 'opt_in' | 'help', changed: boolean): void;
   /** `handling`: compliance, automatic, apps, escalated (below the threshold) or review (a possible opt-out). */
   onIntent?(intent: string, handling: string): void;
+  onSurveyAnswer?(survey: string, kind: string, valid: boolean, value: number | null): void;
   onWebhook?(webhook: string, outcome: 'answered' | 'no_reply' | 'failed', seconds: number): void;
 }
 
@@ -396,6 +397,7 @@ export class ReplyHandler {
     facts.surveyRuns.set(answered.id, { ...run, position: step.position, reasked: step.kind === 'ask' && step.reasked, status: step.kind === 'done' ? 'completed' : 'active' });
     // Handled before (a crash between answering and recording): the answer went out then.
     if (recorded && step.text !== undefined) answer('s', step.text);
+    if (recorded) this.options.observer?.onSurveyAnswer?.(survey.name, question.kind, read.valid, read.valid ? read.value : null);
     const action = step.kind === 'done' ? 'done' : step.position === run.position ? 'reask' : 'next';
     return { name: survey.name, action, detail: { question: run.position, valid: read.valid, value: read.valid ? read.value : null } };
   }

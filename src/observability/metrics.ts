@@ -181,6 +181,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly surveyAnswers = new Counter({
+    name: 'parley_survey_answers_total',
+    help: 'Survey answers stored, by survey name, question kind (rating, choice, text), validity, and value for ratings and choices (empty for text and invalid answers)',
+    labelNames: ['survey', 'kind', 'valid', 'value'] as const,
+    registers: [this.registry],
+  });
+
   readonly replyIntents = new Counter({
     name: 'parley_reply_intents_total',
     help: 'Customer replies by the intent read (yes, no, choice, reschedule, opt_out, ..., custom for NLU names) and how they were handled (compliance, automatic, apps, escalated, review)',

@@ -33,7 +33,7 @@ const SURVEY = {
 describe('surveys', () => {
   it('asks three questions in turn, asks an invalid answer again once, stores every answer, and reports CSAT and distributions', async () => {
     const sim = await h.startSim({ receiptDelayMs: 20 });
-    await h.startDaemon(
+    const daemon = await h.startDaemon(
       h.config({
         smscs: [simSmsc('sim', sim)],
         routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 1000, burst: 100, default_from: '12345' }],
@@ -96,6 +96,18 @@ describe('surveys', () => {
     expect(rows.every((r) => r.matched_kind === 'survey' && r.keyword === 'visit-feedback' && r.resolved_automatically)).toBe(true);
     const events = await inboundEvents(h);
     expect(events.filter((e) => e.from === first).map((e) => (e.matched as { action: string }).action)).toEqual(['reask', 'next', 'next', 'done']);
+
+    const counted = (await daemon.metrics.surveyAnswers.get()).values.map((v) => [v.labels.kind, v.labels.valid, v.labels.value, v.value]);
+    expect(counted).toEqual(
+      expect.arrayContaining([
+        ['rating', 'false', '', 1],
+        ['rating', 'true', '4', 1],
+        ['rating', 'true', '5', 1],
+        ['choice', 'true', '1', 1],
+        ['choice', 'true', '2', 1],
+        ['text', 'true', '', 2],
+      ]),
+    );
 
     // A reply after the survey is done is an ordinary reply again.
     expect(await sim.injectReply({ from: second, to: '12345', text: 'bye' }).acked).toBe(true);
