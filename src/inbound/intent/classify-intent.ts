@@ -101,7 +101,7 @@ export function classifyIntent(text: string, context: IntentContext): Intent {
   }
   if (reply.tokens.length === 0) return emojiOnly(reply) ?? OTHER;
 
-  const listed = (list: readonly string[]): string | undefined => list.find((k) => normaliseReply(k).compact === reply.compact);
+  const listed = (list: readonly string[]): string | undefined => compactIndex(list).get(reply.compact);
   const optIn = listed(context.optIn) ?? phraseIn(reply, OPT_IN_PHRASES, true);
   if (optIn !== undefined) return { name: 'opt_in', confidence: 0.95, via: 'keyword', evidence: optIn };
   const help = listed(context.help) ?? wholeWord(reply, HELP_WORDS) ?? phraseIn(reply, HELP_PHRASES, false);
@@ -119,7 +119,8 @@ export function classifyIntent(text: string, context: IntentContext): Intent {
     return { name: 'cancel', confidence: 0.85, via: 'phrase', evidence: cancel };
   }
 
-  const time = readTime(text.replace(/\p{Extended_Pictographic}/gu, ' '), context.now, context.timeZone);
+  // chrono is the costliest step: only replies that name a number or a day or time word go to it.
+  const time = TIME_HINT.test(reply.text) ? readTime(text.replace(/\p{Extended_Pictographic}/gu, ' '), context.now, context.timeZone) : undefined;
   const asksChange = reply.tokens.some((t) => CHANGE_WORDS.has(t)) || /\?\s*$/u.test(text.trim());
   const reschedule = phraseIn(reply, RESCHEDULE_PHRASES, false);
   // A day named in passing ("my weekend is busy") proposes nothing; a time of day alone does.
@@ -162,6 +163,41 @@ export function classifyIntent(text: string, context: IntentContext): Intent {
   if (unsure !== undefined) return { name: 'other', confidence: 0.3, via: 'words', evidence: unsure };
   return OTHER;
 }
+
+/**
+ * Words without which no supported language names a time (normalised: no accents): digits, days,
+ * parts of the day, relative days. A reply with none of them skips the date parser.
+ */
+const TIME_HINT = new RegExp(
+  String.raw`\d|\b(?:` +
+    [
+      'today|tonight|tomorrow|tmrw|tmr|tmrrw|yesterday|noon|midnight|morning|afternoon|evening|night|week|weekend|month|next|later|earlier|hour|hours|hr|hrs|minutes?|mins?|o ?clock|am|pm',
+      'mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|sun|sunday',
+      'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|quarter',
+      'manana|hoy|tarde|noche|semana|lunes|martes|miercoles|jueves|viernes|sabado|domingo|mediodia|horas?',
+      'demain|aujourdhui|soir|matin|midi|semaine|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|heures?',
+      'morgen|heute|abend|mittag|woche|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|uhr',
+      'amanha|hoje|noite|segunda|terca|quarta|quinta|sexta|semana',
+      'vandaag|avond|middag|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag',
+    ].join('|') +
+    String.raw`)\b`,
+);
+
+/** The list indexed by compact normalised form (lists from config are treated as immutable). */
+function compactIndex(list: readonly string[]): ReadonlyMap<string, string> {
+  let index = compactIndexes.get(list);
+  if (index === undefined) {
+    const built = new Map<string, string>();
+    for (const k of list) {
+      const c = normaliseReply(k).compact;
+      if (c !== '' && !built.has(c)) built.set(c, k);
+    }
+    index = built;
+    compactIndexes.set(list, index);
+  }
+  return index;
+}
+const compactIndexes = new WeakMap<readonly string[], ReadonlyMap<string, string>>();
 
 /** A question word after the first word: the reply asks rather than answers. */
 const QUESTION = /^\S+ (?:.* )?(?:what|when|where|why|how|who|which|is|are|can|do|does|qué|que|donde|cuando|quoi|ou|wann|wo|was)\b/u;
@@ -256,6 +292,18 @@ function yesNo(reply: NormalisedReply, words: ReadonlySet<string>, phrases: read
 /** A word one small slip away from a yes/no word: "yse", "yesh", "okat", "nope" -> "noep". */
 function typoOf(token: string, words: ReadonlySet<string>): string | undefined {
   if (token.length < 3 || /\d/.test(token)) return undefined;
+  // Tokens repeat (the same few words make most replies): each is judged once per word list.
+  let cache = typoCache.get(words);
+  if (cache === undefined) typoCache.set(words, (cache = new Map()));
+  if (cache.has(token)) return cache.get(token) ?? undefined;
+  if (cache.size > 50_000) cache.clear();
+  const found = findTypo(token, words);
+  cache.set(token, found ?? null);
+  return found;
+}
+const typoCache = new WeakMap<ReadonlySet<string>, Map<string, string | null>>();
+
+function findTypo(token: string, words: ReadonlySet<string>): string | undefined {
   const collapsed = collapseRepeats(token);
   for (const w of words) {
     if (w.length < 3) {

@@ -72,12 +72,28 @@ export function collapseRepeats(word: string): string {
 }
 
 /**
+ * One insertion, deletion, substitution or swap of neighbours turns `a` into `b` (a != b): the
+ * common case of typo matching, in one pass and without allocating.
+ */
+function withinOneEdit(a: string, b: string): boolean {
+  if (a.length < b.length) [a, b] = [b, a];
+  let i = 0;
+  while (i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true; // substitution
+    return i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swap
+  }
+  return a.length === b.length + 1 && a.slice(i + 1) === b.slice(i); // a has one more letter
+}
+
+/**
  * Optimal string alignment distance (Damerau-Levenshtein without repeated edits of one stretch):
  * insertions, deletions, substitutions and swaps of two neighbours each cost 1. Stops early and
  * returns `max + 1` once the distance is known to exceed `max`.
  */
 export function editDistance(a: string, b: string, max = 2): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
+  if (max <= 1) return a === b ? 0 : withinOneEdit(a, b) ? 1 : 2;
   const rows: number[][] = [];
   for (let i = 0; i <= a.length; i++) {
     const row = new Array<number>(b.length + 1).fill(0);

@@ -135,16 +135,8 @@ export function readOptOut(reply: NormalisedReply, keywords: readonly string[]):
   if (sure !== undefined) return reading('phrase', sure);
 
   if (core.length === 1) {
-    const word = core[0]!;
-    if (!REAL_WORDS.has(word) && word.length >= 4) {
-      for (const [key, keyword] of index) {
-        if (key.length < 4) continue;
-        const allowed = key.length >= 8 ? 2 : 1;
-        if (editDistance(word, key, allowed) <= allowed || collapseRepeats(word) === collapseRepeats(key)) {
-          return reading('typo', keyword);
-        }
-      }
-    }
+    const typo = typoOf(core[0]!, index);
+    if (typo !== undefined) return reading('typo', typo);
   }
 
   if (VISIT.test(text)) return undefined;
@@ -159,6 +151,29 @@ export function readOptOut(reply: NormalisedReply, keywords: readonly string[]):
   if (stopEmoji !== undefined && tokens.length <= SHORT) return unclear(stopEmoji);
   return undefined;
 }
+
+/** The keyword a one-word reply is a slip of, judged once per word and list (replies repeat). */
+function typoOf(word: string, index: ReadonlyMap<string, string>): string | undefined {
+  if (REAL_WORDS.has(word) || word.length < 4) return undefined;
+  let cache = typoCache.get(index);
+  if (cache === undefined) typoCache.set(index, (cache = new Map()));
+  const known = cache.get(word);
+  if (known !== undefined) return known ?? undefined;
+  if (cache.size > 50_000) cache.clear();
+  let found: string | undefined;
+  const collapsed = collapseRepeats(word);
+  for (const [key, keyword] of index) {
+    if (key.length < 4) continue;
+    const allowed = key.length >= 8 ? 2 : 1;
+    if (editDistance(word, key, allowed) <= allowed || collapsed === collapseRepeats(key)) {
+      found = keyword;
+      break;
+    }
+  }
+  cache.set(word, found ?? null);
+  return found;
+}
+const typoCache = new WeakMap<ReadonlyMap<string, string>, Map<string, string | null>>();
 
 function reading(verdict: OptOutVerdict, keyword: string): OptOutReading {
   return { verdict, confidence: OPT_OUT_CONFIDENCE[verdict], keyword };
