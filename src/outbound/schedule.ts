@@ -12,6 +12,7 @@
  *
  * Answers to a customer who just wrote are exempt (`exempt_answers_within`, 0 to hold them too):
  * Parley's own answers and app messages to a customer whose last message came within that time.
+ * Compliance confirmations (STOP, START, HELP) are always sent at once.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { getCountry } from 'countries-and-timezones';
@@ -98,12 +99,15 @@ export interface ReleaseInput {
   readonly timeZone?: string;
   /** Parley's own answer to a customer's message. */
   readonly replyTo?: string;
+  /** A compliance confirmation (opt-out, opt-in, HELP): always sent at once. */
+  readonly bypassOptOut?: boolean;
 }
 
 /** When the message must wait, until when and why; undefined when it may go now. */
 export function planRelease(m: ReleaseInput, now: Date, quiet: QuietHours | undefined, customerJustWrote: boolean): Hold | undefined {
   const base = m.sendAt !== undefined && m.sendAt > now ? m.sendAt : now;
-  const exempt = quiet === undefined || (quiet.exemptAnswersWithinMs > 0 && (m.replyTo !== undefined || customerJustWrote));
+  const exempt =
+    quiet === undefined || m.bypassOptOut === true || (quiet.exemptAnswersWithinMs > 0 && (m.replyTo !== undefined || customerJustWrote));
   if (!exempt) {
     const derived = m.timeZone !== undefined ? [m.timeZone] : zonesOfNumber(m.to);
     const zones = derived.length > 0 ? derived : [quiet.timeZone ?? 'UTC'];

@@ -261,7 +261,10 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
     UPDATE messages SET owner = ${owner}, updated_at = now()
     WHERE id IN (
       SELECT id FROM messages
-      WHERE status = 'queued' AND (send_at IS NULL OR send_at <= now())
+      WHERE status = 'queued'
+        -- Held messages wait for claimDue (the daemon's clock); once one claimed them, they are
+        -- like any other (a dead owner's are taken over).
+        AND (send_at IS NULL OR owner IS NOT NULL)
         AND (owner IS NULL OR owner NOT IN (
           SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})))
       ORDER BY priority DESC, created_at

@@ -72,6 +72,8 @@ describe('planRelease', () => {
     expect(planRelease({ to: '33612345678' }, now, night, true)).toBeUndefined();
     expect(planRelease({ to: '33612345678', replyTo: 'r1' }, now, night, false)).toBeUndefined();
     expect(planRelease({ to: '33612345678', replyTo: 'r1' }, now, { ...night, exemptAnswersWithinMs: 0 }, true)?.reason).toBe('quiet_hours');
+    // A STOP confirmation goes at once whatever the settings.
+    expect(planRelease({ to: '33612345678', replyTo: 'r1', bypassOptOut: true }, now, { ...night, exemptAnswersWithinMs: 0 }, false)).toBeUndefined();
   });
 });
 
