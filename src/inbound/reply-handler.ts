@@ -58,6 +58,15 @@ interface Handled {
   readonly answers: readonly Answer[];
   readonly outcome: ReplyOutcome;
   readonly event: MessageInboundEvent;
+  /** A survey answer to store once the answers are sent (`surveyStep`). */
+  readonly survey?: SurveyRecord;
+}
+
+interface SurveyRecord {
+  readonly name: string;
+  readonly runId: string;
+  readonly answer: SurveyAnswer;
+  readonly next: { position: number; reasked: boolean; completed: boolean };
 }
 
 interface BatchFacts {
@@ -253,6 +262,13 @@ export class ReplyHandler {
     // answers' ids (derived from the reply) keep the customer from getting them twice.
     const answers = handled.flatMap((h) => h.answers);
     if (answers.length > 0) await o.send(answers);
+    // Survey answers are stored after the next question went out, like the replies' outcomes: a
+    // crash in between asks the same question again under the same id, which is not sent twice.
+    for (const h of handled) {
+      if (h.survey === undefined || !o.store.recordSurveyAnswer) continue;
+      const s = h.survey;
+      if (await o.store.recordSurveyAnswer(s.runId, s.answer, s.next)) o.observer?.onSurveyAnswer?.(s.name, s.answer.kind, s.answer.valid, s.answer.value);
+    }
     await o.store.finishAll(handled.map((h) => ({ id: h.id, outcome: h.outcome, event: h.event })));
     for (const h of handled) {
       o.publish(h.event);
@@ -290,7 +306,7 @@ export class ReplyHandler {
 
     let outcome: ReplyOutcome;
     let published: MessageInboundEvent;
-    let survey: { name: string; action: string; detail: Record<string, unknown> } | undefined;
+    let survey: { name: string; action: string; detail: Record<string, unknown>; record: SurveyRecord } | undefined;
     const optedOut = facts.blocked.has(pair);
     // Exact keywords first; then what the reply means: "please stop texting me" opts out and
     // "who is this?" gets the HELP answer, when read with the number's confidence.
@@ -360,7 +376,7 @@ export class ReplyHandler {
       outcome = this.outcome(conversation, answered, match.kind, keyword, match.kind === 'keyword' ? match.rule : null, match.actions, answers, resolved);
       o.observer?.onIntent?.(intentMetricName(reading.event.name), reading.event.escalated ? 'escalated' : resolved ? 'automatic' : 'apps');
     }
-    return { id: reply.id, answers, outcome: { ...outcome, intent: reading.stored }, event: published };
+    return { id: reply.id, answers, outcome: { ...outcome, intent: reading.stored }, event: published, ...(survey === undefined ? {} : { survey: survey.record }) };
   }
 
   /**
@@ -374,7 +390,7 @@ export class ReplyHandler {
     facts: BatchFacts,
     reading: ReplyReading,
     answer: (suffix: string, text: string) => void,
-  ): Promise<{ name: string; action: string; detail: Record<string, unknown> } | undefined> {
+  ): Promise<{ name: string; action: string; detail: Record<string, unknown>; record: SurveyRecord } | undefined> {
     const store = this.options.store;
     if (answered?.survey == null || !store.startSurvey || !store.recordSurveyAnswer) return undefined;
     const parsed = parseSurvey(answered.survey);
@@ -389,17 +405,17 @@ export class ReplyHandler {
     const question = survey.questions[run.position]!;
     const read = readSurveyAnswer(question, reply.text, reading.intent);
     const step = nextStep(survey, run.position, read.valid, run.reasked);
-    const recorded = await store.recordSurveyAnswer(
-      run.id,
-      { position: run.position, kind: question.kind, replyId: reply.id, valid: read.valid, value: read.valid ? read.value : null, answer: reply.text },
-      { position: step.position, reasked: step.kind === 'ask' && step.reasked, completed: step.kind === 'done' },
-    );
-    facts.surveyRuns.set(answered.id, { ...run, position: step.position, reasked: step.kind === 'ask' && step.reasked, status: step.kind === 'done' ? 'completed' : 'active' });
-    // Handled before (a crash between answering and recording): the answer went out then.
-    if (recorded && step.text !== undefined) answer('s', step.text);
-    if (recorded) this.options.observer?.onSurveyAnswer?.(survey.name, question.kind, read.valid, read.valid ? read.value : null);
+    const record: SurveyRecord = {
+      name: survey.name,
+      runId: run.id,
+      answer: { position: run.position, kind: question.kind, replyId: reply.id, valid: read.valid, value: read.valid ? read.value : null, answer: reply.text },
+      next: { position: step.position, reasked: step.kind === 'ask' && step.reasked, completed: step.kind === 'done' },
+    };
+    // The customer's next reply in this batch answers the next question.
+    facts.surveyRuns.set(answered.id, { ...run, position: step.position, reasked: record.next.reasked, status: step.kind === 'done' ? 'completed' : 'active' });
+    if (step.text !== undefined) answer('s', step.text);
     const action = step.kind === 'done' ? 'done' : step.position === run.position ? 'reask' : 'next';
-    return { name: survey.name, action, detail: { question: run.position, valid: read.valid, value: read.valid ? read.value : null } };
+    return { name: survey.name, action, detail: { question: run.position, valid: read.valid, value: read.valid ? read.value : null }, record };
   }
 
   private outcome(
