@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import type { ParleyConfig, RouteConfig, SmscConfig } from './config/types.ts';
+import { configWarnings } from './config/warnings.ts';
 import type { Logger } from './lib/logger.ts';
 import { ParleyError, describeError } from './lib/errors.ts';
 import { Service, type Component } from './service.ts';
@@ -18,6 +19,7 @@ import { EventStreamPublisher } from './queue/event-stream-publisher.ts';
 import * as replyStore from './store/replies.ts';
 import * as conversationStore from './store/conversations.ts';
 import * as optOutStore from './store/opt-outs.ts';
+import * as surveyStore from './store/surveys.ts';
 import { ReplyCapture } from './inbound/reply-capture.ts';
 import { ReplyHandler } from './inbound/reply-handler.ts';
 import { statusEvent } from './domain/events.ts';
@@ -36,6 +38,9 @@ import { BindQuota } from './smpp/bind-quota.ts';
 import { Dispatcher, type DispatchJob } from './outbound/dispatcher.ts';
 import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
+import { Scheduler } from './outbound/scheduler.ts';
+import { parseClockTime, type QuietHours } from './outbound/schedule.ts';
+import type { RoutedMessage } from './store/messages.ts';
 import { Batcher } from './lib/batcher.ts';
 import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
 import { StallTracker } from './lib/progress.ts';
@@ -54,6 +59,8 @@ export interface DaemonOptions {
   readonly metrics?: Metrics;
   /** Whether to listen on http.listen (tests usually pass false). */
   readonly http?: boolean;
+  /** The clock scheduled sends and quiet hours are judged by (tests stand at a chosen hour). */
+  readonly clock?: () => Date;
 }
 
 export interface ReloadResult {
@@ -91,6 +98,8 @@ export interface Daemon {
  */
 const HEARTBEATS_PER_TAKEOVER = 3;
 const CHECKS_PER_TAKEOVER = 5;
+/** How often held messages (send_at, quiet hours) are looked for; an indexed query on few rows. */
+const SCHEDULE_POLL_MS = 250;
 const RECLAIM_BATCH = 1_000;
 /** A receipt pending this long is no early receipt waiting for its answer: it may be a lost copy's. */
 const COPY_RECEIPT_AFTER_MS = 5_000;
@@ -112,6 +121,21 @@ function isThisOrDeadProcess(host: string, pid: number): boolean {
     // EPERM: a process of another user runs under that pid, so it is alive.
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** A number's quiet hours (by the message's sender), else its route's. */
+function quietHoursOf(config: ParleyConfig, m: RoutedMessage): QuietHours | undefined {
+  const plainAddress = (a: string): string => a.replace(/^\+(?=\d+$)/, '');
+  const q =
+    config.numbers.find((n) => m.from !== undefined && plainAddress(n.address) === m.from)?.quietHours ??
+    config.routes.find((r) => r.name === m.route)?.quietHours;
+  if (q === undefined) return undefined;
+  return {
+    startMinute: parseClockTime(q.start) ?? 0,
+    endMinute: parseClockTime(q.end) ?? 0,
+    exemptAnswersWithinMs: q.exemptAnswersWithinMs,
+    ...(q.timeZone === undefined ? {} : { timeZone: q.timeZone }),
+  };
 }
 
 function redactedRedisUrl(url: string): string {
@@ -249,6 +273,7 @@ export function warnInsecureTls(config: ParleyConfig, log: Logger): void {
 
 export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemon {
   const log = options.logger;
+  for (const w of configWarnings(config)) log.warn({ key: w.path }, `config: ${w.message}`);
   const metrics = options.metrics ?? new Metrics();
   const schema = options.schema ?? 'public';
   // The identity (consumer name, message owner, heartbeat row) is stable across restarts.
@@ -375,6 +400,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       latestOutbounds: (items) => conversationStore.latestOutbounds(db, items),
       blockedPairs: (pairs) => optOutStore.blockedPairs(db, pairs),
       setOptOut: (change) => optOutStore.setOptOut(db, change),
+      surveyRuns: (ids) => surveyStore.runsFor(db, ids),
+      startSurvey: (run) => surveyStore.startRun(db, run),
+      recordSurveyAnswer: (runId, answer, next) => surveyStore.recordAnswer(db, runId, answer, next),
       release: (ids) => replyStore.releaseReplies(db, ids),
       fail: (items) => replyStore.failReplies(db, items),
     },
@@ -406,6 +434,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     observer: {
       onReply: (kind, resolved) => metrics.replies.inc({ matched: kind, resolved: String(resolved) }),
       onCompliance: (kind, changed) => metrics.compliance.inc({ kind, changed: String(changed) }),
+      onIntent: (intent, handling) => metrics.replyIntents.inc({ intent, handling }),
+      onSurveyAnswer: (survey, kind, valid, value) => metrics.surveyAnswers.inc({ survey, kind, valid: String(valid), value: value === null ? '' : String(value) }),
       onWebhook: (webhook, outcome, seconds) => {
         metrics.ruleWebhooks.inc({ webhook, outcome });
         metrics.webhookLatency.observe({ webhook }, seconds);
@@ -571,6 +601,21 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
   wakeDispatch = () => dispatcher.wake();
 
+  const clock = options.clock ?? ((): Date => new Date());
+  const scheduler = new Scheduler({
+    quietHoursFor: (m) => quietHoursOf(current, m),
+    recentWriters: (pairs, withinMs) => replyStore.recentWriters(db, pairs, withinMs),
+    claimDue: (now, limit) => messages.claimDue(db, consumer, now, limit, servableRoutes()),
+    enqueue: (jobs) => dispatcher.enqueue(jobs),
+    now: clock,
+    logger: log,
+    pollMs: SCHEDULE_POLL_MS,
+    observer: {
+      onHeld: (reason) => metrics.messagesHeld.inc({ reason }),
+      onReleased: (count) => metrics.messagesReleased.inc(count),
+    },
+  });
+
   const outbound = new OutboundStream(redis, blocking, keys, consumer, (detail) => {
     metrics.redisStateLost.inc({ what: 'intake_group' });
     log.warn({ detail }, 'Redis lost state: the intake consumer group was recreated; entries already stored are recognised by their ids and not sent twice');
@@ -587,6 +632,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       dispatcher,
       publishCommitted: published,
       canTake: capped.length === 0 ? undefined : () => config.routes.some(canServe),
+      scheduler,
       logger: log,
       progress: stalls.progress('intake'),
       observer: {
@@ -882,6 +928,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       },
     },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
+    { name: 'scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() },
     {
       name: 'recovery',
       start: async () => {

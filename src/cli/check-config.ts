@@ -3,13 +3,15 @@
  * filled in and secrets replaced by "***"; exit 1 with every problem (key path and reason).
  */
 import { stringify } from 'yaml';
-import { redactConfig } from '../config/index.ts';
-import { CONFIG_OPTION, EXIT, configPath, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { configWarnings, redactConfig } from '../config/index.ts';
+import { CONFIG_OPTION, EXIT, configPath, err, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 
 export async function runCheckConfig(args: ConfigArgs): Promise<ExitCode> {
   const config = loadCliConfig(args);
   out(`# ${configPath(args)} is valid. Effective configuration (defaults filled in, secrets hidden):`);
   process.stdout.write(stringify(redactConfig(config)));
+  // Valid, so exit 0; what carriers require and validation cannot enforce goes to stderr.
+  for (const w of configWarnings(config)) err(`warning: ${w.path}: ${w.message}`);
   return EXIT.ok;
 }
 

@@ -81,9 +81,15 @@ export async function runReport(args: ReportArgs): Promise<ExitCode> {
   const timeZone = args.tz ?? defaultTimeZone();
   const config = loadCliConfig(args);
   // Loaded here rather than at the top so that commands without Postgres start without pg and kysely.
-  const [{ openDb }, analytics] = await Promise.all([import('../store/db.ts'), import('../store/reports-analytics.ts')]);
+  const [{ openDb }, analytics, insightStore, { summariseInsights, formatInsights }] = await Promise.all([
+    import('../store/db.ts'),
+    import('../store/reports-analytics.ts'),
+    import('../store/reports-insights.ts'),
+    import('./report-insights.ts'),
+  ]);
   const db = openDb({ url: config.database.url, poolSize: 6 });
   let report: AnalyticsReport;
+  let conversations: ReturnType<typeof summariseInsights>;
   try {
     try {
       await analytics.checkTimeZone(db, timeZone);
@@ -97,14 +103,15 @@ export async function runReport(args: ReportArgs): Promise<ExitCode> {
       throw new CliFailure(`the period is empty: --since (${from.toISOString()}) is not before --until (${to.toISOString()})`, EXIT.usage);
     }
     report = await analytics.readAnalyticsReport(db, { since: from, until: to, timeZone, top });
+    conversations = summariseInsights(await insightStore.readInsights(db, { since: from, until: to, timeZone, top }), top);
   } catch (e) {
     if (e instanceof CliFailure) throw e;
     throw new CliFailure(explainDatabaseError(e, config.database.url));
   } finally {
     await db.destroy();
   }
-  if (args.json) out(JSON.stringify(report, null, 2));
-  else for (const line of formatReport(report, describeDatabase(config.database.url))) out(line);
+  if (args.json) out(JSON.stringify({ ...report, conversations }, null, 2));
+  else for (const line of [...formatReport(report, describeDatabase(config.database.url)), ...formatInsights(conversations)]) out(line);
   return EXIT.ok;
 }
 

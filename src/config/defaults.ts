@@ -70,7 +70,11 @@ export const DEFAULTS = deepFreeze({
     uncertain_max_attempts: 3,
   },
   /** Each entry of `numbers`; `address` is required. */
-  number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps' },
+  number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps', intents: {} },
+  /** `numbers[].quiet_hours` and `routes[].quiet_hours`; `start` and `end` are required. */
+  quiet_hours: { exempt_answers_within: '1h' },
+  /** `numbers[].intents`. */
+  intents: { threshold: 0.6, time_zone: 'UTC' },
   /** `numbers[].compliance`; the keyword lists and texts default to Parley's standard ones. */
   compliance: { scope: 'number' },
   /** Each entry of `numbers[].rules`; `name` and `actions` are required. */

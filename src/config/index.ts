@@ -14,3 +14,4 @@ export {
 } from './load.ts';
 export { configToYamlObject, redactConfig } from './redact.ts';
 export { validateConfig, type ValidateOptions } from './validate.ts';
+export { configWarnings, helpReplyOf, type ConfigWarning } from './warnings.ts';

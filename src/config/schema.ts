@@ -8,6 +8,7 @@ import { DEFAULTS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
 import { linearPatternProblem } from '../lib/linear-pattern.ts';
 import { MIN_WEBHOOK_SECRET_LENGTH } from '../domain/webhook-signature.ts';
+import { isTimeZone } from '../lib/time-zone.ts';
 import {
   type At,
   type Field,
@@ -43,6 +44,8 @@ import type {
   WebhookConfig,
   WebhookEvent,
   ComplianceConfig,
+  IntentsConfig,
+  QuietHoursConfig,
   RuleActionConfig,
   RuleConfig,
   UnmatchedConfig,
@@ -177,6 +180,24 @@ const SMSC = section<SmscConfig>(
   },
 );
 
+/** An IANA time zone name the platform knows ("Europe/Paris", "America/New_York", "UTC"). */
+const timeZone = (): Field<string> =>
+  string({ check: (value) => (isTimeZone(value) ? undefined : 'must be an IANA time zone name such as "Europe/Paris" or "UTC"') });
+
+/** A local time of day, 24-hour "HH:MM". */
+const clockTime = (): Field<string> =>
+  string({ check: (value) => (/^([01]\d|2[0-3]):[0-5]\d$/.test(value) ? undefined : 'must be a 24-hour time such as "21:00"') });
+
+const QUIET_HOURS = section<QuietHoursConfig>(
+  {
+    start: { key: 'start', field: clockTime() },
+    end: { key: 'end', field: clockTime() },
+    timeZone: { key: 'time_zone', field: timeZone(), optional: true },
+    exemptAnswersWithinMs: { key: 'exempt_answers_within', field: duration() },
+  },
+  DEFAULTS.quiet_hours,
+);
+
 const ROUTE = section<RouteConfig>(
   {
     name: { key: 'name', field: name() },
@@ -187,6 +208,7 @@ const ROUTE = section<RouteConfig>(
     defaultFrom: { key: 'default_from', field: address(), optional: true },
     uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
     uncertainMaxAttempts: { key: 'uncertain_max_attempts', field: integer({ min: 1, max: 100 }) },
+    quietHours: { key: 'quiet_hours', field: QUIET_HOURS, optional: true },
   },
   DEFAULTS.route,
   (route, at) => {
@@ -316,8 +338,29 @@ const COMPLIANCE = section<ComplianceConfig>(
     optOutReply: { key: 'opt_out_reply', field: string({ min: 0 }), optional: true },
     optInReply: { key: 'opt_in_reply', field: string({ min: 0 }), optional: true },
     helpReply: { key: 'help_reply', field: string({ min: 0 }), optional: true },
+    brand: { key: 'brand', field: string(), optional: true },
+    contact: { key: 'contact', field: string(), optional: true },
   },
   DEFAULTS.compliance,
+);
+
+/** A number from 0 to 1 (a confidence). */
+const fraction = (): Field<number> => ({
+  read(value, at) {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    if (!Number.isFinite(n) || n < 0 || n > 1) return at.problem(`must be a number from 0 to 1, got ${describeValue(value)}`);
+    return n;
+  },
+  write: (value) => value,
+});
+
+const INTENTS = section<IntentsConfig>(
+  {
+    threshold: { key: 'threshold', field: fraction() },
+    timeZone: { key: 'time_zone', field: timeZone() },
+    nluWebhook: { key: 'nlu_webhook', field: name(), optional: true },
+  },
+  DEFAULTS.intents,
 );
 
 const RULE = section<RuleConfig>(
@@ -340,6 +383,8 @@ const NUMBER = section<NumberConfig>(
     synonyms: { key: 'synonyms', field: synonyms() },
     rules: { key: 'rules', field: list(RULE, { what: 'rule' }) },
     unmatched: { key: 'unmatched', field: unmatched() },
+    intents: { key: 'intents', field: INTENTS },
+    quietHours: { key: 'quiet_hours', field: QUIET_HOURS, optional: true },
   },
   DEFAULTS.number,
 );
@@ -538,6 +583,12 @@ function checkAcrossSections(config: Loose<ParleyConfig>, at: At): void {
       }),
     ),
   );
+  (config.numbers ?? []).forEach((n, i) => {
+    const nlu = n?.intents?.nluWebhook;
+    if (nlu !== undefined && !webhookNames.has(nlu)) {
+      at.key('numbers').index(i).key('intents').key('nlu_webhook').problem(`names no webhook of the webhooks section${didYouMeanName(nlu, webhookNames)}`);
+    }
+  });
   const smscs = config.smscs ?? [];
   reportDuplicates(smscs, (s) => s?.name, at.key('smscs'), (value, first) => `${value} is already the name of smscs[${first}]`, 'name');
   reportDuplicates(

@@ -76,6 +76,22 @@ export interface RouteConfig {
    * are spaced by the backoff; after the last the message is `unknown`.
    */
   readonly uncertainMaxAttempts: number;
+  /** Quiet hours of messages on this route (a number's own quiet hours come first). */
+  readonly quietHours?: QuietHoursConfig;
+}
+
+/**
+ * Hours in the recipient's local time when messages are held (not dropped) and sent when they
+ * end. The recipient's zone: the payload's `time_zone`, else the zones of the number's country,
+ * else `timeZone`, else UTC.
+ */
+export interface QuietHoursConfig {
+  /** 24-hour "HH:MM"; `end` may be earlier than `start` (quiet across midnight). */
+  readonly start: string;
+  readonly end: string;
+  readonly timeZone?: string;
+  /** Answers to a customer who wrote within this long go at once; 0 holds them too. */
+  readonly exemptAnswersWithinMs: number;
 }
 
 export type WebhookEvent = 'message.status' | 'message.inbound';
@@ -126,6 +142,26 @@ export interface ComplianceConfig {
   readonly optOutReply?: string;
   readonly optInReply?: string;
   readonly helpReply?: string;
+  /**
+   * Who is texting and how to reach them: carriers require both in the HELP answer. With both set
+   * and no `helpReply`, the answer is built from them; `parley check-config` warns when the HELP
+   * text lacks the brand, a contact or how to stop.
+   */
+  readonly brand?: string;
+  readonly contact?: string;
+}
+
+/** How replies are read beyond exact keywords (`src/inbound/intent/`). */
+export interface IntentsConfig {
+  /**
+   * A reply whose intent is read with less confidence than this (0..1) is handed to the apps
+   * instead of being answered automatically; opt-outs below it are flagged for review.
+   */
+  readonly threshold: number;
+  /** The customers' time zone (IANA name), for times in replies ("tomorrow at 10"). */
+  readonly timeZone: string;
+  /** A webhook asked for the intent of replies the built-in reading does not recognise. */
+  readonly nluWebhook?: string;
 }
 
 export interface NumberConfig {
@@ -135,6 +171,9 @@ export interface NumberConfig {
   readonly synonyms: Readonly<Record<string, readonly string[]>>;
   readonly rules: readonly RuleConfig[];
   readonly unmatched: UnmatchedConfig;
+  readonly intents: IntentsConfig;
+  /** Quiet hours of messages sent from this number. */
+  readonly quietHours?: QuietHoursConfig;
 }
 
 /** What an API token may do: send messages, read messages and conversations, act as an agent. */

@@ -70,9 +70,28 @@ export interface MessageInboundEvent {
   readonly conversation_id: string | null;
   readonly in_reply_to: string | null;
   readonly matched: {
-    readonly kind: 'compliance' | 'expected_reply' | 'keyword' | 'none';
+    readonly kind: 'compliance' | 'expected_reply' | 'keyword' | 'survey' | 'none';
     readonly keyword: string | null;
     readonly action: string | null;
   };
   readonly received_at: string;
+  /**
+   * What the reply meant (issue 12): absent only from events made before intents were read.
+   * `review` marks a reply that may be an opt-out and needs a person; `escalated` one handed to the
+   * apps because it was read with less confidence than the number's threshold.
+   */
+  readonly intent?: InboundIntent;
+}
+
+export interface InboundIntent {
+  readonly name: string;
+  readonly confidence: number;
+  /** How it was read: keyword, phrase, typo, emoji, menu, time, words, question, nlu, none. */
+  readonly via: string;
+  /** The menu number of a `choice`. */
+  readonly choice: number | null;
+  /** The time a `reschedule` proposes (ISO 8601, UTC). */
+  readonly at: string | null;
+  readonly review: boolean;
+  readonly escalated: boolean;
 }

@@ -4,6 +4,8 @@
  */
 import { normaliseNumber, normaliseSender } from './address.ts';
 import { toStorableJson, toStorableText, type JsonLimits } from './storable-text.ts';
+import { parseSurvey, type Survey } from './survey.ts';
+import { parseCampaign, type Campaign } from './campaign.ts';
 
 export type Priority = 0 | 1 | 2 | 3;
 
@@ -25,6 +27,14 @@ export interface OutboundMessage {
   readonly conversation?: { readonly ttlSeconds?: number; readonly tags: Readonly<Record<string, unknown>> };
   readonly replies?: Readonly<Record<string, ExpectedReplyAction>>;
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Not before this instant (payload `send_at`); absent means now. */
+  readonly sendAt?: Date;
+  /** The recipient's time zone (payload `time_zone`, an IANA name), for quiet hours. */
+  readonly timeZone?: string;
+  /** Questions asked in the conversation this message starts (`survey.ts`). */
+  readonly survey?: Survey;
+  /** The A/B campaign and the variant this recipient got (`campaign.ts`); `text` is the variant's. */
+  readonly campaign?: Campaign;
 }
 
 export type PayloadProblem =
@@ -42,7 +52,11 @@ export type PayloadProblem =
   | 'invalid_replies'
   | 'invalid_metadata'
   | 'metadata_too_deep'
-  | 'metadata_too_large';
+  | 'metadata_too_large'
+  | 'invalid_send_at'
+  | 'invalid_time_zone'
+  | 'invalid_survey'
+  | 'invalid_campaign';
 
 export type ParsedPayload =
   /** `replaced`: NUL and lone surrogates replaced by U+FFFD (domain/storable-text.ts); keep the payload when > 0. */
@@ -50,6 +64,17 @@ export type ParsedPayload =
   | { readonly ok: false; readonly code: PayloadProblem; readonly reason: string };
 
 const MAX_ID = 64;
+/** A date and time with an explicit offset: a time without one would depend on the server's zone. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+function knownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
 const MAX_TEXT_CHARS = 255 * 160;
 
@@ -105,6 +130,15 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     if (from === undefined) {
       return bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
     }
+  }
+
+  // A campaign's variants carry the text: the recipient's variant is the message's text.
+  let campaign: Campaign | undefined;
+  if (v.campaign !== undefined && v.campaign !== null) {
+    const c = parseCampaign(v.campaign, to);
+    if (typeof c === 'string') return bad('invalid_campaign', c);
+    campaign = c.campaign;
+    v.text = c.text;
   }
 
   if (v.text === undefined || v.text === null || v.text === '') return bad('empty_text', '"text" is required and must not be empty');
@@ -183,9 +217,45 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     metadata = checked.value as Record<string, unknown>;
   }
 
+  // send_at: an ISO 8601 time with its offset ("2026-03-10T09:00:00+01:00", "...Z"), or Unix seconds.
+  let sendAt: Date | undefined;
+  if (v.send_at !== undefined && v.send_at !== null) {
+    const at =
+      typeof v.send_at === 'number' && Number.isFinite(v.send_at)
+        ? new Date(v.send_at * 1000)
+        : typeof v.send_at === 'string' && ISO_WITH_OFFSET.test(v.send_at)
+          ? new Date(v.send_at)
+          : undefined;
+    if (at === undefined || Number.isNaN(at.getTime())) {
+      return bad('invalid_send_at', '"send_at" must be an ISO 8601 time with a time zone offset (or Z), or Unix seconds');
+    }
+    sendAt = at;
+  }
+
+  let timeZone: string | undefined;
+  if (v.time_zone !== undefined && v.time_zone !== null) {
+    if (typeof v.time_zone !== 'string' || !knownTimeZone(v.time_zone)) {
+      return bad('invalid_time_zone', '"time_zone" must be an IANA time zone name such as "Europe/Paris"');
+    }
+    timeZone = v.time_zone;
+  }
+
+  let survey: Survey | undefined;
+  if (v.survey !== undefined && v.survey !== null) {
+    const s = parseSurvey(v.survey);
+    if (typeof s === 'string') return bad('invalid_survey', s);
+    survey = s;
+  }
+
   return {
     ok: true,
-    message: { id, to, from, text, route, dlr, validitySeconds, priority, conversation, replies, metadata },
+    message: {
+      id, to, from, text, route, dlr, validitySeconds, priority, conversation, replies, metadata,
+      ...(sendAt === undefined ? {} : { sendAt }),
+      ...(timeZone === undefined ? {} : { timeZone }),
+      ...(survey === undefined ? {} : { survey }),
+      ...(campaign === undefined ? {} : { campaign }),
+    },
     replaced,
   };
 }

@@ -24,15 +24,21 @@ import { classifyFault, isTransientFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';
 import { writeSplittingPoison } from '../lib/split-on-poison.ts';
 import { toStorableText } from '../domain/storable-text.ts';
-import type { MessageInboundEvent } from '../domain/events.ts';
-import type { NumberConfig } from '../config/types.ts';
+import type { InboundIntent, MessageInboundEvent } from '../domain/events.ts';
+import type { IntentsConfig, NumberConfig } from '../config/types.ts';
+import { helpReplyOf } from '../config/warnings.ts';
 import type { WebhookTarget } from '../webhooks/post.ts';
 import type { ConversationView, AnsweredMessage } from '../store/conversations.ts';
+import type { SurveyAnswer, SurveyRunRow } from '../store/surveys.ts';
+import { parseSurvey, type Survey } from '../domain/survey.ts';
+import { nextStep, readSurveyAnswer } from './survey.ts';
 import type { PendingReply, ReplyOutcome } from '../store/replies.ts';
 import { DEFAULT_COMPLIANCE, classifyCompliance, type ComplianceSettings } from './compliance.ts';
 import { matchReply, type KeywordRule, type RuleAction, type RuleMatch, type Unmatched } from './rules.ts';
 import { renderTemplate, type TemplateValues } from './template.ts';
 import { askWebhook } from './actions/webhook.ts';
+import { readReply, intentMetricName, type ReplyReading } from './intent/reading.ts';
+import { askNlu } from './intent/nlu.ts';
 
 /**
  * What the handler needs of the store. Everything a batch of replies needs to know is read in a
@@ -55,6 +61,10 @@ export interface ReplyStore {
   release(ids: readonly string[]): Promise<void>;
   /** Sets replies aside as `failed` with the reason: poison, never to be handled again. */
   fail(items: readonly { id: string; error: string }[]): Promise<void>;
+  /** Surveys (`store/surveys.ts`); without them, survey messages' replies are handled like any. */
+  surveyRuns?(messageIds: readonly string[]): Promise<Map<string, SurveyRunRow>>;
+  startSurvey?(run: { messageId: string; name: string; customer: string; ourNumber: string; definition: Record<string, unknown> }): Promise<SurveyRunRow>;
+  recordSurveyAnswer?(runId: string, answer: SurveyAnswer, next: { position: number; reasked: boolean; completed: boolean }): Promise<boolean>;
 }
 
 interface Handled {
@@ -62,6 +72,15 @@ interface Handled {
   readonly answers: readonly Answer[];
   readonly outcome: ReplyOutcome;
   readonly event: MessageInboundEvent;
+  /** A survey answer to store once the answers are sent (`surveyStep`). */
+  readonly survey?: SurveyRecord;
+}
+
+interface SurveyRecord {
+  readonly name: string;
+  readonly runId: string;
+  readonly answer: SurveyAnswer;
+  readonly next: { position: number; reasked: boolean; completed: boolean };
 }
 
 interface BatchFacts {
@@ -69,6 +88,8 @@ interface BatchFacts {
   readonly answered: ReadonlyMap<string, AnsweredMessage>;
   /** Updated as compliance keywords in the batch change a customer's state. */
   readonly blocked: Set<string>;
+  /** Survey runs by survey message id; updated as the batch's answers move them on. */
+  readonly surveyRuns: Map<string, SurveyRunRow>;
 }
 
 /** An answer to send: it enters the outbound path like any message. */
@@ -87,6 +108,9 @@ export interface Answer {
 export interface ReplyObserver {
   onReply?(kind: MessageInboundEvent['matched']['kind'], resolvedAutomatically: boolean): void;
   onCompliance?(kind: 'opt_out' | 'opt_in' | 'help', changed: boolean): void;
+  /** `handling`: compliance, automatic, apps, escalated (below the threshold) or review (a possible opt-out). */
+  onIntent?(intent: string, handling: string): void;
+  onSurveyAnswer?(survey: string, kind: string, valid: boolean, value: number | null): void;
   onWebhook?(webhook: string, outcome: 'answered' | 'no_reply' | 'failed', seconds: number): void;
 }
 
@@ -114,6 +138,7 @@ interface NumberSettings {
   readonly synonyms: Readonly<Record<string, readonly string[]>>;
   readonly rules: readonly KeywordRule[];
   readonly unmatched: Unmatched;
+  readonly intents: IntentsConfig;
 }
 
 const DEFAULT_SETTINGS: NumberSettings = {
@@ -121,6 +146,7 @@ const DEFAULT_SETTINGS: NumberSettings = {
   synonyms: {},
   rules: [],
   unmatched: { kind: 'hand_to_apps' },
+  intents: { threshold: 0.6, timeZone: 'UTC' },
 };
 
 function settingsOf(n: NumberConfig): NumberSettings {
@@ -134,7 +160,7 @@ function settingsOf(n: NumberConfig): NumberSettings {
       help: c.help ?? DEFAULT_COMPLIANCE.help,
       optOutReply: c.optOutReply ?? DEFAULT_COMPLIANCE.optOutReply,
       optInReply: c.optInReply ?? DEFAULT_COMPLIANCE.optInReply,
-      helpReply: c.helpReply ?? DEFAULT_COMPLIANCE.helpReply,
+      helpReply: helpReplyOf(n),
     },
     synonyms: n.synonyms,
     rules: n.rules.map((r) => ({
@@ -144,6 +170,7 @@ function settingsOf(n: NumberConfig): NumberSettings {
       actions: r.actions as readonly RuleAction[],
     })),
     unmatched: n.unmatched,
+    intents: n.intents,
   };
 }
 
@@ -295,7 +322,9 @@ export class ReplyHandler {
       o.store.latestOutbounds(batch.map((r) => ({ key: r.id, customer: r.from, ourNumber: r.to, before: r.receivedAt }))),
       o.store.blockedPairs(pairs),
     ]);
-    const facts: BatchFacts = { conversations, answered, blocked };
+    const surveyIds = [...answered.values()].filter((a) => a.survey != null).map((a) => a.id);
+    const surveyRuns = surveyIds.length > 0 && o.store.surveyRuns ? await o.store.surveyRuns(surveyIds) : new Map<string, SurveyRunRow>();
+    const facts: BatchFacts = { conversations, answered, blocked, surveyRuns };
     const byCustomer = new Map<string, PendingReply[]>();
     for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
     const now: PendingReply[][] = [];
@@ -357,6 +386,14 @@ export class ReplyHandler {
     const ready = handled.filter((h) => h.answers.length === 0 || sentIds.has(h.id));
     await writeSplittingPoison(ready, {
       write: async (chunk) => {
+        // Survey answers are stored after the next question went out, like the replies' outcomes: a
+        // crash in between asks the same question again under the same id, which is not sent twice.
+        // Recording is idempotent (per run and reply), so a chunk written again records nothing twice.
+        for (const h of chunk) {
+          if (h.survey === undefined || !o.store.recordSurveyAnswer) continue;
+          const s = h.survey;
+          if (await o.store.recordSurveyAnswer(s.runId, s.answer, s.next)) o.observer?.onSurveyAnswer?.(s.name, s.answer.kind, s.answer.valid, s.answer.value);
+        }
         await o.store.finishAll(chunk.map((h) => ({ id: h.id, outcome: h.outcome, event: h.event })));
         for (const h of chunk) {
           o.publish(h.event);
@@ -395,16 +432,24 @@ export class ReplyHandler {
   private callsWebhook(reply: PendingReply, facts: BatchFacts): boolean {
     const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
     const pair = `${reply.from}\0${reply.to}`;
-    if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair))) return false;
+    const reading = readReply(reply.text, reply.receivedAt, settings.compliance, settings.intents);
+    if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair)) ?? reading.compliance) return false;
     const conversation = facts.conversations.get(pair);
     if (conversation !== undefined && conversation.assignedTo !== null) return false; // a person answers, no rule
+    if (reading.event.review) return false; // a possible opt-out: a person decides
     const answered = conversation === undefined || conversation.opened ? undefined : facts.answered.get(reply.id);
+    // A survey answer calls no webhook, but whether the survey takes it is known only once its run
+    // is read: counted as the rules would handle it (aside needlessly at worst, never blocking).
     const match = matchReply(reply.text, {
       expected: answered?.replies ?? undefined,
       synonyms: settings.synonyms,
       rules: settings.rules,
       unmatched: settings.unmatched,
+      ...reading.meaning,
     });
+    // An unclear reply that no rule takes is read by the number's NLU webhook.
+    const nlu = settings.intents.nluWebhook === undefined ? undefined : this.webhooks.get(settings.intents.nluWebhook);
+    if (match.kind === 'none' && nlu !== undefined && !reading.confident) return true;
     return match.actions.some((a) => a.kind === 'webhook');
   }
 
@@ -432,6 +477,7 @@ export class ReplyHandler {
       // A webhook's answer (or a template filled from metadata) may hold NUL or lone surrogates.
       answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text: toStorableText(text).text, replyTo: reply.id, bypassOptOut, arrivedAt });
     };
+    let reading: ReplyReading = readReply(reply.text, reply.receivedAt, settings.compliance, settings.intents);
     const event = (matched: MessageInboundEvent['matched']): MessageInboundEvent => ({
       type: 'message.inbound',
       id: reply.id,
@@ -442,12 +488,16 @@ export class ReplyHandler {
       in_reply_to: answered?.id ?? null,
       matched,
       received_at: reply.receivedAt.toISOString(),
+      intent: reading.event,
     });
 
     let outcome: ReplyOutcome;
     let published: MessageInboundEvent;
+    let survey: { name: string; action: string; detail: Record<string, unknown>; record: SurveyRecord } | undefined;
     const optedOut = facts.blocked.has(pair);
-    const compliance = classifyCompliance(reply.text, settings.compliance, optedOut);
+    // Exact keywords first; then what the reply means: "please stop texting me" opts out and
+    // "who is this?" gets the HELP answer, when read with the number's confidence.
+    const compliance = classifyCompliance(reply.text, settings.compliance, optedOut) ?? reading.compliance;
     if (compliance) {
       let changed = true;
       if (compliance.kind !== 'help') {
@@ -466,19 +516,48 @@ export class ReplyHandler {
       o.observer?.onCompliance?.(compliance.kind, changed);
       published = event({ kind: 'compliance', keyword: compliance.keyword, action: compliance.kind });
       outcome = this.outcome(conversation, answered, 'compliance', compliance.keyword, null, [{ kind: compliance.kind }], answers, true);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'compliance');
     } else if (conversation.assignedTo !== null) {
-      // A person has the conversation (the API's assign): no rule, expected reply or webhook answers
-      // in their place. The reply goes to the apps (and the inbox) until it is handed back.
-      const actions = [{ kind: 'hand_to_apps', assigned_to: conversation.assignedTo }];
+      // A person has the conversation (the API's assign): no rule, expected reply, survey or webhook
+      // answers in their place. The reply goes to the apps (and the inbox) until it is handed back;
+      // a possible opt-out is flagged for their review all the same.
+      const actions = [{ kind: 'hand_to_apps', assigned_to: conversation.assignedTo, ...(reading.event.review ? { review: true } : {}) }];
       published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
       outcome = this.outcome(conversation, answered, 'none', null, null, actions, answers, false);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), reading.event.review ? 'review' : 'apps');
+    } else if (reading.event.review) {
+      // Maybe an opt-out: a person decides. Nothing is answered, no rule runs, the apps get it.
+      published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
+      outcome = this.outcome(conversation, answered, 'none', null, null, [{ kind: 'hand_to_apps', review: true }], answers, false);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'review');
+    } else if ((survey = await this.surveyStep(reply, answered, facts, reading, answer)) !== undefined) {
+      published = event({ kind: 'survey', keyword: survey.name, action: survey.action });
+      outcome = this.outcome(conversation, answered, 'survey', survey.name, null, [{ kind: 'survey', ...survey.detail }], answers, !optedOut);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'automatic');
     } else {
-      const match = matchReply(reply.text, {
+      const input = {
         expected: answered?.replies ?? undefined,
         synonyms: settings.synonyms,
         rules: settings.rules,
         unmatched: settings.unmatched,
-      });
+      };
+      let match = matchReply(reply.text, { ...input, ...reading.meaning });
+      const nlu = settings.intents.nluWebhook === undefined ? undefined : this.webhooks.get(settings.intents.nluWebhook);
+      if (match.kind === 'none' && nlu !== undefined && !reading.confident) {
+        // The NLU webhook is a webhook like any: within its own concurrency limit.
+        const asked = await this.limitFor(nlu).run(() => askNlu(nlu, event({ kind: 'none', keyword: null, action: 'nlu' })));
+        o.observer?.onWebhook?.(nlu.name, asked.ok ? (asked.intent ? 'answered' : 'no_reply') : 'failed', asked.seconds);
+        if (!asked.ok) this.log.warn({ webhook: nlu.name, reply: reply.id, error: asked.error }, 'NLU webhook failed; the built-in reading stands');
+        else if (asked.intent !== undefined) {
+          reading = reading.withNlu(asked.intent);
+          match = reading.event.review ? { kind: 'none', actions: [{ kind: 'hand_to_apps' }] } : matchReply(reply.text, { ...input, ...reading.meaning });
+        }
+      }
+      // Read, but not surely enough to act on: the apps answer, not the unmatched policy.
+      if (match.kind === 'none' && reading.escalate) {
+        match = { kind: 'none', actions: [{ kind: 'hand_to_apps' }] };
+        reading = reading.escalated();
+      }
       const values: TemplateValues = {
         metadata: answered?.metadata ?? {},
         tags: conversation.tags,
@@ -491,8 +570,48 @@ export class ReplyHandler {
       // An answer to an opted-out customer is refused at intake: that is not a resolution.
       const resolved = match.kind !== 'none' && !handedToApps && answers.length > 0 && !optedOut;
       outcome = this.outcome(conversation, answered, match.kind, keyword, match.kind === 'keyword' ? match.rule : null, match.actions, answers, resolved);
+      o.observer?.onIntent?.(intentMetricName(reading.event.name), reading.event.escalated ? 'escalated' : resolved ? 'automatic' : 'apps');
     }
-    return { id: reply.id, answers, outcome, event: published };
+    return { id: reply.id, answers, outcome: { ...outcome, intent: reading.stored }, event: published, ...(survey === undefined ? {} : { survey: survey.record }) };
+  }
+
+  /**
+   * The reply as an answer to the survey of the message it answers, when that message has one
+   * and the survey is not finished: stored, and the next question (or the same again, once, or
+   * the closing text) sent. Undefined when the reply is not a survey answer.
+   */
+  private async surveyStep(
+    reply: PendingReply,
+    answered: AnsweredMessage | undefined,
+    facts: BatchFacts,
+    reading: ReplyReading,
+    answer: (suffix: string, text: string) => void,
+  ): Promise<{ name: string; action: string; detail: Record<string, unknown>; record: SurveyRecord } | undefined> {
+    const store = this.options.store;
+    if (answered?.survey == null || !store.startSurvey || !store.recordSurveyAnswer) return undefined;
+    const parsed = parseSurvey(answered.survey);
+    if (typeof parsed === 'string') {
+      this.log.warn({ message: answered.id, reason: parsed }, 'a stored survey does not read as one; the reply is handled as any other');
+      return undefined;
+    }
+    const survey: Survey = parsed;
+    let run = facts.surveyRuns.get(answered.id);
+    run ??= await store.startSurvey({ messageId: answered.id, name: survey.name, customer: reply.from, ourNumber: reply.to, definition: answered.survey });
+    if (run.status !== 'active' || run.position >= survey.questions.length) return undefined;
+    const question = survey.questions[run.position]!;
+    const read = readSurveyAnswer(question, reply.text, reading.intent);
+    const step = nextStep(survey, run.position, read.valid, run.reasked);
+    const record: SurveyRecord = {
+      name: survey.name,
+      runId: run.id,
+      answer: { position: run.position, kind: question.kind, replyId: reply.id, valid: read.valid, value: read.valid ? read.value : null, answer: reply.text },
+      next: { position: step.position, reasked: step.kind === 'ask' && step.reasked, completed: step.kind === 'done' },
+    };
+    // The customer's next reply in this batch answers the next question.
+    facts.surveyRuns.set(answered.id, { ...run, position: step.position, reasked: record.next.reasked, status: step.kind === 'done' ? 'completed' : 'active' });
+    if (step.text !== undefined) answer('s', step.text);
+    const action = step.kind === 'done' ? 'done' : step.position === run.position ? 'reask' : 'next';
+    return { name: survey.name, action, detail: { question: run.position, valid: read.valid, value: read.valid ? read.value : null }, record };
   }
 
   private outcome(

@@ -7,6 +7,9 @@
  *    punctuation do not count), with the number's synonyms: "y" answers `YES` when the config says
  *    `YES: [Y, ...]`. A key the reply is exactly beats a key it is a synonym of, so with
  *    `{ YES, "1" }` expected and `YES: [..., 1]`, "1" answers "1".
+ *    When the reply is none of the keys, its intent (given by the caller only when read with
+ *    enough confidence, `intent/expected.ts`) picks the key that stands for the same meaning:
+ *    "yes please" answers `YES`, "option 2" answers `2`. Keyword rules still come first.
  * 2. The number's keyword rules, in three passes, each in config order: a rule listing the reply as
  *    a keyword, then a rule listing a keyword the reply is a synonym of, then a rule whose pattern
  *    matches. A word is the most specific thing a reply can match, so a catch-all pattern placed
@@ -25,6 +28,7 @@
 import type { ExpectedReplyAction } from '../domain/message.ts';
 import type { LinearPattern } from '../lib/linear-pattern.ts';
 import { indexKeywords, normaliseKeyword, trimEdges } from './keyword.ts';
+import { keyForMeaning, type ReplyMeaning } from './intent/expected.ts';
 
 export type RuleAction =
   /** Text back to the customer; `text` is a template (`template.ts`). */
@@ -75,6 +79,8 @@ export interface MatchReplyInput {
   readonly synonyms?: Readonly<Record<string, readonly string[]>>;
   readonly rules: readonly KeywordRule[];
   readonly unmatched: Unmatched;
+  /** The reply's intent, when confident enough to answer an expected reply by meaning. */
+  readonly intent?: ReplyMeaning;
 }
 
 export function matchReply(text: string, input: MatchReplyInput): RuleMatch {
@@ -82,6 +88,7 @@ export function matchReply(text: string, input: MatchReplyInput): RuleMatch {
   const key = normaliseKeyword(trimmed);
   const match =
     (key === '' ? undefined : (matchExpected(key, input) ?? matchRuleKeyword(key, input))) ??
+    matchExpectedByIntent(input) ??
     (trimmed === '' ? undefined : matchPattern(trimmed, input.rules));
   return match ?? { kind: 'none', actions: unmatchedActions(input.unmatched) };
 }
@@ -96,7 +103,16 @@ function matchExpected(key: string, input: MatchReplyInput): RuleMatch | undefin
     entries.find(([name]) => normaliseKeyword(name) === key) ??
     entries.find(([name]) => synonymsOf(normaliseKeyword(name), input.synonyms).has(key));
   if (found === undefined) return undefined;
-  const [keyword, { reply, webhook }] = found;
+  return expectedMatch(found);
+}
+
+function matchExpectedByIntent(input: MatchReplyInput): RuleMatch | undefined {
+  if (input.expected === undefined || input.intent === undefined) return undefined;
+  const key = keyForMeaning(Object.keys(input.expected), input.intent);
+  return key === undefined ? undefined : expectedMatch([key, input.expected[key]!]);
+}
+
+function expectedMatch([keyword, { reply, webhook }]: [string, ExpectedReplyAction]): RuleMatch {
   const actions: RuleAction[] =
     webhook !== undefined
       ? [reply !== undefined ? { kind: 'webhook', webhook, fallback: reply } : { kind: 'webhook', webhook }]

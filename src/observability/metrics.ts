@@ -223,6 +223,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly messagesHeld = new Counter({
+    name: 'parley_messages_held_total',
+    help: 'Messages held at intake until later, by reason (scheduled: payload send_at; quiet_hours: inside the recipient\'s quiet hours)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesReleased = new Counter({
+    name: 'parley_messages_released_total',
+    help: 'Held messages handed to the dispatcher once their time came',
+    registers: [this.registry],
+  });
+
+  readonly surveyAnswers = new Counter({
+    name: 'parley_survey_answers_total',
+    help: 'Survey answers stored, by survey name, question kind (rating, choice, text), validity, and value for ratings and choices (empty for text and invalid answers)',
+    labelNames: ['survey', 'kind', 'valid', 'value'] as const,
+    registers: [this.registry],
+  });
+
+  readonly replyIntents = new Counter({
+    name: 'parley_reply_intents_total',
+    help: 'Customer replies by the intent read (yes, no, choice, reschedule, opt_out, ..., custom for NLU names) and how they were handled (compliance, automatic, apps, escalated, review)',
+    labelNames: ['intent', 'handling'] as const,
+    registers: [this.registry],
+  });
+
   readonly ruleWebhooks = new Counter({
     name: 'parley_rule_webhook_calls_total',
     help: 'Webhook calls made by reply rules, by webhook and outcome (answered, no_reply, failed)',

@@ -72,6 +72,11 @@ export interface IntakeDeps {
    * all (every one it knows is capped by `max_binds` and leased to other daemons). Absent: always.
    */
   canTake?(): boolean;
+  /**
+   * Marks the messages that must wait (payload send_at, quiet hours) with their `hold`; they are
+   * stored but not dispatched, and released later (`schedule.ts`). Absent: everything goes now.
+   */
+  readonly scheduler?: { plan(messages: readonly RoutedMessage[]): Promise<RoutedMessage[]> };
   readonly logger: Logger;
   /** Told of entries read and settled (health: a stalled intake). */
   readonly progress?: Progress;
@@ -247,7 +252,9 @@ export class Intake {
       dead.push({ entry: entries.find((e) => e.id === entryId)!, code: r.code, reason: r.reason });
     }
 
-    const { inserted, changes, unstorable } = await this.store(queued, refused);
+    // Messages that must wait (send_at, quiet hours) are marked with their hold before storing.
+    const planned = await this.plan(queued);
+    const { inserted, changes, unstorable } = await this.store(planned, refused);
     for (const u of unstorable) {
       const entryId = entryOf.get(u.id)!;
       entryOf.delete(u.id);
@@ -258,9 +265,9 @@ export class Intake {
     const position = new Map(entries.map((e, i) => [e.id, i]));
     dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
 
-    const rekeyed = await this.storeReusedIds(queued, generated, inserted);
+    const rekeyed = await this.storeReusedIds(planned, generated, inserted);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
-    this.hand(queued, inserted, changes);
+    this.hand(planned, inserted, changes);
     if (rekeyed) this.hand(rekeyed.queued, rekeyed.inserted, rekeyed.changes);
 
     const insertedCount = inserted.size + (rekeyed?.inserted.size ?? 0);
@@ -352,8 +359,9 @@ export class Intake {
    */
   async admit(messages: readonly RoutedInput[]): Promise<{ inserted: Set<string>; rejected: { id: string; code: string; reason: string }[] }> {
     const { queued, refused, rejected } = this.route(messages);
-    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
-    this.hand(queued, inserted, changes);
+    const planned = await this.plan(queued);
+    const { inserted, changes } = await this.deps.store.insertMessages(planned, refused);
+    this.hand(planned, inserted, changes);
     return { inserted, rejected: rejected.map((r) => ({ id: r.message.id, code: r.code, reason: r.reason })) };
   }
 
@@ -390,9 +398,14 @@ export class Intake {
     return { queued, refused, rejected };
   }
 
+  private async plan(queued: RoutedMessage[]): Promise<RoutedMessage[]> {
+    return this.deps.scheduler === undefined || queued.length === 0 ? queued : this.deps.scheduler.plan(queued);
+  }
+
   private hand(queued: readonly RoutedMessage[], inserted: ReadonlySet<string>, changes: readonly StatusChange[]): void {
     const failed = new Set(changes.filter((c) => c.status !== 'queued').map((c) => c.id));
-    const fresh = queued.filter((m) => inserted.has(m.id) && !failed.has(m.id));
+    // Held messages are stored and wait for their release (`claimDue`), not for the dispatcher.
+    const fresh = queued.filter((m) => inserted.has(m.id) && !failed.has(m.id) && m.hold === undefined);
     this.deps.dispatcher.enqueue(
       fresh.map((message) => ({
         message,

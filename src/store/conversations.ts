@@ -73,6 +73,8 @@ export interface AnsweredMessage {
   readonly id: string;
   readonly replies: Record<string, { reply?: string; webhook?: string }> | null;
   readonly metadata: Record<string, unknown> | null;
+  /** The survey the message declared (validated at intake), if any. */
+  readonly survey?: Record<string, unknown> | null;
 }
 
 const pairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;
@@ -153,17 +155,17 @@ export async function latestOutbounds(
 ): Promise<Map<string, AnsweredMessage>> {
   const out = new Map<string, AnsweredMessage>();
   if (items.length === 0) return out;
-  const rows = await sql<{ key: string; id: string; replies: AnsweredMessage['replies']; metadata: Record<string, unknown> | null }>`
-    SELECT v.key, m.id, m.replies, m.metadata
+  const rows = await sql<{ key: string; id: string; replies: AnsweredMessage['replies']; metadata: Record<string, unknown> | null; survey: Record<string, unknown> | null }>`
+    SELECT v.key, m.id, m.replies, m.metadata, m.survey
     FROM unnest(${items.map((i) => i.key)}::text[], ${items.map((i) => i.customer)}::text[],
       ${items.map((i) => i.ourNumber)}::text[], ${items.map((i) => i.before)}::timestamptz[]) AS v(key, customer, our_number, before)
     CROSS JOIN LATERAL (
-      SELECT id, replies, metadata FROM messages
+      SELECT id, replies, metadata, survey FROM messages
       WHERE to_addr = v.customer AND from_addr = v.our_number AND created_at <= v.before
         AND reply_to IS NULL AND (status <> 'failed' OR submitted_at IS NOT NULL)
       ORDER BY created_at DESC
       LIMIT 1
     ) AS m`.execute(db);
-  for (const r of rows.rows) out.set(r.key, { id: r.id, replies: r.replies, metadata: r.metadata });
+  for (const r of rows.rows) out.set(r.key, { id: r.id, replies: r.replies, metadata: r.metadata, survey: r.survey });
   return out;
 }

@@ -20,6 +20,8 @@ export interface RoutedMessage extends OutboundMessage {
   readonly bypassOptOut?: boolean;
   /** The payload as the app sent it, when NUL or lone surrogates in it were replaced. */
   readonly originalPayload?: Buffer;
+  /** Held until then (send_at, quiet hours): stored unowned and released by `claimDue`. */
+  readonly hold?: { readonly until: Date; readonly reason: string };
 }
 
 export interface InsertOptions {
@@ -105,9 +107,11 @@ export async function insertMessages(
     const inserted = (
       await sql<{ id: string }>`
         INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
-          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload)
+          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload,
+          send_at, held_reason, survey, campaign, variant)
         SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
-          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to, u.original_payload
+          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
+          u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant
         FROM unnest(
           ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
           ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
@@ -115,11 +119,13 @@ export async function insertMessages(
           ${col(({ m }) => json(m.conversation))}::text[], ${col(({ m }) => json(m.replies))}::text[],
           ${col(({ m }) => json(m.metadata))}::text[], ${col(({ status }) => status)}::text[],
           ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
-          ${col(({ status }) => (status === 'queued' ? owner : null))}::text[],
+          ${col(({ m, status }) => (status === 'queued' && m.hold === undefined ? owner : null))}::text[],
           ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
-          ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[]
+          ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[],
+          ${col(({ m }) => m.hold?.until ?? null)}::timestamptz[], ${col(({ m }) => m.hold?.reason ?? null)}::text[],
+          ${col(({ m }) => json(m.survey))}::text[], ${col(({ m }) => m.campaign?.id ?? null)}::text[], ${col(({ m }) => m.campaign?.variant ?? null)}::text[]
         ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload)
+          metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`.execute(tx)
     ).rows;
@@ -317,6 +323,9 @@ export async function claimUnfinished(
     WHERE id IN (
       SELECT id FROM messages
       WHERE status = 'queued'
+        -- Held messages wait for claimDue (the daemon's clock); once one claimed them, they are
+        -- like any other (a dead owner's are taken over).
+        AND (send_at IS NULL OR owner IS NOT NULL)
         -- Never this daemon's own: they are in its dispatcher already, whatever its heartbeat says.
         AND (owner IS NULL OR (owner <> ${owner} AND owner NOT IN (
           SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000}))))
@@ -357,6 +366,60 @@ export async function claimUnfinished(
     attempts: r.attempts,
     smsc: r.smsc,
     acceptedSegments: acceptedBy.get(r.id) ?? new Set<number>(),
+  }));
+}
+
+/**
+ * Takes held messages whose time has come by `now` (the daemon's clock, injectable in tests):
+ * unowned queued messages with a `send_at` at or before it. SKIP LOCKED and the owner set in the
+ * same statement keep two daemons from releasing one message twice.
+ */
+export async function claimDue(
+  db: Db,
+  owner: string,
+  now: Date,
+  limit: number,
+  /** Only messages of these routes (the routes this daemon can send on now); all when absent. */
+  routes?: readonly string[],
+): Promise<RoutedMessage[]> {
+  if (routes !== undefined && routes.length === 0) return [];
+  const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
+  const res = await sql<{
+    id: string;
+    to_addr: string;
+    from_addr: string | null;
+    body: string;
+    route: string;
+    priority: number;
+    dlr: boolean;
+    validity_seconds: number | null;
+    conversation: Record<string, unknown> | null;
+    replies: Record<string, unknown> | null;
+    metadata: Record<string, unknown> | null;
+    reply_to: string | null;
+  }>`
+    UPDATE messages SET owner = ${owner}, updated_at = now()
+    WHERE id IN (
+      SELECT id FROM messages
+      WHERE status = 'queued' AND send_at IS NOT NULL AND send_at <= ${now} AND owner IS NULL
+        ${routeFilter}
+      ORDER BY send_at, priority DESC
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, reply_to`.execute(db);
+  return res.rows.map((r) => ({
+    id: r.id,
+    to: r.to_addr,
+    from: r.from_addr ?? undefined,
+    text: r.body,
+    route: r.route,
+    dlr: r.dlr,
+    validitySeconds: r.validity_seconds ?? undefined,
+    priority: r.priority as RoutedMessage['priority'],
+    conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
+    replies: (r.replies as RoutedMessage['replies']) ?? undefined,
+    metadata: r.metadata ?? undefined,
+    ...(r.reply_to === null ? {} : { replyTo: r.reply_to }),
   }));
 }
 

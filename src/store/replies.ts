@@ -256,6 +256,8 @@ export interface ReplyOutcome {
   readonly resolvedAutomatically: boolean;
   readonly answerMessageId: string | null;
   readonly error: string | null;
+  /** What the reply meant (migration 0013); absent from callers that do not read intents. */
+  readonly intent?: { readonly name: string; readonly confidence: number; readonly detail: Record<string, unknown> };
 }
 
 /** Concatenated messages still waiting for parts (for the reassemblies gauge). */
@@ -279,12 +281,15 @@ export async function finishReplies(
       UPDATE replies AS r SET status = 'handled', lease_until = NULL, handled_at = now(),
         conversation_id = v.conversation_id, in_reply_to = v.in_reply_to, matched_kind = v.matched_kind,
         keyword = v.keyword, rule = v.rule, actions = v.actions::jsonb,
-        resolved_automatically = v.resolved, answer_message_id = v.answer, error = v.error
+        resolved_automatically = v.resolved, answer_message_id = v.answer, error = v.error,
+        intent = v.intent, intent_confidence = v.intent_confidence, intent_detail = v.intent_detail::jsonb
       FROM unnest(${items.map((i) => i.id)}::text[], ${o.map((x) => x.conversationId)}::bigint[], ${o.map((x) => x.inReplyTo)}::text[],
         ${o.map((x) => x.matchedKind)}::text[], ${o.map((x) => x.keyword)}::text[], ${o.map((x) => x.rule)}::text[],
         ${o.map((x) => JSON.stringify(x.actions))}::text[], ${o.map((x) => x.resolvedAutomatically)}::boolean[],
-        ${o.map((x) => x.answerMessageId)}::text[], ${o.map((x) => x.error)}::text[])
-        AS v(id, conversation_id, in_reply_to, matched_kind, keyword, rule, actions, resolved, answer, error)
+        ${o.map((x) => x.answerMessageId)}::text[], ${o.map((x) => x.error)}::text[],
+        ${o.map((x) => x.intent?.name ?? null)}::text[], ${o.map((x) => x.intent?.confidence ?? null)}::real[],
+        ${o.map((x) => (x.intent === undefined ? null : JSON.stringify(x.intent.detail)))}::text[])
+        AS v(id, conversation_id, in_reply_to, matched_kind, keyword, rule, actions, resolved, answer, error, intent, intent_confidence, intent_detail)
       WHERE r.id = v.id`.execute(tx);
     await enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event })));
   });
@@ -301,4 +306,18 @@ export async function failReplies(db: Db, items: readonly { id: string; error: s
     UPDATE replies AS r SET status = 'failed', lease_until = NULL, handled_at = now(), error = v.error
     FROM unnest(${items.map((i) => i.id)}::text[], ${items.map((i) => toStorableText(i.error).text)}::text[]) AS v(id, error)
     WHERE r.id = v.id AND r.status = 'received'`.execute(db);
+}
+
+/**
+ * The pairs (`customer\0ourNumber`) whose customer wrote to that number within `withinMs`: an
+ * answer to them is exempt from quiet hours.
+ */
+export async function recentWriters(db: Db, pairs: readonly { customer: string; ourNumber: string }[], withinMs: number): Promise<Set<string>> {
+  if (pairs.length === 0 || withinMs <= 0) return new Set();
+  const res = await sql<{ from_addr: string; to_addr: string }>`
+    SELECT DISTINCT r.from_addr, r.to_addr FROM replies r
+    JOIN unnest(${pairs.map((p) => p.customer)}::text[], ${pairs.map((p) => p.ourNumber)}::text[]) AS k(customer, our_number)
+      ON r.from_addr = k.customer AND r.to_addr = k.our_number
+    WHERE r.received_at > now() - make_interval(secs => ${withinMs / 1000})`.execute(db);
+  return new Set(res.rows.map((r) => `${r.from_addr}\0${r.to_addr}`));
 }

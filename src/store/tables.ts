@@ -42,6 +42,12 @@ export interface MessagesTable {
   reply_to: string | null;
   /** The outbound entry's payload as received, when NUL or lone surrogates were replaced in it. */
   original_payload: Generated<Buffer | null>;
+  /** Held until then (send_at or quiet hours); null when it may go at once (migration 0013). */
+  send_at: Date | null;
+  held_reason: string | null;
+  survey: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  campaign: string | null;
+  variant: string | null;
 }
 
 export interface SegmentsTable {
@@ -184,6 +190,9 @@ export interface RepliesTable {
   resolved_automatically: boolean | null;
   answer_message_id: string | null;
   answer_submitted_at: Date | null;
+  intent: string | null;
+  intent_confidence: number | null;
+  intent_detail: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
   handled_at: Date | null;
   error: string | null;
 }
@@ -215,6 +224,32 @@ export interface QuarantinedPdusTable {
   quarantined_at: Generated<Date>;
 }
 
+export interface SurveyRunsTable {
+  id: Generated<string>;
+  message_id: string;
+  name: string;
+  customer: string;
+  our_number: string;
+  definition: JSONColumnType<Record<string, unknown>, string, string>;
+  position: Generated<number>;
+  reasked: Generated<boolean>;
+  status: Generated<string>;
+  started_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  completed_at: Date | null;
+}
+
+export interface SurveyAnswersTable {
+  run_id: string;
+  position: number;
+  kind: string;
+  reply_id: string;
+  valid: boolean;
+  value: number | null;
+  answer: string;
+  answered_at: Generated<Date>;
+}
+
 export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
@@ -228,4 +263,6 @@ export interface Database {
   replies: RepliesTable;
   opt_outs: OptOutsTable;
   quarantined_pdus: QuarantinedPdusTable;
+  survey_runs: SurveyRunsTable;
+  survey_answers: SurveyAnswersTable;
 }

@@ -2,7 +2,7 @@
  * A daemon against the test Postgres schema, the test Redis prefix and a simulator on loopback.
  */
 import { Redis } from 'ioredis';
-import { buildDaemon, type Daemon } from '../../src/main.ts';
+import { buildDaemon, type Daemon, type DaemonOptions } from '../../src/main.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import type { ParleyConfig } from '../../src/config/types.ts';
@@ -18,7 +18,8 @@ export interface Harness {
   readonly daemons: Daemon[];
   startSim(options?: SimulatorOptions): Promise<Simulator>;
   config(raw: Record<string, unknown>): ParleyConfig;
-  startDaemon(config: ParleyConfig): Promise<Daemon>;
+  /** `options` adds to the harness's own (a clock, say). */
+  startDaemon(config: ParleyConfig, options?: Partial<DaemonOptions>): Promise<Daemon>;
   /** XADDs one entry per payload (objects are JSON-encoded, strings sent as they are). */
   send(payloads: readonly (object | string)[]): Promise<void>;
   /** Messages whose every segment the SMSC accepted (submitted, or already further on). */
@@ -48,8 +49,8 @@ export async function createHarness(): Promise<Harness> {
       return sim;
     },
     config: (raw) => testConfig(raw, prefix),
-    async startDaemon(config) {
-      const daemon = buildDaemon(config, { logger: silentLogger, schema: schema.schema, http: false });
+    async startDaemon(config, options = {}) {
+      const daemon = buildDaemon(config, { logger: silentLogger, schema: schema.schema, http: false, ...options });
       daemons.push(daemon);
       await daemon.service.start();
       return daemon;

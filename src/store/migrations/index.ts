@@ -7,6 +7,7 @@ import * as m0005 from './0005-reply-answer-time.ts';
 import * as m0006 from './0006-poison.ts';
 import * as m0007 from './0007-submit-attempts.ts';
 import * as m0010 from './0010-conversation-handling.ts';
+import * as m0013 from './0013-conversations-understood.ts';
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
@@ -21,4 +22,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-poison': m0006,
   '0007-submit-attempts': m0007,
   '0010-conversation-handling': m0010,
+  '0013-conversations-understood': m0013,
 };

@@ -52,6 +52,19 @@ describe('parley check-config', () => {
     expect(printed.database.url).toContain('***');
     expect(printed.smscs[0]?.window).toBe(100); // a default, filled in
     expect(printed.redis.prefix).toBe(world.prefix);
+    // Valid, but the standard HELP text names no brand and no contact: warned on stderr, exit 0.
+    expect(r.stderr).toContain('warning: numbers[0].compliance.brand: is not set');
+    expect(r.stderr).toContain('warning: numbers[0].compliance.help_reply: has no contact');
+  });
+
+  it('warns about nothing once the HELP text carries brand, contact and how to stop', async () => {
+    const good = world.writeConfig(
+      'help.yaml',
+      world.configYaml({ smscPort: 2775, httpPort: 9464 }).replace('  - address: "12345"', '  - address: "12345"\n    compliance: { brand: Acme, contact: "help@acme.example" }'),
+    );
+    const r = await runCli(['check-config', '-c', good]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('warning');
   });
 });
 

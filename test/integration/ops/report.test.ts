@@ -18,6 +18,8 @@ import { silentLogger } from '../../../src/lib/logger.ts';
 import { openDb, type Db } from '../../../src/store/db.ts';
 import { readAnalyticsReport, type AnalyticsReport, type Counted, type ReportFigures } from '../../../src/store/reports-analytics.ts';
 import { formatReport, formatTable, hourBars, parseBound } from '../../../src/cli/report.ts';
+import { readInsights } from '../../../src/store/reports-insights.ts';
+import { formatInsights, summariseInsights } from '../../../src/cli/report-insights.ts';
 import { describeDatabase } from '../../../src/cli/common.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
 
@@ -342,11 +344,13 @@ describe('parley report', () => {
     const args = ['-c', configFile, '--since', since.toISOString(), '--until', until.toISOString(), '--tz', 'UTC', '--top', String(TOP)];
     const json = await runCli(['report', '--json', ...args]);
     expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(report)));
+    // The conversation part (intents, unmatched terms, surveys, campaigns) rides along.
+    const conversations = summariseInsights(await readInsights(db, { since, until, timeZone: 'UTC', top: TOP }), TOP);
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify({ ...report, conversations })));
 
     const text = await runCli(['report', ...args]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toEqual(`${formatReport(report, describeDatabase(world.databaseUrl)).join('\n')}\n`);
+    expect(text.stdout).toEqual(`${[...formatReport(report, describeDatabase(world.databaseUrl)), ...formatInsights(conversations)].join('\n')}\n`);
     expect(text.stdout).toMatch(/Delivery by route/);
     expect(text.stdout).toMatch(/^ {2}uk +6 +5 +4 \(80\.0%\)/m);
     expect(text.stdout).toContain('smsc_rejected:ESME_RINVDSTADR ×1');

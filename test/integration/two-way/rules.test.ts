@@ -178,6 +178,7 @@ describe('rules', () => {
       in_reply_to: 'camp-22',
       matched: { kind: 'keyword', keyword: 'order-status', action: 'webhook' },
       received_at: reply.received_at.toISOString(),
+      intent: { name: 'other', confidence: 0, via: 'none', choice: null, at: null, review: false, escalated: false },
     });
 
     expect(sim.arrivals.filter((a) => a.destination === '14155557001').map((a) => [a.source, a.text])).toEqual([
@@ -255,6 +256,7 @@ describe('rules', () => {
         in_reply_to: null,
         matched: { kind: 'none', keyword: null, action },
         received_at: reply.received_at.toISOString(),
+        intent: { name: 'other', confidence: 0.2, via: 'question', choice: null, at: null, review: false, escalated: false },
       });
     }
   });

@@ -58,6 +58,7 @@ describe('two-way: the loop end to end', () => {
         in_reply_to: 'reminder',
         matched: { kind: 'expected_reply', keyword: 'YES', action: 'reply' },
         received_at: expect.any(String),
+        intent: { name: 'yes', confidence: 0.97, via: 'words', choice: null, at: null, review: false, escalated: false },
       },
     ]);
 

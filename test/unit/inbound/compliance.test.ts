@@ -24,12 +24,26 @@ describe('DEFAULT_COMPLIANCE', () => {
       'OPT-OUT',
       'REVOKE',
       'REMOVE',
+      'OPT OUT',
       'ARRET',
       'ARRÊT',
+      'ARRETER',
+      'ARRÊTER',
+      'DESABONNER',
+      'DÉSABONNER',
+      'BAJA',
+      'ALTO',
+      'PARAR',
+      'DETENER',
+      'CANCELAR',
+      'DESUSCRIBIR',
+      'STOPP',
+      'ABMELDEN',
+      'SAIR',
     ]);
     expect(D.optIn).toEqual(['START', 'UNSTOP', 'RESUME']);
     expect(D.optInWhenOptedOut).toEqual(['YES']);
-    expect(D.help).toEqual(['HELP', 'INFO']);
+    expect(D.help).toEqual(['HELP', 'INFO', 'AYUDA', 'AIDE', 'HILFE', 'AJUDA']);
     expect(D.scope).toBe('number');
   });
 
@@ -97,13 +111,13 @@ describe('classifyCompliance with the defaults: variations', () => {
     ['"STOP ALL" with two spaces', 'STOP  ALL', false, out('STOP ALL')],
     ['"stop all" across a line break', 'stop\nall', false, out('STOP ALL')],
     ['opt out with an en dash', 'opt–out', false, out('OPT-OUT')],
-    ['opt out with a space is not listed', 'opt out', false, undefined],
+    ['opt out with a space is listed (FCC 2024 order)', 'opt out', false, out('OPT OUT')],
     ['quoted STOP', '"Stop"', false, out('STOP')],
     ['STOP with trailing emoji is not a keyword', 'STOP 🛑', false, undefined],
     ['STOP with emoji glued on is not a keyword', 'STOP🛑', false, undefined],
     ['stop please', 'stop please', false, undefined],
     ['please stop', 'please stop', false, undefined],
-    ['STOPP (a typo) is not STOP', 'STOPP', false, undefined],
+    ['STOPP (German, and a typo) is listed on its own', 'STOPP', false, out('STOPP')],
     ['arrêt as phones write it', 'Arrêt', false, out('ARRÊT')],
     ['Arret', 'Arret', false, out('ARRET')],
     ['YES from a subscribed customer goes on to the rules', 'YES', false, undefined],
