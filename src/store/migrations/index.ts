@@ -6,6 +6,7 @@ import * as m0004 from './0004-two-way.ts';
 import * as m0005 from './0005-reply-answer-time.ts';
 import * as m0006 from './0006-poison.ts';
 import * as m0010 from './0010-conversation-handling.ts';
+import * as m0014 from './0014-quarantine-raw-pdu.ts';
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
@@ -19,4 +20,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005-reply-answer-time': m0005,
   '0006-poison': m0006,
   '0010-conversation-handling': m0010,
+  '0014-quarantine-raw-pdu': m0014,
 };
