@@ -539,7 +539,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
 
   const webhookWorker = new WebhookDeliveryWorker({
     store: {
-      claimDue: (limit, leaseMs) => webhookStore.claimDueDeliveries(db, limit, leaseMs),
+      claimDue: (free, others, leaseMs) => webhookStore.claimDueDeliveries(db, free, others, leaseMs),
       finish: (id, outcome) => webhookStore.finishDelivery(db, id, outcome),
     },
     targets: new Map(config.webhooks.map((w) => [w.name, w])),

@@ -29,5 +29,6 @@ export function toQuarantined(sm: InboundSm, pipeline: QuarantinedPdu['pipeline'
     messagePayload: sm.messagePayload ?? null,
     tlvs: Object.keys(tlvs).length > 0 ? tlvs : null,
     reason: typeof code === 'string' ? `${code}: ${describeError(err)}` : describeError(err),
+    frame: sm.frame ?? null,
   };
 }

@@ -132,8 +132,12 @@ export type IncomingRequest = { [C in ApplicationCommand]: PduOf<C> }[Applicatio
 export interface SessionHandlers {
   /** Server mode: accept (command_status 0) or refuse a bind. */
   onBind?(pdu: BindPdu, session: SmppSession): Promise<Reply> | Reply;
-  /** Any other request from the peer. The answer is sent when the returned promise settles. */
-  onRequest?(pdu: IncomingRequest, session: SmppSession): Promise<Reply | void> | Reply | void;
+  /**
+   * Any other request from the peer. The answer is sent when the returned promise settles.
+   * `frame` is the request's octets as they came off the wire, header included (kept with what
+   * the application sets aside, e.g. a quarantined deliver_sm).
+   */
+  onRequest?(pdu: IncomingRequest, session: SmppSession, frame: Buffer): Promise<Reply | void> | Reply | void;
   onStateChange?(state: SessionState, previous: SessionState, session: SmppSession): void;
   onClose?(reason: CloseReason, session: SmppSession): void;
 }
@@ -546,7 +550,7 @@ export class SmppSession {
     }
     const pdu = result.pdu;
     if (isResponseId(COMMAND_IDS[pdu.command])) this.onResponse(pdu);
-    else this.onIncomingRequest(pdu);
+    else this.onIncomingRequest(pdu, frame);
   }
 
   private onMalformed(error: PduDecodeError): void {
@@ -611,7 +615,7 @@ export class SmppSession {
     pending.resolve(pdu);
   }
 
-  private onIncomingRequest(pdu: Pdu): void {
+  private onIncomingRequest(pdu: Pdu, frame: Buffer): void {
     const status = incomingStatus(this.mode, this.stateValue, pdu.command);
     const responseCommand = responseCommandOf(pdu.command);
     if (status !== ESME_ROK) {
@@ -643,7 +647,7 @@ export class SmppSession {
         this.onBindRequest(pdu);
         return;
       default:
-        this.dispatch(pdu as IncomingRequest, responseCommand);
+        this.dispatch(pdu as IncomingRequest, responseCommand, frame);
     }
   }
 
@@ -663,7 +667,7 @@ export class SmppSession {
     });
   }
 
-  private dispatch(pdu: IncomingRequest, responseCommand: CommandName | undefined): void {
+  private dispatch(pdu: IncomingRequest, responseCommand: CommandName | undefined, frame: Buffer): void {
     const handler = this.handlers.onRequest;
     this.unansweredIncoming++;
     if (this.unansweredIncoming >= this.timers.incomingWindow) this.pauseReading('incoming');
@@ -671,7 +675,7 @@ export class SmppSession {
     let reply: Reply | undefined;
     let later: PromiseLike<Reply | void> | undefined;
     try {
-      const outcome = handler?.(pdu, this);
+      const outcome = handler?.(pdu, this, frame);
       if (isThenable(outcome)) later = outcome;
       else reply = outcome ?? undefined;
     } catch (err) {

@@ -63,6 +63,11 @@ export interface InboundSm {
   readonly networkErrorCode?: NetworkErrorCode;
   readonly messagePayload?: Buffer;
   readonly sar?: { readonly reference: number; readonly total: number; readonly seq: number };
+  /**
+   * The PDU's octets as the SMSC sent them, header included: what a quarantined one keeps, so
+   * nothing the carrier sent is lost. (Its fields above are views into it: it costs nothing more.)
+   */
+  readonly frame?: Buffer;
 }
 
 /** What the inbound path answers: `ok` once the PDU is durable, `retry_later` to have it resent. */
@@ -332,7 +337,7 @@ export class SmscBind {
         {
           timers: o.timers,
           logger: this.log,
-          handlers: { onRequest: (pdu) => this.onRequest(pdu) },
+          handlers: { onRequest: (pdu, _session, frame) => this.onRequest(pdu, frame) },
         },
       );
     } catch (err) {
@@ -376,18 +381,18 @@ export class SmscBind {
     return boundAt;
   }
 
-  private async onRequest(pdu: IncomingRequest): Promise<Reply> {
+  private async onRequest(pdu: IncomingRequest, frame: Buffer): Promise<Reply> {
     if (pdu.command !== 'deliver_sm' && pdu.command !== 'data_sm') {
       // alert_notification and others need no answer from Parley beyond the session's own.
       return {};
     }
     const handler = this.options.onInbound;
     if (!handler) return { command_status: ESME_ROK };
-    const answer = await handler(this.toInbound(pdu));
+    const answer = await handler(this.toInbound(pdu, frame));
     return { command_status: answer === 'ok' ? ESME_ROK : ESME_RX_T_APPN };
   }
 
-  private toInbound(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): InboundSm {
+  private toInbound(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>, frame: Buffer): InboundSm {
     const sarRef = readTlv(pdu.tlvs, 'sar_msg_ref_num');
     const sarTotal = readTlv(pdu.tlvs, 'sar_total_segments');
     const sarSeq = readTlv(pdu.tlvs, 'sar_segment_seqnum');
@@ -407,6 +412,7 @@ export class SmscBind {
       networkErrorCode: readTlv(pdu.tlvs, 'network_error_code'),
       messagePayload: readTlv(pdu.tlvs, 'message_payload'),
       sar: sarRef !== undefined && sarTotal !== undefined && sarSeq !== undefined ? { reference: sarRef, total: sarTotal, seq: sarSeq } : undefined,
+      frame,
     };
   }
 }

@@ -21,6 +21,8 @@ export interface QuarantinedPdu {
   readonly messagePayload: Buffer | null;
   readonly tlvs: Record<string, unknown> | null;
   readonly reason: string;
+  /** The PDU's octets as the SMSC sent them, header included (null when the bind did not keep them). */
+  readonly frame: Buffer | null;
 }
 
 const storable = (s: string): string => toStorableText(s).text;
@@ -33,8 +35,8 @@ export async function quarantinePdu(db: Db, pdu: QuarantinedPdu): Promise<void> 
       : JSON.stringify(pdu.tlvs, (_key, value: unknown) => (typeof value === 'string' ? storable(value) : value));
   await sql`
     INSERT INTO quarantined_pdus (pipeline, command, smsc, bind, source_addr, destination_addr, esm_class, data_coding,
-      short_message, message_payload, tlvs, reason)
+      short_message, message_payload, tlvs, reason, raw_pdu)
     VALUES (${pdu.pipeline}, ${storable(pdu.command)}, ${storable(pdu.smsc)}, ${storable(pdu.bind)}, ${storable(pdu.source)},
       ${storable(pdu.destination)}, ${pdu.esmClass}, ${pdu.dataCoding}, ${pdu.shortMessage}, ${pdu.messagePayload},
-      ${tlvs}::jsonb, ${storable(pdu.reason)})`.execute(db);
+      ${tlvs}::jsonb, ${storable(pdu.reason)}, ${pdu.frame})`.execute(db);
 }

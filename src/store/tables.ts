@@ -222,6 +222,8 @@ export interface QuarantinedPdusTable {
   tlvs: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
   reason: string;
   quarantined_at: Generated<Date>;
+  /** The PDU as the SMSC sent it, header included (null before migration 0014). */
+  raw_pdu: Buffer | null;
 }
 
 export interface SurveyRunsTable {

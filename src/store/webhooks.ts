@@ -32,15 +32,35 @@ export interface DueDelivery {
 /**
  * Claims due deliveries by pushing their next attempt past `leaseMs`: a daemon that dies while
  * sending leaves them to be tried again after the lease, by anyone.
+ *
+ * For each webhook of `free`, at most that many of its due deliveries (its free slots), and at
+ * most `others` due deliveries of webhooks not in `free` (no longer configured: they are claimed
+ * to be finished as failed). Per webhook, so a slow webhook's backlog never fills a claim and holds
+ * up the deliveries of the others, and only what can be sent at once is leased.
  */
-export async function claimDueDeliveries(db: Db, limit: number, leaseMs: number): Promise<DueDelivery[]> {
+export async function claimDueDeliveries(
+  db: Db,
+  free: ReadonlyMap<string, number>,
+  others: number,
+  leaseMs: number,
+): Promise<DueDelivery[]> {
+  const names = [...free.keys()];
+  const slots = names.map((n) => free.get(n)!);
   const res = await sql<{ id: string; webhook: string; event_type: string; body: Record<string, unknown>; attempts: number }>`
     UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1
     WHERE id IN (
+      SELECT d.id FROM unnest(${names}::text[], ${slots}::int[]) AS w(name, slots)
+      CROSS JOIN LATERAL (
+        SELECT id FROM webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now() AND webhook = w.name
+        ORDER BY next_attempt_at
+        LIMIT w.slots
+        FOR UPDATE SKIP LOCKED) d)
+    OR id IN (
       SELECT id FROM webhook_deliveries
-      WHERE status = 'pending' AND next_attempt_at <= now()
+      WHERE status = 'pending' AND next_attempt_at <= now() AND webhook <> ALL(${names}::text[])
       ORDER BY next_attempt_at
-      LIMIT ${limit}
+      LIMIT ${others}
       FOR UPDATE SKIP LOCKED)
     RETURNING id, webhook, event_type, body, attempts`.execute(db);
   return res.rows.map((r) => ({ id: r.id, webhook: r.webhook, eventType: r.event_type, body: r.body, attempts: r.attempts }));

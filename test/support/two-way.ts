@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { SmppServer } from '../../src/smpp/connection.ts';
 import type { SmppSession } from '../../src/smpp/session.ts';
 import type { PduInit } from '../../src/smpp/pdu.ts';
+import { encodeRequest } from '../../src/smpp/codec.ts';
 import { decodeText, parseUdh, type Concatenation } from '../../src/smpp/text/index.ts';
 import { buildReplyPdus } from '../../src/simulator/replies.ts';
 import { createRandom } from '../../src/simulator/random.ts';
@@ -67,12 +68,15 @@ export interface ScriptedSmsc {
   readonly binds: number;
   /** Sends one deliver_sm on the current bind and resolves with the deliver_sm_resp's command_status. */
   deliver(pdu: DeliverSm): Promise<number>;
+  /** Each deliver_sm sent, as the octets written on the wire, in order. */
+  readonly delivered: Buffer[];
   close(): Promise<void>;
 }
 
 /** An SMSC on 127.0.0.1:0 driven by the test: it sends exactly the deliver_sm the test asks for. */
 export async function startScriptedSmsc(): Promise<ScriptedSmsc> {
   const submits: ScriptedSubmit[] = [];
+  const delivered: Buffer[] = [];
   let current: SmppSession | undefined;
   let binds = 0;
   const server = new SmppServer({
@@ -103,6 +107,7 @@ export async function startScriptedSmsc(): Promise<ScriptedSmsc> {
   const smsc: ScriptedSmsc = {
     port,
     submits,
+    delivered,
     get binds() {
       return binds;
     },
@@ -117,6 +122,8 @@ export async function startScriptedSmsc(): Promise<ScriptedSmsc> {
     async deliver(pdu) {
       const session = await smsc.session(0);
       const resp = await session.request('deliver_sm', pdu);
+      // The session wrote encodeRequest's octets under the sequence number its answer carries.
+      delivered.push(encodeRequest('deliver_sm', resp.sequence_number, pdu));
       return resp.command_status;
     },
     close: () => server.close(),

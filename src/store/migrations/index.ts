@@ -8,6 +8,7 @@ import * as m0006 from './0006-poison.ts';
 import * as m0007 from './0007-submit-attempts.ts';
 import * as m0010 from './0010-conversation-handling.ts';
 import * as m0013 from './0013-conversations-understood.ts';
+import * as m0014 from './0014-quarantine-raw-pdu.ts';
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
@@ -23,4 +24,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-submit-attempts': m0007,
   '0010-conversation-handling': m0010,
   '0013-conversations-understood': m0013,
+  '0014-quarantine-raw-pdu': m0014,
 };

@@ -179,6 +179,7 @@ describe('receipt capture: poison receipts are stored or quarantined and answere
         { name: 'a receipt the store refuses', pdu: deliverSm('14155550101', '12345', Buffer.from(receiptText('ENROUTE', `POISON${round}`)), 0, 0x04), expect: 'quarantined' },
       ];
       const quarantinedBefore = (await h.schema.db.selectFrom('quarantined_pdus').select('id').execute()).length;
+      const sentBefore = smsc.delivered.length;
       for (const c of table) expect(await smsc.deliver(c.pdu), c.name).toBe(0);
       // Valid traffic behind the poison: answered, stored and matched.
       expect(await smsc.deliver(deliverSm('14155550101', '12345', Buffer.from(receiptText('ACCEPTD', `ok${round}`)), 0, 0x04))).toBe(0);
@@ -193,6 +194,10 @@ describe('receipt capture: poison receipts are stored or quarantined and answere
       expect(quarantined.at(-1)).toMatchObject({ pipeline: 'receipts', smsc: 'scripted', esm_class: 4, data_coding: 0, source_addr: '14155550101' });
       expect(quarantined.at(-1)!.reason).toMatch(/^23514: .*poison_probe/);
       expect(quarantined.at(-1)!.short_message).toEqual(table[2]!.pdu.short_message);
+      // The deliver_sm whole, octet for octet as the SMSC wrote it (header, sequence number and all).
+      const sent = smsc.delivered[sentBefore + 2]!;
+      expect(sent.readUInt32BE(4)).toBe(0x00000005);
+      expect(quarantined.at(-1)!.raw_pdu).toEqual(sent);
     }
     expect(daemon.metrics.registry.getSingleMetric('parley_quarantined_pdus_total')).toBeDefined();
   });
@@ -239,6 +244,7 @@ describe('reply capture and handling: poison customer messages and answers never
         { name: 'a reply whose answer the store refuses', from: n(5), pdu: deliverSm(n(5), '12345', Buffer.from('BAD'), 0), expect: { status: 'failed', error: /answer could not be stored: .*poison_probe/ } },
         { name: 'a webhook answering with \\u0000', from: n(6), pdu: deliverSm(n(6), '12345', Buffer.from('ORDER 42'), 0), expect: { body: 'ORDER 42', status: 'handled' } },
       ];
+      const sentBefore = smsc.delivered.length;
       for (const c of table) expect(await smsc.deliver(c.pdu), c.name).toBe(0);
       // Valid traffic behind the poison.
       const valid = [7, 8, 9].map((i) => n(i));
@@ -258,6 +264,9 @@ describe('reply capture and handling: poison customer messages and answers never
           expect(q[0]).toMatchObject({ pipeline: 'replies', destination_addr: '12345', data_coding: 0 });
           expect(q[0]!.short_message.toString()).toBe('hello');
           expect(q[0]!.reason).toMatch(/^23514: /);
+          // The deliver_sm whole, octet for octet as the SMSC wrote it.
+          expect(q[0]!.raw_pdu).toEqual(smsc.delivered[sentBefore + table.indexOf(c)]);
+          expect(q[0]!.raw_pdu!.readUInt32BE(0)).toBe(q[0]!.raw_pdu!.length);
           continue;
         }
         expect(row, c.name).toBeDefined();
