@@ -13,7 +13,8 @@ import { openDb, pendingMigrations, type Db } from './store/db.ts';
 import * as messages from './store/messages.ts';
 import { openRedis, closeRedis } from './queue/redis.ts';
 import { streamKeys } from './queue/keys.ts';
-import { OutboundStream } from './queue/streams.ts';
+import { OutboundStream, oldestUnreadAgeMs } from './queue/streams.ts';
+import * as operations from './store/operations.ts';
 import { EventStreamPublisher } from './queue/event-stream-publisher.ts';
 import * as replyStore from './store/replies.ts';
 import * as conversationStore from './store/conversations.ts';
@@ -425,6 +426,19 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     } catch (err) {
       log.warn({ err: describeError(err) }, 'reading the intake stream for metrics failed');
     }
+  });
+
+  // Ages for the alerts: both read shared state (Postgres, the Redis stream), so every daemon
+  // reports the same figure, and the intake age grows even while no daemon reads.
+  metrics.onScrape(async () => {
+    const [queued, unread] = await Promise.allSettled([
+      withTimeout(operations.oldestQueuedAgeSeconds(db), 1000, () => new ParleyError('postgres_slow', 'Postgres did not answer within 1 s')),
+      withTimeout(oldestUnreadAgeMs(redis, keys), 1000, () => new ParleyError('redis_slow', 'Redis did not answer within 1 s')),
+    ]);
+    if (queued.status === 'fulfilled') metrics.queueOldestAge.set(queued.value);
+    else log.warn({ err: describeError(queued.reason) }, 'reading the oldest queued message for metrics failed');
+    if (unread.status === 'fulfilled') metrics.intakeOldestUnreadAge.set(unread.value / 1000);
+    else log.warn({ err: describeError(unread.reason) }, 'reading the oldest unread stream entry for metrics failed');
   });
 
   let current = config;

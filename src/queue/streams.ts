@@ -112,6 +112,29 @@ export class OutboundStream {
   }
 }
 
+/**
+ * Milliseconds since the oldest entry not yet delivered to the consumer group was added (0 when
+ * every entry was read). Stream ids start with their Redis time in ms, so the entry after the
+ * group's last-delivered-id tells the age. Unlike a count it grows at any traffic level while no
+ * daemon reads.
+ */
+export async function oldestUnreadAgeMs(redis: Redis, keys: StreamKeys, now = Date.now()): Promise<number> {
+  let lastDelivered = '0-0';
+  try {
+    const groups = (await redis.xinfo('GROUPS', keys.outbound)) as unknown[][];
+    const group = groups.find((g) => g[g.indexOf('name') + 1] === keys.group);
+    if (group) lastDelivered = String(group[group.indexOf('last-delivered-id') + 1] ?? '0-0');
+  } catch (err) {
+    // No stream yet: nothing is waiting.
+    if (String((err as Error).message).includes('no such key')) return 0;
+    throw err;
+  }
+  const next = (await redis.xrange(keys.outbound, `(${lastDelivered}`, '+', 'COUNT', 1)) as [string, string[]][];
+  const first = next[0]?.[0];
+  if (!first) return 0;
+  return Math.max(0, now - Number(first.split('-')[0]));
+}
+
 /** Puts one message on the outbound stream (what `parley send` and apps do). */
 export async function addOutbound(redis: Redis, keys: StreamKeys, payload: object): Promise<string> {
   const id = await redis.xadd(keys.outbound, '*', 'payload', JSON.stringify(payload));
