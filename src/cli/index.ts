@@ -2,11 +2,12 @@
  * The `parley` command line (CONTRACT.md section 3). Each command lives in its own file and
  * resolves to an exit code: 0 done, 1 failed (reason on stderr), 2 wrong usage or not available
  * yet, 130 a second SIGTERM/SIGINT during a stop. Run by bin/parley, `npm run parley -- …`, or
- * `node --import tsx src/cli/index.ts …`.
+ * `node --import tsx src/cli/index.ts …`; compiled, `node dist/cli/index.js …` (`npm run build`).
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { describeError } from '../lib/errors.ts';
+import { PARLEY_VERSION } from '../lib/version.ts';
 import { checkConfigCommand } from './check-config.ts';
 import { CliFailure, EXIT, err, type CliCommand, type ExitCode } from './common.ts';
 import { demoCommand } from './demo.ts';
@@ -52,7 +53,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version('version', 'print the Parley version and exit', PARLEY_VERSION)
     .epilogue('Environment: PARLEY_CONFIG (the config file), DATABASE_URL and REDIS_URL (override the file), ${VAR} inside the file.')
     .fail((message, e, y) => {
       if (e) throw e;
