@@ -4,15 +4,29 @@ import * as m0002 from './0002-receipts.ts';
 import * as m0003 from './0003-receipt-segment-status.ts';
 import * as m0004 from './0004-two-way.ts';
 import * as m0005 from './0005-reply-answer-time.ts';
+import * as m0008 from './0008-operations.ts';
+import * as m0009 from './0009-retention-indexes.ts';
+
+/** A migration module; one that exports `transactional = false` runs outside a transaction. */
+export interface MigrationModule extends Migration {
+  /** false for a migration that cannot run in a transaction (CREATE INDEX CONCURRENTLY). */
+  readonly transactional?: boolean;
+}
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
  * runs the same set whether it is started from source or from a bundle.
+ *
+ * Each migration runs in a transaction of its own unless it exports `transactional = false`
+ * (store/db.ts). New migrations that build an index on an existing table build it CONCURRENTLY
+ * (./concurrently.ts), and none rewrites a big table in one statement: backfills go in batches.
  */
-export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0001-outbound': m0001,
   '0002-receipts': m0002,
   '0003-receipt-segment-status': m0003,
   '0004-two-way': m0004,
   '0005-reply-answer-time': m0005,
+  '0008-operations': m0008,
+  '0009-retention-indexes': m0009,
 };
