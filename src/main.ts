@@ -78,6 +78,11 @@ const RECLAIM_BATCH = 1_000;
 const REDIS_START_TIMEOUT_MS = 10_000;
 /** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
 const REPLY_LEASE_MS = 120_000;
+/** How often each daemon re-reads the run-time pauses (`parley route|smsc pause`) from Postgres. */
+const PAUSES_POLL_MS = 1_000;
+/** How often queued messages past their expires_at are looked for in Postgres, and the margin left to the dispatcher. */
+const QUEUE_AGE_SWEEP_MS = 2_000;
+const QUEUE_AGE_MARGIN_MS = 2_000;
 
 function redactedRedisUrl(url: string): string {
   const u = new URL(url);
@@ -330,7 +335,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     onError: (err, items, attempt) => log.error({ err: describeError(err), items, attempt }, 'counting attempts failed; retrying'),
   });
 
+  // Run-time pauses as last read from Postgres; every daemon polls the same table.
+  const paused = { routes: new Set<string>(), smscs: new Set<string>() };
   const dispatcher = new Dispatcher({
+    controls: { routePaused: (route) => paused.routes.has(route), smscPaused: (smsc) => paused.smscs.has(smsc) },
     routes: config.routes,
     smscs: new Map([...pools].map(([name, pool]) => [name, { link: pool, config: smscConfigs.get(name)! }])),
     throttleFor: (route) => throttleFor(route, metrics, buckets),
@@ -440,6 +448,27 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     if (unread.status === 'fulfilled') metrics.intakeOldestUnreadAge.set(unread.value / 1000);
     else log.warn({ err: describeError(unread.reason) }, 'reading the oldest unread stream entry for metrics failed');
   });
+
+  const refreshPauses = async (): Promise<void> => {
+    const all = await operations.listPauses(db);
+    const routes = new Set(all.filter((p) => p.kind === 'route').map((p) => p.name));
+    const smscs = new Set(all.filter((p) => p.kind === 'smsc').map((p) => p.name));
+    const same = (a: Set<string>, b: Set<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
+    if (same(routes, paused.routes) && same(smscs, paused.smscs)) return;
+    log.info({ routes: [...routes], smscs: [...smscs] }, 'run-time pauses changed');
+    paused.routes = routes;
+    paused.smscs = smscs;
+    dispatcher.wake();
+  };
+  const expireQueued = async (): Promise<void> => {
+    for (;;) {
+      const changes = await operations.expireQueued(db, 1000, QUEUE_AGE_MARGIN_MS, statusWebhooks);
+      published(changes);
+      if (changes.length < 1000) break;
+    }
+  };
+  let pausesTimer: NodeJS.Timeout | undefined;
+  let queueAgeTimer: NodeJS.Timeout | undefined;
 
   let current = config;
   const reload = (next: ParleyConfig): ReloadResult => {
@@ -568,6 +597,25 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       },
       stop: async () => {
         await Promise.all([...pools.values()].map((p) => p.stop(config.shutdown.graceMs)));
+      },
+    },
+    {
+      name: 'run-time-controls',
+      start: async () => {
+        // Read before the dispatcher starts, so a paused route sends nothing even at start-up.
+        await refreshPauses();
+        pausesTimer = setInterval(() => {
+          refreshPauses().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reading the run-time pauses failed'));
+        }, PAUSES_POLL_MS);
+        pausesTimer.unref();
+        queueAgeTimer = setInterval(() => {
+          expireQueued().catch((err: unknown) => log.warn({ err: describeError(err) }, 'expiring queued messages past their max queue age failed'));
+        }, QUEUE_AGE_SWEEP_MS);
+        queueAgeTimer.unref();
+      },
+      stop: () => {
+        clearInterval(pausesTimer);
+        clearInterval(queueAgeTimer);
       },
     },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },

@@ -176,6 +176,7 @@ const ROUTE = section<RouteConfig>(
     burst: { key: 'burst', field: integer({ min: 1 }) },
     defaultFrom: { key: 'default_from', field: address(), optional: true },
     uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
+    maxQueueAgeMs: { key: 'max_queue_age', field: duration({ positive: true }), optional: true },
   },
   DEFAULTS.route,
   (route, at) => {

@@ -65,6 +65,8 @@ export interface RouteConfig {
   /** Sender used when a message has no `from`. */
   readonly defaultFrom?: string;
   readonly uncertainSubmit: UncertainSubmitPolicy;
+  /** A message still queued this long after Parley accepted it is expired instead of sent. */
+  readonly maxQueueAgeMs?: number;
 }
 
 export type WebhookEvent = 'message.status' | 'message.inbound';

@@ -20,6 +20,8 @@ export interface OutboundMessage {
   readonly route?: string;
   readonly dlr: boolean;
   readonly validitySeconds?: number;
+  /** Not to be sent after this time: still queued then, it becomes expired (payload `expires_at`). */
+  readonly expiresAt?: Date;
   readonly priority: Priority;
   readonly conversation?: { readonly ttlSeconds?: number; readonly tags: Readonly<Record<string, unknown>> };
   readonly replies?: Readonly<Record<string, ExpectedReplyAction>>;
@@ -36,6 +38,7 @@ export type PayloadProblem =
   | 'invalid_route'
   | 'invalid_dlr'
   | 'invalid_validity'
+  | 'invalid_expires_at'
   | 'invalid_priority'
   | 'invalid_conversation'
   | 'invalid_replies'
@@ -112,6 +115,16 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     validitySeconds = v.validity;
   }
 
+  let expiresAt: Date | undefined;
+  if (v.expires_at !== undefined && v.expires_at !== null) {
+    // An explicit offset is required: a time without one would be read in the daemon's zone.
+    const at = typeof v.expires_at === 'string' && /(?:Z|[+-]\d\d:?\d\d)$/i.test(v.expires_at) ? new Date(v.expires_at) : undefined;
+    if (at === undefined || Number.isNaN(at.getTime())) {
+      return bad('invalid_expires_at', '"expires_at" must be an ISO 8601 time with a zone, such as "2026-03-01T14:00:00Z"');
+    }
+    expiresAt = at;
+  }
+
   let priority: Priority = 0;
   if (v.priority !== undefined && v.priority !== null) {
     if (v.priority !== 0 && v.priority !== 1 && v.priority !== 2 && v.priority !== 3) {
@@ -152,6 +165,6 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
 
   return {
     ok: true,
-    message: { id, to, from, text: v.text, route, dlr, validitySeconds, priority, conversation, replies, metadata },
+    message: { id, to, from, text: v.text, route, dlr, validitySeconds, expiresAt, priority, conversation, replies, metadata },
   };
 }

@@ -9,6 +9,7 @@ import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
 import { parseOutboundPayload, type OutboundMessage } from '../domain/message.ts';
+import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
 import type { RoutedMessage, StatusChange } from '../store/messages.ts';
@@ -240,7 +241,12 @@ export class Intake {
         continue;
       }
       // The sender is fixed here, not at dispatch: conversations and opt-outs key on it.
-      queued.push({ ...message, route: choice.route.name, from: message.from ?? choice.route.defaultFrom });
+      const routed: RoutedMessage = { ...message, route: choice.route.name, from: message.from ?? choice.route.defaultFrom, expiresAt: expiryOf(message, choice.route.maxQueueAgeMs) };
+      if (routed.expiresAt !== undefined && routed.expiresAt.getTime() <= Date.now()) {
+        refused.push({ message: routed, change: { id: message.id, status: 'expired', previous: 'queued', ...QUEUE_AGE_ERROR } });
+        continue;
+      }
+      queued.push(routed);
     }
     return { queued, refused, rejected };
   }
@@ -258,6 +264,14 @@ export class Intake {
     );
     this.deps.publishCommitted(changes);
   }
+}
+
+/** The earlier of the payload's expires_at and the route's max_queue_age counted from now. */
+function expiryOf(message: OutboundMessage, maxQueueAgeMs: number | undefined): Date | undefined {
+  const byRoute = maxQueueAgeMs === undefined ? undefined : Date.now() + maxQueueAgeMs;
+  const own = message.expiresAt?.getTime();
+  const at = own === undefined ? byRoute : byRoute === undefined ? own : Math.min(own, byRoute);
+  return at === undefined ? undefined : new Date(at);
 }
 
 /** A validated message, with what Parley's own senders may add. */

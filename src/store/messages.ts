@@ -103,9 +103,9 @@ export async function insertMessages(
     const inserted = (
       await sql<{ id: string }>`
         INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
-          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to)
+          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, expires_at)
         SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
-          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to
+          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to, u.expires_at
         FROM unnest(
           ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
           ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
@@ -115,9 +115,9 @@ export async function insertMessages(
           ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
           ${col(({ status }) => (status === 'queued' ? owner : null))}::text[],
           ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
-          ${col(({ m }) => m.replyTo ?? null)}::text[]
+          ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
         ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at, reply_to)
+          metadata, status, error_code, error_reason, owner, final_at, reply_to, expires_at)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`.execute(tx)
     ).rows;
@@ -251,6 +251,7 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
     metadata: Record<string, unknown> | null;
     attempts: number;
     smsc: string | null;
+    expires_at: Date | null;
   }>`
     UPDATE messages SET owner = ${owner}, updated_at = now()
     WHERE id IN (
@@ -261,7 +262,7 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
-    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc`.execute(db);
+    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc, expires_at`.execute(db);
   if (claimed.rows.length === 0) return [];
   const accepted = await db
     .selectFrom('segments')
@@ -288,6 +289,7 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
       conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
       replies: (r.replies as RoutedMessage['replies']) ?? undefined,
       metadata: r.metadata ?? undefined,
+      expiresAt: r.expires_at ?? undefined,
     },
     attempts: r.attempts,
     smsc: r.smsc,

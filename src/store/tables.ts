@@ -40,6 +40,7 @@ export interface MessagesTable {
   final_at: Date | null;
   delivered_segments: Generated<number>;
   reply_to: string | null;
+  expires_at: Date | null;
 }
 
 export interface SegmentsTable {
@@ -170,6 +171,19 @@ export interface OptOutsTable {
   changed_at: Generated<Date>;
 }
 
+export interface PausedTable {
+  kind: string;
+  name: string;
+  paused_at: Generated<Date>;
+  reason: string | null;
+}
+
+export interface OptOutHashesTable {
+  customer_hash: string;
+  scope: string;
+  changed_at: Generated<Date>;
+}
+
 export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
@@ -181,4 +195,6 @@ export interface Database {
   conversations: ConversationsTable;
   replies: RepliesTable;
   opt_outs: OptOutsTable;
+  paused: PausedTable;
+  opt_out_hashes: OptOutHashesTable;
 }
