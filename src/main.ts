@@ -336,9 +336,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
 
   // Run-time pauses as last read from Postgres; every daemon polls the same table.
-  const paused = { routes: new Set<string>(), smscs: new Set<string>() };
+  const paused = { routes: new Set<string>(), smscs: new Set<string>(), cancelled: new Set<string>() };
   const dispatcher = new Dispatcher({
-    controls: { routePaused: (route) => paused.routes.has(route), smscPaused: (smsc) => paused.smscs.has(smsc) },
+    controls: { routePaused: (route) => paused.routes.has(route), smscPaused: (smsc) => paused.smscs.has(smsc), cancelled: (id) => paused.cancelled.has(id) },
     routes: config.routes,
     smscs: new Map([...pools].map(([name, pool]) => [name, { link: pool, config: smscConfigs.get(name)! }])),
     throttleFor: (route) => throttleFor(route, metrics, buckets),
@@ -450,6 +450,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
 
   const refreshPauses = async (): Promise<void> => {
+    // A message a daemon holds is dropped at the next poll (1 s); ten polls' worth of cancellations
+    // is plenty, and keeps this read to the last few seconds of the final_at index.
+    paused.cancelled = new Set(await operations.recentlyCancelled(db, 10_000));
     const all = await operations.listPauses(db);
     const routes = new Set(all.filter((p) => p.kind === 'route').map((p) => p.name));
     const smscs = new Set(all.filter((p) => p.kind === 'smsc').map((p) => p.name));

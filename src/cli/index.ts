@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { describeError } from '../lib/errors.ts';
 import { PARLEY_VERSION } from '../lib/version.ts';
 import { checkConfigCommand } from './check-config.ts';
+import { checkBindCommand, deadLettersCommand, optOutCommand, queueCommand, routeCommand, smscCommand } from './control.ts';
 import { CliFailure, EXIT, err, type CliCommand, type ExitCode } from './common.ts';
 import { demoCommand } from './demo.ts';
 import { migrateCommand } from './migrate.ts';
@@ -76,6 +77,13 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   addCommand(cli, smscSimCommand, done);
   addCommand(cli, demoCommand, done);
   addCommand(cli, reportCommand, done);
+  // Run-time control of every daemon (through Postgres and Redis).
+  addCommand(cli, routeCommand, done);
+  addCommand(cli, smscCommand, done);
+  addCommand(cli, queueCommand, done);
+  addCommand(cli, deadLettersCommand, done);
+  addCommand(cli, optOutCommand, done);
+  addCommand(cli, checkBindCommand, done);
   try {
     await cli.parseAsync();
   } catch (e) {

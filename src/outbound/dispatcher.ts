@@ -60,6 +60,8 @@ export interface DispatchJob {
 export interface DispatchControls {
   routePaused(route: string): boolean;
   smscPaused(smsc: string): boolean;
+  /** Cancelled by an operator (`parley queue cancel`): not to be sent. */
+  cancelled(messageId: string): boolean;
 }
 
 export interface DispatcherDeps {
@@ -258,6 +260,11 @@ class RouteDispatcher {
     if (jobs.length === 0) return false;
     const prepared: Job[] = [];
     for (const job of jobs) {
+      if (this.deps.controls?.cancelled(job.message.id) === true) {
+        // Already failed (cancelled) in Postgres: this records nothing new.
+        this.finish(job, 'failed', { errorCode: 'cancelled' });
+        continue;
+      }
       if (this.expiredUnsent(job)) {
         this.finish(job, 'expired', QUEUE_AGE_ERROR);
         continue;
@@ -321,6 +328,10 @@ class RouteDispatcher {
     }
     if (this.expiredUnsent(job)) {
       this.finish(job, 'expired', QUEUE_AGE_ERROR);
+      return;
+    }
+    if (this.deps.controls?.cancelled(job.message.id) === true && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0)) {
+      this.finish(job, 'failed', { errorCode: 'cancelled' });
       return;
     }
     if (!(await this.throttle.acquire(this.signal))) {

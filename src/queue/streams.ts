@@ -150,3 +150,47 @@ export async function publishEvents(redis: Redis, stream: string, events: readon
   const failed = results?.find(([err]) => err);
   if (failed?.[0]) throw failed[0];
 }
+
+/** One entry of the dead-letter stream, as `parley dead-letters list` shows it. */
+export interface DeadLetterEntry {
+  readonly id: string;
+  readonly originalId: string;
+  readonly payload: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+function deadLetterOf(id: string, list: string[]): DeadLetterEntry {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) f[list[i] as string] = list[i + 1] as string;
+  return { id, originalId: f.original_id ?? '', payload: f.payload ?? '', code: f.code ?? '', reason: f.reason ?? '', at: f.at ?? '' };
+}
+
+/** Dead letters, oldest first, from `after` (exclusive) on. */
+export async function listDeadLetters(redis: Redis, keys: StreamKeys, count: number, after?: string): Promise<DeadLetterEntry[]> {
+  const raw = (await redis.xrange(keys.dead, after === undefined ? '-' : `(${after}`, '+', 'COUNT', count)) as [string, string[]][];
+  return raw.map(([id, list]) => deadLetterOf(id, list));
+}
+
+/**
+ * Puts dead letters back on the outbound stream (with `payload` replacing a letter's own when
+ * given) and removes them from the dead-letter stream, each in one MULTI: a letter is either
+ * still dead or queued again, never both nor neither. One that fails again is dead-lettered anew
+ * by intake, with its new reason. Returns the new outbound entry id per dead letter id; ids not
+ * found are left out.
+ */
+export async function replayDeadLetters(redis: Redis, keys: StreamKeys, ids: readonly string[], payload?: string): Promise<Map<string, string>> {
+  const replayed = new Map<string, string>();
+  for (const id of ids) {
+    const found = (await redis.xrange(keys.dead, id, id)) as [string, string[]][];
+    const entry = found[0];
+    if (!entry) continue;
+    const letter = deadLetterOf(entry[0], entry[1]);
+    const results = await redis.multi().xadd(keys.outbound, '*', 'payload', payload ?? letter.payload).xdel(keys.dead, id).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    replayed.set(id, String(results?.[0]?.[1]));
+  }
+  return replayed;
+}
