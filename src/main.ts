@@ -13,8 +13,10 @@ import { openDb, pendingMigrations, type Db } from './store/db.ts';
 import * as messages from './store/messages.ts';
 import { openRedis, closeRedis } from './queue/redis.ts';
 import { streamKeys } from './queue/keys.ts';
-import { OutboundStream, oldestUnreadAgeMs } from './queue/streams.ts';
+import { EVENT_STREAM_MAX_LEN, OutboundStream, oldestUnreadAgeMs, trimOutbound, trimToLength } from './queue/streams.ts';
 import * as operations from './store/operations.ts';
+import * as retention from './store/retention.ts';
+import { RetentionSweeper, type Retained } from './operations/retention-sweeper.ts';
 import { EventStreamPublisher } from './queue/event-stream-publisher.ts';
 import * as replyStore from './store/replies.ts';
 import * as conversationStore from './store/conversations.ts';
@@ -470,6 +472,31 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       if (changes.length < 1000) break;
     }
   };
+  const retained: Retained<retention.RetainedTable>[] = [];
+  const r = config.retention;
+  if (r.messagesMs !== undefined) retained.push({ table: 'messages', olderThanMs: r.messagesMs });
+  if (r.receiptsMs !== undefined) retained.push({ table: 'receipts', olderThanMs: r.receiptsMs });
+  if (r.repliesMs !== undefined) retained.push({ table: 'replies', olderThanMs: r.repliesMs }, { table: 'inbound_parts', olderThanMs: r.repliesMs });
+  if (r.conversationsMs !== undefined) retained.push({ table: 'conversations', olderThanMs: r.conversationsMs });
+  if (r.webhookDeliveriesMs !== undefined) retained.push({ table: 'webhook_deliveries', olderThanMs: r.webhookDeliveriesMs });
+  const sweeper = new RetentionSweeper<retention.RetainedTable>(
+    {
+      tables: retained,
+      deleteBatch: (table, olderThanMs, limit) => retention.deleteBatch(db, table, olderThanMs, limit),
+      trimStreams: async () => ({
+        outbound: await trimOutbound(redis, keys),
+        dead: await trimToLength(redis, keys.dead, r.deadLettersMaxLen),
+        events: await trimToLength(redis, keys.events, EVENT_STREAM_MAX_LEN),
+        inbound: await trimToLength(redis, keys.inbound, EVENT_STREAM_MAX_LEN),
+      }),
+      logger: log,
+      observer: {
+        onDeleted: (table, rows) => metrics.retentionDeleted.inc({ table }, rows),
+        onTrimmed: (stream, entries) => metrics.streamTrimmed.inc({ stream }, entries),
+      },
+    },
+    { batchSize: r.batchSize, pauseMs: r.pauseMs, intervalMs: r.intervalMs },
+  );
   let pausesTimer: NodeJS.Timeout | undefined;
   let queueAgeTimer: NodeJS.Timeout | undefined;
 
@@ -621,6 +648,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         clearInterval(queueAgeTimer);
       },
     },
+    { name: 'retention', start: () => sweeper.start(), stop: () => sweeper.stop() },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
     {
       name: 'recovery',

@@ -9,7 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { describeError } from '../lib/errors.ts';
 import { PARLEY_VERSION } from '../lib/version.ts';
 import { checkConfigCommand } from './check-config.ts';
-import { checkBindCommand, deadLettersCommand, optOutCommand, queueCommand, routeCommand, smscCommand } from './control.ts';
+import { checkBindCommand, deadLettersCommand, optOutCommand, purgeCommand, queueCommand, routeCommand, smscCommand } from './control.ts';
 import { CliFailure, EXIT, err, type CliCommand, type ExitCode } from './common.ts';
 import { demoCommand } from './demo.ts';
 import { migrateCommand } from './migrate.ts';
@@ -84,6 +84,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   addCommand(cli, deadLettersCommand, done);
   addCommand(cli, optOutCommand, done);
   addCommand(cli, checkBindCommand, done);
+  addCommand(cli, purgeCommand, done);
   try {
     await cli.parseAsync();
   } catch (e) {

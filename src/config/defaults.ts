@@ -10,7 +10,7 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
-  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [] },
+  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], retention: {} },
   database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10 },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
@@ -25,6 +25,8 @@ export const DEFAULTS = deepFreeze({
   shutdown: { grace: '10s', force: '30s' },
   receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },
   conversations: { ttl: '24h', reassembly_timeout: '2m', duplicate_window: '10m' },
+  /** Each table's retention has no default: kept until configured. */
+  retention: { batch_size: 1000, pause: '100ms', interval: '10m', dead_letters_max_len: 100_000 },
   /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
   webhook: { timeout: '5s', max_attempts: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */

@@ -436,6 +436,23 @@ export const CONFIG = section<ParleyConfig>(
     smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },
     routes: { key: 'routes', field: list(ROUTE, { min: 1, what: 'route' }) },
     numbers: { key: 'numbers', field: list(NUMBER, { what: 'number' }) },
+    retention: {
+      key: 'retention',
+      field: section<ParleyConfig['retention']>(
+        {
+          messagesMs: { key: 'messages', field: duration({ positive: true }), optional: true },
+          receiptsMs: { key: 'receipts', field: duration({ positive: true }), optional: true },
+          repliesMs: { key: 'replies', field: duration({ positive: true }), optional: true },
+          conversationsMs: { key: 'conversations', field: duration({ positive: true }), optional: true },
+          webhookDeliveriesMs: { key: 'webhook_deliveries', field: duration({ positive: true }), optional: true },
+          batchSize: { key: 'batch_size', field: integer({ min: 1, max: 100_000 }) },
+          pauseMs: { key: 'pause', field: duration() },
+          intervalMs: { key: 'interval', field: duration({ positive: true }) },
+          deadLettersMaxLen: { key: 'dead_letters_max_len', field: integer({ min: 100 }) },
+        },
+        DEFAULTS.retention,
+      ),
+    },
   },
   DEFAULTS.root,
   checkAcrossSections,

@@ -201,6 +201,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly retentionDeleted = new Counter({
+    name: 'parley_retention_deleted_rows_total',
+    help: 'Rows the retention sweep deleted, by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamTrimmed = new Counter({
+    name: 'parley_stream_trimmed_entries_total',
+    help: 'Redis stream entries deleted by trimming, by stream (outbound, dead, events, inbound)',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.buildInfo.set({ version: PARLEY_VERSION, node: process.versions.node }, 1);
     if (options.defaultMetrics !== false) {

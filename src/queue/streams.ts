@@ -194,3 +194,64 @@ export async function replayDeadLetters(redis: Redis, keys: StreamKeys, ids: rea
   }
   return replayed;
 }
+
+/**
+ * Trims the outbound stream behind its slowest consumer group: entries every group has read and
+ * acknowledged are deleted (exact XTRIM MINID: it runs every retention.interval, not per entry).
+ * The bound is, over every group, its oldest pending entry or else the entry after its
+ * last-delivered-id; nothing is trimmed while there is no group. Returns the entries deleted.
+ */
+export async function trimOutbound(redis: Redis, keys: StreamKeys): Promise<number> {
+  let groups: unknown[][];
+  try {
+    groups = (await redis.xinfo('GROUPS', keys.outbound)) as unknown[][];
+  } catch (err) {
+    if (String((err as Error).message).includes('no such key')) return 0;
+    throw err;
+  }
+  if (groups.length === 0) return 0;
+  let bound: [number, number] | undefined;
+  const older = (a: [number, number], b: [number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  const parse = (id: string): [number, number] => {
+    const [ms, seq] = id.split('-');
+    return [Number(ms), Number(seq ?? 0)];
+  };
+  for (const g of groups) {
+    const name = String(g[g.indexOf('name') + 1]);
+    const pendingCount = Number(g[g.indexOf('pending') + 1] ?? 0);
+    let keep: [number, number];
+    if (pendingCount > 0) {
+      const summary = (await redis.xpending(keys.outbound, name)) as [number, string | null, string | null, unknown];
+      keep = parse(String(summary[1]));
+    } else {
+      const last = parse(String(g[g.indexOf('last-delivered-id') + 1] ?? '0-0'));
+      keep = [last[0], last[1] + 1];
+    }
+    if (bound === undefined || older(keep, bound)) bound = keep;
+  }
+  if (bound === undefined || (bound[0] === 0 && bound[1] <= 1)) return 0;
+  return Number(await redis.xtrim(keys.outbound, 'MINID', `${bound[0]}-${bound[1]}`));
+}
+
+/** Trims a stream to about `maxLen` entries (XTRIM MAXLEN ~); returns the entries deleted. */
+export async function trimToLength(redis: Redis, stream: string, maxLen: number): Promise<number> {
+  return Number(await redis.xtrim(stream, 'MAXLEN', '~', maxLen));
+}
+
+/**
+ * Deletes the entries of `stream` for which `matches(fields)` holds, reading it in pages of
+ * 1,000 (XRANGE) and deleting each page's matches (XDEL); returns how many were deleted. For
+ * erasing one customer (`parley purge`): a CLI command, not a hot path.
+ */
+export async function deleteMatchingEntries(redis: Redis, stream: string, matches: (fields: Readonly<Record<string, string>>) => boolean): Promise<number> {
+  let deleted = 0;
+  let after = '-';
+  for (;;) {
+    const page = (await redis.xrange(stream, after, '+', 'COUNT', 1000)) as [string, string[]][];
+    if (page.length === 0) return deleted;
+    const doomed = toEntries(page).filter((e) => matches(e.fields)).map((e) => e.id);
+    if (doomed.length > 0) deleted += Number(await redis.xdel(stream, ...doomed));
+    if (page.length < 1000) return deleted;
+    after = `(${page[page.length - 1]![0]}`;
+  }
+}

@@ -12,7 +12,7 @@ import { buildDaemon, type Daemon } from '../../../src/main.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { validateConfig } from '../../../src/config/validate.ts';
 import { migrateDatabase } from '../../../src/cli/migrate.ts';
-import { checkBindCommand, deadLettersCommand, optOutCommand, queueCommand, routeCommand, smscCommand } from '../../../src/cli/control.ts';
+import { checkBindCommand, deadLettersCommand, optOutCommand, purgeCommand, queueCommand, routeCommand, smscCommand } from '../../../src/cli/control.ts';
 import { openDb, type Db } from '../../../src/store/db.ts';
 import { streamKeys } from '../../../src/queue/keys.ts';
 import { startSimulator, type Simulator } from '../../../src/simulator/index.ts';
@@ -242,6 +242,38 @@ describe('parley opt-out add|remove|list', () => {
     await send([{ id: 'oo-2', to: '+14155550130', text: 'allowed again' }]);
     await until('sent', () => texts(simA).includes('allowed again'));
     expect(texts(simA)).not.toContain('blocked');
+  });
+});
+
+describe('parley purge --customer', () => {
+  it('erases the customer from Postgres and from every Redis stream; asks for --yes first', async () => {
+    const customer = '14155550140';
+    await send([
+      { id: 'pg-1', to: `+${customer}`, text: 'purge-me-one' },
+      { id: 'pg-2', to: 'not-a-number', text: `dead letter for +${customer}` },
+    ]);
+    await until('sent', () => texts(simA).includes('purge-me-one'));
+    const injected = simA.injectReply({ from: customer, to: '12345', text: 'purge-me-reply' });
+    expect(await injected.acked).toBe(true);
+    const streamText = async (): Promise<string> =>
+      JSON.stringify(await Promise.all([keys().outbound, keys().dead, keys().events, keys().inbound].map((k) => redis.xrange(k, '-', '+'))));
+    await until('reply on the inbound stream', async () => (await streamText()).includes('purge-me-reply'));
+    expect(await streamText()).toContain(customer);
+
+    await expect(cli(purgeCommand, { customer: `+${customer}` })).rejects.toThrow(/--yes/);
+    const purged = await cli(purgeCommand, { customer: `+${customer}`, yes: true, json: true });
+    expect(purged.code).toBe(0);
+    const report = JSON.parse(purged.out) as { tables: Record<string, number>; streams: Record<string, number> };
+    expect(report.tables.messages).toBe(1);
+    // Both outbound entries name them: the message, and the broken one that was dead-lettered.
+    expect(report.streams.outbound).toBe(2);
+    expect(report.streams.inbound).toBe(1);
+    expect(report.streams.dead).toBe(1);
+    expect(report.streams.events).toBeGreaterThanOrEqual(2);
+    const left = await streamText();
+    expect(left).not.toContain(customer);
+    expect(left).not.toContain('purge-me');
+    expect(await statusOf(['pg-1'])).toEqual({ 'pg-1': undefined });
   });
 });
 
