@@ -8,6 +8,7 @@
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import type { UnmatchedReceipt } from '../store/receipts.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { cliJson } from './json.ts';
 
 export interface ReceiptsArgs extends ConfigArgs {
   readonly unmatched?: boolean | undefined;
@@ -43,7 +44,7 @@ export async function runReceipts(args: ReceiptsArgs): Promise<ExitCode> {
     await db.destroy();
   }
   if (args.json) {
-    out(JSON.stringify({ olderThan: formatDuration(horizonMs), count: receipts.length, limit, receipts }, null, 2));
+    out(cliJson({ olderThan: formatDuration(horizonMs), count: receipts.length, limit, receipts }));
     return EXIT.ok;
   }
   if (receipts.length === 0) {

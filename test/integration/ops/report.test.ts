@@ -20,6 +20,7 @@ import { readAnalyticsReport, type AnalyticsReport, type Counted, type ReportFig
 import { formatReport, formatTable, hourBars, parseBound } from '../../../src/cli/report.ts';
 import { describeDatabase } from '../../../src/cli/common.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
+import { snakeCased } from '../../../src/cli/json.ts';
 
 const ESME_RINVDSTADR = 0x0b;
 const FINAL_FAILED = new Set(['undeliverable', 'expired', 'rejected', 'failed', 'unknown']);
@@ -342,7 +343,10 @@ describe('parley report', () => {
     const args = ['-c', configFile, '--since', since.toISOString(), '--until', until.toISOString(), '--tz', 'UTC', '--top', String(TOP)];
     const json = await runCli(['report', '--json', ...args]);
     expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(report)));
+    // The same figures, with snake_case keys like every JSON Parley prints.
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(snakeCased(report))));
+    expect(json.stdout).toContain('"delivered_rate"');
+    expect(json.stdout).not.toMatch(/"[a-z]+[A-Z]\w*":/);
 
     const text = await runCli(['report', ...args]);
     expect(text.code, text.stderr).toBe(0);
