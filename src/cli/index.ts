@@ -1,5 +1,5 @@
 /**
- * The `parley` command line (CONTRACT.md section 3). Each command lives in its own file and
+ * The `parley` command line (README "The command line"). Each command lives in its own file and
  * resolves to an exit code: 0 done, 1 failed (reason on stderr), 2 wrong usage or not available
  * yet, 130 a second SIGTERM/SIGINT during a stop. Run by bin/parley, `npm run parley -- …`, or
  * `node --import tsx src/cli/index.ts …`; compiled, `node dist/cli/index.js …` (`npm run build`).
@@ -66,7 +66,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   const done = (code: ExitCode): void => {
     exitCode = code;
   };
-  // In the order of CONTRACT.md section 3, which `--help` follows; `receipts` (an addition) next to `status`.
+  // In the order of the README's command table, which `--help` follows.
   addCommand(cli, startCommand, done);
   addCommand(cli, migrateCommand, done);
   addCommand(cli, checkConfigCommand, done);

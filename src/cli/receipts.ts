@@ -3,7 +3,6 @@
  * message for longer than a horizon (receipts.unmatched_horizon by default). Parley keeps every
  * receipt; one that matches nothing usually means the carrier reports ids in a form the SMSC's
  * `id_format` does not expect, or a receipt for a message sent by something else on the account.
- * An addition to the CLI table of CONTRACT.md section 3.
  */
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import type { UnmatchedReceipt } from '../store/receipts.ts';

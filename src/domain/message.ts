@@ -1,5 +1,5 @@
 /**
- * An outbound message as an app submits it on the stream (CONTRACT.md section 1), validated.
+ * An outbound message as an app submits it on the stream (README "The payload"), validated.
  * Validation is pure: what needs config (routes) or storage (opt-outs) happens in the flow.
  */
 import { normaliseNumber, normaliseSender } from './address.ts';
@@ -44,9 +44,32 @@ export type PayloadProblem =
   | 'invalid_replies'
   | 'invalid_metadata';
 
+/** One thing wrong with a payload. */
+export interface PayloadIssue {
+  readonly code: PayloadProblem;
+  readonly reason: string;
+}
+
 export type ParsedPayload =
-  | { readonly ok: true; readonly message: OutboundMessage }
-  | { readonly ok: false; readonly code: PayloadProblem; readonly reason: string };
+  | {
+      readonly ok: true;
+      readonly message: OutboundMessage;
+      /** Fields Parley does not know, ignored (a typo such as "txt", or a newer app's field). */
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly ok: false;
+      /** The first problem's code (the dead letter's code and metric label). */
+      readonly code: PayloadProblem;
+      /** Every problem's reason, joined: an app fixes them all in one go. */
+      readonly reason: string;
+      readonly problems: readonly PayloadIssue[];
+      /** The app's id when the payload had a usable one: its dead-letter status event carries it. */
+      readonly id?: string;
+    };
+
+/** The payload fields Parley reads; any other is reported as a warning and ignored. */
+export const PAYLOAD_FIELDS: readonly string[] = ['id', 'to', 'from', 'text', 'route', 'dlr', 'validity', 'expires_at', 'priority', 'conversation', 'replies', 'metadata'];
 
 const MAX_ID = 64;
 /** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
@@ -58,113 +81,136 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parses the `payload` field of an outbound stream entry. `newId` supplies an id when the app gave
- * none. Unknown fields are ignored so that older daemons accept entries from newer apps.
+ * none. Every problem is reported at once. Unknown fields are ignored (so older daemons accept
+ * entries from newer apps) and named in `warnings`.
  */
 export function parseOutboundPayload(raw: string | undefined, newId: () => string): ParsedPayload {
-  const bad = (code: PayloadProblem, reason: string): ParsedPayload => ({ ok: false, code, reason });
-  if (raw === undefined) return bad('invalid_json', 'the entry has no "payload" field');
+  const fail = (problems: PayloadIssue[], id?: string): ParsedPayload => ({
+    ok: false,
+    code: problems[0]!.code,
+    reason: problems.map((p) => p.reason).join('; '),
+    problems,
+    ...(id === undefined ? {} : { id }),
+  });
+  if (raw === undefined) return fail([{ code: 'invalid_json', reason: 'the entry has no "payload" field' }]);
   let v: unknown;
   try {
     v = JSON.parse(raw);
   } catch (err) {
     // V8's message quotes the payload, and with it the customer's text: only the position is kept.
     const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    return bad('invalid_json', `payload is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`);
+    return fail([{ code: 'invalid_json', reason: `payload is not valid JSON${position === undefined ? '' : ` (at character ${position})`}` }]);
   }
-  if (!isPlainObject(v)) return bad('invalid_json', 'payload must be a JSON object');
+  if (!isPlainObject(v)) return fail([{ code: 'invalid_json', reason: 'payload must be a JSON object' }]);
 
-  let id: string;
-  if (v.id === undefined || v.id === null) id = newId();
+  const problems: PayloadIssue[] = [];
+  const bad = (code: PayloadProblem, reason: string): undefined => {
+    problems.push({ code, reason });
+    return undefined;
+  };
+
+  let id: string | undefined;
+  if (v.id === undefined || v.id === null) id = undefined;
   else if (typeof v.id === 'string' && v.id.length > 0 && v.id.length <= MAX_ID) id = v.id;
-  else return bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
+  else bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
 
-  if (typeof v.to !== 'string') return bad('invalid_to', '"to" is required: an E.164 number or digits');
-  const to = normaliseNumber(v.to);
-  // The number itself stays out of the reason: reasons are logged, and a number is personal data.
-  if (to === undefined) return bad('invalid_to', '"to" is not an E.164 number or 3-20 digits');
+  let to: string | undefined;
+  if (typeof v.to !== 'string') bad('invalid_to', '"to" is required: an E.164 number or digits');
+  else {
+    to = normaliseNumber(v.to);
+    // The number itself stays out of the reason: reasons are logged, and a number is personal data.
+    if (to === undefined) bad('invalid_to', '"to" is not an E.164 number or 3-20 digits');
+  }
 
   let from: string | undefined;
   if (v.from !== undefined && v.from !== null) {
     from = typeof v.from === 'string' ? normaliseSender(v.from) : undefined;
-    if (from === undefined) {
-      return bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
-    }
+    if (from === undefined) bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
   }
 
-  if (v.text === undefined || v.text === null || v.text === '') return bad('empty_text', '"text" is required and must not be empty');
-  if (typeof v.text !== 'string') return bad('invalid_text', '"text" must be a string');
-  if (v.text.length > MAX_TEXT_CHARS) return bad('invalid_text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
+  if (v.text === undefined || v.text === null || v.text === '') bad('empty_text', '"text" is required and must not be empty');
+  else if (typeof v.text !== 'string') bad('invalid_text', '"text" must be a string');
+  else if (v.text.length > MAX_TEXT_CHARS) bad('invalid_text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
 
   let route: string | undefined;
   if (v.route !== undefined && v.route !== null) {
-    if (typeof v.route !== 'string' || v.route === '') return bad('invalid_route', '"route" must be a route name');
-    route = v.route;
+    if (typeof v.route !== 'string' || v.route === '') bad('invalid_route', '"route" must be a route name');
+    else route = v.route;
   }
 
   let dlr = true;
   if (v.dlr !== undefined && v.dlr !== null) {
-    if (typeof v.dlr !== 'boolean') return bad('invalid_dlr', '"dlr" must be true or false');
-    dlr = v.dlr;
+    if (typeof v.dlr !== 'boolean') bad('invalid_dlr', '"dlr" must be true or false');
+    else dlr = v.dlr;
   }
 
   let validitySeconds: number | undefined;
   if (v.validity !== undefined && v.validity !== null) {
     if (typeof v.validity !== 'number' || !Number.isInteger(v.validity) || v.validity <= 0 || v.validity > 63 * 7 * 86400) {
-      return bad('invalid_validity', '"validity" must be a positive whole number of seconds (at most 63 weeks)');
-    }
-    validitySeconds = v.validity;
+      bad('invalid_validity', '"validity" must be a positive whole number of seconds (at most 63 weeks)');
+    } else validitySeconds = v.validity;
   }
 
   let expiresAt: Date | undefined;
   if (v.expires_at !== undefined && v.expires_at !== null) {
     // An explicit offset is required: a time without one would be read in the daemon's zone.
     const at = typeof v.expires_at === 'string' && /(?:Z|[+-]\d\d:?\d\d)$/i.test(v.expires_at) ? new Date(v.expires_at) : undefined;
-    if (at === undefined || Number.isNaN(at.getTime())) {
-      return bad('invalid_expires_at', '"expires_at" must be an ISO 8601 time with a zone, such as "2026-03-01T14:00:00Z"');
-    }
-    expiresAt = at;
+    if (at === undefined || Number.isNaN(at.getTime())) bad('invalid_expires_at', '"expires_at" must be an ISO 8601 time with a zone, such as "2026-03-01T14:00:00Z"');
+    else expiresAt = at;
   }
 
   let priority: Priority = 0;
   if (v.priority !== undefined && v.priority !== null) {
     if (v.priority !== 0 && v.priority !== 1 && v.priority !== 2 && v.priority !== 3) {
-      return bad('invalid_priority', `"priority" must be 0, 1, 2 or 3, got ${JSON.stringify(v.priority)}`);
-    }
-    priority = v.priority;
+      bad('invalid_priority', `"priority" must be 0, 1, 2 or 3, got ${JSON.stringify(v.priority)}`);
+    } else priority = v.priority;
   }
 
   let conversation: OutboundMessage['conversation'];
   if (v.conversation !== undefined && v.conversation !== null) {
     const c = v.conversation;
-    if (!isPlainObject(c)) return bad('invalid_conversation', '"conversation" must be an object');
-    if (c.ttl !== undefined && (typeof c.ttl !== 'number' || !Number.isInteger(c.ttl) || c.ttl <= 0)) {
-      return bad('invalid_conversation', '"conversation.ttl" must be a positive whole number of seconds');
+    if (!isPlainObject(c)) bad('invalid_conversation', '"conversation" must be an object');
+    else {
+      const ttlOk = c.ttl === undefined || (typeof c.ttl === 'number' && Number.isInteger(c.ttl) && c.ttl > 0);
+      const tagsOk = c.tags === undefined || isPlainObject(c.tags);
+      if (!ttlOk) bad('invalid_conversation', '"conversation.ttl" must be a positive whole number of seconds');
+      if (!tagsOk) bad('invalid_conversation', '"conversation.tags" must be an object');
+      if (ttlOk && tagsOk) conversation = { ttlSeconds: c.ttl as number | undefined, tags: (c.tags as Record<string, unknown> | undefined) ?? {} };
     }
-    if (c.tags !== undefined && !isPlainObject(c.tags)) return bad('invalid_conversation', '"conversation.tags" must be an object');
-    conversation = { ttlSeconds: c.ttl as number | undefined, tags: (c.tags as Record<string, unknown> | undefined) ?? {} };
   }
 
   let replies: OutboundMessage['replies'];
   if (v.replies !== undefined && v.replies !== null) {
-    if (!isPlainObject(v.replies)) return bad('invalid_replies', '"replies" must be an object of keyword -> action');
-    const out: Record<string, ExpectedReplyAction> = {};
-    for (const [keyword, action] of Object.entries(v.replies)) {
-      if (!isPlainObject(action)) return bad('invalid_replies', `"replies.${keyword}" must be an object`);
-      if (action.reply !== undefined && typeof action.reply !== 'string') return bad('invalid_replies', `"replies.${keyword}.reply" must be a string`);
-      if (action.webhook !== undefined && typeof action.webhook !== 'string') return bad('invalid_replies', `"replies.${keyword}.webhook" must be a webhook name`);
-      out[keyword] = { reply: action.reply as string | undefined, webhook: action.webhook as string | undefined };
+    if (!isPlainObject(v.replies)) bad('invalid_replies', '"replies" must be an object of keyword -> action');
+    else {
+      const out: Record<string, ExpectedReplyAction> = {};
+      const before = problems.length;
+      for (const [keyword, action] of Object.entries(v.replies)) {
+        if (!isPlainObject(action)) {
+          bad('invalid_replies', `"replies.${keyword}" must be an object`);
+          continue;
+        }
+        if (action.reply !== undefined && typeof action.reply !== 'string') bad('invalid_replies', `"replies.${keyword}.reply" must be a string`);
+        if (action.webhook !== undefined && typeof action.webhook !== 'string') bad('invalid_replies', `"replies.${keyword}.webhook" must be a webhook name`);
+        out[keyword] = { reply: action.reply as string | undefined, webhook: action.webhook as string | undefined };
+      }
+      if (problems.length === before) replies = out;
     }
-    replies = out;
   }
 
   let metadata: Record<string, unknown> | undefined;
   if (v.metadata !== undefined && v.metadata !== null) {
-    if (!isPlainObject(v.metadata)) return bad('invalid_metadata', '"metadata" must be an object');
-    metadata = v.metadata;
+    if (!isPlainObject(v.metadata)) bad('invalid_metadata', '"metadata" must be an object');
+    else metadata = v.metadata;
   }
 
+  if (problems.length > 0 || to === undefined || typeof v.text !== 'string') return fail(problems, id);
+  const warnings = Object.keys(v)
+    .filter((k) => !PAYLOAD_FIELDS.includes(k))
+    .map((k) => `unknown field ${JSON.stringify(k.slice(0, 40))} is ignored`);
   return {
     ok: true,
-    message: { id, to, from, text: v.text, route, dlr, validitySeconds, expiresAt, priority, conversation, replies, metadata },
+    message: { id: id ?? newId(), to, from, text: v.text, route, dlr, validitySeconds, expiresAt, priority, conversation, replies, metadata },
+    warnings,
   };
 }

@@ -157,6 +157,9 @@ export class Intake {
     const candidates: OutboundMessage[] = [];
     const ackOnly: string[] = [];
     const entryOf = new Map<string, string>();
+    /** The app's id of each dead-lettered entry that had one: it gets a status event. */
+    const appIdOf = new Map<string, string>();
+    const warned: { entry: string; warnings: readonly string[] }[] = [];
     for (const entry of entries) {
       if (Object.keys(entry.fields).length === 0) {
         // Deleted from the stream while pending: nothing to send, but it must leave the PEL.
@@ -168,8 +171,10 @@ export class Intake {
       const parsed = parseOutboundPayload(entry.fields.payload, () => `s-${entry.id}`);
       if (!parsed.ok) {
         dead.push({ entry, code: parsed.code, reason: parsed.reason });
+        if (parsed.id !== undefined) appIdOf.set(entry.id, parsed.id);
         continue;
       }
+      if (parsed.warnings.length > 0) warned.push({ entry: entry.id, warnings: parsed.warnings });
       if (entryOf.has(parsed.message.id)) {
         ackOnly.push(entry.id);
         continue;
@@ -182,6 +187,8 @@ export class Intake {
       const entryId = entryOf.get(r.message.id)!;
       entryOf.delete(r.message.id);
       dead.push({ entry: entries.find((e) => e.id === entryId)!, code: r.code, reason: r.reason });
+      // Only an id the app chose is announced: a generated one (s-<entry>) means nothing to it.
+      if (!r.message.id.startsWith('s-')) appIdOf.set(entryId, r.message.id);
     }
 
     // Dead letters keep the order of the stream, whichever check refused them.
@@ -191,6 +198,15 @@ export class Intake {
     const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(queued, inserted, changes);
+    // An app that set an id hears about its dead-lettered entry where it hears about the others:
+    // a status event, failed with the dead letter's code and reasons (no message is stored).
+    const deadEvents: StatusChange[] = dead
+      .filter((d) => appIdOf.has(d.entry.id))
+      .map((d) => ({ id: appIdOf.get(d.entry.id)!, status: 'failed', previous: null, errorCode: d.code, errorReason: d.reason, route: '', metadata: null }));
+    if (deadEvents.length > 0) this.deps.publishCommitted(deadEvents);
+    if (warned.length > 0) {
+      this.log.warn({ entries: warned.length, first: warned[0] }, 'outbound entries with fields Parley does not know; they were ignored');
+    }
 
     const duplicates = queued.length + refused.length - inserted.size + ackOnly.length;
     for (const d of dead) {

@@ -277,6 +277,46 @@ describe('parley purge --customer', () => {
   });
 });
 
+describe('the payload contract', () => {
+  it('a dead-lettered entry with an app id gets a failed status event naming every problem; unknown fields only warn', async () => {
+    await send([
+      { id: 'app-bad-1', to: 'nowhere', text: '', priority: 9 },
+      { id: 'app-route-1', to: '+14155550150', text: 'x', route: 'promo' },
+      { id: 'app-extra-1', to: '+14155550151', text: 'extra fields are fine', colour: 'blue' },
+    ]);
+    await until('extra sent', () => texts(simA).includes('extra fields are fine'));
+    const events = async (): Promise<{ id: string; status: string; previous: string | null; error: { code: string; reason: string } | null }[]> =>
+      ((await redis.xrange(keys().events, '-', '+')) as [string, string[]][]).map(([, f]) => JSON.parse(f[1]!) as never);
+    await until('dead-letter events', async () => (await events()).filter((e) => e.id.startsWith('app-') && e.status === 'failed').length === 2);
+    const bad = (await events()).find((e) => e.id === 'app-bad-1')!;
+    expect(bad).toMatchObject({ status: 'failed', previous: null, error: { code: 'invalid_to' } });
+    expect(bad.error!.reason.split('; ')).toHaveLength(3);
+    expect((await events()).find((e) => e.id === 'app-route-1')).toMatchObject({ status: 'failed', error: { code: 'unknown_route' } });
+    expect(await statusOf(['app-extra-1'])).not.toEqual({ 'app-extra-1': undefined });
+  });
+
+  it('`parley send` takes every payload field', async () => {
+    const res = await runCli([
+      'send', '-c', configFile, '--to', '+14155550160', '--text', 'all the fields', '--id', 'send-all-1', '--from', '12345', '--route', 'default',
+      '--priority', '2', '--no-dlr', '--validity', '600', '--expires-at', '2030-01-01T00:00:00Z', '--metadata', '{"order":1042}',
+      '--replies', '{"YES":{"reply":"See you then!"}}', '--conversation', '{"ttl":3600,"tags":{"campaign":"spring"}}',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout.trim()).toBe('send-all-1');
+    await until('stored', async () => (await statusOf(['send-all-1']))['send-all-1'] !== undefined);
+    const row = await db.selectFrom('messages').selectAll().where('id', '=', 'send-all-1').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ priority: 2, dlr: false, validity_seconds: 600, metadata: { order: 1042 }, replies: { YES: { reply: 'See you then!' } } });
+    expect(row.expires_at?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    expect(row.conversation).toMatchObject({ ttlSeconds: 3600, tags: { campaign: 'spring' } });
+
+    const bad = await runCli(['send', '-c', configFile, '--to', 'x', '--text', 'y', '--validity', '-5', '--expires-at', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"to" is not');
+    expect(bad.stderr).toContain('"validity"');
+    expect(bad.stderr).toContain('"expires_at"');
+  }, 30_000);
+});
+
 describe('parley check-bind', () => {
   it('binds, enquires and unbinds with good credentials; names ESME_RINVPASWD with bad ones', async () => {
     const good = await cli(checkBindCommand, { smsc: 'b', json: true });
