@@ -68,6 +68,17 @@ describe('migrations that build indexes concurrently', () => {
     await db.destroy();
   });
 
+  it('a migration numbered below one already applied (merged later) is applied, not refused', async () => {
+    await migrateToLatest(db, schema);
+    // As if 0008 had been merged after 0009 (and 0010 on main) was applied.
+    await sql`DROP TABLE paused`.execute(db);
+    await sql`DROP TABLE opt_out_hashes`.execute(db);
+    await sql`ALTER TABLE messages DROP COLUMN expires_at`.execute(db);
+    await sql`DELETE FROM kysely_migration WHERE name = '0008-operations'`.execute(db);
+    expect(await migrateToLatest(db, schema)).toEqual(['0008-operations']);
+    expect((await migrationStatus(db, schema)).every((m) => m.appliedAt !== null)).toBe(true);
+  });
+
   it('0009 run again after a failure rebuilds an INVALID index', async () => {
     await migrateToLatest(db, schema);
     // What an interrupted CREATE INDEX CONCURRENTLY leaves behind.
