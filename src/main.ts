@@ -9,9 +9,9 @@ import type { ParleyConfig, RouteConfig, SmscConfig } from './config/types.ts';
 import type { Logger } from './lib/logger.ts';
 import { ParleyError, describeError } from './lib/errors.ts';
 import { Service, type Component } from './service.ts';
-import { openDb, pendingMigrations, type Db } from './store/db.ts';
+import { openDb, openDbProbe, pendingMigrations, type Db } from './store/db.ts';
 import * as messages from './store/messages.ts';
-import { openRedis, closeRedis } from './queue/redis.ts';
+import { openRedis, closeRedis, pingRedis } from './queue/redis.ts';
 import { streamKeys } from './queue/keys.ts';
 import { EVENT_STREAM_MAX_LEN, OutboundStream, oldestUnreadAgeMs, trimOutbound, trimToLength } from './queue/streams.ts';
 import * as operations from './store/operations.ts';
@@ -33,13 +33,22 @@ import type { StatusEventFacts } from './domain/events.ts';
 import { SmscPool } from './smpp/smsc-pool.ts';
 import type { InboundSm, InboundAnswer } from './smpp/smsc-bind.ts';
 import { Router } from './outbound/router.ts';
-import { AdaptiveThrottle, type RouteThrottle } from './outbound/route-throttle.ts';
+import { SharedRouteThrottle, type RouteThrottle } from './outbound/route-throttle.ts';
+import { RouteBuckets, BindLeases } from './queue/coordination.ts';
+import { BindQuota } from './smpp/bind-quota.ts';
 import { Dispatcher, type DispatchJob } from './outbound/dispatcher.ts';
 import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
 import { Batcher } from './lib/batcher.ts';
+import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
+import { StallTracker } from './lib/progress.ts';
+import * as quarantineStore from './store/quarantine.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
+import * as inboxStore from './store/inbox.ts';
+import { readMessageTimeline } from './store/timeline.ts';
+import { EventStreamReader } from './queue/event-stream-reader.ts';
+import { ApiServer } from './api/api-server.ts';
 
 export interface DaemonOptions {
   readonly logger: Logger;
@@ -68,8 +77,14 @@ export interface Daemon {
   readonly intake: Intake;
   readonly metrics: Metrics;
   readonly consumer: string;
+  /** Whether Postgres and Redis answer; `/readyz` reads it. */
+  readonly dependencies: DependencyMonitor;
+  /** Each pipeline's progress; /readyz and parley_pipeline_stalled name the stalled ones. */
+  readonly stalls: StallTracker;
   /** The port the ops endpoint listens on, once started with http. */
   httpPort?: number;
+  /** The port the HTTP API listens on, once started with api.listen set. */
+  apiPort?: number;
 }
 
 /** A daemon is dead when its heartbeat is this old; its queued messages can then be claimed. */
@@ -107,17 +122,56 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   }
 }
 
-function throttleFor(route: RouteConfig, metrics: Metrics, buckets: Map<string, AdaptiveThrottle>): RouteThrottle {
-  const bucket = new AdaptiveThrottle(route.tps, route.burst);
-  buckets.set(route.name, bucket);
-  metrics.throttleRate.set({ route: route.name }, route.tps);
+/** A daemon on its fallback share finds Redis again within this after it is back (see REJOIN_GRACE_MS). */
+const COORDINATION_RECONNECT_MAX_MS = 1000;
+
+/** Recovery after a slow-down, per accepted segment, as a share of the configured rate (as AdaptiveThrottle). */
+const RECOVERY_STEP = 0.01;
+const SLOWDOWN_INTERVAL_MS = 1000;
+const MIN_FACTOR = 1 / 64;
+
+/**
+ * The route's throttle shared by every daemon: a bucket in Redis, with this daemon's share
+ * (rate ÷ live daemons) as the fallback while Redis does not answer.
+ */
+function throttleFor(
+  route: RouteConfig,
+  metrics: Metrics,
+  buckets: Map<string, SharedRouteThrottle>,
+  shared: RouteBuckets,
+  liveDaemons: () => number,
+  log: Logger,
+): RouteThrottle {
   const labels = { route: route.name };
+  const bucket = new SharedRouteThrottle({
+    route: route.name,
+    rate: route.tps,
+    burst: route.burst,
+    bucket: {
+      lease: (rate, burst, want, accepted) => shared.lease(route.name, rate, burst, want, accepted, RECOVERY_STEP),
+      slowDown: () => shared.slowDown(route.name, SLOWDOWN_INTERVAL_MS, MIN_FACTOR),
+    },
+    liveDaemons,
+    onModeChange: (isShared, reason) => {
+      metrics.throttleShared.set(labels, isShared ? 1 : 0);
+      if (isShared) {
+        log.info({ route: route.name }, `route throttle: ${reason}`);
+      } else {
+        metrics.throttleFallbacks.inc(labels);
+        log.warn({ route: route.name }, `route throttle: ${reason}`);
+      }
+      metrics.throttleRate.set(labels, bucket.currentRate);
+    },
+  });
+  buckets.set(route.name, bucket);
+  metrics.throttleRate.set(labels, route.tps);
+  metrics.throttleShared.set(labels, 1);
   return {
     acquire: async (signal) => {
-      if (bucket.tryAcquire()) return true;
       const t0 = performance.now();
       const got = await bucket.acquire(signal);
-      metrics.throttleWait.inc(labels, (performance.now() - t0) / 1000);
+      const waited = performance.now() - t0;
+      if (waited > 1) metrics.throttleWait.inc(labels, waited / 1000);
       return got;
     },
     onAccepted: () => bucket.onAccepted(),
@@ -168,31 +222,82 @@ function poolFor(
   });
 }
 
+/** `reject_unauthorized: false` is a choice an operator should see every start, not a silent default. */
+export function warnInsecureTls(config: ParleyConfig, log: Logger): void {
+  for (const smsc of config.smscs) {
+    if (smsc.tls.enabled && !smsc.tls.rejectUnauthorized) {
+      log.warn(
+        { smsc: smsc.name, host: smsc.host },
+        'TLS certificate checks are off for this SMSC (tls.reject_unauthorized: false): anyone between us and it can read and change the traffic',
+      );
+    }
+  }
+}
+
 export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemon {
   const log = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const schema = options.schema ?? 'public';
   const consumer = config.intake.consumer;
   const keys = streamKeys(config.redis.prefix);
+  warnInsecureTls(config, log);
 
+  // Probed every second on connections of their own; a pipeline that meets a fault asks for a
+  // probe at once. While Postgres is down every pipeline pauses on its own (each retries its
+  // transient faults with backoff); past database.outage_unbind_after the binds are unbound.
+  const dbProbe = openDbProbe(config.database.url);
+  const dependencies = new DependencyMonitor({
+    probes: {
+      postgres: () => dbProbe.probe(),
+      redis: () => pingRedis(redis),
+    },
+    onChange: (status) => onDependencyChange(status),
+  });
   const db = openDb({
     url: config.database.url,
     poolSize: config.database.poolSize,
     schema,
-    onIdleError: (err) => log.warn({ err: err.message }, 'postgres idle connection lost'),
+    onIdleError: (err) => {
+      log.warn({ err: err.message, code: (err as { code?: string }).code }, 'postgres connection lost; the pool opens a new one');
+      dependencies.nudge('postgres');
+    },
   });
-  const redisError = (err: Error): void => log.warn({ err: err.message }, 'redis connection error');
+  const redisError = (err: Error): void => {
+    log.warn({ err: err.message }, 'redis connection error');
+    dependencies.nudge('redis');
+  };
   const redis = openRedis({ url: config.redis.url, name: `parley:${consumer}`, onError: redisError });
   const blocking = openRedis({ url: config.redis.url, name: `parley:${consumer}:intake`, onError: redisError });
+  // Route buckets and bind leases: answers that come late are worth nothing, so fail fast and fall back.
+  const coordination = openRedis({
+    url: config.redis.url,
+    name: `parley:${consumer}:coordination`,
+    onError: redisError,
+    failFastMs: config.coordination.leaseTimeoutMs,
+    reconnectMaxMs: COORDINATION_RECONNECT_MAX_MS,
+  });
+  const routeBuckets = new RouteBuckets(coordination, config.redis.prefix);
+  let liveDaemons = 1;
 
   const router = new Router(config.routes);
-  const buckets = new Map<string, AdaptiveThrottle>();
+  const buckets = new Map<string, SharedRouteThrottle>();
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
 
+  // Every pipeline reports its progress here; readiness names any whose work stopped moving.
+  const stalls = new StallTracker(config.health.stallAfterMs);
   let statusWebhooks = config.webhooks.filter((w) => w.subscribe.includes('message.status')).map((w) => w.name);
   const publisherOptions = { batchSize: config.store.batchSize, batchDelayMs: config.store.batchDelayMs, logger: log };
-  const events = new EventStreamPublisher(redis, keys.events, publisherOptions);
-  const inboundEvents = new EventStreamPublisher(redis, keys.inbound, publisherOptions);
+  const events = new EventStreamPublisher(redis, keys.events, {
+    ...publisherOptions,
+    progress: stalls.progress('events'),
+    onDropped: (type) => metrics.eventsDropped.inc({ stream: 'events', type }),
+  });
+  const inboundEvents = new EventStreamPublisher(redis, keys.inbound, {
+    ...publisherOptions,
+    progress: stalls.progress('inbound_events'),
+    onDropped: (type) => metrics.eventsDropped.inc({ stream: 'inbound', type }),
+  });
+  const quarantine = (pdu: quarantineStore.QuarantinedPdu): Promise<void> => quarantineStore.quarantinePdu(db, pdu);
   const published = (changes: readonly StatusEventFacts[]): void => {
     const now = new Date();
     for (const c of changes) {
@@ -213,8 +318,13 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
     logger: log,
+    quarantine,
+    progress: stalls.progress('receipts'),
     observer: {
-      onReceipt: (smsc, state) => metrics.receipts.inc({ smsc, state }),
+      onReceipt: (smsc, state, outcome) => {
+        metrics.receipts.inc({ smsc, state });
+        if (outcome === 'quarantined') metrics.quarantined.inc({ pipeline: 'receipts' });
+      },
       onCommitted: (seconds) => metrics.receiptCommitLatency.observe(seconds),
     },
   });
@@ -233,7 +343,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       blockedPairs: (pairs) => optOutStore.blockedPairs(db, pairs),
       setOptOut: (change) => optOutStore.setOptOut(db, change),
       release: (ids) => replyStore.releaseReplies(db, ids),
+      fail: (items) => replyStore.failReplies(db, items),
     },
+    progress: stalls.progress('reply_handling'),
+    onFailed: () => metrics.repliesFailed.inc(),
     numbers: config.numbers,
     webhooks: new Map(config.webhooks.map((w) => [w.name, w])),
     send: async (answers) => {
@@ -275,6 +388,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
     logger: log,
+    quarantine,
+    progress: stalls.progress('reply_capture'),
+    onQuarantined: () => metrics.quarantined.inc({ pipeline: 'replies' }),
   });
   const inbound = new InboundReceiver({
     receipts,
@@ -296,6 +412,56 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   for (const smsc of config.smscs) {
     pools.set(smsc.name, poolFor(smsc, log, metrics, () => wakeDispatch(), (sm) => inbound.handle(sm)));
   }
+  const capped = config.smscs.filter((s) => s.maxBinds !== undefined).map((s) => ({ pool: pools.get(s.name)!, maxBinds: s.maxBinds! }));
+  const bindQuota = new BindQuota({
+    daemon: consumer,
+    store: new BindLeases(coordination, config.redis.prefix),
+    capped,
+    leaseTtlMs: config.coordination.bindLeaseTtlMs,
+    graceMs: config.shutdown.graceMs,
+    logger: log,
+    onRound: (held) => {
+      for (const [smsc, n] of held) metrics.bindLeases.set({ smsc }, n);
+      wakeDispatch();
+    },
+  });
+  /** Whether this daemon may send on the route: some SMSC of it is uncapped or leased here. */
+  const canServe = (route: RouteConfig): boolean => route.smscs.some((s) => bindQuota.holdsAny(s));
+  const servableRoutes = (): readonly string[] | undefined =>
+    capped.length === 0 ? undefined : config.routes.filter(canServe).map((r) => r.name);
+
+  /** Binds unbound because Postgres has been down too long; released when it answers. */
+  let outageTimer: NodeJS.Timeout | undefined;
+  let bindsHeld = false;
+  /** When Postgres last came back after an outage (0: never down). */
+  let postgresBackAt = 0;
+  function onDependencyChange(status: DependencyStatus): void {
+    metrics.dependencyUp.set({ dependency: status.name }, status.up ? 1 : 0);
+    if (!status.up) {
+      metrics.dependencyOutages.inc({ dependency: status.name });
+      log.error({ dependency: status.name, reason: status.reason }, `${status.name} is down: work that needs it pauses and resumes by itself`);
+    } else {
+      log.info({ dependency: status.name }, `${status.name} answers again: paused work resumes`);
+    }
+    if (status.name !== 'postgres') return;
+    clearTimeout(outageTimer);
+    outageTimer = undefined;
+    if (!status.up) {
+      outageTimer = setTimeout(() => {
+        if (dependencies.status('postgres').up) return;
+        bindsHeld = true;
+        const reason = `postgres unreachable for more than ${Math.round(config.database.outageUnbindAfterMs / 1000)} s (database.outage_unbind_after): receipts and replies cannot be recorded`;
+        for (const pool of pools.values()) pool.hold(reason);
+      }, config.database.outageUnbindAfterMs);
+      outageTimer.unref();
+    } else {
+      postgresBackAt = Date.now();
+      if (bindsHeld) {
+        bindsHeld = false;
+        for (const pool of pools.values()) pool.release();
+      }
+    }
+  }
 
   const recorder = new SubmitRecorder({
     store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks) },
@@ -312,6 +478,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     },
     targets: new Map(config.webhooks.map((w) => [w.name, w])),
     logger: log,
+    progress: stalls.progress('webhook_outbox'),
     observer: {
       onDelivery: (webhook, outcome, seconds) => {
         metrics.webhookDeliveries.inc({ webhook, outcome });
@@ -343,7 +510,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     controls: { routePaused: (route) => paused.routes.has(route), smscPaused: (smsc) => paused.smscs.has(smsc), cancelled: (id) => paused.cancelled.has(id) },
     routes: config.routes,
     smscs: new Map([...pools].map(([name, pool]) => [name, { link: pool, config: smscConfigs.get(name)! }])),
-    throttleFor: (route) => throttleFor(route, metrics, buckets),
+    throttleFor: (route) => throttleFor(route, metrics, buckets, routeBuckets, () => liveDaemons, log),
+    canServe: capped.length === 0 ? undefined : canServe,
+    handBack: async (ids) => {
+      await messages.handBack(db, consumer, ids);
+    },
     attempts: {
       markAttempted: async (ids) => {
         await Promise.all(ids.map((id) => attemptBatches.add(id)));
@@ -358,20 +529,30 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         metrics.submitLatency.observe({ smsc }, latencyMs / 1000);
       },
       onAnswerOnWire: (_route, ms) => metrics.autoReplyLatency.observe(ms / 1000),
+      onResend: (route, smsc, reason, uncertain) => metrics.submitResends.inc({ route, smsc, reason, uncertain: String(uncertain) }),
+      onEmptySmscMessageId: (route, smsc) => metrics.emptySmscMessageIds.inc({ route, smsc }),
     },
   });
   wakeDispatch = () => dispatcher.wake();
 
-  const outbound = new OutboundStream(redis, blocking, keys, consumer);
+  const outbound = new OutboundStream(redis, blocking, keys, consumer, (detail) => {
+    metrics.redisStateLost.inc({ what: 'intake_group' });
+    log.warn({ detail }, 'Redis lost state: the intake consumer group was recreated; entries already stored are recognised by their ids and not sent twice');
+  });
   const intake = new Intake(
     {
       stream: outbound,
-      store: { insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }) },
+      store: {
+        insertMessages: (queued, refused) => messages.insertMessages(db, consumer, queued, refused, { statusWebhooks, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }),
+        storedContent: (ids) => messages.storedContent(db, ids),
+      },
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
       dispatcher,
       publishCommitted: published,
+      canTake: capped.length === 0 ? undefined : () => config.routes.some(canServe),
       logger: log,
+      progress: stalls.progress('intake'),
       observer: {
         onBatch: (_entries, inserted, duplicates, dead) => {
           metrics.intakeEntries.inc({ result: 'inserted' }, inserted);
@@ -387,6 +568,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       blockMs: config.intake.blockMs,
       claimIdleMs: config.intake.claimIdleMs,
       maxBacklog: Math.max(1000, config.intake.batchSize * 20),
+      payloadLimits: { metadata: { maxBytes: config.intake.maxMetadataBytes, maxDepth: config.intake.maxMetadataDepth } },
     },
   );
 
@@ -394,7 +576,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const reclaim = async (): Promise<number> => {
     let total = 0;
     for (;;) {
-      const found = await messages.claimUnfinished(db, consumer, DEAD_AFTER_MS, RECLAIM_BATCH);
+      const found = await messages.claimUnfinished(db, consumer, DEAD_AFTER_MS, RECLAIM_BATCH, servableRoutes());
       const jobs: DispatchJob[] = found.map((u) => ({ message: u.message, priorAttempts: u.attempts, acceptedSegments: u.acceptedSegments }));
       dispatcher.enqueue(jobs);
       total += jobs.length;
@@ -410,11 +592,14 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   let reclaimTimer: NodeJS.Timeout | undefined;
   const ops = new OpsServer({ scrape: () => metrics.scrape(), contentType: metrics.registry.contentType }, {
     check: async () => {
-      const problems: string[] = [];
-      await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute().catch(() => problems.push('postgres: not answering'));
-      await redis.ping().catch(() => problems.push('redis: not answering'));
+      // From the probes' last answers: a readiness check never waits on a service that is down.
+      const problems: string[] = dependencies.problems();
       for (const route of config.routes) {
-        if (!route.smscs.some((s) => pools.get(s)?.canSubmit)) problems.push(`route ${route.name}: no bound bind on ${route.smscs.join(', ')}`);
+        // A route whose SMSCs are all leased to other daemons (max_binds) is served by them.
+        if (canServe(route) && !route.smscs.some((s) => pools.get(s)?.canSubmit)) problems.push(`route ${route.name}: no bound bind on ${route.smscs.join(', ')}`);
+      }
+      for (const s of stalls.stalled()) {
+        problems.push(`pipeline ${s.pipeline}: no progress for ${Math.round(s.stalledMs / 1000)} s with ${s.pending} item(s) waiting`);
       }
       return problems;
     },
@@ -427,6 +612,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     }
     for (const [route, bucket] of buckets) metrics.throttleTokens.set({ route }, bucket.available);
     metrics.dispatcherBacklog.set(dispatcher.backlog);
+    for (const s of stalls.report()) {
+      metrics.pipelineStalled.set({ pipeline: s.pipeline }, s.stalledMs >= stalls.stallAfterMs ? 1 : 0);
+      metrics.pipelineStall.set({ pipeline: s.pipeline }, s.stalledMs / 1000);
+    }
     try {
       // A scrape must answer even while Redis does not.
       const backlog = await withTimeout(outbound.backlog(), 1000, () => new ParleyError('redis_slow', 'Redis did not answer within 1 s'));
@@ -501,6 +690,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   let queueAgeTimer: NodeJS.Timeout | undefined;
 
   let current = config;
+  /** Set when the API runs: applies new tokens and rates. */
+  let applyApi: ((api: ParleyConfig['api']) => void) | undefined;
   const reload = (next: ParleyConfig): ReloadResult => {
     const applied: string[] = [];
     const needsRestart: string[] = [];
@@ -527,15 +718,24 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         applied.push(`routes.${route.name}: tps ${route.tps}, burst ${route.burst}`);
       }
       const rest = (r: RouteConfig): unknown => ({ ...r, tps: 0, burst: 0 });
-      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit)`);
+      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit, uncertain_max_attempts)`);
     }
     for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
-    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations'] as const) {
+    if (!same(current.api, next.api)) {
+      // Tokens and rates apply at once (a token can be rotated or revoked without a restart);
+      // another listener, or an API turned on or off, needs one.
+      if (applyApi && same(current.api.listen, next.api.listen)) {
+        applyApi(next.api);
+        applied.push('api (tokens, rate_limit, rate_burst)');
+      } else needsRestart.push('api.listen');
+    }
+    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations', 'health'] as const) {
       if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
     }
     // What now runs: the new numbers, webhooks and rates; everything else as started.
     current = {
       ...current,
+      api: applyApi && same(current.api.listen, next.api.listen) ? next.api : current.api,
       numbers: next.numbers,
       webhooks: next.webhooks,
       routes: current.routes.map((r) => {
@@ -556,6 +756,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     receipts,
     metrics,
     consumer,
+    dependencies,
+    stalls,
     service: undefined as unknown as Service,
   };
 
@@ -582,17 +784,42 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
           new ParleyError('redis_unreachable', `Redis at ${redactedRedisUrl(config.redis.url)} did not answer within ${REDIS_START_TIMEOUT_MS / 1000} s`),
         );
         await outbound.ensureGroup();
+        // The coordination connection fails fast rather than queueing: it must be up before the
+        // first lease, or every route would start on its fallback share.
+        await withTimeout(
+          new Promise<void>((resolve) => (coordination.status === 'ready' ? resolve() : coordination.once('ready', () => resolve()))),
+          REDIS_START_TIMEOUT_MS,
+          () => new ParleyError('redis_unreachable', `Redis at ${redactedRedisUrl(config.redis.url)} did not answer within ${REDIS_START_TIMEOUT_MS / 1000} s`),
+        );
       },
       stop: async () => {
-        await Promise.all([closeRedis(redis), closeRedis(blocking)]);
+        await Promise.all([closeRedis(redis), closeRedis(blocking), closeRedis(coordination)]);
+      },
+    },
+    {
+      name: 'dependency-monitor',
+      start: async () => {
+        for (const name of ['postgres', 'redis'] as const) metrics.dependencyUp.set({ dependency: name }, 1);
+        dependencies.start();
+      },
+      stop: async () => {
+        dependencies.stop();
+        clearTimeout(outageTimer);
+        await dbProbe.close();
       },
     },
     {
       name: 'heartbeat',
       start: async () => {
-        await messages.heartbeat(db, consumer, os.hostname(), process.pid);
+        const beat = async (): Promise<void> => {
+          await messages.heartbeat(db, consumer, os.hostname(), process.pid);
+          // Each daemon's share of a route's rate while Redis is unreachable is rate ÷ this.
+          liveDaemons = Math.max(1, await messages.countLiveDaemons(db, DEAD_AFTER_MS));
+          metrics.liveDaemons.set(liveDaemons);
+        };
+        await beat();
         heartbeatTimer = setInterval(() => {
-          messages.heartbeat(db, consumer, os.hostname(), process.pid).catch((err: unknown) => {
+          beat().catch((err: unknown) => {
             log.warn({ err: describeError(err) }, 'heartbeat failed');
           });
         }, HEARTBEAT_MS);
@@ -621,9 +848,17 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     { name: 'submit-recorder', stop: () => recorder.flush() },
     { name: 'attempt-ledger', stop: () => attemptBatches.flush() },
     {
+      name: 'bind-leases',
+      // Capped SMSCs bind only the slots leased here; the leases go back after the binds stopped.
+      start: async () => {
+        if (capped.length > 0) await bindQuota.start();
+      },
+      stop: () => bindQuota.stop(),
+    },
+    {
       name: 'smsc-binds',
       start: () => {
-        for (const p of pools.values()) p.start();
+        for (const [name, p] of pools) if (!bindQuota.isCapped(name)) p.start();
       },
       stop: async () => {
         await Promise.all([...pools.values()].map((p) => p.stop(config.shutdown.graceMs)));
@@ -657,6 +892,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         const n = await reclaim();
         if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
         reclaimTimer = setInterval(() => {
+          // Right after a Postgres outage every daemon's heartbeat looks stale: wait until the live
+          // ones have beaten again, or this daemon would claim (and send again) their messages.
+          if (!dependencies.status('postgres').up || Date.now() - postgresBackAt < DEAD_AFTER_MS) return;
           reclaim()
             .then((count) => count > 0 && log.info({ messages: count }, 'claimed queued messages of a stopped daemon'))
             .catch((err: unknown) => log.warn({ err: describeError(err) }, 'reclaiming queued messages failed'));
@@ -689,6 +927,47 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         daemon.httpPort = addr.port;
       },
       stop: () => ops.close(),
+    });
+  }
+  const apiListen = config.api.listen;
+  if (apiListen) {
+    const api = new ApiServer({
+      tokens: config.api.tokens,
+      rateLimit: config.api.rateLimit,
+      rateBurst: config.api.rateBurst,
+      store: {
+        readMessageTimeline: (id) => readMessageTimeline(db, id),
+        readMessageStatus: (id) => inboxStore.readMessageStatus(db, id),
+        listConversations: (filter, limit, after) => inboxStore.listConversations(db, filter, limit, after),
+        readConversationSummary: (id) => inboxStore.readConversationSummary(db, id),
+        readConversationThread: (id, limit) => inboxStore.readConversationThread(db, id, limit),
+        assignConversation: (id, agent) => inboxStore.assignConversation(db, id, agent),
+        closeConversation: (id) => inboxStore.closeConversation(db, id),
+        handBackConversation: (id) => inboxStore.handBackConversation(db, id),
+        reopenForAnswer: (id) => inboxStore.reopenForAnswer(db, id, Math.round(config.conversations.ttlMs / 1000)),
+      },
+      admit: (list) => intake.admit(list),
+      openEventReader: () => new EventStreamReader(config.redis.url, `parley:${consumer}:events`, redisError),
+      streams: { events: keys.events, inbound: keys.inbound },
+      logger: log,
+      observer: {
+        onRequest: (operation, status, seconds) => {
+          metrics.apiRequests.inc({ operation, code: String(status) });
+          metrics.apiRequestLatency.observe({ operation }, seconds);
+        },
+        onEventClients: (count) => metrics.apiEventClients.set(count),
+      },
+    });
+    applyApi = (next) => api.reconfigure(next.tokens, next.rateLimit, next.rateBurst);
+    // Started last and stopped first: sends over HTTP need intake and the dispatcher running.
+    components.push({
+      name: 'api',
+      start: async () => {
+        const addr = await api.listen(apiListen.port, apiListen.host);
+        daemon.apiPort = addr.port;
+        log.info({ listen: `${addr.address}:${addr.port}`, tokens: config.api.tokens.length }, 'HTTP API and agent inbox listening');
+      },
+      stop: () => api.close(),
     });
   }
   (daemon as { service: Service }).service = new Service(components, log, config.shutdown.forceMs);

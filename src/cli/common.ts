@@ -40,6 +40,25 @@ export class CliFailure extends Error {
   }
 }
 
+/**
+ * Characters that can take over a terminal or disguise text: C0 controls (ESC starts the escape
+ * sequences that move the cursor, recolour, retitle the window), DEL, C1 controls (0x9B is a
+ * one-byte CSI), and the bidi/format controls that reorder what is shown (U+202E...).
+ */
+const TERMINAL_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NEWLINE = /\n/g;
+
+/**
+ * `s` safe to print: every character above written as `\uXXXX` (the form JSON reads back, so
+ * JSON output stays valid). Carrier and customer data (carrier ids, errors, texts, numbers) go
+ * through it before `parley status`, `conversation` and `receipts` print them. With
+ * `keepNewlines`, line breaks stay (a multi-line block Parley built, such as pretty JSON).
+ */
+export function escapeTerminal(s: string, keepNewlines = false): string {
+  const escaped = s.replace(TERMINAL_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return keepNewlines ? escaped : escaped.replace(NEWLINE, '\\u000a');
+}
+
 export function out(line = ''): void {
   process.stdout.write(`${line}\n`);
 }

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ParleyConfig, SmscConfig, WebhookConfig } from '../config/index.ts';
 import { verifyWebhook } from '../domain/webhook-signature.ts';
 import { describeError } from '../lib/errors.ts';
+import { redactUrlCredentials as redactUrl } from '../lib/url-credentials.ts';
 import { silentLogger } from '../lib/logger.ts';
 import type { Daemon } from '../main.ts';
 import { streamKeys, type StreamKeys } from '../queue/keys.ts';
@@ -148,10 +149,10 @@ function unplayable(webhook: WebhookConfig): string | undefined {
   try {
     url = new URL(webhook.url);
   } catch {
-    return `its URL ${webhook.url} does not parse`;
+    return `its URL ${redactUrl(webhook.url)} does not parse`;
   }
-  if (url.protocol !== 'http:') return `its URL ${webhook.url} is not plain http`;
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return `its URL ${webhook.url} is not on this machine's loopback`;
+  if (url.protocol !== 'http:') return `its URL ${redactUrl(webhook.url)} is not plain http`;
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return `its URL ${redactUrl(webhook.url)} is not on this machine's loopback`;
   return undefined;
 }
 
@@ -631,9 +632,9 @@ export async function runDemo(args: DemoArgs): Promise<ExitCode> {
       try {
         orders = await startOrderService(webhook);
       } catch (e) {
-        throw new CliFailure(`the demo cannot start its order-status service at ${webhook.url}: ${describeError(e)} (is another \`parley demo\` running?)`);
+        throw new CliFailure(`the demo cannot start its order-status service at ${redactUrl(webhook.url)}: ${describeError(e)} (is another \`parley demo\` running?)`);
       }
-      n.say(`  listening at ${webhook.url}: webhook "${webhook.name}" of the config. Rule "${webhookRule.name}" of ${ours} sends it replies matching ${webhookRule.pattern ?? webhookRule.keywords.join('/')}.`);
+      n.say(`  listening at ${redactUrl(webhook.url)}: webhook "${webhook.name}" of the config. Rule "${webhookRule.name}" of ${ours} sends it replies matching ${webhookRule.pattern ?? webhookRule.keywords.join('/')}.`);
       n.say('  It checks X-Parley-Signature (HMAC-SHA256 of "<timestamp>.<body>" with the shared secret, verifyWebhook) and answers {"reply": "..."}.');
     } else {
       n.say(`  not started: ${noOrders ?? 'no webhook'}; act 3 is skipped.`);

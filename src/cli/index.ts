@@ -16,6 +16,7 @@ import { migrateCommand } from './migrate.ts';
 import { conversationCommand } from './conversation.ts';
 import { reportCommand } from './report.ts';
 import { receiptsCommand } from './receipts.ts';
+import { clusterCommand } from './cluster.ts';
 import { sendCommand } from './send.ts';
 import { smscSimCommand } from './smsc-sim.ts';
 import { startCommand } from './start.ts';
@@ -73,6 +74,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   addCommand(cli, sendCommand, done);
   addCommand(cli, statusCommand, done);
   addCommand(cli, receiptsCommand, done);
+  addCommand(cli, clusterCommand, done);
   addCommand(cli, conversationCommand, done);
   addCommand(cli, smscSimCommand, done);
   addCommand(cli, demoCommand, done);

@@ -6,7 +6,7 @@
  */
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import type { UnmatchedReceipt } from '../store/receipts.ts';
-import { CliFailure, CONFIG_OPTION, EXIT, dateTime, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 import { cliJson } from './json.ts';
 
 export interface ReceiptsArgs extends ConfigArgs {
@@ -43,7 +43,7 @@ export async function runReceipts(args: ReceiptsArgs): Promise<ExitCode> {
     await db.destroy();
   }
   if (args.json) {
-    out(cliJson({ olderThan: formatDuration(horizonMs), count: receipts.length, limit, receipts }));
+    out(escapeTerminal(cliJson({ olderThan: formatDuration(horizonMs), count: receipts.length, limit, receipts }), true));
     return EXIT.ok;
   }
   if (receipts.length === 0) {
@@ -55,8 +55,9 @@ export async function runReceipts(args: ReceiptsArgs): Promise<ExitCode> {
       `matched no message for more than ${formatDuration(horizonMs)}, oldest first:`,
   );
   for (const r of receipts) {
-    out(`  ${dateTime(r.receivedAt)}  receipt ${r.id} from ${r.smsc}: carrier id ${r.smscMessageId}, state ${r.state}`);
-    out(`      ${JSON.stringify(r.body)}`);
+    // The carrier's id, state and text are the carrier's to write: printed escaped.
+    out(escapeTerminal(`  ${dateTime(r.receivedAt)}  receipt ${r.id} from ${r.smsc}: carrier id ${r.smscMessageId}, state ${r.state}`));
+    out(escapeTerminal(`      ${JSON.stringify(r.body)}`));
   }
   out('');
   out("If the ids look like a sent message's carrier ids in another form (hex/decimal, leading zeros, case), set the SMSC's id_format.");

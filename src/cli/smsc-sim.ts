@@ -27,6 +27,7 @@ export interface SmscSimArgs {
   readonly systemId?: string | undefined;
   readonly password?: string | undefined;
   readonly seed?: number | undefined;
+  readonly stateFile?: string | undefined;
   readonly logLevel: string;
   readonly summaryInterval: number;
 }
@@ -69,6 +70,7 @@ export function simulatorOptionsOf(args: SmscSimArgs): SimulatorOptions {
     handset,
     ...(args.systemId === undefined ? {} : { credentials: [{ systemId: args.systemId, password: args.password ?? '' }] }),
     ...(args.seed === undefined ? {} : { seed: args.seed }),
+    ...(args.stateFile === undefined ? {} : { stateFile: args.stateFile }),
   };
 }
 
@@ -123,6 +125,7 @@ export const smscSimCommand: CliCommand<SmscSimArgs> = {
       .option('system-id', { type: 'string', requiresArg: true, describe: 'accept binds only with this system_id (any when absent)' })
       .option('password', { type: 'string', requiresArg: true, describe: 'and this password' })
       .option('seed', { type: 'number', requiresArg: true, describe: 'seed for outcomes and delays (repeatable runs)' })
+      .option('state-file', { type: 'string', requiresArg: true, describe: 'keep pending receipts and replies and the id counter in this file across restarts (written every second and on stop, read on start), as a real SMSC keeps its store' })
       .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: 'info', describe: 'log level (JSON logs on stdout)' })
       .option('summary-interval', { type: 'number', default: RUN_DEFAULTS.summaryIntervalMs, requiresArg: true, describe: 'ms between summary log lines (0: none)' })
       .example('$0 smsc-sim --receipt-mix DELIVRD=0.9,UNDELIV=0.1 --receipt-delay 200-800 --handset', 'a simulator with some failures and a customer who answers') as unknown as Argv<SmscSimArgs>,

@@ -6,6 +6,7 @@
  */
 import { redactConfig } from '../config/index.ts';
 import { ParleyError, describeError } from '../lib/errors.ts';
+import { installProcessGuard } from '../process-guard.ts';
 import type { ParleyConfig } from '../config/index.ts';
 import {
   CONFIG_OPTION,
@@ -28,9 +29,20 @@ export async function runStart(args: ConfigArgs): Promise<ExitCode> {
   logger.info({ config: redactConfig(config) }, 'parley starting');
   const daemon = buildDaemon(config, { logger });
 
-  let signalled!: (signal: NodeJS.Signals) => void;
-  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+  let signalled!: (signal: NodeJS.Signals | 'internal_error') => void;
+  const stopRequested = new Promise<NodeJS.Signals | 'internal_error'>((resolve) => {
     signalled = resolve;
+  });
+  // An error nothing handled: counted and logged; when state may be inconsistent, the same
+  // orderly stop as a signal, then exit 1 so the supervisor restarts the daemon.
+  let failedInternally = false;
+  const removeGuard = installProcessGuard({
+    logger,
+    count: (kind) => daemon.metrics.internalErrors.inc({ kind }),
+    stopFailed: () => {
+      failedInternally = true;
+      signalled('internal_error');
+    },
   });
   const removeSignals = onStopSignals(
     (signal) => {
@@ -63,6 +75,10 @@ export async function runStart(args: ConfigArgs): Promise<ExitCode> {
     logger.info({ consumer: daemon.consumer, http: daemon.httpPort ?? null }, 'parley running');
     await stopRequested;
     const result = await daemon.service.stop();
+    if (failedInternally) {
+      logger.error({ result }, 'parley stopped after an internal error');
+      return EXIT.failed;
+    }
     if (result === 'clean') {
       logger.info({ result }, 'parley stopped');
       return EXIT.ok;
@@ -71,6 +87,7 @@ export async function runStart(args: ConfigArgs): Promise<ExitCode> {
     return EXIT.failed;
   } finally {
     removeSignals();
+    removeGuard();
     process.off('SIGHUP', onHangup);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { commandStatusName } from '../smpp/command-status.ts';
 import type { LinkedReply, MessageTimeline } from '../store/timeline.ts';
-import { CliFailure, CONFIG_OPTION, EXIT, dateTime, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 import { cliJson } from './json.ts';
 
 export interface StatusArgs extends ConfigArgs {
@@ -28,7 +28,7 @@ export async function runStatus(args: StatusArgs): Promise<ExitCode> {
     await db.destroy();
   }
   if (!timeline) throw new CliFailure(`no message with id ${JSON.stringify(args.id)}`);
-  if (args.json) out(cliJson(timeline));
+  if (args.json) out(escapeTerminal(cliJson(timeline), true));
   else for (const line of formatTimeline(timeline)) out(line);
   return EXIT.ok;
 }
@@ -39,8 +39,9 @@ const ms = (from: Date, to: Date): string => `${Math.max(0, to.getTime() - from.
 export function formatTimeline(t: MessageTimeline, indent = ''): string[] {
   const m = t.message;
   const lines: string[] = [];
+  // Each line holds carrier and customer data (ids, errors, texts): printed escaped.
   const add = (s: string): void => {
-    lines.push(`${indent}${s}`);
+    lines.push(`${indent}${escapeTerminal(s)}`);
   };
   const delivered = m.segments !== null && m.segments > 1 && m.deliveredSegments > 0 ? `, ${m.deliveredSegments}/${m.segments} parts delivered` : '';
   add(`message ${m.id}: ${m.status}${delivered}${m.errorCode ? ` (${m.errorCode}${m.errorReason ? `: ${m.errorReason}` : ''})` : ''}`);

@@ -10,8 +10,8 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
-  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], retention: {} },
-  database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10 },
+  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], coordination: {}, api: {}, health: {}, retention: {} },
+  database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10, outage_unbind_after: '1m' },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
   log: { level: 'info', message_text: false },
@@ -20,15 +20,21 @@ export const DEFAULTS = deepFreeze({
     block: '1s',
     claim_idle: '30s',
     consumer: () => `${hostname()}-${process.pid}`,
+    max_metadata_bytes: 8192,
+    max_metadata_depth: 32,
   },
+  health: { stall_after: '60s' },
   store: { batch_delay: '5ms', batch_size: 500 },
   shutdown: { grace: '10s', force: '30s' },
   receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },
   conversations: { ttl: '24h', reassembly_timeout: '2m', duplicate_window: '10m' },
+  coordination: { bind_lease_ttl: '15s', lease_timeout: '500ms' },
+  /** `api.listen` has no default: the API is off unless it is set. */
+  api: { tokens: [], rate_limit: 20, rate_burst: 40 },
   /** Each table's retention has no default: kept until configured. */
   retention: { batch_size: 1000, pause: '100ms', interval: '10m', dead_letters_max_len: 100_000 },
   /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
-  webhook: { timeout: '5s', max_attempts: 8, subscribe: [] },
+  webhook: { timeout: '5s', max_attempts: 8, concurrency: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */
   smsc: {
     port: 2775,
@@ -62,6 +68,7 @@ export const DEFAULTS = deepFreeze({
     /** A tenth of a second's worth of segments, at least 1. */
     burst: (({ tps }) => (typeof tps === 'number' ? Math.max(1, Math.ceil(tps / 10)) : undefined)) satisfies DerivedDefault,
     uncertain_submit: 'resend',
+    uncertain_max_attempts: 3,
   },
   /** Each entry of `numbers`; `address` is required. */
   number: { compliance: {}, synonyms: { YES: ['Y', 'YEP', 'YEAH', 'OK', 'CONFIRM'], NO: ['N', 'NOPE'] }, rules: [], unmatched: 'hand_to_apps' },

@@ -9,6 +9,7 @@
 import { ParleyError } from '../lib/errors.ts';
 import type { ConfigProblem } from './config-error.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { redactUrlCredentials } from '../lib/url-credentials.ts';
 
 export const INVALID: unique symbol = Symbol('invalid');
 export type Invalid = typeof INVALID;
@@ -263,16 +264,12 @@ export function autoOr(inner: { readonly min: number; readonly max: number }): F
 // ---------------------------------------------------------------------------------------------
 // URLs and addresses
 
-/** Hides the password of `scheme://user:password@host…` (and a `password=` query parameter). */
+/**
+ * Hides the credentials of a URL: the password of `scheme://user:password@host…`, an http(s) user
+ * name alone (a token), and query parameters named like one (`password=`, `token=`, `key=`...).
+ */
 export function redactUrl(url: string): string {
-  const userinfo = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i.exec(url);
-  let out = url;
-  if (userinfo !== null) {
-    const [whole, scheme = '', info = ''] = userinfo;
-    const colon = info.indexOf(':');
-    if (colon >= 0) out = `${scheme}${info.slice(0, colon)}:***@${url.slice(whole.length)}`;
-  }
-  return out.replace(/([?&]password=)[^&#]*/gi, '$1***');
+  return redactUrlCredentials(url);
 }
 
 /** A URL with one of the given schemes (`['postgres:', 'postgresql:']`); its password is a secret. */

@@ -6,6 +6,8 @@
  */
 import { DEFAULTS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
+import { linearPatternProblem } from '../lib/linear-pattern.ts';
+import { MIN_WEBHOOK_SECRET_LENGTH } from '../domain/webhook-signature.ts';
 import {
   type At,
   type Field,
@@ -44,6 +46,9 @@ import type {
   RuleActionConfig,
   RuleConfig,
   UnmatchedConfig,
+  ApiConfig,
+  ApiScope,
+  ApiTokenConfig,
 } from './types.ts';
 
 /** Every member of a string union, checked by the compiler (a key missing or extra is an error). */
@@ -63,6 +68,7 @@ const ID_FORMATS = allOf<SmscIdFormat>({
 });
 const UNCERTAIN_SUBMIT = allOf<UncertainSubmitPolicy>({ resend: true, unknown: true });
 const WEBHOOK_EVENTS = allOf<WebhookEvent>({ 'message.status': true, 'message.inbound': true });
+const API_SCOPES = allOf<ApiScope>({ send: true, read: true, agent: true });
 
 // ---------------------------------------------------------------------------------------------
 // Value shapes particular to Parley
@@ -157,12 +163,16 @@ const SMSC = section<SmscConfig>(
     destNpi: { key: 'dest_npi', field: autoOr({ min: 0, max: 255 }) },
     idFormat: { key: 'id_format', field: oneOf(ID_FORMATS) },
     detectReceiptText: { key: 'detect_receipt_text', field: boolean() },
+    maxBinds: { key: 'max_binds', field: integer({ min: 1 }), optional: true },
   },
   DEFAULTS.smsc,
   (smsc, at) => {
     const { reconnectMinMs: min, reconnectMaxMs: max } = smsc;
     if (min !== undefined && max !== undefined && min > max) {
       at.key('reconnect_min').problem(`must not be longer than reconnect_max (${formatDuration(max)}), got ${formatDuration(min)}`);
+    }
+    if (smsc.bind === 'transmitter+receiver' && smsc.maxBinds !== undefined && smsc.maxBinds < 2) {
+      at.key('max_binds').problem(`must be at least 2 with bind: transmitter+receiver (each pair is two binds), got ${smsc.maxBinds}`);
     }
   },
 );
@@ -176,6 +186,7 @@ const ROUTE = section<RouteConfig>(
     burst: { key: 'burst', field: integer({ min: 1 }) },
     defaultFrom: { key: 'default_from', field: address(), optional: true },
     uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
+    uncertainMaxAttempts: { key: 'uncertain_max_attempts', field: integer({ min: 1, max: 100 }) },
     maxQueueAgeMs: { key: 'max_queue_age', field: duration({ positive: true }), optional: true },
   },
   DEFAULTS.route,
@@ -188,26 +199,25 @@ const WEBHOOK = section<WebhookConfig>(
   {
     name: { key: 'name', field: name() },
     url: { key: 'url', field: url(['http:', 'https:']) },
-    secret: { key: 'secret', field: string({ secret: true }) },
+    secret: {
+      key: 'secret',
+      // Short HMAC keys can be guessed offline from one signed request.
+      field: string({ secret: true, min: MIN_WEBHOOK_SECRET_LENGTH }),
+    },
     timeoutMs: { key: 'timeout', field: duration({ positive: true }) },
     maxAttempts: { key: 'max_attempts', field: integer({ min: 1, max: 100 }) },
+    concurrency: { key: 'concurrency', field: integer({ min: 1, max: 1000 }) },
     subscribe: { key: 'subscribe', field: list(oneOf(WEBHOOK_EVENTS), { what: 'event' }) },
   },
   DEFAULTS.webhook,
 );
 
-/** A regular expression source that compiles (case-insensitive, Unicode). */
+/**
+ * A regular expression source the linear-time engine runs (RE2 syntax, case-insensitive): a
+ * backreference or lookaround is refused here, with why, rather than on the first reply.
+ */
 const pattern = (): Field<string> =>
-  string({
-    check: (t) => {
-      try {
-        new RegExp(t, 'iu');
-        return undefined;
-      } catch (err) {
-        return `is not a valid regular expression: ${(err as Error).message}`;
-      }
-    },
-  });
+  string({ check: (t) => linearPatternProblem(t, 'i') });
 
 const ACTION_KINDS = ['reply', 'webhook', 'set_tags', 'set_state', 'hand_to_apps'] as const;
 
@@ -335,6 +345,45 @@ const NUMBER = section<NumberConfig>(
   DEFAULTS.number,
 );
 
+/** A token's SHA-256 in hex (`printf %s "$TOKEN" | sha256sum`). */
+const sha256Hex = (): Field<string> =>
+  string({ secret: true, check: (t) => (/^[0-9a-fA-F]{64}$/.test(t) ? undefined : 'must be the 64 hex digits of the token\'s SHA-256') });
+
+const API_TOKEN = section<ApiTokenConfig>(
+  {
+    name: { key: 'name', field: name() },
+    sha256: { key: 'sha256', field: sha256Hex() },
+    scopes: { key: 'scopes', field: list(oneOf(API_SCOPES), { min: 1, what: 'scope' }) },
+  },
+  {},
+  (token, at) => {
+    reportDuplicates(token.scopes, (s) => s, at.key('scopes'), (value, first) => `${value} is already listed as scopes[${first}]`);
+  },
+);
+
+const API = section<ApiConfig>(
+  {
+    listen: { key: 'listen', field: hostPort(), optional: true },
+    tokens: { key: 'tokens', field: list(API_TOKEN, { what: 'token' }) },
+    rateLimit: { key: 'rate_limit', field: positiveNumber() },
+    rateBurst: { key: 'rate_burst', field: integer({ min: 1 }) },
+  },
+  DEFAULTS.api,
+  (api, at) => {
+    if (api.listen !== undefined && api.tokens !== undefined && api.tokens.length === 0) {
+      at.key('tokens').problem('must list at least one token when api.listen is set: without a token nobody can use the API');
+    }
+    reportDuplicates(api.tokens, (t) => t?.name, at.key('tokens'), (value, first) => `${value} is already the name of tokens[${first}]`, 'name');
+    reportDuplicates(
+      api.tokens,
+      (t) => t?.sha256?.toLowerCase(),
+      at.key('tokens'),
+      (_value, first) => `is the same hash as tokens[${first}]: give each holder a token of its own`,
+      'sha256',
+    );
+  },
+);
+
 /** The whole configuration file. */
 export const CONFIG = section<ParleyConfig>(
   {
@@ -344,6 +393,7 @@ export const CONFIG = section<ParleyConfig>(
         {
           url: { key: 'url', field: url(['postgres:', 'postgresql:']) },
           poolSize: { key: 'pool_size', field: integer({ min: 1 }) },
+          outageUnbindAfterMs: { key: 'outage_unbind_after', field: duration({ positive: true }) },
         },
         DEFAULTS.database,
       ),
@@ -380,6 +430,9 @@ export const CONFIG = section<ParleyConfig>(
           blockMs: { key: 'block', field: duration({ positive: true }) },
           claimIdleMs: { key: 'claim_idle', field: duration({ positive: true }) },
           consumer: { key: 'consumer', field: string() },
+          maxMetadataBytes: { key: 'max_metadata_bytes', field: integer({ min: 64, max: 1_048_576 }) },
+          // The depth check itself is iterative; the cap keeps what is accepted safe to serialise.
+          maxMetadataDepth: { key: 'max_metadata_depth', field: integer({ min: 1, max: 256 }) },
         },
         DEFAULTS.intake,
       ),
@@ -433,9 +486,24 @@ export const CONFIG = section<ParleyConfig>(
         DEFAULTS.conversations,
       ),
     },
+    coordination: {
+      key: 'coordination',
+      field: section<ParleyConfig['coordination']>(
+        {
+          bindLeaseTtlMs: { key: 'bind_lease_ttl', field: duration({ positive: true }) },
+          leaseTimeoutMs: { key: 'lease_timeout', field: duration({ positive: true }) },
+        },
+        DEFAULTS.coordination,
+      ),
+    },
     smscs: { key: 'smscs', field: list(SMSC, { min: 1, what: 'SMSC' }) },
     routes: { key: 'routes', field: list(ROUTE, { min: 1, what: 'route' }) },
     numbers: { key: 'numbers', field: list(NUMBER, { what: 'number' }) },
+    health: {
+      key: 'health',
+      field: section<ParleyConfig['health']>({ stallAfterMs: { key: 'stall_after', field: duration({ positive: true }) } }, DEFAULTS.health),
+    },
+    api: { key: 'api', field: API },
     retention: {
       key: 'retention',
       field: section<ParleyConfig['retention']>(

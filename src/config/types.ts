@@ -52,6 +52,11 @@ export interface SmscConfig {
    * esm_class says nothing (some carriers send receipts with esm_class 0).
    */
   readonly detectReceiptText: boolean;
+  /**
+   * Most binds to this SMSC across every daemon (carriers cap binds per account), held through
+   * leases in Redis; absent: no cap, each daemon holds `binds`.
+   */
+  readonly maxBinds?: number;
 }
 
 export interface RouteConfig {
@@ -65,6 +70,12 @@ export interface RouteConfig {
   /** Sender used when a message has no `from`. */
   readonly defaultFrom?: string;
   readonly uncertainSubmit: UncertainSubmitPolicy;
+  /**
+   * With `uncertainSubmit: resend`, most submits of one segment that get no usable answer (no
+   * submit_sm_resp in time, an unreadable one): each may reach the customer as a copy. Resends
+   * are spaced by the backoff; after the last the message is `unknown`.
+   */
+  readonly uncertainMaxAttempts: number;
   /** A message still queued this long after Parley accepted it is expired instead of sent. */
   readonly maxQueueAgeMs?: number;
 }
@@ -79,6 +90,11 @@ export interface WebhookConfig {
   readonly timeoutMs: number;
   /** Deliveries tried at most this often (with backoff) before being recorded as failed. */
   readonly maxAttempts: number;
+  /**
+   * Calls to this webhook in flight at once; more wait their turn behind it alone, so one slow
+   * webhook never holds up replies that do not call it.
+   */
+  readonly concurrency: number;
   /** Events sent to this webhook as they happen; rules may also call it by name. */
   readonly subscribe: readonly WebhookEvent[];
 }
@@ -123,8 +139,34 @@ export interface NumberConfig {
   readonly unmatched: UnmatchedConfig;
 }
 
+/** What an API token may do: send messages, read messages and conversations, act as an agent. */
+export type ApiScope = 'send' | 'read' | 'agent';
+
+export interface ApiTokenConfig {
+  /** Who holds it; in logs, and the default agent name when it assigns a conversation. */
+  readonly name: string;
+  /** Lower-case hex SHA-256 of the token: the token itself is never stored. */
+  readonly sha256: string;
+  readonly scopes: readonly ApiScope[];
+}
+
+export interface ApiConfig {
+  /** Where the HTTP API and the agent inbox listen; off when absent. */
+  readonly listen?: { readonly host: string; readonly port: number };
+  readonly tokens: readonly ApiTokenConfig[];
+  /** Requests per second each token may make (429 beyond). */
+  readonly rateLimit: number;
+  /** Requests a token may make at once above the steady rate. */
+  readonly rateBurst: number;
+}
+
 export interface ParleyConfig {
-  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly database: {
+    readonly url: string;
+    readonly poolSize: number;
+    /** Postgres unreachable this long: every SMSC bind is unbound cleanly until it answers again. */
+    readonly outageUnbindAfterMs: number;
+  };
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
   readonly log: {
@@ -141,6 +183,10 @@ export interface ParleyConfig {
     readonly claimIdleMs: number;
     /** Consumer name in the group; unique per daemon. */
     readonly consumer: string;
+    /** Largest `metadata` (and `conversation.tags`) accepted, in bytes of JSON; larger is dead-lettered. */
+    readonly maxMetadataBytes: number;
+    /** Deepest nesting of `metadata` (and `conversation.tags`) accepted; deeper is dead-lettered. */
+    readonly maxMetadataDepth: number;
   };
   readonly store: {
     /** Writes wait at most this long to join a batch. */
@@ -175,9 +221,21 @@ export interface ParleyConfig {
      */
     readonly duplicateWindowMs: number;
   };
+  /** What several daemons share through Redis: bind leases and the route buckets. */
+  readonly coordination: {
+    /** A bind lease lapses this long after its daemon stopped renewing it (renewed every third). */
+    readonly bindLeaseTtlMs: number;
+    /** A route bucket or lease call unanswered this long counts as Redis unreachable. */
+    readonly leaseTimeoutMs: number;
+  };
   readonly smscs: readonly SmscConfig[];
   readonly routes: readonly RouteConfig[];
   readonly numbers: readonly NumberConfig[];
+  readonly health: {
+    /** A pipeline whose waiting work has not moved this long is reported stalled (/readyz, parley_pipeline_stalled). */
+    readonly stallAfterMs: number;
+  };
+  readonly api: ApiConfig;
   readonly retention: RetentionConfig;
 }
 

@@ -3,6 +3,7 @@
  * Validation is pure: what needs config (routes) or storage (opt-outs) happens in the flow.
  */
 import { normaliseNumber, normaliseSender } from './address.ts';
+import { toStorableJson, toStorableText, type JsonLimits } from './storable-text.ts';
 
 export type Priority = 0 | 1 | 2 | 3;
 
@@ -42,7 +43,9 @@ export type PayloadProblem =
   | 'invalid_priority'
   | 'invalid_conversation'
   | 'invalid_replies'
-  | 'invalid_metadata';
+  | 'invalid_metadata'
+  | 'metadata_too_deep'
+  | 'metadata_too_large';
 
 /** One thing wrong with a payload. */
 export interface PayloadIssue {
@@ -54,6 +57,8 @@ export type ParsedPayload =
   | {
       readonly ok: true;
       readonly message: OutboundMessage;
+      /** NUL and lone surrogates replaced by U+FFFD (domain/storable-text.ts); keep the payload when > 0. */
+      readonly replaced: number;
       /** Fields Parley does not know, ignored (a typo such as "txt", or a newer app's field). */
       readonly warnings: readonly string[];
     }
@@ -75,6 +80,13 @@ const MAX_ID = 64;
 /** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
 const MAX_TEXT_CHARS = 255 * 160;
 
+/** Limits on what an app's opaque JSON (`metadata`, `conversation.tags`) may be: it is copied into every event. */
+export interface PayloadLimits {
+  readonly metadata: JsonLimits;
+}
+
+export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = { metadata: { maxBytes: 8192, maxDepth: 32 } };
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -84,7 +96,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * none. Every problem is reported at once. Unknown fields are ignored (so older daemons accept
  * entries from newer apps) and named in `warnings`.
  */
-export function parseOutboundPayload(raw: string | undefined, newId: () => string): ParsedPayload {
+export function parseOutboundPayload(raw: string | undefined, newId: () => string, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): ParsedPayload {
   const fail = (problems: PayloadIssue[], id?: string): ParsedPayload => ({
     ok: false,
     code: problems[0]!.code,
@@ -92,6 +104,12 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     problems,
     ...(id === undefined ? {} : { id }),
   });
+  let replaced = 0;
+  const storable = (text: string): string => {
+    const r = toStorableText(text);
+    replaced += r.replaced;
+    return r.text;
+  };
   if (raw === undefined) return fail([{ code: 'invalid_json', reason: 'the entry has no "payload" field' }]);
   let v: unknown;
   try {
@@ -111,8 +129,10 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
 
   let id: string | undefined;
   if (v.id === undefined || v.id === null) id = undefined;
-  else if (typeof v.id === 'string' && v.id.length > 0 && v.id.length <= MAX_ID) id = v.id;
-  else bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
+  else if (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > MAX_ID) bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
+  // An idempotency key is matched exactly: one that would have to be altered to be stored is refused.
+  else if (toStorableText(v.id).replaced > 0) bad('invalid_id', '"id" must not contain NUL (U+0000) or unpaired UTF-16 surrogates');
+  else id = v.id;
 
   let to: string | undefined;
   if (typeof v.to !== 'string') bad('invalid_to', '"to" is required: an E.164 number or digits');
@@ -128,9 +148,11 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     if (from === undefined) bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
   }
 
+  let text: string | undefined;
   if (v.text === undefined || v.text === null || v.text === '') bad('empty_text', '"text" is required and must not be empty');
   else if (typeof v.text !== 'string') bad('invalid_text', '"text" must be a string');
   else if (v.text.length > MAX_TEXT_CHARS) bad('invalid_text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
+  else text = storable(v.text);
 
   let route: string | undefined;
   if (v.route !== undefined && v.route !== null) {
@@ -172,10 +194,18 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
     if (!isPlainObject(c)) bad('invalid_conversation', '"conversation" must be an object');
     else {
       const ttlOk = c.ttl === undefined || (typeof c.ttl === 'number' && Number.isInteger(c.ttl) && c.ttl > 0);
-      const tagsOk = c.tags === undefined || isPlainObject(c.tags);
       if (!ttlOk) bad('invalid_conversation', '"conversation.ttl" must be a positive whole number of seconds');
-      if (!tagsOk) bad('invalid_conversation', '"conversation.tags" must be an object');
-      if (ttlOk && tagsOk) conversation = { ttlSeconds: c.ttl as number | undefined, tags: (c.tags as Record<string, unknown> | undefined) ?? {} };
+      let tags: Record<string, unknown> | undefined = {};
+      if (c.tags !== undefined && !isPlainObject(c.tags)) tags = bad('invalid_conversation', '"conversation.tags" must be an object');
+      else if (c.tags !== undefined) {
+        const checked = toStorableJson(c.tags, limits.metadata);
+        if (!checked.ok) tags = bad('invalid_conversation', `"conversation.tags" ${checked.reason}`);
+        else {
+          replaced += checked.replaced;
+          tags = checked.value as Record<string, unknown>;
+        }
+      }
+      if (ttlOk && tags !== undefined) conversation = { ttlSeconds: c.ttl as number | undefined, tags };
     }
   }
 
@@ -192,7 +222,11 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
         }
         if (action.reply !== undefined && typeof action.reply !== 'string') bad('invalid_replies', `"replies.${keyword}.reply" must be a string`);
         if (action.webhook !== undefined && typeof action.webhook !== 'string') bad('invalid_replies', `"replies.${keyword}.webhook" must be a webhook name`);
-        out[keyword] = { reply: action.reply as string | undefined, webhook: action.webhook as string | undefined };
+        if (problems.length > before) continue;
+        out[storable(keyword)] = {
+          reply: action.reply === undefined ? undefined : storable(action.reply as string),
+          webhook: action.webhook as string | undefined,
+        };
       }
       if (problems.length === before) replies = out;
     }
@@ -201,16 +235,24 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
   let metadata: Record<string, unknown> | undefined;
   if (v.metadata !== undefined && v.metadata !== null) {
     if (!isPlainObject(v.metadata)) bad('invalid_metadata', '"metadata" must be an object');
-    else metadata = v.metadata;
+    else {
+      const checked = toStorableJson(v.metadata, limits.metadata);
+      if (!checked.ok) bad(checked.problem === 'too_deep' ? 'metadata_too_deep' : 'metadata_too_large', `"metadata" ${checked.reason}`);
+      else {
+        replaced += checked.replaced;
+        metadata = checked.value as Record<string, unknown>;
+      }
+    }
   }
 
-  if (problems.length > 0 || to === undefined || typeof v.text !== 'string') return fail(problems, id);
+  if (problems.length > 0 || to === undefined || text === undefined) return fail(problems, id);
   const warnings = Object.keys(v)
     .filter((k) => !PAYLOAD_FIELDS.includes(k))
     .map((k) => `unknown field ${JSON.stringify(k.slice(0, 40))} is ignored`);
   return {
     ok: true,
-    message: { id: id ?? newId(), to, from, text: v.text, route, dlr, validitySeconds, expiresAt, priority, conversation, replies, metadata },
+    message: { id: id ?? newId(), to, from, text, route, dlr, validitySeconds, expiresAt, priority, conversation, replies, metadata },
+    replaced,
     warnings,
   };
 }

@@ -3,14 +3,17 @@
  *
  * By the specification it says so itself: the message type bits of esm_class (mask 0x3C, SMPP 3.4
  * section 5.2.12) mark SMSC delivery receipts (0x04), SME delivery acknowledgements (0x08), SME
- * manual/user acknowledgements (0x10) and intermediate delivery notifications (0x20); and a
- * receipted_message_id TLV only ever comes with a receipt. Anything else, including conversation
- * aborts (0x18) and undefined type values, is a reply.
+ * manual/user acknowledgements (0x10) and intermediate delivery notifications (0x20). Anything
+ * else, including conversation aborts (0x18) and undefined type values, is a customer's message.
  *
- * Some carriers send receipts with esm_class 0 and no TLV. Guessing from the text by default would
- * turn a customer who types "id:1 stat:DELIVRD" into a receipt, so it is opt-in per SMSC: with
- * `detectReceiptText`, a message whose text reads as a complete receipt on its own
- * (`looksLikeReceiptText`) is a receipt too.
+ * esm_class decides, not a TLV: a customer message with esm_class 0 that carries a stray
+ * receipted_message_id (Kannel's drive_smpp sends exactly that) is a customer message. Filing it
+ * as a receipt lost 1,100 customer messages as unreadable receipts (issue 9).
+ *
+ * Some carriers send receipts with esm_class 0. Guessing by default would turn a customer who
+ * types "id:1 stat:DELIVRD" into a receipt, so it is opt-in per SMSC: with `detectReceiptText`, a
+ * message whose text reads as a complete receipt on its own (`looksLikeReceiptText`), or that
+ * carries both receipted_message_id and message_state TLVs, is a receipt too.
  */
 import { ESM_CLASS } from '../smpp/pdu.ts';
 import { parseReceipt } from './receipt-text.ts';
@@ -20,6 +23,8 @@ export type InboundKind = 'receipt' | 'reply';
 export interface ClassifyInput {
   readonly esmClass: number;
   readonly hasReceiptedMessageId: boolean;
+  /** A message_state TLV came with it; read only with `detectReceiptText`. */
+  readonly hasMessageState?: boolean;
   /** The decoded short_message or message_payload; read only with `detectReceiptText`. */
   readonly text?: string;
   /** The SMSC's opt-in to read receipts sent as ordinary messages (esm_class 0, no TLV). */
@@ -35,10 +40,9 @@ const RECEIPT_TYPES: ReadonlySet<number> = new Set([
 
 export function classifyInbound(input: ClassifyInput): InboundKind {
   if (RECEIPT_TYPES.has(input.esmClass & ESM_CLASS.MESSAGE_TYPE_MASK)) return 'receipt';
-  if (input.hasReceiptedMessageId) return 'receipt';
-  if (input.detectReceiptText === true && input.text !== undefined && looksLikeReceiptText(input.text)) {
-    return 'receipt';
-  }
+  if (input.detectReceiptText !== true) return 'reply';
+  if (input.hasReceiptedMessageId && input.hasMessageState === true) return 'receipt';
+  if (input.text !== undefined && looksLikeReceiptText(input.text)) return 'receipt';
   return 'reply';
 }
 

@@ -6,19 +6,23 @@
 import { createHash } from 'node:crypto';
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Progress } from '../lib/progress.ts';
+import { describeError } from '../lib/errors.ts';
+import { toStorableText } from '../domain/storable-text.ts';
 import { receiptIdKeys, type SmscIdFormat } from '../domain/smsc-message-id.ts';
 import type { StatusEventFacts } from '../domain/events.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText, type DefaultAlphabet } from '../smpp/text/index.ts';
 import type { NewReceipt } from '../store/receipts.ts';
 import { mapReceiptState, parseReceipt } from './receipt-text.ts';
+import { toQuarantined, type Quarantine } from './quarantine.ts';
 
 export interface ReceiptStore {
   storeReceipts(receipts: readonly NewReceipt[]): Promise<{ stored: number; matched: number; changes: StatusEventFacts[] }>;
 }
 
 export interface ReceiptObserver {
-  onReceipt?(smsc: string, state: string, outcome: 'stored' | 'duplicate' | 'unreadable'): void;
+  onReceipt?(smsc: string, state: string, outcome: 'stored' | 'duplicate' | 'unreadable' | 'quarantined'): void;
   /** Seconds from deliver_sm arrival to its commit. */
   onCommitted?(latencySeconds: number): void;
 }
@@ -32,10 +36,14 @@ export interface ReceiptRecorderOptions {
   readonly batchDelayMs: number;
   readonly logger: Logger;
   readonly observer?: ReceiptObserver;
+  /** Keeps a deliver_sm whose receipt the store refused as poison, so it can be answered. */
+  readonly quarantine?: Quarantine;
+  readonly progress?: Progress;
 }
 
 interface Pending {
   readonly receipt: NewReceipt;
+  readonly sm: InboundSm;
   readonly arrivedAt: number;
 }
 
@@ -55,7 +63,14 @@ export class ReceiptRecorder {
         options.publish(result.changes);
       },
       onError: (err, items, attempt) =>
-        this.log.error({ err, items, attempt }, 'storing receipts failed; their deliver_sm stay unanswered and are retried'),
+        this.log.error({ err: describeError(err), items, attempt }, 'storing receipts failed; retried, or split to find the receipt that fails'),
+      onPoison: options.quarantine
+        ? async (item, err) => {
+            await options.quarantine!(toQuarantined(item.sm, 'receipts', err));
+            this.log.warn({ smsc: item.sm.smsc, err: describeError(err) }, 'a receipt the store refused was quarantined; its deliver_sm is answered');
+          }
+        : undefined,
+      progress: options.progress,
     });
   }
 
@@ -63,8 +78,9 @@ export class ReceiptRecorder {
   async handle(sm: InboundSm): Promise<InboundAnswer> {
     const arrivedAt = performance.now();
     const receipt = this.toReceipt(sm);
-    await this.batches.add({ receipt, arrivedAt });
-    this.options.observer?.onReceipt?.(sm.smsc, receipt.state, receipt.state === 'UNREADABLE' ? 'unreadable' : 'stored');
+    const outcome = await this.batches.add({ receipt, sm, arrivedAt });
+    const seen = outcome === 'set_aside' ? 'quarantined' : receipt.state === 'UNREADABLE' ? 'unreadable' : 'stored';
+    this.options.observer?.onReceipt?.(sm.smsc, receipt.state, seen);
     return 'ok';
   }
 
@@ -76,7 +92,10 @@ export class ReceiptRecorder {
     const body = sm.messagePayload ?? sm.shortMessage;
     // Receipt texts are ASCII in practice; decoding by data_coding keeps a UCS-2 one readable.
     const decoded = decodeText(body, sm.dataCoding, this.options.defaultAlphabetOf(sm.smsc));
-    const text = decoded.text;
+    // A UCS-2 receipt may hold U+0000, which Postgres cannot store: replaced, octets kept.
+    const storable = toStorableText(decoded.text);
+    const text = storable.text;
+    const originalBody = storable.replaced > 0 ? Buffer.from(body) : null;
     const parsed = parseReceipt({
       text,
       receiptedMessageId: sm.receiptedMessageId,
@@ -107,6 +126,7 @@ export class ReceiptRecorder {
         submitDate: null,
         doneDate: null,
         body: text,
+        originalBody,
         tlvs: Object.keys(tlvs).length ? tlvs : null,
       };
     }
@@ -124,6 +144,7 @@ export class ReceiptRecorder {
       submitDate: parsed.submitDate ?? null,
       doneDate: parsed.doneDate ?? null,
       body: text,
+      originalBody,
       tlvs: Object.keys(tlvs).length ? tlvs : null,
     };
   }

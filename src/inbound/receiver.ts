@@ -28,6 +28,7 @@ export class InboundReceiver implements InboundPath {
     const kind = classifyInbound({
       esmClass: sm.esmClass,
       hasReceiptedMessageId: sm.receiptedMessageId !== undefined,
+      hasMessageState: sm.messageState !== undefined,
       text: detect ? decodeText(sm.shortMessage, sm.dataCoding, 'gsm7').text : undefined,
       detectReceiptText: detect,
     });

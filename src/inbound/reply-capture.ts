@@ -7,9 +7,13 @@
 import { createHash } from 'node:crypto';
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Progress } from '../lib/progress.ts';
+import { describeError } from '../lib/errors.ts';
+import { toStorableText } from '../domain/storable-text.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText, parseUdh, type DefaultAlphabet } from '../smpp/text/index.ts';
 import type { AssembledReply, NewPart, PendingReply, StoredPart } from '../store/replies.ts';
+import { toQuarantined, type Quarantine } from './quarantine.ts';
 
 export interface PartStore {
   /** Parts identical to one stored within the duplicate window are the SMSC resending it. */
@@ -25,6 +29,11 @@ export interface ReplyCaptureOptions {
   readonly batchSize: number;
   readonly batchDelayMs: number;
   readonly logger: Logger;
+  /** Keeps a deliver_sm whose part the store refused as poison, so it can be answered. */
+  readonly quarantine?: Quarantine;
+  readonly progress?: Progress;
+  /** Told of each deliver_sm quarantined. */
+  onQuarantined?(smsc: string): void;
 }
 
 /** Numbers are kept as digits, as outbound messages keep them, so threads line up. */
@@ -33,7 +42,7 @@ function plainAddress(address: string): string {
 }
 
 export class ReplyCapture {
-  private readonly batches: Batcher<{ part: NewPart; arrivedAt: number }>;
+  private readonly batches: Batcher<{ part: NewPart; sm: InboundSm; arrivedAt: number }>;
   readonly assemble: (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply;
 
   constructor(private readonly options: ReplyCaptureOptions) {
@@ -49,12 +58,21 @@ export class ReplyCapture {
         );
         if (replies.length > 0) options.onReplies(replies, Math.min(...items.map((i) => i.arrivedAt)));
       },
-      onError: (err, items, attempt) => log.error({ err, items, attempt }, 'storing reply parts failed; their deliver_sm stay unanswered and are retried'),
+      onError: (err, items, attempt) =>
+        log.error({ err: describeError(err), items, attempt }, 'storing reply parts failed; retried, or split to find the part that fails'),
+      onPoison: options.quarantine
+        ? async (item, err) => {
+            await options.quarantine!(toQuarantined(item.sm, 'replies', err));
+            options.onQuarantined?.(item.sm.smsc);
+            log.warn({ smsc: item.sm.smsc, err: describeError(err) }, 'a customer message the store refused was quarantined; its deliver_sm is answered');
+          }
+        : undefined,
+      progress: options.progress,
     });
   }
 
   async handle(sm: InboundSm): Promise<InboundAnswer> {
-    await this.batches.add({ part: this.toPart(sm), arrivedAt: performance.now() });
+    await this.batches.add({ part: this.toPart(sm), sm, arrivedAt: performance.now() });
     return 'ok';
   }
 
@@ -104,6 +122,9 @@ export class ReplyCapture {
     const sorted = [...parts].sort((a, b) => a.seq - b.seq);
     const first = sorted[0]!;
     const decoded = decodeText(Buffer.concat(sorted.map((p) => p.body)), first.dataCoding, this.options.defaultAlphabetOf(first.smsc));
+    // UCS-2 or Latin-1 text may hold U+0000 (or a UCS-2 lone surrogate), which Postgres cannot
+    // store: replaced here, while the parts keep the carrier's octets.
+    const storable = toStorableText(decoded.text);
     const id = `r-${createHash('sha256')
       .update(sorted.map((p) => `${p.fingerprint}:${p.partId}`).sort().join('\0'))
       .digest('hex')
@@ -113,11 +134,11 @@ export class ReplyCapture {
       smsc: first.smsc,
       from: first.from,
       to: first.to,
-      text: decoded.text,
+      text: storable.text,
       parts: sorted.length,
       incomplete,
       dataCoding: first.dataCoding,
-      decodeProblem: decoded.ok ? null : decoded.code,
+      decodeProblem: decoded.ok ? (storable.replaced > 0 ? 'unstorable_characters_replaced' : null) : decoded.code,
       receivedAt: new Date(Math.min(...sorted.map((p) => p.receivedAt.getTime()))),
     };
   }

@@ -3,15 +3,27 @@
  * the message it answers; compliance keywords (STOP, START, HELP) are handled first; then the
  * expected replies of that message and the number's keyword rules decide the actions: a templated
  * reply, a webhook whose answer is texted back, tags or state on the conversation, or handing it
- * to the apps. Every reply is published on the inbound stream.
+ * to the apps. A conversation assigned to a person skips the rules: its replies go to the apps
+ * (and the agent inbox) until it is handed back. Every reply is published on the inbound stream.
  *
  * Replies are handled from the replies table (claimed with a lease), so a daemon that stops or dies
  * mid-way leaves them to be handled again; answers carry ids derived from the reply, so handling
  * twice never texts the customer twice.
+ *
+ * A webhook can take seconds to answer. A customer whose reply goes to one is handled aside from
+ * the batch (its later replies queue behind it, in order), and each webhook has its own
+ * concurrency limit: one slow webhook never delays the answers of customers who do not call it.
  */
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
+import { LinearPattern } from '../lib/linear-pattern.ts';
+import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { describeError } from '../lib/errors.ts';
+import { Backoff } from '../lib/backoff.ts';
+import { classifyFault, isTransientFault } from '../lib/faults.ts';
+import type { Progress } from '../lib/progress.ts';
+import { writeSplittingPoison } from '../lib/split-on-poison.ts';
+import { toStorableText } from '../domain/storable-text.ts';
 import type { MessageInboundEvent } from '../domain/events.ts';
 import type { NumberConfig } from '../config/types.ts';
 import type { WebhookTarget } from '../webhooks/post.ts';
@@ -41,6 +53,8 @@ export interface ReplyStore {
   setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
   /** Gives claimed replies back (a clean stop), so the next daemon handles them without waiting for the lease. */
   release(ids: readonly string[]): Promise<void>;
+  /** Sets replies aside as `failed` with the reason: poison, never to be handled again. */
+  fail(items: readonly { id: string; error: string }[]): Promise<void>;
 }
 
 interface Handled {
@@ -89,6 +103,10 @@ export interface ReplyHandlerOptions {
   readonly leaseMs: number;
   /** How often replies left by a stopped daemon are looked for. */
   readonly pollMs?: number;
+  /** Told of replies waiting and handled (health: a stalled reply handler). */
+  readonly progress?: Progress;
+  /** Told of each reply set aside as failed. */
+  onFailed?(): void;
 }
 
 interface NumberSettings {
@@ -122,12 +140,16 @@ function settingsOf(n: NumberConfig): NumberSettings {
     rules: n.rules.map((r) => ({
       name: r.name,
       keywords: r.keywords,
-      pattern: r.pattern === undefined ? undefined : new RegExp(r.pattern, 'iu'),
+      pattern: r.pattern === undefined ? undefined : LinearPattern.compile(r.pattern, 'i'),
       actions: r.actions as readonly RuleAction[],
     })),
     unmatched: n.unmatched,
   };
 }
+
+/** Customers handled aside at once (each waiting on a webhook) before batches wait for them. */
+const MAX_ASIDE = 1000;
+const DEFAULT_WEBHOOK_CONCURRENCY = 8;
 
 const plain = (address: string): string => address.replace(/^\+(?=\d+$)/, '');
 
@@ -140,6 +162,13 @@ export class ReplyHandler {
   private readonly arrivedAt = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private readonly log: Logger;
+  /** Backoff of transient faults (Postgres down): the replies stay claimed and are tried again. */
+  private readonly backoff = new Backoff(100, 10_000);
+  /** Per webhook name: calls in flight at once (`webhooks[].concurrency`). */
+  private readonly webhookLimits = new Map<string, ConcurrencyLimit>();
+  /** Per customer (`from\0to`): the replies handled aside, waiting on a webhook. */
+  private readonly aside = new Map<string, Promise<void>>();
+  private readonly asideRunning = new Set<Promise<void>>();
 
   constructor(private readonly options: ReplyHandlerOptions) {
     this.numbers = new Map(options.numbers.map((n) => [plain(n.address), settingsOf(n)]));
@@ -161,6 +190,8 @@ export class ReplyHandler {
     this.controller.abort();
     this.wakeup.notify();
     await this.loop;
+    // Replies handled aside finish (each webhook call ends by its timeout) before the store goes.
+    await Promise.all(this.asideRunning);
     const left = this.claimed.splice(0).map((r) => r.id);
     if (left.length > 0) {
       try {
@@ -177,6 +208,7 @@ export class ReplyHandler {
       this.claimed.push(r);
       this.arrivedAt.set(r.id, arrivedAt);
     }
+    this.options.progress?.waiting(replies.length);
     this.wakeup.notify();
   }
 
@@ -185,28 +217,77 @@ export class ReplyHandler {
     const leaseMs = this.options.leaseMs;
     let nextPoll = 0;
     while (!signal.aborted) {
+      let batch: PendingReply[] = [];
       try {
-        let batch: PendingReply[] = [];
         if (this.claimed.length > 0) {
           batch = this.claimed.splice(0, 200);
         } else if (Date.now() >= nextPoll) {
           batch = await this.options.store.claim(100, leaseMs);
           if (batch.length === 0) nextPoll = Date.now() + (this.options.pollMs ?? 1000);
+          else this.options.progress?.waiting(batch.length);
         }
         if (batch.length === 0) {
+          // Nothing claimed and nothing left to claim: no reply waits on this daemon.
+          if (this.claimed.length === 0) this.options.progress?.idle();
           if (this.claimed.length === 0) await this.wakeup.wait(Math.max(10, nextPoll - Date.now()), signal);
           continue;
         }
-        await this.handleBatch(batch);
+        const again: PendingReply[] = [];
+        // Poison in what a batch reads (before any webhook is called or answer sent) is found by
+        // splitting; a transient fault is waited out with backoff, the replies still claimed.
+        await writeSplittingPoison(batch, {
+          write: async (chunk) => {
+            const retry = await this.handleBatch(chunk);
+            again.push(...retry);
+            this.options.progress?.advanced(chunk.length - retry.length);
+          },
+          setAside: async (reply, err) => {
+            await this.setAside([{ id: reply.id, error: describeError(err) }]);
+            this.options.progress?.advanced(1);
+          },
+          onError: (err, items, attempt) => this.log.error({ err: describeError(err), items, attempt }, 'handling replies failed; retried, or split to find the one that fails'),
+          backoff: this.backoff,
+          signal,
+        });
+        if (again.length > 0) {
+          // Tried again first, after a pause: a transient fault hit them mid-way.
+          this.claimed.unshift(...again);
+          await this.wakeup.wait(this.backoff.next(), signal);
+        }
       } catch (err) {
-        this.log.error({ err: describeError(err) }, 'handling replies failed; they are retried after their lease');
-        await this.wakeup.wait(1000, signal);
+        // Claiming failed (Postgres down: paused with backoff), or the daemon is stopping mid-batch
+        // (a transient fault is then thrown): unhandled replies are handled after their lease.
+        if (isTransientFault(err)) {
+          const delay = this.backoff.next();
+          this.log.warn({ err: describeError(err), delayMs: delay }, 'handling replies paused by a service fault; retrying');
+          await this.wakeup.wait(delay, signal);
+        } else {
+          this.log.error({ err: describeError(err) }, 'handling replies failed; they are retried after their lease');
+          await this.wakeup.wait(1000, signal);
+        }
       }
     }
   }
 
-  /** One customer's replies in order; different customers side by side; reads and writes batched. */
-  private async handleBatch(batch: readonly PendingReply[]): Promise<void> {
+  /** Replies that can never be handled: `failed` with the reason, so they are not handled again every lease. */
+  private async setAside(items: readonly { id: string; error: string }[]): Promise<void> {
+    await this.options.store.fail(items);
+    for (const i of items) {
+      this.arrivedAt.delete(i.id);
+      this.options.onFailed?.();
+      this.log.warn({ reply: i.id, err: i.error }, 'a reply that cannot be handled was set aside as failed');
+    }
+  }
+
+  /**
+   * One customer's replies in order; different customers side by side; reads and writes batched.
+   * Customers whose replies go to a webhook (or who already wait on one) are handled aside.
+   * Returns the replies a transient fault stopped (to try again); a reply that fails for good is
+   * set aside as failed, here, so that what was done for the others is not done twice.
+   */
+  private async handleBatch(batch: readonly PendingReply[]): Promise<PendingReply[]> {
+    // Bounded: with every webhook slow, the batches behind wait rather than pile up in memory.
+    while (this.asideRunning.size >= MAX_ASIDE) await Promise.race(this.asideRunning);
     const o = this.options;
     const pairs = batch.map((r) => ({ customer: r.from, ourNumber: r.to }));
     const [conversations, answered, blocked] = await Promise.all([
@@ -217,27 +298,123 @@ export class ReplyHandler {
     const facts: BatchFacts = { conversations, answered, blocked };
     const byCustomer = new Map<string, PendingReply[]>();
     for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
+    const now: PendingReply[][] = [];
+    for (const [pair, replies] of byCustomer) {
+      if (this.aside.has(pair) || replies.some((r) => this.callsWebhook(r, facts))) this.handleAside(pair, replies, facts);
+      else now.push(replies);
+    }
+    const { handled, retry } = await this.handleCustomers(now, facts);
+    await this.finishHandled(handled);
+    return retry;
+  }
+
+  /** Handles the replies; one that fails for good is set aside, one a transient fault stopped is returned. */
+  private async handleCustomers(
+    customers: readonly (readonly PendingReply[])[],
+    facts: BatchFacts,
+  ): Promise<{ handled: Handled[]; retry: PendingReply[] }> {
     const handled: Handled[] = [];
+    const retry: PendingReply[] = [];
+    const failed: { id: string; error: string }[] = [];
     await Promise.all(
-      [...byCustomer.values()].map(async (replies) => {
+      customers.map(async (replies) => {
         for (const r of replies) {
           try {
             handled.push(await this.handle(r, facts));
           } catch (err) {
-            this.log.error({ err: describeError(err), reply: r.id }, 'handling a reply failed; it is retried after its lease');
+            if (classifyFault(err) === 'transient') {
+              this.log.warn({ err: describeError(err), reply: r.id }, 'handling a reply met a transient fault; tried again');
+              retry.push(r);
+            } else failed.push({ id: r.id, error: describeError(err) });
           }
         }
       }),
     );
+    if (failed.length > 0) await this.setAside(failed);
+    return { handled, retry };
+  }
+
+  private async finishHandled(handled: readonly Handled[]): Promise<void> {
+    const o = this.options;
     // Answers first, then the record: a crash in between handles the replies again, and the
-    // answers' ids (derived from the reply) keep the customer from getting them twice.
-    const answers = handled.flatMap((h) => h.answers);
-    if (answers.length > 0) await o.send(answers);
-    await o.store.finishAll(handled.map((h) => ({ id: h.id, outcome: h.outcome, event: h.event })));
-    for (const h of handled) {
-      o.publish(h.event);
-      o.observer?.onReply?.(h.event.matched.kind, h.outcome.resolvedAutomatically);
-    }
+    // answers' ids (derived from the reply) keep the customer from getting them twice. Each step
+    // splits on poison, so one reply whose answer or record cannot be stored fails alone.
+    const sent: Handled[] = [];
+    await writeSplittingPoison(
+      handled.filter((h) => h.answers.length > 0),
+      {
+        write: async (chunk) => {
+          await o.send(chunk.flatMap((h) => h.answers));
+          sent.push(...chunk);
+        },
+        setAside: (h, err) => this.setAside([{ id: h.id, error: `its answer could not be stored: ${describeError(err)}` }]),
+        onError: (err, items) => this.log.error({ err: describeError(err), items }, 'storing answers failed; retried, or split to find the one that fails'),
+        backoff: this.backoff,
+        signal: this.controller.signal,
+      },
+    );
+    const sentIds = new Set(sent.map((h) => h.id));
+    const ready = handled.filter((h) => h.answers.length === 0 || sentIds.has(h.id));
+    await writeSplittingPoison(ready, {
+      write: async (chunk) => {
+        await o.store.finishAll(chunk.map((h) => ({ id: h.id, outcome: h.outcome, event: h.event })));
+        for (const h of chunk) {
+          o.publish(h.event);
+          o.observer?.onReply?.(h.event.matched.kind, h.outcome.resolvedAutomatically);
+        }
+      },
+      setAside: (h, err) => this.setAside([{ id: h.id, error: `its outcome could not be recorded: ${describeError(err)}` }]),
+      onError: (err, items) => this.log.error({ err: describeError(err), items }, 'recording replies failed; retried, or split to find the one that fails'),
+      backoff: this.backoff,
+      signal: this.controller.signal,
+    });
+  }
+
+  /** Handles one customer's replies off the batch, after any of theirs already waiting. */
+  private handleAside(pair: string, replies: readonly PendingReply[], facts: BatchFacts): void {
+    const before = this.aside.get(pair) ?? Promise.resolve();
+    const done = before.then(async () => {
+      try {
+        const { handled, retry } = await this.handleCustomers([replies], facts);
+        await this.finishHandled(handled);
+        // A transient fault stopped some: they go back to the front of this daemon's claimed work.
+        if (retry.length > 0) this.claimed.unshift(...retry);
+      } catch (err) {
+        this.log.error({ err: describeError(err), replies: replies.length }, 'handling replies failed; they are retried after their lease');
+      }
+    });
+    this.aside.set(pair, done);
+    this.asideRunning.add(done);
+    void done.then(() => {
+      this.asideRunning.delete(done);
+      if (this.aside.get(pair) === done) this.aside.delete(pair);
+    });
+  }
+
+  /** Whether handling this reply calls a webhook (the same decision `handle` makes, read-only). */
+  private callsWebhook(reply: PendingReply, facts: BatchFacts): boolean {
+    const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
+    const pair = `${reply.from}\0${reply.to}`;
+    if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair))) return false;
+    const conversation = facts.conversations.get(pair);
+    if (conversation !== undefined && conversation.assignedTo !== null) return false; // a person answers, no rule
+    const answered = conversation === undefined || conversation.opened ? undefined : facts.answered.get(reply.id);
+    const match = matchReply(reply.text, {
+      expected: answered?.replies ?? undefined,
+      synonyms: settings.synonyms,
+      rules: settings.rules,
+      unmatched: settings.unmatched,
+    });
+    return match.actions.some((a) => a.kind === 'webhook');
+  }
+
+  /** The webhook's own limit; a reload's new `concurrency` applies as calls finish. */
+  private limitFor(target: WebhookTarget): ConcurrencyLimit {
+    const wanted = target.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
+    let limit = this.webhookLimits.get(target.name);
+    if (limit === undefined) this.webhookLimits.set(target.name, (limit = new ConcurrencyLimit(wanted)));
+    else if (limit.limit !== wanted) limit.setLimit(wanted);
+    return limit;
   }
 
   private async handle(reply: PendingReply, facts: BatchFacts): Promise<Handled> {
@@ -252,7 +429,8 @@ export class ReplyHandler {
     const answers: Answer[] = [];
     const answer = (suffix: string, text: string, bypassOptOut = false): void => {
       if (text.trim() === '') return;
-      answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text, replyTo: reply.id, bypassOptOut, arrivedAt });
+      // A webhook's answer (or a template filled from metadata) may hold NUL or lone surrogates.
+      answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text: toStorableText(text).text, replyTo: reply.id, bypassOptOut, arrivedAt });
     };
     const event = (matched: MessageInboundEvent['matched']): MessageInboundEvent => ({
       type: 'message.inbound',
@@ -288,6 +466,12 @@ export class ReplyHandler {
       o.observer?.onCompliance?.(compliance.kind, changed);
       published = event({ kind: 'compliance', keyword: compliance.keyword, action: compliance.kind });
       outcome = this.outcome(conversation, answered, 'compliance', compliance.keyword, null, [{ kind: compliance.kind }], answers, true);
+    } else if (conversation.assignedTo !== null) {
+      // A person has the conversation (the API's assign): no rule, expected reply or webhook answers
+      // in their place. The reply goes to the apps (and the inbox) until it is handed back.
+      const actions = [{ kind: 'hand_to_apps', assigned_to: conversation.assignedTo }];
+      published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
+      outcome = this.outcome(conversation, answered, 'none', null, null, actions, answers, false);
     } else {
       const match = matchReply(reply.text, {
         expected: answered?.replies ?? undefined,
@@ -370,7 +554,8 @@ export class ReplyHandler {
             break;
           }
           const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? match.rule) : null;
-          const result = await askWebhook(target, event({ kind: match.kind, keyword, action: 'webhook' }));
+          const ask = event({ kind: match.kind, keyword, action: 'webhook' });
+          const result = await this.limitFor(target).run(() => askWebhook(target, ask));
           if (result.ok) {
             this.options.observer?.onWebhook?.(target.name, result.reply ? 'answered' : 'no_reply', result.seconds);
             if (result.reply) answer(`a${i}`, result.reply);

@@ -15,14 +15,16 @@
  *
  * Patterns are tested against the reply NFKC-normalised and trimmed of whitespace and invisible
  * format characters (so `\d` reads the full-width digits of an IME as digits and the groups carry
- * plain ones); case-insensitivity is the pattern's own `i` flag, set from config. Trailing
+ * plain ones); case-insensitivity is the pattern's own `i` flag, set from config. Patterns run on
+ * RE2 (`lib/linear-pattern.ts`), never on V8's backtracking engine. Trailing
  * punctuation is not stripped for patterns: a pattern that should accept "ORDER 1234." says so. A
  * reply that is empty or only whitespace matches nothing but the unmatched policy.
  *
  * Pure: the actions are returned, not run; templates in them are rendered by whoever runs them.
  */
 import type { ExpectedReplyAction } from '../domain/message.ts';
-import { indexKeywords, normaliseKeyword } from './keyword.ts';
+import type { LinearPattern } from '../lib/linear-pattern.ts';
+import { indexKeywords, normaliseKeyword, trimEdges } from './keyword.ts';
 
 export type RuleAction =
   /** Text back to the customer; `text` is a template (`template.ts`). */
@@ -38,8 +40,11 @@ export interface KeywordRule {
   readonly name: string;
   /** The keyword and its synonyms, matched like compliance keywords. */
   readonly keywords?: readonly string[];
-  /** Tested against the trimmed reply; named groups become `groups` for templates. */
-  readonly pattern?: RegExp;
+  /**
+   * Tested against the trimmed reply; named groups become `groups` for templates. A linear-time
+   * (RE2) pattern: no reply, however crafted, can make matching it stall the daemon.
+   */
+  readonly pattern?: LinearPattern;
   readonly actions: readonly RuleAction[];
 }
 
@@ -73,7 +78,7 @@ export interface MatchReplyInput {
 }
 
 export function matchReply(text: string, input: MatchReplyInput): RuleMatch {
-  const trimmed = text.normalize('NFKC').replace(EDGE_SPACE, '');
+  const trimmed = trimEdges(text.normalize('NFKC'), EDGE_SPACE);
   const key = normaliseKeyword(trimmed);
   const match =
     (key === '' ? undefined : (matchExpected(key, input) ?? matchRuleKeyword(key, input))) ??
@@ -81,8 +86,8 @@ export function matchReply(text: string, input: MatchReplyInput): RuleMatch {
   return match ?? { kind: 'none', actions: unmatchedActions(input.unmatched) };
 }
 
-/** Whitespace and invisible format characters (zero-width space, BOM, bidi marks) at either end. */
-const EDGE_SPACE = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+/** Whitespace or an invisible format character (zero-width space, BOM, bidi marks): trimmed from the ends. */
+const EDGE_SPACE = /^[\s\p{Cf}]$/u;
 
 function matchExpected(key: string, input: MatchReplyInput): RuleMatch | undefined {
   if (input.expected === undefined) return undefined;
@@ -118,13 +123,9 @@ function matchRuleKeyword(key: string, input: MatchReplyInput): RuleMatch | unde
 function matchPattern(trimmed: string, rules: readonly KeywordRule[]): RuleMatch | undefined {
   for (const rule of rules) {
     if (rule.pattern === undefined) continue;
-    const m = statelessPattern(rule.pattern).exec(trimmed);
+    const m = rule.pattern.exec(trimmed);
     if (m === null) continue;
-    const groups: Record<string, string> = {};
-    for (const [name, value] of Object.entries(m.groups ?? {})) {
-      if (value !== undefined) groups[name] = value;
-    }
-    return keywordMatch(rule, undefined, groups);
+    return keywordMatch(rule, undefined, { ...m.groups });
   }
   return undefined;
 }
@@ -173,19 +174,3 @@ function synonymsOf(key: string, synonyms: MatchReplyInput['synonyms']): Readonl
 }
 
 const synonymIndexes = new WeakMap<object, Map<string, Set<string>>>();
-
-/**
- * A `g` or `y` pattern keeps its position in `lastIndex` between calls; matching a whole reply
- * must not depend on the previous one, so such a pattern is used through a copy without them.
- */
-function statelessPattern(pattern: RegExp): RegExp {
-  if (!pattern.global && !pattern.sticky) return pattern;
-  let copy = statelessCopies.get(pattern);
-  if (copy === undefined) {
-    copy = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-    statelessCopies.set(pattern, copy);
-  }
-  return copy;
-}
-
-const statelessCopies = new WeakMap<RegExp, RegExp>();

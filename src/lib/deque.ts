@@ -37,6 +37,11 @@ export class Deque<T> {
     return item;
   }
 
+  /** What the queue holds, in order, left in place. */
+  toArray(): T[] {
+    return this.items.slice(this.head) as T[];
+  }
+
   /** Empties the queue and returns what it held, in order. */
   drain(): T[] {
     const out = this.items.slice(this.head) as T[];

@@ -6,8 +6,9 @@
  * - secrets: the value of any key named like a secret (`password`, `passwd`, `secret`,
  *   `*_secret`, `authorization`, `cookie`, `api_key`, `token`, `private_key`; see SECRET_KEY),
  *   in log objects, child bindings and errors alike, replaced by "***";
- * - passwords inside URLs (`postgres://user:pw@host`, `redis://:pw@host`), in any string value,
- *   error message or stack, and in the message itself, replaced by "***";
+ * - credentials inside URLs (`postgres://user:pw@host`, `redis://:pw@host`, `https://tok@host`,
+ *   `?token=`, `?key=`...), in any string value, error message or stack, and in the message
+ *   itself, replaced by "***";
  * - message text, unless `log.message_text` is on: the values of the keys that carry it (`text`,
  *   `body`, `short_message`, `message_payload`, `payload`; see TEXT_KEY) become "[text hidden]".
  *   Numbers and booleans under those keys (a `payload: true` flag) stay.
@@ -21,6 +22,7 @@
  */
 import { pino, type DestinationStream, type LevelWithSilent } from 'pino';
 import type { Logger } from '../lib/logger.ts';
+import { redactUrlsInText } from '../lib/url-credentials.ts';
 
 export interface LoggerOptions {
   /** The configured level (`log.level`); the environment may override it. */
@@ -47,13 +49,12 @@ export const TEXT_KEY = /^(?:text|body|short_?message|shortMessage|message_?payl
 export const SECRET_CENSOR = '***';
 export const TEXT_CENSOR = '[text hidden]';
 
-/** `scheme://user:password@` in any string: the password part. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]*):([^\s/@]*)@/gi;
-
-/** Replaces the password of every URL in the string. */
+/**
+ * Hides the credentials of every URL in the string: passwords, an http(s) user name alone (a
+ * token), query parameters like `?token=` or `?key=` (lib/url-credentials.ts, the one rule).
+ */
 export function scrubUrls(s: string): string {
-  if (!s.includes('://')) return s;
-  return s.replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:${SECRET_CENSOR}@`);
+  return redactUrlsInText(s);
 }
 
 const MAX_DEPTH = 12;

@@ -17,6 +17,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly submitResends = new Counter({
+    name: 'parley_submit_resends_total',
+    help:
+      'segments submitted again after a backoff, by route, SMSC and why (command_status name, response_timeout, malformed_response...); uncertain="true" when the last submit may have reached the SMSC (a possible duplicate)',
+    labelNames: ['route', 'smsc', 'reason', 'uncertain'] as const,
+    registers: [this.registry],
+  });
+
+  readonly emptySmscMessageIds = new Counter({
+    name: 'parley_submit_empty_message_ids_total',
+    help: 'segments the SMSC accepted (ESME_ROK) with an empty message_id in submit_sm_resp: their receipts cannot be matched',
+    labelNames: ['route', 'smsc'] as const,
+    registers: [this.registry],
+  });
+
   readonly submitLatency = new Histogram({
     name: 'parley_submit_response_seconds',
     help: 'Time from submit_sm on the wire to its submit_sm_resp',
@@ -103,6 +118,33 @@ export class Metrics {
     name: 'parley_route_rate_segments_per_second',
     help: 'The send rate in force per route, lowered while the SMSC throttles',
     labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly throttleShared = new Gauge({
+    name: 'parley_route_throttle_shared',
+    help: '1 while the route is paced by the bucket shared by every daemon in Redis; 0 while Redis is unreachable and this daemon sends at the route rate divided by the live daemons',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly throttleFallbacks = new Counter({
+    name: 'parley_route_throttle_fallbacks_total',
+    help: 'Times the route left the shared Redis bucket for the local fallback share',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bindLeases = new Gauge({
+    name: 'parley_smsc_bind_leases',
+    help: 'Bind slots this daemon holds a lease on for an SMSC capped by max_binds',
+    labelNames: ['smsc'] as const,
+    registers: [this.registry],
+  });
+
+  readonly liveDaemons = new Gauge({
+    name: 'parley_live_daemons',
+    help: 'Daemons with a fresh heartbeat in Postgres, as this daemon last read them',
     registers: [this.registry],
   });
 
@@ -212,6 +254,89 @@ export class Metrics {
     name: 'parley_stream_trimmed_entries_total',
     help: 'Redis stream entries deleted by trimming, by stream (outbound, dead, events, inbound)',
     labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dependencyUp = new Gauge({
+    name: 'parley_dependency_up',
+    help: '1 while the dependency (postgres, redis) answers its probe, 0 while it is down',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dependencyOutages = new Counter({
+    name: 'parley_dependency_outages_total',
+    help: 'Times a dependency (postgres, redis) stopped answering',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly redisStateLost = new Counter({
+    name: 'parley_redis_state_lost_total',
+    help: 'Times Redis had lost state the daemon relies on (the intake consumer group) and it was recreated',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
+
+  readonly internalErrors = new Counter({
+    name: 'parley_internal_errors_total',
+    help: 'Errors nothing handled (unhandled rejections, uncaught exceptions, error events), by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pipelineStalled = new Gauge({
+    name: 'parley_pipeline_stalled',
+    help: '1 when the pipeline has had work waiting without progress for health.stall_after or longer, else 0',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pipelineStall = new Gauge({
+    name: 'parley_pipeline_stall_seconds',
+    help: 'How long the pipeline has had work waiting without progress (0 while it moves or has nothing to do)',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly quarantined = new Counter({
+    name: 'parley_quarantined_pdus_total',
+    help: 'deliver_sm the store refused (poison), kept in quarantined_pdus and answered, by pipeline (receipts, replies)',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly repliesFailed = new Counter({
+    name: 'parley_replies_failed_total',
+    help: 'Customer replies set aside as failed with a reason (poison: their handling, answer or record cannot be stored)',
+    registers: [this.registry],
+  });
+
+  readonly eventsDropped = new Counter({
+    name: 'parley_events_dropped_total',
+    help: 'Events Redis refused for good (poison) and that were not published, by stream and event type',
+    labelNames: ['stream', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly apiRequests = new Counter({
+    name: 'parley_api_requests_total',
+    help: 'HTTP API requests by operation (the OpenAPI operationId, or "inbox", "unknown") and status code',
+    labelNames: ['operation', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly apiRequestLatency = new Histogram({
+    name: 'parley_api_request_seconds',
+    help: 'Time to answer an HTTP API request (event streams: until the first byte)',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly apiEventClients = new Gauge({
+    name: 'parley_api_event_clients',
+    help: 'Clients following GET /v1/events right now',
     registers: [this.registry],
   });
 

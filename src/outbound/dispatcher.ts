@@ -9,7 +9,9 @@
 import type { RouteConfig, SmscConfig } from '../config/types.ts';
 import type { SubmitRequest, SubmitResult } from '../smpp/smsc-bind.ts';
 import type { Logger } from '../lib/logger.ts';
+import { Backoff } from '../lib/backoff.ts';
 import { Deque } from '../lib/deque.ts';
+import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import { responseIdKey } from '../domain/smsc-message-id.ts';
@@ -43,6 +45,14 @@ export interface DispatchObserver {
   onSubmitted?(route: string, smsc: string, outcome: SubmitOutcome['kind'], status: string, latencyMs: number): void;
   /** An answer to a customer's message went on the wire, this long after that message arrived. */
   onAnswerOnWire?(route: string, sinceArrivalMs: number): void;
+  /**
+   * A segment is to be submitted again after `delayMs`: `reason` is why the last submit did not
+   * do (the command_status name, or `response_timeout`, `malformed_response`...). `uncertain`:
+   * the last submit may have reached the SMSC, so the customer may get a copy.
+   */
+  onResend?(route: string, smsc: string, reason: string, uncertain: boolean, delayMs: number): void;
+  /** The SMSC accepted a segment (ESME_ROK) with an empty message_id: no receipt can match it. */
+  onEmptySmscMessageId?(route: string, smsc: string): void;
 }
 
 /** A message taken up by the dispatcher, with what is known of earlier attempts. */
@@ -76,6 +86,13 @@ export interface DispatcherDeps {
   readonly maxSegmentAttempts?: number;
   /** Random source for concatenation references, injectable for tests. */
   readonly random?: () => number;
+  /**
+   * Whether this daemon may send on the route at all now: false when every SMSC of the route is
+   * capped by `max_binds` and this daemon holds no lease on any of them. Absent: always.
+   */
+  canServe?(route: RouteConfig): boolean;
+  /** Gives messages this daemon cannot send back to Postgres for a daemon that can (owner cleared). */
+  handBack?(ids: readonly string[]): Promise<void>;
   /** Run-time pauses; none when absent. */
   readonly controls?: DispatchControls;
 }
@@ -86,8 +103,11 @@ interface SegmentTask {
   readonly total: number;
   readonly request: SubmitRequest;
   sent: number;
-  retries: number;
+  /** Submits that got no usable answer (it may have reached the SMSC). */
+  uncertain: number;
   possibleDuplicate: boolean;
+  /** THE backoff (lib/backoff.ts) between this segment's resends; made on its first resend. */
+  backoff: Backoff | undefined;
 }
 
 interface Job {
@@ -117,6 +137,8 @@ class RouteDispatcher {
   private readonly wakeup = new Wakeup();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly log: Logger;
+  /** Warnings an SMSC can set off once per submit: limited, with a count of the rest. */
+  private readonly carrierLog: RateLimitedLog;
   private loop: Promise<void> | undefined;
   private references: number;
   jobs = 0;
@@ -128,6 +150,7 @@ class RouteDispatcher {
     private readonly signal: AbortSignal,
   ) {
     this.log = deps.logger.child({ route: route.name });
+    this.carrierLog = new RateLimitedLog(this.log);
     this.references = Math.floor((deps.random ?? Math.random)() * 0x10000);
   }
 
@@ -178,6 +201,10 @@ class RouteDispatcher {
 
   private async run(): Promise<void> {
     while (!this.signal.aborted) {
+      if (this.deps.canServe && !this.deps.canServe(this.route) && (this.hasWaiting() || this.ready.length > 0)) {
+        if (!(await this.handBackAll())) await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
+        continue;
+      }
       // The next batch is planned and counted while this one is still being sent, so the window
       // never drains while the attempt ledger is written.
       if (this.preparing === undefined && this.ready.length < this.lowWater() && this.hasWaiting()) {
@@ -228,6 +255,41 @@ class RouteDispatcher {
     for (let i = jobs.length - 1; i >= 0; i--) {
       const job = jobs[i]!;
       (this.waiting[job.message.priority] ?? this.waiting[0]!).unshift(job);
+    }
+  }
+
+  /**
+   * Hands back every message none of whose segments left (their attempt taken back first, so the
+   * daemon that claims them does not flag them as possible duplicates). Messages with a segment
+   * out stay: their results are recorded here.
+   */
+  private async handBackAll(): Promise<boolean> {
+    if (this.preparing !== undefined) await this.preparing;
+    const keep: { job: Job; task: SegmentTask }[] = [];
+    const attempted = new Map<string, Job>();
+    for (const item of this.ready.drain()) {
+      const { job } = item;
+      if (!job.finished && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((t) => t.sent === 0)) attempted.set(job.message.id, job);
+      else keep.push(item);
+    }
+    for (const item of keep) this.ready.push(item);
+    const waiting = this.takeWaiting(Number.MAX_SAFE_INTEGER);
+    const attemptedJobs = [...attempted.values()];
+    try {
+      if (attemptedJobs.length > 0) await this.deps.attempts.unmarkAttempted(attemptedJobs.map((j) => j.message.id));
+      const all = [...waiting, ...attemptedJobs];
+      await this.deps.handBack!(all.map((j) => j.message.id));
+      for (const job of all) {
+        job.finished = true;
+        this.jobs--;
+      }
+      if (all.length > 0) this.log.info({ messages: all.length }, 'no bind lease for this route here: messages handed back for a daemon that has one');
+      return true;
+    } catch (err) {
+      this.log.warn({ err, messages: waiting.length + attemptedJobs.length }, 'handing messages back failed; will retry');
+      // Planned again (and their attempt counted again) when taken up next.
+      this.putBack([...attemptedJobs, ...waiting]);
+      return false;
     }
   }
 
@@ -303,8 +365,9 @@ class RouteDispatcher {
       total: s.total,
       request: s.request,
       sent: 0,
-      retries: 0,
+      uncertain: 0,
       possibleDuplicate: uncertain,
+      backoff: undefined,
     }));
     if (uncertain && this.route.uncertainSubmit === 'unknown' && job.accepted.size < job.total) {
       // At-most-once: a message that may already have left is reported, never sent again.
@@ -429,6 +492,11 @@ class RouteDispatcher {
     switch (outcome.kind) {
       case 'accepted':
         this.throttle.onAccepted();
+        if (outcome.smscMessageId === '') {
+          // Accepted, but with nothing to match its receipts by: the message can only end unknown.
+          this.deps.observer?.onEmptySmscMessageId?.(this.route.name, smsc);
+          this.carrierLog.warn({ smsc, bind, id: job.message.id, seq: task.seq }, 'smsc accepted a submit with an empty message_id; its receipts cannot be matched');
+        }
         record('accepted', outcome.smscMessageId, 0);
         job.accepted.add(task.seq);
         if (!job.finished && job.accepted.size >= job.total) {
@@ -443,12 +511,11 @@ class RouteDispatcher {
         this.requeue(job, task, 0);
         return;
       case 'retry':
-        task.retries++;
         if (task.sent >= maxAttempts) {
           this.finish(job, 'failed', { errorCode: outcome.code, errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
           return;
         }
-        this.requeue(job, task, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (task.retries - 1)));
+        this.resend(job, task, smsc, status, false);
         return;
       case 'failed':
         record('failed', null, null);
@@ -459,14 +526,27 @@ class RouteDispatcher {
           this.finish(job, 'unknown', { errorCode: outcome.code, errorReason: outcome.reason });
           return;
         }
-        if (task.sent >= maxAttempts) {
+        // Each resend may reach the customer as one more copy: at most `uncertain_max_attempts`
+        // such submits, spaced by the backoff (an SMSC that answers garbage at once would
+        // otherwise get the whole allowance within a second).
+        task.uncertain++;
+        if (task.uncertain >= this.route.uncertainMaxAttempts || task.sent >= maxAttempts) {
           this.finish(job, 'unknown', { errorCode: outcome.code, errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
           return;
         }
         task.possibleDuplicate = true;
-        this.requeue(job, task, 0);
+        this.resend(job, task, smsc, status, true);
         return;
     }
+  }
+
+  /** Submits the segment again after THE backoff's next delay (capped, jittered), counted. */
+  private resend(job: Job, task: SegmentTask, smsc: string, reason: string, uncertain: boolean): void {
+    task.backoff ??= new Backoff(RETRY_BASE_MS, RETRY_MAX_MS, this.deps.random);
+    const delayMs = task.backoff.next();
+    this.deps.observer?.onResend?.(this.route.name, smsc, reason, uncertain, delayMs);
+    if (uncertain) this.log.debug({ id: job.message.id, seq: task.seq, smsc, reason, attempts: task.sent, delayMs }, 'submit got no usable answer; sending it again after a backoff');
+    this.requeue(job, task, delayMs);
   }
 
   private finish(job: Job, status: MessageStatus, error: { errorCode?: string; errorReason?: string }): void {

@@ -4,11 +4,15 @@
  * dead-letter stream with their reason. Entries left pending by a daemon that died are claimed
  * after `claimIdleMs`. A batch that cannot be stored is retried, never dropped.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
 import { describeError } from '../lib/errors.ts';
-import { parseOutboundPayload, type OutboundMessage } from '../domain/message.ts';
+import { isTransientFault } from '../lib/faults.ts';
+import type { Progress } from '../lib/progress.ts';
+import { writeSplittingPoison } from '../lib/split-on-poison.ts';
+import { DEFAULT_PAYLOAD_LIMITS, parseOutboundPayload, type OutboundMessage, type PayloadLimits } from '../domain/message.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
@@ -39,6 +43,8 @@ export interface IntakeStore {
     queued: readonly RoutedMessage[],
     refused: readonly { message: RoutedMessage; change: StatusChange }[],
   ): Promise<{ inserted: Set<string>; changes: StatusChange[] }>;
+  /** Destination and text of stored messages, by id (to tell a re-read entry from a new one that reuses its id). */
+  storedContent?(ids: readonly string[]): Promise<Map<string, { to: string; text: string }>>;
 }
 
 export interface IntakeOptions {
@@ -47,6 +53,8 @@ export interface IntakeOptions {
   readonly claimIdleMs: number;
   /** Messages the dispatcher may hold before intake stops reading (Redis keeps the rest). */
   readonly maxBacklog: number;
+  /** Limits on metadata (and conversation tags): size in bytes of JSON and nesting depth. */
+  readonly payloadLimits?: PayloadLimits;
 }
 
 export interface IntakeDeps {
@@ -57,7 +65,14 @@ export interface IntakeDeps {
   alphabetFor(route: string): DefaultAlphabet;
   readonly dispatcher: { enqueue(jobs: readonly DispatchJob[]): void; readonly backlog: number };
   publishCommitted(changes: readonly StatusChange[]): void;
+  /**
+   * Whether this daemon takes work from the shared stream now: false while it may bind no SMSC at
+   * all (every one it knows is capped by `max_binds` and leased to other daemons). Absent: always.
+   */
+  canTake?(): boolean;
   readonly logger: Logger;
+  /** Told of entries read and settled (health: a stalled intake). */
+  readonly progress?: Progress;
   readonly observer?: {
     onBatch?(entries: number, inserted: number, duplicates: number, dead: number): void;
     onDeadLetter?(code: string): void;
@@ -81,6 +96,8 @@ export class Intake {
   private readonly log: Logger;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Backoff of transient store faults met while a batch is split to find a poison entry. */
+  private readonly storeBackoff = new Backoff(100, 10_000);
 
   constructor(
     private readonly deps: IntakeDeps,
@@ -101,9 +118,11 @@ export class Intake {
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
-    const backoff = new Backoff(100, 10_000);
+    // Capped at 5 s: after Postgres or Redis comes back, intake resumes within seconds.
+    const backoff = new Backoff(100, 5_000);
     let nextClaim = 0;
     let ownPendingDone = false;
+    let retrying = false;
     // Two batches may be in flight: the next is read and validated while the last is written.
     const inFlight = new Set<Promise<void>>();
     let failed = false;
@@ -115,6 +134,11 @@ export class Intake {
           await sleep(delay, signal);
           // Whatever this consumer read and did not settle is re-read from its own pending list.
           ownPendingDone = false;
+          retrying = true;
+          continue;
+        }
+        if (this.deps.canTake && !this.deps.canTake()) {
+          await sleep(200, signal);
           continue;
         }
         if (inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.deps.dispatcher.backlog >= this.options.maxBacklog) {
@@ -126,26 +150,40 @@ export class Intake {
         if (!ownPendingDone) {
           await Promise.all(inFlight);
           entries = await this.deps.stream.readOwnPending(this.options.batchSize);
-          if (entries.length === 0) ownPendingDone = true;
+          if (entries.length === 0) {
+            ownPendingDone = true;
+            retrying = false;
+          }
         } else if (Date.now() >= nextClaim) {
           entries = await this.deps.stream.claimStale(this.options.claimIdleMs, this.options.batchSize);
           if (entries.length < this.options.batchSize) nextClaim = Date.now() + Math.max(1000, this.options.claimIdleMs / 2);
         } else {
           entries = await this.deps.stream.readNew(this.options.batchSize, this.options.blockMs);
         }
-        if (entries.length === 0) continue;
+        if (entries.length === 0) {
+          // The stream has nothing new and no batch is being written: nothing waits on intake.
+          if (ownPendingDone && inFlight.size === 0 && !failed) this.deps.progress?.idle();
+          continue;
+        }
+        // Entries re-read after a failure are the same wait, not new work.
+        if (!retrying) this.deps.progress?.waiting(entries.length);
         const work: Promise<void> = this.processBatch(entries).then(
-          () => backoff.reset(),
+          () => {
+            backoff.reset();
+            this.deps.progress?.advanced(entries.length);
+          },
           (err: unknown) => {
             failed = true;
-            this.log.error({ err: describeError(err) }, 'intake batch failed; entries stay pending and are retried');
+            if (isTransientFault(err)) this.log.warn({ err: describeError(err) }, 'intake paused by a service fault; entries stay pending and are retried');
+            else this.log.error({ err: describeError(err) }, 'intake batch failed; entries stay pending and are retried');
           },
         );
         inFlight.add(work);
         void work.finally(() => inFlight.delete(work));
       } catch (err) {
         failed = true;
-        this.log.error({ err: describeError(err) }, 'reading the outbound stream failed; retrying');
+        if (isTransientFault(err)) this.log.warn({ err: describeError(err) }, 'reading the outbound stream paused by a service fault; retrying');
+        else this.log.error({ err: describeError(err) }, 'reading the outbound stream failed; retrying');
       }
     }
     await Promise.all(inFlight);
@@ -154,7 +192,8 @@ export class Intake {
   /** Validates, stores and settles one batch. Throws (settling nothing) when storing fails. */
   async processBatch(entries: readonly IntakeEntry[]): Promise<BatchOutcome> {
     const dead: IntakeDeadLetter[] = [];
-    const candidates: OutboundMessage[] = [];
+    const generated = new Set<string>();
+    const candidates: RoutedInput[] = [];
     const ackOnly: string[] = [];
     const entryOf = new Map<string, string>();
     /** The app's id of each dead-lettered entry that had one: it gets a status event. */
@@ -168,7 +207,13 @@ export class Intake {
       }
       // Without an app id, the stream entry id is the idempotency key: a re-read after a crash
       // yields the same id, so the message is not stored twice.
-      const parsed = parseOutboundPayload(entry.fields.payload, () => `s-${entry.id}`);
+      let generatedId: string | undefined;
+      const parsed = parseOutboundPayload(
+        entry.fields.payload,
+        () => (generatedId = `s-${entry.id}`),
+        this.options.payloadLimits ?? DEFAULT_PAYLOAD_LIMITS,
+      );
+      if (parsed.ok && generatedId !== undefined) generated.add(generatedId);
       if (!parsed.ok) {
         dead.push({ entry, code: parsed.code, reason: parsed.reason });
         if (parsed.id !== undefined) appIdOf.set(entry.id, parsed.id);
@@ -180,7 +225,8 @@ export class Intake {
         continue;
       }
       entryOf.set(parsed.message.id, entry.id);
-      candidates.push(parsed.message);
+      // NUL or lone surrogates were replaced: the payload as sent is kept with the message.
+      candidates.push(parsed.replaced > 0 ? { ...parsed.message, originalPayload: Buffer.from(entry.fields.payload!, 'utf8') } : parsed.message);
     }
     const { queued, refused, rejected } = this.route(candidates);
     for (const r of rejected) {
@@ -191,13 +237,22 @@ export class Intake {
       if (!r.message.id.startsWith('s-')) appIdOf.set(entryId, r.message.id);
     }
 
+    const { inserted, changes, unstorable } = await this.store(queued, refused);
+    for (const u of unstorable) {
+      const entryId = entryOf.get(u.id)!;
+      entryOf.delete(u.id);
+      dead.push({ entry: entries.find((e) => e.id === entryId)!, code: 'unstorable', reason: u.reason });
+      if (!u.id.startsWith('s-')) appIdOf.set(entryId, u.id);
+    }
+
     // Dead letters keep the order of the stream, whichever check refused them.
     const position = new Map(entries.map((e, i) => [e.id, i]));
     dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
 
-    const { inserted, changes } = await this.deps.store.insertMessages(queued, refused);
+    const rekeyed = await this.storeReusedIds(queued, generated, inserted);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(queued, inserted, changes);
+    if (rekeyed) this.hand(rekeyed.queued, rekeyed.inserted, rekeyed.changes);
     // An app that set an id hears about its dead-lettered entry where it hears about the others:
     // a status event, failed with the dead letter's code and reasons (no message is stored).
     const deadEvents: StatusChange[] = dead
@@ -208,13 +263,86 @@ export class Intake {
       this.log.warn({ entries: warned.length, first: warned[0] }, 'outbound entries with fields Parley does not know; they were ignored');
     }
 
-    const duplicates = queued.length + refused.length - inserted.size + ackOnly.length;
+    const insertedCount = inserted.size + (rekeyed?.inserted.size ?? 0);
+    const duplicates = queued.length + refused.length - insertedCount + ackOnly.length;
     for (const d of dead) {
       this.deps.observer?.onDeadLetter?.(d.code);
       this.log.warn({ entry: d.entry.id, code: d.code, reason: d.reason }, 'outbound entry dead-lettered');
     }
-    this.deps.observer?.onBatch?.(entries.length, inserted.size, duplicates, dead.length);
-    return { inserted: inserted.size, duplicates, dead };
+    this.deps.observer?.onBatch?.(entries.length, insertedCount, duplicates, dead.length);
+    return { inserted: insertedCount, duplicates, dead };
+  }
+
+  /**
+   * An entry whose generated id (`s-<entry id>`) is already stored is normally the same entry read
+   * again (after a crash, or the group recreated after Redis lost state) and is not stored twice.
+   * But a Redis that lost its memory numbers entries afresh: when its clock is behind the ids it
+   * issued before (a failover to a host whose clock lags) or an app gives entry ids itself, a new
+   * entry can reuse an old entry's id. Those are told apart by content: a stored message with a
+   * different destination or text is another message, and the new one is stored under
+   * `s-<entry id>.<hash of destination and text>` (the same on every re-read, so still stored
+   * once). A reused id with the same destination and text is taken for a re-read.
+   */
+  private async storeReusedIds(
+    queued: readonly RoutedMessage[],
+    generated: ReadonlySet<string>,
+    inserted: ReadonlySet<string>,
+  ): Promise<{ queued: RoutedMessage[]; inserted: Set<string>; changes: StatusChange[] } | undefined> {
+    const storedContent = this.deps.store.storedContent;
+    if (!storedContent) return undefined;
+    const seen = queued.filter((m) => generated.has(m.id) && !inserted.has(m.id));
+    if (seen.length === 0) return undefined;
+    const stored = await storedContent(seen.map((m) => m.id));
+    const reused = seen.filter((m) => {
+      const s = stored.get(m.id);
+      return s !== undefined && (s.to !== m.to || s.text !== m.text);
+    });
+    if (reused.length === 0) return undefined;
+    const renamed = reused.map((m) => ({
+      ...m,
+      id: `${m.id}.${createHash('sha256').update(`${m.to}\0${m.text}`).digest('hex').slice(0, 8)}`,
+    }));
+    this.log.warn(
+      { entries: renamed.length, ids: renamed.slice(0, 5).map((m) => m.id) },
+      'stream entry ids reused for different messages (Redis lost its memory and numbered entries again): stored under new ids',
+    );
+    const { inserted: stillNew, changes } = await this.deps.store.insertMessages(renamed, []);
+    return { queued: renamed, inserted: stillNew, changes };
+  }
+
+  /**
+   * Inserts the batch; a message the store refuses as poison (classifyFault) is found by splitting
+   * and returned as unstorable with the store's reason, so the rest of the batch is stored now.
+   * Transient faults are waited out with backoff (thrown when the intake is stopping).
+   */
+  private async store(
+    queued: readonly RoutedMessage[],
+    refused: readonly { message: RoutedMessage; change: StatusChange }[],
+  ): Promise<{ inserted: Set<string>; changes: StatusChange[]; unstorable: { id: string; reason: string }[] }> {
+    type Row = { readonly queued: RoutedMessage } | { readonly refused: { message: RoutedMessage; change: StatusChange } };
+    const rows: Row[] = [...queued.map((m) => ({ queued: m })), ...refused.map((r) => ({ refused: r }))];
+    const inserted = new Set<string>();
+    const changes: StatusChange[] = [];
+    const unstorable: { id: string; reason: string }[] = [];
+    await writeSplittingPoison(rows, {
+      write: async (chunk) => {
+        const result = await this.deps.store.insertMessages(
+          chunk.flatMap((r) => ('queued' in r ? [r.queued] : [])),
+          chunk.flatMap((r) => ('refused' in r ? [r.refused] : [])),
+        );
+        for (const id of result.inserted) inserted.add(id);
+        changes.push(...result.changes);
+      },
+      setAside: async (row, err) => {
+        const message = 'queued' in row ? row.queued : row.refused.message;
+        const code = (err as { code?: unknown } | null)?.code;
+        unstorable.push({ id: message.id, reason: `the store refused this message${typeof code === 'string' ? ` (${code})` : ''}: ${describeError(err)}` });
+      },
+      onError: (err, items, attempt) => this.log.warn({ err: describeError(err), items, attempt }, 'storing outbound messages failed; retried, or split to find the one that fails'),
+      backoff: this.storeBackoff,
+      signal: this.controller.signal,
+    });
+    return { inserted, changes, unstorable };
   }
 
   /**
@@ -296,4 +424,6 @@ export type RoutedInput = OutboundMessage & {
   readonly bypassOptOut?: boolean;
   /** performance.now() when the customer's message this answers arrived. */
   readonly answerTo?: number;
+  /** The payload as sent, when NUL or lone surrogates in it were replaced. */
+  readonly originalPayload?: Buffer;
 };

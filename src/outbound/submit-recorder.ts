@@ -53,8 +53,8 @@ export class SubmitRecorder {
     void this.writes.add({ segment });
   }
 
-  recordChange(change: StatusChange): Promise<void> {
-    return this.writes.add({ change });
+  async recordChange(change: StatusChange): Promise<void> {
+    await this.writes.add({ change });
   }
 
   flush(): Promise<void> {

@@ -10,6 +10,18 @@ export interface RedisOptions {
   /** Told of connection errors; ioredis reconnects by itself with its own backoff. */
   onError?: (err: Error) => void;
   name?: string;
+  /**
+   * Commands fail at once while disconnected and after this many milliseconds unanswered, instead
+   * of waiting across a reconnect: for coordination (route buckets, bind leases), where a caller
+   * has a fallback and a late answer is worth nothing.
+   */
+  failFastMs?: number;
+  /**
+   * Longest wait between reconnect attempts (default 5 s). Coordination keeps it short: a daemon
+   * on its fallback share must find Redis again soon after it is back, within the grace its peers
+   * give it (`REJOIN_GRACE_MS` in outbound/route-throttle.ts).
+   */
+  reconnectMaxMs?: number;
 }
 
 export function openRedis(options: RedisOptions): Redis {
@@ -17,8 +29,12 @@ export function openRedis(options: RedisOptions): Redis {
     connectionName: options.name,
     // Commands wait across a reconnect instead of failing after a few retries: intake and event
     // publishing retry at their own level, and a short Redis restart must not drop work.
-    maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(30_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
+    maxRetriesPerRequest: options.failFastMs === undefined ? null : 0,
+    enableOfflineQueue: options.failFastMs === undefined,
+    commandTimeout: options.failFastMs,
+    // Capped (5 s by default; the coordination connection 1 s): after Redis comes back (a restart,
+    // a failover) work resumes within seconds.
+    retryStrategy: (times) => Math.min(options.reconnectMaxMs ?? 5_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
     lazyConnect: false,
   });
   redis.on('error', (err: Error) => options.onError?.(err));
@@ -32,4 +48,13 @@ export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> 
     new Promise((r) => setTimeout(r, timeoutMs).unref()),
   ]);
   redis.disconnect();
+}
+
+/**
+ * Asks Redis for a PING without queueing it: commands wait across reconnects by design, so a
+ * health probe on a connection that is not ready fails at once instead of joining the queue.
+ */
+export async function pingRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') throw new Error(`redis connection is ${redis.status}`);
+  await redis.ping();
 }

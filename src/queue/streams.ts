@@ -36,6 +36,11 @@ function toEntries(raw: RawEntry[] | null | undefined): StreamEntry[] {
 /** Trims event streams approximately, so Redis memory stays bounded when no app reads them. */
 export const EVENT_STREAM_MAX_LEN = 1_000_000;
 
+/** Redis answers NOGROUP when the stream or its consumer group is gone (Redis lost its memory). */
+function isNoGroup(err: unknown): boolean {
+  return /NOGROUP/.test(String((err as Error | null)?.message ?? err));
+}
+
 export class OutboundStream {
   constructor(
     private readonly redis: Redis,
@@ -43,7 +48,28 @@ export class OutboundStream {
     private readonly blocking: Redis,
     private readonly keys: StreamKeys,
     private readonly consumer: string,
+    /**
+     * Told when the consumer group had to be recreated: Redis lost its memory (a restart without
+     * persistence, a failover to an empty replica) or someone deleted the group.
+     */
+    private readonly onGroupLost?: (detail: string) => void,
   ) {}
+
+  /**
+   * Runs a group command; on NOGROUP recreates the group (from the start of the stream, creating
+   * the stream when it is gone) and runs it once more. Entries read again that were committed
+   * before are recognised by their message ids at insert and only acknowledged.
+   */
+  private async inGroup<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      if (!isNoGroup(err)) throw err;
+      await this.ensureGroup();
+      this.onGroupLost?.(`stream ${this.keys.outbound} or its consumer group ${this.keys.group} was gone (${(err as Error).message}); recreated from the start of the stream`);
+      return command();
+    }
+  }
 
   /** Creates the consumer group (from the start of the stream) if it does not exist. */
   async ensureGroup(): Promise<void> {
@@ -56,24 +82,24 @@ export class OutboundStream {
 
   /** New entries for this consumer; waits up to blockMs when there are none. */
   async readNew(count: number, blockMs: number): Promise<StreamEntry[]> {
-    const res = (await this.blocking.xreadgroup(
-      'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.outbound, '>',
+    const res = (await this.inGroup(() =>
+      this.blocking.xreadgroup('GROUP', this.keys.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.outbound, '>'),
     )) as [string, RawEntry[]][] | null;
     return toEntries(res?.[0]?.[1]);
   }
 
   /** Entries this consumer name read before and never acknowledged (a restart with the same name). */
   async readOwnPending(count: number): Promise<StreamEntry[]> {
-    const res = (await this.redis.xreadgroup(
-      'GROUP', this.keys.group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.outbound, '0',
+    const res = (await this.inGroup(() =>
+      this.redis.xreadgroup('GROUP', this.keys.group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.outbound, '0'),
     )) as [string, RawEntry[]][] | null;
     return toEntries(res?.[0]?.[1]);
   }
 
   /** Takes over entries another consumer has held unacknowledged for at least minIdleMs. */
   async claimStale(minIdleMs: number, count: number): Promise<StreamEntry[]> {
-    const res = (await this.redis.xautoclaim(
-      this.keys.outbound, this.keys.group, this.consumer, minIdleMs, '0-0', 'COUNT', count,
+    const res = (await this.inGroup(() =>
+      this.redis.xautoclaim(this.keys.outbound, this.keys.group, this.consumer, minIdleMs, '0-0', 'COUNT', count),
     )) as [string, RawEntry[], unknown] | null;
     return toEntries(res?.[1]);
   }

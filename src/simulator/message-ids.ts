@@ -33,7 +33,7 @@ const ALNUM = '0123456789abcdefghijklmnopqrstuvwxyz';
  */
 export class MessageIdGenerator {
   private counter: number;
-  private readonly prefix: string;
+  private prefix: string;
 
   constructor(random: Random) {
     // 2^36 .. 2^39: ten hex digits, and far from 2^53 however long a benchmark runs.
@@ -42,6 +42,16 @@ export class MessageIdGenerator {
     for (let i = 0; i < 22; i++) prefix += ALNUM[Math.floor(random() * ALNUM.length)];
     // A leading digit other than 0 so that leading_zeros is always visible on alnum ids too.
     this.prefix = `s${prefix.slice(1)}`;
+  }
+
+  /** What to keep across a restart of the process, so ids stay unique (and receipts kept refer to them). */
+  get state(): { counter: number; prefix: string } {
+    return { counter: this.counter, prefix: this.prefix };
+  }
+
+  restore(state: { counter: number; prefix: string }): void {
+    this.counter = Math.max(this.counter, state.counter);
+    this.prefix = state.prefix;
   }
 
   next(format: IdFormat): string {

@@ -93,6 +93,14 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** Seed for outcomes, delay ranges, shuffles and id prefixes; random when absent. */
   seed?: number;
+  /**
+   * A file that keeps the SMSC's store across a restart of the process, as a real SMSC's does:
+   * receipts and replies not yet acknowledged (with when they are due) and the message id counter.
+   * Written on stop and every `stateSaveMs`, read on start (then replaced as it goes). None by default.
+   */
+  stateFile?: string;
+  /** How often the state file is written while running; 1000 ms. 0: only on stop. */
+  stateSaveMs?: number;
   logger?: Logger;
 }
 
@@ -129,11 +137,13 @@ export interface ResolvedSimulatorOptions {
   readonly keep: number;
   readonly tickMs: number;
   readonly seed: number | undefined;
+  readonly stateFile: string | undefined;
+  readonly stateSaveMs: number;
   readonly logger: Logger;
 }
 
 /** Options fixed for the simulator's life: `setOptions` refuses to change them. */
-export const FIXED_OPTIONS = ['host', 'port', 'controlHost', 'controlPort', 'tickMs', 'seed', 'logger'] as const;
+export const FIXED_OPTIONS = ['host', 'port', 'controlHost', 'controlPort', 'tickMs', 'seed', 'stateFile', 'logger'] as const;
 
 function bad(option: string, reason: string): ParleyError {
   return new ParleyError('invalid_simulator_option', `simulator option ${option} ${reason}`);
@@ -200,7 +210,7 @@ export function resolveSimulatorOptions(input: SimulatorOptions = {}): ResolvedS
     'tpsPerBindBurst', 'responseDelayMs', 'receiptDelayMs', 'receiptMix', 'receiptForm', 'receiptIdFormat',
     'receiptIntermediate', 'intermediateEsmClass', 'receiptBeforeResponse', 'receiptBeforeResponseMaxWaitMs',
     'receiptRetryMs', 'responseTimeoutMs', 'window', 'enquireLinkIntervalMs', 'pickReceiptStat', 'rejectSubmit', 'handset',
-    'replyConcatenation', 'defaultAlphabet', 'keep', 'tickMs', 'seed', 'logger',
+    'replyConcatenation', 'defaultAlphabet', 'keep', 'tickMs', 'seed', 'stateFile', 'stateSaveMs', 'logger',
   ]);
   for (const key of Object.keys(input)) if (!known.has(key)) throw bad(key, 'is not an option of the simulator');
 
@@ -262,6 +272,8 @@ export function resolveSimulatorOptions(input: SimulatorOptions = {}): ResolvedS
     keep: num('keep', input.keep, 10_000, 0, 10_000_000),
     tickMs: num('tickMs', input.tickMs, 10, 1, 1000),
     seed: input.seed === undefined ? undefined : num('seed', input.seed, 0, 0, 2 ** 32 - 1),
+    stateFile: input.stateFile === undefined ? undefined : str('stateFile', input.stateFile, ''),
+    stateSaveMs: num('stateSaveMs', input.stateSaveMs, 1000, 0, 3_600_000),
     logger,
   });
 }

@@ -55,6 +55,8 @@ export class Outbox {
   private readonly bySystem = new Map<string, Receiver[]>();
   private readonly cursor = new Map<string, number>();
   private readonly unsettled: Record<OutKind, number> = { receipt: 0, reply: 0 };
+  /** Sent and not answered yet. */
+  private readonly inFlight = new Set<OutItem>();
   private flushScheduled = false;
   private generation = 0;
   private closed = false;
@@ -71,6 +73,14 @@ export class Outbox {
     let n = 0;
     for (const q of this.queues.values()) n += q.length;
     return n;
+  }
+
+  /** Items queued or in flight, not yet acknowledged (what a restarted SMSC must still send). Items waiting for a retry are the caller's. */
+  unsettledItems(): OutItem[] {
+    const out: OutItem[] = [];
+    for (const q of this.queues.values()) for (const item of q.toArray()) if (!item.settled) out.push(item);
+    for (const item of this.inFlight) if (!item.settled) out.push(item);
+    return out;
   }
 
   get receivers(): readonly Receiver[] {
@@ -213,6 +223,7 @@ export class Outbox {
 
   private send(item: OutItem, receiver: Receiver): void {
     item.attempts++;
+    this.inFlight.add(item);
     this.hooks.onSent(item, receiver);
     receiver.session.request('deliver_sm', item.fields).then(
       (resp) => {
@@ -229,6 +240,7 @@ export class Outbox {
   }
 
   private after(item: OutItem, receiver: Receiver, outcome: AttemptOutcome, detail: string): void {
+    this.inFlight.delete(item);
     const first = item.onFirstOutcome;
     item.onFirstOutcome = undefined;
     first?.();

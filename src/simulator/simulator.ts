@@ -41,6 +41,7 @@ import {
 } from './receipts.ts';
 import { buildReplyPdus, type ReplyRequest } from './replies.ts';
 import { Timeline } from './timeline.ts';
+import { STATE_VERSION, readState, writeState, type PersistedState } from './state-file.ts';
 import { TokenBucket } from '../lib/token-bucket.ts';
 
 export type SimulatorState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
@@ -240,6 +241,7 @@ export class Simulator {
   private receiptJobsWaiting = 0;
   private replyReference: number;
   private stopping: Promise<void> | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
   private resolveClosed!: () => void;
   /** Resolves once the simulator has stopped. */
   readonly closed: Promise<void>;
@@ -300,6 +302,8 @@ export class Simulator {
   async start(): Promise<void> {
     if (this.stateValue !== 'starting') throw new ParleyError('simulator_state', `cannot start a simulator that is ${this.stateValue}`);
     try {
+      // The store first: receipts kept from before a restart go out once ESMEs bind again.
+      if (this.opts.stateFile) this.loadState(this.opts.stateFile);
       this.server = this.createServer();
       const address = await this.server.listen(this.opts.port, this.opts.host);
       this.portValue = address.port;
@@ -310,7 +314,57 @@ export class Simulator {
       await this.stop();
       throw new ParleyError('simulator_listen', `smsc simulator cannot listen: ${describeError(err)}`, { cause: err });
     }
+    if (this.opts.stateFile && this.opts.stateSaveMs > 0) {
+      this.stateTimer = setInterval(() => this.saveStateLogged(), this.opts.stateSaveMs);
+      this.stateTimer.unref();
+    }
     this.setState('running');
+  }
+
+  /**
+   * Writes the store to `stateFile` now (it is also written every `stateSaveMs` and on stop):
+   * receipts not yet due, deliver_sm not yet acknowledged, handset replies not yet sent, the id counter.
+   */
+  saveState(): void {
+    const file = this.opts.stateFile;
+    if (!file) throw new ParleyError('simulator_state_file', 'the simulator has no stateFile to save to');
+    const toEpoch = Date.now() - performance.now();
+    const receipts: { dueAtMs: number; job: ReceiptJob }[] = [];
+    const handset: { dueAtMs: number; reply: ReplyRequest }[] = [];
+    const deliveries: { kind: 'receipt' | 'reply'; target: string | undefined; fields: OutItem['fields'] }[] = [];
+    for (const { atMs, item } of this.timeline.entries()) {
+      if (item.kind === 'receipt') receipts.push({ dueAtMs: atMs + toEpoch, job: item.job });
+      else if (item.kind === 'handset') handset.push({ dueAtMs: atMs + toEpoch, reply: item.reply });
+      else if (item.kind === 'retry' && !item.item.settled) deliveries.push({ kind: item.item.kind, target: item.item.target, fields: item.item.fields });
+    }
+    for (const item of this.outbox.unsettledItems()) deliveries.push({ kind: item.kind, target: item.target, fields: item.fields });
+    const state: PersistedState<ReceiptJob, ReplyRequest, OutItem['fields']> = { version: STATE_VERSION, savedAtMs: Date.now(), ids: this.ids.state, receipts, handset, deliveries };
+    writeState(file, state);
+  }
+
+  private saveStateLogged(): void {
+    try {
+      this.saveState();
+    } catch (err) {
+      this.log.error({ err, file: this.opts.stateFile }, 'smsc simulator cannot write its state file');
+    }
+  }
+
+  private loadState(file: string): void {
+    const state = readState<ReceiptJob, ReplyRequest, OutItem['fields']>(file);
+    if (!state) return;
+    this.ids.restore(state.ids);
+    const fromEpoch = performance.now() - Date.now();
+    for (const r of state.receipts) {
+      this.receiptJobsWaiting++;
+      this.timeline.schedule(r.dueAtMs + fromEpoch, { kind: 'receipt', job: r.job });
+    }
+    for (const h of state.handset) this.timeline.schedule(h.dueAtMs + fromEpoch, { kind: 'handset', reply: h.reply });
+    for (const d of state.deliveries) this.outbox.add(d.kind, d.target, d.fields);
+    this.log.info(
+      { file, receipts: state.receipts.length, deliveries: state.deliveries.length, handset: state.handset.length, savedAgoMs: Date.now() - state.savedAtMs },
+      'smsc simulator state loaded',
+    );
   }
 
   get state(): SimulatorState {
@@ -368,6 +422,8 @@ export class Simulator {
   }
 
   private async doStop(): Promise<void> {
+    // A start that failed (an unreadable state file among others) must not overwrite the file.
+    const started = this.stateValue !== 'starting';
     this.setState('stopping');
     // Every step runs even when one fails; a failure is logged, never thrown from stop().
     const run = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
@@ -377,6 +433,10 @@ export class Simulator {
         this.log.error({ err, step: what }, 'smsc simulator stop step failed');
       }
     };
+    clearInterval(this.stateTimer);
+    // The store is written before anything is dropped: a restart picks up where this left off.
+    // (A deliver_sm acknowledged in the last moments goes again after the restart: at least once.)
+    if (this.opts.stateFile && started) await run('state', () => this.saveState());
     // Held responses go out first so that sessions can answer before they unbind.
     await run('timeline', () => this.releaseScheduled(this.timeline.stop()));
     await run('outbox', () => this.outbox.close());
@@ -643,7 +703,8 @@ export class Simulator {
     const bind = this.bindsBySession.get(session);
     if (!bind) return { command_status: ESME_RINVBNDSTS };
     const o = this.opts;
-    const now = performance.now();
+    // Stamped when its read came off the socket, not after the PDUs ahead of it were handled.
+    const now = session.lastReadAt;
     const content = readContent(pdu, o.defaultAlphabet);
 
     let commandStatus = ESME_ROK;

@@ -37,6 +37,13 @@ export class Timeline<T> {
     }
   }
 
+  /** Everything scheduled with when it is due (the start of its tick), soonest first; nothing is removed. */
+  entries(): { atMs: number; item: T }[] {
+    const out: { atMs: number; item: T }[] = [];
+    for (const slot of [...this.slots.keys()].sort((a, b) => a - b)) for (const item of this.slots.get(slot) ?? []) out.push({ atMs: slot * this.tickMs, item });
+    return out;
+  }
+
   /** Removes everything scheduled and returns it. */
   clear(): T[] {
     const out: T[] = [];

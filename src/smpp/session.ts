@@ -39,6 +39,7 @@ import { SMPP_VERSION_34 } from './pdu.ts';
 import type { Tlv } from './tlv.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
+import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 
 export type SessionMode = 'client' | 'server';
 
@@ -252,10 +253,13 @@ export class SmppSession {
   private readonly reader: FrameReader;
   private readonly handlers: SessionHandlers;
   private readonly log: Logger;
+  /** What the peer can set off once per PDU (a malformed one, a stray response): limited, counted. */
+  private readonly peerLog: RateLimitedLog;
   private readonly pending = new Map<number, Pending>();
   private stateValue: SessionState = 'open';
   private nextSequence = 1;
   private lastReceivedAt = Date.now();
+  private readAt = performance.now();
   /** When the first octet of the frame now held partly by the reader arrived; undefined when none is. */
   private partialSince: number | undefined;
   private readonly openedAt = Date.now();
@@ -273,6 +277,7 @@ export class SmppSession {
     this.timers = Object.freeze({ ...DEFAULT_SESSION_TIMERS, ...options.timers });
     this.handlers = options.handlers ?? {};
     this.log = options.logger ?? silentLogger;
+    this.peerLog = new RateLimitedLog(this.log);
     this.socket = socket;
     this.reader = new FrameReader(this.timers.maxPduLength);
     this.closed = new Promise((resolve) => {
@@ -317,6 +322,15 @@ export class SmppSession {
 
   get freeWindow(): number {
     return this.isBound ? Math.max(0, this.timers.windowSize - this.pending.size) : 0;
+  }
+
+  /**
+   * When the read now being handled came off the socket (performance.now()): handlers run inside
+   * that read, so a request's arrival is stamped before the PDUs ahead of it in the same read are
+   * decoded and answered (the simulator's arrival log, which rate tests count).
+   */
+  get lastReadAt(): number {
+    return this.readAt;
   }
 
   get remoteAddress(): string {
@@ -500,6 +514,7 @@ export class SmppSession {
   }
 
   private onData(chunk: Buffer): void {
+    this.readAt = performance.now();
     const now = Date.now();
     this.lastReceivedAt = now;
     const heldBefore = this.reader.bufferedBytes;
@@ -535,7 +550,7 @@ export class SmppSession {
   }
 
   private onMalformed(error: PduDecodeError): void {
-    this.log.warn(
+    this.peerLog.warn(
       { peer: this.remoteAddress, command: error.command, sequence: error.sequenceNumber, status: commandStatusName(error.commandStatus), reason: error.reason },
       'smpp malformed pdu',
     );
@@ -575,7 +590,7 @@ export class SmppSession {
   private onResponse(pdu: Pdu): void {
     const pending = this.takePending(pdu.sequence_number);
     if (!pending) {
-      this.log.warn({ peer: this.remoteAddress, command: pdu.command, sequence: pdu.sequence_number }, 'smpp response matches no request');
+      this.peerLog.warn({ peer: this.remoteAddress, command: pdu.command, sequence: pdu.sequence_number }, 'smpp response matches no request');
       return;
     }
     if (pdu.command === 'generic_nack') {
@@ -600,7 +615,7 @@ export class SmppSession {
     const status = incomingStatus(this.mode, this.stateValue, pdu.command);
     const responseCommand = responseCommandOf(pdu.command);
     if (status !== ESME_ROK) {
-      this.log.warn({ peer: this.remoteAddress, command: pdu.command, state: this.stateValue, status: commandStatusName(status) }, 'smpp request refused in this state');
+      this.peerLog.warn({ peer: this.remoteAddress, command: pdu.command, state: this.stateValue, status: commandStatusName(status) }, 'smpp request refused in this state');
       if (status === ESME_RINVCMDID || responseCommand === undefined) {
         this.sendPdu(makePdu('generic_nack', { command_status: status, sequence_number: pdu.sequence_number }));
       } else {
@@ -797,6 +812,7 @@ export class SmppSession {
       p.reject(new SmppSessionError('connection_closed', `connection ended before ${p.command}_resp (${reason.message})`));
     }
     this.releaseWindowWaiters();
+    this.peerLog.flush();
     this.log.info({ peer: this.remoteAddress, reason: reason.code, detail: reason.message, failedRequests: pending.length }, 'smpp session closed');
     this.safely('onClose', () => this.handlers.onClose?.(reason, this));
     this.resolveClosed(reason);

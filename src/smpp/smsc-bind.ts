@@ -15,9 +15,10 @@ import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/sleep.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 
-export type BindState = 'connecting' | 'binding' | 'bound' | 'backoff' | 'closing' | 'closed';
+/** `held`: unbound on purpose (a dependency is down, see `hold`) until released. */
+export type BindState = 'connecting' | 'binding' | 'bound' | 'backoff' | 'held' | 'closing' | 'closed';
 
-export const BIND_STATES: readonly BindState[] = ['connecting', 'binding', 'bound', 'backoff', 'closing', 'closed'];
+export const BIND_STATES: readonly BindState[] = ['connecting', 'binding', 'bound', 'backoff', 'held', 'closing', 'closed'];
 
 export interface SmppAddress {
   readonly address: string;
@@ -116,6 +117,9 @@ export class SmscBind {
   private loop: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private graceMs = 0;
+  /** Why this bind is held unbound; undefined while it may bind. */
+  private holdReason: string | undefined;
+  private released: (() => void) | undefined;
 
   constructor(private readonly options: SmscBindOptions) {
     this.smsc = options.smsc;
@@ -200,6 +204,52 @@ export class SmscBind {
     }
   }
 
+  /** Why the bind is held unbound, if it is. */
+  get heldFor(): string | undefined {
+    return this.holdReason;
+  }
+
+  /**
+   * Unbinds cleanly (in-flight submits get up to `graceMs` to be answered) and stays unbound until
+   * `release`: used when Parley cannot record what the SMSC says (Postgres down for long), so the
+   * SMSC keeps its receipts and replies for later instead of retrying them at a bind that cannot
+   * answer. The reason is logged.
+   */
+  hold(reason: string, graceMs = 1000): void {
+    if (this.holdReason !== undefined || this.stopping) return;
+    this.holdReason = reason;
+    const session = this.session;
+    this.log.warn({ reason }, 'smsc bind: unbinding and holding until released');
+    if (session && session.state !== 'closed') {
+      this.setState('closing');
+      void (async () => {
+        await session.drain(graceMs);
+        await session.unbind(1000);
+      })();
+    }
+  }
+
+  /** Lets a held bind bind again at once. */
+  release(): void {
+    if (this.holdReason === undefined) return;
+    this.log.info({ reason: this.holdReason }, 'smsc bind: released; binding again');
+    this.holdReason = undefined;
+    this.backoff.reset();
+    this.released?.();
+  }
+
+  private waitForRelease(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.released = undefined;
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.released = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /**
    * Stops reconnecting, lets in-flight submits finish for up to `graceMs`, unbinds and closes.
    * Calling it twice returns the same promise.
@@ -247,9 +297,16 @@ export class SmscBind {
   private async run(): Promise<void> {
     const signal = this.stopController.signal;
     while (!signal.aborted) {
+      if (this.holdReason !== undefined) {
+        this.setState('held');
+        await this.waitForRelease(signal);
+        continue;
+      }
       let delay: number;
       const boundAt = await this.connectAndHold();
       if (signal.aborted) break;
+      // Unbound on purpose: no backoff, wait for the release.
+      if (this.holdReason !== undefined) continue;
       if (boundAt === 'credentials') {
         delay = this.backoff.atCap();
       } else {
@@ -304,10 +361,15 @@ export class SmscBind {
       return undefined;
     }
     const boundAt = Date.now();
-    this.setState('bound');
+    if (this.holdReason !== undefined) {
+      // Held while binding: leave again at once.
+      await session.unbind(1000);
+    } else {
+      this.setState('bound');
+    }
     const reason = await session.closed;
     this.session = undefined;
-    if (!this.stopController.signal.aborted) {
+    if (!this.stopController.signal.aborted && this.holdReason === undefined) {
       this.log.warn({ reason: reason.code, detail: reason.message }, 'smsc bind: connection lost');
     }
     return boundAt;

@@ -29,6 +29,7 @@ export async function touchForOutbound(tx: Tx, touches: readonly OutboundTouch[]
       expires_at = greatest(c.expires_at, now() + make_interval(secs => v.ttl)),
       tags = c.tags || v.tags::jsonb,
       last_activity_at = now(),
+      last_outbound_at = now(),
       last_outbound_id = v.message_id
     FROM unnest(${list.map((t) => t.customer)}::text[], ${list.map((t) => t.ourNumber)}::text[],
       ${list.map((t) => t.ttlSeconds)}::integer[], ${list.map((t) => JSON.stringify(t.tags))}::text[],
@@ -42,8 +43,8 @@ export async function touchForOutbound(tx: Tx, touches: readonly OutboundTouch[]
   if (fresh.length === 0) return;
   // ...and open one for the others.
   await sql`
-    INSERT INTO conversations (customer, our_number, tags, expires_at, last_outbound_id)
-    SELECT v.customer, v.our_number, v.tags::jsonb, now() + make_interval(secs => v.ttl), v.message_id
+    INSERT INTO conversations (customer, our_number, tags, expires_at, last_outbound_id, last_outbound_at)
+    SELECT v.customer, v.our_number, v.tags::jsonb, now() + make_interval(secs => v.ttl), v.message_id, now()
     FROM unnest(${fresh.map((t) => t.customer)}::text[], ${fresh.map((t) => t.ourNumber)}::text[],
       ${fresh.map((t) => t.ttlSeconds)}::integer[], ${fresh.map((t) => JSON.stringify(t.tags))}::text[],
       ${fresh.map((t) => t.messageId)}::text[]) AS v(customer, our_number, ttl, tags, message_id)`.execute(tx);
@@ -56,6 +57,8 @@ export interface ConversationView {
   readonly state: string | null;
   readonly tags: Readonly<Record<string, unknown>>;
   readonly expiresAt: Date;
+  /** The person handling it: while set, automation does not answer (compliance still applies). */
+  readonly assignedTo: string | null;
 }
 
 export async function updateConversation(db: Db, id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void> {
@@ -86,10 +89,18 @@ export async function joinForReplies(
   const unique = [...new Map(pairs.map((p) => [pairKey(p.customer, p.ourNumber), p])).values()];
   const out = new Map<string, ConversationView>();
   if (unique.length === 0) return out;
-  type Row = { id: string; customer: string; our_number: string; state: string | null; tags: Record<string, unknown>; expires_at: Date };
+  type Row = {
+    id: string;
+    customer: string;
+    our_number: string;
+    state: string | null;
+    tags: Record<string, unknown>;
+    expires_at: Date;
+    assigned_to: string | null;
+  };
   await db.transaction().execute(async (tx) => {
     const joined = await sql<Row>`
-      UPDATE conversations AS c SET last_activity_at = now(),
+      UPDATE conversations AS c SET last_activity_at = now(), last_inbound_at = now(),
         expires_at = greatest(c.expires_at, now() + make_interval(secs => ${ttlSeconds}))
       FROM (
         SELECT DISTINCT ON (o.customer, o.our_number) o.id
@@ -99,19 +110,33 @@ export async function joinForReplies(
         ORDER BY o.customer, o.our_number, o.opened_at DESC
       ) AS latest
       WHERE c.id = latest.id AND c.expires_at > now()
-      RETURNING c.id, c.customer, c.our_number, c.state, c.tags, c.expires_at`.execute(tx);
+      RETURNING c.id, c.customer, c.our_number, c.state, c.tags, c.expires_at, c.assigned_to`.execute(tx);
     for (const r of joined.rows) {
-      out.set(pairKey(r.customer, r.our_number), { id: r.id, opened: false, state: r.state, tags: r.tags, expiresAt: r.expires_at });
+      out.set(pairKey(r.customer, r.our_number), {
+        id: r.id,
+        opened: false,
+        state: r.state,
+        tags: r.tags,
+        expiresAt: r.expires_at,
+        assignedTo: r.assigned_to,
+      });
     }
     const fresh = unique.filter((p) => !out.has(pairKey(p.customer, p.ourNumber)));
     if (fresh.length === 0) return;
     const opened = await sql<Row>`
-      INSERT INTO conversations (customer, our_number, expires_at)
-      SELECT v.customer, v.our_number, now() + make_interval(secs => ${ttlSeconds})
+      INSERT INTO conversations (customer, our_number, expires_at, last_inbound_at)
+      SELECT v.customer, v.our_number, now() + make_interval(secs => ${ttlSeconds}), now()
       FROM unnest(${fresh.map((p) => p.customer)}::text[], ${fresh.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
-      RETURNING id, customer, our_number, state, tags, expires_at`.execute(tx);
+      RETURNING id, customer, our_number, state, tags, expires_at, assigned_to`.execute(tx);
     for (const r of opened.rows) {
-      out.set(pairKey(r.customer, r.our_number), { id: r.id, opened: true, state: r.state, tags: r.tags, expiresAt: r.expires_at });
+      out.set(pairKey(r.customer, r.our_number), {
+        id: r.id,
+        opened: true,
+        state: r.state,
+        tags: r.tags,
+        expiresAt: r.expires_at,
+        assignedTo: r.assigned_to,
+      });
     }
   });
   return out;

@@ -15,8 +15,14 @@ export interface DbOptions {
   poolSize?: number;
   /** Postgres schema holding Parley's tables; tests use one each to run in parallel. */
   schema?: string;
-  /** Told when an idle pooled connection breaks (the next query reconnects). */
+  /**
+   * Told when a pooled connection breaks, idle or checked out (57P01 on a restart, ECONNRESET, a
+   * failover). The pool drops that connection and the next query opens a new one; the statement
+   * that was running on it fails with a transient fault its caller retries.
+   */
   onIdleError?: (err: Error) => void;
+  /** How long opening a connection may take before the query fails (a transient fault). Default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -28,10 +34,30 @@ export function openDb(options: DbOptions): Db {
     connectionString: options.url,
     max: options.poolSize ?? 10,
     options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // A peer that vanished without a FIN (a failover, a dropped route) is found by TCP keepalive
+    // instead of a query waiting for ever.
+    keepAlive: true,
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
   // would end the process. The next query reconnects.
-  pool.on('error', (err) => options.onIdleError?.(err));
+  const told = new WeakSet<Error>();
+  const tell = (err: Error): void => {
+    // An idle client's error reaches both listeners: tell it once.
+    if (told.has(err)) return;
+    told.add(err);
+    options.onIdleError?.(err);
+  };
+  pool.on('error', tell);
+  // A client checked out of the pool (inside a transaction, between two statements) has no pool
+  // listener: pg emits 'error' on the client itself when the server ends it (57P01 on
+  // `pg_ctl restart`), and an 'error' nobody listens to ends the process. Every client gets a
+  // listener of its own for its whole life; the statement in flight still fails (and is retried
+  // by its caller), and the pool discards the client when it is released, as it is no longer
+  // queryable.
+  pool.on('connect', (client) => {
+    client.on('error', tell);
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -43,6 +69,9 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
+  // The server going away mid-command rejects the command; without a listener the same error
+  // emitted as an event would end the process.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (err) {
@@ -152,4 +181,53 @@ export async function pendingMigrations(db: Db, schema = 'public'): Promise<stri
   return Object.keys(MIGRATIONS)
     .sort()
     .filter((name) => !applied.has(name));
+}
+
+export interface DbProbe {
+  /** Resolves when Postgres answers `SELECT 1` on the probe's own connection. */
+  probe(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A connection of its own for health probes: a pool busy with (or waiting on) the pipelines'
+ * work would make a probe wait behind them and report a Postgres that answers as down. The
+ * connection is opened on demand and replaced when it breaks; its errors never go unheard.
+ */
+export function openDbProbe(url: string, connectTimeoutMs = 2000): DbProbe {
+  let client: pg.Client | undefined;
+  let closed = false;
+  const drop = (c: pg.Client): void => {
+    if (client === c) client = undefined;
+    c.end().catch(() => undefined);
+  };
+  return {
+    async probe() {
+      if (closed) throw new ParleyError('probe_closed', 'the Postgres probe is closed');
+      if (!client) {
+        const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+        c.on('error', () => drop(c));
+        client = c;
+        try {
+          await c.connect();
+        } catch (err) {
+          drop(c);
+          throw err;
+        }
+      }
+      const c = client;
+      try {
+        await c.query('SELECT 1');
+      } catch (err) {
+        drop(c);
+        throw err;
+      }
+    },
+    async close() {
+      closed = true;
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
+  };
 }

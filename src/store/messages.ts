@@ -18,6 +18,8 @@ export interface RoutedMessage extends OutboundMessage {
   readonly replyTo?: string;
   /** Compliance confirmations go to a customer who just opted out. */
   readonly bypassOptOut?: boolean;
+  /** The payload as the app sent it, when NUL or lone surrogates in it were replaced. */
+  readonly originalPayload?: Buffer;
 }
 
 export interface InsertOptions {
@@ -103,9 +105,9 @@ export async function insertMessages(
     const inserted = (
       await sql<{ id: string }>`
         INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
-          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, expires_at)
+          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, expires_at)
         SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
-          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to, u.expires_at
+          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to, u.original_payload, u.expires_at
         FROM unnest(
           ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
           ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
@@ -115,9 +117,10 @@ export async function insertMessages(
           ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
           ${col(({ status }) => (status === 'queued' ? owner : null))}::text[],
           ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
-          ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
+          ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[],
+          ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
         ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at, reply_to, expires_at)
+          metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, expires_at)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`.execute(tx)
     ).rows;
@@ -145,6 +148,13 @@ export async function insertMessages(
     );
     return { inserted: ids, changes };
   });
+}
+
+/** Destination and text of the stored messages among `ids`. */
+export async function storedContent(db: Db, ids: readonly string[]): Promise<Map<string, { to: string; text: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('messages').select(['id', 'to_addr', 'body']).where('id', 'in', [...ids]).execute();
+  return new Map(rows.map((r) => [r.id, { to: r.to_addr, text: r.body }]));
 }
 
 /** Counts a dispatch attempt before the first submit_sm of these messages leaves. */
@@ -236,7 +246,16 @@ export async function releaseOwned(db: Db, owner: string): Promise<number> {
  * heartbeat stopped. A live daemon's own (this one's included) are never taken, so claiming in a
  * loop never hands out a message twice. SKIP LOCKED lets several daemons claim at once.
  */
-export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number, limit: number): Promise<UnfinishedMessage[]> {
+export async function claimUnfinished(
+  db: Db,
+  owner: string,
+  deadAfterMs: number,
+  limit: number,
+  /** Only messages of these routes (the routes this daemon can send on now); all when absent. */
+  routes?: readonly string[],
+): Promise<UnfinishedMessage[]> {
+  if (routes !== undefined && routes.length === 0) return [];
+  const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
   const claimed = await sql<{
     id: string;
     to_addr: string;
@@ -259,6 +278,7 @@ export async function claimUnfinished(db: Db, owner: string, deadAfterMs: number
       WHERE status = 'queued'
         AND (owner IS NULL OR owner NOT IN (
           SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})))
+        ${routeFilter}
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
@@ -307,4 +327,49 @@ export async function heartbeat(db: Db, name: string, host: string, pid: number)
 
 export async function removeDaemon(db: Db, name: string): Promise<void> {
   await db.deleteFrom('daemons').where('name', '=', name).execute();
+}
+
+/**
+ * Gives queued messages back (owner cleared) so a daemon that can send them claims them: this
+ * daemon took them in from the shared stream but holds no bind lease for their route's SMSCs.
+ */
+export async function handBack(db: Db, owner: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const res = await db
+    .updateTable('messages')
+    .set({ owner: null })
+    .where('owner', '=', owner)
+    .where('status', '=', 'queued')
+    .where('id', 'in', [...ids])
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Daemons whose heartbeat is fresher than `deadAfterMs`. */
+export async function countLiveDaemons(db: Db, deadAfterMs: number): Promise<number> {
+  const row = await db
+    .selectFrom('daemons')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('heartbeat_at', '>', sql<Date>`now() - make_interval(secs => ${deadAfterMs / 1000})`)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface DaemonRow {
+  readonly name: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Seconds since its last heartbeat, by Postgres's clock. */
+  readonly heartbeatAgeSeconds: number;
+  /** Queued messages it owns now. */
+  readonly ownedQueued: number;
+}
+
+/** Every daemon of the heartbeat table, freshest first, with the queued messages each owns. */
+export async function listDaemons(db: Db): Promise<DaemonRow[]> {
+  const rows = await sql<{ name: string; host: string; pid: number; age: string; owned: string }>`
+    SELECT d.name, d.host, d.pid, extract(epoch FROM now() - d.heartbeat_at)::text AS age,
+      (SELECT count(*) FROM messages m WHERE m.owner = d.name AND m.status = 'queued')::text AS owned
+    FROM daemons d ORDER BY d.heartbeat_at DESC`.execute(db);
+  return rows.rows.map((r) => ({ name: r.name, host: r.host, pid: r.pid, heartbeatAgeSeconds: Number(r.age), ownedQueued: Number(r.owned) }));
 }

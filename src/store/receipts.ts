@@ -32,6 +32,8 @@ export interface NewReceipt {
   readonly submitDate: Date | null;
   readonly doneDate: Date | null;
   readonly body: string;
+  /** The body's octets, when NUL or lone surrogates were replaced in `body`. */
+  readonly originalBody?: Buffer | null;
   readonly tlvs: Record<string, unknown> | null;
 }
 
@@ -71,18 +73,18 @@ export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): P
   const rows = (
     await sql<{ id: string }>`
       INSERT INTO receipts (fingerprint, smsc, bind, smsc_message_id, match_keys, state, final, segment_status,
-        error_code, network_error, submit_date, done_date, body, tlvs)
+        error_code, network_error, submit_date, done_date, body, tlvs, original_body)
       SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, string_to_array(u.match_keys, chr(31)), u.state,
         u.segment_status IS NOT NULL, u.segment_status, u.error_code, u.network_error, u.submit_date, u.done_date,
-        u.body, u.tlvs::jsonb
+        u.body, u.tlvs::jsonb, u.original_body
       FROM unnest(
         ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
         ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
         ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
         ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
-        ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[]
+        ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[]
       ) AS u(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
-        submit_date, done_date, body, tlvs)
+        submit_date, done_date, body, tlvs, original_body)
       ON CONFLICT (fingerprint) DO NOTHING
       RETURNING id`.execute(tx)
   ).rows;

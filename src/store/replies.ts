@@ -7,6 +7,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import { enqueueDeliveries } from './webhooks.ts';
+import { toStorableText } from '../domain/storable-text.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -287,4 +288,17 @@ export async function finishReplies(
       WHERE r.id = v.id`.execute(tx);
     await enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event })));
   });
+}
+
+/**
+ * Sets replies aside that could not be handled (poison: a value the store or the outbound path
+ * refuses, found by splitting the batch): `failed` with the reason, so they are not claimed and
+ * handled again every lease. The reason is Parley's own text, made storable all the same.
+ */
+export async function failReplies(db: Db, items: readonly { id: string; error: string }[]): Promise<void> {
+  if (items.length === 0) return;
+  await sql`
+    UPDATE replies AS r SET status = 'failed', lease_until = NULL, handled_at = now(), error = v.error
+    FROM unnest(${items.map((i) => i.id)}::text[], ${items.map((i) => toStorableText(i.error).text)}::text[]) AS v(id, error)
+    WHERE r.id = v.id AND r.status = 'received'`.execute(db);
 }

@@ -40,6 +40,8 @@ export interface MessagesTable {
   final_at: Date | null;
   delivered_segments: Generated<number>;
   reply_to: string | null;
+  /** The outbound entry's payload as received, when NUL or lone surrogates were replaced in it. */
+  original_payload: Generated<Buffer | null>;
   expires_at: Date | null;
 }
 
@@ -83,6 +85,8 @@ export interface ReceiptsTable {
   message_id: string | null;
   seq: number | null;
   matched_at: Date | null;
+  /** The body's octets as received, when NUL or lone surrogates were replaced in `body`. */
+  original_body: Generated<Buffer | null>;
 }
 
 export interface WebhookDeliveriesTable {
@@ -134,6 +138,12 @@ export interface ConversationsTable {
   last_activity_at: Generated<Date>;
   expires_at: Date;
   last_outbound_id: string | null;
+  /** The person handling it (migration 0010); automation does not answer meanwhile. */
+  assigned_to: string | null;
+  assigned_at: Date | null;
+  closed_at: Date | null;
+  last_inbound_at: Date | null;
+  last_outbound_at: Date | null;
 }
 
 export interface RepliesTable {
@@ -171,6 +181,24 @@ export interface OptOutsTable {
   changed_at: Generated<Date>;
 }
 
+/** A deliver_sm that could not be stored, answered all the same so the SMSC stops resending it. */
+export interface QuarantinedPdusTable {
+  id: Generated<string>;
+  pipeline: string;
+  command: string;
+  smsc: string;
+  bind: string | null;
+  source_addr: string;
+  destination_addr: string;
+  esm_class: number;
+  data_coding: number;
+  short_message: Buffer;
+  message_payload: Buffer | null;
+  tlvs: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  reason: string;
+  quarantined_at: Generated<Date>;
+}
+
 export interface PausedTable {
   kind: string;
   name: string;
@@ -195,6 +223,7 @@ export interface Database {
   conversations: ConversationsTable;
   replies: RepliesTable;
   opt_outs: OptOutsTable;
+  quarantined_pdus: QuarantinedPdusTable;
   paused: PausedTable;
   opt_out_hashes: OptOutHashesTable;
 }

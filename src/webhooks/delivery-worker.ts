@@ -5,7 +5,11 @@
  */
 import type { Logger } from '../lib/logger.ts';
 import { sleep } from '../lib/sleep.ts';
+import { Backoff } from '../lib/backoff.ts';
 import { describeError } from '../lib/errors.ts';
+import { classifyFault } from '../lib/faults.ts';
+import type { Progress } from '../lib/progress.ts';
+import { toStorableText } from '../domain/storable-text.ts';
 import { postWebhook, type WebhookTarget } from './post.ts';
 import type { DueDelivery } from '../store/webhooks.ts';
 
@@ -36,6 +40,8 @@ export interface DeliveryWorkerOptions {
   readonly concurrency?: number;
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
+  /** Told of deliveries claimed and finished (health: a stalled outbox). */
+  readonly progress?: Progress;
 }
 
 export class WebhookDeliveryWorker {
@@ -77,17 +83,26 @@ export class WebhookDeliveryWorker {
     const signal = this.controller.signal;
     const concurrency = this.options.concurrency ?? 8;
     const maxTimeout = (): number => Math.max(1000, ...[...this.targets.values()].map((t) => t.timeoutMs));
+    // Postgres down: claims fail until it is back; wait longer each time, up to 5 s.
+    const backoff = new Backoff(this.options.pollMs ?? 500, 5_000);
     while (!signal.aborted) {
       let due: DueDelivery[] = [];
       try {
         due = await this.options.store.claimDue(concurrency, maxTimeout() + 30_000);
+        backoff.reset();
       } catch (err) {
-        this.log.warn({ err: describeError(err) }, 'claiming webhook deliveries failed');
+        const delay = backoff.next();
+        this.log.warn({ err: describeError(err), delayMs: delay }, 'claiming webhook deliveries failed; retrying');
+        await sleep(delay, signal);
+        continue;
       }
       if (due.length === 0) {
+        // Nothing due: whatever was counted as waiting is done (or was reclaimed and counted again).
+        this.options.progress?.idle();
         await sleep(this.options.pollMs ?? 500, signal);
         continue;
       }
+      this.options.progress?.waiting(due.length);
       await Promise.all(due.map((d) => this.deliver(d)));
     }
   }
@@ -122,9 +137,24 @@ export class WebhookDeliveryWorker {
   }
 
   private async finish(d: DueDelivery, outcome: Parameters<DeliveryStore['finish']>[1]): Promise<void> {
+    // The error may quote the receiver (a reason from the socket); it must be storable.
+    const storable = { ...outcome, error: outcome.error === null ? null : toStorableText(outcome.error).text };
     try {
-      await this.options.store.finish(d.id, outcome);
+      await this.options.store.finish(d.id, storable);
+      this.options.progress?.advanced(1);
     } catch (err) {
+      if (classifyFault(err) === 'poison') {
+        // The outcome itself cannot be stored: the delivery is set aside as failed with the
+        // store's reason, rather than POSTed again every lease.
+        try {
+          await this.options.store.finish(d.id, { status: 'failed', httpStatus: null, error: `its outcome could not be recorded: ${describeError(err)}` });
+          this.options.progress?.advanced(1);
+          this.log.error({ err: describeError(err), delivery: d.id }, 'a webhook delivery whose outcome cannot be stored was set aside as failed');
+          return;
+        } catch (again) {
+          err = again;
+        }
+      }
       // The lease runs out and the delivery is tried again: at-least-once, never lost.
       this.log.warn({ err: describeError(err), delivery: d.id }, 'recording a webhook delivery failed');
     }

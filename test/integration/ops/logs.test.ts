@@ -21,7 +21,7 @@ import type { Simulator } from '../../../src/simulator/index.ts';
 const SMSC_PASSWORD = 'Pw0rd7x';
 const WRONG_PASSWORD = 'Wr0ng9q';
 const DB_PASSWORD = 'DbPw-5150-secret';
-const WEBHOOK_SECRET = 'WhSecret-4242';
+const WEBHOOK_SECRET = 'WhSecret-4242-4242';
 const SECRETS = [SMSC_PASSWORD, WRONG_PASSWORD, DB_PASSWORD, WEBHOOK_SECRET];
 /** Every outbound text, customer reply and answer carries one of these. */
 const TEXT_MARKERS = ['TXTMARK', 'RPLMARK', 'ANSMARK'];
@@ -215,6 +215,9 @@ describe('the logger', () => {
     circular.self = circular;
     expect(scrub(circular)).toEqual({ name: 'loop', self: '[Circular]' });
     expect(scrubUrls('no url here')).toBe('no url here');
+    expect(scrubUrls('POST https://hooks.example/in?token=wt-1&team=7 failed; retry https://wt-2@hooks.example/x?key=wt-3')).toBe(
+      'POST https://hooks.example/in?token=***&team=7 failed; retry https://***@hooks.example/x?key=***',
+    );
   });
 
   it('takes its level from PARLEY_LOG_LEVEL, else LOG_LEVEL, else the config; an unknown name is ignored and said', () => {

@@ -50,7 +50,7 @@ describe('status events and webhooks', () => {
       h.config({
         smscs: [simSmsc('sim', sim)],
         routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, default_from: '12345' }],
-        webhooks: [{ name: 'crm', url: hook.url, secret: 's3cret', timeout: '2s', max_attempts: 5, subscribe: ['message.status'] }],
+        webhooks: [{ name: 'crm', url: hook.url, secret: 's3cret-s3cret-s3cret', timeout: '2s', max_attempts: 5, subscribe: ['message.status'] }],
       }),
     );
     void daemon;
@@ -86,7 +86,7 @@ describe('status events and webhooks', () => {
     expect(hook.answered.filter((s) => s === 503)).toHaveLength(6);
     for (const r of hook.received) {
       const ts = r.headers['x-parley-timestamp'] as string;
-      expect(verifyWebhook('s3cret', ts, r.body, r.headers['x-parley-signature'] as string)).toBe(true);
+      expect(verifyWebhook('s3cret-s3cret-s3cret', ts, r.body, r.headers['x-parley-signature'] as string)).toBe(true);
       expect(verifyWebhook('wrong', ts, r.body, r.headers['x-parley-signature'] as string)).toBe(false);
       expect(r.headers['content-type']).toBe('application/json');
     }
@@ -102,7 +102,7 @@ describe('status events and webhooks', () => {
       h.config({
         smscs: [simSmsc('sim', sim)],
         routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, default_from: '12345' }],
-        webhooks: [{ name: 'down', url: hook.url, secret: 'x', timeout: '1s', max_attempts: 2, subscribe: ['message.status'] }],
+        webhooks: [{ name: 'down', url: hook.url, secret: 'x-secret-x-secret', timeout: '1s', max_attempts: 2, subscribe: ['message.status'] }],
       }),
     );
     await h.send([{ id: 'ev2', to: '+14155550001', text: 'hello', dlr: false }]);

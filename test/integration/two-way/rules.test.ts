@@ -28,8 +28,8 @@ async function start(hooks: { crm?: string; slow?: string } = {}): Promise<Simul
   // Rules may only name configured webhooks; those a test does not call point at a closed port.
   const unused = 'http://127.0.0.1:9/unused';
   const webhooks = [
-    { name: 'crm', url: hooks.crm ?? unused, secret: 'crm-secret', timeout: '2s' },
-    { name: 'slow', url: hooks.slow ?? unused, secret: 'slow-secret', timeout: '300ms' },
+    { name: 'crm', url: hooks.crm ?? unused, secret: 'crm-secret-0123456789', timeout: '2s' },
+    { name: 'slow', url: hooks.slow ?? unused, secret: 'slow-secret-0123456789', timeout: '300ms' },
   ];
   await h.startDaemon(
     h.config({
@@ -163,8 +163,10 @@ describe('rules', () => {
     expect(crm.received).toHaveLength(1);
     const hook = crm.received[0]!;
     const timestamp = hook.headers['x-parley-timestamp'] as string;
-    expect(verifyWebhook('crm-secret', timestamp, hook.body, hook.headers['x-parley-signature'] as string)).toBe(true);
-    expect(verifyWebhook('crm-secret', timestamp, hook.body.replace('1234', '1235'), hook.headers['x-parley-signature'] as string)).toBe(false);
+    expect(verifyWebhook('crm-secret-0123456789', timestamp, hook.body, hook.headers['x-parley-signature'] as string)).toBe(true);
+    expect(verifyWebhook('crm-secret-0123456789', timestamp, hook.body.replace('1234', '1235'), hook.headers['x-parley-signature'] as string)).toBe(false);
+    // Each POST has its own delivery id, so a receiver can drop one it has seen.
+    expect(hook.headers['x-parley-delivery']).toMatch(/^[0-9a-f-]{36}$/);
     expect(hook.headers['content-type']).toBe('application/json');
     expect(JSON.parse(hook.body)).toEqual({
       type: 'message.inbound',
@@ -206,7 +208,7 @@ describe('rules', () => {
     await untilHandled(h, 1, 10_000);
     await h.until('fallback sent', () => textsTo(sim, '14155558001').length === 1);
     expect(slow.received).toHaveLength(1);
-    expect(verifyWebhook('slow-secret', slow.received[0]!.headers['x-parley-timestamp'] as string, slow.received[0]!.body, slow.received[0]!.headers['x-parley-signature'] as string)).toBe(true);
+    expect(verifyWebhook('slow-secret-0123456789', slow.received[0]!.headers['x-parley-timestamp'] as string, slow.received[0]!.body, slow.received[0]!.headers['x-parley-signature'] as string)).toBe(true);
     expect(sim.arrivals.filter((a) => a.destination === '14155558001').map((a) => [a.source, a.text])).toEqual([
       ['33333', 'Sorry, we cannot look up order 77 right now.'],
     ]);

@@ -95,6 +95,7 @@ describe('architecture', () => {
     ['ioredis', 'queue'],
     ['pino', 'observability'],
     ['prom-client', 'observability'],
+    ['re2js', 'lib'],
     ['smpp', undefined],
   ] as const)('only %s\'s adapter folder imports it', (pkg, folder) => {
     const importers = [...graph].filter(([, i]) => i.packages.includes(pkg)).map(([f]) => rel(f));

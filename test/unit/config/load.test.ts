@@ -12,7 +12,7 @@ import { validateConfig } from '../../../src/config/validate.ts';
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const EXAMPLE = 'config/parley.example.yaml';
 const DEMO = 'config/demo.yaml';
-const exampleEnv = { CARRIER_A_PASSWORD: 'secret-a', CARRIER_B_PASSWORD: 'secret-b', CRM_WEBHOOK_SECRET: 'secret-crm' };
+const exampleEnv = { CARRIER_A_PASSWORD: 'secret-a', CARRIER_B_PASSWORD: 'secret-b', CRM_WEBHOOK_SECRET: 'secret-crm-0123456789' };
 
 const MINIMAL = `
 smscs:
@@ -53,8 +53,8 @@ describe('the shipped configuration files', () => {
       idFormat: 'hex_to_decimal',
     });
     expect(config.routes).toEqual([
-      { name: 'uk', prefixes: ['+44'], smscs: ['carrier-b', 'carrier-a'], tps: 50, burst: 5, defaultFrom: 'Parley', uncertainSubmit: 'unknown', maxQueueAgeMs: 600_000 },
-      { name: 'default', prefixes: ['*'], smscs: ['carrier-a', 'carrier-b'], tps: 100, burst: 10, defaultFrom: '12345', uncertainSubmit: 'resend' },
+      { name: 'uk', prefixes: ['+44'], smscs: ['carrier-b', 'carrier-a'], tps: 50, burst: 5, defaultFrom: 'Parley', uncertainSubmit: 'unknown', uncertainMaxAttempts: 3, maxQueueAgeMs: 600_000 },
+      { name: 'default', prefixes: ['*'], smscs: ['carrier-a', 'carrier-b'], tps: 100, burst: 10, defaultFrom: '12345', uncertainSubmit: 'resend', uncertainMaxAttempts: 3 },
     ]);
     expect(config.numbers.map((n) => n.address)).toEqual(['12345', '+14155550100', 'Parley']);
   });
@@ -114,7 +114,7 @@ describe('the shipped configuration files', () => {
     expect(config.http.listen).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(config.smscs).toHaveLength(1);
     expect(config.smscs[0]).toMatchObject({ name: 'sim', host: '127.0.0.1', port: 2775, systemId: 'parley', password: '' });
-    expect(config.routes).toEqual([{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, burst: 10, defaultFrom: '12345', uncertainSubmit: 'resend' }]);
+    expect(config.routes).toEqual([{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, burst: 10, defaultFrom: '12345', uncertainSubmit: 'resend', uncertainMaxAttempts: 3 }]);
     expect(config.numbers.map((n) => n.address)).toEqual(['12345']);
     expect(config.numbers[0]?.rules.map((r) => r.name)).toEqual(['order-status']);
     expect(config.webhooks.map((w) => w.name)).toEqual(['orders']);
@@ -268,7 +268,7 @@ describe('environment overrides', () => {
   it('replace what the file says', () => {
     const yaml = `${MINIMAL}\ndatabase: { url: "postgres://from-file/x", pool_size: 3 }\nredis: { prefix: "p:" }\n`;
     const config = parseConfig(yaml, { DATABASE_URL: 'postgres://env/y', REDIS_URL: 'redis://env' });
-    expect(config.database).toEqual({ url: 'postgres://env/y', poolSize: 3 });
+    expect(config.database).toEqual({ url: 'postgres://env/y', poolSize: 3, outageUnbindAfterMs: 60_000 });
     expect(config.redis).toEqual({ url: 'redis://env', prefix: 'p:' });
   });
 

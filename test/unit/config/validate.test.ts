@@ -39,11 +39,12 @@ function problemsOf(raw: unknown): readonly ConfigProblem[] {
 describe('validateConfig: defaults', () => {
   it('fills every default of the minimal configuration', () => {
     const config = validateConfig(minimal());
-    expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/parley', poolSize: 10 });
+    expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/parley', poolSize: 10, outageUnbindAfterMs: 60_000 });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'parley:' });
     expect(config.http).toEqual({ listen: { host: '127.0.0.1', port: 9464 } });
     expect(config.log).toEqual({ level: 'info', messageText: false });
-    expect(config.intake).toEqual({ batchSize: 500, blockMs: 1_000, claimIdleMs: 30_000, consumer: `${hostname()}-${process.pid}` });
+    expect(config.intake).toEqual({ batchSize: 500, blockMs: 1_000, claimIdleMs: 30_000, consumer: `${hostname()}-${process.pid}`, maxMetadataBytes: 8192, maxMetadataDepth: 32 });
+    expect(config.health).toEqual({ stallAfterMs: 60_000 });
     expect(config.store).toEqual({ batchDelayMs: 5, batchSize: 500 });
     expect(config.shutdown).toEqual({ graceMs: 10_000, forceMs: 30_000 });
     expect(config.numbers).toEqual([]);
@@ -76,7 +77,7 @@ describe('validateConfig: defaults', () => {
         detectReceiptText: false,
       },
     ]);
-    expect(config.routes).toEqual([{ name: 'r', prefixes: ['*'], smscs: ['a'], tps: 10, burst: 1, uncertainSubmit: 'resend' }]);
+    expect(config.routes).toEqual([{ name: 'r', prefixes: ['*'], smscs: ['a'], tps: 10, burst: 1, uncertainSubmit: 'resend', uncertainMaxAttempts: 3 }]);
   });
 
   it.each<[number, number]>([
@@ -229,6 +230,27 @@ describe('validateConfig: problems', () => {
     ['a route listing an SMSC twice', withValue('routes.0.smscs', ['a', 'a']), 'routes[0].smscs[1]', '"a" is already listed as smscs[0]'],
     ['duplicate numbers', withValue('numbers', [{ address: '12345' }, { address: '12345' }]), 'numbers[1].address', '"12345" is already listed as numbers[0]'],
     ['a bad number', withValue('numbers', [{ address: 'Far Too Long Sender' }]), 'numbers[0].address', /^must be digits \(optionally starting with \+\) or an alphanumeric sender id/],
+    // Webhooks: an HMAC key short enough to guess offline is refused (and never echoed).
+    ['a 1-character webhook secret', withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: 'x' }]), 'webhooks[0].secret', 'must be at least 16 characters'],
+    ['a 15-character webhook secret', withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: '0123456789abcde' }]), 'webhooks[0].secret', 'must be at least 16 characters'],
+    ['a zero webhook concurrency', withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: '0123456789abcdef', concurrency: 0 }]), 'webhooks[0].concurrency', /^must be an integer from 1 to 1000/],
+    // Rule patterns run on RE2 (linear time): what needs backtracking is refused with why.
+    ...(
+      [
+        ['a backreference', String.raw`^(\w)\1$`, /^uses a backreference \(\\1\), which the linear-time engine \(RE2\) cannot run/],
+        ['a named backreference', String.raw`^(?<c>\w)\k<c>$`, /^uses a named backreference/],
+        ['a lookahead', String.raw`^(?=.*\d)\w+$`, /^uses a lookahead \(\?=\.\.\.\), which the linear-time engine \(RE2\) cannot run/],
+        ['a negative lookahead', String.raw`^(?!STOP)\w+$`, /^uses a negative lookahead/],
+        ['a lookbehind', String.raw`(?<=ORDER )\d+`, /^uses a lookbehind/],
+        ['a negative lookbehind', String.raw`(?<!NO )ORDER`, /^uses a negative lookbehind/],
+        ['an unclosed class', '^[a-z', /^is not a valid RE2 regular expression: .*missing closing \]/],
+      ] as const
+    ).map(([what, pattern, reason]): [string, Raw, string, RegExp] => [
+      `a rule pattern with ${what}`,
+      withValue('numbers', [{ address: '12345', rules: [{ name: 'r', keywords: ['K'], pattern, actions: [{ reply: 'x' }] }] }]),
+      'numbers[0].rules[0].pattern',
+      reason,
+    ]),
   ])('%s', (_, raw, path, reason) => {
     const problems = problemsOf(raw);
     expect(problems).toHaveLength(1);
@@ -292,6 +314,17 @@ describe('validateConfig: problems', () => {
     expect(problemsOf(raw)).toEqual([{ path: '', reason: expect.stringContaining(`got ${got}`) }]);
   });
 
+  it('accepts RE2 patterns with named groups, classes holding lookaround-like text, and the catastrophic-for-V8 ones', () => {
+    for (const pattern of [String.raw`^ORDER\s+(?<order>\d+)$`, String.raw`^[(?=]+$`, String.raw`^\(\?=$`, String.raw`^(\w+\s?)*$`, String.raw`^\p{L}+$`]) {
+      expect(() => validateConfig(withValue('numbers', [{ address: '12345', rules: [{ name: 'r', pattern, actions: [{ reply: 'x' }] }] }]))).not.toThrow();
+    }
+  });
+
+  it('a webhook takes a 16-character secret and a concurrency of 8 by default', () => {
+    const config = validateConfig(withValue('webhooks', [{ name: 'w', url: 'https://h/x', secret: '0123456789abcdef' }]));
+    expect(config.webhooks[0]).toMatchObject({ secret: '0123456789abcdef', concurrency: 8, maxAttempts: 8, timeoutMs: 5_000 });
+  });
+
   it('never echoes a password in a reason', () => {
     const problems = problemsOf(withValue('smscs.0.password', 'hunter2-and-more'));
     expect(problems[0]?.reason).not.toContain('hunter2');
@@ -330,5 +363,17 @@ describe('validateConfig: result', () => {
     ((raw['routes'] as Raw[])[0]?.['smscs'] as string[]).push('b');
     expect(config.routes[0]?.smscs).toEqual(['a']);
     expect(Object.isFrozen(raw)).toBe(false);
+  });
+});
+
+describe('validateConfig: poison limits and health', () => {
+  const minimal = { smscs: [{ name: 'a', host: '127.0.0.1', system_id: 'p' }], routes: [{ name: 'r', smscs: ['a'], tps: 1 }] };
+  it.each([
+    [{ intake: { max_metadata_bytes: 10 } }, 'intake.max_metadata_bytes'],
+    [{ intake: { max_metadata_depth: 0 } }, 'intake.max_metadata_depth'],
+    [{ intake: { max_metadata_depth: 5000 } }, 'intake.max_metadata_depth'],
+    [{ health: { stall_after: '0s' } }, 'health.stall_after'],
+  ])('%j is refused at %s', (raw, path) => {
+    expect(() => validateConfig({ ...minimal, ...raw })).toThrow(path);
   });
 });

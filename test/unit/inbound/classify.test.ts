@@ -11,7 +11,16 @@ describe('classifyInbound', () => {
     ['esm_class 0x20 intermediate delivery notification', { esmClass: 0x20, hasReceiptedMessageId: false }, 'receipt'],
     ['receipt type with UDHI and reply path bits set (0xC4)', { esmClass: 0xc4, hasReceiptedMessageId: false }, 'receipt'],
     ['receipt type with messaging mode bits set (0x07)', { esmClass: 0x07, hasReceiptedMessageId: false }, 'receipt'],
-    ['esm_class 0 with a receipted_message_id TLV', { esmClass: 0x00, hasReceiptedMessageId: true }, 'receipt'],
+    // esm_class decides: a stray TLV does not turn a customer's message into a receipt (drive_smpp).
+    ['esm_class 0 with a stray receipted_message_id TLV: a customer message', { esmClass: 0x00, hasReceiptedMessageId: true, text: 'hello' }, 'reply'],
+    ['esm_class 0 with receipted_message_id and message_state: still a customer message by default', { esmClass: 0x00, hasReceiptedMessageId: true, hasMessageState: true }, 'reply'],
+    [
+      'esm_class 0 with receipted_message_id and message_state, detection on: a receipt',
+      { esmClass: 0x00, hasReceiptedMessageId: true, hasMessageState: true, detectReceiptText: true },
+      'receipt',
+    ],
+    ['esm_class 0 with receipted_message_id alone, detection on: a customer message', { esmClass: 0x00, hasReceiptedMessageId: true, text: 'hello', detectReceiptText: true }, 'reply'],
+    ['esm_class 0x04 with the TLV: a receipt', { esmClass: 0x04, hasReceiptedMessageId: true }, 'receipt'],
     ['esm_class 0: a reply', { esmClass: 0x00, hasReceiptedMessageId: false, text: 'YES' }, 'reply'],
     ['UDHI only (a concatenated reply part)', { esmClass: 0x40, hasReceiptedMessageId: false }, 'reply'],
     ['conversation abort (0x18) is not a receipt', { esmClass: 0x18, hasReceiptedMessageId: false }, 'reply'],

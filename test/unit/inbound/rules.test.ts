@@ -8,6 +8,9 @@ import {
   type RuleMatch,
   type Unmatched,
 } from '../../../src/inbound/rules.ts';
+import { LinearPattern } from '../../../src/lib/linear-pattern.ts';
+
+const re = (source: string, flags = ''): LinearPattern => LinearPattern.compile(source, flags);
 
 const synonyms = { YES: ['Y', 'YEP', 'OK', 'CONFIRM', '1'], no: ['n', 'nope', '2'] };
 
@@ -28,11 +31,11 @@ const rules: readonly KeywordRule[] = [
   { name: 'yes-standing', keywords: ['YES'], actions: YES_WHAT },
   {
     name: 'order',
-    pattern: /^ORDER\s+(?<order>\d+)(?:\s+(?<note>.+))?$/i,
+    pattern: re(String.raw`^ORDER\s+(?<order>\d+)(?:\s+(?<note>.+))?$`, 'i'),
     actions: [{ kind: 'webhook', webhook: 'orders', fallback: 'Order {{ groups.order }}: try again later.' }],
   },
   { name: 'menu', keywords: ['1', '2'], actions: [{ kind: 'set_state', state: 'menu' }, { kind: 'hand_to_apps' }] },
-  { name: 'pattern-and-keyword', keywords: ['TRACK'], pattern: /^TRACK\s+(?<parcel>\w+)$/i, actions: TRACKING },
+  { name: 'pattern-and-keyword', keywords: ['TRACK'], pattern: re(String.raw`^TRACK\s+(?<parcel>\w+)$`, 'i'), actions: TRACKING },
 ];
 
 const unmatched: Unmatched = { kind: 'hand_to_apps' };
@@ -181,7 +184,7 @@ describe('matchReply: keyword rules', () => {
   });
 
   it('a keyword beats an earlier catch-all pattern; the pattern takes the rest', () => {
-    const catchAll: KeywordRule = { name: 'anything', pattern: /^(?<text>.+)$/s, actions: [{ kind: 'hand_to_apps' }] };
+    const catchAll: KeywordRule = { name: 'anything', pattern: re(String.raw`^(?<text>.+)$`, 's'), actions: [{ kind: 'hand_to_apps' }] };
     const withCatchAll = [catchAll, ...rules];
     expect(match('hours', { expected: undefined, rules: withCatchAll })).toMatchObject({ kind: 'keyword', rule: 'hours' });
     expect(match('hello\nthere', { expected: undefined, rules: withCatchAll })).toEqual({
@@ -208,17 +211,30 @@ describe('matchReply: keyword rules', () => {
   });
 
   it('a case-sensitive pattern stays case-sensitive', () => {
-    const strict: KeywordRule[] = [{ name: 'code', pattern: /^CODE (?<code>[A-Z]+)$/, actions: [] }];
+    const strict: KeywordRule[] = [{ name: 'code', pattern: re(String.raw`^CODE (?<code>[A-Z]+)$`), actions: [] }];
     expect(match('CODE AB', { expected: undefined, rules: strict })).toMatchObject({ rule: 'code', groups: { code: 'AB' } });
     expect(match('code ab', { expected: undefined, rules: strict })).toMatchObject({ kind: 'none' });
   });
 
-  it('a global or sticky pattern matches every reply the same way', () => {
-    const g: KeywordRule[] = [{ name: 'g', pattern: /^ORDER (?<n>\d+)$/gi, actions: [] }];
+  it('a pattern matches every reply the same way (no state between matches)', () => {
+    const g: KeywordRule[] = [{ name: 'g', pattern: re('^ORDER (?<n>\\d+)$', 'gi'), actions: [] }];
     for (let i = 0; i < 3; i++) {
       expect(match('order 5', { expected: undefined, rules: g })).toMatchObject({ rule: 'g', groups: { n: '5' } });
     }
-    expect(g[0]!.pattern!.lastIndex).toBe(0);
+  });
+
+  it('a catastrophic-for-backtracking pattern answers a long reply at once, with its groups', () => {
+    // `^(\w+\s?)*$` backtracks exponentially on V8; RE2 reads the text once.
+    const runaway: KeywordRule[] = [{ name: 'runaway', pattern: re(String.raw`^(?<words>(\w+\s?)*)$`), actions: [] }];
+    expect(match(`${'a'.repeat(10_000)}!`, { expected: undefined, rules: runaway })).toMatchObject({ kind: 'none' });
+    expect(match('ab cd ef', { expected: undefined, rules: runaway })).toMatchObject({ rule: 'runaway', groups: { words: 'ab cd ef' } });
+  });
+
+  it('long inner runs of spaces or punctuation are trimmed from the ends only (scanned, not backtracked)', () => {
+    const words: KeywordRule[] = [{ name: 'words', pattern: re(String.raw`^(?<first>\w+)\s+(?<last>\w+)$`), actions: [] }];
+    expect(match(`  x${' '.repeat(9_998)}y \u200b`, { expected: undefined, rules: words })).toMatchObject({ rule: 'words', groups: { first: 'x', last: 'y' } });
+    expect(match(`x${'!'.repeat(9_998)}x`, { expected: undefined, rules: [] })).toEqual(NONE);
+    expect(match(`!!!${' '.repeat(5_000)}hours${'!'.repeat(5_000)}`, { expected: undefined })).toMatchObject({ kind: 'keyword', rule: 'hours' });
   });
 
   it('returns a copy of the actions, not the config', () => {
@@ -238,7 +254,7 @@ describe('matchReply: unmatched', () => {
   });
 
   it.each(['', '   ', '\n\t', '\u200b'])('empty or whitespace text %j is unmatched, even by a catch-all', (text) => {
-    const catchAll: KeywordRule[] = [{ name: 'anything', pattern: /^.*$/, actions: [] }];
+    const catchAll: KeywordRule[] = [{ name: 'anything', pattern: re(String.raw`^.*$`), actions: [] }];
     const expectedEmpty = { '': { reply: 'never' }, '?': { reply: 'never' } };
     const empty = { expected: expectedEmpty, rules: catchAll, unmatched: { kind: 'silent' } as const };
     expect(match(text, empty)).toEqual({ kind: 'none', actions: [] });
@@ -247,7 +263,7 @@ describe('matchReply: unmatched', () => {
   it('punctuation alone is no keyword but can match a pattern', () => {
     const input = {
       expected: { '?': { reply: 'never' } },
-      rules: [{ name: 'question', keywords: ['?'], pattern: /^\?+$/, actions: [reply('Reply HELP.')] }],
+      rules: [{ name: 'question', keywords: ['?'], pattern: re(String.raw`^\?+$`), actions: [reply('Reply HELP.')] }],
     };
     expect(match('??', input)).toEqual({ kind: 'keyword', rule: 'question', groups: {}, actions: [reply('Reply HELP.')] });
   });
