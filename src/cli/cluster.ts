@@ -6,6 +6,7 @@
  */
 import type { ParleyConfig } from '../config/types.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, describeRedis, explainDatabaseError, loadCliConfig, out, within, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { cliJson } from './json.ts';
 
 export interface ClusterArgs extends ConfigArgs {
   readonly json?: boolean | undefined;
@@ -69,7 +70,7 @@ export async function runCluster(args: ClusterArgs): Promise<ExitCode> {
   const config = loadCliConfig(args);
   const report = await readClusterReport(config);
   if (args.json) {
-    out(JSON.stringify(report, null, 2));
+    out(cliJson(report));
     return EXIT.ok;
   }
   out(`daemons (${report.daemons.filter((d) => d.alive).length} alive):`);
