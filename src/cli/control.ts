@@ -89,7 +89,7 @@ function pauseCommand(kind: 'route' | 'smsc'): CliCommand<PauseArgs> {
     if (name === undefined) throw new CliFailure(`parley ${kind} ${args.action}: name the ${kind} (${plural}: ${known.join(', ')})`, EXIT.usage);
     // Resuming a name the config no longer has is allowed: it clears a stale pause.
     if (args.action === 'pause' && !known.includes(name)) {
-      throw new CliFailure(`no ${kind} named ${JSON.stringify(name)} in ${plural.toLowerCase() === 'smscs' ? 'smscs' : 'routes'} (${known.join(', ')})`, EXIT.usage);
+      throw new CliFailure(`no ${kind} named ${JSON.stringify(name)} in the config (${plural}: ${known.join(', ')})`, EXIT.usage);
     }
     const changed = await withDb(config, (db) => ops.setPaused(db, kind, name, args.action === 'pause', args.reason));
     if (args.action === 'pause') {
@@ -260,9 +260,10 @@ export async function runDeadLetters(args: DeadLettersArgs): Promise<ExitCode> {
     }
     if ((args.ids ?? []).length !== 1 || args.all) throw new CliFailure('--payload replaces the payload of exactly one dead letter: name one id', EXIT.usage);
   }
+  if (!args.all && (args.ids ?? []).length === 0) throw new CliFailure('name the dead letter ids to replay, or --all', EXIT.usage);
   const replayed = await withRedis(config, async (redis) => {
     const ids = args.all ? (await listDeadLetters(redis, keys, limit)).map((l) => l.id) : [...(args.ids ?? [])].map(String);
-    if (ids.length === 0) throw new CliFailure(args.all ? `no dead letters on ${keys.dead}` : 'name the dead letter ids to replay, or --all', args.all ? EXIT.ok : EXIT.usage);
+    if (ids.length === 0) out(`no dead letters on ${keys.dead}`);
     const done = await replayDeadLetters(redis, keys, ids, args.payload);
     for (const id of ids) out(done.has(id) ? `${id}: replayed as outbound entry ${done.get(id)}` : `${id}: not found on ${keys.dead}`);
     return { asked: ids.length, done: done.size };
