@@ -87,11 +87,16 @@ export interface Daemon {
   apiPort?: number;
 }
 
-/** A daemon is dead when its heartbeat is this old; its queued messages can then be claimed. */
-const HEARTBEAT_MS = 5_000;
-const DEAD_AFTER_MS = 20_000;
-const RECLAIM_EVERY_MS = 15_000;
+/**
+ * A daemon is dead when its heartbeat is `daemon.takeover` old; it beats three times in that
+ * time, so one slow write does not get it declared dead, and the others look for dead daemons
+ * five times in that time, so its work is taken over within about 1.2 × `takeover`.
+ */
+const HEARTBEATS_PER_TAKEOVER = 3;
+const CHECKS_PER_TAKEOVER = 5;
 const RECLAIM_BATCH = 1_000;
+/** A receipt pending this long is no early receipt waiting for its answer: it may be a lost copy's. */
+const COPY_RECEIPT_AFTER_MS = 5_000;
 const REDIS_START_TIMEOUT_MS = 10_000;
 /** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
 const REPLY_LEASE_MS = 120_000;
@@ -100,6 +105,22 @@ const PAUSES_POLL_MS = 1_000;
 /** How often queued messages past their expires_at are looked for in Postgres, and the margin left to the dispatcher. */
 const QUEUE_AGE_SWEEP_MS = 2_000;
 const QUEUE_AGE_MARGIN_MS = 2_000;
+
+/**
+ * Whether a daemon name's holder is this process or a process of this host that no longer runs
+ * (killed, and restarted under the same name): the pid tells two live processes apart.
+ */
+function isThisOrDeadProcess(host: string, pid: number): boolean {
+  if (host !== os.hostname()) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    // EPERM: a process of another user runs under that pid, so it is alive.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 function redactedRedisUrl(url: string): string {
   const u = new URL(url);
@@ -238,7 +259,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const log = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const schema = options.schema ?? 'public';
-  const consumer = config.intake.consumer;
+  // The identity (consumer name, message owner, heartbeat row) is stable across restarts.
+  const consumer = config.intake.consumer ?? config.daemon.name;
+  const takeoverMs = config.daemon.takeoverMs;
   const keys = streamKeys(config.redis.prefix);
   warnInsecureTls(config, log);
 
@@ -261,6 +284,22 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       log.warn({ err: err.message, code: (err as { code?: string }).code }, 'postgres connection lost; the pool opens a new one');
       dependencies.nudge('postgres');
     },
+  });
+  // The heartbeat has a connection of its own: queued behind this daemon's busy pool it could
+  // arrive late enough for the others to declare a live daemon dead and send its messages too.
+  const heartbeatDb = openDb({
+    url: config.database.url,
+    poolSize: 1,
+    schema,
+    onIdleError: (err) => log.warn({ err: err.message }, 'postgres heartbeat connection lost'),
+  });
+  // So do the submit answers: a kill -9 sends again what is answered and not yet committed, so
+  // their writes never wait for a connection behind transactions queued for the matching lock.
+  const answersDb = openDb({
+    url: config.database.url,
+    poolSize: 1,
+    schema,
+    onIdleError: (err) => log.warn({ err: err.message }, 'postgres connection for submit answers lost'),
   });
   const redisError = (err: Error): void => {
     log.warn({ err: err.message }, 'redis connection error');
@@ -303,6 +342,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     for (const c of changes) {
       const route = c.route || 'none';
       metrics.statusChanges.inc({ route, status: c.status });
+      // Counted once per message: the flag is set before it leaves queued, which happens once.
+      if (c.previous === 'queued' && c.possibleDuplicate) metrics.possibleDuplicates.inc({ route });
       if (c.previous === 'submitted' && c.submittedAt && c.at) {
         metrics.finalReceiptLatency.observe({ route, status: c.status }, (c.at.getTime() - c.submittedAt.getTime()) / 1000);
       }
@@ -464,7 +505,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   }
 
   const recorder = new SubmitRecorder({
-    store: { recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks) },
+    store: {
+      recordAnswers: (segments) => messages.recordAnswers(answersDb, segments),
+      recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, statusWebhooks),
+    },
     published,
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
@@ -494,6 +538,9 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       published(changes);
       if (changes.length < 1000) break;
     }
+    const copies = await receiptStore.matchCopyReceipts(db, COPY_RECEIPT_AFTER_MS, config.receipts.unmatchedHorizonMs, 1000, statusWebhooks);
+    published(copies.changes);
+    if (copies.matched > 0) log.info({ receipts: copies.matched }, 'matched receipts of copies whose carrier ids were lost with a crash');
     metrics.unmatchedReceipts.set(await receiptStore.countUnmatched(db, config.receipts.unmatchedHorizonMs));
   };
 
@@ -576,12 +623,26 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const reclaim = async (): Promise<number> => {
     let total = 0;
     for (;;) {
-      const found = await messages.claimUnfinished(db, consumer, DEAD_AFTER_MS, RECLAIM_BATCH, servableRoutes());
+      const found = await messages.claimUnfinished(db, consumer, takeoverMs, RECLAIM_BATCH, servableRoutes());
       const jobs: DispatchJob[] = found.map((u) => ({ message: u.message, priorAttempts: u.attempts, acceptedSegments: u.acceptedSegments }));
       dispatcher.enqueue(jobs);
       total += jobs.length;
       if (found.length < RECLAIM_BATCH) return total;
     }
+  };
+
+  /**
+   * Declares dead the daemons whose heartbeat stopped, takes over the stream entries of those this
+   * daemon won (each dead daemon goes to one survivor), then claims every orphaned queued message.
+   */
+  const takeOver = async (): Promise<void> => {
+    for (const dead of await messages.takeOverDead(db, consumer, takeoverMs)) {
+      const entries = await intake.takeOver(dead);
+      log.warn({ daemon: dead, entries }, 'took over the work of a daemon whose heartbeat stopped');
+      metrics.takeovers.inc();
+    }
+    const count = await reclaim();
+    if (count > 0) log.info({ messages: count }, 'claimed queued messages of a stopped daemon');
   };
 
   admit = (messages) => intake.admit(messages);
@@ -729,7 +790,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         applied.push('api (tokens, rate_limit, rate_burst)');
       } else needsRestart.push('api.listen');
     }
-    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'intake', 'store', 'shutdown', 'receipts', 'conversations', 'health'] as const) {
+    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'daemon', 'intake', 'store', 'shutdown', 'receipts', 'conversations', 'health'] as const) {
       if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
     }
     // What now runs: the new numbers, webhooks and rates; everything else as started.
@@ -811,24 +872,45 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     {
       name: 'heartbeat',
       start: async () => {
-        const beat = async (): Promise<void> => {
-          await messages.heartbeat(db, consumer, os.hostname(), process.pid);
-          // Each daemon's share of a route's rate while Redis is unreachable is rate ÷ this.
-          liveDaemons = Math.max(1, await messages.countLiveDaemons(db, DEAD_AFTER_MS));
+        const holder = await messages.readDaemon(heartbeatDb, consumer);
+        if (holder && holder.heartbeatAgeMs < takeoverMs && !isThisOrDeadProcess(holder.host, holder.pid)) {
+          await heartbeatDb.destroy();
+          throw new ParleyError(
+            'daemon_name_in_use',
+            `daemon.name ${JSON.stringify(consumer)} is held by pid ${holder.pid} on ${holder.host} (heartbeat ${Math.round(holder.heartbeatAgeMs)} ms ago): ` +
+              `give each daemon its own daemon.name, or stop that process first`,
+          );
+        }
+        // Each daemon's share of a route's rate while Redis is unreachable is rate ÷ live daemons.
+        const countLive = async (): Promise<void> => {
+          liveDaemons = Math.max(1, await messages.countLiveDaemons(heartbeatDb, takeoverMs));
           metrics.liveDaemons.set(liveDaemons);
         };
-        await beat();
+        await messages.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
+        await countLive();
         heartbeatTimer = setInterval(() => {
-          beat().catch((err: unknown) => {
-            log.warn({ err: describeError(err) }, 'heartbeat failed');
-          });
-        }, HEARTBEAT_MS);
+          messages
+            .heartbeat(heartbeatDb, consumer, os.hostname(), process.pid)
+            .then((created) => {
+              // Declared dead by the others while alive (a heartbeat that could not be written in
+              // time): they have taken over its queued messages, some of which this one may send too.
+              if (created) log.error({ daemon: consumer }, 'this daemon was declared dead by the others and taken over; check Postgres latency and daemon.takeover');
+              return countLive();
+            })
+            .catch((err: unknown) => {
+              log.warn({ err: describeError(err) }, 'heartbeat failed');
+            });
+        }, Math.max(50, Math.round(takeoverMs / HEARTBEATS_PER_TAKEOVER)));
         heartbeatTimer.unref();
       },
       stop: async () => {
         clearInterval(heartbeatTimer);
         // Gone from the table, this daemon's queued messages can be claimed at once by the next.
-        await messages.removeDaemon(db, consumer);
+        try {
+          await messages.removeDaemon(heartbeatDb, consumer);
+        } finally {
+          await heartbeatDb.destroy();
+        }
       },
     },
     { name: 'events', stop: async () => Promise.all([events.flush(), inboundEvents.flush()]).then(() => undefined) },
@@ -836,8 +918,16 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     {
       name: 'receipt-sweep',
       start: () => {
+        let sweeping = false;
         sweepTimer = setInterval(() => {
-          sweep().catch((err: unknown) => log.warn({ err: describeError(err) }, 'receipt sweep failed'));
+          // One sweep at a time: a slow one is not joined by the next.
+          if (sweeping) return;
+          sweeping = true;
+          sweep()
+            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'receipt sweep failed'))
+            .finally(() => {
+              sweeping = false;
+            });
         }, config.receipts.sweepIntervalMs);
         sweepTimer.unref();
       },
@@ -845,7 +935,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     },
     { name: 'receipts', stop: () => receipts.flush() },
     { name: 'reply-capture', stop: () => capture.flush() },
-    { name: 'submit-recorder', stop: () => recorder.flush() },
+    { name: 'submit-recorder', stop: () => recorder.flush().finally(() => answersDb.destroy()) },
     { name: 'attempt-ledger', stop: () => attemptBatches.flush() },
     {
       name: 'bind-leases',
@@ -891,14 +981,19 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         await messages.releaseOwned(db, consumer);
         const n = await reclaim();
         if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
+        let checking = false;
         reclaimTimer = setInterval(() => {
           // Right after a Postgres outage every daemon's heartbeat looks stale: wait until the live
-          // ones have beaten again, or this daemon would claim (and send again) their messages.
-          if (!dependencies.status('postgres').up || Date.now() - postgresBackAt < DEAD_AFTER_MS) return;
-          reclaim()
-            .then((count) => count > 0 && log.info({ messages: count }, 'claimed queued messages of a stopped daemon'))
-            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'reclaiming queued messages failed'));
-        }, RECLAIM_EVERY_MS);
+          // ones have beaten again, or this daemon would take over (and send again) their work.
+          if (!dependencies.status('postgres').up || Date.now() - postgresBackAt < takeoverMs) return;
+          if (checking) return;
+          checking = true;
+          takeOver()
+            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'taking over the work of stopped daemons failed'))
+            .finally(() => {
+              checking = false;
+            });
+        }, Math.max(20, Math.round(takeoverMs / CHECKS_PER_TAKEOVER)));
         reclaimTimer.unref();
       },
       stop: () => clearInterval(reclaimTimer),

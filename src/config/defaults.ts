@@ -10,7 +10,7 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
-  root: { database: {}, redis: {}, http: {}, log: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], coordination: {}, api: {}, health: {}, retention: {} },
+  root: { database: {}, redis: {}, http: {}, log: {}, daemon: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], coordination: {}, api: {}, health: {}, retention: {} },
   database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10, outage_unbind_after: '1m' },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
@@ -19,11 +19,12 @@ export const DEFAULTS = deepFreeze({
     batch_size: 500,
     block: '1s',
     claim_idle: '30s',
-    consumer: () => `${hostname()}-${process.pid}`,
     max_metadata_bytes: 8192,
     max_metadata_depth: 32,
   },
   health: { stall_after: '60s' },
+  /** The name is the daemon's identity across restarts: the host's name unless set. */
+  daemon: { name: () => hostname(), takeover: '5s' },
   store: { batch_delay: '5ms', batch_size: 500 },
   shutdown: { grace: '10s', force: '30s' },
   receipts: { grace: '1h', unknown_after: '72h', unmatched_horizon: '1h', sweep_interval: '1m' },

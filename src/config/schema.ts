@@ -429,12 +429,22 @@ export const CONFIG = section<ParleyConfig>(
           batchSize: { key: 'batch_size', field: integer({ min: 1 }) },
           blockMs: { key: 'block', field: duration({ positive: true }) },
           claimIdleMs: { key: 'claim_idle', field: duration({ positive: true }) },
-          consumer: { key: 'consumer', field: string() },
+          consumer: { key: 'consumer', field: string(), optional: true },
           maxMetadataBytes: { key: 'max_metadata_bytes', field: integer({ min: 64, max: 1_048_576 }) },
           // The depth check itself is iterative; the cap keeps what is accepted safe to serialise.
           maxMetadataDepth: { key: 'max_metadata_depth', field: integer({ min: 1, max: 256 }) },
         },
         DEFAULTS.intake,
+      ),
+    },
+    daemon: {
+      key: 'daemon',
+      field: section<ParleyConfig['daemon']>(
+        {
+          name: { key: 'name', field: string({ max: 200, ascii: true }) },
+          takeoverMs: { key: 'takeover', field: duration({ positive: true }) },
+        },
+        DEFAULTS.daemon,
       ),
     },
     store: {

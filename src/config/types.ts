@@ -174,6 +174,16 @@ export interface ParleyConfig {
     /** Whether message texts appear in logs (they are personal data); off by default. */
     readonly messageText: boolean;
   };
+  readonly daemon: {
+    /**
+     * The daemon's identity: its consumer name in the intake group, the owner of the messages it
+     * works on, its heartbeat row. A daemon restarted under the same name resumes its own work at
+     * once; two live processes may not share one (the pid tells them apart).
+     */
+    readonly name: string;
+    /** A daemon whose heartbeat is this old is dead: its messages and stream entries are taken over. */
+    readonly takeoverMs: number;
+  };
   readonly intake: {
     /** Entries read from the stream per batch. */
     readonly batchSize: number;
@@ -181,8 +191,8 @@ export interface ParleyConfig {
     readonly blockMs: number;
     /** An entry pending this long on a dead consumer is claimed by a live one. */
     readonly claimIdleMs: number;
-    /** Consumer name in the group; unique per daemon. */
-    readonly consumer: string;
+    /** Old name of `daemon.name`: when set, it is the daemon's identity (consumer name included). */
+    readonly consumer?: string;
     /** Largest `metadata` (and `conversation.tags`) accepted, in bytes of JSON; larger is dead-lettered. */
     readonly maxMetadataBytes: number;
     /** Deepest nesting of `metadata` (and `conversation.tags`) accepted; deeper is dead-lettered. */

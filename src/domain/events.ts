@@ -15,6 +15,11 @@ export interface MessageStatusEvent {
   readonly route: string | null;
   readonly at: string;
   readonly metadata: Readonly<Record<string, unknown>> | null;
+  /**
+   * The message may have reached the customer twice: a submit of it was in doubt (no answer
+   * recorded before a crash or a lost connection) and it was sent again.
+   */
+  readonly possible_duplicate: boolean;
 }
 
 /** What a status event says beyond the status itself. */
@@ -33,6 +38,8 @@ export interface StatusEventFacts {
   readonly at?: Date;
   /** When the message was submitted, known on changes after it (for latency metrics). */
   readonly submittedAt?: Date | null;
+  /** Whether the message is flagged as possibly sent twice (messages.possible_duplicate). */
+  readonly possibleDuplicate?: boolean;
 }
 
 export function statusEvent(facts: StatusEventFacts, fallbackAt: Date): MessageStatusEvent {
@@ -49,6 +56,7 @@ export function statusEvent(facts: StatusEventFacts, fallbackAt: Date): MessageS
     route: facts.route || null,
     at: at.toISOString(),
     metadata: facts.metadata ?? null,
+    possible_duplicate: facts.possibleDuplicate ?? false,
   };
 }
 

@@ -146,6 +146,8 @@ export class ReceiptRecorder {
       body: text,
       originalBody,
       tlvs: Object.keys(tlvs).length ? tlvs : null,
+      sourceAddr: sm.source.address,
+      destAddr: sm.destination.address,
     };
   }
 }

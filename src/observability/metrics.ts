@@ -175,6 +175,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly possibleDuplicates = new Counter({
+    name: 'parley_possible_duplicates_total',
+    help: 'Messages flagged possible_duplicate (submitted again after an uncertain or unrecorded submit), by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly takeovers = new Counter({
+    name: 'parley_daemon_takeovers_total',
+    help: 'Dead daemons (heartbeat older than daemon.takeover) whose work this daemon took over',
+    registers: [this.registry],
+  });
+
   readonly webhookDeliveries = new Counter({
     name: 'parley_webhook_deliveries_total',
     help: 'Webhook delivery attempts by webhook and outcome (delivered, retry, failed)',

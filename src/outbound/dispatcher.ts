@@ -341,6 +341,12 @@ class RouteDispatcher {
       return false;
     }
     for (const job of prepared) {
+      // Every segment accepted in an earlier run (the answers were recorded, the status change
+      // was not): nothing to send again, the message is submitted.
+      if (job.accepted.size >= job.total) {
+        this.finish(job, 'submitted', {});
+        continue;
+      }
       for (const task of job.segments) {
         if (!job.accepted.has(task.seq)) this.ready.push({ job, task });
       }

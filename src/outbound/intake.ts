@@ -1,8 +1,9 @@
 /**
  * Reads the outbound stream in batches and makes each entry durable: valid messages are inserted
  * in Postgres (one transaction per batch) and only then acknowledged; invalid ones go to the
- * dead-letter stream with their reason. Entries left pending by a daemon that died are claimed
- * after `claimIdleMs`. A batch that cannot be stored is retried, never dropped.
+ * dead-letter stream with their reason. Entries left pending by a daemon that died are taken over
+ * the moment its heartbeat says so (`takeOver`), and any others after `claimIdleMs`. A batch that
+ * cannot be stored is retried, never dropped.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
@@ -35,6 +36,8 @@ export interface IntakeStream {
   readNew(count: number, blockMs: number): Promise<IntakeEntry[]>;
   readOwnPending(count: number): Promise<IntakeEntry[]>;
   claimStale(minIdleMs: number, count: number): Promise<IntakeEntry[]>;
+  /** Takes over the entries a dead daemon (consumer) holds, at once. */
+  claimFrom(consumer: string, count: number): Promise<IntakeEntry[]>;
   settle(ackIds: readonly string[], dead: readonly IntakeDeadLetter[]): Promise<void>;
 }
 
@@ -187,6 +190,21 @@ export class Intake {
       }
     }
     await Promise.all(inFlight);
+  }
+
+  /**
+   * Stores and settles every entry a dead daemon read and never acknowledged, at once (not after
+   * `claimIdleMs`). Entries whose messages it had already stored are only acknowledged: those
+   * messages are claimed from Postgres like the rest of its work. Returns the entries taken over.
+   */
+  async takeOver(consumer: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const entries = await this.deps.stream.claimFrom(consumer, this.options.batchSize);
+      if (entries.length === 0) return total;
+      await this.processBatch(entries);
+      total += entries.length;
+    }
   }
 
   /** Validates, stores and settles one batch. Throws (settling nothing) when storing fails. */

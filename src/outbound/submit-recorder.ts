@@ -1,13 +1,22 @@
 /**
- * Records what the SMSC answered, in batches: each segment's carrier id (or refusal) and the
- * status changes they cause, in one transaction per batch. Committed changes are handed to
- * `published` (the event stream), which batches on its own.
+ * Records what the SMSC answered, in two steps:
+ * - the answers themselves (each segment's carrier id or refusal) are written as they arrive, in
+ *   short transactions that take no lock: an answer that finds the writer idle is written at the
+ *   end of the current turn of the event loop (with whatever came in the same socket read), and
+ *   under load the next batch fills while one is written. Once committed, a `kill -9` does not
+ *   send that segment again, so the crash window is the submits in flight plus the answers of
+ *   one short write (ARCHITECTURE.md "The crash window");
+ * - then, in batches, the status changes they cause with the receipts that came early, in one
+ *   transaction per batch. Committed changes are handed to `published` (the event stream).
+ * A status change is written only after the answers recorded before it, so its transaction sees
+ * them (receipt matching relies on it).
  */
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SegmentRecord, StatusChange } from '../store/messages.ts';
 
 export interface SubmitStore {
+  recordAnswers(segments: readonly SegmentRecord[]): Promise<void>;
   recordSubmits(segments: readonly SegmentRecord[], changes: readonly StatusChange[]): Promise<StatusChange[]>;
 }
 
@@ -23,7 +32,10 @@ export interface SubmitRecorderOptions {
 }
 
 export class SubmitRecorder {
+  private readonly answers: Batcher<SegmentRecord>;
   private readonly writes: Batcher<Item>;
+  /** Resolves once every answer handed over so far is committed (and passed on to `writes`). */
+  private answered: Promise<unknown> = Promise.resolve();
 
   constructor(options: SubmitRecorderOptions) {
     this.writes = new Batcher<Item>({
@@ -42,22 +54,35 @@ export class SubmitRecorder {
       },
       onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit results failed; retrying'),
     });
+    this.answers = new Batcher<SegmentRecord>({
+      maxItems: options.batchSize,
+      maxDelayMs: 0,
+      write: async (segments) => {
+        await options.store.recordAnswers(segments);
+        // Passed on for matching the receipts that came early; committed already.
+        for (const segment of segments) void this.writes.add({ segment });
+      },
+      onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit answers failed; retrying'),
+    });
   }
 
   /** Items not yet committed. */
   get pending(): number {
-    return this.writes.pending;
+    return this.answers.pending + this.writes.pending;
   }
 
   recordSegment(segment: SegmentRecord): void {
-    void this.writes.add({ segment });
+    this.answered = this.answers.add(segment);
   }
 
   async recordChange(change: StatusChange): Promise<void> {
+    // Answers are written in order, one write at a time: once the latest is in, all are.
+    await this.answered;
     await this.writes.add({ change });
   }
 
-  flush(): Promise<void> {
-    return this.writes.flush();
+  async flush(): Promise<void> {
+    await this.answers.flush();
+    await this.writes.flush();
   }
 }

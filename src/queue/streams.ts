@@ -104,6 +104,20 @@ export class OutboundStream {
     return toEntries(res?.[1]);
   }
 
+  /**
+   * Takes over the entries another consumer holds unacknowledged, whatever their idle time: that
+   * consumer is a daemon declared dead by its heartbeat, so its entries need not wait `claim_idle`.
+   * Its name stays in the group: deleting it could drop entries it read had it come back meanwhile.
+   */
+  async claimFrom(consumer: string, count: number): Promise<StreamEntry[]> {
+    const pending = (await this.redis.xpending(this.keys.outbound, this.keys.group, '-', '+', count, consumer)) as [string, string, number, number][];
+    if (pending.length === 0) return [];
+    const res = (await this.redis.xclaim(
+      this.keys.outbound, this.keys.group, this.consumer, 0, ...pending.map(([id]) => id),
+    )) as RawEntry[] | null;
+    return toEntries(res);
+  }
+
   /** Dead-letters the bad entries and acknowledges every settled entry, atomically. */
   async settle(ackIds: readonly string[], dead: readonly DeadLetter[]): Promise<void> {
     if (ackIds.length === 0 && dead.length === 0) return;

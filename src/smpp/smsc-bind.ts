@@ -83,8 +83,6 @@ export interface SmscBindOptions {
   readonly timers: Partial<SessionTimers>;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
-  /** A bind that stayed up this long resets the backoff. */
-  readonly stableAfterMs?: number;
   readonly logger?: Logger;
   onStateChange?(state: BindState, bind: SmscBind): void;
   onInbound?(sm: InboundSm): Promise<InboundAnswer>;
@@ -310,7 +308,10 @@ export class SmscBind {
       if (boundAt === 'credentials') {
         delay = this.backoff.atCap();
       } else {
-        if (boundAt !== undefined && Date.now() - boundAt >= (this.options.stableAfterMs ?? 30_000)) this.backoff.reset();
+        // Any successful bind starts the backoff over, however short it lasted: the first retry
+        // after a drop comes within reconnect_min, and the jitter keeps a flapping SMSC from
+        // seeing every client at once.
+        if (boundAt !== undefined) this.backoff.reset();
         delay = this.backoff.next();
       }
       this.setState('backoff');

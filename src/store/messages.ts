@@ -176,10 +176,59 @@ export async function unmarkAttempted(db: Db, ids: readonly string[]): Promise<v
 }
 
 /**
- * Records submit outcomes and the status changes they cause, in one transaction. Receipts that
- * arrived before these responses are matched now; a message whose segments all have a final
- * receipt by then moves on to its final status at once. Only forward moves are applied; the
- * changes actually applied are returned for the event stream.
+ * Records what the SMSC answered (each segment's carrier id or refusal) the moment it arrives, in a
+ * short transaction of its own that takes no lock: one row per segment, one per attempt, and the
+ * possible_duplicate flag on the message. Once committed, a `kill -9` no longer sends these
+ * segments again (claimUnfinished counts them accepted). `recordSubmits` then matches early
+ * receipts and applies the status changes.
+ */
+export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]): Promise<void> {
+  if (segments.length === 0) return;
+  await db.transaction().execute(async (tx) => {
+    const col = <T>(f: (r: SegmentRecord) => T): T[] => segments.map(f);
+    await sql`
+      INSERT INTO segments (message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
+        status, attempts, possible_duplicate, submitted_at, responded_at)
+      SELECT * FROM unnest(
+        ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.total)}::smallint[],
+        ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[],
+        ${col((r) => r.matchKey)}::text[], ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.status)}::text[],
+        ${col((r) => r.attempts)}::smallint[], ${col((r) => r.possibleDuplicate)}::boolean[],
+        ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
+      ON CONFLICT (message_id, seq) DO UPDATE SET
+        smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
+        match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
+        attempts = excluded.attempts, possible_duplicate = segments.possible_duplicate OR excluded.possible_duplicate,
+        submitted_at = excluded.submitted_at, responded_at = excluded.responded_at`.execute(tx);
+    // Every attempt is kept with its carrier id: a receipt for any copy matches (see matchReceipts).
+    // The attempt number counts on from those stored, so it survives restarts.
+    await sql`
+      INSERT INTO submit_attempts (message_id, seq, attempt, smsc, bind, smsc_message_id, match_key, command_status,
+        possible_duplicate, submitted_at, responded_at)
+      SELECT u.message_id, u.seq,
+        COALESCE((SELECT max(a.attempt) FROM submit_attempts a WHERE a.message_id = u.message_id AND a.seq = u.seq), 0)
+          + row_number() OVER (PARTITION BY u.message_id, u.seq ORDER BY u.submitted_at),
+        u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.possible_duplicate, u.submitted_at, u.responded_at
+      FROM unnest(
+        ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.smsc)}::text[],
+        ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKey)}::text[],
+        ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.possibleDuplicate)}::boolean[],
+        ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
+        AS u(message_id, seq, smsc, bind, smsc_message_id, match_key, command_status, possible_duplicate, submitted_at, responded_at)`.execute(tx);
+    // The flag goes on the message, where apps read it (status, events, webhooks), before the
+    // status changes below so that their events carry it.
+    const flagged = [...new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId))];
+    if (flagged.length > 0) {
+      await sql`UPDATE messages SET possible_duplicate = true WHERE id = ANY (${flagged}::text[]) AND NOT possible_duplicate`.execute(tx);
+    }
+  });
+}
+
+/**
+ * Applies the status changes submit outcomes cause, in one transaction, after their answers were
+ * committed by `recordAnswers`. Receipts that arrived before those answers are matched now; a
+ * message whose segments all have a final receipt by then moves on to its final status at once.
+ * Only forward moves are applied; the changes actually applied are returned for the event stream.
  */
 export async function recordSubmits(
   db: Db,
@@ -189,34 +238,28 @@ export async function recordSubmits(
 ): Promise<StatusChange[]> {
   if (segments.length === 0 && changes.length === 0) return [];
   return db.transaction().execute(async (tx) => {
-    let touched = new Set<string>();
-    if (segments.length > 0) {
-      const col = <T>(f: (r: SegmentRecord) => T): T[] => segments.map(f);
-      await sql`
-        INSERT INTO segments (message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
-          status, attempts, possible_duplicate, submitted_at, responded_at)
-        SELECT * FROM unnest(
-          ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.total)}::smallint[],
-          ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[],
-          ${col((r) => r.matchKey)}::text[], ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.status)}::text[],
-          ${col((r) => r.attempts)}::smallint[], ${col((r) => r.possibleDuplicate)}::boolean[],
-          ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
-        ON CONFLICT (message_id, seq) DO UPDATE SET
-          smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
-          match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
-          attempts = excluded.attempts, possible_duplicate = excluded.possible_duplicate,
-          submitted_at = excluded.submitted_at, responded_at = excluded.responded_at`.execute(tx);
-      // The lock is taken after the insert: whichever side takes it second sees the other's rows
-      // committed, and the big insert stays outside the serialised part (see lockMatching).
-      await lockMatching(tx);
-      const accepted = segments.filter((s) => s.status === 'accepted' && s.matchKey !== null);
-      const early = await matchPendingReceipts(
-        tx,
-        accepted.map((s) => ({ smsc: s.smsc, matchKey: s.matchKey!, messageId: s.messageId, seq: s.seq })),
-      );
-      touched = await applyReceipts(tx, early);
+    // The answers were committed before this transaction began: whichever of it and a receipt's
+    // transaction takes the lock second sees the other's rows (see lockMatching).
+    await lockMatching(tx);
+    const keys = segments
+      .filter((s) => s.status === 'accepted' && s.matchKey !== null)
+      .map((s) => ({ smsc: s.smsc, matchKey: s.matchKey!, messageId: s.messageId, seq: s.seq }));
+    // Messages submitted without their answers in this batch (recovered after a crash between
+    // recording the answers and this): receipts that came before those answers are matched by
+    // the keys stored with their attempts.
+    const inBatch = new Set(segments.map((s) => s.messageId));
+    const recovered = changes.filter((c) => c.status === 'submitted' && !inBatch.has(c.id)).map((c) => c.id);
+    if (recovered.length > 0) {
+      const stored = await tx
+        .selectFrom('submit_attempts')
+        .select(['smsc', 'match_key', 'message_id', 'seq'])
+        .where('message_id', 'in', recovered)
+        .where('match_key', 'is not', null)
+        .execute();
+      for (const a of stored) keys.push({ smsc: a.smsc, matchKey: a.match_key!, messageId: a.message_id, seq: a.seq });
     }
-    if (segments.length === 0) await lockMatching(tx);
+    const early = await matchPendingReceipts(tx, keys);
+    const touched = await applyReceipts(tx, early);
     const applied = await applyChanges(tx, changes, statusWebhooks);
     const submitted = applied.filter((c) => c.status === 'submitted').map((c) => c.id);
     if (submitted.length > 0) {
@@ -225,9 +268,9 @@ export async function recordSubmits(
         FROM messages AS m
         WHERE m.id = ANY (${submitted}::text[]) AND m.reply_to IS NOT NULL AND r.id = m.reply_to AND r.answer_submitted_at IS NULL`.execute(tx);
     }
-    // A just-submitted message can already be final only if receipts came early: for one part they
-    // were matched above (touched); for several, a part's receipt may have landed in an earlier batch.
-    for (const c of applied) if (c.status === 'submitted' && (c.segments ?? 1) > 1) touched.add(c.id);
+    // A just-submitted message may be final already: its answers were committed before this
+    // transaction, and a receipt may have matched them in between (or in an earlier run).
+    for (const c of applied) if (c.status === 'submitted') touched.add(c.id);
     return [...applied, ...(await settleMessages(tx, touched, statusWebhooks))];
   });
 }
@@ -276,19 +319,22 @@ export async function claimUnfinished(
     WHERE id IN (
       SELECT id FROM messages
       WHERE status = 'queued'
-        AND (owner IS NULL OR owner NOT IN (
-          SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})))
+        -- Never this daemon's own: they are in its dispatcher already, whatever its heartbeat says.
+        AND (owner IS NULL OR (owner <> ${owner} AND owner NOT IN (
+          SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000}))))
         ${routeFilter}
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc, expires_at`.execute(db);
   if (claimed.rows.length === 0) return [];
+  // A segment the SMSC accepted stays accepted when its receipt has come since (delivered, ...):
+  // it is not sent again.
   const accepted = await db
     .selectFrom('segments')
     .select(['message_id', 'seq'])
     .where('message_id', 'in', claimed.rows.map((r) => r.id))
-    .where('status', '=', 'accepted')
+    .where('status', '<>', 'failed')
     .execute();
   const acceptedBy = new Map<string, Set<number>>();
   for (const a of accepted) {
@@ -317,12 +363,33 @@ export async function claimUnfinished(
   }));
 }
 
-export async function heartbeat(db: Db, name: string, host: string, pid: number): Promise<void> {
-  await db
-    .insertInto('daemons')
-    .values({ name, host, pid })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ heartbeat_at: sql`now()`, host, pid }))
-    .execute();
+/** Writes the daemon's heartbeat; true when its row had to be created (first beat, or declared dead meanwhile). */
+export async function heartbeat(db: Db, name: string, host: string, pid: number): Promise<boolean> {
+  const res = await sql<{ created: boolean }>`
+    INSERT INTO daemons (name, host, pid) VALUES (${name}, ${host}, ${pid})
+    ON CONFLICT (name) DO UPDATE SET heartbeat_at = now(), host = excluded.host, pid = excluded.pid
+    RETURNING (xmax = 0) AS created`.execute(db);
+  return res.rows[0]?.created === true;
+}
+
+/** The process holding a daemon name, and how old its heartbeat is; undefined when none does. */
+export async function readDaemon(db: Db, name: string): Promise<{ host: string; pid: number; heartbeatAgeMs: number } | undefined> {
+  const row = await sql<{ host: string; pid: number; age_ms: number }>`
+    SELECT host, pid, (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS age_ms FROM daemons WHERE name = ${name}`.execute(db);
+  const r = row.rows[0];
+  return r ? { host: r.host, pid: r.pid, heartbeatAgeMs: Number(r.age_ms) } : undefined;
+}
+
+/**
+ * Declares dead the daemons (other than `self`) whose heartbeat is older than `deadAfterMs` and
+ * returns their names.
+ * Each dead daemon is returned to exactly one caller (its row is deleted as it is returned), which
+ * takes over its stream entries; its queued messages become anyone's to claim.
+ */
+export async function takeOverDead(db: Db, self: string, deadAfterMs: number): Promise<string[]> {
+  const res = await sql<{ name: string }>`
+    DELETE FROM daemons WHERE name <> ${self} AND heartbeat_at < now() - make_interval(secs => ${deadAfterMs / 1000}) RETURNING name`.execute(db);
+  return res.rows.map((r) => r.name);
 }
 
 export async function removeDaemon(db: Db, name: string): Promise<void> {

@@ -8,13 +8,13 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
-import type { MessageStatus } from '../domain/status.ts';
+import { MESSAGE_FINAL_ORDER, SEGMENT_FINAL_ORDER, isBetterMessageStatus, isBetterSegmentStatus, type MessageStatus, type SegmentFinalStatus } from '../domain/status.ts';
 import { statusEvent } from '../domain/events.ts';
 import { enqueueDeliveries } from './webhooks.ts';
 
 type Tx = Transaction<Database> | Db;
 
-export type SegmentFinalStatus = 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'unknown';
+export type { SegmentFinalStatus };
 
 export interface NewReceipt {
   readonly fingerprint: string;
@@ -35,6 +35,9 @@ export interface NewReceipt {
   /** The body's octets, when NUL or lone surrogates were replaced in `body`. */
   readonly originalBody?: Buffer | null;
   readonly tlvs: Record<string, unknown> | null;
+  /** The deliver_sm's source (the customer the message went to) and destination (our number). */
+  readonly sourceAddr?: string;
+  readonly destAddr?: string;
 }
 
 interface MatchedReceipt {
@@ -73,25 +76,30 @@ export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): P
   const rows = (
     await sql<{ id: string }>`
       INSERT INTO receipts (fingerprint, smsc, bind, smsc_message_id, match_keys, state, final, segment_status,
-        error_code, network_error, submit_date, done_date, body, tlvs, original_body)
+        error_code, network_error, submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
       SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, string_to_array(u.match_keys, chr(31)), u.state,
         u.segment_status IS NOT NULL, u.segment_status, u.error_code, u.network_error, u.submit_date, u.done_date,
-        u.body, u.tlvs::jsonb, u.original_body
+        u.body, u.tlvs::jsonb, u.original_body, u.source_addr, u.dest_addr
       FROM unnest(
         ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
         ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
         ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
         ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
-        ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[]
+        ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[],
+        ${col((r) => r.sourceAddr ?? null)}::text[], ${col((r) => r.destAddr ?? null)}::text[]
       ) AS u(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
-        submit_date, done_date, body, tlvs, original_body)
+        submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
       ON CONFLICT (fingerprint) DO NOTHING
       RETURNING id`.execute(tx)
   ).rows;
   return rows.map((r) => r.id);
 }
 
-/** Matches newly stored receipts to segments: the best key wins, then the latest submit. */
+/**
+ * Matches newly stored receipts to segments through every carrier id their submits ever got (one
+ * row per attempt: a copy sent again keeps the first copy's id too): the best key wins, then the
+ * latest submit.
+ */
 export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Promise<MatchedReceipt[]> {
   if (receiptIds.length === 0) return [];
   const res = await sql<MatchedReceipt>`
@@ -100,9 +108,9 @@ export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Prom
       SELECT r2.id AS rid, s.message_id, s.seq
       FROM receipts r2
       CROSS JOIN LATERAL (
-        SELECT s.message_id, s.seq FROM segments s
-        WHERE s.smsc = r2.smsc AND s.match_key = ANY (r2.match_keys)
-        ORDER BY array_position(r2.match_keys, s.match_key), s.submitted_at DESC
+        SELECT a.message_id, a.seq FROM submit_attempts a
+        WHERE a.smsc = r2.smsc AND a.match_key = ANY (r2.match_keys)
+        ORDER BY array_position(r2.match_keys, a.match_key), a.submitted_at DESC
         LIMIT 1
       ) s
       WHERE r2.id = ANY (${sql.val([...receiptIds])}::bigint[])
@@ -130,9 +138,9 @@ export async function matchPendingReceipts(
 }
 
 /**
- * Applies matched receipts to their segments, forward only: the first final receipt decides a
- * segment's status and nothing changes it after; intermediate ones only note the latest state.
- * Returns the ids of the messages touched.
+ * Applies matched receipts to their segments, forward only: a final receipt decides a segment's
+ * status, and only a better final report for a segment sent twice (another copy's, see
+ * SEGMENT_FINAL_ORDER) changes it after; intermediate ones only note the latest state. Returns the ids of the messages touched.
  */
 export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]): Promise<Set<string>> {
   if (matched.length === 0) return new Set();
@@ -140,7 +148,9 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
   for (const m of [...matched].sort((a, b) => Number(BigInt(a.receiptId) - BigInt(b.receiptId)))) {
     const key = `${m.messageId}\0${m.seq}`;
     const seen = bySegment.get(key);
-    if (!seen || seen.segmentStatus === null) bySegment.set(key, m);
+    if (!seen || seen.segmentStatus === null || (m.segmentStatus !== null && isBetterSegmentStatus(m.segmentStatus, seen.segmentStatus))) {
+      bySegment.set(key, m);
+    }
   }
   const rows = [...bySegment.values()];
   await sql`
@@ -154,7 +164,9 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
       ${rows.map((m) => m.segmentStatus)}::text[], ${rows.map((m) => m.state)}::text[],
       ${rows.map((m) => m.errorCode)}::text[], ${rows.map((m) => m.networkError)}::text[])
       AS v(message_id, seq, status, state, error_code, network_error)
-    WHERE s.message_id = v.message_id AND s.seq = v.seq AND s.status = 'accepted'`.execute(tx);
+    WHERE s.message_id = v.message_id AND s.seq = v.seq
+      AND (s.status = 'accepted'
+        OR (s.possible_duplicate AND v.status IS NOT NULL AND array_position(${[...SEGMENT_FINAL_ORDER]}::text[], v.status) > array_position(${[...SEGMENT_FINAL_ORDER]}::text[], s.status)))`.execute(tx);
   return new Set(rows.map((r) => r.messageId));
 }
 
@@ -184,8 +196,9 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
     statuses: string[];
     delivered: number;
     error_code: string | null;
+    possible_duplicate: boolean;
   }>`
-    SELECT m.id, m.status, m.segments, m.route, m.smsc, m.metadata,
+    SELECT m.id, m.status, m.segments, m.route, m.smsc, m.metadata, m.possible_duplicate,
       array_agg(s.status ORDER BY s.seq) AS statuses,
       count(*) FILTER (WHERE s.status = 'delivered')::int AS delivered,
       (array_agg(s.error_code ORDER BY s.seq) FILTER (WHERE s.error_code IS NOT NULL AND s.status <> 'delivered'))[1] AS error_code
@@ -196,14 +209,18 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
   const deliveredCounts: { id: string; delivered: number }[] = [];
   for (const r of rows.rows) {
     deliveredCounts.push({ id: r.id, delivered: r.delivered });
-    if (r.status !== 'submitted' || r.segments === null) continue;
+    // A final message moves again only when it is a possible duplicate and another copy's receipt
+    // gives a better report (delivered after undeliverable): the best report is the message's.
+    const upgradable = r.possible_duplicate && MESSAGE_FINAL_ORDER.includes(r.status);
+    if ((r.status !== 'submitted' && !upgradable) || r.segments === null) continue;
     const finals = r.statuses.filter((s) => s !== 'accepted' && s !== 'failed');
     if (finals.length < r.segments || r.statuses.length < r.segments) continue;
     const status = combineSegmentStatuses(finals);
+    if (r.status !== 'submitted' && !isBetterMessageStatus(status, r.status)) continue;
     changes.push({
       id: r.id,
       status,
-      previous: 'submitted',
+      previous: r.status,
       segments: r.segments,
       deliveredSegments: r.delivered,
       smsc: r.smsc,
@@ -235,23 +252,29 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     segments: number | null;
     smsc: string | null;
     submitted_at: Date | null;
+    possible_duplicate: boolean;
   }>`
     UPDATE messages AS m SET
       status = v.status,
       smsc = COALESCE(v.smsc, m.smsc),
       segments = COALESCE(v.segments, m.segments),
-      error_code = COALESCE(v.error_code, m.error_code),
-      error_reason = COALESCE(v.error_reason, m.error_reason),
+      -- A delivered message has no error, even when an earlier copy's receipt reported one.
+      error_code = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_code, m.error_code) END,
+      error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
       owner = NULL,
       updated_at = now(),
-      submitted_at = CASE WHEN v.status = 'submitted' THEN now() ELSE m.submitted_at END,
+      -- When the SMSC accepted its last part (the answers are committed before the change), so that
+      -- a receipt matched in the same transaction still shows the time it took.
+      submitted_at = CASE WHEN v.status = 'submitted'
+        THEN COALESCE((SELECT max(sg.responded_at) FROM segments sg WHERE sg.message_id = m.id), now())
+        ELSE m.submitted_at END,
       final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
     FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
       ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
       ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[])
       AS v(id, status, previous, smsc, segments, error_code, error_reason)
     WHERE m.id = v.id AND m.status = v.previous
-    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at`.execute(tx);
+    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
   const at = new Date();
   const applied: StatusChange[] = [];
@@ -266,6 +289,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       smsc: c.smsc ?? row.smsc,
       deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
       submittedAt: row.submitted_at,
+      possibleDuplicate: row.possible_duplicate,
       at,
     });
   }
@@ -323,6 +347,80 @@ export async function sweepOverdue(db: Db, graceMs: number, unknownAfterMs: numb
       statusWebhooks,
     );
   });
+}
+
+/**
+ * Receipts for a copy whose carrier id Parley never heard: a message sent again after a crash (or a
+ * lost connection) whose first copy's submit_sm_resp was lost with it. No id can match such a
+ * receipt, so it is tied to the message by what else it names: the same SMSC, the customer it
+ * went to (the receipt's source) and our number (its destination), a message flagged
+ * possible_duplicate, of one part (a part's position cannot be told from the receipt), created
+ * before the receipt came; the latest such message wins. Only receipts pending at least
+ * `olderThanMs` are tried: by then an ordinary early receipt has been matched by its id.
+ * Receipts older than `horizonMs` are left to be counted unmatched.
+ */
+export async function matchCopyReceipts(
+  db: Db,
+  olderThanMs: number,
+  horizonMs: number,
+  pageSize: number,
+  statusWebhooks: readonly string[] = [],
+): Promise<{ matched: number; changes: StatusChange[] }> {
+  let matched = 0;
+  const changes: StatusChange[] = [];
+  // Paged by id through every pending receipt in the window, so that receipts nothing will ever
+  // match do not hide the newer ones behind them.
+  for (let after = '0'; ; ) {
+    const page = await sql<{ id: string; smsc: string; source_addr: string; dest_addr: string | null; received_at: Date }>`
+      SELECT id, smsc, source_addr, dest_addr, received_at FROM receipts
+      WHERE message_id IS NULL AND source_addr IS NOT NULL AND id > ${after}::bigint
+        AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})
+        AND received_at > now() - make_interval(secs => ${horizonMs / 1000})
+      ORDER BY id
+      LIMIT ${pageSize}`.execute(db);
+    if (page.rows.length === 0) break;
+    after = page.rows[page.rows.length - 1]!.id;
+    // Candidates are looked up outside the matching lock, with one indexed lookup of the numbers
+    // (both spellings), and chosen here; only the match itself is made under the lock.
+    const p = page.rows;
+    const bare = (a: string | null): string => (a ?? '').replace(/^\+/, '');
+    const customers = [...new Set(p.flatMap((r) => [bare(r.source_addr), `+${bare(r.source_addr)}`]))];
+    const candidates = await sql<{ id: string; to_addr: string; from_addr: string | null; created_at: Date; smsc: string }>`
+      SELECT m.id, m.to_addr, m.from_addr, m.created_at, s.smsc
+      FROM messages m JOIN segments s ON s.message_id = m.id AND s.seq = 1
+      WHERE m.to_addr = ANY (${customers}::text[]) AND m.possible_duplicate AND s.total = 1`.execute(db);
+    const byCustomer = new Map<string, typeof candidates.rows>();
+    for (const c of candidates.rows) {
+      const key = bare(c.to_addr);
+      const list = byCustomer.get(key);
+      if (list) list.push(c);
+      else byCustomer.set(key, [c]);
+    }
+    const found: { rid: string; messageId: string }[] = [];
+    for (const r of p) {
+      let best: (typeof candidates.rows)[number] | undefined;
+      for (const c of byCustomer.get(bare(r.source_addr)) ?? []) {
+        if (c.smsc !== r.smsc || bare(c.from_addr) !== bare(r.dest_addr) || c.created_at > r.received_at) continue;
+        if (!best || c.created_at > best.created_at) best = c;
+      }
+      if (best) found.push({ rid: r.id, messageId: best.id });
+    }
+    if (found.length === 0) continue;
+    const result = await db.transaction().execute(async (tx) => {
+      await lockMatching(tx);
+      const res = await sql<MatchedReceipt>`
+        UPDATE receipts AS r SET message_id = v.message_id, seq = 1, matched_at = now()
+        FROM unnest(${found.map((f) => f.rid)}::bigint[], ${found.map((f) => f.messageId)}::text[]) AS v(rid, message_id)
+        WHERE r.id = v.rid AND r.message_id IS NULL
+        RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
+          r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
+      const touched = await applyReceipts(tx, res.rows);
+      return { matched: res.rows.length, changes: await settleMessages(tx, touched, statusWebhooks) };
+    });
+    matched += result.matched;
+    changes.push(...result.changes);
+  }
+  return { matched, changes };
 }
 
 export interface UnmatchedReceipt {

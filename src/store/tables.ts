@@ -65,6 +65,21 @@ export interface SegmentsTable {
   final_at: Timestamp | null;
 }
 
+export interface SubmitAttemptsTable {
+  id: Generated<string>;
+  message_id: string;
+  seq: number;
+  attempt: number;
+  smsc: string;
+  bind: string | null;
+  smsc_message_id: string | null;
+  match_key: string | null;
+  command_status: number | null;
+  possible_duplicate: Generated<boolean>;
+  submitted_at: Timestamp;
+  responded_at: Timestamp | null;
+}
+
 export interface ReceiptsTable {
   id: Generated<string>;
   fingerprint: string;
@@ -87,6 +102,8 @@ export interface ReceiptsTable {
   matched_at: Date | null;
   /** The body's octets as received, when NUL or lone surrogates were replaced in `body`. */
   original_body: Generated<Buffer | null>;
+  source_addr: string | null;
+  dest_addr: string | null;
 }
 
 export interface WebhookDeliveriesTable {
@@ -216,6 +233,7 @@ export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
   segments: SegmentsTable;
+  submit_attempts: SubmitAttemptsTable;
   message_events: MessageEventsTable;
   receipts: ReceiptsTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -5,6 +5,7 @@ import * as m0003 from './0003-receipt-segment-status.ts';
 import * as m0004 from './0004-two-way.ts';
 import * as m0005 from './0005-reply-answer-time.ts';
 import * as m0006 from './0006-poison.ts';
+import * as m0007 from './0007-submit-attempts.ts';
 import * as m0008 from './0008-operations.ts';
 import * as m0009 from './0009-retention-indexes.ts';
 import * as m0010 from './0010-conversation-handling.ts';
@@ -30,6 +31,7 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0004-two-way': m0004,
   '0005-reply-answer-time': m0005,
   '0006-poison': m0006,
+  '0007-submit-attempts': m0007,
   '0008-operations': m0008,
   '0009-retention-indexes': m0009,
   '0010-conversation-handling': m0010,

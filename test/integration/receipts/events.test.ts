@@ -74,6 +74,7 @@ describe('status events and webhooks', () => {
       route: 'default',
       at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       metadata: { order: 42 },
+      possible_duplicate: false,
     });
 
     // Three events, each failed twice (503) then delivered: 9 requests, retried with backoff.

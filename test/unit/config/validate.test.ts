@@ -43,8 +43,9 @@ describe('validateConfig: defaults', () => {
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'parley:' });
     expect(config.http).toEqual({ listen: { host: '127.0.0.1', port: 9464 } });
     expect(config.log).toEqual({ level: 'info', messageText: false });
-    expect(config.intake).toEqual({ batchSize: 500, blockMs: 1_000, claimIdleMs: 30_000, consumer: `${hostname()}-${process.pid}`, maxMetadataBytes: 8192, maxMetadataDepth: 32 });
+    expect(config.intake).toEqual({ batchSize: 500, blockMs: 1_000, claimIdleMs: 30_000, maxMetadataBytes: 8192, maxMetadataDepth: 32 });
     expect(config.health).toEqual({ stallAfterMs: 60_000 });
+    expect(config.daemon).toEqual({ name: hostname(), takeoverMs: 5_000 });
     expect(config.store).toEqual({ batchDelayMs: 5, batchSize: 500 });
     expect(config.shutdown).toEqual({ graceMs: 10_000, forceMs: 30_000 });
     expect(config.numbers).toEqual([]);
