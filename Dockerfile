@@ -4,7 +4,7 @@
 #
 #   docker build -t parley .
 #   docker run --rm -v /srv/parley/parley.yaml:/etc/parley/parley.yaml:ro --env-file /srv/parley/parley.env \
-#     parley node bin/parley migrate -c /etc/parley/parley.yaml        (see "Upgrading" in the README)
+#     parley node dist/cli/index.js migrate -c /etc/parley/parley.yaml        (see "Upgrading" in the README)
 #   docker run -d --name parley --stop-timeout 40 \
 #     -v /srv/parley/parley.yaml:/etc/parley/parley.yaml:ro --env-file /srv/parley/parley.env \
 #     -p 9464:9464 parley
@@ -22,20 +22,21 @@
 #   compose:     stop_grace_period: 40s
 #   Kubernetes:  terminationGracePeriodSeconds: 40
 #
-# Two stages: `builder` installs every dependency and type-checks the sources (the build fails on
-# a type error); `runtime` installs the production dependencies only (tsx, which runs the
-# TypeScript sources, is one of them) and copies the checked sources from the builder.
+# Two stages: `builder` installs every dependency, type-checks the sources (the build fails on a
+# type error) and compiles them to JavaScript in dist/ (`npm run build`, tsconfig.build.json);
+# `runtime` installs the production dependencies only and copies dist/ from the builder. The image
+# runs plain JavaScript on Node 22 LTS: tsx and TypeScript are development tools and are not in it.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS builder
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-RUN npx tsc --noEmit -p .
+RUN npx tsc --noEmit -p . && npm run build
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -47,12 +48,11 @@ RUN groupadd --system --gid 10001 parley \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=builder /app/tsconfig.json ./
 COPY --from=builder /app/bin ./bin
-COPY --from=builder /app/src ./src
+COPY --from=builder /app/dist ./dist
 COPY config/parley.example.yaml config/demo.yaml ./config/
-# Everything in /app belongs to root and is read-only to Parley; tsx caches its compiled files
-# under the system temp dir (/tmp), which must stay writable (an emptyDir with a read-only root).
+# Everything in /app belongs to root and is read-only to Parley; Parley writes no files, so the
+# root file system can be read-only.
 USER parley
 EXPOSE 9464
 # Liveness: /healthz answers 200 while the process is alive. There is no curl in the slim image,
@@ -63,4 +63,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # Node is PID 1 and handles SIGTERM itself (parley start installs the handler); a second SIGTERM
 # or SIGINT exits at once.
 STOPSIGNAL SIGTERM
-CMD ["node", "bin/parley", "start", "-c", "/etc/parley/parley.yaml"]
+CMD ["node", "dist/cli/index.js", "start", "-c", "/etc/parley/parley.yaml"]

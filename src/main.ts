@@ -14,7 +14,10 @@ import { openDb, openDbProbe, pendingMigrations, type Db } from './store/db.ts';
 import * as messages from './store/messages.ts';
 import { openRedis, closeRedis, pingRedis } from './queue/redis.ts';
 import { streamKeys } from './queue/keys.ts';
-import { OutboundStream } from './queue/streams.ts';
+import { EVENT_STREAM_MAX_LEN, OutboundStream, oldestUnreadAgeMs, trimOutbound, trimToLength } from './queue/streams.ts';
+import * as operations from './store/operations.ts';
+import * as retention from './store/retention.ts';
+import { RetentionSweeper, type Retained } from './operations/retention-sweeper.ts';
 import { EventStreamPublisher } from './queue/event-stream-publisher.ts';
 import * as replyStore from './store/replies.ts';
 import * as conversationStore from './store/conversations.ts';
@@ -106,6 +109,11 @@ const COPY_RECEIPT_AFTER_MS = 5_000;
 const REDIS_START_TIMEOUT_MS = 10_000;
 /** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
 const REPLY_LEASE_MS = 120_000;
+/** How often each daemon re-reads the run-time pauses (`parley route|smsc pause`) from Postgres. */
+const PAUSES_POLL_MS = 1_000;
+/** How often queued messages past their expires_at are looked for in Postgres, and the margin left to the dispatcher. */
+const QUEUE_AGE_SWEEP_MS = 2_000;
+const QUEUE_AGE_MARGIN_MS = 2_000;
 
 /**
  * Whether a daemon name's holder is this process or a process of this host that no longer runs
@@ -573,7 +581,10 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     onError: (err, items, attempt) => log.error({ err: describeError(err), items, attempt }, 'counting attempts failed; retrying'),
   });
 
+  // Run-time pauses as last read from Postgres; every daemon polls the same table.
+  const paused = { routes: new Set<string>(), smscs: new Set<string>(), cancelled: new Set<string>() };
   const dispatcher = new Dispatcher({
+    controls: { routePaused: (route) => paused.routes.has(route), smscPaused: (smsc) => paused.smscs.has(smsc), cancelled: (id) => paused.cancelled.has(id) },
     routes: config.routes,
     smscs: new Map([...pools].map(([name, pool]) => [name, { link: pool, config: smscConfigs.get(name)! }])),
     throttleFor: (route) => throttleFor(route, metrics, buckets, routeBuckets, () => liveDaemons, log),
@@ -722,6 +733,68 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       log.warn({ err: describeError(err) }, 'reading the intake stream for metrics failed');
     }
   });
+
+  // Ages for the alerts: both read shared state (Postgres, the Redis stream), so every daemon
+  // reports the same figure, and the intake age grows even while no daemon reads.
+  metrics.onScrape(async () => {
+    const [queued, unread] = await Promise.allSettled([
+      withTimeout(operations.oldestQueuedAgeSeconds(db), 1000, () => new ParleyError('postgres_slow', 'Postgres did not answer within 1 s')),
+      withTimeout(oldestUnreadAgeMs(redis, keys), 1000, () => new ParleyError('redis_slow', 'Redis did not answer within 1 s')),
+    ]);
+    if (queued.status === 'fulfilled') metrics.queueOldestAge.set(queued.value);
+    else log.warn({ err: describeError(queued.reason) }, 'reading the oldest queued message for metrics failed');
+    if (unread.status === 'fulfilled') metrics.intakeOldestUnreadAge.set(unread.value / 1000);
+    else log.warn({ err: describeError(unread.reason) }, 'reading the oldest unread stream entry for metrics failed');
+  });
+
+  const refreshPauses = async (): Promise<void> => {
+    // A message a daemon holds is dropped at the next poll (1 s); ten polls' worth of cancellations
+    // is plenty, and keeps this read to the last few seconds of the final_at index.
+    paused.cancelled = new Set(await operations.recentlyCancelled(db, 10_000));
+    const all = await operations.listPauses(db);
+    const routes = new Set(all.filter((p) => p.kind === 'route').map((p) => p.name));
+    const smscs = new Set(all.filter((p) => p.kind === 'smsc').map((p) => p.name));
+    const same = (a: Set<string>, b: Set<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
+    if (same(routes, paused.routes) && same(smscs, paused.smscs)) return;
+    log.info({ routes: [...routes], smscs: [...smscs] }, 'run-time pauses changed');
+    paused.routes = routes;
+    paused.smscs = smscs;
+    dispatcher.wake();
+  };
+  const expireQueued = async (): Promise<void> => {
+    for (;;) {
+      const changes = await operations.expireQueued(db, 1000, QUEUE_AGE_MARGIN_MS, statusWebhooks);
+      published(changes);
+      if (changes.length < 1000) break;
+    }
+  };
+  const retained: Retained<retention.RetainedTable>[] = [];
+  const r = config.retention;
+  if (r.messagesMs !== undefined) retained.push({ table: 'messages', olderThanMs: r.messagesMs });
+  if (r.receiptsMs !== undefined) retained.push({ table: 'receipts', olderThanMs: r.receiptsMs });
+  if (r.repliesMs !== undefined) retained.push({ table: 'replies', olderThanMs: r.repliesMs }, { table: 'inbound_parts', olderThanMs: r.repliesMs });
+  if (r.conversationsMs !== undefined) retained.push({ table: 'conversations', olderThanMs: r.conversationsMs });
+  if (r.webhookDeliveriesMs !== undefined) retained.push({ table: 'webhook_deliveries', olderThanMs: r.webhookDeliveriesMs });
+  const sweeper = new RetentionSweeper<retention.RetainedTable>(
+    {
+      tables: retained,
+      deleteBatch: (table, olderThanMs, limit) => retention.deleteBatch(db, table, olderThanMs, limit),
+      trimStreams: async () => ({
+        outbound: await trimOutbound(redis, keys),
+        dead: await trimToLength(redis, keys.dead, r.deadLettersMaxLen),
+        events: await trimToLength(redis, keys.events, EVENT_STREAM_MAX_LEN),
+        inbound: await trimToLength(redis, keys.inbound, EVENT_STREAM_MAX_LEN),
+      }),
+      logger: log,
+      observer: {
+        onDeleted: (table, rows) => metrics.retentionDeleted.inc({ table }, rows),
+        onTrimmed: (stream, entries) => metrics.streamTrimmed.inc({ stream }, entries),
+      },
+    },
+    { batchSize: r.batchSize, pauseMs: r.pauseMs, intervalMs: r.intervalMs },
+  );
+  let pausesTimer: NodeJS.Timeout | undefined;
+  let queueAgeTimer: NodeJS.Timeout | undefined;
 
   let current = config;
   /** Set when the API runs: applies new tokens and rates. */
@@ -927,6 +1000,26 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         await Promise.all([...pools.values()].map((p) => p.stop(config.shutdown.graceMs)));
       },
     },
+    {
+      name: 'run-time-controls',
+      start: async () => {
+        // Read before the dispatcher starts, so a paused route sends nothing even at start-up.
+        await refreshPauses();
+        pausesTimer = setInterval(() => {
+          refreshPauses().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reading the run-time pauses failed'));
+        }, PAUSES_POLL_MS);
+        pausesTimer.unref();
+        queueAgeTimer = setInterval(() => {
+          expireQueued().catch((err: unknown) => log.warn({ err: describeError(err) }, 'expiring queued messages past their max queue age failed'));
+        }, QUEUE_AGE_SWEEP_MS);
+        queueAgeTimer.unref();
+      },
+      stop: () => {
+        clearInterval(pausesTimer);
+        clearInterval(queueAgeTimer);
+      },
+    },
+    { name: 'retention', start: () => sweeper.start(), stop: () => sweeper.stop() },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
     { name: 'scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() },
     {

@@ -1,5 +1,5 @@
 /**
- * The API's JSON: keys in snake_case like the event streams (CONTRACT.md section 2), dates as ISO
+ * The API's JSON: keys in snake_case like the event streams (README "Hearing back"), dates as ISO
  * 8601. Parley's own types are camelCase; they are converted here, except inside values that
  * belong to someone else (an app's metadata, conversation tags, a rule's actions), kept as they are.
  */

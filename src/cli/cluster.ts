@@ -2,10 +2,11 @@
  * `parley cluster [--json]`: the daemons sharing this Postgres and Redis, with their heartbeat age
  * and the queued messages each owns, who holds the binds of each SMSC capped by `max_binds`, and
  * each route's global rate now (segments leased across every daemon in the last full second,
- * against the configured rate and any slow-down in force). An addition to CONTRACT.md section 3.
+ * against the configured rate and any slow-down in force).
  */
 import type { ParleyConfig } from '../config/types.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, describeRedis, explainDatabaseError, loadCliConfig, out, within, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { cliJson } from './json.ts';
 
 export interface ClusterArgs extends ConfigArgs {
   readonly json?: boolean | undefined;
@@ -69,7 +70,7 @@ export async function runCluster(args: ClusterArgs): Promise<ExitCode> {
   const config = loadCliConfig(args);
   const report = await readClusterReport(config);
   if (args.json) {
-    out(JSON.stringify(report, null, 2));
+    out(cliJson(report));
     return EXIT.ok;
   }
   out(`daemons (${report.daemons.filter((d) => d.alive).length} alive):`);

@@ -8,6 +8,7 @@ import { normaliseNumber } from '../domain/address.ts';
 import type { CustomerThread, OptOutRecord, ThreadConversation, ThreadEntry } from '../store/reports-conversation.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 import { describeMatch } from './status.ts';
+import { cliJson } from './json.ts';
 
 export interface ConversationArgs extends ConfigArgs {
   readonly number: string;
@@ -41,7 +42,7 @@ export async function runConversation(args: ConversationArgs): Promise<ExitCode>
   if (thread.total === 0 && thread.optOuts.length === 0) {
     throw new CliFailure(`no messages to or from ${customer}: Parley has never exchanged a message with that number`);
   }
-  if (args.json) out(escapeTerminal(JSON.stringify(threadJson(thread), null, 2), true));
+  if (args.json) out(escapeTerminal(cliJson(threadJson(thread)), true));
   else for (const line of formatConversation(thread)) out(line);
   return EXIT.ok;
 }

@@ -54,7 +54,7 @@ export interface DemoArgs extends ConfigArgs {
 /** config/demo.yaml of this checkout, whatever the working directory. */
 export const DEMO_CONFIG_FILE = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
-/** The reminder's expected replies (CONTRACT.md section 1, `replies`). */
+/** The reminder's expected replies (README "The payload", `replies`). */
 export const DEMO_YES_ANSWER = 'Great, see you tomorrow at 10:00!';
 export const DEMO_NO_ANSWER = 'OK, your appointment is cancelled. Call us on 0800 123 456 to book another.';
 export const DEMO_ORDER_TEXT = 'ORDER 1234';

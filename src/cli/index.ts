@@ -1,13 +1,15 @@
 /**
- * The `parley` command line (CONTRACT.md section 3). Each command lives in its own file and
+ * The `parley` command line (README "The command line"). Each command lives in its own file and
  * resolves to an exit code: 0 done, 1 failed (reason on stderr), 2 wrong usage or not available
  * yet, 130 a second SIGTERM/SIGINT during a stop. Run by bin/parley, `npm run parley -- …`, or
- * `node --import tsx src/cli/index.ts …`.
+ * `node --import tsx src/cli/index.ts …`; compiled, `node dist/cli/index.js …` (`npm run build`).
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { describeError } from '../lib/errors.ts';
+import { PARLEY_VERSION } from '../lib/version.ts';
 import { checkConfigCommand } from './check-config.ts';
+import { checkBindCommand, deadLettersCommand, optOutCommand, purgeCommand, queueCommand, routeCommand, smscCommand } from './control.ts';
 import { CliFailure, EXIT, err, type CliCommand, type ExitCode } from './common.ts';
 import { demoCommand } from './demo.ts';
 import { migrateCommand } from './migrate.ts';
@@ -53,7 +55,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version('version', 'print the Parley version and exit', PARLEY_VERSION)
     .epilogue('Environment: PARLEY_CONFIG (the config file), DATABASE_URL and REDIS_URL (override the file), ${VAR} inside the file.')
     .fail((message, e, y) => {
       if (e) throw e;
@@ -65,7 +67,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   const done = (code: ExitCode): void => {
     exitCode = code;
   };
-  // In the order of CONTRACT.md section 3, which `--help` follows; `receipts` (an addition) next to `status`.
+  // In the order of the README's command table, which `--help` follows.
   addCommand(cli, startCommand, done);
   addCommand(cli, migrateCommand, done);
   addCommand(cli, checkConfigCommand, done);
@@ -77,6 +79,14 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   addCommand(cli, smscSimCommand, done);
   addCommand(cli, demoCommand, done);
   addCommand(cli, reportCommand, done);
+  // Run-time control of every daemon (through Postgres and Redis).
+  addCommand(cli, routeCommand, done);
+  addCommand(cli, smscCommand, done);
+  addCommand(cli, queueCommand, done);
+  addCommand(cli, deadLettersCommand, done);
+  addCommand(cli, optOutCommand, done);
+  addCommand(cli, checkBindCommand, done);
+  addCommand(cli, purgeCommand, done);
   try {
     await cli.parseAsync();
   } catch (e) {

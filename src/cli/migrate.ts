@@ -1,8 +1,35 @@
 /**
  * `parley migrate`: creates the database named in `database.url` when it does not exist, applies
- * the pending migrations, and says what it did.
+ * the pending migrations, and says what it did. `--status` only lists the migrations, applied
+ * (with when) or pending, and changes nothing.
  */
-import { CliFailure, CONFIG_OPTION, EXIT, describeDatabase, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { CliFailure, CONFIG_OPTION, EXIT, dateTime, describeDatabase, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+
+interface MigrateArgs extends ConfigArgs {
+  readonly status?: boolean;
+  readonly json?: boolean;
+}
+
+/** Lists every migration with its state; creates nothing. */
+async function printStatus(url: string, json: boolean): Promise<ExitCode> {
+  const { migrationStatus, openDb } = await import('../store/db.ts');
+  const db = openDb({ url, poolSize: 1 });
+  try {
+    const states = await migrationStatus(db);
+    const pending = states.filter((s) => s.appliedAt === null);
+    if (json) {
+      out(JSON.stringify({ migrations: states.map((s) => ({ name: s.name, applied_at: s.appliedAt?.toISOString() ?? null })), pending: pending.length }, null, 2));
+      return EXIT.ok;
+    }
+    for (const s of states) out(`${s.appliedAt ? `applied ${dateTime(s.appliedAt)}` : 'pending                '}  ${s.name}`);
+    out(pending.length === 0 ? `${describeDatabase(url)} is up to date` : `${pending.length} migration${pending.length === 1 ? '' : 's'} pending: run \`parley migrate\``);
+    return EXIT.ok;
+  } catch (e) {
+    throw new CliFailure(explainDatabaseError(e, url));
+  } finally {
+    await db.destroy();
+  }
+}
 
 /** What `migrate` did, for callers (the demo) that print it their own way. */
 export interface MigrateOutcome {
@@ -31,8 +58,9 @@ export async function migrateDatabase(url: string): Promise<MigrateOutcome> {
   }
 }
 
-export async function runMigrate(args: ConfigArgs): Promise<ExitCode> {
+export async function runMigrate(args: MigrateArgs): Promise<ExitCode> {
   const config = loadCliConfig(args);
+  if (args.status) return printStatus(config.database.url, args.json === true);
   const where = describeDatabase(config.database.url);
   const { created, applied } = await migrateDatabase(config.database.url);
   if (created) out(`created ${where}`);
@@ -45,9 +73,13 @@ export async function runMigrate(args: ConfigArgs): Promise<ExitCode> {
   return EXIT.ok;
 }
 
-export const migrateCommand: CliCommand<ConfigArgs> = {
+export const migrateCommand: CliCommand<MigrateArgs> = {
   command: 'migrate',
-  describe: 'create the database if it is missing, apply database migrations and exit',
-  builder: (y) => y.option('config', CONFIG_OPTION),
+  describe: 'create the database if it is missing, apply database migrations and exit (--status: list them, change nothing)',
+  builder: (y) =>
+    y
+      .option('config', CONFIG_OPTION)
+      .option('status', { type: 'boolean', describe: 'list every migration, applied (with when) or pending, and change nothing' })
+      .option('json', { type: 'boolean', describe: 'with --status: print JSON' }),
   run: runMigrate,
 };

@@ -3,11 +3,11 @@
  * message for longer than a horizon (receipts.unmatched_horizon by default). Parley keeps every
  * receipt; one that matches nothing usually means the carrier reports ids in a form the SMSC's
  * `id_format` does not expect, or a receipt for a message sent by something else on the account.
- * An addition to the CLI table of CONTRACT.md section 3.
  */
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import type { UnmatchedReceipt } from '../store/receipts.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { cliJson } from './json.ts';
 
 export interface ReceiptsArgs extends ConfigArgs {
   readonly unmatched?: boolean | undefined;
@@ -43,7 +43,7 @@ export async function runReceipts(args: ReceiptsArgs): Promise<ExitCode> {
     await db.destroy();
   }
   if (args.json) {
-    out(escapeTerminal(JSON.stringify({ olderThan: formatDuration(horizonMs), count: receipts.length, limit, receipts }, null, 2), true));
+    out(escapeTerminal(cliJson({ olderThan: formatDuration(horizonMs), count: receipts.length, limit, receipts }), true));
     return EXIT.ok;
   }
   if (receipts.length === 0) {

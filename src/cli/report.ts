@@ -13,6 +13,7 @@
  */
 import type { AnalyticsReport, Counted, ReportFigures } from '../store/reports-analytics.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, describeDatabase, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { cliJson } from './json.ts';
 
 export interface ReportArgs extends ConfigArgs {
   readonly since?: string | undefined;
@@ -110,7 +111,7 @@ export async function runReport(args: ReportArgs): Promise<ExitCode> {
   } finally {
     await db.destroy();
   }
-  if (args.json) out(JSON.stringify({ ...report, conversations }, null, 2));
+  if (args.json) out(cliJson({ ...report, conversations }));
   else for (const line of [...formatReport(report, describeDatabase(config.database.url)), ...formatInsights(conversations)]) out(line);
   return EXIT.ok;
 }

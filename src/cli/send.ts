@@ -15,6 +15,22 @@ export interface SendArgs extends ConfigArgs {
   readonly route?: string | undefined;
   readonly priority?: number | undefined;
   readonly id?: string | undefined;
+  readonly dlr?: boolean | undefined;
+  readonly validity?: number | undefined;
+  readonly expiresAt?: string | undefined;
+  readonly metadata?: string | undefined;
+  readonly replies?: string | undefined;
+  readonly conversation?: string | undefined;
+}
+
+/** An option whose value is JSON (metadata, replies, conversation), parsed or refused with its name. */
+function jsonOption(name: string, text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliFailure(`not sent: --${name} must be JSON, e.g. --${name} '{"order": 1042}'`, EXIT.usage);
+  }
 }
 
 /** How long `send` waits for Redis before giving up (the connection itself retries forever). */
@@ -32,9 +48,20 @@ export async function runSend(args: SendArgs): Promise<ExitCode> {
   if (args.from !== undefined) payload.from = args.from;
   if (args.route !== undefined) payload.route = args.route;
   if (args.priority !== undefined) payload.priority = args.priority;
+  if (args.dlr !== undefined) payload.dlr = args.dlr;
+  if (args.validity !== undefined) payload.validity = args.validity;
+  if (args.expiresAt !== undefined) payload.expires_at = args.expiresAt;
+  for (const [name, field, value] of [
+    ['metadata', 'metadata', args.metadata],
+    ['replies', 'replies', args.replies],
+    ['conversation', 'conversation', args.conversation],
+  ] as const) {
+    const parsedOption = jsonOption(name, value);
+    if (parsedOption !== undefined) payload[field] = parsedOption;
+  }
 
   const parsed = parseOutboundPayload(JSON.stringify(payload), () => 'unused');
-  if (!parsed.ok) throw new CliFailure(`not sent: ${parsed.reason}`, EXIT.usage);
+  if (!parsed.ok) throw new CliFailure(`not sent: ${parsed.problems.map((p) => p.reason).join('\n  ')}`, EXIT.usage);
   if (args.route !== undefined && !config.routes.some((r) => r.name === args.route)) {
     throw new CliFailure(`not sent: no route named ${JSON.stringify(args.route)} (routes: ${config.routes.map((r) => r.name).join(', ')})`, EXIT.usage);
   }
@@ -69,6 +96,12 @@ export const sendCommand: CliCommand<SendArgs> = {
       .option('route', { type: 'string', requiresArg: true, describe: 'force a route by name' })
       .option('priority', { type: 'number', requiresArg: true, choices: [0, 1, 2, 3], describe: 'higher is sent first within a route (default 0)' })
       .option('id', { type: 'string', requiresArg: true, describe: 'idempotency key (at most 64 characters); generated when absent' })
+      .option('dlr', { type: 'boolean', describe: 'request delivery receipts (default true; --no-dlr for none)' })
+      .option('validity', { type: 'number', requiresArg: true, describe: 'validity period in seconds, passed to the SMSC' })
+      .option('expires-at', { type: 'string', requiresArg: true, describe: 'not sent after this ISO 8601 time with a zone (expired if still queued)' })
+      .option('metadata', { type: 'string', requiresArg: true, describe: 'JSON object echoed in every event about the message' })
+      .option('replies', { type: 'string', requiresArg: true, describe: 'JSON object of expected replies, e.g. \'{"YES": {"reply": "See you then!"}}\'' })
+      .option('conversation', { type: 'string', requiresArg: true, describe: 'JSON object { "ttl": seconds, "tags": {...} }' })
       .example('$0 send --to +14155550101 --text "Hello"', 'queue one message; prints its id'),
   run: runSend,
 };

@@ -7,6 +7,7 @@
 import { commandStatusName } from '../smpp/command-status.ts';
 import type { LinkedReply, MessageTimeline } from '../store/timeline.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
+import { cliJson } from './json.ts';
 
 export interface StatusArgs extends ConfigArgs {
   readonly id: string;
@@ -27,7 +28,7 @@ export async function runStatus(args: StatusArgs): Promise<ExitCode> {
     await db.destroy();
   }
   if (!timeline) throw new CliFailure(`no message with id ${JSON.stringify(args.id)}`);
-  if (args.json) out(escapeTerminal(JSON.stringify(timeline, null, 2), true));
+  if (args.json) out(escapeTerminal(cliJson(timeline), true));
   else for (const line of formatTimeline(timeline)) out(line);
   return EXIT.ok;
 }

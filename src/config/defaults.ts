@@ -10,7 +10,7 @@ import { type DerivedDefault, type SectionDefaults, deepFreeze } from './fields.
 
 export const DEFAULTS = deepFreeze({
   /** Top level: sections that may be left out entirely. `smscs` and `routes` are required. */
-  root: { database: {}, redis: {}, http: {}, log: {}, daemon: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], coordination: {}, api: {}, health: {} },
+  root: { database: {}, redis: {}, http: {}, log: {}, daemon: {}, intake: {}, store: {}, shutdown: {}, receipts: {}, webhooks: [], conversations: {}, numbers: [], coordination: {}, api: {}, health: {}, retention: {} },
   database: { url: 'postgres://postgres@127.0.0.1:5432/parley', pool_size: 10, outage_unbind_after: '1m' },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'parley:' },
   http: { listen: '127.0.0.1:9464' },
@@ -32,6 +32,8 @@ export const DEFAULTS = deepFreeze({
   coordination: { bind_lease_ttl: '15s', lease_timeout: '500ms' },
   /** `api.listen` has no default: the API is off unless it is set. */
   api: { tokens: [], rate_limit: 20, rate_burst: 40 },
+  /** Each table's retention has no default: kept until configured. */
+  retention: { batch_size: 1000, pause: '100ms', interval: '10m', dead_letters_max_len: 100_000 },
   /** Each entry of `webhooks`; `name`, `url` and `secret` are required. */
   webhook: { timeout: '5s', max_attempts: 8, concurrency: 8, subscribe: [] },
   /** Each entry of `smscs`; `name`, `host` and `system_id` are required. */

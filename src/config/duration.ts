@@ -2,8 +2,9 @@
  * Durations in the configuration: `"500ms"`, `"10s"`, `"1.5s"`, `"5m"`, `"1h"`, or a whole number
  * of milliseconds (`500` or `"500"`). Inside Parley every duration is a number of milliseconds.
  */
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+// Days for retention periods ("90d"); written back as hours by formatDuration.
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const WHOLE_MS = /^\d+$/;
 
 /** Milliseconds, or `undefined` when `value` is not a duration (negative numbers are not). */

@@ -209,6 +209,7 @@ const ROUTE = section<RouteConfig>(
     uncertainSubmit: { key: 'uncertain_submit', field: oneOf(UNCERTAIN_SUBMIT) },
     uncertainMaxAttempts: { key: 'uncertain_max_attempts', field: integer({ min: 1, max: 100 }) },
     quietHours: { key: 'quiet_hours', field: QUIET_HOURS, optional: true },
+    maxQueueAgeMs: { key: 'max_queue_age', field: duration({ positive: true }), optional: true },
   },
   DEFAULTS.route,
   (route, at) => {
@@ -558,6 +559,23 @@ export const CONFIG = section<ParleyConfig>(
       field: section<ParleyConfig['health']>({ stallAfterMs: { key: 'stall_after', field: duration({ positive: true }) } }, DEFAULTS.health),
     },
     api: { key: 'api', field: API },
+    retention: {
+      key: 'retention',
+      field: section<ParleyConfig['retention']>(
+        {
+          messagesMs: { key: 'messages', field: duration({ positive: true }), optional: true },
+          receiptsMs: { key: 'receipts', field: duration({ positive: true }), optional: true },
+          repliesMs: { key: 'replies', field: duration({ positive: true }), optional: true },
+          conversationsMs: { key: 'conversations', field: duration({ positive: true }), optional: true },
+          webhookDeliveriesMs: { key: 'webhook_deliveries', field: duration({ positive: true }), optional: true },
+          batchSize: { key: 'batch_size', field: integer({ min: 1, max: 100_000 }) },
+          pauseMs: { key: 'pause', field: duration() },
+          intervalMs: { key: 'interval', field: duration({ positive: true }) },
+          deadLettersMaxLen: { key: 'dead_letters_max_len', field: integer({ min: 100 }) },
+        },
+        DEFAULTS.retention,
+      ),
+    },
   },
   DEFAULTS.root,
   checkAcrossSections,

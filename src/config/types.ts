@@ -76,6 +76,8 @@ export interface RouteConfig {
    * are spaced by the backoff; after the last the message is `unknown`.
    */
   readonly uncertainMaxAttempts: number;
+  /** A message still queued this long after Parley accepted it is expired instead of sent. */
+  readonly maxQueueAgeMs?: number;
   /** Quiet hours of messages on this route (a number's own quiet hours come first). */
   readonly quietHours?: QuietHoursConfig;
 }
@@ -283,4 +285,27 @@ export interface ParleyConfig {
     readonly stallAfterMs: number;
   };
   readonly api: ApiConfig;
+  readonly retention: RetentionConfig;
+}
+
+/** How long personal data and history stay in Postgres; absent means kept until configured. */
+export interface RetentionConfig {
+  /** Finished messages (their parts and status history go with them), counted from their final status. */
+  readonly messagesMs?: number;
+  /** Delivery receipts, counted from their arrival. */
+  readonly receiptsMs?: number;
+  /** Handled customer messages and their parts, counted from their arrival. */
+  readonly repliesMs?: number;
+  /** Conversations, counted from their expiry. */
+  readonly conversationsMs?: number;
+  /** Finished webhook deliveries, counted from when they finished. */
+  readonly webhookDeliveriesMs?: number;
+  /** Rows deleted per statement: each holds its row locks only for that batch. */
+  readonly batchSize: number;
+  /** Wait between two batches, so the sweep never takes Postgres from the traffic. */
+  readonly pauseMs: number;
+  /** How often the sweep runs. */
+  readonly intervalMs: number;
+  /** The dead-letter stream is trimmed to about this many entries. */
+  readonly deadLettersMaxLen: number;
 }

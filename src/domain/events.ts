@@ -1,5 +1,5 @@
 /**
- * The JSON events apps consume (CONTRACT.md section 2). Keys are the contract's, snake_case.
+ * The JSON events apps consume (README "Hearing back"). Keys are the contract's, snake_case.
  */
 import type { MessageStatus } from './status.ts';
 
@@ -60,7 +60,7 @@ export function statusEvent(facts: StatusEventFacts, fallbackAt: Date): MessageS
   };
 }
 
-/** One customer reply, after reassembly and handling (CONTRACT.md section 2, parley:inbound). */
+/** One customer reply, after reassembly and handling (README "Hearing back", parley:inbound). */
 export interface MessageInboundEvent {
   readonly type: 'message.inbound';
   readonly id: string;

@@ -1,5 +1,5 @@
 /**
- * An outbound message as an app submits it on the stream (CONTRACT.md section 1), validated.
+ * An outbound message as an app submits it on the stream (README "The payload"), validated.
  * Validation is pure: what needs config (routes) or storage (opt-outs) happens in the flow.
  */
 import { normaliseNumber, normaliseSender } from './address.ts';
@@ -23,6 +23,8 @@ export interface OutboundMessage {
   readonly route?: string;
   readonly dlr: boolean;
   readonly validitySeconds?: number;
+  /** Not to be sent after this time: still queued then, it becomes expired (payload `expires_at`). */
+  readonly expiresAt?: Date;
   readonly priority: Priority;
   readonly conversation?: { readonly ttlSeconds?: number; readonly tags: Readonly<Record<string, unknown>> };
   readonly replies?: Readonly<Record<string, ExpectedReplyAction>>;
@@ -47,6 +49,7 @@ export type PayloadProblem =
   | 'invalid_route'
   | 'invalid_dlr'
   | 'invalid_validity'
+  | 'invalid_expires_at'
   | 'invalid_priority'
   | 'invalid_conversation'
   | 'invalid_replies'
@@ -58,10 +61,34 @@ export type PayloadProblem =
   | 'invalid_survey'
   | 'invalid_campaign';
 
+/** One thing wrong with a payload. */
+export interface PayloadIssue {
+  readonly code: PayloadProblem;
+  readonly reason: string;
+}
+
 export type ParsedPayload =
-  /** `replaced`: NUL and lone surrogates replaced by U+FFFD (domain/storable-text.ts); keep the payload when > 0. */
-  | { readonly ok: true; readonly message: OutboundMessage; readonly replaced: number }
-  | { readonly ok: false; readonly code: PayloadProblem; readonly reason: string };
+  | {
+      readonly ok: true;
+      readonly message: OutboundMessage;
+      /** NUL and lone surrogates replaced by U+FFFD (domain/storable-text.ts); keep the payload when > 0. */
+      readonly replaced: number;
+      /** Fields Parley does not know, ignored (a typo such as "txt", or a newer app's field). */
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly ok: false;
+      /** The first problem's code (the dead letter's code and metric label). */
+      readonly code: PayloadProblem;
+      /** Every problem's reason, joined: an app fixes them all in one go. */
+      readonly reason: string;
+      readonly problems: readonly PayloadIssue[];
+      /** The app's id when the payload had a usable one: its dead-letter status event carries it. */
+      readonly id?: string;
+    };
+
+/** The payload fields Parley reads; any other is reported as a warning and ignored. */
+export const PAYLOAD_FIELDS: readonly string[] = ['id', 'to', 'from', 'text', 'route', 'dlr', 'validity', 'expires_at', 'priority', 'conversation', 'replies', 'metadata', 'send_at', 'time_zone', 'survey', 'campaign'];
 
 const MAX_ID = 64;
 /** A date and time with an explicit offset: a time without one would depend on the server's zone. */
@@ -91,130 +118,167 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parses the `payload` field of an outbound stream entry. `newId` supplies an id when the app gave
- * none. Unknown fields are ignored so that older daemons accept entries from newer apps.
+ * none. Every problem is reported at once. Unknown fields are ignored (so older daemons accept
+ * entries from newer apps) and named in `warnings`.
  */
 export function parseOutboundPayload(raw: string | undefined, newId: () => string, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): ParsedPayload {
-  const bad = (code: PayloadProblem, reason: string): ParsedPayload => ({ ok: false, code, reason });
+  const fail = (problems: PayloadIssue[], id?: string): ParsedPayload => ({
+    ok: false,
+    code: problems[0]!.code,
+    reason: problems.map((p) => p.reason).join('; '),
+    problems,
+    ...(id === undefined ? {} : { id }),
+  });
   let replaced = 0;
   const storable = (text: string): string => {
     const r = toStorableText(text);
     replaced += r.replaced;
     return r.text;
   };
-  if (raw === undefined) return bad('invalid_json', 'the entry has no "payload" field');
+  if (raw === undefined) return fail([{ code: 'invalid_json', reason: 'the entry has no "payload" field' }]);
   let v: unknown;
   try {
     v = JSON.parse(raw);
   } catch (err) {
     // V8's message quotes the payload, and with it the customer's text: only the position is kept.
     const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    return bad('invalid_json', `payload is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`);
+    return fail([{ code: 'invalid_json', reason: `payload is not valid JSON${position === undefined ? '' : ` (at character ${position})`}` }]);
   }
-  if (!isPlainObject(v)) return bad('invalid_json', 'payload must be a JSON object');
+  if (!isPlainObject(v)) return fail([{ code: 'invalid_json', reason: 'payload must be a JSON object' }]);
 
-  let id: string;
-  if (v.id === undefined || v.id === null) id = newId();
-  else if (typeof v.id === 'string' && v.id.length > 0 && v.id.length <= MAX_ID) id = v.id;
-  else return bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
+  const problems: PayloadIssue[] = [];
+  const bad = (code: PayloadProblem, reason: string): undefined => {
+    problems.push({ code, reason });
+    return undefined;
+  };
+
+  let id: string | undefined;
+  if (v.id === undefined || v.id === null) id = undefined;
+  else if (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > MAX_ID) bad('invalid_id', `"id" must be a non-empty string of at most ${MAX_ID} characters`);
   // An idempotency key is matched exactly: one that would have to be altered to be stored is refused.
-  if (toStorableText(id).replaced > 0) return bad('invalid_id', '"id" must not contain NUL (U+0000) or unpaired UTF-16 surrogates');
+  else if (toStorableText(v.id).replaced > 0) bad('invalid_id', '"id" must not contain NUL (U+0000) or unpaired UTF-16 surrogates');
+  else id = v.id;
 
-  if (typeof v.to !== 'string') return bad('invalid_to', '"to" is required: an E.164 number or digits');
-  const to = normaliseNumber(v.to);
-  // The number itself stays out of the reason: reasons are logged, and a number is personal data.
-  if (to === undefined) return bad('invalid_to', '"to" is not an E.164 number or 3-20 digits');
+  let to: string | undefined;
+  if (typeof v.to !== 'string') bad('invalid_to', '"to" is required: an E.164 number or digits');
+  else {
+    to = normaliseNumber(v.to);
+    // The number itself stays out of the reason: reasons are logged, and a number is personal data.
+    if (to === undefined) bad('invalid_to', '"to" is not an E.164 number or 3-20 digits');
+  }
 
   let from: string | undefined;
   if (v.from !== undefined && v.from !== null) {
     from = typeof v.from === 'string' ? normaliseSender(v.from) : undefined;
-    if (from === undefined) {
-      return bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
-    }
+    if (from === undefined) bad('invalid_from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
   }
 
   // A campaign's variants carry the text: the recipient's variant is the message's text.
   let campaign: Campaign | undefined;
-  if (v.campaign !== undefined && v.campaign !== null) {
+  if (v.campaign !== undefined && v.campaign !== null && to !== undefined) {
     const c = parseCampaign(v.campaign, to);
-    if (typeof c === 'string') return bad('invalid_campaign', c);
-    campaign = c.campaign;
-    v.text = c.text;
+    if (typeof c === 'string') bad('invalid_campaign', c);
+    else {
+      campaign = c.campaign;
+      v.text = c.text;
+    }
   }
 
-  if (v.text === undefined || v.text === null || v.text === '') return bad('empty_text', '"text" is required and must not be empty');
-  if (typeof v.text !== 'string') return bad('invalid_text', '"text" must be a string');
-  if (v.text.length > MAX_TEXT_CHARS) return bad('invalid_text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
-  const text = storable(v.text);
+  let text: string | undefined;
+  if (v.text === undefined || v.text === null || v.text === '') bad('empty_text', '"text" is required and must not be empty');
+  else if (typeof v.text !== 'string') bad('invalid_text', '"text" must be a string');
+  else if (v.text.length > MAX_TEXT_CHARS) bad('invalid_text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
+  else text = storable(v.text);
 
   let route: string | undefined;
   if (v.route !== undefined && v.route !== null) {
-    if (typeof v.route !== 'string' || v.route === '') return bad('invalid_route', '"route" must be a route name');
-    route = v.route;
+    if (typeof v.route !== 'string' || v.route === '') bad('invalid_route', '"route" must be a route name');
+    else route = v.route;
   }
 
   let dlr = true;
   if (v.dlr !== undefined && v.dlr !== null) {
-    if (typeof v.dlr !== 'boolean') return bad('invalid_dlr', '"dlr" must be true or false');
-    dlr = v.dlr;
+    if (typeof v.dlr !== 'boolean') bad('invalid_dlr', '"dlr" must be true or false');
+    else dlr = v.dlr;
   }
 
   let validitySeconds: number | undefined;
   if (v.validity !== undefined && v.validity !== null) {
     if (typeof v.validity !== 'number' || !Number.isInteger(v.validity) || v.validity <= 0 || v.validity > 63 * 7 * 86400) {
-      return bad('invalid_validity', '"validity" must be a positive whole number of seconds (at most 63 weeks)');
-    }
-    validitySeconds = v.validity;
+      bad('invalid_validity', '"validity" must be a positive whole number of seconds (at most 63 weeks)');
+    } else validitySeconds = v.validity;
+  }
+
+  let expiresAt: Date | undefined;
+  if (v.expires_at !== undefined && v.expires_at !== null) {
+    // An explicit offset is required: a time without one would be read in the daemon's zone.
+    const at = typeof v.expires_at === 'string' && /(?:Z|[+-]\d\d:?\d\d)$/i.test(v.expires_at) ? new Date(v.expires_at) : undefined;
+    if (at === undefined || Number.isNaN(at.getTime())) bad('invalid_expires_at', '"expires_at" must be an ISO 8601 time with a zone, such as "2026-03-01T14:00:00Z"');
+    else expiresAt = at;
   }
 
   let priority: Priority = 0;
   if (v.priority !== undefined && v.priority !== null) {
     if (v.priority !== 0 && v.priority !== 1 && v.priority !== 2 && v.priority !== 3) {
-      return bad('invalid_priority', `"priority" must be 0, 1, 2 or 3, got ${JSON.stringify(v.priority)}`);
-    }
-    priority = v.priority;
+      bad('invalid_priority', `"priority" must be 0, 1, 2 or 3, got ${JSON.stringify(v.priority)}`);
+    } else priority = v.priority;
   }
 
   let conversation: OutboundMessage['conversation'];
   if (v.conversation !== undefined && v.conversation !== null) {
     const c = v.conversation;
-    if (!isPlainObject(c)) return bad('invalid_conversation', '"conversation" must be an object');
-    if (c.ttl !== undefined && (typeof c.ttl !== 'number' || !Number.isInteger(c.ttl) || c.ttl <= 0)) {
-      return bad('invalid_conversation', '"conversation.ttl" must be a positive whole number of seconds');
+    if (!isPlainObject(c)) bad('invalid_conversation', '"conversation" must be an object');
+    else {
+      const ttlOk = c.ttl === undefined || (typeof c.ttl === 'number' && Number.isInteger(c.ttl) && c.ttl > 0);
+      if (!ttlOk) bad('invalid_conversation', '"conversation.ttl" must be a positive whole number of seconds');
+      let tags: Record<string, unknown> | undefined = {};
+      if (c.tags !== undefined && !isPlainObject(c.tags)) tags = bad('invalid_conversation', '"conversation.tags" must be an object');
+      else if (c.tags !== undefined) {
+        const checked = toStorableJson(c.tags, limits.metadata);
+        if (!checked.ok) tags = bad('invalid_conversation', `"conversation.tags" ${checked.reason}`);
+        else {
+          replaced += checked.replaced;
+          tags = checked.value as Record<string, unknown>;
+        }
+      }
+      if (ttlOk && tags !== undefined) conversation = { ttlSeconds: c.ttl as number | undefined, tags };
     }
-    if (c.tags !== undefined && !isPlainObject(c.tags)) return bad('invalid_conversation', '"conversation.tags" must be an object');
-    let tags: Record<string, unknown> = {};
-    if (c.tags !== undefined) {
-      const checked = toStorableJson(c.tags, limits.metadata);
-      if (!checked.ok) return bad('invalid_conversation', `"conversation.tags" ${checked.reason}`);
-      replaced += checked.replaced;
-      tags = checked.value as Record<string, unknown>;
-    }
-    conversation = { ttlSeconds: c.ttl as number | undefined, tags };
   }
 
   let replies: OutboundMessage['replies'];
   if (v.replies !== undefined && v.replies !== null) {
-    if (!isPlainObject(v.replies)) return bad('invalid_replies', '"replies" must be an object of keyword -> action');
-    const out: Record<string, ExpectedReplyAction> = {};
-    for (const [keyword, action] of Object.entries(v.replies)) {
-      if (!isPlainObject(action)) return bad('invalid_replies', `"replies.${keyword}" must be an object`);
-      if (action.reply !== undefined && typeof action.reply !== 'string') return bad('invalid_replies', `"replies.${keyword}.reply" must be a string`);
-      if (action.webhook !== undefined && typeof action.webhook !== 'string') return bad('invalid_replies', `"replies.${keyword}.webhook" must be a webhook name`);
-      out[storable(keyword)] = {
-        reply: action.reply === undefined ? undefined : storable(action.reply),
-        webhook: action.webhook as string | undefined,
-      };
+    if (!isPlainObject(v.replies)) bad('invalid_replies', '"replies" must be an object of keyword -> action');
+    else {
+      const out: Record<string, ExpectedReplyAction> = {};
+      const before = problems.length;
+      for (const [keyword, action] of Object.entries(v.replies)) {
+        if (!isPlainObject(action)) {
+          bad('invalid_replies', `"replies.${keyword}" must be an object`);
+          continue;
+        }
+        if (action.reply !== undefined && typeof action.reply !== 'string') bad('invalid_replies', `"replies.${keyword}.reply" must be a string`);
+        if (action.webhook !== undefined && typeof action.webhook !== 'string') bad('invalid_replies', `"replies.${keyword}.webhook" must be a webhook name`);
+        if (problems.length > before) continue;
+        out[storable(keyword)] = {
+          reply: action.reply === undefined ? undefined : storable(action.reply as string),
+          webhook: action.webhook as string | undefined,
+        };
+      }
+      if (problems.length === before) replies = out;
     }
-    replies = out;
   }
 
   let metadata: Record<string, unknown> | undefined;
   if (v.metadata !== undefined && v.metadata !== null) {
-    if (!isPlainObject(v.metadata)) return bad('invalid_metadata', '"metadata" must be an object');
-    const checked = toStorableJson(v.metadata, limits.metadata);
-    if (!checked.ok) return bad(checked.problem === 'too_deep' ? 'metadata_too_deep' : 'metadata_too_large', `"metadata" ${checked.reason}`);
-    replaced += checked.replaced;
-    metadata = checked.value as Record<string, unknown>;
+    if (!isPlainObject(v.metadata)) bad('invalid_metadata', '"metadata" must be an object');
+    else {
+      const checked = toStorableJson(v.metadata, limits.metadata);
+      if (!checked.ok) bad(checked.problem === 'too_deep' ? 'metadata_too_deep' : 'metadata_too_large', `"metadata" ${checked.reason}`);
+      else {
+        replaced += checked.replaced;
+        metadata = checked.value as Record<string, unknown>;
+      }
+    }
   }
 
   // send_at: an ISO 8601 time with its offset ("2026-03-10T09:00:00+01:00", "...Z"), or Unix seconds.
@@ -227,35 +291,38 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
           ? new Date(v.send_at)
           : undefined;
     if (at === undefined || Number.isNaN(at.getTime())) {
-      return bad('invalid_send_at', '"send_at" must be an ISO 8601 time with a time zone offset (or Z), or Unix seconds');
-    }
-    sendAt = at;
+      bad('invalid_send_at', '"send_at" must be an ISO 8601 time with a time zone offset (or Z), or Unix seconds');
+    } else sendAt = at;
   }
 
   let timeZone: string | undefined;
   if (v.time_zone !== undefined && v.time_zone !== null) {
     if (typeof v.time_zone !== 'string' || !knownTimeZone(v.time_zone)) {
-      return bad('invalid_time_zone', '"time_zone" must be an IANA time zone name such as "Europe/Paris"');
-    }
-    timeZone = v.time_zone;
+      bad('invalid_time_zone', '"time_zone" must be an IANA time zone name such as "Europe/Paris"');
+    } else timeZone = v.time_zone;
   }
 
   let survey: Survey | undefined;
   if (v.survey !== undefined && v.survey !== null) {
     const s = parseSurvey(v.survey);
-    if (typeof s === 'string') return bad('invalid_survey', s);
-    survey = s;
+    if (typeof s === 'string') bad('invalid_survey', s);
+    else survey = s;
   }
 
+  if (problems.length > 0 || to === undefined || text === undefined) return fail(problems, id);
+  const warnings = Object.keys(v)
+    .filter((k) => !PAYLOAD_FIELDS.includes(k))
+    .map((k) => `unknown field ${JSON.stringify(k.slice(0, 40))} is ignored`);
   return {
     ok: true,
     message: {
-      id, to, from, text, route, dlr, validitySeconds, priority, conversation, replies, metadata,
+      id: id ?? newId(), to, from, text, route, dlr, validitySeconds, expiresAt, priority, conversation, replies, metadata,
       ...(sendAt === undefined ? {} : { sendAt }),
       ...(timeZone === undefined ? {} : { timeZone }),
       ...(survey === undefined ? {} : { survey }),
       ...(campaign === undefined ? {} : { campaign }),
     },
     replaced,
+    warnings,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Webhook signatures (CONTRACT.md section 2): `X-Parley-Signature: v1=<hex HMAC-SHA256 of
+ * Webhook signatures (README "Hearing back"): `X-Parley-Signature: v1=<hex HMAC-SHA256 of
  * "<timestamp>.<body>">` with `X-Parley-Timestamp` in Unix seconds. Signing the timestamp with the
  * body lets a receiver refuse stale requests; each POST also carries a unique `X-Parley-Delivery`.
  *

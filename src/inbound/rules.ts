@@ -2,8 +2,8 @@
  * What a customer's reply should set off, once compliance has had its say (ARCHITECTURE.md
  * "Conversations"; issue 5, "Rules"). In order:
  *
- * 1. The replies the answered message said it expects (`replies` in its payload, CONTRACT.md
- *    section 1). Keys match like keywords (`keyword.ts`: case, width, spacing and surrounding
+ * 1. The replies the answered message said it expects (`replies` in its payload, README "The
+ *    payload"). Keys match like keywords (`keyword.ts`: case, width, spacing and surrounding
  *    punctuation do not count), with the number's synonyms: "y" answers `YES` when the config says
  *    `YES: [Y, ...]`. A key the reply is exactly beats a key it is a synonym of, so with
  *    `{ YES, "1" }` expected and `YES: [..., 1]`, "1" answers "1".

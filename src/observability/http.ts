@@ -1,5 +1,5 @@
 /**
- * The operations endpoint (CONTRACT.md section 4): /metrics, /healthz, /readyz.
+ * The operations endpoint (README "Metrics, dashboards and alerts"): /metrics, /healthz, /readyz.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BIND_STATES, type BindState } from '../smpp/smsc-bind.ts';
+import { PARLEY_VERSION } from '../lib/version.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -263,6 +264,39 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly queueOldestAge = new Gauge({
+    name: 'parley_queue_oldest_message_age_seconds',
+    help: 'Age of the oldest message still queued in Postgres (0 when none is queued); the same on every daemon',
+    registers: [this.registry],
+  });
+
+  readonly intakeOldestUnreadAge = new Gauge({
+    name: 'parley_intake_oldest_unread_age_seconds',
+    help: 'Age of the oldest outbound stream entry no daemon has read yet (0 when all are read); grows when no daemon reads',
+    registers: [this.registry],
+  });
+
+  readonly buildInfo = new Gauge({
+    name: 'parley_build_info',
+    help: 'Always 1; the labels name the Parley version and the Node.js version running it',
+    labelNames: ['version', 'node'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retentionDeleted = new Counter({
+    name: 'parley_retention_deleted_rows_total',
+    help: 'Rows the retention sweep deleted, by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamTrimmed = new Counter({
+    name: 'parley_stream_trimmed_entries_total',
+    help: 'Redis stream entries deleted by trimming, by stream (outbound, dead, events, inbound)',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+
   readonly dependencyUp = new Gauge({
     name: 'parley_dependency_up',
     help: '1 while the dependency (postgres, redis) answers its probe, 0 while it is down',
@@ -347,6 +381,7 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    this.buildInfo.set({ version: PARLEY_VERSION, node: process.versions.node }, 1);
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
       // prom-client names these gauges `_total`, which `promtool check metrics` rejects ("non-counter

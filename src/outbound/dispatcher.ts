@@ -15,6 +15,7 @@ import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import { responseIdKey } from '../domain/smsc-message-id.ts';
+import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import type { RoutedMessage, SegmentRecord, StatusChange } from '../store/messages.ts';
 import { classifySubmit, type SubmitOutcome } from './submit-outcome.ts';
 import { planSegments, type PlannedSegment } from './encoding.ts';
@@ -65,6 +66,14 @@ export interface DispatchJob {
   readonly answerTo?: number;
 }
 
+/** Routes and SMSCs paused at run time (`parley route|smsc pause`), shared by every daemon. */
+export interface DispatchControls {
+  routePaused(route: string): boolean;
+  smscPaused(smsc: string): boolean;
+  /** Cancelled by an operator (`parley queue cancel`): not to be sent. */
+  cancelled(messageId: string): boolean;
+}
+
 export interface DispatcherDeps {
   readonly routes: readonly RouteConfig[];
   readonly smscs: ReadonlyMap<string, { readonly link: SmscLink; readonly config: SmscConfig }>;
@@ -84,7 +93,10 @@ export interface DispatcherDeps {
   canServe?(route: RouteConfig): boolean;
   /** Gives messages this daemon cannot send back to Postgres for a daemon that can (owner cleared). */
   handBack?(ids: readonly string[]): Promise<void>;
+  /** Run-time pauses; none when absent. */
+  readonly controls?: DispatchControls;
 }
+
 
 interface SegmentTask {
   readonly seq: number;
@@ -281,20 +293,44 @@ class RouteDispatcher {
     }
   }
 
-  /** The route's first SMSC that can take a submit now. */
+  /** The route's first SMSC that can take a submit now (bound, and not paused). */
   private chooseSmsc(): string | undefined {
-    for (const name of this.route.smscs) if (this.deps.smscs.get(name)?.link.canSubmit) return name;
+    for (const name of this.route.smscs) if (this.usable(name)) return name;
     return undefined;
+  }
+
+  private usable(smsc: string): boolean {
+    return this.deps.smscs.get(smsc)?.link.canSubmit === true && this.deps.controls?.smscPaused(smsc) !== true;
+  }
+
+  private paused(): boolean {
+    return this.deps.controls?.routePaused(this.route.name) === true;
+  }
+
+  /** Past its expires_at or the route's max_queue_age, with nothing of it on the wire yet. */
+  private expiredUnsent(job: Job): boolean {
+    const at = job.message.expiresAt;
+    return at !== undefined && at.getTime() <= Date.now() && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0);
   }
 
   /** Takes the next batch of waiting messages, plans their segments and counts their attempt in one write. */
   private async prepareBatch(): Promise<boolean> {
+    if (this.paused()) return false;
     const smsc = this.chooseSmsc();
     if (smsc === undefined) return false;
     const jobs = this.takeWaiting(this.batchSize());
     if (jobs.length === 0) return false;
     const prepared: Job[] = [];
     for (const job of jobs) {
+      if (this.deps.controls?.cancelled(job.message.id) === true) {
+        // Already failed (cancelled) in Postgres: this records nothing new.
+        this.finish(job, 'failed', { errorCode: 'cancelled' });
+        continue;
+      }
+      if (this.expiredUnsent(job)) {
+        this.finish(job, 'expired', QUEUE_AGE_ERROR);
+        continue;
+      }
       if (this.plan(job, smsc)) prepared.push(job);
     }
     try {
@@ -352,12 +388,27 @@ class RouteDispatcher {
 
   private async send(job: Job, task: SegmentTask): Promise<void> {
     if (job.finished || !job.segments.includes(task)) return;
+    if (this.paused()) {
+      // Paused while ready: nothing more leaves until it is resumed (the rest of a message whose
+      // first parts already left waits too).
+      this.ready.unshift({ job, task });
+      await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
+      return;
+    }
+    if (this.expiredUnsent(job)) {
+      this.finish(job, 'expired', QUEUE_AGE_ERROR);
+      return;
+    }
+    if (this.deps.controls?.cancelled(job.message.id) === true && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0)) {
+      this.finish(job, 'failed', { errorCode: 'cancelled' });
+      return;
+    }
     if (!(await this.throttle.acquire(this.signal))) {
       this.ready.unshift({ job, task });
       return;
     }
     const target = this.deps.smscs.get(job.smsc!)!;
-    if (!target.link.canSubmit) {
+    if (!this.usable(job.smsc!)) {
       const other = this.chooseSmsc();
       const untouched = job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0);
       if (other !== undefined && untouched) {

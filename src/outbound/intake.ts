@@ -14,6 +14,7 @@ import { isTransientFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';
 import { writeSplittingPoison } from '../lib/split-on-poison.ts';
 import { DEFAULT_PAYLOAD_LIMITS, parseOutboundPayload, type OutboundMessage, type PayloadLimits } from '../domain/message.ts';
+import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
 import type { RoutedMessage, StatusChange } from '../store/messages.ts';
@@ -218,6 +219,9 @@ export class Intake {
     const candidates: RoutedInput[] = [];
     const ackOnly: string[] = [];
     const entryOf = new Map<string, string>();
+    /** The app's id of each dead-lettered entry that had one: it gets a status event. */
+    const appIdOf = new Map<string, string>();
+    const warned: { entry: string; warnings: readonly string[] }[] = [];
     for (const entry of entries) {
       if (Object.keys(entry.fields).length === 0) {
         // Deleted from the stream while pending: nothing to send, but it must leave the PEL.
@@ -235,8 +239,10 @@ export class Intake {
       if (parsed.ok && generatedId !== undefined) generated.add(generatedId);
       if (!parsed.ok) {
         dead.push({ entry, code: parsed.code, reason: parsed.reason });
+        if (parsed.id !== undefined) appIdOf.set(entry.id, parsed.id);
         continue;
       }
+      if (parsed.warnings.length > 0) warned.push({ entry: entry.id, warnings: parsed.warnings });
       if (entryOf.has(parsed.message.id)) {
         ackOnly.push(entry.id);
         continue;
@@ -250,6 +256,8 @@ export class Intake {
       const entryId = entryOf.get(r.message.id)!;
       entryOf.delete(r.message.id);
       dead.push({ entry: entries.find((e) => e.id === entryId)!, code: r.code, reason: r.reason });
+      // Only an id the app chose is announced: a generated one (s-<entry>) means nothing to it.
+      if (!r.message.id.startsWith('s-')) appIdOf.set(entryId, r.message.id);
     }
 
     // Messages that must wait (send_at, quiet hours) are marked with their hold before storing.
@@ -259,6 +267,7 @@ export class Intake {
       const entryId = entryOf.get(u.id)!;
       entryOf.delete(u.id);
       dead.push({ entry: entries.find((e) => e.id === entryId)!, code: 'unstorable', reason: u.reason });
+      if (!u.id.startsWith('s-')) appIdOf.set(entryId, u.id);
     }
 
     // Dead letters keep the order of the stream, whichever check refused them.
@@ -269,6 +278,15 @@ export class Intake {
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(planned, inserted, changes);
     if (rekeyed) this.hand(rekeyed.queued, rekeyed.inserted, rekeyed.changes);
+    // An app that set an id hears about its dead-lettered entry where it hears about the others:
+    // a status event, failed with the dead letter's code and reasons (no message is stored).
+    const deadEvents: StatusChange[] = dead
+      .filter((d) => appIdOf.has(d.entry.id))
+      .map((d) => ({ id: appIdOf.get(d.entry.id)!, status: 'failed', previous: null, errorCode: d.code, errorReason: d.reason, route: '', metadata: null }));
+    if (deadEvents.length > 0) this.deps.publishCommitted(deadEvents);
+    if (warned.length > 0) {
+      this.log.warn({ entries: warned.length, first: warned[0] }, 'outbound entries with fields Parley does not know; they were ignored');
+    }
 
     const insertedCount = inserted.size + (rekeyed?.inserted.size ?? 0);
     const duplicates = queued.length + refused.length - insertedCount + ackOnly.length;
@@ -393,7 +411,12 @@ export class Intake {
         continue;
       }
       // The sender is fixed here, not at dispatch: conversations and opt-outs key on it.
-      queued.push({ ...message, route: choice.route.name, from: message.from ?? choice.route.defaultFrom });
+      const routed: RoutedMessage = { ...message, route: choice.route.name, from: message.from ?? choice.route.defaultFrom, expiresAt: expiryOf(message, choice.route.maxQueueAgeMs) };
+      if (routed.expiresAt !== undefined && routed.expiresAt.getTime() <= Date.now()) {
+        refused.push({ message: routed, change: { id: message.id, status: 'expired', previous: 'queued', ...QUEUE_AGE_ERROR } });
+        continue;
+      }
+      queued.push(routed);
     }
     return { queued, refused, rejected };
   }
@@ -416,6 +439,19 @@ export class Intake {
     );
     this.deps.publishCommitted(changes);
   }
+}
+
+/**
+ * The earlier of the payload's expires_at and the route's max_queue_age, counted from now or, for
+ * a message scheduled later (send_at), from when it is due: a scheduled send is not stale before
+ * its time. (Quiet hours are not exempt: a code held overnight is as stale as one stuck in a queue.)
+ */
+function expiryOf(message: OutboundMessage, maxQueueAgeMs: number | undefined): Date | undefined {
+  const from = Math.max(Date.now(), message.sendAt?.getTime() ?? 0);
+  const byRoute = maxQueueAgeMs === undefined ? undefined : from + maxQueueAgeMs;
+  const own = message.expiresAt?.getTime();
+  const at = own === undefined ? byRoute : byRoute === undefined ? own : Math.min(own, byRoute);
+  return at === undefined ? undefined : new Date(at);
 }
 
 /** A validated message, with what Parley's own senders may add. */

@@ -1,4 +1,4 @@
-/** Redis key names under the configured prefix (CONTRACT.md: `parley:` by default). */
+/** Redis key names under the configured prefix (`parley:` by default). */
 export interface StreamKeys {
   readonly outbound: string;
   readonly dead: string;

@@ -152,6 +152,29 @@ export class OutboundStream {
   }
 }
 
+/**
+ * Milliseconds since the oldest entry not yet delivered to the consumer group was added (0 when
+ * every entry was read). Stream ids start with their Redis time in ms, so the entry after the
+ * group's last-delivered-id tells the age. Unlike a count it grows at any traffic level while no
+ * daemon reads.
+ */
+export async function oldestUnreadAgeMs(redis: Redis, keys: StreamKeys, now = Date.now()): Promise<number> {
+  let lastDelivered = '0-0';
+  try {
+    const groups = (await redis.xinfo('GROUPS', keys.outbound)) as unknown[][];
+    const group = groups.find((g) => g[g.indexOf('name') + 1] === keys.group);
+    if (group) lastDelivered = String(group[group.indexOf('last-delivered-id') + 1] ?? '0-0');
+  } catch (err) {
+    // No stream yet: nothing is waiting.
+    if (String((err as Error).message).includes('no such key')) return 0;
+    throw err;
+  }
+  const next = (await redis.xrange(keys.outbound, `(${lastDelivered}`, '+', 'COUNT', 1)) as [string, string[]][];
+  const first = next[0]?.[0];
+  if (!first) return 0;
+  return Math.max(0, now - Number(first.split('-')[0]));
+}
+
 /** Puts one message on the outbound stream (what `parley send` and apps do). */
 export async function addOutbound(redis: Redis, keys: StreamKeys, payload: object): Promise<string> {
   const id = await redis.xadd(keys.outbound, '*', 'payload', JSON.stringify(payload));
@@ -166,4 +189,109 @@ export async function publishEvents(redis: Redis, stream: string, events: readon
   const results = await p.exec();
   const failed = results?.find(([err]) => err);
   if (failed?.[0]) throw failed[0];
+}
+
+/** One entry of the dead-letter stream, as `parley dead-letters list` shows it. */
+export interface DeadLetterEntry {
+  readonly id: string;
+  readonly originalId: string;
+  readonly payload: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+function deadLetterOf(id: string, list: string[]): DeadLetterEntry {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) f[list[i] as string] = list[i + 1] as string;
+  return { id, originalId: f.original_id ?? '', payload: f.payload ?? '', code: f.code ?? '', reason: f.reason ?? '', at: f.at ?? '' };
+}
+
+/** Dead letters, oldest first, from `after` (exclusive) on. */
+export async function listDeadLetters(redis: Redis, keys: StreamKeys, count: number, after?: string): Promise<DeadLetterEntry[]> {
+  const raw = (await redis.xrange(keys.dead, after === undefined ? '-' : `(${after}`, '+', 'COUNT', count)) as [string, string[]][];
+  return raw.map(([id, list]) => deadLetterOf(id, list));
+}
+
+/**
+ * Puts dead letters back on the outbound stream (with `payload` replacing a letter's own when
+ * given) and removes them from the dead-letter stream, each in one MULTI: a letter is either
+ * still dead or queued again, never both nor neither. One that fails again is dead-lettered anew
+ * by intake, with its new reason. Returns the new outbound entry id per dead letter id; ids not
+ * found are left out.
+ */
+export async function replayDeadLetters(redis: Redis, keys: StreamKeys, ids: readonly string[], payload?: string): Promise<Map<string, string>> {
+  const replayed = new Map<string, string>();
+  for (const id of ids) {
+    const found = (await redis.xrange(keys.dead, id, id)) as [string, string[]][];
+    const entry = found[0];
+    if (!entry) continue;
+    const letter = deadLetterOf(entry[0], entry[1]);
+    const results = await redis.multi().xadd(keys.outbound, '*', 'payload', payload ?? letter.payload).xdel(keys.dead, id).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    replayed.set(id, String(results?.[0]?.[1]));
+  }
+  return replayed;
+}
+
+/**
+ * Trims the outbound stream behind its slowest consumer group: entries every group has read and
+ * acknowledged are deleted (exact XTRIM MINID: it runs every retention.interval, not per entry).
+ * The bound is, over every group, its oldest pending entry or else the entry after its
+ * last-delivered-id; nothing is trimmed while there is no group. Returns the entries deleted.
+ */
+export async function trimOutbound(redis: Redis, keys: StreamKeys): Promise<number> {
+  let groups: unknown[][];
+  try {
+    groups = (await redis.xinfo('GROUPS', keys.outbound)) as unknown[][];
+  } catch (err) {
+    if (String((err as Error).message).includes('no such key')) return 0;
+    throw err;
+  }
+  if (groups.length === 0) return 0;
+  let bound: [number, number] | undefined;
+  const older = (a: [number, number], b: [number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  const parse = (id: string): [number, number] => {
+    const [ms, seq] = id.split('-');
+    return [Number(ms), Number(seq ?? 0)];
+  };
+  for (const g of groups) {
+    const name = String(g[g.indexOf('name') + 1]);
+    const pendingCount = Number(g[g.indexOf('pending') + 1] ?? 0);
+    let keep: [number, number];
+    if (pendingCount > 0) {
+      const summary = (await redis.xpending(keys.outbound, name)) as [number, string | null, string | null, unknown];
+      keep = parse(String(summary[1]));
+    } else {
+      const last = parse(String(g[g.indexOf('last-delivered-id') + 1] ?? '0-0'));
+      keep = [last[0], last[1] + 1];
+    }
+    if (bound === undefined || older(keep, bound)) bound = keep;
+  }
+  if (bound === undefined || (bound[0] === 0 && bound[1] <= 1)) return 0;
+  return Number(await redis.xtrim(keys.outbound, 'MINID', `${bound[0]}-${bound[1]}`));
+}
+
+/** Trims a stream to about `maxLen` entries (XTRIM MAXLEN ~); returns the entries deleted. */
+export async function trimToLength(redis: Redis, stream: string, maxLen: number): Promise<number> {
+  return Number(await redis.xtrim(stream, 'MAXLEN', '~', maxLen));
+}
+
+/**
+ * Deletes the entries of `stream` for which `matches(fields)` holds, reading it in pages of
+ * 1,000 (XRANGE) and deleting each page's matches (XDEL); returns how many were deleted. For
+ * erasing one customer (`parley purge`): a CLI command, not a hot path.
+ */
+export async function deleteMatchingEntries(redis: Redis, stream: string, matches: (fields: Readonly<Record<string, string>>) => boolean): Promise<number> {
+  let deleted = 0;
+  let after = '-';
+  for (;;) {
+    const page = (await redis.xrange(stream, after, '+', 'COUNT', 1000)) as [string, string[]][];
+    if (page.length === 0) return deleted;
+    const doomed = toEntries(page).filter((e) => matches(e.fields)).map((e) => e.id);
+    if (doomed.length > 0) deleted += Number(await redis.xdel(stream, ...doomed));
+    if (page.length < 1000) return deleted;
+    after = `(${page[page.length - 1]![0]}`;
+  }
 }

@@ -3,7 +3,7 @@
  * imports pg and kysely.
  */
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './tables.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { ParleyError } from '../lib/errors.ts';
@@ -91,10 +91,60 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   }
 }
 
-const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
+/**
+ * Each migration in a transaction of its own, except those that cannot run in one (CREATE INDEX
+ * CONCURRENTLY): the Migrator itself runs without a transaction (its lock is a session-level
+ * advisory lock, so it still keeps two migrators apart) and each transactional migration opens
+ * its own.
+ */
+const provider: MigrationProvider = {
+  getMigrations: async () =>
+    Object.fromEntries(
+      Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [
+        name,
+        m.transactional === false
+          ? { up: m.up, down: m.down }
+          : {
+              up: (db) => db.transaction().execute((trx) => m.up(trx)),
+              down: m.down ? (db) => db.transaction().execute((trx) => m.down!(trx)) : undefined,
+            },
+      ]),
+    ),
+};
 
 function migrator(db: Db, schema: string): Migrator {
-  return new Migrator({ db, provider, migrationTableSchema: schema });
+  // Numbers are reserved per change, so one merged later may sort before one already applied
+  // (0008 after 0010): it is applied then, instead of refusing the database. Every migration
+  // only adds, so their order between branches does not matter.
+  return new Migrator({ db, provider, migrationTableSchema: schema, disableTransactions: true, allowUnorderedMigrations: true });
+}
+
+export interface MigrationState {
+  readonly name: string;
+  /** When it was applied; null while pending. */
+  readonly appliedAt: Date | null;
+}
+
+/** Every migration Parley knows, in order, with when it was applied (`parley migrate --status`). */
+export async function migrationStatus(db: Db, schema = 'public'): Promise<MigrationState[]> {
+  const table = `${schema}.kysely_migration`;
+  const exists = await sql<{ found: string | null }>`SELECT to_regclass(${table}) AS found`.execute(db);
+  const applied = new Map<string, Date>();
+  if (exists.rows[0]?.found) {
+    const rows = await sql<{ name: string; timestamp: string }>`SELECT name, timestamp FROM ${sql.table(table)}`.execute(db);
+    for (const r of rows.rows) applied.set(r.name, new Date(r.timestamp));
+  }
+  return Object.keys(MIGRATIONS)
+    .sort()
+    .map((name) => ({ name, appliedAt: applied.get(name) ?? null }));
+}
+
+/** Applies the migrations up to and including `target` (tests build older schemas with it). */
+export async function migrateUpTo(db: Db, target: string, schema = 'public'): Promise<string[]> {
+  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  const { error, results } = await migrator(db, schema).migrateTo(target);
+  if (error) throw new ParleyError('migration_failed', `migrating to ${target} failed: ${(error as Error).message}`, { cause: error });
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** Applies every pending migration; returns the names applied. */

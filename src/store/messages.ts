@@ -108,10 +108,10 @@ export async function insertMessages(
       await sql<{ id: string }>`
         INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
           conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload,
-          send_at, held_reason, survey, campaign, variant)
+          send_at, held_reason, survey, campaign, variant, expires_at)
         SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
           u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
-          u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant
+          u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant, u.expires_at
         FROM unnest(
           ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
           ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
@@ -123,9 +123,10 @@ export async function insertMessages(
           ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
           ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[],
           ${col(({ m }) => m.hold?.until ?? null)}::timestamptz[], ${col(({ m }) => m.hold?.reason ?? null)}::text[],
-          ${col(({ m }) => json(m.survey))}::text[], ${col(({ m }) => m.campaign?.id ?? null)}::text[], ${col(({ m }) => m.campaign?.variant ?? null)}::text[]
+          ${col(({ m }) => json(m.survey))}::text[], ${col(({ m }) => m.campaign?.id ?? null)}::text[], ${col(({ m }) => m.campaign?.variant ?? null)}::text[],
+          ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
         ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant)
+          metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant, expires_at)
         ON CONFLICT (id) DO NOTHING
         RETURNING id`.execute(tx)
     ).rows;
@@ -318,6 +319,7 @@ export async function claimUnfinished(
     metadata: Record<string, unknown> | null;
     attempts: number;
     smsc: string | null;
+    expires_at: Date | null;
   }>`
     UPDATE messages SET owner = ${owner}, updated_at = now()
     WHERE id IN (
@@ -333,7 +335,7 @@ export async function claimUnfinished(
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
-    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc`.execute(db);
+    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc, expires_at`.execute(db);
   if (claimed.rows.length === 0) return [];
   // A segment the SMSC accepted stays accepted when its receipt has come since (delivered, ...):
   // it is not sent again.
@@ -362,6 +364,7 @@ export async function claimUnfinished(
       conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
       replies: (r.replies as RoutedMessage['replies']) ?? undefined,
       metadata: r.metadata ?? undefined,
+      expiresAt: r.expires_at ?? undefined,
     },
     attempts: r.attempts,
     smsc: r.smsc,

@@ -2,6 +2,7 @@
  * Opt-outs: per customer and scope, where scope is one of our numbers or '*' for all of them.
  * Sending to an opted-out customer fails at intake, in the same transaction as the insert.
  */
+import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
@@ -9,6 +10,15 @@ import type { Database } from './tables.ts';
 type Tx = Transaction<Database> | Db;
 
 export const GLOBAL_SCOPE = '*';
+
+/**
+ * The opt-out key kept for a customer whose data was erased (`parley purge`): SHA-256 of the
+ * number as Parley stores it. Pseudonymous, not anonymous (phone numbers are few enough to hash
+ * them all); it exists so that an erased customer who opted out stays opted out.
+ */
+export function customerHash(customer: string): string {
+  return createHash('sha256').update(`parley-opt-out:${customer}`).digest('hex');
+}
 
 /**
  * The (customer, our number) pairs of a batch that must not be sent to: opted out of that number,
@@ -19,10 +29,16 @@ export const GLOBAL_SCOPE = '*';
 export async function blockedPairs(tx: Tx, pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>> {
   if (pairs.length === 0) return new Set();
   const customers = [...new Set(pairs.map((p) => p.customer))];
-  const rows = await sql<{ customer: string; scope: string; opted_out: boolean; changed_at: Date }>`
-    SELECT customer, scope, opted_out, changed_at FROM opt_outs WHERE customer = ANY (${customers}::text[])`.execute(tx);
+  // Opt-outs of erased customers are kept as hashes (opt_out_hashes): read in the same round trip,
+  // and overridden by a row of opt_outs for the same scope (a later START or STOP).
+  const rows = await sql<{ customer: string; scope: string; opted_out: boolean; changed_at: Date; hashed: boolean }>`
+    SELECT h.customer, o.scope, true AS opted_out, o.changed_at, true AS hashed
+    FROM opt_out_hashes o JOIN unnest(${customers}::text[], ${customers.map(customerHash)}::text[]) AS h(customer, hash) ON o.customer_hash = h.hash
+    UNION ALL
+    SELECT customer, scope, opted_out, changed_at, false AS hashed FROM opt_outs WHERE customer = ANY (${customers}::text[])`.execute(tx);
   if (rows.rows.length === 0) return new Set();
-  const byKey = new Map(rows.rows.map((r) => [`${r.customer}\0${r.scope}`, r]));
+  const byKey = new Map<string, (typeof rows.rows)[number]>();
+  for (const r of [...rows.rows].sort((a, b) => Number(b.hashed) - Number(a.hashed))) byKey.set(`${r.customer}\0${r.scope}`, r);
   const blocked = new Set<string>();
   for (const p of pairs) {
     const own = byKey.get(`${p.customer}\0${p.ourNumber}`);

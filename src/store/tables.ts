@@ -48,6 +48,7 @@ export interface MessagesTable {
   survey: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
   campaign: string | null;
   variant: string | null;
+  expires_at: Date | null;
 }
 
 export interface SegmentsTable {
@@ -252,6 +253,19 @@ export interface SurveyAnswersTable {
   answered_at: Generated<Date>;
 }
 
+export interface PausedTable {
+  kind: string;
+  name: string;
+  paused_at: Generated<Date>;
+  reason: string | null;
+}
+
+export interface OptOutHashesTable {
+  customer_hash: string;
+  scope: string;
+  changed_at: Generated<Date>;
+}
+
 export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
@@ -267,4 +281,6 @@ export interface Database {
   quarantined_pdus: QuarantinedPdusTable;
   survey_runs: SurveyRunsTable;
   survey_answers: SurveyAnswersTable;
+  paused: PausedTable;
+  opt_out_hashes: OptOutHashesTable;
 }

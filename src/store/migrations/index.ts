@@ -6,15 +6,27 @@ import * as m0004 from './0004-two-way.ts';
 import * as m0005 from './0005-reply-answer-time.ts';
 import * as m0006 from './0006-poison.ts';
 import * as m0007 from './0007-submit-attempts.ts';
+import * as m0008 from './0008-operations.ts';
+import * as m0009 from './0009-retention-indexes.ts';
 import * as m0010 from './0010-conversation-handling.ts';
 import * as m0013 from './0013-conversations-understood.ts';
 import * as m0014 from './0014-quarantine-raw-pdu.ts';
 
+/** A migration module; one that exports `transactional = false` runs outside a transaction. */
+export interface MigrationModule extends Migration {
+  /** false for a migration that cannot run in a transaction (CREATE INDEX CONCURRENTLY). */
+  readonly transactional?: boolean;
+}
+
 /**
  * Every migration, in order. Listed in code rather than read from a folder so that the daemon
  * runs the same set whether it is started from source or from a bundle.
+ *
+ * Each migration runs in a transaction of its own unless it exports `transactional = false`
+ * (store/db.ts). New migrations that build an index on an existing table build it CONCURRENTLY
+ * (./concurrently.ts), and none rewrites a big table in one statement: backfills go in batches.
  */
-export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0001-outbound': m0001,
   '0002-receipts': m0002,
   '0003-receipt-segment-status': m0003,
@@ -22,6 +34,8 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005-reply-answer-time': m0005,
   '0006-poison': m0006,
   '0007-submit-attempts': m0007,
+  '0008-operations': m0008,
+  '0009-retention-indexes': m0009,
   '0010-conversation-handling': m0010,
   '0013-conversations-understood': m0013,
   '0014-quarantine-raw-pdu': m0014,

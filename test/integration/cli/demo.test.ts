@@ -104,16 +104,16 @@ describe('parley demo', () => {
       customer: string;
       total: number;
       numbers: {
-        ourNumber: string;
-        optedOut: boolean;
-        conversations: { conversation: { id: string } | null; entries: { direction: string; text: string; matchedKind?: string; keyword?: string; inReplyTo?: string; replyTo?: string; status: string; errorCode?: string }[] }[];
+        our_number: string;
+        opted_out: boolean;
+        conversations: { conversation: { id: string } | null; entries: { direction: string; text: string; matched_kind?: string; keyword?: string; in_reply_to?: string; reply_to?: string; status: string; error_code?: string }[] }[];
       }[];
     };
     expect(thread).toMatchObject({ customer: digits, total: 11 });
     expect(thread.numbers).toHaveLength(1);
-    expect(thread.numbers[0]).toMatchObject({ ourNumber: '12345', optedOut: true });
+    expect(thread.numbers[0]).toMatchObject({ our_number: '12345', opted_out: true });
     const entries = thread.numbers[0]!.conversations.flatMap((c) => c.entries);
-    expect(entries.map((e) => `${e.direction} ${e.matchedKind ?? e.status}`)).toEqual([
+    expect(entries.map((e) => `${e.direction} ${e.matched_kind ?? e.status}`)).toEqual([
       'out delivered',
       'in expected_reply',
       'out delivered',
@@ -126,7 +126,7 @@ describe('parley demo', () => {
       'out delivered',
       'out failed',
     ]);
-    expect(entries.at(-1)).toMatchObject({ direction: 'out', status: 'failed', errorCode: 'opted_out' });
+    expect(entries.at(-1)).toMatchObject({ direction: 'out', status: 'failed', error_code: 'opted_out' });
   });
 
   it('`parley status` shows the receipts, the final state, and the links between answers and replies', async () => {
@@ -171,6 +171,6 @@ describe('parley receipts --unmatched', () => {
     expect(listed.stdout.match(/ receipt \d+ from /g)).toHaveLength(1);
 
     expect(younger.code).toBe(0);
-    expect(JSON.parse(younger.stdout)).toEqual({ olderThan: '3h', count: 0, limit: 1000, receipts: [] });
+    expect(JSON.parse(younger.stdout)).toEqual({ older_than: '3h', count: 0, limit: 1000, receipts: [] });
   });
 });

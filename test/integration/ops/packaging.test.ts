@@ -147,19 +147,36 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
+describe('versions', () => {
+  it('CHANGELOG.md has an Unreleased section and one for the version in package.json; the README points to it', () => {
+    const changelog = read('CHANGELOG.md');
+    const pkg = JSON.parse(read('package.json')) as { version: string };
+    expect(changelog).toMatch(/^## Unreleased$/m);
+    expect(changelog).toContain(`\n## ${pkg.version}\n`);
+    expect(read('README.md')).toContain('(CHANGELOG.md)');
+  });
+
+  it('`parley --version` prints the version from package.json', async () => {
+    const pkg = JSON.parse(read('package.json')) as { version: string };
+    const res = await run(process.execPath, ['bin/parley', '--version']);
+    expect(res, res.stderr).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+});
+
 describe('Dockerfile', () => {
   const { stages, comments } = parseDockerfile(read('Dockerfile'));
   const builder = stages.find((s) => s.name === 'builder')!;
   const runtime = stages.at(-1)!;
   const isIgnored = dockerignore(read('.dockerignore'));
 
-  it('has a builder stage that installs everything and type-checks, and a runtime stage on node:20-bookworm-slim', () => {
+  it('has a builder stage that installs everything, type-checks and compiles to dist/, and a runtime stage on node:22-bookworm-slim', () => {
     expect(stages.map((s) => s.name)).toEqual(['builder', 'runtime']);
-    for (const s of stages) expect(s.from).toBe('node:20-bookworm-slim');
+    for (const s of stages) expect(s.from).toBe('node:22-bookworm-slim');
     const builderRuns = all(builder, 'RUN').join('\n');
     expect(builderRuns).toMatch(/\bnpm ci\b/);
     expect(builderRuns).not.toMatch(/--omit=dev|--production/);
     expect(builderRuns).toMatch(/\btsc\b.*--noEmit/);
+    expect(builderRuns).toMatch(/\bnpm run build\b/);
   });
 
   it('runtime: production dependencies only, NODE_ENV=production, /app, a non-root user created and used', () => {
@@ -188,17 +205,35 @@ describe('Dockerfile', () => {
     expect(last(runtime, 'STOPSIGNAL')).toBe('SIGTERM');
   });
 
-  it('runs `parley start -c /etc/parley/parley.yaml`, and that entry point is in the image', async () => {
-    expect(JSON.parse(last(runtime, 'CMD')!)).toEqual(['node', 'bin/parley', 'start', '-c', '/etc/parley/parley.yaml']);
+  it('runs the compiled `dist/cli/index.js start -c /etc/parley/parley.yaml`, and ships no TypeScript sources', async () => {
+    expect(JSON.parse(last(runtime, 'CMD')!)).toEqual(['node', 'dist/cli/index.js', 'start', '-c', '/etc/parley/parley.yaml']);
     expect(all(runtime, 'ENTRYPOINT')).toEqual([]);
     expect(existsSync(join(ROOT, 'bin/parley'))).toBe(true);
     expect(read('bin/parley')).toContain("import('../src/cli/index.ts')");
-    expect(all(runtime, 'COPY')).toEqual(expect.arrayContaining(['--from=builder /app/bin ./bin', '--from=builder /app/src ./src']));
-    expect(all(builder, 'COPY')).toEqual(expect.arrayContaining(['bin ./bin', 'src ./src']));
+    expect(read('bin/parley')).toContain("import('../dist/cli/index.js')");
+    expect(all(runtime, 'COPY')).toEqual(expect.arrayContaining(['--from=builder /app/bin ./bin', '--from=builder /app/dist ./dist']));
+    expect(all(runtime, 'COPY').filter((c) => /\bsrc\b/.test(c))).toEqual([]);
+    expect(all(builder, 'COPY')).toEqual(expect.arrayContaining(['bin ./bin', 'src ./src', 'tsconfig.json tsconfig.build.json ./']));
     const help = await run(process.execPath, ['bin/parley', '--help']);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stderr + help.stdout).toContain('parley start');
   });
+
+  it('`npm run build` compiles src/ to dist/, whose `--version` and `--help` run on plain Node without tsx', async () => {
+    rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
+    const build = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    expect(existsSync(join(ROOT, 'dist/cli/index.js'))).toBe(true);
+    // The .ts import specifiers were rewritten to .js.
+    expect(read('dist/main.js')).not.toMatch(/from '\.[^']*\.ts'/);
+    const pkg = JSON.parse(read('package.json')) as { version: string };
+    // No loader: plain Node runs the compiled files.
+    const version = await run(process.execPath, ['dist/cli/index.js', '--version'], { ...process.env, NODE_OPTIONS: '' });
+    expect(version, version.stderr).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    const help = await run(process.execPath, ['dist/cli/index.js', '--help'], { ...process.env, NODE_OPTIONS: '' });
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout + help.stderr).toContain('parley migrate');
+  }, 120_000);
 
   it('documents a container stop timeout above shutdown.force for docker, compose and Kubernetes', () => {
     const timeouts = [
@@ -224,20 +259,24 @@ describe('Dockerfile', () => {
       const files = statSync(join(ROOT, src)).isDirectory() ? filesUnder(src) : [src];
       for (const f of files) expect(isIgnored(f), `${f} is excluded by .dockerignore`).toBe(false);
     }
-    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'bin/parley', 'src/cli/index.ts', 'config/parley.example.yaml']) {
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/parley', 'src/cli/index.ts', 'config/parley.example.yaml']) {
       expect(isIgnored(f), f).toBe(false);
     }
-    for (const f of ['node_modules/pino/package.json', '.git/HEAD', 'test/integration/ops/packaging.test.ts', 'config/parley.yaml', '.env', 'grafana/compose.yaml', 'src/x/node_modules/y']) {
+    for (const f of ['node_modules/pino/package.json', '.git/HEAD', 'test/integration/ops/packaging.test.ts', 'config/parley.yaml', '.env', 'grafana/compose.yaml', 'src/x/node_modules/y', 'dist/main.js']) {
       expect(isIgnored(f), f).toBe(true);
     }
   });
 
-  it('every package the runtime imports is a production dependency (so `npm ci --omit=dev` keeps it), tsx included', () => {
-    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-    expect(pkg.dependencies.tsx).toBeDefined();
+  it('every package the runtime imports is a production dependency (so `npm ci --omit=dev` keeps it); tsx is for development only', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; engines: { node: string } };
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
+    expect(pkg.engines.node).toBe('>=22');
+    expect(pkg.devDependencies['@types/node']).toMatch(/^22\./);
     const builtins = new Set(builtinModules);
     const used = new Map<string, string>();
-    for (const file of [...filesUnder('src'), 'bin/parley']) {
+    // bin/parley imports tsx only when it is there (development), so only src/ counts.
+    for (const file of filesUnder('src')) {
       const text = read(file);
       // Value imports only: `import type` and `export type` vanish at run time.
       const specifiers = [
@@ -250,7 +289,8 @@ describe('Dockerfile', () => {
         used.set(name, relative(ROOT, join(ROOT, file)));
       }
     }
-    expect([...used.keys()].sort()).toEqual(expect.arrayContaining(['ioredis', 'kysely', 'pg', 'pino', 'prom-client', 'tsx', 'yaml', 'yargs']));
+    expect([...used.keys()].sort()).toEqual(expect.arrayContaining(['ioredis', 'kysely', 'pg', 'pino', 'prom-client', 'yaml', 'yargs']));
+    expect(used.has('tsx')).toBe(false);
     for (const [name, file] of used) expect(pkg.dependencies[name], `${name} (imported by ${file}) must be in dependencies`).toBeDefined();
   });
 

@@ -22,6 +22,7 @@ import { readInsights } from '../../../src/store/reports-insights.ts';
 import { formatInsights, summariseInsights } from '../../../src/cli/report-insights.ts';
 import { describeDatabase } from '../../../src/cli/common.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
+import { snakeCased } from '../../../src/cli/json.ts';
 
 const ESME_RINVDSTADR = 0x0b;
 const FINAL_FAILED = new Set(['undeliverable', 'expired', 'rejected', 'failed', 'unknown']);
@@ -344,9 +345,12 @@ describe('parley report', () => {
     const args = ['-c', configFile, '--since', since.toISOString(), '--until', until.toISOString(), '--tz', 'UTC', '--top', String(TOP)];
     const json = await runCli(['report', '--json', ...args]);
     expect(json.code, json.stderr).toBe(0);
-    // The conversation part (intents, unmatched terms, surveys, campaigns) rides along.
+    // The same figures, with snake_case keys like every JSON Parley prints; the conversation part
+    // (intents, unmatched terms, surveys, campaigns) rides along.
     const conversations = summariseInsights(await readInsights(db, { since, until, timeZone: 'UTC', top: TOP }), TOP);
-    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify({ ...report, conversations })));
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(snakeCased({ ...report, conversations }))));
+    expect(json.stdout).toContain('"delivered_rate"');
+    expect(json.stdout).not.toMatch(/"[a-z]+[A-Z]\w*":/);
 
     const text = await runCli(['report', ...args]);
     expect(text.code, text.stderr).toBe(0);

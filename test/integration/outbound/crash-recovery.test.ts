@@ -134,7 +134,7 @@ describe('crash recovery', () => {
     writeFileSync(configFile, JSON.stringify(raw));
     const asJson = await runCli(['status', dup, '--json', '-c', configFile]);
     expect(asJson.code, asJson.stderr).toBe(0);
-    expect(JSON.parse(asJson.stdout).message.possibleDuplicate).toBe(true);
+    expect(JSON.parse(asJson.stdout).message.possible_duplicate).toBe(true); // CLI JSON is snake_case
     const asText = await runCli(['status', dup, '-c', configFile]);
     expect(asText.stdout).toContain('POSSIBLE DUPLICATE');
     const events = (await redis.xrange(keys.events, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as { id: string; status: string; possible_duplicate: boolean });

@@ -8,6 +8,7 @@ describe('parseDuration', () => {
     ['1.5s', 1_500],
     ['5m', 300_000],
     ['1h', 3_600_000],
+    ['90d', 7_776_000_000],
     ['0ms', 0],
     [' 2s ', 2_000],
     [250, 250],
@@ -17,7 +18,7 @@ describe('parseDuration', () => {
     expect(parseDuration(input)).toBe(ms);
   });
 
-  it.each<[unknown]>([['fast'], ['-1s'], [-5], [1.5], ['1d'], ['s'], ['1 h x'], [''], [null], [true], [[]], [{}]])('rejects %j', (input) => {
+  it.each<[unknown]>([['fast'], ['-1s'], [-5], [1.5], ['1w'], ['s'], ['1 h x'], [''], [null], [true], [[]], [{}]])('rejects %j', (input) => {
     expect(parseDuration(input)).toBeUndefined();
   });
 });

@@ -53,7 +53,7 @@ describe('the shipped configuration files', () => {
       idFormat: 'hex_to_decimal',
     });
     expect(config.routes).toEqual([
-      { name: 'uk', prefixes: ['+44'], smscs: ['carrier-b', 'carrier-a'], tps: 50, burst: 5, defaultFrom: 'Parley', uncertainSubmit: 'unknown', uncertainMaxAttempts: 3 },
+      { name: 'uk', prefixes: ['+44'], smscs: ['carrier-b', 'carrier-a'], tps: 50, burst: 5, defaultFrom: 'Parley', uncertainSubmit: 'unknown', uncertainMaxAttempts: 3, maxQueueAgeMs: 600_000 },
       { name: 'default', prefixes: ['*'], smscs: ['carrier-a', 'carrier-b'], tps: 100, burst: 10, defaultFrom: '12345', uncertainSubmit: 'resend', uncertainMaxAttempts: 3 },
     ]);
     expect(config.numbers.map((n) => n.address)).toEqual(['12345', '+14155550100', 'Parley']);
