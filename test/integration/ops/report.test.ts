@@ -86,13 +86,20 @@ async function counts(): Promise<{ pending: number; unhandled: number }> {
   return { pending: m.rows[0]!.n, unhandled: r.rows[0]!.n };
 }
 
-async function settled(what: string, replies: number): Promise<void> {
+/**
+ * Waits until exactly `messages` messages and `replies` replies are stored, none of them still
+ * queued, submitted or unhandled. The counts matter: right after `h.send` the intake has not
+ * stored the messages yet, and "none pending" alone holds at once, so a reply injected then can
+ * arrive before the message it answers exists (and is rightly linked to nothing).
+ */
+async function settled(what: string, messages: number, replies: number): Promise<void> {
   await h.until(
     what,
     async () => {
+      const m = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages`.execute(db);
       const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM replies`.execute(db);
       const c = await counts();
-      return n.rows[0]!.n === replies && c.pending === 0 && c.unhandled === 0;
+      return m.rows[0]!.n === messages && n.rows[0]!.n === replies && c.pending === 0 && c.unhandled === 0;
     },
     20_000,
   );
@@ -133,7 +140,7 @@ beforeAll(async () => {
     { id: 'promo-2', to: '+14155550105', text: 'Spring sale [undeliv]' },
     { id: 'promo-3', to: '+14155550106', text: 'Spring sale [expired]' },
   ]);
-  await settled('outbound messages final', 0);
+  await settled('outbound messages stored and final', 12, 0);
 
   await injectReply('14155550101', '12345', 'yes');
   await injectReply('14155550102', '12345', 'No');
@@ -142,10 +149,10 @@ beforeAll(async () => {
   await injectReply('447700900001', '54321', 'thanks!');
   // Nothing of ours went to this customer: the reply answers no message.
   await injectReply('14155550199', '12345', 'OPEN');
-  await settled('first replies handled and their answers final', 6);
-  // After the answer to "hours?", this one is linked to that answer.
+  await settled('first replies handled and their answers final', 12 + 5, 6);
+  // Sent after the answer to "hours?": Parley's own answers are left out, so it too answers promo-1.
   await injectReply('14155550104', '12345', 'what is this');
-  await settled('all replies handled', 7);
+  await settled('all replies handled', 12 + 5, 7);
 
   await daemon.service.stop();
   until = new Date(Date.now() + 60_000);
