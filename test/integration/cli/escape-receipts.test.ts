@@ -107,8 +107,8 @@ describe('parley receipts --unmatched prints the carrier data escaped', () => {
     expect(json.code, json.stderr).toBe(0);
     expect(json.stdout).not.toMatch(UNSAFE);
     // Escaped the way JSON reads back: a program gets the carrier's data exactly.
-    const parsed = JSON.parse(json.stdout) as { count: number; receipts: { smscMessageId: string; body: string }[] };
+    const parsed = JSON.parse(json.stdout) as { count: number; receipts: { smsc_message_id: string; body: string }[] };
     expect(parsed.count).toBe(1);
-    expect(parsed.receipts[0]).toMatchObject({ smscMessageId: HOSTILE_ID, body });
+    expect(parsed.receipts[0]).toMatchObject({ smsc_message_id: HOSTILE_ID, body });
   }, 60_000);
 });

@@ -41,9 +41,13 @@ describe('parseOutboundPayload', () => {
     const res = parse({
       id: 'all-1', to: '+14155550101', from: '12345', text: 'hi', route: 'default', dlr: false, validity: 600,
       expires_at: '2030-01-01T00:00:00Z', priority: 2, conversation: { ttl: 60, tags: { a: 1 } }, replies: { YES: { reply: 'ok' } }, metadata: { order: 1 },
+      send_at: '2029-12-31T09:00:00+01:00', time_zone: 'Europe/Paris',
+      survey: { name: 'visit', questions: [{ kind: 'rating', text: 'Rate us 1-5' }] },
+      campaign: { id: 'spring', variants: [{ name: 'A', text: 'hi A' }, { name: 'B', text: 'hi B' }] },
     });
+    expect(res.ok, res.ok ? '' : res.reason).toBe(true);
     expect(res.ok && res.warnings).toEqual([]);
-    expect(PAYLOAD_FIELDS).toHaveLength(12);
+    expect(PAYLOAD_FIELDS).toHaveLength(16);
   });
 
   it('invalid JSON is one problem, without the text', () => {
