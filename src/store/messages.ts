@@ -290,6 +290,44 @@ export async function releaseOwned(db: Db, owner: string): Promise<number> {
   return Number(res.numUpdatedRows);
 }
 
+/** A queued message's columns, as the claims return them. */
+interface QueuedRow {
+  id: string;
+  to_addr: string;
+  from_addr: string | null;
+  body: string;
+  route: string;
+  priority: number;
+  dlr: boolean;
+  validity_seconds: number | null;
+  conversation: Record<string, unknown> | null;
+  replies: Record<string, unknown> | null;
+  metadata: Record<string, unknown> | null;
+  reply_to: string | null;
+  expires_at: Date | null;
+}
+
+const QUEUED_COLUMNS = sql.raw('id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, reply_to, expires_at');
+
+/** A claimed row as the dispatcher takes it: its answer link and expiry included, whichever claim took it. */
+function routedMessageOf(r: QueuedRow): RoutedMessage {
+  return {
+    id: r.id,
+    to: r.to_addr,
+    from: r.from_addr ?? undefined,
+    text: r.body,
+    route: r.route,
+    dlr: r.dlr,
+    validitySeconds: r.validity_seconds ?? undefined,
+    priority: r.priority as RoutedMessage['priority'],
+    conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
+    replies: (r.replies as RoutedMessage['replies']) ?? undefined,
+    metadata: r.metadata ?? undefined,
+    ...(r.expires_at === null ? {} : { expiresAt: r.expires_at }),
+    ...(r.reply_to === null ? {} : { replyTo: r.reply_to }),
+  };
+}
+
 /**
  * Takes over queued messages nobody live is working on: unowned ones and those of daemons whose
  * heartbeat stopped. A live daemon's own (this one's included) are never taken, so claiming in a
@@ -305,22 +343,7 @@ export async function claimUnfinished(
 ): Promise<UnfinishedMessage[]> {
   if (routes !== undefined && routes.length === 0) return [];
   const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
-  const claimed = await sql<{
-    id: string;
-    to_addr: string;
-    from_addr: string | null;
-    body: string;
-    route: string;
-    priority: number;
-    dlr: boolean;
-    validity_seconds: number | null;
-    conversation: Record<string, unknown> | null;
-    replies: Record<string, unknown> | null;
-    metadata: Record<string, unknown> | null;
-    attempts: number;
-    smsc: string | null;
-    expires_at: Date | null;
-  }>`
+  const claimed = await sql<QueuedRow & { attempts: number; smsc: string | null }>`
     UPDATE messages SET owner = ${owner}, updated_at = now()
     WHERE id IN (
       SELECT id FROM messages
@@ -335,7 +358,7 @@ export async function claimUnfinished(
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
-    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, attempts, smsc, expires_at`.execute(db);
+    RETURNING ${QUEUED_COLUMNS}, attempts, smsc`.execute(db);
   if (claimed.rows.length === 0) return [];
   // A segment the SMSC accepted stays accepted when its receipt has come since (delivered, ...):
   // it is not sent again.
@@ -352,20 +375,7 @@ export async function claimUnfinished(
     set.add(a.seq);
   }
   return claimed.rows.map((r) => ({
-    message: {
-      id: r.id,
-      to: r.to_addr,
-      from: r.from_addr ?? undefined,
-      text: r.body,
-      route: r.route,
-      dlr: r.dlr,
-      validitySeconds: r.validity_seconds ?? undefined,
-      priority: r.priority as RoutedMessage['priority'],
-      conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
-      replies: (r.replies as RoutedMessage['replies']) ?? undefined,
-      metadata: r.metadata ?? undefined,
-      expiresAt: r.expires_at ?? undefined,
-    },
+    message: routedMessageOf(r),
     attempts: r.attempts,
     smsc: r.smsc,
     acceptedSegments: acceptedBy.get(r.id) ?? new Set<number>(),
@@ -387,20 +397,7 @@ export async function claimDue(
 ): Promise<RoutedMessage[]> {
   if (routes !== undefined && routes.length === 0) return [];
   const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
-  const res = await sql<{
-    id: string;
-    to_addr: string;
-    from_addr: string | null;
-    body: string;
-    route: string;
-    priority: number;
-    dlr: boolean;
-    validity_seconds: number | null;
-    conversation: Record<string, unknown> | null;
-    replies: Record<string, unknown> | null;
-    metadata: Record<string, unknown> | null;
-    reply_to: string | null;
-  }>`
+  const res = await sql<QueuedRow>`
     UPDATE messages SET owner = ${owner}, updated_at = now()
     WHERE id IN (
       SELECT id FROM messages
@@ -409,21 +406,8 @@ export async function claimDue(
       ORDER BY send_at, priority DESC
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
-    RETURNING id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, reply_to`.execute(db);
-  return res.rows.map((r) => ({
-    id: r.id,
-    to: r.to_addr,
-    from: r.from_addr ?? undefined,
-    text: r.body,
-    route: r.route,
-    dlr: r.dlr,
-    validitySeconds: r.validity_seconds ?? undefined,
-    priority: r.priority as RoutedMessage['priority'],
-    conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
-    replies: (r.replies as RoutedMessage['replies']) ?? undefined,
-    metadata: r.metadata ?? undefined,
-    ...(r.reply_to === null ? {} : { replyTo: r.reply_to }),
-  }));
+    RETURNING ${QUEUED_COLUMNS}`.execute(db);
+  return res.rows.map(routedMessageOf);
 }
 
 /** Writes the daemon's heartbeat; true when its row had to be created (first beat, or declared dead meanwhile). */
