@@ -263,6 +263,8 @@ function poolFor(
       metrics.setBindState(bind.smsc, bind.label, state);
       onChange();
     },
+    onBindFailure: (reason, bind) => metrics.bindFailures.inc({ smsc: bind.smsc, reason }),
+    onConnectionLost: (bind) => metrics.bindReconnects.inc({ smsc: bind.smsc }),
     onInbound,
   });
 }
@@ -467,6 +469,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     receipts,
     replies: capture,
     detectReceiptText: (smsc) => smscConfigs.get(smsc)?.detectReceiptText ?? false,
+    onClassified: (smsc, kind) => metrics.deliverSms.inc({ smsc, kind }),
     logger: log,
   });
   const releaseIncomplete = async (): Promise<void> => {
@@ -851,6 +854,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       }),
     };
     log.info({ applied, needsRestart }, needsRestart.length ? 'config reloaded; some changes need a restart' : 'config reloaded');
+    metrics.configReloads.inc({ outcome: needsRestart.length ? 'partial' : 'applied' });
     return { applied, needsRestart };
   };
 

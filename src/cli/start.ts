@@ -59,6 +59,7 @@ export async function runStart(args: ConfigArgs): Promise<ExitCode> {
       const { needsRestart } = daemon.reload(next);
       if (needsRestart.length > 0) logger.warn({ needsRestart }, 'these changes take effect at the next start');
     } catch (e) {
+      daemon.metrics.configReloads.inc({ outcome: 'refused' });
       logger.error({ err: describeError(e) }, 'config reload refused; the running config stays');
     }
   };

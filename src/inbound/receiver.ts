@@ -6,7 +6,7 @@
 import type { Logger } from '../lib/logger.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText } from '../smpp/text/index.ts';
-import { classifyInbound } from './classify.ts';
+import { classifyInbound, type InboundKind } from './classify.ts';
 
 export interface InboundPath {
   handle(sm: InboundSm): Promise<InboundAnswer>;
@@ -17,6 +17,8 @@ export interface ReceiverOptions {
   readonly replies: InboundPath;
   /** SMSCs that send receipts with esm_class 0: their texts are recognised as receipts. */
   readonly detectReceiptText?: (smsc: string) => boolean;
+  /** Told what each deliver_sm was read as, before its path stores it (for the per-SMSC counts). */
+  readonly onClassified?: (smsc: string, kind: InboundKind) => void;
   readonly logger: Logger;
 }
 
@@ -32,6 +34,7 @@ export class InboundReceiver implements InboundPath {
       text: detect ? decodeText(sm.shortMessage, sm.dataCoding, 'gsm7').text : undefined,
       detectReceiptText: detect,
     });
+    this.options.onClassified?.(sm.smsc, kind);
     return kind === 'receipt' ? this.options.receipts.handle(sm) : this.options.replies.handle(sm);
   }
 }

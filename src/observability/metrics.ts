@@ -380,6 +380,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly deliverSms = new Counter({
+    name: 'parley_deliver_sm_total',
+    help: 'deliver_sm (and data_sm) received from each SMSC, by what they were read as (receipt, reply); counted before they are stored',
+    labelNames: ['smsc', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bindFailures = new Counter({
+    name: 'parley_bind_failures_total',
+    help: 'Connect or bind attempts that did not end bound, by SMSC and reason (connect_failed, the bind_resp command_status name, or the session error code such as response_timeout)',
+    labelNames: ['smsc', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bindReconnects = new Counter({
+    name: 'parley_bind_reconnects_total',
+    help: 'Times a bound bind lost its connection (not stopped or held on purpose) and went back to reconnecting, by SMSC',
+    labelNames: ['smsc'] as const,
+    registers: [this.registry],
+  });
+
+  readonly configReloads = new Counter({
+    name: 'parley_config_reloads_total',
+    help: 'Config reloads (SIGHUP) by outcome: applied (everything in force), partial (some changes wait for a restart), refused (the file did not validate; the running config stays)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.buildInfo.set({ version: PARLEY_VERSION, node: process.versions.node }, 1);
     if (options.defaultMetrics !== false) {

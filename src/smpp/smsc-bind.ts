@@ -90,6 +90,10 @@ export interface SmscBindOptions {
   readonly reconnectMaxMs: number;
   readonly logger?: Logger;
   onStateChange?(state: BindState, bind: SmscBind): void;
+  /** A connect or bind attempt that did not end bound: `connect_failed`, the refusal's command_status name, or the session error code. */
+  onBindFailure?(reason: string, bind: SmscBind): void;
+  /** A bound connection was lost (not stopped or held on purpose); the bind goes back to reconnecting. */
+  onConnectionLost?(bind: SmscBind): void;
   onInbound?(sm: InboundSm): Promise<InboundAnswer>;
 }
 
@@ -287,6 +291,15 @@ export class SmscBind {
     }
   }
 
+  /** An observer that throws must not break the bind loop; it is logged instead. */
+  private observe(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.log.error({ err }, 'smsc bind observer failed');
+    }
+  }
+
   private tlsOptions(): tls.ConnectionOptions | undefined {
     const t = this.options.tls;
     if (!t) return undefined;
@@ -342,6 +355,7 @@ export class SmscBind {
       );
     } catch (err) {
       this.log.warn({ err: (err as Error).message, host: o.host, port: o.port }, 'smsc bind: connect failed');
+      this.observe(() => o.onBindFailure?.('connect_failed', this));
       return undefined;
     }
     if (this.stopController.signal.aborted) {
@@ -356,6 +370,8 @@ export class SmscBind {
       session.close();
       this.session = undefined;
       const status = err instanceof SmppSessionError ? err.commandStatus : undefined;
+      const reason = status !== undefined ? commandStatusName(status) : err instanceof SmppSessionError ? err.code : 'bind_failed';
+      this.observe(() => o.onBindFailure?.(reason, this));
       if (status !== undefined && CREDENTIAL_REFUSALS.has(status)) {
         this.log.error(
           { status: commandStatusName(status), systemId: o.systemId },
@@ -377,6 +393,7 @@ export class SmscBind {
     this.session = undefined;
     if (!this.stopController.signal.aborted && this.holdReason === undefined) {
       this.log.warn({ reason: reason.code, detail: reason.message }, 'smsc bind: connection lost');
+      if (this.stateValue === 'bound') this.observe(() => o.onConnectionLost?.(this));
     }
     return boundAt;
   }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDaemon, type Daemon } from '../../../src/main.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
+import type { ParleyConfig } from '../../../src/config/types.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
 import { createHarness, simSmsc, type Harness } from '../../support/daemon.ts';
 import { findPromtool, runPromtool } from '../../support/promtool.ts';
@@ -61,6 +62,7 @@ function total(samples: readonly Sample[], name: string, labels: Record<string, 
 let h: Harness;
 let sim: Simulator;
 let daemon: Daemon;
+let daemonConfig: ParleyConfig;
 let base: string;
 
 async function get(pathname: string): Promise<{ status: number; body: string; contentType: string | null }> {
@@ -144,6 +146,7 @@ describe('operations: a live daemon', () => {
       ],
       numbers: [{ address: '12345' }],
     });
+    daemonConfig = config;
     daemon = buildDaemon(config, { logger: silentLogger, schema: h.schema.schema, http: true });
     h.daemons.push(daemon);
     await daemon.service.start();
@@ -193,6 +196,16 @@ describe('operations: a live daemon', () => {
       (s) => s.filter((x) => x.name === 'parley_replies_total'),
     );
     expect(total(afterReply, 'parley_replies_total', { matched: 'none', resolved: 'false' }) - total(before, 'parley_replies_total', { matched: 'none', resolved: 'false' })).toBe(1);
+    // Every deliver_sm is counted per SMSC as what it was read as: one per receipt stored (7 messages
+    // sent, each with its receipt) and the 1 reply.
+    const deliverSm = (s: Sample[], kind: string): number => total(s, 'parley_deliver_sm_total', { smsc: 'sim', kind }) - total(before, 'parley_deliver_sm_total', { smsc: 'sim', kind });
+    const receipts = (s: Sample[]): number => total(s, 'parley_receipts_total', { smsc: 'sim' }) - total(before, 'parley_receipts_total', { smsc: 'sim' });
+    const counted = await untilMetrics(
+      'deliver_sm counted',
+      (s) => deliverSm(s, 'reply') === 1 && receipts(s) >= 7 && deliverSm(s, 'receipt') === receipts(s),
+      (s) => s.filter((x) => /^parley_(deliver_sm|receipts)_total$/.test(x.name)),
+    );
+    expect(deliverSm(counted, 'receipt')).toBe(7);
   });
 
   it('/metrics passes promtool check metrics', async () => {
@@ -210,7 +223,11 @@ describe('operations: a live daemon', () => {
   it('a bind drop takes parley_bind_state{state="bound"} to 0 and /readyz to 503 naming the routes, and both come back', async () => {
     const bound = (s: Sample[]): number => total(s, 'parley_bind_state', { smsc: 'sim', state: 'bound' });
     const states = (s: Sample[]): Sample[] => s.filter((x) => x.name === 'parley_bind_state' && x.value === 1);
-    expect(bound(await scrape())).toBe(1);
+    const beforeDrop = await scrape();
+    expect(bound(beforeDrop)).toBe(1);
+    const reconnects = (s: Sample[]): number => total(s, 'parley_bind_reconnects_total', { smsc: 'sim' }) - total(beforeDrop, 'parley_bind_reconnects_total', { smsc: 'sim' });
+    const connectFailures = (s: Sample[]): number =>
+      total(s, 'parley_bind_failures_total', { smsc: 'sim', reason: 'connect_failed' }) - total(beforeDrop, 'parley_bind_failures_total', { smsc: 'sim', reason: 'connect_failed' });
     const restarting = sim.restart({ downMs: 1_500 });
     try {
       const down = await untilMetrics('bind down', (s) => bound(s) === 0, states);
@@ -225,7 +242,22 @@ describe('operations: a live daemon', () => {
     } finally {
       await restarting;
     }
-    await untilMetrics('bind back', (s) => bound(s) === 1, states);
+    const back = await untilMetrics('bind back', (s) => bound(s) === 1, states);
     await h.until('ready again', async () => (await get('/readyz')).status === 200);
+    // One lost connection; while the SMSC was down for 1.5 s the retries (every 50-500 ms) found nobody listening.
+    expect(reconnects(back)).toBe(1);
+    expect(connectFailures(back)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('config reloads are counted by outcome: applied, or partial when a change needs a restart', async () => {
+    const reloads = (s: Sample[], outcome: string): number => total(s, 'parley_config_reloads_total', { outcome });
+    const before = await scrape();
+    const config = daemonConfig;
+    expect(daemon.reload(config)).toEqual({ applied: [], needsRestart: [] });
+    expect(daemon.reload({ ...config, log: { ...config.log, level: config.log.level === 'debug' ? 'info' : 'debug' } }).needsRestart).toEqual(['log']);
+    const after = await scrape();
+    expect(reloads(after, 'applied') - reloads(before, 'applied')).toBe(1);
+    expect(reloads(after, 'partial') - reloads(before, 'partial')).toBe(1);
+    expect(reloads(after, 'refused') - reloads(before, 'refused')).toBe(0);
   });
 });
