@@ -1,6 +1,7 @@
 /**
  * Every metric Parley exports, in one place (prom-client). Names follow Prometheus conventions:
- * `parley_` prefix, base units, `_total` counters, `_seconds` histograms. Labels stay bounded:
+ * `parley_` prefix, base units, `_total` counters, `_seconds` histograms (Node's default process
+ * metrics keep their stock `process_`/`nodejs_` names). Labels stay bounded:
  * route, SMSC, bind, state, status names; never a number or a message id.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -411,11 +412,13 @@ export class Metrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.buildInfo.set({ version: PARLEY_VERSION, node: process.versions.node }, 1);
     if (options.defaultMetrics !== false) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+      // Node's stock names (process_*, nodejs_*), unprefixed: the usual Node.js dashboards and
+      // alerts work as they are, and a job or instance label tells Parley apart from other services.
+      collectDefaultMetrics({ register: this.registry });
       // prom-client names these gauges `_total`, which `promtool check metrics` rejects ("non-counter
       // metrics should not have _total suffix"); the same figure is sum() over the per-type gauges
-      // (parley_nodejs_active_handles, _requests, _resources).
-      for (const name of ['parley_nodejs_active_handles_total', 'parley_nodejs_active_requests_total', 'parley_nodejs_active_resources_total']) {
+      // (nodejs_active_handles, _requests, _resources).
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
         this.registry.removeSingleMetric(name);
       }
     }

@@ -60,10 +60,13 @@ describe('promqlNames', () => {
   });
 
   it('knows the exported names: counters as named, histograms by their series', () => {
-    for (const name of ['parley_submits_total', 'parley_bind_state', 'parley_auto_reply_seconds_bucket', 'parley_auto_reply_seconds_sum', 'parley_auto_reply_seconds_count', 'parley_process_resident_memory_bytes']) {
+    for (const name of ['parley_submits_total', 'parley_bind_state', 'parley_auto_reply_seconds_bucket', 'parley_auto_reply_seconds_sum', 'parley_auto_reply_seconds_count', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
       expect(exported.has(name), name).toBe(true);
     }
     expect(exported.has('parley_auto_reply_seconds')).toBe(false);
+    // Node's default metrics keep their stock names, so stock Node.js dashboards work unchanged.
+    expect([...exported.keys()].filter((n) => /^parley_(process|nodejs)_/.test(n))).toEqual([]);
+    expect([...exported.keys()].filter((n) => !n.startsWith('parley_') && !/^(process|nodejs)_/.test(n))).toEqual([]);
     expect(exported.get('parley_submits_total')?.labels).toEqual(['route', 'smsc', 'outcome', 'status']);
     expect(exported.get('parley_submit_response_seconds_bucket')?.labels).toEqual(['smsc', 'le']);
   });
@@ -146,7 +149,7 @@ describe('Grafana dashboards', () => {
   it('together the dashboards show every Parley metric (default process metrics aside)', () => {
     const used = new Set(dashboards.flatMap(({ file, model }) => dashboardExpressions(file, model).flatMap((e) => promqlNames(e.expr).metrics)));
     const shown = new Set([...used].map((n) => exported.get(n)?.name));
-    const own = new Set([...exported.values()].map((m) => m.name).filter((n) => !/^parley_(process|nodejs)_/.test(n)));
+    const own = new Set([...exported.values()].map((m) => m.name).filter((n) => n.startsWith('parley_')));
     expect([...own].filter((n) => !shown.has(n))).toEqual([]);
   });
 });
