@@ -15,6 +15,7 @@ import { demoCommand } from './demo.ts';
 import { migrateCommand } from './migrate.ts';
 import { conversationCommand } from './conversation.ts';
 import { reportCommand } from './report.ts';
+import { schemaCommand } from './schema.ts';
 import { receiptsCommand } from './receipts.ts';
 import { clusterCommand } from './cluster.ts';
 import { sendCommand } from './send.ts';
@@ -79,6 +80,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   addCommand(cli, smscSimCommand, done);
   addCommand(cli, demoCommand, done);
   addCommand(cli, reportCommand, done);
+  addCommand(cli, schemaCommand, done);
   // Run-time control of every daemon (through Postgres and Redis).
   addCommand(cli, routeCommand, done);
   addCommand(cli, smscCommand, done);

@@ -6,6 +6,7 @@ import { normaliseNumber, normaliseSender } from './address.ts';
 import { toStorableJson, toStorableText, type JsonLimits } from './storable-text.ts';
 import { parseSurvey, type Survey } from './survey.ts';
 import { parseCampaign, type Campaign } from './campaign.ts';
+import { ENDS_WITH_ZONE, ISO_WITH_OFFSET, MAX_ID, MAX_TEXT_CHARS, MAX_VALIDITY_SECONDS, PAYLOAD_FIELDS } from './json-schema.ts';
 
 export type Priority = 0 | 1 | 2 | 3;
 
@@ -87,12 +88,8 @@ export type ParsedPayload =
       readonly id?: string;
     };
 
-/** The payload fields Parley reads; any other is reported as a warning and ignored. */
-export const PAYLOAD_FIELDS: readonly string[] = ['id', 'to', 'from', 'text', 'route', 'dlr', 'validity', 'expires_at', 'priority', 'conversation', 'replies', 'metadata', 'send_at', 'time_zone', 'survey', 'campaign'];
-
-const MAX_ID = 64;
-/** A date and time with an explicit offset: a time without one would depend on the server's zone. */
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+// The field list, limits and patterns are the JSON Schema's (`parley schema payload`): one definition.
+export { PAYLOAD_FIELDS } from './json-schema.ts';
 
 function knownTimeZone(name: string): boolean {
   try {
@@ -102,8 +99,6 @@ function knownTimeZone(name: string): boolean {
     return false;
   }
 }
-/** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
-const MAX_TEXT_CHARS = 255 * 160;
 
 /** Limits on what an app's opaque JSON (`metadata`, `conversation.tags`) may be: it is copied into every event. */
 export interface PayloadLimits {
@@ -204,7 +199,7 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
 
   let validitySeconds: number | undefined;
   if (v.validity !== undefined && v.validity !== null) {
-    if (typeof v.validity !== 'number' || !Number.isInteger(v.validity) || v.validity <= 0 || v.validity > 63 * 7 * 86400) {
+    if (typeof v.validity !== 'number' || !Number.isInteger(v.validity) || v.validity <= 0 || v.validity > MAX_VALIDITY_SECONDS) {
       bad('invalid_validity', '"validity" must be a positive whole number of seconds (at most 63 weeks)');
     } else validitySeconds = v.validity;
   }
@@ -212,7 +207,7 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
   let expiresAt: Date | undefined;
   if (v.expires_at !== undefined && v.expires_at !== null) {
     // An explicit offset is required: a time without one would be read in the daemon's zone.
-    const at = typeof v.expires_at === 'string' && /(?:Z|[+-]\d\d:?\d\d)$/i.test(v.expires_at) ? new Date(v.expires_at) : undefined;
+    const at = typeof v.expires_at === 'string' && ENDS_WITH_ZONE.test(v.expires_at) ? new Date(v.expires_at) : undefined;
     if (at === undefined || Number.isNaN(at.getTime())) bad('invalid_expires_at', '"expires_at" must be an ISO 8601 time with a zone, such as "2026-03-01T14:00:00Z"');
     else expiresAt = at;
   }
