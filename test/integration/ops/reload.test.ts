@@ -76,6 +76,14 @@ describe('SIGHUP', () => {
 
     expect(sim.stats.binds.total).toBe(1);
     expect(sim.binds).toHaveLength(1);
+
+    // A file that no longer validates is refused (the running config stays); both are counted.
+    writeFileSync(file, 'smscs: [oops\n');
+    child.kill('SIGHUP');
+    const reloads = async (): Promise<string[]> =>
+      (await (await fetch('http://127.0.0.1:19467/metrics')).text()).split('\n').filter((l) => l.startsWith('parley_config_reloads_total{'));
+    await h.until('refused reload counted', async () => (await reloads()).includes('parley_config_reloads_total{outcome="refused"} 1'), 10_000);
+    expect((await reloads()).sort()).toEqual(['parley_config_reloads_total{outcome="applied"} 1', 'parley_config_reloads_total{outcome="refused"} 1']);
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
     expect(code, stderr).toBe(0);
