@@ -13,61 +13,44 @@ import { customerHash } from './opt-outs.ts';
 export type RetainedTable = 'messages' | 'receipts' | 'replies' | 'inbound_parts' | 'conversations' | 'webhook_deliveries';
 
 /**
+ * Each table but messages: the column its age is read from (the index of migration 0009), and the
+ * rows that are still work rather than history, which are never deleted.
+ */
+const AGED: Readonly<Record<Exclude<RetainedTable, 'messages'>, { column: string; history: string }>> = {
+  receipts: { column: 'received_at', history: 'true' },
+  // A reply still being handled (received, leased) is work.
+  replies: { column: 'received_at', history: "status <> 'received'" },
+  // Parts of a reply not assembled yet wait for their siblings.
+  inbound_parts: { column: 'received_at', history: 'reply_id IS NOT NULL' },
+  conversations: { column: 'expires_at', history: 'true' },
+  webhook_deliveries: { column: 'finished_at', history: 'finished_at IS NOT NULL' },
+};
+
+/**
  * Deletes up to `limit` rows of `table` older than `olderThanMs`; returns how many. Messages are
  * only ever deleted in a final state (their segments go by cascade, their status history here).
  */
 export async function deleteBatch(db: Db, table: RetainedTable, olderThanMs: number, limit: number): Promise<number> {
   const age = sql`now() - make_interval(secs => ${olderThanMs / 1000})`;
-  let res: { rows: { n: string }[] };
-  switch (table) {
-    case 'messages':
-      res = await sql<{ n: string }>`
+  if (table === 'messages') {
+    const res = await sql<{ n: string }>`
         WITH doomed AS (
           SELECT id FROM messages WHERE final_at IS NOT NULL AND final_at < ${age}
           ORDER BY final_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
         gone AS (DELETE FROM messages m USING doomed d WHERE m.id = d.id RETURNING m.id),
         history AS (DELETE FROM message_events e WHERE e.message_id IN (SELECT id FROM gone))
         SELECT count(*) AS n FROM gone`.execute(db);
-      break;
-    case 'receipts':
-      res = await sql<{ n: string }>`
-        WITH doomed AS (SELECT id FROM receipts WHERE received_at < ${age} ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
-        gone AS (DELETE FROM receipts r USING doomed d WHERE r.id = d.id RETURNING 1)
-        SELECT count(*) AS n FROM gone`.execute(db);
-      break;
-    case 'replies':
-      // Only handled replies: one still being handled (received, leased) is work, not history.
-      res = await sql<{ n: string }>`
-        WITH doomed AS (
-          SELECT id FROM replies WHERE received_at < ${age} AND status <> 'received'
-          ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
-        gone AS (DELETE FROM replies r USING doomed d WHERE r.id = d.id RETURNING 1)
-        SELECT count(*) AS n FROM gone`.execute(db);
-      break;
-    case 'inbound_parts':
-      // Parts of replies already assembled (reply_id set); open ones wait for their siblings.
-      res = await sql<{ n: string }>`
-        WITH doomed AS (
-          SELECT id FROM inbound_parts WHERE received_at < ${age} AND reply_id IS NOT NULL
-          ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
-        gone AS (DELETE FROM inbound_parts p USING doomed d WHERE p.id = d.id RETURNING 1)
-        SELECT count(*) AS n FROM gone`.execute(db);
-      break;
-    case 'conversations':
-      res = await sql<{ n: string }>`
-        WITH doomed AS (SELECT id FROM conversations WHERE expires_at < ${age} ORDER BY expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
-        gone AS (DELETE FROM conversations c USING doomed d WHERE c.id = d.id RETURNING 1)
-        SELECT count(*) AS n FROM gone`.execute(db);
-      break;
-    case 'webhook_deliveries':
-      res = await sql<{ n: string }>`
-        WITH doomed AS (
-          SELECT id FROM webhook_deliveries WHERE finished_at IS NOT NULL AND finished_at < ${age}
-          ORDER BY finished_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
-        gone AS (DELETE FROM webhook_deliveries w USING doomed d WHERE w.id = d.id RETURNING 1)
-        SELECT count(*) AS n FROM gone`.execute(db);
-      break;
+    return Number(res.rows[0]?.n ?? 0);
   }
+  const { column, history } = AGED[table];
+  const t = sql.table(table);
+  const c = sql.ref(column);
+  const res = await sql<{ n: string }>`
+      WITH doomed AS (
+        SELECT id FROM ${t} WHERE ${c} < ${age} AND ${sql.raw(history)}
+        ORDER BY ${c} LIMIT ${limit} FOR UPDATE SKIP LOCKED),
+      gone AS (DELETE FROM ${t} x USING doomed d WHERE x.id = d.id RETURNING 1)
+      SELECT count(*) AS n FROM gone`.execute(db);
   return Number(res.rows[0]?.n ?? 0);
 }
 
