@@ -13,9 +13,7 @@ export class Backoff {
 
   /** The next delay: min * 2^attempt, capped, with jitter in [50%, 100%] so peers spread out. */
   next(): number {
-    const ceiling = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, 30));
-    this.attempt++;
-    return Math.round(ceiling * (0.5 + this.random() / 2));
+    return backoffDelay(this.attempt++, this.minMs, this.maxMs, this.random);
   }
 
   /** The cap itself, for failures that no quick retry will fix (bad credentials). */
@@ -31,4 +29,13 @@ export class Backoff {
   get attempts(): number {
     return this.attempt;
   }
+}
+
+/**
+ * The delay before retry number `attempt` (0 for the first): min * 2^attempt, capped, with jitter in
+ * [50%, 100%]. For work whose attempt count is stored rather than held (the webhook outbox).
+ */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling * (0.5 + random() / 2));
 }

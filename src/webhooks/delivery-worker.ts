@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../lib/logger.ts';
 import { sleep } from '../lib/sleep.ts';
-import { Backoff } from '../lib/backoff.ts';
+import { Backoff, backoffDelay } from '../lib/backoff.ts';
 import { describeError } from '../lib/errors.ts';
 import { classifyFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';
@@ -98,9 +98,7 @@ export class WebhookDeliveryWorker {
 
   /** Backoff before attempt n+1: base * 2^(n-1), capped, with jitter. */
   retryDelayMs(attempts: number): number {
-    const base = this.options.retryBaseMs ?? 1000;
-    const cap = this.options.retryMaxMs ?? 3_600_000;
-    return Math.round(Math.min(cap, base * 2 ** Math.min(attempts - 1, 30)) * (0.75 + Math.random() / 4));
+    return backoffDelay(attempts - 1, this.options.retryBaseMs ?? 1000, this.options.retryMaxMs ?? 3_600_000);
   }
 
   private async run(): Promise<void> {
