@@ -172,8 +172,10 @@ describe('parley queue list|cancel|requeue', () => {
 
     const list = await cli(queueCommand, { action: 'list', route: 'flow', json: true });
     const listed = JSON.parse(list.out) as { count: number; messages: { id: string; route: string; text_length: number }[] };
-    expect(listed.messages.map((m) => m.id)).toEqual(['q-1', 'q-2', 'q-3']);
-    expect(listed.messages[0]).toMatchObject({ route: 'flow', text_length: 'queue test q-1'.length });
+    // Oldest first by acceptance time: intake stores two batches at once, so three entries sent
+    // together may be accepted in either order; the listing holds exactly them.
+    expect(listed.messages.map((m) => m.id).sort()).toEqual(['q-1', 'q-2', 'q-3']);
+    expect(listed.messages.find((m) => m.id === 'q-1')).toMatchObject({ route: 'flow', text_length: 'queue test q-1'.length });
     expect(list.out).not.toContain('queue test');
 
     const cancelled = await cli(queueCommand, { action: 'cancel', ids: ['q-2', 'flow-0'] });
