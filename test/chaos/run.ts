@@ -2,8 +2,8 @@
  * `npm run chaos` (not in CI): 3 daemons, 20,000 messages with receipts and customer replies,
  * while a random daemon is killed (-9) and restarted every few seconds, the SMSC is dropped and
  * restarted, Redis is restarted and Postgres is restarted. Everything runs on private servers this
- * harness starts and stops: Redis on 57100, a Postgres cluster (initdb as the `postgres` OS user)
- * on 57200, the SMSC simulator in this process. Bounded: PARLEY_CHAOS_SECONDS (default 240).
+ * harness starts and stops: Redis on 21100, a Postgres cluster (initdb as the `postgres` OS user)
+ * on 21200, the SMSC simulator in this process. Bounded: PARLEY_CHAOS_SECONDS (default 240).
  *
  * Ports can be moved with PARLEY_CHAOS_REDIS_PORT, PARLEY_CHAOS_PG_PORT and PARLEY_CHAOS_SMSC_PORT.
  *
@@ -25,9 +25,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { openDb, migrateToLatest } from '../../src/store/db.ts';
 import { startChild, killed } from '../support/child.ts';
 
-const REDIS_PORT = Number(process.env.PARLEY_CHAOS_REDIS_PORT ?? 57100);
-const PG_PORT = Number(process.env.PARLEY_CHAOS_PG_PORT ?? 57200);
-const SMSC_PORT = Number(process.env.PARLEY_CHAOS_SMSC_PORT ?? 57101);
+const REDIS_PORT = Number(process.env.PARLEY_CHAOS_REDIS_PORT ?? 21100);
+const PG_PORT = Number(process.env.PARLEY_CHAOS_PG_PORT ?? 21200);
+const SMSC_PORT = Number(process.env.PARLEY_CHAOS_SMSC_PORT ?? 21101);
 const MESSAGES = Number(process.env.PARLEY_CHAOS_MESSAGES ?? 20_000);
 const DEADLINE_MS = Number(process.env.PARLEY_CHAOS_SECONDS ?? 240) * 1000;
 const FEED_PER_SECOND = 400;

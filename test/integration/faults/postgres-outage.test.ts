@@ -15,7 +15,7 @@ import { startSimulator, type Simulator } from '../../../src/simulator/index.ts'
 import { openDb, migrateToLatest, type Db } from '../../../src/store/db.ts';
 import { streamKeys } from '../../../src/queue/keys.ts';
 
-const PG_PORT = 55432;
+const PG_PORT = 21432;
 const COUNT = 5000;
 let cluster: PrivatePostgres;
 let attemptDb: Db | undefined;

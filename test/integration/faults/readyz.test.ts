@@ -15,8 +15,8 @@ import { validateConfig } from '../../../src/config/validate.ts';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../../support/private-services.ts';
 import { simSmsc } from '../../support/daemon.ts';
 
-const PG_PORT = 55433;
-const REDIS_PORT = 56380;
+const PG_PORT = 21433;
+const REDIS_PORT = 21380;
 const SCHEMA = 'readyz';
 
 let cluster: PrivatePostgres;

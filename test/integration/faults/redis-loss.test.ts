@@ -14,7 +14,7 @@ import { startPrivateRedis, type PrivateRedis } from '../../support/private-serv
 import { freshSchema, testConfig, type TestSchema } from '../../support/services.ts';
 import { simSmsc } from '../../support/daemon.ts';
 
-const REDIS_PORT = 56379;
+const REDIS_PORT = 21379;
 const prefix = 'parley:';
 
 let server: PrivateRedis;

@@ -1,5 +1,5 @@
 /**
- * The coordination scripts on a 3-node Redis Cluster the test starts (ports 57000-57002, bus 57003-57005): every
+ * The coordination scripts on a 3-node Redis Cluster the test starts (ports 21000-21002, bus 21003-21005): every
  * key a script touches carries its route or SMSC as a hash tag, so each call lands on one node,
  * and routes spread over the nodes.
  */
@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { openRedisCluster, RouteBuckets, BindLeases, readBindHolders, readBucket, bucketKey } from '../../../src/queue/coordination.ts';
 
-const PORTS = [57000, 57001, 57002];
+// Private ports sit below Linux's ephemeral range (32768-60999): a port there can be taken at any
+// moment by another test's outgoing connection or listen(0), and the node then fails to bind.
+const PORTS = [21000, 21001, 21002];
+const exits: string[] = [];
 let dir: string;
 const servers: ChildProcess[] = [];
 let cluster: Cluster;
@@ -19,6 +22,8 @@ let cluster: Cluster;
 async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    // A node that could not start is reported with its own words rather than as a timeout.
+    if (exits.length > 0) throw new Error(exits.join('\n'));
     if (check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -35,8 +40,13 @@ beforeAll(async () => {
     servers.push(
       // The cluster bus port defaults to port + 10000, out of range here: set it within ours.
       spawn('redis-server', ['--port', String(port), '--cluster-port', String(port + PORTS.length), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-        '--dir', dir, '--save', '', '--appendonly', 'no', '--dbfilename', `dump-${port}.rdb`], { stdio: 'ignore' }),
+        '--dir', dir, '--save', '', '--appendonly', 'no', '--dbfilename', `dump-${port}.rdb`], { stdio: ['ignore', 'pipe', 'pipe'] }),
     );
+    const server = servers.at(-1)!;
+    let output = '';
+    server.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-2000); });
+    server.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-2000); });
+    server.once('exit', (code) => exits.push(`redis-server on ${port} exited (${code}): ${output}`));
   }
   await waitFor('the nodes to answer', () => PORTS.every((p) => { try { return cli(p, 'ping').trim() === 'PONG'; } catch { return false; } }));
   execFileSync('redis-cli', ['--cluster', 'create', ...PORTS.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore', timeout: 30_000 });

@@ -4,7 +4,7 @@
  * `parley_route_throttle_fallbacks_total`, the SMSC never sees more than rate + burst in any second,
  * and once Redis is back the shared bucket paces the route again.
  *
- * The Redis is a private redis-server this test starts on 57110 (append-only, fsync always, so a
+ * The Redis is a private redis-server this test starts on 21110 (append-only, fsync always, so a
  * restart keeps the streams, as a production Redis with AOF would) and kills (-9) mid-run.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ import { simSmsc } from '../../support/daemon.ts';
 import { killed } from '../../support/child.ts';
 import { busiestWindow, maxInWindow, recordSubmitWrites, type SubmitWrites } from '../../support/wire-times.ts';
 
-const REDIS_PORT = 57110;
+const REDIS_PORT = 21110;
 const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
 const RATE = 90;
 const BURST = 9;
