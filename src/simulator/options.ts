@@ -5,6 +5,7 @@
  */
 import { ParleyError } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
+import type { SessionOptions } from '../smpp/session.ts';
 import type { Concatenation, DefaultAlphabet } from '../smpp/text/index.ts';
 import type { Arrival } from './arrival-log.ts';
 import { checkHandsetOptions, type HandsetOptions } from './handset.ts';
@@ -297,5 +298,15 @@ export function describeOptions(resolved: ResolvedSimulatorOptions): Record<stri
               delayMs: r.delayMs ?? 0,
             })),
           },
+  };
+}
+
+/** The session timers of the simulator's SMPP sessions (a silent peer is given at least 45 s). */
+export function sessionTimersOf(opts: ResolvedSimulatorOptions): SessionOptions['timers'] {
+  return {
+    windowSize: opts.window,
+    responseTimeoutMs: opts.responseTimeoutMs,
+    enquireLinkIntervalMs: opts.enquireLinkIntervalMs,
+    silentPeerTimeoutMs: Math.max(45_000, opts.enquireLinkIntervalMs + 15_000),
   };
 }

@@ -16,284 +16,104 @@
  * one flush per event-loop turn drives sending, and nothing is logged per message.
  */
 import { ParleyError, describeError } from '../lib/errors.ts';
-import type { Logger } from '../lib/logger.ts';
-import { ESME_RINVBNDSTS, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RSYSERR, ESME_RTHROTTLED, commandStatusCode } from '../smpp/command-status.ts';
 import { SmppServer } from '../smpp/connection.ts';
-import { ESM_CLASS, type PduOf } from '../smpp/pdu.ts';
-import type { BindPdu, BindType, IncomingRequest, Reply, SessionHandlers, SessionOptions, SessionState, SmppSession } from '../smpp/session.ts';
-import { parseUdh, decodeText, type DefaultAlphabet } from '../smpp/text/index.ts';
-import { readTlv } from '../smpp/tlv.ts';
-import { ArrivalLog, type Arrival, type ArrivalConcat, type ArrivalStatus } from './arrival-log.ts';
+import type { SessionHandlers, SessionOptions } from '../smpp/session.ts';
+import { ArrivalLog, type Arrival } from './arrival-log.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
-import { Handset, Reassembler } from './handset.ts';
-import { MessageIdGenerator, formatReceiptId } from './message-ids.ts';
-import { FIXED_OPTIONS, describeOptions, resolveSimulatorOptions, type ResolvedSimulatorOptions, type SimulatorOptions } from './options.ts';
-import { Outbox, type AttemptOutcome, type OutItem, type Receiver } from './outbox.ts';
-import { createRandom, randomBetween, type Random } from './random.ts';
+import { CustomerReplies } from './customer-replies.ts';
+import { MessageIdGenerator } from './message-ids.ts';
+import { FIXED_OPTIONS, describeOptions, sessionTimersOf, resolveSimulatorOptions, type ResolvedSimulatorOptions, type SimulatorOptions } from './options.ts';
+import { Outbox, type OutItem } from './outbox.ts';
+import { createRandom } from './random.ts';
+import { ReceiptScheduler } from './receipt-scheduler.ts';
+import type { ReplyRequest } from './replies.ts';
+import { SimulatorBinds } from './simulator-binds.ts';
+import { countOutcome, countSent, summariseStats } from './simulator-stats.ts';
 import {
-  buildReceiptPdu,
-  compileReceiptMix,
-  pickReceiptStat,
-  receiptTextSnippet,
-  type CompiledMix,
-  type ReceiptAddresses,
-  type ReceiptStat,
-} from './receipts.ts';
-import { buildReplyPdus, type ReplyRequest } from './replies.ts';
+  zeroCounters,
+  type BindRecord,
+  type BindSummary,
+  type Due,
+  type InjectedReply,
+  type ReceiptJob,
+  type RestartOptions,
+  type SimulatorCore,
+  type SimulatorState,
+  type SimulatorStats,
+} from './simulator-types.ts';
+import { readState, writeState } from './state-file.ts';
+import { restoreState, snapshotState } from './state-snapshot.ts';
+import { SubmitAcceptance } from './submit-acceptance.ts';
 import { Timeline } from './timeline.ts';
-import { STATE_VERSION, readState, writeState, type PersistedState } from './state-file.ts';
-import { TokenBucket } from '../lib/token-bucket.ts';
 
-export type SimulatorState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
-
-export interface BindSummary {
-  readonly id: string;
-  readonly systemId: string;
-  readonly type: BindType;
-  readonly remote: string;
-  readonly boundAtMs: number;
-  readonly submits: number;
-  readonly throttled: number;
-  readonly receiptsSent: number;
-  readonly receiptsAcked: number;
-  readonly repliesSent: number;
-  readonly repliesAcked: number;
-  /** deliver_sm awaiting their response on this bind. */
-  readonly inFlight: number;
-}
-
-export interface SimulatorStats {
-  readonly state: SimulatorState;
-  readonly uptimeMs: number;
-  readonly binds: {
-    readonly current: number;
-    readonly transmitter: number;
-    readonly receiver: number;
-    readonly transceiver: number;
-    /** Successful binds since start (or reset). */
-    readonly total: number;
-    readonly refused: number;
-  };
-  /** Accepted submit_sm and data_sm. */
-  readonly submits: number;
-  readonly dataSm: number;
-  readonly throttled: number;
-  /** Refused by `rejectSubmit`. */
-  readonly rejected: number;
-  readonly receipts: {
-    /** Receipts decided on (ENROUTE included); each is sent until acknowledged. */
-    readonly scheduled: number;
-    /** deliver_sm written, resends included. */
-    readonly sent: number;
-    readonly acked: number;
-    /** Attempts that failed: refused, unanswered or cut by a closing bind. */
-    readonly failedAttempts: number;
-    /** Not yet acknowledged (waiting for their delay, queued, in flight or waiting to retry). */
-    readonly pending: number;
-  };
-  readonly replies: {
-    /** Replies (whole messages) injected, the handset's included. */
-    readonly injected: number;
-    /** Of which from the virtual handset. */
-    readonly handset: number;
-    /** deliver_sm parts created. */
-    readonly parts: number;
-    readonly sent: number;
-    readonly acked: number;
-    readonly pending: number;
-  };
-  /** Seq of the last arrival. */
-  readonly arrivals: number;
-}
-
-export interface InjectedReply {
-  readonly parts: number;
-  readonly dataCoding: number;
-  /** True once every part is acknowledged with ESME_ROK; false if the simulator dropped it (reset, stop). Never rejects. */
-  readonly acked: Promise<boolean>;
-}
-
-export interface RestartOptions {
-  /** How long the port stays closed; 0. */
-  downMs?: number;
-  /** Drop connections without unbind, as a crashed SMSC does; false (unbind first). */
-  abrupt?: boolean;
-}
-
-interface BindRecord extends Receiver {
-  readonly type: BindType;
-  readonly remote: string;
-  readonly boundAtMs: number;
-  bucket: TokenBucket | undefined;
-  submits: number;
-  throttled: number;
-  receiptsSent: number;
-  receiptsAcked: number;
-  repliesSent: number;
-  repliesAcked: number;
-}
-
-interface ReceiptJob {
-  readonly arrival: Arrival;
-  readonly stat: ReceiptStat;
-  readonly esmClass: number;
-  readonly target: string;
-}
-
-type Due =
-  | { readonly kind: 'receipt'; readonly job: ReceiptJob }
-  | { readonly kind: 'retry'; readonly item: OutItem }
-  | { readonly kind: 'handset'; readonly reply: ReplyRequest }
-  | { readonly kind: 'release'; readonly release: () => void };
-
-type Draft = { -readonly [K in keyof Arrival]: Arrival[K] };
-
-const BIND_TYPE: Record<BindPdu['command'], BindType> = {
-  bind_transmitter: 'transmitter',
-  bind_receiver: 'receiver',
-  bind_transceiver: 'transceiver',
-};
-
-const TYPE_OF_STATE: Partial<Record<SessionState, BindType>> = {
-  bound_tx: 'transmitter',
-  bound_rx: 'receiver',
-  bound_trx: 'transceiver',
-};
-
-const ESME_RQUERYFAIL = commandStatusCode('ESME_RQUERYFAIL');
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
-
-interface Content {
-  text: string;
-  concat: ArrivalConcat | undefined;
-  payload: boolean;
-}
-
-/** Text, concatenation and payload use of a submit_sm or data_sm. */
-function readContent(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'>, alphabet: DefaultAlphabet): Content {
-  let body: Buffer = pdu.command === 'submit_sm' ? pdu.short_message : Buffer.alloc(0);
-  let payload = false;
-  let concat: ArrivalConcat | undefined;
-  const hasTlvs = pdu.tlvs.length > 0;
-  if (hasTlvs && body.length === 0) {
-    const p = readTlv(pdu.tlvs, 'message_payload');
-    if (p) {
-      body = p;
-      payload = true;
-    }
-  }
-  if ((pdu.esm_class & ESM_CLASS.UDHI) !== 0) {
-    const udh = parseUdh(body);
-    if (udh.ok) {
-      body = udh.payload;
-      if (udh.concat) {
-        const c = udh.concat;
-        concat = { scheme: c.referenceBits === 8 ? 'udh8' : 'udh16', reference: c.reference, total: c.total, seq: c.seq };
-      }
-    }
-  }
-  if (!concat && hasTlvs) {
-    const reference = readTlv(pdu.tlvs, 'sar_msg_ref_num');
-    const total = readTlv(pdu.tlvs, 'sar_total_segments');
-    const seq = readTlv(pdu.tlvs, 'sar_segment_seqnum');
-    if (reference !== undefined && total !== undefined && seq !== undefined) concat = { scheme: 'sar', reference, total, seq };
-  }
-  return { text: flatten(decodeText(body, pdu.data_coding, alphabet).text), concat, payload };
-}
-
-let flattenSink = 0;
-
-/**
- * The text layer builds strings a character at a time, which V8 keeps as a rope of one object per
- * character. An arrival log of 10,000 such texts made every submit cost ~9 us more in GC than a
- * flat string does. ToNumber flattens a string in place (the trick pino's flatstr uses); the
- * result goes to a sink so the call cannot be optimised away.
- */
-function flatten(text: string): string {
-  flattenSink ^= Number(text) | 0;
-  return text;
-}
+export type { BindSummary, InjectedReply, RestartOptions, SimulatorState, SimulatorStats } from './simulator-types.ts';
 
 export class Simulator {
-  private opts: ResolvedSimulatorOptions;
   private input: SimulatorOptions;
   private stateValue: SimulatorState = 'starting';
   private server: SmppServer | undefined;
   private control: ControlServer | undefined;
   private portValue = 0;
   private readonly startedAt = performance.now();
-  private readonly log: Logger;
-  private readonly random: Random;
+  private readonly core: SimulatorCore;
   private readonly ids: MessageIdGenerator;
   private readonly arrivalLog: ArrivalLog;
   private readonly timeline: Timeline<Due>;
   private readonly outbox: Outbox;
-  private readonly reassembler = new Reassembler();
+  private readonly binds_: SimulatorBinds;
+  private readonly receipts: ReceiptScheduler;
+  private readonly replies: CustomerReplies;
   private readonly sessionOptions: Omit<SessionOptions, 'mode'>;
-  private readonly bindsBySession = new Map<SmppSession, BindRecord>();
-  private readonly bindSystemIds = new WeakMap<SmppSession, string>();
-  private mix: CompiledMix;
-  private handset: Handset | undefined;
-  private globalBucket: TokenBucket | undefined;
-  private bindCounter = 0;
-  /** Receipts waiting on the timeline for their delay. */
-  private receiptJobsWaiting = 0;
-  private replyReference: number;
+  private readonly submits: SubmitAcceptance;
   private stopping: Promise<void> | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private resolveClosed!: () => void;
   /** Resolves once the simulator has stopped. */
   readonly closed: Promise<void>;
 
-  private counters = Simulator.zeroCounters();
-
   constructor(options: SimulatorOptions = {}) {
     this.input = { ...options };
-    this.opts = resolveSimulatorOptions(options);
-    this.log = this.opts.logger.child({ component: 'smsc-sim' });
-    this.random = createRandom(this.opts.seed);
-    this.ids = new MessageIdGenerator(this.random);
-    this.replyReference = Math.floor(this.random() * 0xffff);
-    this.arrivalLog = new ArrivalLog(this.opts.keep);
-    this.timeline = new Timeline<Due>(this.opts.tickMs, (due) => this.onDue(due));
+    const opts = resolveSimulatorOptions(options);
+    const log = opts.logger.child({ component: 'smsc-sim' });
+    const random = createRandom(opts.seed);
+    this.ids = new MessageIdGenerator(random);
+    this.arrivalLog = new ArrivalLog(opts.keep);
+    this.timeline = new Timeline<Due>(opts.tickMs, (due) => this.onDue(due));
     this.outbox = new Outbox({
       retryLater: (item) => this.timeline.schedule(performance.now() + this.opts.receiptRetryMs, { kind: 'retry', item }),
-      onSent: (item, receiver) => this.onSent(item, receiver as BindRecord),
-      onOutcome: (item, receiver, outcome, detail) => this.onOutcome(item, receiver as BindRecord, outcome, detail),
+      onSent: (item, receiver) => countSent(this.core.counters, item, receiver as BindRecord),
+      onOutcome: (item, receiver, outcome, detail) => countOutcome(this.core.counters, this.log, item, receiver as BindRecord, outcome, detail),
     });
-    this.mix = compileReceiptMix(this.opts.receiptMix);
-    this.handset = this.opts.handset === false ? undefined : new Handset(this.opts.handset);
-    this.globalBucket = this.makeBucket(this.opts.tps, this.opts.tpsBurst);
+    this.core = { opts, counters: zeroCounters(), log, random, timeline: this.timeline, outbox: this.outbox };
+    // After the id generator: both draw their start from the seeded random, in this order.
+    this.replies = new CustomerReplies(this.core);
+    this.receipts = new ReceiptScheduler(this.core);
+    this.binds_ = new SimulatorBinds(this.core, () => this.stateValue === 'running');
+    this.submits = new SubmitAcceptance(this.core, {
+      binds: this.binds_,
+      arrivalLog: this.arrivalLog,
+      ids: this.ids,
+      receipts: this.receipts,
+      replies: this.replies,
+      isStopping: () => this.stateValue === 'stopping',
+    });
     const handlers: SessionHandlers = {
-      onBind: (pdu, session) => this.onBind(pdu, session),
-      onRequest: (pdu, session) => this.onRequest(pdu, session),
-      onStateChange: (state, previous, session) => this.onSessionState(state, previous, session),
+      onBind: (pdu, session) => this.binds_.answerBind(pdu, session),
+      onRequest: (pdu, session) => this.submits.answer(pdu, session),
+      onStateChange: (state, previous, session) => this.binds_.onSessionState(state, previous, session),
     };
-    this.sessionOptions = { timers: this.sessionTimers(), handlers, logger: this.log };
+    this.sessionOptions = { timers: this.sessionTimers(), handlers, logger: log };
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
   }
 
-  private static zeroCounters() {
-    return {
-      bindsTotal: 0,
-      bindsRefused: 0,
-      submits: 0,
-      dataSm: 0,
-      throttled: 0,
-      rejected: 0,
-      receiptsScheduled: 0,
-      receiptsSent: 0,
-      receiptsAcked: 0,
-      failedAttempts: 0,
-      repliesInjected: 0,
-      repliesHandset: 0,
-      replyParts: 0,
-      repliesSent: 0,
-      repliesAcked: 0,
-    };
+  private get opts(): ResolvedSimulatorOptions {
+    return this.core.opts;
+  }
+
+  private get log(): SimulatorCore['log'] {
+    return this.core.log;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -328,18 +148,7 @@ export class Simulator {
   saveState(): void {
     const file = this.opts.stateFile;
     if (!file) throw new ParleyError('simulator_state_file', 'the simulator has no stateFile to save to');
-    const toEpoch = Date.now() - performance.now();
-    const receipts: { dueAtMs: number; job: ReceiptJob }[] = [];
-    const handset: { dueAtMs: number; reply: ReplyRequest }[] = [];
-    const deliveries: { kind: 'receipt' | 'reply'; target: string | undefined; fields: OutItem['fields'] }[] = [];
-    for (const { atMs, item } of this.timeline.entries()) {
-      if (item.kind === 'receipt') receipts.push({ dueAtMs: atMs + toEpoch, job: item.job });
-      else if (item.kind === 'handset') handset.push({ dueAtMs: atMs + toEpoch, reply: item.reply });
-      else if (item.kind === 'retry' && !item.item.settled) deliveries.push({ kind: item.item.kind, target: item.item.target, fields: item.item.fields });
-    }
-    for (const item of this.outbox.unsettledItems()) deliveries.push({ kind: item.kind, target: item.target, fields: item.fields });
-    const state: PersistedState<ReceiptJob, ReplyRequest, OutItem['fields']> = { version: STATE_VERSION, savedAtMs: Date.now(), ids: this.ids.state, receipts, handset, deliveries };
-    writeState(file, state);
+    writeState(file, snapshotState(this.timeline, this.outbox, this.ids));
   }
 
   private saveStateLogged(): void {
@@ -353,14 +162,7 @@ export class Simulator {
   private loadState(file: string): void {
     const state = readState<ReceiptJob, ReplyRequest, OutItem['fields']>(file);
     if (!state) return;
-    this.ids.restore(state.ids);
-    const fromEpoch = performance.now() - Date.now();
-    for (const r of state.receipts) {
-      this.receiptJobsWaiting++;
-      this.timeline.schedule(r.dueAtMs + fromEpoch, { kind: 'receipt', job: r.job });
-    }
-    for (const h of state.handset) this.timeline.schedule(h.dueAtMs + fromEpoch, { kind: 'handset', reply: h.reply });
-    for (const d of state.deliveries) this.outbox.add(d.kind, d.target, d.fields);
+    restoreState(state, { ids: this.ids, receipts: this.receipts, timeline: this.timeline, outbox: this.outbox });
     this.log.info(
       { file, receipts: state.receipts.length, deliveries: state.deliveries.length, handset: state.handset.length, savedAgoMs: Date.now() - state.savedAtMs },
       'smsc simulator state loaded',
@@ -458,12 +260,7 @@ export class Simulator {
   }
 
   private sessionTimers(): SessionOptions['timers'] {
-    return {
-      windowSize: this.opts.window,
-      responseTimeoutMs: this.opts.responseTimeoutMs,
-      enquireLinkIntervalMs: this.opts.enquireLinkIntervalMs,
-      silentPeerTimeoutMs: Math.max(45_000, this.opts.enquireLinkIntervalMs + 15_000),
-    };
+    return sessionTimersOf(this.opts);
   }
 
   // ---------------------------------------------------------------- behaviour changes
@@ -483,20 +280,11 @@ export class Simulator {
     const next = resolveSimulatorOptions(input);
     this.input = input;
     const previous = this.opts;
-    this.opts = next;
+    this.core.opts = next;
     const now = performance.now();
-    this.mix = compileReceiptMix(next.receiptMix);
-    this.handset = next.handset === false ? undefined : new Handset(next.handset);
-    if (next.tps !== previous.tps || next.tpsBurst !== previous.tpsBurst) {
-      if (next.tps > 0 && this.globalBucket) this.globalBucket.reconfigure(next.tps, next.tpsBurst, now);
-      else this.globalBucket = this.makeBucket(next.tps, next.tpsBurst);
-    }
-    if (next.tpsPerBind !== previous.tpsPerBind || next.tpsPerBindBurst !== previous.tpsPerBindBurst) {
-      for (const bind of this.bindsBySession.values()) {
-        if (next.tpsPerBind > 0 && bind.bucket) bind.bucket.reconfigure(next.tpsPerBind, next.tpsPerBindBurst, now);
-        else bind.bucket = this.makeBucket(next.tpsPerBind, next.tpsPerBindBurst);
-      }
-    }
+    this.receipts.recompileMix();
+    this.replies.configureHandset();
+    this.submits.retune(previous, now);
     this.arrivalLog.resize(next.keep);
     this.sessionOptions.timers = this.sessionTimers();
   }
@@ -509,18 +297,11 @@ export class Simulator {
     this.releaseScheduled(this.timeline.clear());
     this.outbox.discardAll();
     this.arrivalLog.clear();
-    this.reassembler.clear();
-    this.counters = Simulator.zeroCounters();
+    this.replies.clear();
+    this.core.counters = zeroCounters();
     const now = performance.now();
-    this.globalBucket?.refillFully(now);
-    for (const bind of this.bindsBySession.values()) {
-      bind.bucket?.refillFully(now);
-      bind.submits = bind.throttled = bind.receiptsSent = bind.receiptsAcked = bind.repliesSent = bind.repliesAcked = 0;
-    }
-  }
-
-  private makeBucket(tps: number, burst: number): TokenBucket | undefined {
-    return tps > 0 ? new TokenBucket(tps, burst, performance.now()) : undefined;
+    this.submits.refill(now);
+    this.binds_.reset(now);
   }
 
   // ---------------------------------------------------------------- queries
@@ -535,57 +316,18 @@ export class Simulator {
   }
 
   get binds(): BindSummary[] {
-    return [...this.bindsBySession.values()].map((b) => ({
-      id: b.id,
-      systemId: b.systemId,
-      type: b.type,
-      remote: b.remote,
-      boundAtMs: b.boundAtMs,
-      submits: b.submits,
-      throttled: b.throttled,
-      receiptsSent: b.receiptsSent,
-      receiptsAcked: b.receiptsAcked,
-      repliesSent: b.repliesSent,
-      repliesAcked: b.repliesAcked,
-      inFlight: b.session.inFlight,
-    }));
+    return this.binds_.summaries();
   }
 
   get stats(): SimulatorStats {
-    const c = this.counters;
-    let transmitter = 0;
-    let receiver = 0;
-    let transceiver = 0;
-    for (const b of this.bindsBySession.values()) {
-      if (b.type === 'transmitter') transmitter++;
-      else if (b.type === 'receiver') receiver++;
-      else transceiver++;
-    }
-    return {
+    return summariseStats(this.core.counters, {
       state: this.stateValue,
       uptimeMs: Math.round(performance.now() - this.startedAt),
-      binds: { current: this.bindsBySession.size, transmitter, receiver, transceiver, total: c.bindsTotal, refused: c.bindsRefused },
-      submits: c.submits,
-      dataSm: c.dataSm,
-      throttled: c.throttled,
-      rejected: c.rejected,
-      receipts: {
-        scheduled: c.receiptsScheduled,
-        sent: c.receiptsSent,
-        acked: c.receiptsAcked,
-        failedAttempts: c.failedAttempts,
-        pending: this.receiptJobsWaiting + this.outbox.pending('receipt'),
-      },
-      replies: {
-        injected: c.repliesInjected,
-        handset: c.repliesHandset,
-        parts: c.replyParts,
-        sent: c.repliesSent,
-        acked: c.repliesAcked,
-        pending: this.outbox.pending('reply'),
-      },
-      arrivals: this.arrivalLog.last,
-    };
+      binds: this.binds_,
+      receiptsWaiting: this.receipts.waiting,
+      outbox: this.outbox,
+      lastArrival: this.arrivalLog.last,
+    });
   }
 
   /** The options as JSON can carry them (for the control endpoint). */
@@ -604,274 +346,7 @@ export class Simulator {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') {
       throw new ParleyError('simulator_state', `cannot inject a reply into a simulator that is ${this.stateValue}`);
     }
-    const built = buildReplyPdus(request, {
-      defaultAlphabet: this.opts.defaultAlphabet,
-      concatenation: request.concatenation ?? this.opts.replyConcatenation,
-      reference: this.replyReference,
-      random: this.random,
-    });
-    this.replyReference = (this.replyReference + 1) & 0xffff;
-    this.counters.repliesInjected++;
-    this.counters.replyParts += built.parts.length;
-    let remaining = built.parts.length;
-    let allAcked = true;
-    let resolveAcked!: (acked: boolean) => void;
-    const acked = new Promise<boolean>((resolve) => {
-      resolveAcked = resolve;
-    });
-    const settle = (ok: boolean): void => {
-      if (!ok) allAcked = false;
-      if (--remaining === 0) resolveAcked(allAcked);
-    };
-    const target = request.systemId === undefined || request.systemId === '' ? undefined : request.systemId;
-    for (const fields of built.parts) this.outbox.add('reply', target, fields, settle);
-    return { parts: built.parts.length, dataCoding: built.dataCoding, acked };
-  }
-
-  // ---------------------------------------------------------------- session handlers
-
-  private onBind(pdu: BindPdu, session: SmppSession): Reply {
-    if (this.stateValue !== 'running') {
-      this.counters.bindsRefused++;
-      return { command_status: ESME_RSYSERR, system_id: this.opts.systemId };
-    }
-    const credentials = this.opts.credentials;
-    if (credentials.length > 0) {
-      const known = credentials.filter((c) => c.systemId === pdu.system_id);
-      let status = ESME_ROK;
-      if (known.length === 0) status = ESME_RINVSYSID;
-      else if (!known.some((c) => c.password === pdu.password)) status = ESME_RINVPASWD;
-      if (status !== ESME_ROK) {
-        this.counters.bindsRefused++;
-        this.log.info({ systemId: pdu.system_id, peer: session.remoteAddress, command: pdu.command, status }, 'smsc simulator refused a bind');
-        return { command_status: status, system_id: this.opts.systemId };
-      }
-    }
-    this.bindSystemIds.set(session, pdu.system_id);
-    return { command_status: ESME_ROK, system_id: this.opts.systemId };
-  }
-
-  private onSessionState(state: SessionState, previous: SessionState, session: SmppSession): void {
-    const type = TYPE_OF_STATE[state];
-    if (type && !this.bindsBySession.has(session)) {
-      const bind: BindRecord = {
-        id: `b${++this.bindCounter}`,
-        systemId: this.bindSystemIds.get(session) ?? '',
-        session,
-        type,
-        remote: session.remoteAddress,
-        boundAtMs: wallNow(),
-        bucket: this.makeBucket(this.opts.tpsPerBind, this.opts.tpsPerBindBurst),
-        submits: 0,
-        throttled: 0,
-        receiptsSent: 0,
-        receiptsAcked: 0,
-        repliesSent: 0,
-        repliesAcked: 0,
-      };
-      this.bindsBySession.set(session, bind);
-      this.counters.bindsTotal++;
-      if (type !== 'transmitter') this.outbox.addReceiver(bind);
-      this.log.info({ bind: bind.id, systemId: bind.systemId, type, peer: bind.remote }, 'smsc simulator bound');
-      return;
-    }
-    if (TYPE_OF_STATE[previous] && !type) {
-      const bind = this.bindsBySession.get(session);
-      if (!bind) return;
-      this.bindsBySession.delete(session);
-      this.outbox.removeReceiver(bind);
-      this.log.info(
-        { bind: bind.id, systemId: bind.systemId, type: bind.type, submits: bind.submits, receiptsAcked: bind.receiptsAcked, state },
-        'smsc simulator bind ended',
-      );
-    }
-  }
-
-  private onRequest(pdu: IncomingRequest, session: SmppSession): Reply | Promise<Reply> {
-    switch (pdu.command) {
-      case 'submit_sm':
-      case 'data_sm':
-        return this.onSubmit(pdu, session);
-      case 'query_sm':
-        return { command_status: ESME_RQUERYFAIL, message_id: pdu.message_id };
-      default:
-        return {};
-    }
-  }
-
-  private onSubmit(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'>, session: SmppSession): Reply | Promise<Reply> {
-    const bind = this.bindsBySession.get(session);
-    if (!bind) return { command_status: ESME_RINVBNDSTS };
-    const o = this.opts;
-    // Stamped when its read came off the socket, not after the PDUs ahead of it were handled.
-    const now = session.lastReadAt;
-    const content = readContent(pdu, o.defaultAlphabet);
-
-    let commandStatus = ESME_ROK;
-    let status: ArrivalStatus = 'accepted';
-    const g = this.globalBucket;
-    const b = bind.bucket;
-    if ((g && !g.available(now)) || (b && !b.available(now))) {
-      commandStatus = ESME_RTHROTTLED;
-      status = 'throttled';
-    } else {
-      g?.take();
-      b?.take();
-    }
-    const arrival: Draft = {
-      seq: this.arrivalLog.nextSeq(),
-      atMs: performance.timeOrigin + now,
-      bindId: bind.id,
-      systemId: bind.systemId,
-      command: pdu.command,
-      status,
-      commandStatus,
-      messageId: undefined,
-      source: pdu.source_addr,
-      sourceTon: pdu.source_addr_ton,
-      sourceNpi: pdu.source_addr_npi,
-      destination: pdu.destination_addr,
-      destTon: pdu.dest_addr_ton,
-      destNpi: pdu.dest_addr_npi,
-      dataCoding: pdu.data_coding,
-      esmClass: pdu.esm_class,
-      registeredDelivery: pdu.registered_delivery,
-      concat: content.concat,
-      payload: content.payload,
-      text: content.text,
-    };
-    if (status === 'accepted' && o.rejectSubmit) {
-      const forced = o.rejectSubmit(arrival);
-      if (forced !== undefined && forced !== ESME_ROK) {
-        arrival.commandStatus = forced;
-        arrival.status = 'rejected';
-      }
-    }
-    if (arrival.status === 'throttled') {
-      this.counters.throttled++;
-      bind.throttled++;
-      this.arrivalLog.add(arrival);
-      return { command_status: ESME_RTHROTTLED };
-    }
-    if (arrival.status === 'rejected') {
-      this.counters.rejected++;
-      this.arrivalLog.add(arrival);
-      return { command_status: arrival.commandStatus };
-    }
-    const messageId = this.ids.next(o.idFormat);
-    arrival.messageId = messageId;
-    this.arrivalLog.add(arrival);
-    this.counters.submits++;
-    if (pdu.command === 'data_sm') this.counters.dataSm++;
-    bind.submits++;
-
-    const waits: Promise<void>[] = [];
-    const wanted = arrival.registeredDelivery & 0x03;
-    if (wanted !== 0 || (arrival.registeredDelivery & 0x10) !== 0) {
-      const wait = this.planReceipts(arrival, bind, wanted, now);
-      if (wait) waits.push(wait);
-    }
-    if (this.handset) this.answerAsHandset(arrival, bind, now);
-    if (o.responseDelayMs > 0 && this.stateValue !== 'stopping') {
-      waits.push(new Promise((release) => this.timeline.schedule(now + o.responseDelayMs, { kind: 'release', release })));
-    }
-    const reply: Reply = { message_id: messageId };
-    if (waits.length === 0) return reply;
-    return Promise.all(waits).then(() => reply);
-  }
-
-  /** Schedules the receipts a submit asked for; returns what the response must wait for. */
-  private planReceipts(arrival: Arrival, bind: BindRecord, wanted: number, now: number): Promise<void> | undefined {
-    const o = this.opts;
-    let stat: ReceiptStat;
-    try {
-      stat = o.pickReceiptStat?.(arrival) ?? pickReceiptStat(this.mix, this.random);
-    } catch (err) {
-      this.log.error({ err }, 'smsc simulator pickReceiptStat threw; using the mix');
-      stat = pickReceiptStat(this.mix, this.random);
-    }
-    // registered_delivery 2: a receipt on failure only.
-    const finalWanted = wanted === 1 || wanted === 3 || (wanted === 2 && stat !== 'DELIVRD');
-    const intermediateWanted = o.receiptIntermediate && (wanted === 1 || wanted === 3 || (arrival.registeredDelivery & 0x10) !== 0);
-    const target = bind.systemId;
-    if (o.receiptBeforeResponse) {
-      if (!finalWanted) return undefined;
-      this.counters.receiptsScheduled++;
-      const fields = this.receiptPdu({ arrival, stat, esmClass: ESM_CLASS.TYPE_DELIVERY_RECEIPT, target });
-      if (!fields) return undefined;
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const sent = this.outbox.addNow('receipt', target, fields, () => release());
-      if (!sent) return undefined;
-      this.timeline.schedule(now + o.receiptBeforeResponseMaxWaitMs, { kind: 'release', release });
-      return released;
-    }
-    const delayMs = randomBetween(this.random, o.receiptDelayMs.minMs, o.receiptDelayMs.maxMs);
-    if (intermediateWanted) {
-      this.counters.receiptsScheduled++;
-      this.receiptJobsWaiting++;
-      this.timeline.schedule(now + delayMs / 2, { kind: 'receipt', job: { arrival, stat: 'ENROUTE', esmClass: o.intermediateEsmClass, target } });
-    }
-    if (finalWanted) {
-      this.counters.receiptsScheduled++;
-      this.receiptJobsWaiting++;
-      this.timeline.schedule(now + delayMs, { kind: 'receipt', job: { arrival, stat, esmClass: ESM_CLASS.TYPE_DELIVERY_RECEIPT, target } });
-    }
-    return undefined;
-  }
-
-  private receiptPdu(job: ReceiptJob): ReturnType<typeof buildReceiptPdu> | undefined {
-    const a = job.arrival;
-    const o = this.opts;
-    const addresses: ReceiptAddresses = {
-      source: a.destination,
-      sourceTon: a.destTon,
-      sourceNpi: a.destNpi,
-      destination: a.source,
-      destTon: a.sourceTon,
-      destNpi: a.sourceNpi,
-    };
-    try {
-      return buildReceiptPdu(
-        {
-          receiptId: formatReceiptId(a.messageId ?? '', o.idFormat, o.receiptIdFormat),
-          stat: job.stat,
-          submitAtMs: a.atMs,
-          doneAtMs: wallNow(),
-          snippet: receiptTextSnippet(a.text),
-        },
-        addresses,
-        o.receiptForm,
-        job.esmClass,
-      );
-    } catch (err) {
-      this.log.error({ err, messageId: a.messageId }, 'smsc simulator cannot build a receipt');
-      return undefined;
-    }
-  }
-
-  private answerAsHandset(arrival: Arrival, bind: BindRecord, now: number): void {
-    const handset = this.handset;
-    if (!handset) return;
-    const whole = this.reassembler.add(`${bind.systemId}|${arrival.source}|${arrival.destination}`, arrival.concat, arrival.text, now);
-    if (whole === undefined) return;
-    try {
-      const answer = handset.answer({ text: whole, from: arrival.source, to: arrival.destination, systemId: bind.systemId });
-      if (!answer) return;
-      const handsetOptions = this.opts.handset === false ? undefined : this.opts.handset;
-      const reply: ReplyRequest = {
-        from: arrival.destination,
-        to: arrival.source,
-        text: answer.text,
-        concatenation: handsetOptions?.concatenation ?? this.opts.replyConcatenation,
-        systemId: bind.systemId,
-      };
-      this.timeline.schedule(now + answer.delayMs, { kind: 'handset', reply });
-    } catch (err) {
-      this.log.error({ err }, 'smsc simulator handset rule failed');
-    }
+    return this.replies.inject(request);
   }
 
   // ---------------------------------------------------------------- timeline and outbox
@@ -879,19 +354,16 @@ export class Simulator {
   private onDue(due: Due[]): void {
     for (const d of due) {
       switch (d.kind) {
-        case 'receipt': {
-          this.receiptJobsWaiting--;
-          const fields = this.receiptPdu(d.job);
-          if (fields) this.outbox.add('receipt', d.job.target, fields);
+        case 'receipt':
+          this.receipts.send(d.job);
           break;
-        }
         case 'retry':
           this.outbox.requeue(d.item);
           break;
         case 'handset':
           try {
             this.injectReply(d.reply);
-            this.counters.repliesHandset++;
+            this.core.counters.repliesHandset++;
           } catch (err) {
             this.log.warn({ err, to: d.reply.to }, 'smsc simulator handset reply not sent');
           }
@@ -909,33 +381,7 @@ export class Simulator {
     for (const d of items) {
       if (d.kind === 'release') d.release();
       else if (d.kind === 'retry') this.outbox.discard(d.item);
-      else if (d.kind === 'receipt') this.receiptJobsWaiting--;
-    }
-  }
-
-  private onSent(item: OutItem, bind: BindRecord): void {
-    if (item.kind === 'receipt') {
-      this.counters.receiptsSent++;
-      bind.receiptsSent++;
-    } else {
-      this.counters.repliesSent++;
-      bind.repliesSent++;
-    }
-  }
-
-  private onOutcome(item: OutItem, bind: BindRecord, outcome: AttemptOutcome, detail: string): void {
-    if (outcome !== 'acked') {
-      this.counters.failedAttempts++;
-      // Rare and final (an address too long for deliver_sm): worth a line, unlike a retry.
-      if (outcome === 'unencodable') this.log.warn({ bind: bind.id, kind: item.kind, detail }, 'smsc simulator dropped an unencodable deliver_sm');
-      return;
-    }
-    if (item.kind === 'receipt') {
-      this.counters.receiptsAcked++;
-      bind.receiptsAcked++;
-    } else {
-      this.counters.repliesAcked++;
-      bind.repliesAcked++;
+      else if (d.kind === 'receipt') this.receipts.drop();
     }
   }
 }
