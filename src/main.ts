@@ -43,7 +43,8 @@ import { SubmitRecorder } from './outbound/submit-recorder.ts';
 import { Intake } from './outbound/intake.ts';
 import { Scheduler } from './outbound/scheduler.ts';
 import { parseClockTime, type QuietHours } from './outbound/schedule.ts';
-import type { RoutedMessage } from './store/messages.ts';
+import type { RoutedMessage } from './domain/routed-message.ts';
+import type { QuarantinedPdu } from './domain/quarantine.ts';
 import { Batcher } from './lib/batcher.ts';
 import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
 import { StallTracker } from './lib/progress.ts';
@@ -363,7 +364,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     progress: stalls.progress('inbound_events'),
     onDropped: (type) => metrics.eventsDropped.inc({ stream: 'inbound', type }),
   });
-  const quarantine = (pdu: quarantineStore.QuarantinedPdu): Promise<void> => quarantineStore.quarantinePdu(db, pdu);
+  const quarantine = (pdu: QuarantinedPdu): Promise<void> => quarantineStore.quarantinePdu(db, pdu);
   const published = (changes: readonly StatusEventFacts[]): void => {
     const now = new Date();
     for (const c of changes) {

@@ -16,7 +16,7 @@ import { isTransientFault } from '../lib/faults.ts';
 import type { ApiScope, ApiTokenConfig } from '../config/types.ts';
 import { parseOutboundPayload, type OutboundMessage } from '../domain/message.ts';
 import { normaliseNumber, normaliseSender } from '../domain/address.ts';
-import type { MessageTimeline } from '../store/timeline.ts';
+import type { MessageTimeline } from '../domain/timeline.ts';
 import type {
   ConversationCursor,
   ConversationFilter,
@@ -25,7 +25,7 @@ import type {
   ConversationSummary,
   ConversationThread,
   HandlingResult,
-} from '../store/inbox.ts';
+} from '../domain/conversation.ts';
 import { ApiAuth, bearerOf, type ApiCaller } from './api-auth.ts';
 import { toApiJson } from './json.ts';
 import { followEvents, parseEventId, type EventReader, type EventStreams } from './follow-events.ts';

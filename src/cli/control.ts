@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { ParleyConfig } from '../config/types.ts';
 import { normaliseNumber } from '../domain/address.ts';
 import { statusEvent } from '../domain/events.ts';
+import { REQUEUEABLE_STATUSES } from '../domain/status.ts';
 import { streamKeys } from '../queue/keys.ts';
 import type { Db } from '../store/db.ts';
 import type { RedisClient as Redis } from '../queue/redis.ts';
@@ -189,8 +190,8 @@ export async function runQueue(args: QueueArgs): Promise<ExitCode> {
         failed++;
         continue;
       }
-      if (!(ops.REQUEUEABLE as readonly string[]).includes(s.status)) {
-        out(`${id}: not requeued: it is ${s.status} (only ${ops.REQUEUEABLE.join(', ')} messages are sent again)`);
+      if (!(REQUEUEABLE_STATUSES as readonly string[]).includes(s.status)) {
+        out(`${id}: not requeued: it is ${s.status} (only ${REQUEUEABLE_STATUSES.join(', ')} messages are sent again)`);
         failed++;
         continue;
       }

@@ -5,7 +5,7 @@
  * customer's opt-out state per number of ours. `--json` for JSON.
  */
 import { normaliseNumber } from '../domain/address.ts';
-import type { CustomerThread, OptOutRecord, ThreadConversation, ThreadEntry } from '../store/reports-conversation.ts';
+import type { CustomerThread, OptOutRecord, ThreadConversation, ThreadEntry } from '../domain/customer-thread.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 import { describeMatch } from './status.ts';
 import { cliJson } from './json.ts';

@@ -24,8 +24,9 @@ import type { Arrival, Simulator } from '../simulator/index.ts';
 import { commandStatusName } from '../smpp/command-status.ts';
 import { chooseEncoding, countSegments, decodeText, describeDataCoding } from '../smpp/text/index.ts';
 import type { Db } from '../store/db.ts';
-import type { CustomerPart, CustomerThread, ThreadInbound, ThreadOutbound } from '../store/reports-conversation.ts';
-import type { MessageTimeline } from '../store/timeline.ts';
+import type { CustomerPart, CustomerThread, ThreadInbound, ThreadOutbound } from '../domain/customer-thread.ts';
+import type { MessageTimeline } from '../domain/timeline.ts';
+import { isFinalStatus } from '../domain/status.ts';
 import {
   CliFailure,
   CONFIG_OPTION,
@@ -71,7 +72,6 @@ const BIND_WAIT_MS = 5_000;
 const SETTLE_MS = 250;
 /** After a refused send, how long the demo watches the wire to show that nothing went out. */
 const QUIET_WIRE_MS = 400;
-const FINAL = new Set(['delivered', 'partially_delivered', 'undeliverable', 'expired', 'rejected', 'failed', 'unknown']);
 
 /** A line to print, with the moment it describes (epoch ms) so lines from different sources interleave in order. */
 interface Happening {
@@ -517,7 +517,7 @@ async function freshCustomer(db: Db, customerKnown: (db: Db, customer: string) =
   return { customer, reused: true };
 }
 
-const isFinal = (t: MessageTimeline | undefined): boolean => t !== undefined && FINAL.has(t.message.status);
+const isFinal = (t: MessageTimeline | undefined): boolean => t !== undefined && isFinalStatus(t.message.status);
 
 /** Customer messages that arrived since the act began (not in `before`). */
 function newReplies(s: Snapshot, before: ReadonlySet<string>): ThreadInbound[] {

@@ -5,7 +5,7 @@
  * `id_format` does not expect, or a receipt for a message sent by something else on the account.
  */
 import { formatDuration, parseDuration } from '../config/duration.ts';
-import type { UnmatchedReceipt } from '../store/receipts.ts';
+import type { UnmatchedReceipt } from '../domain/receipt.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 import { cliJson } from './json.ts';
 

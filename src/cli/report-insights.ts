@@ -5,7 +5,7 @@
  * time to reply, p-value of the reply rate against the first variant). Texts of replies never
  * appear, only counted terms.
  */
-import type { Insights, IntentCount, SurveyFigures, VariantFigures } from '../store/reports-insights.ts';
+import type { Insights, IntentCount, SurveyFigures, VariantFigures } from '../domain/report.ts';
 import { commonTerms, type TermCount } from '../inbound/intent/terms.ts';
 import { formatSeconds, formatTable } from './report.ts';
 

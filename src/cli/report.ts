@@ -11,7 +11,7 @@
  * offset (`2025-03-01T14:00:00Z`), or `now`. Days and hours are counted in `--tz` (default: TZ,
  * else the machine's zone).
  */
-import type { AnalyticsReport, Counted, ReportFigures } from '../store/reports-analytics.ts';
+import type { AnalyticsReport, Counted, ReportFigures } from '../domain/report.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, describeDatabase, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 import { cliJson } from './json.ts';
 

@@ -5,7 +5,8 @@
  * reply it answers, for any message the replies that answered it. A timeline, or JSON with `--json`.
  */
 import { commandStatusName } from '../smpp/command-status.ts';
-import type { LinkedReply, MessageTimeline } from '../store/timeline.ts';
+import type { LinkedReply, MessageTimeline } from '../domain/timeline.ts';
+import { isFinalStatus } from '../domain/status.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, escapeTerminal, explainDatabaseError, loadCliConfig, out, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 import { cliJson } from './json.ts';
 
@@ -112,14 +113,12 @@ export function formatTimeline(t: MessageTimeline, indent = ''): string[] {
   }
   add('');
   add(
-    FINAL.has(m.status)
+    isFinalStatus(m.status)
       ? `  final state: ${m.status}${m.finalAt ? ` at ${dateTime(m.finalAt)}` : ''}${m.errorCode ? ` (${m.errorCode})` : ''}`
       : `  not final yet: ${m.status}${m.status === 'submitted' && m.dlr ? ' (waiting for a final receipt)' : ''}`,
   );
   return lines;
 }
-
-const FINAL = new Set(['delivered', 'partially_delivered', 'undeliverable', 'expired', 'rejected', 'failed', 'unknown']);
 
 /** How a customer message was handled, in a few words. */
 export function describeMatch(

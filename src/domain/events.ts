@@ -42,6 +42,9 @@ export interface StatusEventFacts {
   readonly possibleDuplicate?: boolean;
 }
 
+/** A status change, with what its event reports. */
+export type StatusChange = StatusEventFacts;
+
 export function statusEvent(facts: StatusEventFacts, fallbackAt: Date): MessageStatusEvent {
   const at = facts.at ?? fallbackAt;
   return {

@@ -5,7 +5,7 @@
  */
 import { describeError } from '../lib/errors.ts';
 import type { InboundSm } from '../smpp/smsc-bind.ts';
-import type { QuarantinedPdu } from '../store/quarantine.ts';
+import type { QuarantinedPdu } from '../domain/quarantine.ts';
 
 export type Quarantine = (pdu: QuarantinedPdu) => Promise<void>;
 

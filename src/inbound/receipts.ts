@@ -13,7 +13,7 @@ import { receiptIdKeys, type SmscIdFormat } from '../domain/smsc-message-id.ts';
 import type { StatusEventFacts } from '../domain/events.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText, type DefaultAlphabet } from '../smpp/text/index.ts';
-import type { NewReceipt } from '../store/receipts.ts';
+import type { NewReceipt } from '../domain/receipt.ts';
 import { mapReceiptState, parseReceipt } from './receipt-text.ts';
 import { toQuarantined, type Quarantine } from './quarantine.ts';
 

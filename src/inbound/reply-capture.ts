@@ -12,7 +12,7 @@ import { describeError } from '../lib/errors.ts';
 import { toStorableText } from '../domain/storable-text.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText, parseUdh, type DefaultAlphabet } from '../smpp/text/index.ts';
-import type { AssembledReply, NewPart, PendingReply, StoredPart } from '../store/replies.ts';
+import type { AssembledReply, NewPart, PendingReply, StoredPart } from '../domain/reply.ts';
 import { toQuarantined, type Quarantine } from './quarantine.ts';
 
 export interface PartStore {

@@ -26,19 +26,10 @@
  * Pure: the actions are returned, not run; templates in them are rendered by whoever runs them.
  */
 import type { ExpectedReplyAction } from '../domain/message.ts';
+import type { RuleAction } from '../domain/rule-action.ts';
 import type { LinearPattern } from '../lib/linear-pattern.ts';
 import { indexKeywords, normaliseKeyword, trimEdges } from './keyword.ts';
 import { keyForMeaning, type ReplyMeaning } from './intent/expected.ts';
-
-export type RuleAction =
-  /** Text back to the customer; `text` is a template (`template.ts`). */
-  | { readonly kind: 'reply'; readonly text: string }
-  /** Conversation tags to set; values are templates. */
-  | { readonly kind: 'set_tags'; readonly tags: Readonly<Record<string, string>> }
-  | { readonly kind: 'set_state'; readonly state: string }
-  /** Hand the reply to a configured webhook; `fallback` (a template) is texted back on timeout or error. */
-  | { readonly kind: 'webhook'; readonly webhook: string; readonly fallback?: string }
-  | { readonly kind: 'hand_to_apps' };
 
 export interface KeywordRule {
   readonly name: string;

@@ -17,7 +17,8 @@ import { DEFAULT_PAYLOAD_LIMITS, parseOutboundPayload, type OutboundMessage, typ
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
-import type { RoutedMessage, StatusChange } from '../store/messages.ts';
+import type { RoutedMessage } from '../domain/routed-message.ts';
+import type { StatusChange } from '../domain/events.ts';
 import type { Router } from './router.ts';
 import type { DispatchJob } from './dispatcher.ts';
 

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import { describeError } from '../lib/errors.ts';
-import type { RoutedMessage } from '../store/messages.ts';
+import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { DispatchJob } from './dispatcher.ts';
 import { planRelease, type HoldReason, type QuietHours } from './schedule.ts';
 

@@ -13,7 +13,8 @@
  */
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { SegmentRecord, StatusChange } from '../store/messages.ts';
+import type { SegmentRecord } from '../domain/segment.ts';
+import type { StatusChange } from '../domain/events.ts';
 
 export interface SubmitStore {
   recordAnswers(segments: readonly SegmentRecord[]): Promise<void>;

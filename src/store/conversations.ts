@@ -6,16 +6,9 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
+import type { OutboundTouch, ConversationView, AnsweredMessage } from '../domain/conversation.ts';
 
 type Tx = Transaction<Database> | Db;
-
-export interface OutboundTouch {
-  readonly customer: string;
-  readonly ourNumber: string;
-  readonly ttlSeconds: number;
-  readonly tags: Readonly<Record<string, unknown>>;
-  readonly messageId: string;
-}
 
 /** Opens or continues the conversations of a batch of outbound messages (the last per pair wins). */
 export async function touchForOutbound(tx: Tx, touches: readonly OutboundTouch[]): Promise<void> {
@@ -50,31 +43,12 @@ export async function touchForOutbound(tx: Tx, touches: readonly OutboundTouch[]
       ${fresh.map((t) => t.messageId)}::text[]) AS v(customer, our_number, ttl, tags, message_id)`.execute(tx);
 }
 
-export interface ConversationView {
-  readonly id: string;
-  /** Opened by this reply: no session was open, so the reply answers no earlier message. */
-  readonly opened: boolean;
-  readonly state: string | null;
-  readonly tags: Readonly<Record<string, unknown>>;
-  readonly expiresAt: Date;
-  /** The person handling it: while set, automation does not answer (compliance still applies). */
-  readonly assignedTo: string | null;
-}
-
 export async function updateConversation(db: Db, id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void> {
   if (change.tags === undefined && change.state === undefined) return;
   await sql`UPDATE conversations SET
       tags = tags || ${JSON.stringify(change.tags ?? {})}::jsonb,
       state = COALESCE(${change.state ?? null}, state)
     WHERE id = ${id}`.execute(db);
-}
-
-export interface AnsweredMessage {
-  readonly id: string;
-  readonly replies: Record<string, { reply?: string; webhook?: string }> | null;
-  readonly metadata: Record<string, unknown> | null;
-  /** The survey the message declared (validated at intake), if any. */
-  readonly survey?: Record<string, unknown> | null;
 }
 
 const pairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;

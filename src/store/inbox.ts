@@ -10,56 +10,9 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { blockedPairs } from './opt-outs.ts';
-import { readMessageTimelines, type StoredReceipt } from './timeline.ts';
-
-/** open: automation answers; assigned: a person does; closed: ended by a person; expired: its window passed. */
-export type ConversationStatus = 'open' | 'assigned' | 'closed' | 'expired';
-
-export interface ConversationSummary {
-  readonly id: string;
-  readonly customer: string;
-  readonly ourNumber: string;
-  readonly status: ConversationStatus;
-  /** What rules set with set_state (null when none did). */
-  readonly state: string | null;
-  readonly tags: Readonly<Record<string, unknown>>;
-  readonly assignedTo: string | null;
-  readonly assignedAt: Date | null;
-  readonly openedAt: Date;
-  readonly lastActivityAt: Date;
-  readonly expiresAt: Date;
-  readonly closedAt: Date | null;
-  readonly lastInboundAt: Date | null;
-  readonly lastOutboundAt: Date | null;
-  /** The customer wrote last and nobody answered since (a closed conversation is never unanswered). */
-  readonly unanswered: boolean;
-  /** The latest message either way, for a list preview. */
-  readonly last: { readonly direction: 'in' | 'out'; readonly text: string; readonly at: Date } | null;
-}
-
-export interface ConversationFilter {
-  /** One of our numbers. */
-  readonly ourNumber?: string;
-  readonly customer?: string;
-  /** The rules' state (set_state). */
-  readonly state?: string;
-  readonly status?: ConversationStatus;
-  /** A tag key that must be present, with the value it must have when given. */
-  readonly tag?: { readonly key: string; readonly value?: string };
-  readonly unanswered?: boolean;
-}
-
-/** Where the previous page ended: the last row's activity (Postgres's own text, microseconds kept) and id. */
-export interface ConversationCursor {
-  readonly activity: string;
-  readonly id: string;
-}
-
-export interface ConversationPage {
-  readonly conversations: readonly ConversationSummary[];
-  /** Present when there may be more. */
-  readonly next: ConversationCursor | null;
-}
+import { readMessageTimelines } from './timeline.ts';
+import type { StoredReceipt } from '../domain/timeline.ts';
+import type { ConversationStatus, ConversationSummary, ConversationFilter, ConversationCursor, ConversationPage, ConversationEntry, ConversationThread, HandlingResult } from '../domain/conversation.ts';
 
 interface SummaryRow {
   id: string;
@@ -176,57 +129,6 @@ export async function readConversationSummary(db: Db, id: string): Promise<Conve
   return row ? toSummary(row) : undefined;
 }
 
-/** A message we sent in the conversation, with what the SMSC and the receipts said of it. */
-export interface ConversationOutbound {
-  readonly direction: 'out';
-  readonly id: string;
-  readonly at: Date;
-  readonly text: string;
-  readonly status: string;
-  readonly errorCode: string | null;
-  readonly errorReason: string | null;
-  readonly segments: number | null;
-  readonly deliveredSegments: number;
-  readonly submittedAt: Date | null;
-  readonly finalAt: Date | null;
-  /** The customer message it answers (auto-replies, confirmations). */
-  readonly replyTo: string | null;
-  readonly metadata: Readonly<Record<string, unknown>> | null;
-  readonly receipts: readonly Pick<StoredReceipt, 'seq' | 'state' | 'final' | 'errorCode' | 'receivedAt'>[];
-}
-
-/** A message the customer sent in the conversation, and how automation handled it. */
-export interface ConversationInbound {
-  readonly direction: 'in';
-  readonly id: string;
-  readonly at: Date;
-  readonly text: string;
-  /** received (not handled yet) | handled. */
-  readonly status: string;
-  readonly parts: number;
-  readonly incomplete: boolean;
-  readonly matchedKind: string | null;
-  readonly keyword: string | null;
-  readonly rule: string | null;
-  readonly actions: readonly unknown[] | null;
-  readonly inReplyTo: string | null;
-  readonly answerMessageId: string | null;
-  readonly resolvedAutomatically: boolean | null;
-  readonly handledAt: Date | null;
-}
-
-export type ConversationEntry = ConversationOutbound | ConversationInbound;
-
-export interface ConversationThread {
-  readonly conversation: ConversationSummary;
-  /** Whether messages from our number to the customer are refused (an opt-out of it or of all). */
-  readonly optedOut: boolean;
-  /** The latest `limit` entries, oldest first. */
-  readonly entries: readonly ConversationEntry[];
-  /** Entries in the conversation in all. */
-  readonly total: number;
-}
-
 /** The thread of one conversation, or undefined when there is no such conversation. */
 export async function readConversationThread(db: Db, id: string, limit: number): Promise<ConversationThread | undefined> {
   const conversation = await readConversationSummary(db, id);
@@ -310,10 +212,6 @@ export async function readConversationThread(db: Db, id: string, limit: number):
     total: total.rows[0]?.n ?? 0,
   };
 }
-
-export type HandlingResult =
-  | { readonly ok: true; readonly conversation: ConversationSummary }
-  | { readonly ok: false; readonly code: 'conversation_not_found' | 'conversation_ended'; readonly reason: string };
 
 const notFound = (id: string): HandlingResult => ({ ok: false, code: 'conversation_not_found', reason: `there is no conversation ${id}` });
 

@@ -5,59 +5,18 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { MessageStatus } from '../domain/status.ts';
-import type { StatusEventFacts } from '../domain/events.ts';
+import type { StatusChange } from '../domain/events.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import { blockedPairs } from './opt-outs.ts';
 import { touchForOutbound } from './conversations.ts';
 import { applyChanges, applyReceipts, enqueueStatusWebhooks, insertEvents, lockMatching, matchPendingReceipts, settleMessages } from './receipts.ts';
-
-/** A validated message with the route it will take. */
-export interface RoutedMessage extends OutboundMessage {
-  readonly route: string;
-  /** The reply this message answers (auto-replies and confirmations). */
-  readonly replyTo?: string;
-  /** Compliance confirmations go to a customer who just opted out. */
-  readonly bypassOptOut?: boolean;
-  /** The payload as the app sent it, when NUL or lone surrogates in it were replaced. */
-  readonly originalPayload?: Buffer;
-  /** Held until then (send_at, quiet hours): stored unowned and released by `claimDue`. */
-  readonly hold?: { readonly until: Date; readonly reason: string };
-}
+import type { RoutedMessage, UnfinishedMessage } from '../domain/routed-message.ts';
+import type { SegmentRecord } from '../domain/segment.ts';
 
 export interface InsertOptions {
   readonly statusWebhooks?: readonly string[];
   /** Session window of a conversation an outbound message opens, when its payload sets none. */
   readonly conversationTtlSeconds?: number;
-}
-
-/** A status change, with what its event reports. */
-export type StatusChange = StatusEventFacts;
-
-/** One submit_sm's outcome as recorded: accepted with the carrier's id, or refused. */
-export interface SegmentRecord {
-  readonly messageId: string;
-  readonly seq: number;
-  readonly total: number;
-  readonly smsc: string;
-  readonly bind: string;
-  readonly smscMessageId: string | null;
-  /** The carrier id as receipts are matched by (see domain/smsc-message-id.ts). */
-  readonly matchKey: string | null;
-  readonly commandStatus: number | null;
-  readonly status: 'accepted' | 'failed';
-  readonly attempts: number;
-  readonly possibleDuplicate: boolean;
-  readonly submittedAt: Date;
-  readonly respondedAt: Date;
-}
-
-/** A queued message found in Postgres, with what is already known of its segments. */
-export interface UnfinishedMessage {
-  readonly message: RoutedMessage;
-  /** Dispatch attempts so far: above 0 means a submit may already have reached the SMSC. */
-  readonly attempts: number;
-  readonly smsc: string | null;
-  readonly acceptedSegments: ReadonlySet<number>;
 }
 
 /** Used when neither the payload nor the config gives a session window. */

@@ -4,9 +4,10 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import type { StatusChange } from './messages.ts';
+import type { StatusChange } from '../domain/events.ts';
 import { applyChanges } from './receipts.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
+import { CANCELLED } from '../domain/status.ts';
 
 /**
  * Seconds since the oldest still-queued message was accepted, 0 when none is queued. Reads the
@@ -100,8 +101,6 @@ export async function listQueued(db: Db, options: { route?: string; limit: numbe
   }));
 }
 
-export const CANCELLED = { errorCode: 'cancelled', errorReason: 'cancelled by an operator (parley queue cancel) before it was sent' } as const;
-
 /** Cancels queued messages: they become failed (error cancelled). Returns the changes applied. */
 export async function cancelQueued(db: Db, ids: readonly string[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   if (ids.length === 0) return [];
@@ -124,9 +123,6 @@ export interface RequeueSource {
   readonly status: string;
   readonly payload: Record<string, unknown>;
 }
-
-/** Statuses a message can be sent again from: it ended without reaching the handset. */
-export const REQUEUEABLE = ['failed', 'expired', 'rejected', 'undeliverable', 'unknown'] as const;
 
 export async function requeueSources(db: Db, ids: readonly string[]): Promise<RequeueSource[]> {
   if (ids.length === 0) return [];

@@ -8,37 +8,12 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
-import { MESSAGE_FINAL_ORDER, SEGMENT_FINAL_ORDER, isBetterMessageStatus, isBetterSegmentStatus, type MessageStatus, type SegmentFinalStatus } from '../domain/status.ts';
+import { SEGMENT_FINAL_ORDER, isBetterSegmentStatus, overdueOutcome, settleStatus, type MessageStatus, type SegmentFinalStatus } from '../domain/status.ts';
 import { statusEvent } from '../domain/events.ts';
 import { enqueueDeliveries } from './webhooks.ts';
+import type { NewReceipt, UnmatchedReceipt } from '../domain/receipt.ts';
 
 type Tx = Transaction<Database> | Db;
-
-export type { SegmentFinalStatus };
-
-export interface NewReceipt {
-  readonly fingerprint: string;
-  readonly smsc: string;
-  readonly bind: string;
-  readonly smscMessageId: string;
-  /** Keys of the id, best first (domain/smsc-message-id.ts). */
-  readonly matchKeys: readonly string[];
-  /** The receipt state as reported (DELIVERED, ENROUTE, ...). */
-  readonly state: string;
-  /** The segment status a final receipt sets; undefined for intermediate receipts. */
-  readonly segmentStatus: SegmentFinalStatus | undefined;
-  readonly errorCode: string | null;
-  readonly networkError: string | null;
-  readonly submitDate: Date | null;
-  readonly doneDate: Date | null;
-  readonly body: string;
-  /** The body's octets, when NUL or lone surrogates were replaced in `body`. */
-  readonly originalBody?: Buffer | null;
-  readonly tlvs: Record<string, unknown> | null;
-  /** The deliver_sm's source (the customer the message went to) and destination (our number). */
-  readonly sourceAddr?: string;
-  readonly destAddr?: string;
-}
 
 interface MatchedReceipt {
   readonly receiptId: string;
@@ -170,15 +145,6 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
   return new Set(rows.map((r) => r.messageId));
 }
 
-/** The message status its segments' final statuses add up to. */
-export function combineSegmentStatuses(statuses: readonly string[]): MessageStatus {
-  const delivered = statuses.filter((s) => s === 'delivered').length;
-  if (delivered === statuses.length) return 'delivered';
-  if (delivered > 0) return 'partially_delivered';
-  const first = statuses[0] as MessageStatus;
-  return statuses.every((s) => s === first) ? first : 'undeliverable';
-}
-
 /**
  * Moves submitted messages whose every segment has a final receipt to their final status, and
  * keeps delivered_segments current. Returns the changes applied.
@@ -209,14 +175,9 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
   const deliveredCounts: { id: string; delivered: number }[] = [];
   for (const r of rows.rows) {
     deliveredCounts.push({ id: r.id, delivered: r.delivered });
-    // A final message moves again only when it is a possible duplicate and another copy's receipt
-    // gives a better report (delivered after undeliverable): the best report is the message's.
-    const upgradable = r.possible_duplicate && MESSAGE_FINAL_ORDER.includes(r.status);
-    if ((r.status !== 'submitted' && !upgradable) || r.segments === null) continue;
-    const finals = r.statuses.filter((s) => s !== 'accepted' && s !== 'failed');
-    if (finals.length < r.segments || r.statuses.length < r.segments) continue;
-    const status = combineSegmentStatuses(finals);
-    if (r.status !== 'submitted' && !isBetterMessageStatus(status, r.status)) continue;
+    const settled = settleStatus({ current: r.status, possibleDuplicate: r.possible_duplicate, segments: r.segments, statuses: r.statuses });
+    if (!settled) continue;
+    const { status, finals } = settled;
     changes.push({
       id: r.id,
       status,
@@ -337,13 +298,7 @@ export async function sweepOverdue(db: Db, graceMs: number, unknownAfterMs: numb
       FOR UPDATE SKIP LOCKED`.execute(tx);
     return applyChanges(
       tx,
-      due.rows.map((r) => ({
-        id: r.id,
-        status: r.validity_seconds !== null ? ('expired' as const) : ('unknown' as const),
-        previous: 'submitted' as const,
-        errorCode: 'no_final_receipt',
-        errorReason: r.validity_seconds !== null ? 'no final receipt within the validity period' : 'no final receipt within the receipt horizon',
-      })),
+      due.rows.map((r) => ({ id: r.id, previous: 'submitted' as const, ...overdueOutcome(r.validity_seconds) })),
       statusWebhooks,
     );
   });
@@ -421,15 +376,6 @@ export async function matchCopyReceipts(
     changes.push(...result.changes);
   }
   return { matched, changes };
-}
-
-export interface UnmatchedReceipt {
-  readonly id: string;
-  readonly smsc: string;
-  readonly smscMessageId: string;
-  readonly state: string;
-  readonly receivedAt: Date;
-  readonly body: string;
 }
 
 /** Receipts that matched nothing for longer than the horizon: kept, counted and listable. */

@@ -8,52 +8,9 @@ import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import { enqueueDeliveries } from './webhooks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
+import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
 
 type Tx = Transaction<Database> | Db;
-
-export interface NewPart {
-  readonly fingerprint: string;
-  readonly smsc: string;
-  readonly bind: string;
-  readonly from: string;
-  readonly to: string;
-  /** Identifies the concatenated message: scheme and reference (`udh8:17`), null for one part. */
-  readonly concatKey: string | null;
-  readonly total: number;
-  readonly seq: number;
-  readonly dataCoding: number;
-  readonly body: Buffer;
-}
-
-export interface StoredPart {
-  /** The part's row id: two deliveries of the same text (beyond the duplicate window) are two parts. */
-  readonly partId: string;
-  readonly fingerprint: string;
-  readonly smsc: string;
-  readonly from: string;
-  readonly to: string;
-  readonly total: number;
-  readonly seq: number;
-  readonly dataCoding: number;
-  readonly body: Buffer;
-  readonly receivedAt: Date;
-}
-
-export interface AssembledReply {
-  readonly id: string;
-  readonly smsc: string;
-  readonly from: string;
-  readonly to: string;
-  readonly text: string;
-  readonly parts: number;
-  readonly incomplete: boolean;
-  readonly dataCoding: number;
-  readonly decodeProblem: string | null;
-  readonly receivedAt: Date;
-}
-
-/** Turns a group of parts (sorted by seq) into one reply; `incomplete` when parts are missing. */
-export type Assemble = (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply;
 
 /** Replies and reassembly share one lock per schema, so two parts of one message committed at once still meet. */
 const REASSEMBLY_LOCK = 0x50524550;
@@ -215,17 +172,6 @@ export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Ass
   });
 }
 
-export interface PendingReply {
-  readonly id: string;
-  readonly smsc: string;
-  readonly from: string;
-  readonly to: string;
-  readonly text: string;
-  readonly parts: number;
-  readonly incomplete: boolean;
-  readonly receivedAt: Date;
-}
-
 /** Claims replies not yet handled; a daemon that dies mid-way leaves them to others after the lease. */
 export async function claimReplies(db: Db, limit: number, leaseMs: number): Promise<PendingReply[]> {
   const res = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
@@ -244,20 +190,6 @@ export async function claimReplies(db: Db, limit: number, leaseMs: number): Prom
 export async function releaseReplies(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await sql`UPDATE replies SET lease_until = NULL WHERE id = ANY (${[...ids]}::text[]) AND status = 'received'`.execute(db);
-}
-
-export interface ReplyOutcome {
-  readonly conversationId: string | null;
-  readonly inReplyTo: string | null;
-  readonly matchedKind: string;
-  readonly keyword: string | null;
-  readonly rule: string | null;
-  readonly actions: readonly unknown[];
-  readonly resolvedAutomatically: boolean;
-  readonly answerMessageId: string | null;
-  readonly error: string | null;
-  /** What the reply meant (migration 0013); absent from callers that do not read intents. */
-  readonly intent?: { readonly name: string; readonly confidence: number; readonly detail: Record<string, unknown> };
 }
 
 /** Concatenated messages still waiting for parts (for the reassemblies gauge). */

@@ -16,6 +16,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
+import type { SurveyFigures, VariantFigures, Insights } from '../domain/report.ts';
 
 export interface InsightOptions {
   readonly since: Date;
@@ -23,63 +24,6 @@ export interface InsightOptions {
   readonly top: number;
   /** IANA zone days are counted in. Default UTC. */
   readonly timeZone?: string;
-}
-
-export interface IntentCount {
-  readonly number: string;
-  readonly day: string;
-  readonly intent: string;
-  readonly replies: number;
-}
-
-export interface UnmatchedReply {
-  readonly number: string;
-  readonly day: string;
-  readonly text: string;
-}
-
-export interface SurveyQuestionFigures {
-  readonly position: number;
-  readonly kind: string;
-  /** Every answer given, valid or not. */
-  readonly answers: number;
-  /** Runs with a valid answer (the last one counts). */
-  readonly valid: number;
-  readonly invalid: number;
-  /** Value -> runs (ratings and choices). */
-  readonly distribution: Readonly<Record<string, number>>;
-  readonly average: number | null;
-  readonly csat: number | null;
-}
-
-export interface SurveyFigures {
-  readonly name: string;
-  readonly started: number;
-  readonly completed: number;
-  readonly questions: readonly SurveyQuestionFigures[];
-}
-
-export interface VariantFigures {
-  readonly campaign: string;
-  readonly variant: string;
-  readonly messages: number;
-  readonly sent: number;
-  readonly delivered: number;
-  readonly replied: number;
-  readonly positive: number;
-  readonly deliveryRate: number | null;
-  readonly replyRate: number | null;
-  readonly positiveRate: number | null;
-  readonly medianReplySeconds: number | null;
-  /** Two-sided p-value of the reply rate against the campaign's first variant; null for it. */
-  readonly replyRatePValue: number | null;
-}
-
-export interface Insights {
-  readonly intents: readonly IntentCount[];
-  readonly unmatched: readonly UnmatchedReply[];
-  readonly surveys: readonly SurveyFigures[];
-  readonly campaigns: readonly VariantFigures[];
 }
 
 /** Unmatched replies read for terms at most: a report is not an export. */

@@ -5,16 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-
-export interface SurveyRunRow {
-  readonly id: string;
-  readonly messageId: string;
-  readonly name: string;
-  readonly definition: Record<string, unknown>;
-  readonly position: number;
-  readonly reasked: boolean;
-  readonly status: 'active' | 'completed';
-}
+import type { SurveyRunRow, SurveyAnswer } from '../domain/survey-run.ts';
 
 interface RunRow {
   id: string;
@@ -56,15 +47,6 @@ export async function startRun(
     ON CONFLICT (message_id) DO UPDATE SET updated_at = survey_runs.updated_at
     RETURNING id, message_id, name, definition, position, reasked, status`.execute(db);
   return toRun(res.rows[0]!);
-}
-
-export interface SurveyAnswer {
-  readonly position: number;
-  readonly kind: string;
-  readonly replyId: string;
-  readonly valid: boolean;
-  readonly value: number | null;
-  readonly answer: string;
 }
 
 /**

@@ -6,27 +6,14 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
+import type { OutboxEvent, DueDelivery } from '../domain/webhook-delivery.ts';
 
 type Tx = Transaction<Database> | Db;
-
-export interface OutboxEvent {
-  readonly type: string;
-  readonly body: Record<string, unknown>;
-}
 
 export async function enqueueDeliveries(tx: Tx, webhooks: readonly string[], events: readonly OutboxEvent[]): Promise<void> {
   if (webhooks.length === 0 || events.length === 0) return;
   const rows = webhooks.flatMap((webhook) => events.map((e) => ({ webhook, event_type: e.type, body: JSON.stringify(e.body) })));
   for (let i = 0; i < rows.length; i += 1000) await tx.insertInto('webhook_deliveries').values(rows.slice(i, i + 1000)).execute();
-}
-
-export interface DueDelivery {
-  readonly id: string;
-  readonly webhook: string;
-  readonly eventType: string;
-  readonly body: Record<string, unknown>;
-  /** Attempts including the one about to be made. */
-  readonly attempts: number;
 }
 
 /**

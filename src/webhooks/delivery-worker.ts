@@ -17,7 +17,7 @@ import type { Progress } from '../lib/progress.ts';
 import { toStorableText } from '../domain/storable-text.ts';
 import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { postWebhook, type WebhookTarget } from './post.ts';
-import type { DueDelivery } from '../store/webhooks.ts';
+import type { DueDelivery } from '../domain/webhook-delivery.ts';
 
 export type { DueDelivery };
 

@@ -50,7 +50,7 @@ import { ReplyCapture } from '../../src/inbound/reply-capture.ts';
 import { ReplyHandler } from '../../src/inbound/reply-handler.ts';
 import { Intake } from '../../src/outbound/intake.ts';
 import { Dispatcher, type DispatchJob } from '../../src/outbound/dispatcher.ts';
-import type { PendingReply } from '../../src/store/replies.ts';
+import type { PendingReply } from '../../src/domain/reply.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { dropRedisPrefix, freshSchema, testConfig, uniqueName, TEST_DATABASE_URL } from '../support/services.ts';
 import {

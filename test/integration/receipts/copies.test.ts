@@ -5,8 +5,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
-import { insertMessages, recordAnswers, recordSubmits, type SegmentRecord } from '../../../src/store/messages.ts';
-import { countUnmatched, storeReceipts, type NewReceipt } from '../../../src/store/receipts.ts';
+import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
+import { countUnmatched, storeReceipts } from '../../../src/store/receipts.ts';
+import type { SegmentRecord } from '../../../src/domain/segment.ts';
+import type { NewReceipt } from '../../../src/domain/receipt.ts';
 import { responseIdKey, receiptIdKeys } from '../../../src/domain/smsc-message-id.ts';
 
 let s: TestSchema;

@@ -1,7 +1,8 @@
 /**
  * The boundaries of STYLE.md, checked on the source: no import cycles, `domain/` and `lib/` import
- * nothing else from src/, `outbound/` and `inbound/` never import each other, and each adapter
- * folder is the only importer of its third-party package.
+ * nothing else from src/, `outbound/` and `inbound/` never import each other, the flows take their
+ * data types from `domain/` (never from `store/`), and each adapter folder is the only importer of
+ * its third-party package.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -86,6 +87,26 @@ describe('architecture', () => {
       const other = folderOf(f) === 'outbound' ? 'inbound' : folderOf(f) === 'inbound' ? 'outbound' : undefined;
       return other ? i.all.filter((t) => t.startsWith(`${other}/`)).map((t) => `${rel(f)} -> ${t}`) : [];
     });
+    expect(offending).toEqual([]);
+  });
+
+  it('the flows take their data types from domain/, never from store/', () => {
+    // The store's handle (Db) is not a data type: the CLI opens one and passes it to store queries.
+    const allowed = new Set(['Db']);
+    const flows = ['outbound', 'inbound', 'webhooks', 'operations', 'api', 'cli'];
+    const offending = [...graph.keys()]
+      .filter((f) => flows.includes(folderOf(f)))
+      .flatMap((f) => {
+        const text = readFileSync(f, 'utf8');
+        return [...text.matchAll(/^(?:import|export)\s+(type\s+)?\{([^}]*)\}\s*from\s+'([^']+)'/gms)]
+          .filter((m) => relative(src, normalize(join(dirname(f), m[3]!))).startsWith('store/'))
+          .flatMap((m) => {
+            const names = m[2]!.split(',').map((n) => n.trim()).filter((n) => n !== '');
+            // Every name of `import type {...}`, the `type X` ones of a mixed import.
+            const types = m[1] ? names.map((n) => n.replace(/^type\s+/, '')) : names.filter((n) => n.startsWith('type ')).map((n) => n.slice(5).trim());
+            return types.map((n) => n.split(/\s+as\s+/)[0]!).filter((n) => !allowed.has(n)).map((n) => `${rel(f)}: ${n} from ${m[3]}`);
+          });
+      });
     expect(offending).toEqual([]);
   });
 

@@ -4,10 +4,10 @@ import {
   type ExpectedReplies,
   type KeywordRule,
   type MatchReplyInput,
-  type RuleAction,
   type RuleMatch,
   type Unmatched,
 } from '../../../src/inbound/rules.ts';
+import type { RuleAction } from '../../../src/domain/rule-action.ts';
 import { LinearPattern } from '../../../src/lib/linear-pattern.ts';
 
 const re = (source: string, flags = ''): LinearPattern => LinearPattern.compile(source, flags);
