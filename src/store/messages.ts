@@ -9,7 +9,7 @@ import type { StatusChange } from '../domain/events.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import { blockedPairs } from './opt-outs.ts';
 import { touchForOutbound } from './conversations.ts';
-import { applyChanges, applyReceipts, enqueueStatusWebhooks, insertEvents, lockMatching, matchPendingReceipts, settleMessages } from './receipts.ts';
+import { applyChanges, applyReceipts, enqueueStatusWebhooks, insertEvents, lockMatching, lockMessages, matchPendingReceipts, settleMessages } from './receipts.ts';
 import type { RoutedMessage, UnfinishedMessage } from '../domain/routed-message.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
 
@@ -225,6 +225,9 @@ export async function recordSubmits(
     }
     const early = await matchPendingReceipts(tx, keys);
     const touched = await applyReceipts(tx, early);
+    // Before the status changes: a receipt batch settling the same messages waits for this
+    // transaction, or this one for it (see lockMessages).
+    await lockMessages(tx, [...changes.map((c) => c.id), ...touched]);
     const applied = await applyChanges(tx, changes, statusWebhooks);
     const submitted = applied.filter((c) => c.status === 'submitted').map((c) => c.id);
     if (submitted.length > 0) {
@@ -236,7 +239,7 @@ export async function recordSubmits(
     // A just-submitted message may be final already: its answers were committed before this
     // transaction, and a receipt may have matched them in between (or in an earlier run).
     for (const c of applied) if (c.status === 'submitted') touched.add(c.id);
-    return [...applied, ...(await settleMessages(tx, touched, statusWebhooks))];
+    return [...applied, ...(await settleMessages(tx, touched, statusWebhooks, true))];
   });
 }
 

@@ -44,30 +44,79 @@ const MATCHING_LOCK = 0x5041524c;
 
 /** Stores receipts; returns the ids of those not seen before (a resend returns nothing). */
 export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): Promise<string[]> {
+  return (await insertMatchingReceipts(tx, receipts, false)).map((r) => r.receiptId);
+}
+
+/**
+ * Stores receipts and, with `match`, matches each to its segment in the same statement (the same
+ * lookup as matchReceipts: every carrier id the segment's submits ever got, best key first, then the
+ * latest submit). A receipt matched as it is inserted is written once, never updated, and never
+ * enters the pending indexes. Returns the receipts not seen before, matched or not (messageId null).
+ */
+export async function insertMatchingReceipts(tx: Tx, receipts: readonly NewReceipt[], match: boolean): Promise<StoredReceipt[]> {
   if (receipts.length === 0) return [];
   // The same receipt twice in one batch (a resend racing its original) is stored once.
   const unique = [...new Map(receipts.map((r) => [r.fingerprint, r])).values()];
   const col = <T>(f: (r: NewReceipt) => T): T[] => unique.map(f);
+  const lookup = match
+    ? sql`LEFT JOIN LATERAL (
+        SELECT a.message_id, a.seq FROM submit_attempts a
+        WHERE a.smsc = u.smsc AND a.match_key = ANY (u.keys)
+        ORDER BY array_position(u.keys, a.match_key), a.submitted_at DESC
+        LIMIT 1) s ON true`
+    : sql`LEFT JOIN (SELECT NULL::text AS message_id, NULL::smallint AS seq) s ON false`;
   const rows = (
-    await sql<{ id: string }>`
+    await sql<StoredReceipt>`
       INSERT INTO receipts (fingerprint, smsc, bind, smsc_message_id, match_keys, state, final, segment_status,
-        error_code, network_error, submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
-      SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, string_to_array(u.match_keys, chr(31)), u.state,
+        error_code, network_error, submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr,
+        message_id, seq, matched_at)
+      SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, u.keys, u.state,
         u.segment_status IS NOT NULL, u.segment_status, u.error_code, u.network_error, u.submit_date, u.done_date,
-        u.body, u.tlvs::jsonb, u.original_body, u.source_addr, u.dest_addr
-      FROM unnest(
-        ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
-        ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
-        ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
-        ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
-        ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[],
-        ${col((r) => r.sourceAddr ?? null)}::text[], ${col((r) => r.destAddr ?? null)}::text[]
-      ) AS u(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
-        submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
+        u.body, u.tlvs::jsonb, u.original_body, u.source_addr, u.dest_addr,
+        s.message_id, s.seq, CASE WHEN s.message_id IS NOT NULL THEN now() END
+      FROM (
+        SELECT v.*, string_to_array(v.match_keys, chr(31)) AS keys
+        FROM unnest(
+          ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
+          ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
+          ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
+          ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
+          ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[],
+          ${col((r) => r.sourceAddr ?? null)}::text[], ${col((r) => r.destAddr ?? null)}::text[]
+        ) AS v(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
+          submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
+      ) AS u
+      ${lookup}
       ON CONFLICT (fingerprint) DO NOTHING
-      RETURNING id`.execute(tx)
+      RETURNING id AS "receiptId", message_id AS "messageId", seq, state, segment_status AS "segmentStatus",
+        error_code AS "errorCode", network_error AS "networkError"`.execute(tx)
   ).rows;
-  return rows.map((r) => r.id);
+  return rows;
+}
+
+/** A receipt as stored: matched to its segment, or still pending (messageId and seq null). */
+export interface StoredReceipt {
+  readonly receiptId: string;
+  readonly messageId: string | null;
+  readonly seq: number | null;
+  readonly state: string;
+  readonly segmentStatus: SegmentFinalStatus | null;
+  readonly errorCode: string | null;
+  readonly networkError: string | null;
+}
+
+/**
+ * Takes the row locks of these messages, in id order, before their status is read and changed.
+ * Whoever settles a message (a receipt batch, a submit batch applying early receipts, the copy
+ * matcher) reads its segments in the next statement, after every other transaction that held the
+ * lock committed: two transactions that each make one segment final cannot both miss the other's,
+ * and a receipt that lands while the message becomes `submitted` is settled by whichever commits
+ * second. The id order keeps two such transactions from deadlocking on each other.
+ */
+export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promise<void> {
+  const ids = [...new Set(messageIds)].sort();
+  if (ids.length === 0) return;
+  await sql`SELECT 1 FROM messages WHERE id = ANY (${ids}::text[]) ORDER BY id FOR UPDATE`.execute(tx);
 }
 
 /**
@@ -149,9 +198,16 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
  * Moves submitted messages whose every segment has a final receipt to their final status, and
  * keeps delivered_segments current. Returns the changes applied.
  */
-export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
+export async function settleMessages(
+  tx: Tx,
+  messageIds: Iterable<string>,
+  statusWebhooks: readonly string[] = [],
+  /** The caller holds these messages' row locks already (lockMessages). */
+  locked = false,
+): Promise<StatusChange[]> {
   const ids = [...new Set(messageIds)];
   if (ids.length === 0) return [];
+  if (!locked) await lockMessages(tx, ids);
   const rows = await sql<{
     id: string;
     status: MessageStatus;
@@ -161,10 +217,11 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
     metadata: Record<string, unknown> | null;
     statuses: string[];
     delivered: number;
+    delivered_segments: number;
     error_code: string | null;
     possible_duplicate: boolean;
   }>`
-    SELECT m.id, m.status, m.segments, m.route, m.smsc, m.metadata, m.possible_duplicate,
+    SELECT m.id, m.status, m.segments, m.route, m.smsc, m.metadata, m.possible_duplicate, m.delivered_segments,
       array_agg(s.status ORDER BY s.seq) AS statuses,
       count(*) FILTER (WHERE s.status = 'delivered')::int AS delivered,
       (array_agg(s.error_code ORDER BY s.seq) FILTER (WHERE s.error_code IS NOT NULL AND s.status <> 'delivered'))[1] AS error_code
@@ -172,9 +229,11 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
     WHERE m.id = ANY (${sql.val(ids)}::text[])
     GROUP BY m.id`.execute(tx);
   const changes: StatusChange[] = [];
-  const deliveredCounts: { id: string; delivered: number }[] = [];
+  // delivered_segments of the messages whose status does not change now (those that change get it
+  // in the same update as their status: one new row version, not two).
+  const deliveredCounts: { id: string; delivered: number; stored: number }[] = [];
   for (const r of rows.rows) {
-    deliveredCounts.push({ id: r.id, delivered: r.delivered });
+    deliveredCounts.push({ id: r.id, delivered: r.delivered, stored: r.delivered_segments });
     const settled = settleStatus({ current: r.status, possibleDuplicate: r.possible_duplicate, segments: r.segments, statuses: r.statuses });
     if (!settled) continue;
     const { status, finals } = settled;
@@ -191,9 +250,11 @@ export async function settleMessages(tx: Tx, messageIds: Iterable<string>, statu
       errorReason: status === 'delivered' ? null : `segments: ${finals.join(', ')}`,
     });
   }
-  if (deliveredCounts.length > 0) {
+  const changing = new Set(changes.map((c) => c.id));
+  const counts = deliveredCounts.filter((d) => d.delivered !== d.stored && !changing.has(d.id));
+  if (counts.length > 0) {
     await sql`UPDATE messages AS m SET delivered_segments = v.delivered
-      FROM unnest(${deliveredCounts.map((d) => d.id)}::text[], ${deliveredCounts.map((d) => d.delivered)}::smallint[]) AS v(id, delivered)
+      FROM unnest(${counts.map((d) => d.id)}::text[], ${counts.map((d) => d.delivered)}::smallint[]) AS v(id, delivered)
       WHERE m.id = v.id AND m.delivered_segments <> v.delivered`.execute(tx);
   }
   return applyChanges(tx, changes, statusWebhooks);
@@ -219,6 +280,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       status = v.status,
       smsc = COALESCE(v.smsc, m.smsc),
       segments = COALESCE(v.segments, m.segments),
+      delivered_segments = COALESCE(v.delivered_segments, m.delivered_segments),
       -- A delivered message has no error, even when an earlier copy's receipt reported one.
       error_code = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_code, m.error_code) END,
       error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
@@ -232,8 +294,9 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
     FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
       ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
-      ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[])
-      AS v(id, status, previous, smsc, segments, error_code, error_reason)
+      ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
+      ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
+      AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)
     WHERE m.id = v.id AND m.status = v.previous
     RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
@@ -408,12 +471,23 @@ export async function countUnmatched(db: Db, olderThanMs: number): Promise<numbe
 export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], statusWebhooks: readonly string[] = []): Promise<{ stored: number; matched: number; changes: StatusChange[] }> {
   if (receipts.length === 0) return { stored: 0, matched: 0, changes: [] };
   return db.transaction().execute(async (tx) => {
-    const ids = await insertReceipts(tx, receipts);
-    // After the insert, before matching: see lockMatching.
-    await lockMatching(tx);
-    const matched = await matchReceipts(tx, ids);
+    // Matched as they are inserted, against the answers committed so far.
+    const stored = await insertMatchingReceipts(tx, receipts, true);
+    const matched: MatchedReceipt[] = [];
+    const pending: string[] = [];
+    for (const r of stored) {
+      if (r.messageId !== null && r.seq !== null) matched.push(r as MatchedReceipt);
+      else pending.push(r.receiptId);
+    }
+    // A receipt that matched nothing may be racing its submit's answer (uncommitted when the
+    // insert looked): only then is the matching lock taken, and the lookup made again under it
+    // (see lockMatching). A receipt matched at insert needs no lock: its segment was committed.
+    if (pending.length > 0) {
+      await lockMatching(tx);
+      matched.push(...(await matchReceipts(tx, pending)));
+    }
     const touched = await applyReceipts(tx, matched);
     const changes = await settleMessages(tx, touched, statusWebhooks);
-    return { stored: ids.length, matched: matched.length, changes };
+    return { stored: stored.length, matched: matched.length, changes };
   });
 }

@@ -5,7 +5,31 @@
  *
  *   npm run bench -- [--count 20000] [--binds 1,2] [--window 100] [--tps 100000] [--seconds 120]
  *                    [--feed before|during] [--rate 0] [--no-dlr] [--no-two-way] [--trace-sql]
- *                    [--profile DIR]
+ *                    [--profile DIR] [--help]
+ *
+ * Per message (the "cost per message" table, with receipts the whole life of a message):
+ *   daemon cpu µs   process.cpuUsage() in the daemon, first dequeue -> last receipt recorded
+ *   postgres cpu µs utime+stime from /proc/<pid>/stat of the Postgres backends serving the daemon's
+ *                   connections, over their life (pg_stat_statements is not loaded on this server:
+ *                   shared_preload_libraries is empty, so per-statement server time is not available)
+ *   statements      every query the daemon's pg clients sent (BEGIN and COMMIT included), counted
+ *                   in the daemon by wrapping pg.Client.prototype.query, first dequeue -> report
+ *   rows written    n_tup_ins + n_tup_upd + n_tup_del of pg_stat_user_tables in the run's own schema,
+ *                   daemon start -> daemon exit (exact: no other session writes that schema)
+ *   WAL bytes       pg_current_wal_lsn() difference, daemon start -> daemon exit: cluster-wide, so it
+ *                   includes whatever else the shared server wrote meanwhile (an upper bound)
+ *
+ * Profiling:
+ *   npm run bench -- --no-two-way --binds 1 --profile bench-profiles
+ *     runs the daemon under `node --cpu-prof --cpu-prof-dir=bench-profiles/binds-1-<ms>` and prints a
+ *     summary (self time by function and file, inclusive time of src/), or later:
+ *   npx tsx test/bench/profile-summary.ts bench-profiles/binds-1-<ms>/<file>.cpuprofile --top 30
+ *   --trace-sql prints per statement shape the calls, time and parameters as the daemon saw them.
+ *   Server side, on a Postgres started with shared_preload_libraries = 'pg_stat_statements':
+ *     CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();
+ *     (run the bench)
+ *     SELECT calls, rows, round(total_exec_time) AS ms, round(total_exec_time * 1000 / calls) AS us_per_call,
+ *            wal_bytes, left(query, 100) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20;
  *
  * With receipts (the default, issue 4's figure): every message asks for a receipt; the simulator
  * sends a DELIVRD receipt 100 ms after each submit. "final msg/s" is `count` over the time from
@@ -144,6 +168,8 @@ interface DaemonReport {
   readonly receiptCommitMs: number[];
   /** The histogram itself at the report. */
   readonly receiptCommitHistogram: HistogramSnapshot;
+  /** Queries sent by the daemon's pg clients from the first dequeue on (BEGIN/COMMIT included). */
+  readonly statements: number;
 }
 
 
@@ -210,6 +236,17 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
     return submit.call(this, req);
   };
 
+  // Every query the daemon sends, from the first dequeue on: one counter, cheap enough to leave on.
+  let statements = 0;
+  {
+    const pg = (await import('pg')).default;
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      if (cpuFrom !== undefined) statements++;
+      return query.apply(this, args);
+    };
+  }
   // With --trace-sql: every statement and every wait for a pooled connection, from the first dequeue on.
   const trace = cfg.traceSql ? await traceSql(() => cpuFrom !== undefined) : undefined;
 
@@ -268,6 +305,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         poolWait: trace ? spread([...trace.poolWaits()]) : undefined,
         receiptCommitMs,
         receiptCommitHistogram,
+        statements,
       };
       return tellParent(report);
       });
@@ -375,7 +413,18 @@ interface Stage {
 
 type Stages = Record<'dequeue' | 'enqueued' | 'submit' | 'wire' | 'recorded' | 'delivered', Stage>;
 
+/** What the run cost Postgres, read from the server (see the header). */
+interface ServerCost {
+  /** Rows inserted, updated and deleted in the run's schema, daemon start -> exit. */
+  readonly rowsWritten: number;
+  /** Per table of the schema: [inserted, updated, deleted]. */
+  readonly byTable: Record<string, [number, number, number]>;
+  /** WAL written by the whole cluster over the same span. */
+  readonly walBytes: number;
+}
+
 interface RunResult {
+  readonly server: ServerCost;
   readonly stages: Stages;
   readonly options: RunOptions;
   readonly postgresCpuMs: number;
@@ -407,6 +456,26 @@ function interval(pairs: Iterable<[number | undefined, number | undefined]>): In
   if (values.length === 0) return undefined;
   values.sort((a, b) => a - b);
   return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values[values.length - 1] as number };
+}
+
+type TableCounts = Map<string, [number, number, number]>;
+
+async function tableCounts(schema: Awaited<ReturnType<typeof freshSchema>>): Promise<TableCounts> {
+  await sql`select pg_stat_clear_snapshot()`.execute(schema.db);
+  const rows = await sql<{ relname: string; ins: string; upd: string; del: string }>`
+    select relname, n_tup_ins as ins, n_tup_upd as upd, n_tup_del as del
+    from pg_stat_user_tables where schemaname = ${schema.schema}`.execute(schema.db);
+  return new Map(rows.rows.map((r) => [r.relname, [Number(r.ins), Number(r.upd), Number(r.del)]]));
+}
+
+async function walLsn(schema: Awaited<ReturnType<typeof freshSchema>>): Promise<string> {
+  const r = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(schema.db);
+  return r.rows[0]!.lsn;
+}
+
+async function walBytesSince(schema: Awaited<ReturnType<typeof freshSchema>>, from: string): Promise<number> {
+  const r = await sql<{ b: string }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${from}::pg_lsn)::text as b`.execute(schema.db);
+  return Number(r.rows[0]!.b);
 }
 
 async function xaddAll(redis: Redis, stream: string, payloads: readonly string[], rate: number): Promise<{ ids: string[]; at: number[] }> {
@@ -476,6 +545,8 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     const simCpuFrom = (sim.pid && procCpuMs(sim.pid)) || 0;
     const orchestratorCpuFrom = process.cpuUsage();
     const wallFrom = performance.now();
+    const countsFrom = await tableCounts(schema);
+    const walFrom = await walLsn(schema);
     daemon = forkTs(SELF, ['--role', 'daemon', JSON.stringify(cfg)], { killAfterMs, profileDir });
     await nextMessage(daemon, typed<{ type: 'started' }>('started'), 'daemon');
     if (o.feed === 'during') fed = xaddAll(redis, keys.outbound, payloads, o.rate);
@@ -590,6 +661,20 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
 
     daemon.send({ type: 'stop' });
     await exited(daemon, 30_000);
+    // The daemon's backends flush their table counters as they exit.
+    await new Promise((r) => setTimeout(r, 700));
+    const walBytes = await walBytesSince(schema, walFrom);
+    const countsTo = await tableCounts(schema);
+    const byTable: Record<string, [number, number, number]> = {};
+    let rowsWritten = 0;
+    for (const [table, to] of countsTo) {
+      const from = countsFrom.get(table) ?? [0, 0, 0];
+      const d: [number, number, number] = [to[0] - from[0], to[1] - from[1], to[2] - from[2]];
+      if (d[0] + d[1] + d[2] === 0) continue;
+      byTable[table] = d;
+      rowsWritten += d[0] + d[1] + d[2];
+    }
+    const server: ServerCost = { rowsWritten, byTable, walBytes };
     let profile: string | undefined;
     if (profileDir) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -609,6 +694,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
         }
       : undefined;
     return {
+      server,
       receipts,
       cpuShare,
       load: loadLine(),
@@ -660,6 +746,12 @@ async function main(): Promise<void> {
     return;
   }
 
+  if (booleanFlag('help')) {
+    const source = (await import('node:fs')).readFileSync(SELF, 'utf8');
+    const header = source.slice(source.indexOf('/**') + 3, source.indexOf('*/'));
+    console.log(header.split('\n').map((l) => l.replace(/^ \* ?/, '')).join('\n').trim());
+    return;
+  }
   const feed = stringFlag('feed', 'before');
   if (feed !== 'before' && feed !== 'during') throw new Error('--feed must be before or during');
   const bindsList = stringFlag('binds', '1,2')
@@ -734,6 +826,33 @@ async function main(): Promise<void> {
     '  daemon cpu: from the first dequeue to the end (% of one core over that time; with --dlr the end is the last receipt recorded,\n' +
       '  so µs/msg then includes receipt handling); sim cpu: from its start;\n' +
       "  postgres cpu: the backends of the daemon's connections over their life; redis cpu: redis-server while the daemon ran (shared).",
+  );
+  console.log('');
+  console.log(`cost per message (${base.dlr ? 'with receipts: submit, receipt, every status final' : 'submit only'}):`);
+  console.log(
+    table(
+      ['binds', 'daemon cpu µs', 'postgres cpu µs', 'statements', 'rows written', 'WAL bytes (cluster)', 'rows by table (ins/upd/del per msg)'],
+      results.map((r) => {
+        const n = Math.max(1, r.options.count);
+        return [
+          String(r.options.binds),
+          fmt((r.daemon.cpuMs * 1000) / n, 0),
+          fmt((r.postgresCpuMs * 1000) / n, 0),
+          fmt(r.daemon.statements / n, 2),
+          fmt(r.server.rowsWritten / n, 2),
+          fmtInt(r.server.walBytes / n),
+          Object.entries(r.server.byTable)
+            .sort((a, b) => b[1][0] + b[1][1] + b[1][2] - (a[1][0] + a[1][1] + a[1][2]))
+            .map(([t, [i, u, d]]) => `${t} ${fmt(i / n, 2)}/${fmt(u / n, 2)}/${fmt(d / n, 2)}`)
+            .join(', '),
+        ];
+      }),
+    ),
+  );
+  console.log(
+    '  per message of the run (count): daemon cpu first dequeue -> end; postgres cpu of the daemon\'s backends over their life;\n' +
+      '  statements = queries the daemon sent (BEGIN/COMMIT included); rows = pg_stat_user_tables of the run\'s schema; WAL is\n' +
+      '  cluster-wide (other sessions on the shared server add to it). See --help for how each is read and how to profile.',
   );
   console.log('');
   console.log('latency per message, ms (p50 / p99 / max):');
