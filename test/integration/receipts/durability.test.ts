@@ -15,7 +15,9 @@ afterEach(async () => {
 
 describe('receipt durability', () => {
   it('a daemon killed between a receipt arriving and its commit: the SMSC sends it again and the status changes once', async () => {
-    const sim = await h.startSim({ receiptDelayMs: 300, receiptRetryMs: 300, responseTimeoutMs: 1000 });
+    // The receipt comes 1.5 s after the answer: time enough, on a loaded machine, to take the table
+    // lock below before it arrives (with 0.3 s it was sometimes committed and answered first).
+    const sim = await h.startSim({ receiptDelayMs: 1500, receiptRetryMs: 300, responseTimeoutMs: 1000 });
     const raw = {
       database: { url: TEST_DATABASE_URL, pool_size: 4 },
       redis: { url: TEST_REDIS_URL, prefix: h.prefix },
