@@ -207,3 +207,19 @@ export async function messageRow(h: Harness, id: string) {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The destination of sentinel messages; tests leave it out of what they count. */
+export const SENTINEL_TO = '14155550000';
+let sentinels = 0;
+
+/**
+ * Sends one more message through the outbound stream and waits until the SMSC has it. Whatever
+ * the daemon had already queued on that route went out before it (one queue per route, first in
+ * first out at equal priority, priority 0 being the lowest), so a test that then asserts "nothing
+ * more was sent" checks after the fact instead of after a guessed sleep.
+ */
+export async function sentinel(h: Harness, smsc: { readonly arrivals: readonly { readonly text: string }[] }): Promise<void> {
+  const text = `sentinel ${++sentinels} ${h.prefix}`;
+  await h.send([{ id: `sentinel-${sentinels}`, to: `+${SENTINEL_TO}`, text, priority: 0 }]);
+  await h.until(`sentinel ${sentinels} reached the SMSC`, () => smsc.arrivals.some((a) => a.text === text));
+}

@@ -169,10 +169,15 @@ describe('simulator submit_sm', () => {
     const started = performance.now();
     await Promise.all([c.submit({ registered_delivery: 0 }), c.submit({ registered_delivery: 0 })]);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    // Back to 0: a submit sent after one held for 1 s comes back first.
+    s.setOptions({ responseDelayMs: 1_000 });
+    const answered: string[] = [];
+    const held = c.submit({ registered_delivery: 0 }).then(() => answered.push('held'));
+    await waitFor(() => s.arrivals.length === 3, 5000, 'the held submit to arrive');
     s.setOptions({ responseDelayMs: 0 });
-    const again = performance.now();
-    await c.submit({ registered_delivery: 0 });
-    expect(performance.now() - again).toBeLessThan(100);
+    await c.submit({ registered_delivery: 0 }).then(() => answered.push('undelayed'));
+    await held;
+    expect(answered).toEqual(['undelayed', 'held']);
   });
 
   it('rejects invalid options naming the option, and fixed options in setOptions', async () => {

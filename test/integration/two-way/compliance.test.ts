@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
-import { createTwoWayHarness, inboundEvents, messageRow, replyRows, sleep, untilHandled } from '../../support/two-way.ts';
+import { createTwoWayHarness, inboundEvents, messageRow, replyRows, sentinel, SENTINEL_TO, sleep, untilHandled } from '../../support/two-way.ts';
 import { DEFAULT_COMPLIANCE } from '../../../src/inbound/compliance.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
 
@@ -90,8 +90,8 @@ describe('compliance keywords', () => {
     const expectedTexts = (kind: Kind): string[] => (kind === 'opt_out' ? [OPT_OUT_TEXT] : kind === 'opt_in' ? [OPT_OUT_TEXT, OPT_IN_TEXT] : [HELP_TEXT]);
     const total = rows.reduce((n, r) => n + expectedTexts(r.kind).length, 0);
     await h.until('every confirmation sent', () => sim.arrivals.length >= total);
-    await sleep(200);
-    expect(sim.arrivals).toHaveLength(total);
+    await sentinel(h, sim);
+    expect(sim.arrivals.filter((a) => a.destination !== SENTINEL_TO)).toHaveLength(total);
 
     const replies = await replyRows(h);
     const events = await inboundEvents(h);
@@ -138,7 +138,7 @@ describe('compliance keywords', () => {
     await inject(sim, '14155552003', '12345', 'yes');
     await untilHandled(h, 4);
     await h.until('answers sent', () => textsTo(sim, '14155552001').length === 2 && textsTo(sim, '14155552002').length === 2);
-    await sleep(200);
+    await sentinel(h, sim);
 
     const replies = await replyRows(h);
     const by = (from: string) => replies.filter((r) => r.from_addr === from);
@@ -168,7 +168,7 @@ describe('compliance keywords', () => {
     await untilHandled(h, 3);
     await h.send([{ id: 'promo-2', to: '+14155553001', text: 'Last day of the sale!', metadata: { campaign: 'spring' } }]);
     await untilRefused('promo-2');
-    await sleep(300);
+    await sentinel(h, sim);
 
     expect(textsTo(sim, '14155553001')).toEqual(['Spring sale: 20% off', OPT_OUT_TEXT]);
     const replies = await replyRows(h);
@@ -271,7 +271,7 @@ describe('compliance keywords', () => {
     ]);
     for (const id of ['g-12345', 'g-55555', 'n-12345']) await untilRefused(id);
     await h.until('allowed sends accepted', async () => (await h.acceptedCount('n-67890')) + (await h.acceptedCount('back-55555')) === 2);
-    await sleep(200);
+    await sentinel(h, sim);
     expect(sim.arrivals.some((a) => a.text.startsWith('from 12345') || a.text.startsWith('from 55555'))).toBe(false);
     expect(textsTo(sim, '14155554002')).toEqual([OPT_OUT_TEXT, 'from 67890 to the number opt-out']);
 

@@ -9,7 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
-import { createTwoWayHarness, inboundEvents, replyRows, sleep, startWebhookReceiver, untilHandled, type WebhookReceiver } from '../../support/two-way.ts';
+import { createTwoWayHarness, inboundEvents, replyRows, sentinel, startWebhookReceiver, untilHandled, type WebhookReceiver } from '../../support/two-way.ts';
 import { DEFAULT_COMPLIANCE } from '../../../src/inbound/compliance.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
 
@@ -59,7 +59,7 @@ describe('intents in the reply path', () => {
     await inject(sim, '14155556003', 'ARRÊTEZ');
     await untilHandled(h, 4);
     await h.until('second confirmation', () => textsTo(sim, '14155556003').length === 1);
-    await sleep(300);
+    await sentinel(h, sim);
 
     expect(textsTo(sim, '14155556001')).toEqual([DEFAULT_COMPLIANCE.optOutReply]);
     expect(textsTo(sim, '14155556003')).toEqual([DEFAULT_COMPLIANCE.optOutReply]);
@@ -175,7 +175,7 @@ describe('intents in the reply path', () => {
     await inject(sim, '14155558004', 'blue door on the left');
     await untilHandled(h, 4);
     await h.until('answers sent', () => textsTo(sim, '14155558001').length === 2 && textsTo(sim, '14155558004').length === 1);
-    await sleep(300);
+    await sentinel(h, sim);
 
     expect(textsTo(sim, '14155558001')[1]).toBe('Booked Friday 9:00.');
     expect(textsTo(sim, '14155558002')).toEqual(['Sorry, we did not understand.']);

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
-import { createTwoWayHarness, inboundEvents, messageRow, replyRows, sleep, startWebhookReceiver, untilHandled, type WebhookReceiver } from '../../support/two-way.ts';
+import { createTwoWayHarness, inboundEvents, messageRow, replyRows, sentinel, SENTINEL_TO, startWebhookReceiver, untilHandled, type WebhookReceiver } from '../../support/two-way.ts';
 import { verifyWebhook } from '../../../src/domain/webhook-signature.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
 
@@ -228,12 +228,12 @@ describe('rules', () => {
     await inject(sim, '14155559003', '44443', 'what is this?');
     await untilHandled(h, 3);
     await h.until('default answer sent', () => textsTo(sim, '14155559002').length === 1);
-    await sleep(200);
+    await sentinel(h, sim);
 
     expect(textsTo(sim, '14155559001')).toEqual([]);
     expect(textsTo(sim, '14155559002')).toEqual(['Sorry, we did not understand. Reply HELP for help.']);
     expect(textsTo(sim, '14155559003')).toEqual([]);
-    expect(sim.arrivals).toHaveLength(1);
+    expect(sim.arrivals.filter((a) => a.destination !== SENTINEL_TO)).toHaveLength(1);
 
     const rows = await replyRows(h);
     const events = await inboundEvents(h);

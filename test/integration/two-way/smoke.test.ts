@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, simSmsc, type Harness } from '../../support/daemon.ts';
+import { sentinel } from '../../support/two-way.ts';
 
 let h: Harness;
 beforeEach(async () => {
@@ -83,7 +84,7 @@ describe('two-way: the loop end to end', () => {
       const row = await h.schema.db.selectFrom('messages').select(['status', 'error_code']).where('id', '=', 'blocked').executeTakeFirst();
       return row?.status === 'failed' && row.error_code === 'opted_out';
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await sentinel(h, sim);
     expect(sim.arrivals.filter((a) => a.text.startsWith('You are unsubscribed'))).toHaveLength(1);
     expect(sim.arrivals.some((a) => a.text === 'Big sale!')).toBe(false);
   }, 30_000);
