@@ -9,7 +9,8 @@ import { Dispatcher, type DispatchObserver, type SmscLink } from '../../../src/o
 import type { RouteThrottle } from '../../../src/outbound/route-throttle.ts';
 import type { RouteConfig, SmscConfig } from '../../../src/config/types.ts';
 import type { SubmitResult } from '../../../src/smpp/smsc-bind.ts';
-import type { SegmentRecord, StatusChange } from '../../../src/store/messages.ts';
+import type { SegmentRecord } from '../../../src/domain/segment.ts';
+import type { StatusChange } from '../../../src/domain/events.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 
 const ROK = 0x00;

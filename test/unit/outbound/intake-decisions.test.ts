@@ -8,7 +8,8 @@ import { Intake, type IntakeDeadLetter, type IntakeEntry } from '../../../src/ou
 import { Router } from '../../../src/outbound/router.ts';
 import type { DispatchJob } from '../../../src/outbound/dispatcher.ts';
 import type { RouteConfig } from '../../../src/config/types.ts';
-import type { RoutedMessage, StatusChange } from '../../../src/store/messages.ts';
+import type { RoutedMessage } from '../../../src/domain/routed-message.ts';
+import type { StatusChange } from '../../../src/domain/events.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 
 const route = (name: string, prefixes: string[], extra: Partial<RouteConfig> = {}): RouteConfig => ({
