@@ -22,6 +22,7 @@ import type { StatusChange } from '../domain/events.ts';
 import { classifySubmit, type SubmitOutcome } from './submit-outcome.ts';
 import { planSegments, type PlannedSegment } from './encoding.ts';
 import type { RouteThrottle } from './route-throttle.ts';
+import { defaultFromOf } from './router.ts';
 
 /** What the dispatcher needs of one SMSC's binds (an `SmscPool`). */
 export interface SmscLink {
@@ -157,7 +158,7 @@ class RouteDispatcher {
   }
 
   enqueue(job: DispatchJob): void {
-    const from = job.message.from ?? this.route.defaultFrom ?? '';
+    const from = job.message.from ?? defaultFromOf(this.route) ?? '';
     const j: Job = {
       message: job.message,
       from,
