@@ -45,6 +45,7 @@ import { Scheduler } from './outbound/scheduler.ts';
 import { parseClockTime, type QuietHours } from './outbound/schedule.ts';
 import type { RoutedMessage } from './domain/routed-message.ts';
 import type { QuarantinedPdu } from './domain/quarantine.ts';
+import { normaliseAddress } from './domain/address.ts';
 import { Batcher } from './lib/batcher.ts';
 import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
 import { StallTracker } from './lib/progress.ts';
@@ -134,9 +135,8 @@ function isThisOrDeadProcess(host: string, pid: number): boolean {
 
 /** A number's quiet hours (by the message's sender), else its route's. */
 function quietHoursOf(config: ParleyConfig, m: RoutedMessage): QuietHours | undefined {
-  const plainAddress = (a: string): string => a.replace(/^\+(?=\d+$)/, '');
   const q =
-    config.numbers.find((n) => m.from !== undefined && plainAddress(n.address) === m.from)?.quietHours ??
+    config.numbers.find((n) => m.from !== undefined && normaliseAddress(n.address) === m.from)?.quietHours ??
     config.routes.find((r) => r.name === m.route)?.quietHours;
   if (q === undefined) return undefined;
   return {

@@ -10,6 +10,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Progress } from '../lib/progress.ts';
 import { describeError } from '../lib/errors.ts';
 import { toStorableText } from '../domain/storable-text.ts';
+import { normaliseAddress } from '../domain/address.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText, parseUdh, type DefaultAlphabet } from '../smpp/text/index.ts';
 import type { AssembledReply, NewPart, PendingReply, StoredPart } from '../domain/reply.ts';
@@ -34,11 +35,6 @@ export interface ReplyCaptureOptions {
   readonly progress?: Progress;
   /** Told of each deliver_sm quarantined. */
   onQuarantined?(smsc: string): void;
-}
-
-/** Numbers are kept as digits, as outbound messages keep them, so threads line up. */
-function plainAddress(address: string): string {
-  return /^\+?\d+$/.test(address) ? address.replace(/^\+/, '') : address;
 }
 
 export class ReplyCapture {
@@ -102,8 +98,9 @@ export class ReplyCapture {
       fingerprint,
       smsc: sm.smsc,
       bind: sm.bind,
-      from: plainAddress(sm.source.address),
-      to: plainAddress(sm.destination.address),
+      // Numbers are kept as outbound messages keep them, so threads line up.
+      from: normaliseAddress(sm.source.address),
+      to: normaliseAddress(sm.destination.address),
       concatKey: concat && concat.total > 1 ? `${concat.scheme}:${concat.reference}` : null,
       total: concat && concat.total > 1 ? concat.total : 1,
       seq: concat && concat.total > 1 ? concat.seq : 1,

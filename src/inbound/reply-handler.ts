@@ -24,6 +24,7 @@ import { classifyFault, isTransientFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';
 import { writeSplittingPoison } from '../lib/split-on-poison.ts';
 import { toStorableText } from '../domain/storable-text.ts';
+import { normaliseAddress } from '../domain/address.ts';
 import type { InboundIntent, MessageInboundEvent } from '../domain/events.ts';
 import type { IntentsConfig, NumberConfig } from '../config/types.ts';
 import { helpReplyOf } from '../config/warnings.ts';
@@ -179,8 +180,6 @@ function settingsOf(n: NumberConfig): NumberSettings {
 const MAX_ASIDE = 1000;
 const DEFAULT_WEBHOOK_CONCURRENCY = 8;
 
-const plain = (address: string): string => address.replace(/^\+(?=\d+$)/, '');
-
 export class ReplyHandler {
   private numbers: Map<string, NumberSettings>;
   private webhooks: ReadonlyMap<string, WebhookTarget>;
@@ -199,14 +198,14 @@ export class ReplyHandler {
   private readonly asideRunning = new Set<Promise<void>>();
 
   constructor(private readonly options: ReplyHandlerOptions) {
-    this.numbers = new Map(options.numbers.map((n) => [plain(n.address), settingsOf(n)]));
+    this.numbers = new Map(options.numbers.map((n) => [normaliseAddress(n.address), settingsOf(n)]));
     this.webhooks = options.webhooks;
     this.log = options.logger.child({ component: 'reply-handler' });
   }
 
   /** Applies new numbers (rules, keywords, templates) and webhooks to replies handled from now on. */
   reconfigure(numbers: readonly NumberConfig[], webhooks: ReadonlyMap<string, WebhookTarget>): void {
-    this.numbers = new Map(numbers.map((n) => [plain(n.address), settingsOf(n)]));
+    this.numbers = new Map(numbers.map((n) => [normaliseAddress(n.address), settingsOf(n)]));
     this.webhooks = webhooks;
   }
 

@@ -22,6 +22,8 @@ import type { StatusChange } from '../domain/events.ts';
 import { classifySubmit, type SubmitOutcome } from './submit-outcome.ts';
 import { planSegments, type PlannedSegment } from './encoding.ts';
 import type { RouteThrottle } from './route-throttle.ts';
+import { defaultFromOf } from './router.ts';
+import { formatErrorCode } from '../domain/error-code.ts';
 
 /** What the dispatcher needs of one SMSC's binds (an `SmscPool`). */
 export interface SmscLink {
@@ -157,7 +159,7 @@ class RouteDispatcher {
   }
 
   enqueue(job: DispatchJob): void {
-    const from = job.message.from ?? this.route.defaultFrom ?? '';
+    const from = job.message.from ?? defaultFromOf(this.route) ?? '';
     const j: Job = {
       message: job.message,
       from,
@@ -475,8 +477,8 @@ class RouteDispatcher {
         ? 'ESME_ROK'
         : outcome.kind === 'throttled'
           ? outcome.status
-          : 'code' in outcome
-            ? outcome.code.replace(/^smsc_rejected:/, '')
+          : 'error' in outcome
+            ? (outcome.error.commandStatus ?? outcome.error.code)
             : 'not_sent';
     this.deps.observer?.onSubmitted?.(this.route.name, smsc, outcome.kind, status, latencyMs);
     const record = (segmentStatus: 'accepted' | 'failed', smscMessageId: string | null, commandStatus: number | null): void => {
@@ -520,18 +522,18 @@ class RouteDispatcher {
         return;
       case 'retry':
         if (task.sent >= maxAttempts) {
-          this.finish(job, 'failed', { errorCode: outcome.code, errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
+          this.finish(job, 'failed', { errorCode: formatErrorCode(outcome.error), errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
           return;
         }
         this.resend(job, task, smsc, status, false);
         return;
       case 'failed':
         record('failed', null, null);
-        this.finish(job, 'failed', { errorCode: outcome.code, errorReason: outcome.reason });
+        this.finish(job, 'failed', { errorCode: formatErrorCode(outcome.error), errorReason: outcome.reason });
         return;
       case 'uncertain':
         if (this.route.uncertainSubmit === 'unknown') {
-          this.finish(job, 'unknown', { errorCode: outcome.code, errorReason: outcome.reason });
+          this.finish(job, 'unknown', { errorCode: formatErrorCode(outcome.error), errorReason: outcome.reason });
           return;
         }
         // Each resend may reach the customer as one more copy: at most `uncertain_max_attempts`
@@ -539,7 +541,7 @@ class RouteDispatcher {
         // otherwise get the whole allowance within a second).
         task.uncertain++;
         if (task.uncertain >= this.route.uncertainMaxAttempts || task.sent >= maxAttempts) {
-          this.finish(job, 'unknown', { errorCode: outcome.code, errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
+          this.finish(job, 'unknown', { errorCode: formatErrorCode(outcome.error), errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
           return;
         }
         task.possibleDuplicate = true;

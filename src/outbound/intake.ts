@@ -21,6 +21,7 @@ import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { StatusChange } from '../domain/events.ts';
 import type { Router } from './router.ts';
 import type { DispatchJob } from './dispatcher.ts';
+import { defaultFromOf } from './router.ts';
 
 export interface IntakeEntry {
   readonly id: string;
@@ -412,7 +413,7 @@ export class Intake {
         continue;
       }
       // The sender is fixed here, not at dispatch: conversations and opt-outs key on it.
-      const routed: RoutedMessage = { ...message, route: choice.route.name, from: message.from ?? choice.route.defaultFrom, expiresAt: expiryOf(message, choice.route.maxQueueAgeMs) };
+      const routed: RoutedMessage = { ...message, route: choice.route.name, from: message.from ?? defaultFromOf(choice.route), expiresAt: expiryOf(message, choice.route.maxQueueAgeMs) };
       if (routed.expiresAt !== undefined && routed.expiresAt.getTime() <= Date.now()) {
         refused.push({ message: routed, change: { id: message.id, status: 'expired', previous: 'queued', ...QUEUE_AGE_ERROR } });
         continue;

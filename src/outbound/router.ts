@@ -3,10 +3,16 @@
  * ("*" matches everything, as the shortest prefix).
  */
 import type { RouteConfig } from '../config/types.ts';
+import { normaliseAddress } from '../domain/address.ts';
 
 export type RouteChoice =
   | { readonly ok: true; readonly route: RouteConfig }
   | { readonly ok: false; readonly code: 'unknown_route' | 'no_route'; readonly reason: string };
+
+/** A route's default_from, spelled as a payload's `from` is (domain/address.ts); the config keeps it as written. */
+export function defaultFromOf(route: RouteConfig): string | undefined {
+  return route.defaultFrom === undefined ? undefined : normaliseAddress(route.defaultFrom);
+}
 
 export class Router {
   private readonly byName: Map<string, RouteConfig>;
@@ -16,7 +22,7 @@ export class Router {
   constructor(routes: readonly RouteConfig[]) {
     this.byName = new Map(routes.map((r) => [r.name, r]));
     const pairs: [string, RouteConfig][] = [];
-    for (const r of routes) for (const p of r.prefixes) pairs.push([p === '*' ? '' : p.replace(/^\+/, ''), r]);
+    for (const r of routes) for (const p of r.prefixes) pairs.push([p === '*' ? '' : normaliseAddress(p), r]);
     this.prefixes = pairs.sort((a, b) => b[0].length - a[0].length);
   }
 

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classifySubmit } from '../../../src/outbound/submit-outcome.ts';
+import { formatErrorCode, type ErrorCode } from '../../../src/domain/error-code.ts';
 import type { SubmitResult } from '../../../src/smpp/smsc-bind.ts';
 
 const response = (commandStatus: number, smscMessageId = ''): SubmitResult => ({ kind: 'response', commandStatus, smscMessageId });
@@ -35,7 +36,7 @@ describe('classifySubmit: an SMSC answer (submit_sm_resp command_status)', () =>
     const outcome = classifySubmit(response(status, 'abc'));
     expect(outcome.kind).toBe(kind);
     if (outcome.kind === 'throttled') expect(outcome.status).toBe(name);
-    if (outcome.kind === 'retry' || outcome.kind === 'failed') expect(outcome.code).toBe(`smsc_rejected:${name}`);
+    if (outcome.kind === 'retry' || outcome.kind === 'failed') expect(outcome.error).toEqual({ code: 'smsc_rejected', commandStatus: name });
   });
 
   it('accepted carries the SMSC message_id', () => {
@@ -49,7 +50,9 @@ describe('classifySubmit: an SMSC answer (submit_sm_resp command_status)', () =>
     // Reserved, unassigned in 3.4.
     [0x09, 'smsc_rejected:0x00000009'],
   ])('an unlisted command_status %i fails for good', (status, code) => {
-    expect(classifySubmit(response(status))).toMatchObject({ kind: 'failed', code });
+    const outcome = classifySubmit(response(status));
+    expect(outcome.kind).toBe('failed');
+    expect('error' in outcome ? formatErrorCode(outcome.error) : undefined).toBe(code);
   });
 });
 
@@ -73,7 +76,17 @@ describe('classifySubmit: no usable answer', () => {
   it.each(rows)('%s -> %s', (sessionCode, kind, code) => {
     const outcome = classifySubmit(failed(sessionCode));
     expect(outcome.kind).toBe(kind);
-    expect('code' in outcome ? outcome.code : undefined).toBe(code);
+    expect('error' in outcome ? formatErrorCode(outcome.error) : undefined).toBe(code);
     expect(outcome).toMatchObject({ reason: `because ${sessionCode}` });
+  });
+});
+
+describe('an error code as stored and published', () => {
+  it.each([
+    [{ code: 'smsc_rejected', commandStatus: 'ESME_RTHROTTLED' }, 'smsc_rejected:ESME_RTHROTTLED'],
+    [{ code: 'response_timeout' }, 'response_timeout'],
+    [{ code: 'no_final_receipt' }, 'no_final_receipt'],
+  ] as const)('%j -> %s', (error, text) => {
+    expect(formatErrorCode(error as ErrorCode)).toBe(text);
   });
 });
