@@ -56,6 +56,8 @@ export class ReceiptRecorder {
     this.batches = new Batcher<Pending>({
       maxItems: options.batchSize,
       maxDelayMs: options.batchDelayMs,
+      // The deliver_sm waits for this commit: written at once when idle, batched under load.
+      flushWhenIdle: true,
       write: async (items) => {
         const result = await options.store.storeReceipts(items.map((i) => i.receipt));
         const now = performance.now();

@@ -47,6 +47,8 @@ export class ReplyCapture {
     this.batches = new Batcher({
       maxItems: options.batchSize,
       maxDelayMs: options.batchDelayMs,
+      // The deliver_sm waits for this commit: written at once when idle, batched under load.
+      flushWhenIdle: true,
       write: async (items) => {
         const replies = await options.store.storeParts(
           items.map((i) => i.part),

@@ -21,6 +21,13 @@ import type { Progress } from './progress.ts';
 export interface BatcherOptions<T> {
   maxItems: number;
   maxDelayMs: number;
+  /**
+   * Adaptive delay: an item that finds the batcher idle (nothing being written) is written at the
+   * end of this turn of the event loop, with whatever else arrived in it, instead of after
+   * `maxDelayMs`; under load the next batch fills while one is written, as always. For pipelines
+   * whose latency someone waits on (a deliver_sm answered after its commit). Default false.
+   */
+  flushWhenIdle?: boolean;
   write(items: T[]): Promise<void>;
   /** Told of each failed write before it is retried or split. */
   onError?(err: unknown, items: number, attempt: number): void;
@@ -48,6 +55,7 @@ interface Waiting<T> {
 export class Batcher<T> {
   private queue: Waiting<T>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private writing: Promise<void> | undefined;
   private readonly backoff: Backoff;
 
@@ -68,7 +76,9 @@ export class Batcher<T> {
       this.queue.push({ item, done });
       this.options.progress?.waiting(1);
       if (this.queue.length >= this.options.maxItems) this.kick();
-      else if (!this.timer && !this.writing) this.timer = setTimeout(() => this.kick(), this.options.maxDelayMs);
+      else if (this.writing || this.timer || this.immediate) return;
+      else if (this.options.flushWhenIdle) this.immediate = setImmediate(() => this.kick());
+      else this.timer = setTimeout(() => this.kick(), this.options.maxDelayMs);
     });
   }
 
@@ -84,6 +94,10 @@ export class Batcher<T> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
+    }
+    if (this.immediate) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
     }
     if (this.writing || this.queue.length === 0) return;
     this.writing = this.drain().finally(() => {

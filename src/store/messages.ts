@@ -122,22 +122,48 @@ export async function storedContent(db: Db, ids: readonly string[]): Promise<Map
   return new Map(rows.map((r) => [r.id, { to: r.to_addr, text: r.body }]));
 }
 
-/** Counts a dispatch attempt before the first submit_sm of these messages leaves. */
+/**
+ * A message's dispatch attempts, as SQL over the row aliased `alias`: those counted on the row
+ * before migration 0015 plus its rows in dispatch_attempts.
+ */
+export function attemptsOf(alias: string): ReturnType<typeof sql<number>> {
+  const id = sql.ref(`${alias}.id`);
+  return sql<number>`(${sql.ref(`${alias}.attempts`)} + (SELECT count(*) FROM dispatch_attempts d WHERE d.message_id = ${id}))::int`;
+}
+
+/**
+ * Counts a dispatch attempt before the first submit_sm of these messages leaves: one narrow row
+ * each, appended (the message row is not rewritten).
+ */
 export async function markAttempted(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await sql`UPDATE messages SET attempts = attempts + 1, updated_at = now() WHERE id = ANY (${[...ids]}::text[])`.execute(db);
+  await sql`INSERT INTO dispatch_attempts (message_id) SELECT unnest(${[...ids]}::text[])`.execute(db);
 }
 
 /** Takes back an attempt counted for messages none of whose segments left (a clean stop). */
 export async function unmarkAttempted(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db
-    .updateTable('messages')
-    .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
-    .where('id', 'in', ids)
-    .where('status', '=', 'queued')
-    .where('attempts', '>', 0)
-    .execute();
+  await db.transaction().execute(async (tx) => {
+    const gone = await sql<{ message_id: string }>`
+      DELETE FROM dispatch_attempts d USING (
+        SELECT DISTINCT ON (a.message_id) a.ctid AS row
+        FROM dispatch_attempts a JOIN messages m ON m.id = a.message_id AND m.status = 'queued'
+        WHERE a.message_id = ANY (${[...ids]}::text[])
+        ORDER BY a.message_id, a.counted_at DESC) x
+      WHERE d.ctid = x.row
+      RETURNING d.message_id`.execute(tx);
+    const taken = new Set(gone.rows.map((r) => r.message_id));
+    // An attempt counted on the row itself (before migration 0015).
+    const rest = ids.filter((id) => !taken.has(id));
+    if (rest.length === 0) return;
+    await tx
+      .updateTable('messages')
+      .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+      .where('id', 'in', rest)
+      .where('status', '=', 'queued')
+      .where('attempts', '>', 0)
+      .execute();
+  });
 }
 
 /**
@@ -320,7 +346,7 @@ export async function claimUnfinished(
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
-    RETURNING ${QUEUED_COLUMNS}, attempts, smsc`.execute(db);
+    RETURNING ${QUEUED_COLUMNS}, ${attemptsOf('messages')} AS attempts, smsc`.execute(db);
   if (claimed.rows.length === 0) return [];
   // A segment the SMSC accepted stays accepted when its receipt has come since (delivered, ...):
   // it is not sent again.

@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { StatusChange } from '../domain/events.ts';
+import { attemptsOf } from './messages.ts';
 import { applyChanges } from './receipts.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import { CANCELLED } from '../domain/status.ts';
@@ -83,7 +84,8 @@ export interface QueuedMessage {
 export async function listQueued(db: Db, options: { route?: string; limit: number }): Promise<QueuedMessage[]> {
   let q = db
     .selectFrom('messages')
-    .select(['id', 'to_addr', 'route', 'priority', 'created_at', 'expires_at', 'attempts', 'owner'])
+    .select(['id', 'to_addr', 'route', 'priority', 'created_at', 'expires_at', 'owner'])
+    .select(attemptsOf('messages').as('attempts'))
     .select(sql<number>`char_length(body)`.as('text_length'))
     .where('status', '=', 'queued');
   if (options.route !== undefined) q = q.where('route', '=', options.route);

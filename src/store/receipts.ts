@@ -116,7 +116,9 @@ export interface StoredReceipt {
 export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promise<void> {
   const ids = [...new Set(messageIds)].sort();
   if (ids.length === 0) return;
-  await sql`SELECT 1 FROM messages WHERE id = ANY (${ids}::text[]) ORDER BY id FOR UPDATE`.execute(tx);
+  // NO KEY UPDATE, the lock an UPDATE of the row takes: it does not wait for the key-share locks
+  // that inserting a segment or a submit attempt takes on its message (foreign keys).
+  await sql`SELECT 1 FROM messages WHERE id = ANY (${ids}::text[]) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
 }
 
 /**

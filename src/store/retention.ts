@@ -38,7 +38,8 @@ export async function deleteBatch(db: Db, table: RetainedTable, olderThanMs: num
           SELECT id FROM messages WHERE final_at IS NOT NULL AND final_at < ${age}
           ORDER BY final_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
         gone AS (DELETE FROM messages m USING doomed d WHERE m.id = d.id RETURNING m.id),
-        history AS (DELETE FROM message_events e WHERE e.message_id IN (SELECT id FROM gone))
+        history AS (DELETE FROM message_events e WHERE e.message_id IN (SELECT id FROM gone)),
+        attempts AS (DELETE FROM dispatch_attempts a WHERE a.message_id IN (SELECT id FROM gone))
         SELECT count(*) AS n FROM gone`.execute(db);
     return Number(res.rows[0]?.n ?? 0);
   }
@@ -81,6 +82,7 @@ export async function purgeCustomer(db: Db, customer: string): Promise<{ counts:
     counts.message_events = await count(
       sql<{ n: string }>`WITH gone AS (DELETE FROM message_events WHERE message_id = ANY (${messageIds}::text[]) RETURNING 1) SELECT count(*) AS n FROM gone`.execute(tx),
     );
+    await sql`DELETE FROM dispatch_attempts WHERE message_id = ANY (${messageIds}::text[])`.execute(tx);
     counts.messages = await count(
       sql<{ n: string }>`WITH gone AS (DELETE FROM messages WHERE id = ANY (${messageIds}::text[]) RETURNING 1) SELECT count(*) AS n FROM gone`.execute(tx),
     );

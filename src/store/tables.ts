@@ -266,11 +266,18 @@ export interface OptOutHashesTable {
   changed_at: Generated<Date>;
 }
 
+/** One dispatch attempt counted for a message (migration 0015); messages.attempts holds older ones. */
+export interface DispatchAttemptsTable {
+  message_id: string;
+  counted_at: Generated<Date>;
+}
+
 export interface Database {
   daemons: DaemonsTable;
   messages: MessagesTable;
   segments: SegmentsTable;
   submit_attempts: SubmitAttemptsTable;
+  dispatch_attempts: DispatchAttemptsTable;
   message_events: MessageEventsTable;
   receipts: ReceiptsTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -6,6 +6,7 @@
  */
 import type { Db } from './db.ts';
 import type { StoredReceipt, StatusHistoryEntry, LinkedReply, MessageTimeline } from '../domain/timeline.ts';
+import { attemptsOf } from './messages.ts';
 
 /** One message with its segments and status history, or undefined when there is no such id. */
 export async function readMessageTimeline(db: Db, id: string): Promise<MessageTimeline | undefined> {
@@ -17,7 +18,7 @@ export async function readMessageTimeline(db: Db, id: string): Promise<MessageTi
 export async function readMessageTimelines(db: Db, ids: readonly string[]): Promise<MessageTimeline[]> {
   if (ids.length === 0) return [];
   const [messages, segments, receipts, history, answered] = await Promise.all([
-    db.selectFrom('messages').selectAll().where('id', 'in', ids).execute(),
+    db.selectFrom('messages').selectAll().select(attemptsOf('messages').as('counted_attempts')).where('id', 'in', ids).execute(),
     db.selectFrom('segments').selectAll().where('message_id', 'in', ids).orderBy('message_id').orderBy('seq').execute(),
     readReceipts(db, ids),
     readStatusHistory(db, ids),
@@ -47,7 +48,7 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
         errorCode: m.error_code,
         errorReason: m.error_reason,
         owner: m.owner,
-        attempts: m.attempts,
+        attempts: m.counted_attempts,
         possibleDuplicate: m.possible_duplicate,
         metadata: m.metadata,
         createdAt: m.created_at,

@@ -17,6 +17,15 @@ describe('Batcher', () => {
     expect(writes).toEqual([[1, 2, 3], [4]]);
   });
 
+  it('with flushWhenIdle, items arriving while idle are written together at the end of the turn, not after the delay', async () => {
+    const writes: number[][] = [];
+    const b = new Batcher<number>({ maxItems: 100, maxDelayMs: 60_000, flushWhenIdle: true, write: async (items) => void writes.push(items) });
+    await Promise.all([b.add(1), b.add(2), b.add(3)]);
+    expect(writes).toEqual([[1, 2, 3]]);
+    await b.add(4);
+    expect(writes).toEqual([[1, 2, 3], [4]]);
+  });
+
   it('writes one batch at a time and batches what arrives meanwhile', async () => {
     let inFlight = 0;
     let most = 0;
