@@ -47,6 +47,7 @@ import type { RoutedMessage } from './store/messages.ts';
 import { Batcher } from './lib/batcher.ts';
 import { DependencyMonitor, type DependencyStatus } from './lib/dependency-monitor.ts';
 import { StallTracker } from './lib/progress.ts';
+import { PeriodicJob, type JobFailure } from './lib/periodic-job.ts';
 import * as quarantineStore from './store/quarantine.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OpsServer } from './observability/http.ts';
@@ -480,6 +481,15 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     }
     metrics.reassembliesPending.set(await replyStore.countOpenGroups(db));
   };
+  const countFailure = (f: JobFailure): void => metrics.periodicJobFailures.inc({ job: f.job, code: f.code });
+  const reassemblySweep = new PeriodicJob({
+    name: 'reassembly_sweep',
+    task: 'releasing incomplete replies',
+    intervalMs: Math.min(30_000, Math.max(100, config.conversations.reassemblyTimeoutMs / 4)),
+    run: releaseIncomplete,
+    logger: log,
+    onFailure: countFailure,
+  });
 
   let wakeDispatch = (): void => {};
   const pools = new Map<string, SmscPool>();
@@ -576,6 +586,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     if (copies.matched > 0) log.info({ receipts: copies.matched }, 'matched receipts of copies whose carrier ids were lost with a crash');
     metrics.unmatchedReceipts.set(await receiptStore.countUnmatched(db, config.receipts.unmatchedHorizonMs));
   };
+  // One sweep at a time: a slow one is not joined by the next.
+  const receiptSweep = new PeriodicJob({ name: 'receipt_sweep', task: 'the receipt sweep', intervalMs: config.receipts.sweepIntervalMs, run: sweep, logger: log, onFailure: countFailure });
 
   const attemptBatches = new Batcher<string>({
     maxItems: config.store.batchSize,
@@ -693,13 +705,42 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     const count = await reclaim();
     if (count > 0) log.info({ messages: count }, 'claimed queued messages of a stopped daemon');
   };
+  const takeoverCheck = new PeriodicJob({
+    name: 'takeover',
+    task: 'taking over the work of stopped daemons',
+    intervalMs: Math.max(20, Math.round(takeoverMs / CHECKS_PER_TAKEOVER)),
+    run: async () => {
+      // Right after a Postgres outage every daemon's heartbeat looks stale: wait until the live
+      // ones have beaten again, or this daemon would take over (and send again) their work.
+      if (!dependencies.status('postgres').up || Date.now() - postgresBackAt < takeoverMs) return;
+      await takeOver();
+    },
+    logger: log,
+    onFailure: countFailure,
+  });
+
+  // Each daemon's share of a route's rate while Redis is unreachable is rate ÷ live daemons.
+  const countLive = async (): Promise<void> => {
+    liveDaemons = Math.max(1, await messages.countLiveDaemons(heartbeatDb, takeoverMs));
+    metrics.liveDaemons.set(liveDaemons);
+  };
+  const heartbeat = new PeriodicJob({
+    name: 'heartbeat',
+    task: 'writing the heartbeat',
+    intervalMs: Math.max(50, Math.round(takeoverMs / HEARTBEATS_PER_TAKEOVER)),
+    run: async () => {
+      const created = await messages.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
+      // Declared dead by the others while alive (a heartbeat that could not be written in
+      // time): they have taken over its queued messages, some of which this one may send too.
+      if (created) log.error({ daemon: consumer }, 'this daemon was declared dead by the others and taken over; check Postgres latency and daemon.takeover');
+      await countLive();
+    },
+    logger: log,
+    onFailure: countFailure,
+  });
 
   admit = (messages) => intake.admit(messages);
 
-  let heartbeatTimer: NodeJS.Timeout | undefined;
-  let reassemblyTimer: NodeJS.Timeout | undefined;
-  let sweepTimer: NodeJS.Timeout | undefined;
-  let reclaimTimer: NodeJS.Timeout | undefined;
   const ops = new OpsServer({ scrape: () => metrics.scrape(), contentType: metrics.registry.contentType }, {
     check: async () => {
       // From the probes' last answers: a readiness check never waits on a service that is down.
@@ -771,6 +812,15 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       if (changes.length < 1000) break;
     }
   };
+  const pausesPoll = new PeriodicJob({ name: 'run_time_controls', task: 'reading the run-time pauses', intervalMs: PAUSES_POLL_MS, run: refreshPauses, logger: log, onFailure: countFailure });
+  const queueAgeSweep = new PeriodicJob({
+    name: 'queue_age',
+    task: 'expiring queued messages past their max queue age',
+    intervalMs: QUEUE_AGE_SWEEP_MS,
+    run: expireQueued,
+    logger: log,
+    onFailure: countFailure,
+  });
   const retained: Retained<retention.RetainedTable>[] = [];
   const r = config.retention;
   if (r.messagesMs !== undefined) retained.push({ table: 'messages', olderThanMs: r.messagesMs });
@@ -792,12 +842,11 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       observer: {
         onDeleted: (table, rows) => metrics.retentionDeleted.inc({ table }, rows),
         onTrimmed: (stream, entries) => metrics.streamTrimmed.inc({ stream }, entries),
+        onFailure: countFailure,
       },
     },
     { batchSize: r.batchSize, pauseMs: r.pauseMs, intervalMs: r.intervalMs },
   );
-  let pausesTimer: NodeJS.Timeout | undefined;
-  let queueAgeTimer: NodeJS.Timeout | undefined;
 
   let current = config;
   /** Set when the API runs: applies new tokens and rates. */
@@ -931,30 +980,13 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
               `give each daemon its own daemon.name, or stop that process first`,
           );
         }
-        // Each daemon's share of a route's rate while Redis is unreachable is rate ÷ live daemons.
-        const countLive = async (): Promise<void> => {
-          liveDaemons = Math.max(1, await messages.countLiveDaemons(heartbeatDb, takeoverMs));
-          metrics.liveDaemons.set(liveDaemons);
-        };
         await messages.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
         await countLive();
-        heartbeatTimer = setInterval(() => {
-          messages
-            .heartbeat(heartbeatDb, consumer, os.hostname(), process.pid)
-            .then((created) => {
-              // Declared dead by the others while alive (a heartbeat that could not be written in
-              // time): they have taken over its queued messages, some of which this one may send too.
-              if (created) log.error({ daemon: consumer }, 'this daemon was declared dead by the others and taken over; check Postgres latency and daemon.takeover');
-              return countLive();
-            })
-            .catch((err: unknown) => {
-              log.warn({ err: describeError(err) }, 'heartbeat failed');
-            });
-        }, Math.max(50, Math.round(takeoverMs / HEARTBEATS_PER_TAKEOVER)));
-        heartbeatTimer.unref();
+        heartbeat.start();
       },
       stop: async () => {
-        clearInterval(heartbeatTimer);
+        // The beat in flight ends first, so it cannot write the row back after it is removed.
+        await heartbeat.stop();
         // Gone from the table, this daemon's queued messages can be claimed at once by the next.
         try {
           await messages.removeDaemon(heartbeatDb, consumer);
@@ -965,24 +997,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     },
     { name: 'events', stop: async () => Promise.all([events.flush(), inboundEvents.flush()]).then(() => undefined) },
     { name: 'webhook-deliveries', start: () => webhookWorker.start(), stop: () => webhookWorker.stop() },
-    {
-      name: 'receipt-sweep',
-      start: () => {
-        let sweeping = false;
-        sweepTimer = setInterval(() => {
-          // One sweep at a time: a slow one is not joined by the next.
-          if (sweeping) return;
-          sweeping = true;
-          sweep()
-            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'receipt sweep failed'))
-            .finally(() => {
-              sweeping = false;
-            });
-        }, config.receipts.sweepIntervalMs);
-        sweepTimer.unref();
-      },
-      stop: () => clearInterval(sweepTimer),
-    },
+    receiptSweep,
     { name: 'receipts', stop: () => receipts.flush() },
     { name: 'reply-capture', stop: () => capture.flush() },
     { name: 'submit-recorder', stop: () => recorder.flush().finally(() => answersDb.destroy()) },
@@ -1005,24 +1020,15 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
       },
     },
     {
-      name: 'run-time-controls',
+      name: 'run_time_controls',
       start: async () => {
         // Read before the dispatcher starts, so a paused route sends nothing even at start-up.
         await refreshPauses();
-        pausesTimer = setInterval(() => {
-          refreshPauses().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reading the run-time pauses failed'));
-        }, PAUSES_POLL_MS);
-        pausesTimer.unref();
-        queueAgeTimer = setInterval(() => {
-          expireQueued().catch((err: unknown) => log.warn({ err: describeError(err) }, 'expiring queued messages past their max queue age failed'));
-        }, QUEUE_AGE_SWEEP_MS);
-        queueAgeTimer.unref();
+        pausesPoll.start();
       },
-      stop: () => {
-        clearInterval(pausesTimer);
-        clearInterval(queueAgeTimer);
-      },
+      stop: () => pausesPoll.stop(),
     },
+    queueAgeSweep,
     { name: 'retention', start: () => sweeper.start(), stop: () => sweeper.stop() },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
     { name: 'scheduler', start: () => scheduler.start(), stop: () => scheduler.stop() },
@@ -1032,37 +1038,12 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
         await messages.releaseOwned(db, consumer);
         const n = await reclaim();
         if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
-        let checking = false;
-        reclaimTimer = setInterval(() => {
-          // Right after a Postgres outage every daemon's heartbeat looks stale: wait until the live
-          // ones have beaten again, or this daemon would take over (and send again) their work.
-          if (!dependencies.status('postgres').up || Date.now() - postgresBackAt < takeoverMs) return;
-          if (checking) return;
-          checking = true;
-          takeOver()
-            .catch((err: unknown) => log.warn({ err: describeError(err) }, 'taking over the work of stopped daemons failed'))
-            .finally(() => {
-              checking = false;
-            });
-        }, Math.max(20, Math.round(takeoverMs / CHECKS_PER_TAKEOVER)));
-        reclaimTimer.unref();
+        takeoverCheck.start();
       },
-      stop: () => clearInterval(reclaimTimer),
+      stop: () => takeoverCheck.stop(),
     },
     { name: 'reply-handler', start: () => replyHandler.start(), stop: () => replyHandler.stop() },
-    {
-      name: 'reassembly-sweep',
-      start: () => {
-        reassemblyTimer = setInterval(
-          () => {
-            releaseIncomplete().catch((err: unknown) => log.warn({ err: describeError(err) }, 'releasing incomplete replies failed'));
-          },
-          Math.min(30_000, Math.max(100, config.conversations.reassemblyTimeoutMs / 4)),
-        );
-        reassemblyTimer.unref();
-      },
-      stop: () => clearInterval(reassemblyTimer),
-    },
+    reassemblySweep,
     { name: 'intake', start: () => intake.start(), stop: () => intake.stop() },
   ];
   if (options.http !== false) {
