@@ -8,7 +8,8 @@
  * Start order matters and stop is its reverse: intake stops first, then sending, then the windows
  * drain and the binds unbind, then the writers flush, and only then do Redis and Postgres close.
  */
-import type { ParleyConfig, RouteConfig } from './config/types.ts';
+import { planReload } from './config/reload-plan.ts';
+import type { ParleyConfig } from './config/types.ts';
 import { configWarnings } from './config/warnings.ts';
 import type { Logger } from './lib/logger.ts';
 import type { DependencyMonitor } from './lib/dependency-monitor.ts';
@@ -204,55 +205,16 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     });
   }
 
-  /** Set when the API runs: applies new tokens and rates. */
-  const applyApi = api ? (next: ParleyConfig['api']): void => api.reconfigure(next.tokens, next.rateLimit, next.rateBurst) : undefined;
   const reload = (next: ParleyConfig): ReloadResult => {
-    const applied: string[] = [];
-    const needsRestart: string[] = [];
-    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-    if (!same(current.numbers, next.numbers) || !same(current.webhooks, next.webhooks)) {
+    const plan = planReload(current, next);
+    if (plan.numbersAndWebhooks) {
       inbound.reconfigure(next.numbers, next.webhooks);
       Object.assign(subscriptions, subscriptionsOf(next.webhooks));
-      applied.push('numbers (compliance, synonyms, rules, unmatched)', 'webhooks');
     }
-    const oldRoutes = new Map(current.routes.map((r) => [r.name, r]));
-    for (const route of next.routes) {
-      const old = oldRoutes.get(route.name);
-      oldRoutes.delete(route.name);
-      if (!old) {
-        needsRestart.push(`routes: ${route.name} is new`);
-        continue;
-      }
-      if (old.tps !== route.tps || old.burst !== route.burst) {
-        throttles.reconfigure(route.name, route.tps, route.burst);
-        applied.push(`routes.${route.name}: tps ${route.tps}, burst ${route.burst}`);
-      }
-      const rest = (r: RouteConfig): unknown => ({ ...r, tps: 0, burst: 0 });
-      if (!same(rest(old), rest(route))) needsRestart.push(`routes.${route.name} (prefixes, smscs, default_from, uncertain_submit, uncertain_max_attempts)`);
-    }
-    for (const gone of oldRoutes.keys()) needsRestart.push(`routes: ${gone} was removed`);
-    if (!same(current.api, next.api)) {
-      // Tokens and rates apply at once (a token can be rotated or revoked without a restart);
-      // another listener, or an API turned on or off, needs one.
-      if (applyApi && same(current.api.listen, next.api.listen)) {
-        applyApi(next.api);
-        applied.push('api (tokens, rate_limit, rate_burst)');
-      } else needsRestart.push('api.listen');
-    }
-    for (const key of ['smscs', 'database', 'redis', 'http', 'log', 'daemon', 'intake', 'store', 'shutdown', 'receipts', 'conversations', 'health'] as const) {
-      if (!same(current[key], next[key])) needsRestart.push(key === 'smscs' ? 'smscs (addresses, credentials, binds)' : key);
-    }
-    // What now runs: the new numbers, webhooks and rates; everything else as started.
-    current = {
-      ...current,
-      api: applyApi && same(current.api.listen, next.api.listen) ? next.api : current.api,
-      numbers: next.numbers,
-      webhooks: next.webhooks,
-      routes: current.routes.map((r) => {
-        const n = next.routes.find((x) => x.name === r.name);
-        return n ? { ...r, tps: n.tps, burst: n.burst } : r;
-      }),
-    };
+    for (const r of plan.routeRates) throttles.reconfigure(r.route, r.tps, r.burst);
+    if (plan.api) api?.reconfigure(plan.api.tokens, plan.api.rateLimit, plan.api.rateBurst);
+    current = plan.running;
+    const { applied, needsRestart } = plan;
     log.info({ applied, needsRestart }, needsRestart.length ? 'config reloaded; some changes need a restart' : 'config reloaded');
     metrics.configReloads.inc({ outcome: needsRestart.length ? 'partial' : 'applied' });
     return { applied, needsRestart };
