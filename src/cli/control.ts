@@ -16,7 +16,7 @@ import type { RedisClient as Redis } from '../queue/redis.ts';
 import { CliFailure, CONFIG_OPTION, EXIT, dateTime, describeRedis, explainDatabaseError, loadCliConfig, out, within, type CliCommand, type ConfigArgs, type ExitCode } from './common.ts';
 
 const REDIS_TIMEOUT_MS = 10_000;
-/** How often each daemon reads pauses and cancellations (src/main.ts PAUSES_POLL_MS). */
+/** How often each daemon reads pauses and cancellations (src/wiring/outbound.ts PAUSES_POLL_MS). */
 const DAEMON_POLL = '1 second';
 
 /** Runs `fn` with a Postgres connection of its own; database errors become actionable failures. */

@@ -409,6 +409,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly periodicJobFailures = new Counter({
+    name: 'parley_periodic_job_failures_total',
+    help: 'Failed runs of the periodic jobs (heartbeat, takeover, receipt_sweep, reassembly_sweep, run_time_controls, queue_age, retention) by job and error code; each is retried at its next interval and logged with its reason',
+    labelNames: ['job', 'code'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.buildInfo.set({ version: PARLEY_VERSION, node: process.versions.node }, 1);
     if (options.defaultMetrics !== false) {

@@ -5,7 +5,7 @@
  * runs it; SKIP LOCKED in the deletes lets them share the work instead of waiting on each other.
  */
 import type { Logger } from '../lib/logger.ts';
-import { describeError } from '../lib/errors.ts';
+import { PeriodicJob, type JobFailure } from '../lib/periodic-job.ts';
 import { sleep } from '../lib/sleep.ts';
 
 /** A table and how long its rows are kept, in the order they are swept. */
@@ -20,7 +20,12 @@ export interface RetentionDeps<T extends string = string> {
   /** Trims the streams; returns the entries deleted per stream. */
   trimStreams(): Promise<Record<string, number>>;
   readonly logger: Logger;
-  readonly observer?: { onDeleted?(table: T, rows: number): void; onTrimmed?(stream: string, entries: number): void };
+  readonly observer?: {
+    onDeleted?(table: T, rows: number): void;
+    onTrimmed?(stream: string, entries: number): void;
+    /** A sweep failed (logged already); the next interval tries again. */
+    onFailure?(failure: JobFailure): void;
+  };
 }
 
 export interface RetentionOptions {
@@ -32,8 +37,7 @@ export interface RetentionOptions {
 }
 
 export class RetentionSweeper<T extends string = string> {
-  private readonly controller = new AbortController();
-  private loop: Promise<void> | undefined;
+  private readonly job: PeriodicJob;
   private readonly log: Logger;
 
   constructor(
@@ -41,38 +45,35 @@ export class RetentionSweeper<T extends string = string> {
     private readonly options: RetentionOptions,
   ) {
     this.log = deps.logger.child({ component: 'retention' });
+    this.job = new PeriodicJob({
+      name: 'retention',
+      task: 'the retention sweep',
+      intervalMs: options.intervalMs,
+      runAtStart: true,
+      run: async (signal) => {
+        await this.sweepOnce(signal);
+      },
+      logger: this.log,
+      onFailure: deps.observer?.onFailure,
+    });
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.job.start();
   }
 
   /** Stops after the batch in progress. */
-  async stop(): Promise<void> {
-    this.controller.abort();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.controller.signal;
-    while (!signal.aborted) {
-      try {
-        await this.sweepOnce();
-      } catch (err) {
-        this.log.warn({ err: describeError(err) }, 'retention sweep failed; trying again at the next interval');
-      }
-      await sleep(this.options.intervalMs, signal);
-    }
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One pass over every table and stream; returns the rows deleted per table. */
-  async sweepOnce(): Promise<Record<string, number>> {
-    const signal = this.controller.signal;
+  async sweepOnce(signal?: AbortSignal): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
     const maxBatches = this.options.maxBatchesPerRun ?? 10_000;
     for (const { table, olderThanMs } of this.deps.tables) {
       let total = 0;
-      for (let batch = 0; batch < maxBatches && !signal.aborted; batch++) {
+      for (let batch = 0; batch < maxBatches && !signal?.aborted; batch++) {
         const n = await this.deps.deleteBatch(table, olderThanMs, this.options.batchSize);
         total += n;
         if (n > 0) this.deps.observer?.onDeleted?.(table, n);
