@@ -1,8 +1,14 @@
 /**
  * The OpenAPI 3.0 document of the HTTP API, served at /v1/openapi.json. Written by hand; a test
  * validates it with @apidevtools/swagger-parser and checks that every operation the server answers
- * is described here and nothing more.
+ * is described here and nothing more. The message body's schema is generated from the payload's.
  */
+import { z } from 'zod';
+import { PAYLOAD } from '../domain/payload-schema.ts';
+
+/** The outbound payload as the parser reads it; `text` may be left out only when a campaign gives it. */
+const { $schema: _dialect, ...OUTBOUND_MESSAGE } = z.toJSONSchema(PAYLOAD, { target: 'openapi-3.0', io: 'input' });
+
 const error = (description: string): object => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -220,26 +226,8 @@ export const OPENAPI = {
         type: 'object',
         properties: { name: { type: 'string' }, scopes: { type: 'array', items: { type: 'string', enum: ['send', 'read', 'agent'] } } },
       },
-      OutboundMessage: {
-        type: 'object',
-        required: ['to', 'text'],
-        properties: {
-          id: { type: 'string', maxLength: 64, description: 'Idempotency key; generated when absent' },
-          to: { type: 'string', description: 'E.164 or digits' },
-          from: { type: 'string', description: 'Long code, short code or alphanumeric id (at most 11)' },
-          text: { type: 'string', minLength: 1 },
-          route: { type: 'string' },
-          dlr: { type: 'boolean', default: true },
-          validity: { type: 'integer', minimum: 1, description: 'Seconds' },
-          priority: { type: 'integer', minimum: 0, maximum: 3, default: 0 },
-          conversation: { type: 'object', properties: { ttl: { type: 'integer', minimum: 1 }, tags: { type: 'object' } } },
-          replies: {
-            type: 'object',
-            additionalProperties: { type: 'object', properties: { reply: { type: 'string' }, webhook: { type: 'string' } } },
-          },
-          metadata: { type: 'object' },
-        },
-      },
+      // The schema the API validates with (domain/payload-schema.ts), in OpenAPI 3.0's dialect.
+      OutboundMessage: OUTBOUND_MESSAGE,
       AgentAnswer: {
         type: 'object',
         required: ['text'],

@@ -1,132 +1,75 @@
 /**
- * The building blocks of the configuration schema: field kinds that read one YAML value (reporting
- * what is wrong with it, with its key path) and write it back in YAML form for printing.
+ * The field kinds of the configuration schema, on zod: each is a zod schema that reads one YAML
+ * value (its issues say, in the operator's words, what is wrong) paired with how the value is
+ * written back in YAML form for printing (`parley check-config`, start-up logs, redaction).
  *
- * Reading collects problems instead of stopping at the first. A value read while problems were
- * reported may have holes (invalid fields are left out, invalid list items are `undefined`): it is
- * only a `Loose<T>` for cross-checks, and the caller throws instead of returning it.
+ * Messages are set on every schema because zod's own ("Invalid input") do not say what to write
+ * instead; they are collected by `validate.ts` with their key paths. An absent key reads as
+ * `undefined` ("is required"), an empty list item as `null` ("must not be empty").
  */
-import { ParleyError } from '../lib/errors.ts';
-import type { ConfigProblem } from './config-error.ts';
+import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration.ts';
 import { redactUrlCredentials } from '../lib/url-credentials.ts';
+import { describeKind, describeValue, didYouMean } from './naming.ts';
 
-export const INVALID: unique symbol = Symbol('invalid');
-export type Invalid = typeof INVALID;
-
-/** Where a value sits in the file (`smscs[0].port`), and where to report what is wrong with it. */
-export class At {
-  constructor(
-    readonly path: string,
-    private readonly problems: ConfigProblem[],
-  ) {}
-
-  key(key: string): At {
-    return new At(this.path === '' ? key : `${this.path}.${key}`, this.problems);
-  }
-
-  index(index: number): At {
-    return new At(`${this.path}[${index}]`, this.problems);
-  }
-
-  /** Records a problem at this path; returns INVALID so a reader can `return at.problem(…)`. */
-  problem(reason: string): Invalid {
-    this.problems.push({ path: this.path, reason });
-    return INVALID;
-  }
-}
+export { describeValue, didYouMean, suggestName } from './naming.ts';
 
 export interface WriteOptions {
   /** Replace secrets (passwords, passwords inside URLs) by `"***"`. */
   readonly redact: boolean;
 }
 
+/** One kind of value: how it is read (a zod schema) and how it is written back. */
 export interface Field<T> {
-  /** Reads a value present in the file (never `undefined` or `null`: absent keys take defaults). */
-  read(value: unknown, at: At): T | Invalid;
+  readonly schema: z.ZodType<T, unknown>;
   /** The value in the form the YAML file uses (snake_case keys, durations as "10s"). */
   write(value: T, options: WriteOptions): unknown;
-  /** Reason given when the key is absent and has no default; "is required" otherwise. */
-  readonly requiredReason?: string;
 }
 
-/** A value read while problems were found: any part may be missing. */
-export type Loose<T> = T extends readonly (infer U)[]
-  ? readonly (Loose<U> | undefined)[]
-  : T extends object
-    ? { readonly [K in keyof T]?: Loose<T[K]> }
-    : T;
+/** The type a field reads. */
+export type ValueOf<F> = F extends Field<infer T> ? T : never;
+
+export function isPlainMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 // ---------------------------------------------------------------------------------------------
-// Describing values and suggesting names
-
-/** A short, safe rendering of a value for "got …" in a reason. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') {
-    const quoted = JSON.stringify(value);
-    return quoted.length > 42 ? `${quoted.slice(0, 40)}…"` : quoted;
-  }
-  if (Array.isArray(value)) return 'a list';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'a mapping';
-  return String(value);
-}
-
-/** Only the kind of a value, for secrets whose value must not be echoed. */
-function describeKind(value: unknown): string {
-  if (Array.isArray(value)) return 'a list';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'a mapping';
-  return `a ${typeof value}`;
-}
-
-/** Optimal string alignment distance: Levenshtein plus adjacent transpositions ("tsp" -> "tps" is 1). */
-function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array<number>(rows * cols).fill(0);
-  const at = (i: number, j: number): number => d[i * cols + j] ?? 0;
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      d[i * cols + j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
-
-const normalise = (name: string): string => name.toLowerCase().replace(/[-_\s]/g, '');
+// Messages
 
 /**
- * The candidate closest to `name`, if one is close: within a third of its length in edits
- * (`pasword` -> `password`, `tsp` -> `tps`), the same but for case and separators (`systemId` ->
- * `system_id`), or starting with it (`ca` -> `ca_file`).
+ * A zod error map giving `expected(input)` for a wrong value, and the absent / empty cases their
+ * own reasons. Checks without a message of their own fall back to it.
  */
-export function suggestName(name: string, candidates: Iterable<string>): string | undefined {
-  const target = normalise(name);
-  const allowed = Math.max(1, Math.ceil(target.length / 3));
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const other = normalise(candidate);
-    const distance = editDistance(target, other);
-    const close = (distance <= allowed && distance < target.length) || (target.length >= 2 && other.startsWith(target));
-    if (close && distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
+export function reasons(expected: (input: unknown) => string, required = 'is required'): { error: z.core.$ZodErrorMap } {
+  return {
+    error: (issue) => (issue.input === undefined ? required : issue.input === null ? 'must not be empty' : expected(issue.input)),
+  };
 }
 
-const didYouMean = (name: string, candidates: Iterable<string>): string => {
-  const suggestion = suggestName(name, candidates);
-  return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
-};
+const identity = <T>(value: T): T => value;
+
+export const INVALID: unique symbol = Symbol('invalid');
+export type Invalid = typeof INVALID;
+/** Records a problem at the value read (or under it, at `path`); returns INVALID. */
+export type Report = (reason: string, ...path: (string | number)[]) => Invalid;
+
+/**
+ * A field whose reading is written by hand (values of several shapes, messages zod cannot say):
+ * `read` reports problems and returns INVALID, or returns the value.
+ */
+export function custom<T>(read: (value: unknown, problem: Report) => T | Invalid, write: (value: T, options: WriteOptions) => unknown = identity): Field<T> {
+  const schema = z.unknown().transform((value, ctx): T => {
+    const problem: Report = (reason, ...path) => {
+      ctx.addIssue({ code: 'custom', message: reason, path, input: value });
+      return INVALID;
+    };
+    if (value === undefined) return problem('is required') as never;
+    if (value === null) return problem('must not be empty') as never;
+    const read_ = read(value, problem);
+    return read_ === INVALID ? z.NEVER : read_;
+  });
+  return { schema, write };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Scalars
@@ -147,29 +90,29 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 export function string(options: StringOptions = {}): Field<string> {
   const { min = 1, max, ascii = false, check, secret = false } = options;
-  return {
-    read(value, at) {
-      if (typeof value !== 'string') {
-        const quoteHint = typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : '';
-        return at.problem(`must be a string, got ${secret ? describeKind(value) : describeValue(value)}${quoteHint}`);
-      }
-      if (value.length < min) return at.problem(min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
-      if (max !== undefined && value.length > max) {
-        return at.problem(`must be at most ${max} characters, got ${value.length}`);
-      }
-      if (ascii && !PRINTABLE_ASCII.test(value)) return at.problem('must be printable ASCII');
-      const reason = check?.(value);
-      return reason === undefined ? value : at.problem(secret ? reason : `${reason}, got ${describeValue(value)}`);
-    },
-    write: (value, { redact }) => (secret && redact && value !== '' ? '***' : value),
-  };
+  let schema = z.string(
+    reasons((input) => {
+      const quoteHint = typeof input === 'number' || typeof input === 'boolean' ? ' (quote it)' : '';
+      return `must be a string, got ${secret ? describeKind(input) : describeValue(input)}${quoteHint}`;
+    }),
+  );
+  // `abort`: the first thing wrong is the one reported, as a person would fix them one at a time.
+  if (min > 0) schema = schema.min(min, { error: min === 1 ? 'must not be empty' : `must be at least ${min} characters`, abort: true });
+  if (max !== undefined) schema = schema.max(max, { error: (issue) => `must be at most ${max} characters, got ${String(issue.input).length}`, abort: true });
+  if (ascii) schema = schema.regex(PRINTABLE_ASCII, { error: 'must be printable ASCII', abort: true });
+  if (check !== undefined) {
+    schema = schema.superRefine((text, ctx) => {
+      const reason = check(text);
+      if (reason !== undefined) ctx.addIssue({ code: 'custom', message: secret ? reason : `${reason}, got ${describeValue(text)}`, input: text });
+    });
+  }
+  return { schema, write: (value, { redact }) => (secret && redact && value !== '' ? '***' : value) };
 }
 
 /** Accepts YAML numbers and, since `${VAR}` always substitutes text, strings holding a number. */
-function asNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
+function asNumber(value: unknown): unknown {
   if (typeof value === 'string' && /^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$/.test(value)) return Number(value);
-  return undefined;
+  return value;
 }
 
 export function integer(options: { readonly min: number; readonly max?: number }): Field<number> {
@@ -182,83 +125,67 @@ export function integer(options: { readonly min: number; readonly max?: number }
         : min === 0
           ? 'a non-negative integer'
           : `an integer of at least ${min}`;
-  return {
-    read(value, at) {
-      const n = asNumber(value);
-      if (n === undefined || !Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
-        return at.problem(`must be ${expected}, got ${describeValue(value)}`);
-      }
-      return n;
-    },
-    write: (value) => value,
-  };
+  let number = z.number(reasons((input) => `must be ${expected}, got ${describeValue(input)}`)).int({ abort: true }).min(min, { abort: true });
+  if (max !== undefined) number = number.max(max, { abort: true });
+  return { schema: z.preprocess(asNumber, number), write: identity };
 }
 
 /** A finite number greater than 0 (fractions allowed). */
 export function positiveNumber(): Field<number> {
-  return {
-    read(value, at) {
-      const n = asNumber(value);
-      if (n === undefined || !Number.isFinite(n) || n <= 0) return at.problem(`must be a positive number, got ${describeValue(value)}`);
-      return n;
-    },
-    write: (value) => value,
-  };
+  const number = z.number(reasons((input) => `must be a positive number, got ${describeValue(input)}`)).positive();
+  return { schema: z.preprocess(asNumber, number), write: identity };
+}
+
+/** A number from 0 to 1 (a confidence). */
+export function fraction(): Field<number> {
+  const number = z.number(reasons((input) => `must be a number from 0 to 1, got ${describeValue(input)}`)).min(0).max(1);
+  return { schema: z.preprocess(asNumber, number), write: identity };
 }
 
 export function boolean(): Field<boolean> {
-  return {
-    read(value, at) {
-      if (typeof value === 'boolean') return value;
-      if (value === 'true' || value === 'false') return value === 'true';
-      return at.problem(`must be true or false, got ${describeValue(value)}`);
-    },
-    write: (value) => value,
-  };
+  const schema = z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean(reasons((input) => `must be true or false, got ${describeValue(input)}`)),
+  );
+  return { schema, write: identity };
 }
 
-export function oneOf<const V extends string>(values: readonly V[]): Field<V> {
-  const allowed = new Set<string>(values);
-  return {
-    read(value, at) {
-      if (typeof value === 'string' && allowed.has(value)) return value as V;
-      const hint = typeof value === 'string' ? didYouMean(value, values) : '';
-      return at.problem(`must be one of ${values.join(', ')}, got ${describeValue(value)}${hint}`);
-    },
-    write: (value) => value,
-  };
+export function oneOf<const V extends string>(values: readonly [V, ...V[]]): Field<V> {
+  const schema = z.enum(
+    values,
+    reasons((input) => {
+      const hint = typeof input === 'string' ? didYouMean(input, values) : '';
+      return `must be one of ${values.join(', ')}, got ${describeValue(input)}${hint}`;
+    }),
+  );
+  return { schema: schema as z.ZodType<V, unknown>, write: identity };
 }
 
 /** A duration in milliseconds; see `duration.ts` for the accepted forms. */
 export function duration(options: { readonly positive?: boolean } = {}): Field<number> {
-  return {
-    read(value, at) {
+  return custom(
+    (value, problem) => {
       const ms = parseDuration(value);
       if (ms === undefined) {
-        return at.problem(
-          `must be a duration such as "500ms", "10s", "5m" or "1h", or a whole number of milliseconds, got ${describeValue(value)}`,
-        );
+        return problem(`must be a duration such as "500ms", "10s", "5m" or "1h", or a whole number of milliseconds, got ${describeValue(value)}`);
       }
-      if (options.positive === true && ms === 0) return at.problem('must be longer than 0');
+      if (options.positive === true && ms === 0) return problem('must be longer than 0');
       return ms;
     },
-    write: (value) => formatDuration(value),
-  };
+    (value) => formatDuration(value),
+  );
 }
 
 /** Either `'auto'` or an integer in `min..max`. */
 export function autoOr(inner: { readonly min: number; readonly max: number }): Field<number | 'auto'> {
-  return {
-    read(value, at) {
-      if (value === 'auto') return 'auto';
-      const n = asNumber(value);
-      if (n === undefined || !Number.isSafeInteger(n) || n < inner.min || n > inner.max) {
-        return at.problem(`must be "auto" or an integer from ${inner.min} to ${inner.max}, got ${describeValue(value)}`);
-      }
-      return n;
-    },
-    write: (value) => value,
-  };
+  return custom((value, problem) => {
+    if (value === 'auto') return 'auto';
+    const n = asNumber(value);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < inner.min || n > inner.max) {
+      return problem(`must be "auto" or an integer from ${inner.min} to ${inner.max}, got ${describeValue(value)}`);
+    }
+    return n;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,24 +202,24 @@ export function redactUrl(url: string): string {
 /** A URL with one of the given schemes (`['postgres:', 'postgresql:']`); its password is a secret. */
 export function url(protocols: readonly string[]): Field<string> {
   const expected = protocols.map((p) => `${p}//`).join(' or ');
-  return {
-    read(value, at) {
+  return custom(
+    (value, problem) => {
       if (typeof value !== 'string' || value === '') {
-        return at.problem(`must be a URL starting with ${expected}, got ${typeof value === 'string' ? '""' : describeKind(value)}`);
+        return problem(`must be a URL starting with ${expected}, got ${typeof value === 'string' ? '""' : describeKind(value)}`);
       }
-      let parsed: URL;
+      let parsed: URL | undefined;
       try {
         parsed = new URL(value);
       } catch {
-        return at.problem(`must be a URL starting with ${expected}, got ${describeValue(redactUrl(value))}`);
+        parsed = undefined;
       }
-      if (!protocols.includes(parsed.protocol)) {
-        return at.problem(`must be a URL starting with ${expected}, got ${describeValue(redactUrl(value))}`);
+      if (parsed === undefined || !protocols.includes(parsed.protocol)) {
+        return problem(`must be a URL starting with ${expected}, got ${describeValue(redactUrl(value))}`);
       }
       return value;
     },
-    write: (value, { redact }) => (redact ? redactUrl(value) : value),
-  };
+    (value, { redact }) => (redact ? redactUrl(value) : value),
+  );
 }
 
 export interface HostPort {
@@ -303,129 +230,129 @@ export interface HostPort {
 /** `host:port`, `[ipv6]:port`; the host comes back without brackets. */
 export function hostPort(): Field<HostPort> {
   const shape = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d+)$/;
-  return {
-    read(value, at) {
+  return custom(
+    (value, problem) => {
       const match = typeof value === 'string' ? shape.exec(value.trim()) : null;
-      if (match === null) return at.problem(`must be host:port (such as 127.0.0.1:9464), got ${describeValue(value)}`);
+      if (match === null) return problem(`must be host:port (such as 127.0.0.1:9464), got ${describeValue(value)}`);
       const port = Number(match[3]);
-      if (port < 1 || port > 65535) return at.problem(`port must be from 1 to 65535, got ${describeValue(value)}`);
+      if (port < 1 || port > 65535) return problem(`port must be from 1 to 65535, got ${describeValue(value)}`);
       return { host: match[1] ?? match[2] ?? '', port };
     },
-    write: (value) => (value.host.includes(':') ? `[${value.host}]:${value.port}` : `${value.host}:${value.port}`),
-  };
+    (value) => (value.host.includes(':') ? `[${value.host}]:${value.port}` : `${value.host}:${value.port}`),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lists and sections
 
-export function list<T>(
-  item: Field<T>,
-  options: { readonly min?: number; readonly what?: string } = {},
-): Field<readonly T[]> {
+export function list<T>(item: Field<T>, options: { readonly min?: number; readonly what?: string } = {}): Field<readonly T[]> {
   const { min = 0, what = 'entry' } = options;
   const atLeast = `at least ${min === 1 ? `one ${what}` : `${min} ${what}s`}`;
-  return {
-    requiredReason: min > 0 ? `is required: list ${atLeast}` : undefined,
-    read(value, at) {
-      if (!Array.isArray(value)) return at.problem(`must be a list, got ${describeValue(value)}`);
-      if (value.length < min) return at.problem(`must list ${atLeast}`);
-      // Invalid items stay as holes (undefined) so cross-checks keep the right indexes.
-      return value.map((v: unknown, i) => {
-        const read = v === null || v === undefined ? at.index(i).problem('must not be empty') : item.read(v, at.index(i));
-        return read === INVALID ? undefined : read;
-      }) as T[];
-    },
-    write: (value, options) => value.map((v) => item.write(v, options)),
-  };
+  let schema = z.array(item.schema, reasons((input) => `must be a list, got ${describeValue(input)}`, min > 0 ? `is required: list ${atLeast}` : 'is required'));
+  if (min > 0) schema = schema.min(min, { error: `must list ${atLeast}` });
+  return { schema, write: (value, options) => value.map((v) => item.write(v, options)) };
 }
 
-export interface Entry<V> {
-  /** The snake_case key in the YAML file. */
-  readonly key: string;
-  readonly field: Field<V>;
+/** One key of a section: its name in the TypeScript value, its kind, and its default (as written in YAML). */
+export interface Entry<N extends string = string, T = unknown, Optional extends boolean = boolean> {
+  readonly name: N;
+  readonly field: Field<T>;
+  readonly optional: Optional;
+  /** As it would be written in the YAML file; a function is called for each read (a host name). */
+  readonly fallback?: unknown;
 }
 
-/**
- * How each field of `T` is read: its YAML key and kind. Fields optional in `T` must say so
- * (`optional: true`), so that an absent key without a default is not "required".
- */
-export type Schema<T> = {
-  readonly [K in keyof T]-?: Entry<Exclude<T[K], undefined>> &
-    (undefined extends T[K] ? { readonly optional: true } : { readonly optional?: never });
-};
+/** A key that must be given, or takes `fallback` (written as in the YAML file) when absent. */
+export function key<const N extends string, T>(name: N, field: Field<T>, fallback?: unknown): Entry<N, T, false> {
+  return { name, field, optional: false, fallback };
+}
 
-/** A default: a value as it would be written in the YAML file, or computed from the fields already read. */
-export type DefaultValue = unknown;
-export type DerivedDefault = (section: Readonly<Record<string, unknown>>) => unknown;
-export type SectionDefaults = Readonly<Record<string, DefaultValue | DerivedDefault>>;
+/** A key that may be left out: the value then has no such field. */
+export function optional<const N extends string, T>(name: N, field: Field<T>): Entry<N, T, true> {
+  return { name, field, optional: true };
+}
 
-export function isPlainMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+// Entries are read through `Entry<N, infer T>`, so their fields' `write` must stay a method (bivariant).
+type Entries = Readonly<Record<string, Entry<string, never, boolean> | Entry<string, unknown, boolean>>>;
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+type EntryValue<E> = E extends Entry<string, infer T, boolean> ? T : never;
+
+/** The value a section reads: each entry under its TypeScript name, optional entries optional. */
+export type SectionValue<E extends Entries> = Flatten<
+  { readonly [K in keyof E as E[K] extends Entry<infer N, unknown, false> ? N : never]: EntryValue<E[K]> } & {
+    readonly [K in keyof E as E[K] extends Entry<infer N, unknown, true> ? N : never]?: EntryValue<E[K]>;
+  }
+>;
+
+/** What a section's check sees: the keys (YAML names) whose values were read without a problem. */
+export type Readable = Readonly<Record<string, unknown>>;
+/** Reports a problem at a key path under the section (`['reconnect_min']`). */
+export type SectionReport = (path: readonly (string | number)[], reason: string) => void;
+
+export interface SectionOptions<V, D> {
+  /** A check across keys, run even when some keys are wrong (those are left out of what it sees). */
+  readonly check?: (value: Readable, report: SectionReport) => void;
+  /** Defaults computed from other keys once all were read (a route's burst from its tps). */
+  readonly derive?: (value: V) => D;
+  /** What to say when the value is not a mapping ("must be a mapping"); ", got …" follows. */
+  readonly expected?: string;
 }
 
 /**
  * A mapping with known keys. Unknown keys are problems (with the nearest known key suggested);
- * absent keys (or `null`) take their default from `defaults` (plain values first, then derived
- * ones, which see the fields read so far); absent keys with no default are required unless optional.
+ * absent keys (or `null`) take their default; absent keys with no default are required unless
+ * optional. Reads YAML names, gives TypeScript names.
  */
-export function section<T>(
-  schema: Schema<T>,
-  defaults: SectionDefaults,
-  check?: (value: Loose<T>, at: At) => void,
-): Field<T> & { readonly schema: Schema<T> } {
-  const entries = Object.entries(schema) as [string, Entry<unknown> & { optional?: true }][];
-  const keys = entries.map(([, entry]) => entry.key);
-  for (const key of Object.keys(defaults)) {
-    if (!keys.includes(key)) {
-      throw new ParleyError('config_schema', `a default is given for ${key}, which is not a key of its section (${keys.join(', ')})`);
-    }
+export function section<const E extends Entries>(
+  entries: E,
+  options?: Omit<SectionOptions<SectionValue<E>, never>, 'derive'>,
+): Field<SectionValue<E>> & { readonly entries: E };
+export function section<const E extends Entries, D>(
+  entries: E,
+  options: SectionOptions<SectionValue<E>, D> & { readonly derive: (value: SectionValue<E>) => D },
+): Field<D> & { readonly entries: E };
+export function section<const E extends Entries, D>(
+  entries: E,
+  options: SectionOptions<SectionValue<E>, D> = {},
+): Field<D> & { readonly entries: E } {
+  const keys = Object.keys(entries);
+  const shape: Record<string, z.ZodType> = {};
+  for (const [yamlKey, entry] of Object.entries(entries)) {
+    const schema = entry.field.schema as z.ZodType;
+    shape[yamlKey] = entry.optional ? schema.optional() : entry.fallback === undefined ? schema : schema.prefault(entry.fallback);
   }
-  const known = new Set(keys);
-
-  return {
-    schema,
-    read(value, at) {
-      if (!isPlainMapping(value)) return at.problem(`must be a mapping, got ${describeValue(value)}`);
-      for (const key of Object.keys(value)) {
-        if (!known.has(key)) at.key(key).problem(`unknown key${didYouMean(key, keys)}`);
-      }
-      const out: Record<string, unknown> = {};
-      const derived: [string, Entry<unknown>, DerivedDefault][] = [];
-      for (const [name, entry] of entries) {
-        const given = value[entry.key];
-        let raw: unknown = given;
-        if (given === undefined || given === null) {
-          const fallback = defaults[entry.key];
-          if (typeof fallback === 'function') {
-            derived.push([name, entry, fallback as DerivedDefault]);
-            continue;
-          }
-          if (fallback === undefined) {
-            if (entry.optional !== true) at.key(entry.key).problem(entry.field.requiredReason ?? 'is required');
-            continue;
-          }
-          raw = fallback;
-        }
-        const read = entry.field.read(raw, at.key(entry.key));
-        if (read !== INVALID) out[name] = read;
-      }
-      for (const [name, entry, compute] of derived) {
-        const raw = compute(out);
-        if (raw === undefined) continue; // what it derives from was invalid, and is reported
-        const read = entry.field.read(raw, at.key(entry.key));
-        if (read !== INVALID) out[name] = read;
-      }
-      // In schema order, derived defaults included.
-      const ordered: Record<string, unknown> = {};
-      for (const [name] of entries) if (name in out) ordered[name] = out[name];
-      check?.(ordered as Loose<T>, at);
-      return ordered as T;
+  const { check } = options;
+  // A loose object keeps unknown keys so that each is reported at its own path, with a suggestion.
+  const object = z.looseObject(shape, reasons((input) => `${options.expected ?? 'must be a mapping'}, got ${describeValue(input)}`)).superRefine(
+    (value, ctx) => {
+      const report: SectionReport = (path, reason) => ctx.addIssue({ code: 'custom', message: reason, path: [...path], input: value });
+      for (const k of Object.keys(value)) if (!(k in shape)) report([k], `unknown key${didYouMean(k, keys)}`);
+      if (check === undefined) return;
+      // Keys with a problem of their own are left out: the check judges only what was read.
+      const wrong = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+      check(Object.fromEntries(Object.entries(value).filter(([k]) => !wrong.has(k) && k in shape)), report);
     },
+    { when: (payload) => isPlainMapping(payload.value) },
+  );
+  const renamed = object.transform((value) => {
+    const out: Record<string, unknown> = {};
+    for (const [yamlKey, entry] of Object.entries(entries)) {
+      const v = value[yamlKey];
+      if (v !== undefined) out[entry.name] = v;
+    }
+    const read = out as SectionValue<E>;
+    return options.derive === undefined ? (read as D) : options.derive(read);
+  });
+  // `null` keys are absent keys (an empty `database:` in YAML).
+  const schema = z.preprocess((value) => (isPlainMapping(value) ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) : value), renamed);
+  return {
+    entries,
+    schema: schema as z.ZodType<D, unknown>,
     write(value, options) {
       const out: Record<string, unknown> = {};
-      for (const [name, entry] of entries) {
-        const v = (value as Record<string, unknown>)[name];
-        if (v !== undefined) out[entry.key] = entry.field.write(v, options);
+      for (const [yamlKey, entry] of Object.entries(entries)) {
+        const v = (value as Record<string, unknown>)[entry.name];
+        if (v !== undefined) out[yamlKey] = (entry.field as Field<unknown>).write(v, options);
       }
       return out;
     },

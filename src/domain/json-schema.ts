@@ -1,9 +1,8 @@
 /**
  * The client contract as JSON Schema (draft 2020-12): the outbound payload an app puts on the
- * stream and the events it hears back (`parley schema`). The payload's field list, its limits and
- * its patterns are defined here once: `parseOutboundPayload` (message.ts) reads PAYLOAD_FIELDS and
- * the same limits, so the schema and the parser cannot drift apart on what a field is called or
- * how long it may be. The event schemas are typed against the event interfaces (events.ts): a
+ * stream and the events it hears back (`parley schema`). The payload's is generated from the zod
+ * schema `parseOutboundPayload` validates with (payload-schema.ts), so the schema and the parser
+ * cannot drift apart on what a field is called, its type or how long it may be. The event schemas are typed against the event interfaces (events.ts): a
  * key added to an event and not to its schema does not compile.
  *
  * What JSON Schema cannot say is checked by the parser only and named in `$comment`: whether a
@@ -11,7 +10,9 @@
  * variant names, a rating's min below its max, lone UTF-16 surrogates in `id`.
  */
 import type { MessageInboundEvent, MessageStatusEvent, InboundIntent } from './events.ts';
+import { z } from 'zod';
 import { MESSAGE_STATUSES } from './status.ts';
+import { ISO_WITH_OFFSET, MAX_TEXT_CHARS, PAYLOAD } from './payload-schema.ts';
 
 /** The JSON Schema keywords Parley's schemas use. */
 export interface JsonSchema {
@@ -44,20 +45,7 @@ export interface JsonSchema {
 
 const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
 
-/** Longest app `id` (the idempotency key). */
-export const MAX_ID = 64;
-/** Longest text accepted before splitting; the part limit is checked where the SMSC is known. */
-export const MAX_TEXT_CHARS = 255 * 160;
-/** Longest `validity`: 63 weeks, what SMPP's relative validity period can say. */
-export const MAX_VALIDITY_SECONDS = 63 * 7 * 86400;
-/** A date and time with an explicit offset (`send_at`): a time without one would depend on the server's zone. */
-export const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
-/** `expires_at` must end in its zone (Z or an offset). */
-export const ENDS_WITH_ZONE = /(?:Z|[+-]\d\d:?\d\d)$/i;
-/** A phone number as normaliseNumber (address.ts) takes it: 3-20 digits, an optional leading +, spaces, dashes and brackets ignored. */
-const NUMBER = '[\\s()-]*\\+?(?:[\\s()-]*[0-9]){3,20}[\\s()-]*';
-/** A survey or campaign name. */
-const NAME = '^[A-Za-z0-9_.-]{1,64}$';
+export { ENDS_WITH_ZONE, ISO_WITH_OFFSET, MAX_ID, MAX_TEXT_CHARS, MAX_VALIDITY_SECONDS, PAYLOAD_FIELDS } from './payload-schema.ts';
 
 const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
 const object = (properties: Record<string, JsonSchema>, required: readonly string[] = [], extra: Partial<JsonSchema> = {}): JsonSchema => ({
@@ -67,100 +55,8 @@ const object = (properties: Record<string, JsonSchema>, required: readonly strin
   ...extra,
 });
 
-/** Every field of the payload, in the README's order. A field set to null counts as absent. */
-const PAYLOAD_PROPERTIES = {
-  id: nullable({
-    type: 'string',
-    minLength: 1,
-    maxLength: MAX_ID,
-    pattern: '^[^\\u0000]*$',
-    description: 'Your idempotency key: the same id is sent once. Generated when absent.',
-  }),
-  to: { type: 'string', pattern: `^${NUMBER}$`, description: 'The recipient: an E.164 number (+14155550101) or 3-20 digits.' },
-  from: nullable({
-    type: 'string',
-    pattern: `^(?:${NUMBER}|(?=.*[A-Za-z])[A-Za-z0-9 .\\-_&]{1,11})$`,
-    description: "The sender: a number, or an alphanumeric sender id of at most 11 characters. The route's default_from when absent.",
-  }),
-  text: {
-    description: `The message text, at most ${MAX_TEXT_CHARS} characters; required unless a campaign gives it.`,
-  },
-  route: nullable({ type: 'string', minLength: 1, description: 'A route name; by prefix when absent.' }),
-  dlr: nullable({ type: 'boolean', description: 'Ask the SMSC for delivery receipts (default true).' }),
-  validity: nullable({ type: 'integer', minimum: 1, maximum: MAX_VALIDITY_SECONDS, description: 'Seconds the SMSC keeps trying after the submit.' }),
-  expires_at: nullable({ type: 'string', pattern: ENDS_WITH_ZONE.source.replace('(?:Z|', '(?:[Zz]|'), description: 'Not sent after this ISO 8601 time with a zone: still queued then, it becomes expired.' }),
-  priority: { enum: [0, 1, 2, 3, null], description: 'SMPP priority_flag, 0 (default) to 3.' },
-  conversation: nullable(
-    object({
-      ttl: { type: 'integer', minimum: 1, description: 'Seconds the conversation stays open for replies.' },
-      tags: { type: 'object', description: 'Your JSON, copied into the conversation (same limits as metadata).' },
-    }),
-  ),
-  replies: nullable({
-    type: 'object',
-    description: 'Expected replies: keyword -> what to do (an answer text and/or a webhook name).',
-    additionalProperties: object({ reply: { type: 'string' }, webhook: { type: 'string' } }),
-  }),
-  metadata: nullable({ type: 'object', description: 'Your JSON, copied into every event of the message (at most 8192 bytes and 32 levels by default).' }),
-  send_at: nullable({
-    anyOf: [{ type: 'number' }, { type: 'string', pattern: ISO_WITH_OFFSET.source }],
-    description: 'Not before this time: ISO 8601 with an offset (or Z), or Unix seconds.',
-  }),
-  time_zone: nullable({ type: 'string', description: "The recipient's IANA time zone (Europe/Paris), for quiet hours." }),
-  survey: nullable(
-    object(
-      {
-        name: { type: 'string', pattern: NAME },
-        questions: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 20,
-          items: {
-            oneOf: [
-              object(
-                {
-                  kind: { const: 'rating' },
-                  text: { type: 'string', pattern: '\\S' },
-                  min: nullable({ type: 'integer', minimum: 0, maximum: 10 }),
-                  max: nullable({ type: 'integer', minimum: 0, maximum: 10 }),
-                },
-                ['kind', 'text'],
-              ),
-              object(
-                {
-                  kind: { const: 'choice' },
-                  text: { type: 'string', pattern: '\\S' },
-                  options: { type: 'array', minItems: 2, maxItems: 20, items: { type: 'string', pattern: '\\S' } },
-                },
-                ['kind', 'text', 'options'],
-              ),
-              object({ kind: { const: 'text' }, text: { type: 'string', pattern: '\\S' } }, ['kind', 'text']),
-            ],
-          },
-        },
-        done: nullable({ type: 'string' }),
-      },
-      ['name', 'questions'],
-    ),
-  ),
-  campaign: nullable(
-    object(
-      {
-        id: { type: 'string', pattern: NAME },
-        variants: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 26,
-          items: object({ name: { type: 'string', pattern: NAME }, text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_CHARS }, weight: nullable({ type: 'number', exclusiveMinimum: 0 }) }, ['name', 'text']),
-        },
-      },
-      ['id', 'variants'],
-    ),
-  ),
-} as const satisfies Record<string, JsonSchema>;
-
-/** The payload fields Parley reads; any other is reported as a warning and ignored. */
-export const PAYLOAD_FIELDS: readonly string[] = Object.keys(PAYLOAD_PROPERTIES);
+/** Generated from the zod schema the parser validates with; what a schema cannot say is in `$comment`. */
+const { $schema: _draft, ...generated } = z.toJSONSchema(PAYLOAD, { target: 'draft-2020-12', io: 'input' }) as JsonSchema;
 
 export const PAYLOAD_SCHEMA: JsonSchema = {
   $schema: DRAFT,
@@ -169,9 +65,7 @@ export const PAYLOAD_SCHEMA: JsonSchema = {
   description: 'The JSON in the "payload" field of an entry on the outbound stream. Unknown fields are ignored with a warning.',
   $comment:
     'Parley also checks what JSON Schema cannot: time_zone names a real zone; send_at and expires_at name real dates; metadata and conversation.tags fit the size and depth limits; variant names do not repeat; a rating min is below its max; id has no lone UTF-16 surrogates. maxLength counts code points, Parley counts UTF-16 units.',
-  type: 'object',
-  properties: PAYLOAD_PROPERTIES,
-  required: ['to'],
+  ...generated,
   // The campaign's variant is the text; without a campaign, text is a non-empty string.
   if: { properties: { campaign: { type: 'object' } }, required: ['campaign'] },
   else: { properties: { text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_CHARS } }, required: ['text'] },

@@ -27,8 +27,8 @@ import { parseDuration } from '../../../src/config/duration.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
-const FORCE_S = parseDuration(DEFAULTS.shutdown.force)! / 1000;
-const HTTP_PORT = Number(DEFAULTS.http.listen.split(':').pop());
+const FORCE_S = parseDuration(DEFAULTS['shutdown']?.['force'])! / 1000;
+const HTTP_PORT = Number(String(DEFAULTS['http']?.['listen']).split(':').pop());
 
 interface Run {
   code: number | null;
