@@ -4,6 +4,7 @@
  * tokens and rates; everything else (addresses, credentials, binds, routing, listeners, timings)
  * waits for a restart and is named so the operator knows. `buildDaemon` carries the plan out.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { ApiConfig, ParleyConfig, RouteConfig } from './types.ts';
 
 export interface RouteRate {
@@ -45,7 +46,8 @@ const RESTART_ONLY = [
   'retention',
 ] as const satisfies readonly (keyof ParleyConfig)[];
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+// Deep equality regardless of key order: the same config written in another order is no change.
+const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 const withoutRate = (r: RouteConfig): unknown => ({ ...r, tps: 0, burst: 0 });
 
 /**
