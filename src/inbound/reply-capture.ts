@@ -1,19 +1,15 @@
 /**
- * Customer messages in: each deliver_sm's part is stored, and complete messages assembled, in
- * batches; the deliver_sm is answered once that is committed. Parts come concatenated by UDH
- * (8- or 16-bit references), by SAR TLVs or whole in message_payload, in any order, and are keyed
- * by SMSC, sender, recipient, reference and total, so two senders using one reference never mix.
+ * Customer messages in: each deliver_sm's part is stored, and complete messages assembled
+ * (`reassembly.ts`), in batches; the deliver_sm is answered once that is committed.
  */
-import { createHash } from 'node:crypto';
 import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Progress } from '../lib/progress.ts';
 import { describeError } from '../lib/errors.ts';
-import { toStorableText } from '../domain/storable-text.ts';
-import { normaliseAddress } from '../domain/address.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
-import { decodeText, parseUdh, type DefaultAlphabet } from '../smpp/text/index.ts';
+import type { DefaultAlphabet } from '../smpp/text/index.ts';
 import type { AssembledReply, NewPart, PendingReply, StoredPart } from '../domain/reply.ts';
+import { assembleParts, partOf } from './reassembly.ts';
 import { toQuarantined, type Quarantine } from './quarantine.ts';
 
 export interface PartStore {
@@ -43,7 +39,7 @@ export class ReplyCapture {
 
   constructor(private readonly options: ReplyCaptureOptions) {
     const log = options.logger.child({ component: 'replies' });
-    this.assemble = (parts, incomplete) => this.assembleParts(parts, incomplete);
+    this.assemble = (parts, incomplete) => assembleParts(parts, incomplete, options.defaultAlphabetOf);
     this.batches = new Batcher({
       maxItems: options.batchSize,
       maxDelayMs: options.batchDelayMs,
@@ -70,75 +66,11 @@ export class ReplyCapture {
   }
 
   async handle(sm: InboundSm): Promise<InboundAnswer> {
-    await this.batches.add({ part: this.toPart(sm), sm, arrivedAt: performance.now() });
+    await this.batches.add({ part: partOf(sm), sm, arrivedAt: performance.now() });
     return 'ok';
   }
 
   flush(): Promise<void> {
     return this.batches.flush();
-  }
-
-  private toPart(sm: InboundSm): NewPart {
-    let body = sm.messagePayload ?? sm.shortMessage;
-    let concat: { scheme: string; reference: number; total: number; seq: number } | undefined;
-    if (sm.udhi && !sm.messagePayload) {
-      const udh = parseUdh(sm.shortMessage);
-      if (udh.ok) {
-        body = udh.payload;
-        if (udh.concat) concat = { scheme: `udh${udh.concat.referenceBits}`, ...udh.concat };
-      }
-      // A UDH that cannot be read is kept as part of the text rather than dropped: nothing the
-      // customer sent is lost, and the flag on the reply says why it reads oddly.
-    }
-    if (!concat && sm.sar && sm.sar.total > 1) concat = { scheme: 'sar', ...sm.sar };
-    const fingerprint = createHash('sha256')
-      .update(`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${sm.esmClass}\0${sm.dataCoding}\0`)
-      .update(JSON.stringify(sm.sar ?? null))
-      .update(sm.messagePayload ?? sm.shortMessage)
-      .digest('hex');
-    return {
-      fingerprint,
-      smsc: sm.smsc,
-      bind: sm.bind,
-      // Numbers are kept as outbound messages keep them, so threads line up.
-      from: normaliseAddress(sm.source.address),
-      to: normaliseAddress(sm.destination.address),
-      concatKey: concat && concat.total > 1 ? `${concat.scheme}:${concat.reference}` : null,
-      total: concat && concat.total > 1 ? concat.total : 1,
-      seq: concat && concat.total > 1 ? concat.seq : 1,
-      dataCoding: sm.dataCoding,
-      body: Buffer.from(body),
-    };
-  }
-
-  /**
-   * Joins the parts' octets before decoding, so an escape sequence or a surrogate pair split
-   * across two parts still reads right. The id derives from the stored parts (their rows, not
-   * only their content): the same parts assembled twice are the same reply, while a customer
-   * sending the same text again after the duplicate window (STOP, START, STOP) is a new reply.
-   */
-  private assembleParts(parts: readonly StoredPart[], incomplete: boolean): AssembledReply {
-    const sorted = [...parts].sort((a, b) => a.seq - b.seq);
-    const first = sorted[0]!;
-    const decoded = decodeText(Buffer.concat(sorted.map((p) => p.body)), first.dataCoding, this.options.defaultAlphabetOf(first.smsc));
-    // UCS-2 or Latin-1 text may hold U+0000 (or a UCS-2 lone surrogate), which Postgres cannot
-    // store: replaced here, while the parts keep the carrier's octets.
-    const storable = toStorableText(decoded.text);
-    const id = `r-${createHash('sha256')
-      .update(sorted.map((p) => `${p.fingerprint}:${p.partId}`).sort().join('\0'))
-      .digest('hex')
-      .slice(0, 30)}`;
-    return {
-      id,
-      smsc: first.smsc,
-      from: first.from,
-      to: first.to,
-      text: storable.text,
-      parts: sorted.length,
-      incomplete,
-      dataCoding: first.dataCoding,
-      decodeProblem: decoded.ok ? (storable.replaced > 0 ? 'unstorable_characters_replaced' : null) : decoded.code,
-      receivedAt: new Date(Math.min(...sorted.map((p) => p.receivedAt.getTime()))),
-    };
   }
 }

@@ -1,10 +1,11 @@
 /**
- * What happens to a customer's reply once it is stored: it joins its conversation and is linked to
- * the message it answers; compliance keywords (STOP, START, HELP) are handled first; then the
- * expected replies of that message and the number's keyword rules decide the actions: a templated
- * reply, a webhook whose answer is texted back, tags or state on the conversation, or handing it
- * to the apps. A conversation assigned to a person skips the rules: its replies go to the apps
- * (and the agent inbox) until it is handed back. Every reply is published on the inbound stream.
+ * What happens to a customer's reply once it is stored, as named steps run in order (`handle`):
+ * it joins its conversation and is linked to the message it answers (`conversations.ts`);
+ * compliance keywords (STOP, START, HELP) are handled first (`compliance-step.ts`); a conversation
+ * assigned to a person, or a possible opt-out, goes to the apps (`handoff.ts`); an answer to a
+ * survey moves it on (`survey-step.ts`); then the expected replies of that message and the
+ * number's keyword rules, read with the reply's intent, decide the actions (`rules-step.ts`),
+ * each kind run by its own file in `actions/`. Every reply is published on the inbound stream.
  *
  * Replies are handled from the replies table (claimed with a lease), so a daemon that stops or dies
  * mid-way leaves them to be handled again; answers carry ids derived from the reply, so handling
@@ -16,104 +17,35 @@
  */
 import type { Logger } from '../lib/logger.ts';
 import { Wakeup } from '../lib/wakeup.ts';
-import { LinearPattern } from '../lib/linear-pattern.ts';
-import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { describeError } from '../lib/errors.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { classifyFault, isTransientFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';
 import { writeSplittingPoison } from '../lib/split-on-poison.ts';
-import { toStorableText } from '../domain/storable-text.ts';
 import { normaliseAddress } from '../domain/address.ts';
-import type { InboundIntent, MessageInboundEvent } from '../domain/events.ts';
-import type { IntentsConfig, NumberConfig } from '../config/types.ts';
-import { helpReplyOf } from '../config/warnings.ts';
-import type { WebhookTarget } from '../webhooks/post.ts';
-import type { ConversationView, AnsweredMessage } from '../domain/conversation.ts';
-import type { SurveyAnswer, SurveyRunRow } from '../domain/survey-run.ts';
-import { parseSurvey, type Survey } from '../domain/survey.ts';
-import { nextStep, readSurveyAnswer } from './survey.ts';
+import type { MessageInboundEvent } from '../domain/events.ts';
 import type { PendingReply, ReplyOutcome } from '../domain/reply.ts';
-import { DEFAULT_COMPLIANCE, classifyCompliance, type ComplianceSettings } from './compliance.ts';
-import { matchReply, type KeywordRule, type RuleMatch, type Unmatched } from './rules.ts';
-import type { RuleAction } from '../domain/rule-action.ts';
-import { renderTemplate, type TemplateValues } from './template.ts';
-import { askWebhook } from './actions/webhook.ts';
-import { readReply, intentMetricName, type ReplyReading } from './intent/reading.ts';
-import { askNlu } from './intent/nlu.ts';
-
-/**
- * What the handler needs of the store. Everything a batch of replies needs to know is read in a
- * few statements for the whole batch, and their outcomes are written in one: the per-reply
- * round trips are only the rare ones (an opt-out changing, tags or state set).
- */
-export interface ReplyStore {
-  /** Replies nobody holds (left by a stopped daemon, or past their lease). */
-  claim(limit: number, leaseMs: number): Promise<PendingReply[]>;
-  finishAll(items: readonly { id: string; outcome: ReplyOutcome; event: MessageInboundEvent }[]): Promise<void>;
-  /** Keyed by `customer\0ourNumber`. */
-  joinConversations(pairs: readonly { customer: string; ourNumber: string }[], ttlSeconds: number): Promise<Map<string, ConversationView>>;
-  updateConversation(id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void>;
-  /** Keyed by the item's key (the reply id). */
-  latestOutbounds(items: readonly { key: string; customer: string; ourNumber: string; before: Date }[]): Promise<Map<string, AnsweredMessage>>;
-  /** The pairs (`customer\0ourNumber`) opted out. */
-  blockedPairs(pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>>;
-  setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
-  /** Gives claimed replies back (a clean stop), so the next daemon handles them without waiting for the lease. */
-  release(ids: readonly string[]): Promise<void>;
-  /** Sets replies aside as `failed` with the reason: poison, never to be handled again. */
-  fail(items: readonly { id: string; error: string }[]): Promise<void>;
-  /** Surveys (`store/surveys.ts`); without them, survey messages' replies are handled like any. */
-  surveyRuns?(messageIds: readonly string[]): Promise<Map<string, SurveyRunRow>>;
-  startSurvey?(run: { messageId: string; name: string; customer: string; ourNumber: string; definition: Record<string, unknown> }): Promise<SurveyRunRow>;
-  recordSurveyAnswer?(runId: string, answer: SurveyAnswer, next: { position: number; reasked: boolean; completed: boolean }): Promise<boolean>;
-}
+import type { NumberConfig } from '../config/types.ts';
+import type { WebhookTarget } from '../webhooks/post.ts';
+import { Answers, type Answer } from './actions/reply.ts';
+import { WebhookLimits } from './actions/webhook.ts';
+import { handleCompliance } from './compliance-step.ts';
+import { answeredBy, pairOf, readBatchFacts, type BatchFacts } from './conversations.ts';
+import { handleAssigned, handleReview } from './handoff.ts';
+import { intentMetricName, readReply } from './intent/reading.ts';
+import { DEFAULT_SETTINGS, settingsOf, type NumberSettings } from './number-settings.ts';
+import { inboundEvent, replyOutcome, type ReplyContext, type SurveyRecord } from './reply-context.ts';
+import type { ReplyObserver, ReplyStore } from './reply-store.ts';
+import { handleRules, mayCallWebhook } from './rules-step.ts';
+import { answerSurvey } from './survey-step.ts';
 
 interface Handled {
   readonly id: string;
   readonly answers: readonly Answer[];
   readonly outcome: ReplyOutcome;
   readonly event: MessageInboundEvent;
-  /** A survey answer to store once the answers are sent (`surveyStep`). */
+  /** A survey answer to store once the answers are sent (`survey-step.ts`). */
   readonly survey?: SurveyRecord;
-}
-
-interface SurveyRecord {
-  readonly name: string;
-  readonly runId: string;
-  readonly answer: SurveyAnswer;
-  readonly next: { position: number; reasked: boolean; completed: boolean };
-}
-
-interface BatchFacts {
-  readonly conversations: ReadonlyMap<string, ConversationView>;
-  readonly answered: ReadonlyMap<string, AnsweredMessage>;
-  /** Updated as compliance keywords in the batch change a customer's state. */
-  readonly blocked: Set<string>;
-  /** Survey runs by survey message id; updated as the batch's answers move them on. */
-  readonly surveyRuns: Map<string, SurveyRunRow>;
-}
-
-/** An answer to send: it enters the outbound path like any message. */
-export interface Answer {
-  readonly id: string;
-  readonly to: string;
-  readonly from: string;
-  readonly text: string;
-  readonly replyTo: string;
-  /** Compliance confirmations reach a customer who just opted out. */
-  readonly bypassOptOut: boolean;
-  /** performance.now() when the reply arrived, for the auto-reply latency. */
-  readonly arrivedAt: number | undefined;
-}
-
-export interface ReplyObserver {
-  onReply?(kind: MessageInboundEvent['matched']['kind'], resolvedAutomatically: boolean): void;
-  onCompliance?(kind: 'opt_out' | 'opt_in' | 'help', changed: boolean): void;
-  /** `handling`: compliance, automatic, apps, escalated (below the threshold) or review (a possible opt-out). */
-  onIntent?(intent: string, handling: string): void;
-  onSurveyAnswer?(survey: string, kind: string, valid: boolean, value: number | null): void;
-  onWebhook?(webhook: string, outcome: 'answered' | 'no_reply' | 'failed', seconds: number): void;
 }
 
 export interface ReplyHandlerOptions {
@@ -135,50 +67,8 @@ export interface ReplyHandlerOptions {
   onFailed?(): void;
 }
 
-interface NumberSettings {
-  readonly compliance: ComplianceSettings;
-  readonly synonyms: Readonly<Record<string, readonly string[]>>;
-  readonly rules: readonly KeywordRule[];
-  readonly unmatched: Unmatched;
-  readonly intents: IntentsConfig;
-}
-
-const DEFAULT_SETTINGS: NumberSettings = {
-  compliance: DEFAULT_COMPLIANCE,
-  synonyms: {},
-  rules: [],
-  unmatched: { kind: 'hand_to_apps' },
-  intents: { threshold: 0.6, timeZone: 'UTC' },
-};
-
-function settingsOf(n: NumberConfig): NumberSettings {
-  const c = n.compliance;
-  return {
-    compliance: {
-      ...DEFAULT_COMPLIANCE,
-      scope: c.scope,
-      optOut: c.optOut ?? DEFAULT_COMPLIANCE.optOut,
-      optIn: c.optIn ?? DEFAULT_COMPLIANCE.optIn,
-      help: c.help ?? DEFAULT_COMPLIANCE.help,
-      optOutReply: c.optOutReply ?? DEFAULT_COMPLIANCE.optOutReply,
-      optInReply: c.optInReply ?? DEFAULT_COMPLIANCE.optInReply,
-      helpReply: helpReplyOf(n),
-    },
-    synonyms: n.synonyms,
-    rules: n.rules.map((r) => ({
-      name: r.name,
-      keywords: r.keywords,
-      pattern: r.pattern === undefined ? undefined : LinearPattern.compile(r.pattern, 'i'),
-      actions: r.actions as readonly RuleAction[],
-    })),
-    unmatched: n.unmatched,
-    intents: n.intents,
-  };
-}
-
 /** Customers handled aside at once (each waiting on a webhook) before batches wait for them. */
 const MAX_ASIDE = 1000;
-const DEFAULT_WEBHOOK_CONCURRENCY = 8;
 
 export class ReplyHandler {
   private numbers: Map<string, NumberSettings>;
@@ -191,8 +81,7 @@ export class ReplyHandler {
   private readonly log: Logger;
   /** Backoff of transient faults (Postgres down): the replies stay claimed and are tried again. */
   private readonly backoff = new Backoff(100, 10_000);
-  /** Per webhook name: calls in flight at once (`webhooks[].concurrency`). */
-  private readonly webhookLimits = new Map<string, ConcurrencyLimit>();
+  private readonly webhookLimits = new WebhookLimits();
   /** Per customer (`from\0to`): the replies handled aside, waiting on a webhook. */
   private readonly aside = new Map<string, Promise<void>>();
   private readonly asideRunning = new Set<Promise<void>>();
@@ -315,21 +204,13 @@ export class ReplyHandler {
   private async handleBatch(batch: readonly PendingReply[]): Promise<PendingReply[]> {
     // Bounded: with every webhook slow, the batches behind wait rather than pile up in memory.
     while (this.asideRunning.size >= MAX_ASIDE) await Promise.race(this.asideRunning);
-    const o = this.options;
-    const pairs = batch.map((r) => ({ customer: r.from, ourNumber: r.to }));
-    const [conversations, answered, blocked] = await Promise.all([
-      o.store.joinConversations(pairs, o.conversationTtlSeconds),
-      o.store.latestOutbounds(batch.map((r) => ({ key: r.id, customer: r.from, ourNumber: r.to, before: r.receivedAt }))),
-      o.store.blockedPairs(pairs),
-    ]);
-    const surveyIds = [...answered.values()].filter((a) => a.survey != null).map((a) => a.id);
-    const surveyRuns = surveyIds.length > 0 && o.store.surveyRuns ? await o.store.surveyRuns(surveyIds) : new Map<string, SurveyRunRow>();
-    const facts: BatchFacts = { conversations, answered, blocked, surveyRuns };
+    const facts = await readBatchFacts(this.options.store, batch, this.options.conversationTtlSeconds);
     const byCustomer = new Map<string, PendingReply[]>();
-    for (const r of batch) byCustomer.set(`${r.from}\0${r.to}`, [...(byCustomer.get(`${r.from}\0${r.to}`) ?? []), r]);
+    for (const r of batch) byCustomer.set(pairOf(r), [...(byCustomer.get(pairOf(r)) ?? []), r]);
     const now: PendingReply[][] = [];
     for (const [pair, replies] of byCustomer) {
-      if (this.aside.has(pair) || replies.some((r) => this.callsWebhook(r, facts))) this.handleAside(pair, replies, facts);
+      const callsWebhook = (r: PendingReply): boolean => mayCallWebhook(r, facts, this.settingsFor(r), this.webhooks);
+      if (this.aside.has(pair) || replies.some(callsWebhook)) this.handleAside(pair, replies, facts);
       else now.push(replies);
     }
     const { handled, retry } = await this.handleCustomers(now, facts);
@@ -428,265 +309,45 @@ export class ReplyHandler {
     });
   }
 
-  /** Whether handling this reply calls a webhook (the same decision `handle` makes, read-only). */
-  private callsWebhook(reply: PendingReply, facts: BatchFacts): boolean {
-    const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
-    const pair = `${reply.from}\0${reply.to}`;
-    const reading = readReply(reply.text, reply.receivedAt, settings.compliance, settings.intents);
-    if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair)) ?? reading.compliance) return false;
-    const conversation = facts.conversations.get(pair);
-    if (conversation !== undefined && conversation.assignedTo !== null) return false; // a person answers, no rule
-    if (reading.event.review) return false; // a possible opt-out: a person decides
-    const answered = conversation === undefined || conversation.opened ? undefined : facts.answered.get(reply.id);
-    // A survey answer calls no webhook, but whether the survey takes it is known only once its run
-    // is read: counted as the rules would handle it (aside needlessly at worst, never blocking).
-    const match = matchReply(reply.text, {
-      expected: answered?.replies ?? undefined,
-      synonyms: settings.synonyms,
-      rules: settings.rules,
-      unmatched: settings.unmatched,
-      ...reading.meaning,
-    });
-    // An unclear reply that no rule takes is read by the number's NLU webhook.
-    const nlu = settings.intents.nluWebhook === undefined ? undefined : this.webhooks.get(settings.intents.nluWebhook);
-    if (match.kind === 'none' && nlu !== undefined && !reading.confident) return true;
-    return match.actions.some((a) => a.kind === 'webhook');
+  private settingsFor(reply: PendingReply): NumberSettings {
+    return this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
   }
 
-  /** The webhook's own limit; a reload's new `concurrency` applies as calls finish. */
-  private limitFor(target: WebhookTarget): ConcurrencyLimit {
-    const wanted = target.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
-    let limit = this.webhookLimits.get(target.name);
-    if (limit === undefined) this.webhookLimits.set(target.name, (limit = new ConcurrencyLimit(wanted)));
-    else if (limit.limit !== wanted) limit.setLimit(wanted);
-    return limit;
-  }
-
+  /**
+   * One reply through the steps, in order: its conversation, compliance, a person's hand-off, the
+   * survey it may answer, then intent and rules with their actions. The first step that takes the
+   * reply decides how it was handled.
+   */
   private async handle(reply: PendingReply, facts: BatchFacts): Promise<Handled> {
     const o = this.options;
     const arrivedAt = this.arrivedAt.get(reply.id);
     this.arrivedAt.delete(reply.id);
-    const settings = this.numbers.get(reply.to) ?? DEFAULT_SETTINGS;
-    const pair = `${reply.from}\0${reply.to}`;
+    const settings = this.settingsFor(reply);
+    const pair = pairOf(reply);
     const conversation = facts.conversations.get(pair)!;
-    // Only a reply within a conversation's window answers a message (and its expected replies).
-    const answered = conversation.opened ? undefined : facts.answered.get(reply.id);
-    const answers: Answer[] = [];
-    const answer = (suffix: string, text: string, bypassOptOut = false): void => {
-      if (text.trim() === '') return;
-      // A webhook's answer (or a template filled from metadata) may hold NUL or lone surrogates.
-      answers.push({ id: `${suffix}-${reply.id}`, to: reply.from, from: reply.to, text: toStorableText(text).text, replyTo: reply.id, bypassOptOut, arrivedAt });
+    const ctx: ReplyContext = {
+      reply,
+      settings,
+      pair,
+      conversation,
+      answered: answeredBy(reply, conversation, facts),
+      optedOut: facts.blocked.has(pair),
+      answers: new Answers(reply, arrivedAt),
+      reading: readReply(reply.text, reply.receivedAt, settings.compliance, settings.intents),
     };
-    let reading: ReplyReading = readReply(reply.text, reply.receivedAt, settings.compliance, settings.intents);
-    const event = (matched: MessageInboundEvent['matched']): MessageInboundEvent => ({
-      type: 'message.inbound',
-      id: reply.id,
-      from: reply.from,
-      to: reply.to,
-      text: reply.text,
-      conversation_id: conversation.id,
-      in_reply_to: answered?.id ?? null,
-      matched,
-      received_at: reply.receivedAt.toISOString(),
-      intent: reading.event,
-    });
-
-    let outcome: ReplyOutcome;
-    let published: MessageInboundEvent;
-    let survey: { name: string; action: string; detail: Record<string, unknown>; record: SurveyRecord } | undefined;
-    const optedOut = facts.blocked.has(pair);
-    // Exact keywords first; then what the reply means: "please stop texting me" opts out and
-    // "who is this?" gets the HELP answer, when read with the number's confidence.
-    const compliance = classifyCompliance(reply.text, settings.compliance, optedOut) ?? reading.compliance;
-    if (compliance) {
-      let changed = true;
-      if (compliance.kind !== 'help') {
-        changed = await o.store.setOptOut({
-          customer: reply.from,
-          scope: settings.compliance.scope === 'global' ? '*' : reply.to,
-          optedOut: compliance.kind === 'opt_out',
-          keyword: compliance.keyword,
-          replyId: reply.id,
-        });
-        if (compliance.kind === 'opt_out') facts.blocked.add(pair);
-        else facts.blocked.delete(pair);
-      }
-      // One confirmation per change of state: a second STOP from an opted-out customer gets none.
-      if (changed) answer('c', compliance.reply, true);
-      o.observer?.onCompliance?.(compliance.kind, changed);
-      published = event({ kind: 'compliance', keyword: compliance.keyword, action: compliance.kind });
-      outcome = this.outcome(conversation, answered, 'compliance', compliance.keyword, null, [{ kind: compliance.kind }], answers, true);
-      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'compliance');
-    } else if (conversation.assignedTo !== null) {
-      // A person has the conversation (the API's assign): no rule, expected reply, survey or webhook
-      // answers in their place. The reply goes to the apps (and the inbox) until it is handed back;
-      // a possible opt-out is flagged for their review all the same.
-      const actions = [{ kind: 'hand_to_apps', assigned_to: conversation.assignedTo, ...(reading.event.review ? { review: true } : {}) }];
-      published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
-      outcome = this.outcome(conversation, answered, 'none', null, null, actions, answers, false);
-      o.observer?.onIntent?.(intentMetricName(reading.event.name), reading.event.review ? 'review' : 'apps');
-    } else if (reading.event.review) {
-      // Maybe an opt-out: a person decides. Nothing is answered, no rule runs, the apps get it.
-      published = event({ kind: 'none', keyword: null, action: 'hand_to_apps' });
-      outcome = this.outcome(conversation, answered, 'none', null, null, [{ kind: 'hand_to_apps', review: true }], answers, false);
-      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'review');
-    } else if ((survey = await this.surveyStep(reply, answered, facts, reading, answer)) !== undefined) {
-      published = event({ kind: 'survey', keyword: survey.name, action: survey.action });
-      outcome = this.outcome(conversation, answered, 'survey', survey.name, null, [{ kind: 'survey', ...survey.detail }], answers, !optedOut);
-      o.observer?.onIntent?.(intentMetricName(reading.event.name), 'automatic');
-    } else {
-      const input = {
-        expected: answered?.replies ?? undefined,
-        synonyms: settings.synonyms,
-        rules: settings.rules,
-        unmatched: settings.unmatched,
-      };
-      let match = matchReply(reply.text, { ...input, ...reading.meaning });
-      const nlu = settings.intents.nluWebhook === undefined ? undefined : this.webhooks.get(settings.intents.nluWebhook);
-      if (match.kind === 'none' && nlu !== undefined && !reading.confident) {
-        // The NLU webhook is a webhook like any: within its own concurrency limit.
-        const asked = await this.limitFor(nlu).run(() => askNlu(nlu, event({ kind: 'none', keyword: null, action: 'nlu' })));
-        o.observer?.onWebhook?.(nlu.name, asked.ok ? (asked.intent ? 'answered' : 'no_reply') : 'failed', asked.seconds);
-        if (!asked.ok) this.log.warn({ webhook: nlu.name, reply: reply.id, error: asked.error }, 'NLU webhook failed; the built-in reading stands');
-        else if (asked.intent !== undefined) {
-          reading = reading.withNlu(asked.intent);
-          match = reading.event.review ? { kind: 'none', actions: [{ kind: 'hand_to_apps' }] } : matchReply(reply.text, { ...input, ...reading.meaning });
-        }
-      }
-      // Read, but not surely enough to act on: the apps answer, not the unmatched policy.
-      if (match.kind === 'none' && reading.escalate) {
-        match = { kind: 'none', actions: [{ kind: 'hand_to_apps' }] };
-        reading = reading.escalated();
-      }
-      const values: TemplateValues = {
-        metadata: answered?.metadata ?? {},
-        tags: conversation.tags,
-        groups: match.kind === 'keyword' ? match.groups : {},
-        reply: { text: reply.text, from: reply.from, to: reply.to },
-      };
-      const { handedToApps, actionNames } = await this.runActions(reply, match, values, conversation, answer, event);
-      const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? null) : null;
-      published = event({ kind: match.kind, keyword, action: actionNames.join(',') || null });
-      // An answer to an opted-out customer is refused at intake: that is not a resolution.
-      const resolved = match.kind !== 'none' && !handedToApps && answers.length > 0 && !optedOut;
-      outcome = this.outcome(conversation, answered, match.kind, keyword, match.kind === 'keyword' ? match.rule : null, match.actions, answers, resolved);
-      o.observer?.onIntent?.(intentMetricName(reading.event.name), reading.event.escalated ? 'escalated' : resolved ? 'automatic' : 'apps');
-    }
-    return { id: reply.id, answers, outcome: { ...outcome, intent: reading.stored }, event: published, ...(survey === undefined ? {} : { survey: survey.record }) };
-  }
-
-  /**
-   * The reply as an answer to the survey of the message it answers, when that message has one
-   * and the survey is not finished: stored, and the next question (or the same again, once, or
-   * the closing text) sent. Undefined when the reply is not a survey answer.
-   */
-  private async surveyStep(
-    reply: PendingReply,
-    answered: AnsweredMessage | undefined,
-    facts: BatchFacts,
-    reading: ReplyReading,
-    answer: (suffix: string, text: string) => void,
-  ): Promise<{ name: string; action: string; detail: Record<string, unknown>; record: SurveyRecord } | undefined> {
-    const store = this.options.store;
-    if (answered?.survey == null || !store.startSurvey || !store.recordSurveyAnswer) return undefined;
-    const parsed = parseSurvey(answered.survey);
-    if (typeof parsed === 'string') {
-      this.log.warn({ message: answered.id, reason: parsed }, 'a stored survey does not read as one; the reply is handled as any other');
-      return undefined;
-    }
-    const survey: Survey = parsed;
-    let run = facts.surveyRuns.get(answered.id);
-    run ??= await store.startSurvey({ messageId: answered.id, name: survey.name, customer: reply.from, ourNumber: reply.to, definition: answered.survey });
-    if (run.status !== 'active' || run.position >= survey.questions.length) return undefined;
-    const question = survey.questions[run.position]!;
-    const read = readSurveyAnswer(question, reply.text, reading.intent);
-    const step = nextStep(survey, run.position, read.valid, run.reasked);
-    const record: SurveyRecord = {
-      name: survey.name,
-      runId: run.id,
-      answer: { position: run.position, kind: question.kind, replyId: reply.id, valid: read.valid, value: read.valid ? read.value : null, answer: reply.text },
-      next: { position: step.position, reasked: step.kind === 'ask' && step.reasked, completed: step.kind === 'done' },
-    };
-    // The customer's next reply in this batch answers the next question.
-    facts.surveyRuns.set(answered.id, { ...run, position: step.position, reasked: record.next.reasked, status: step.kind === 'done' ? 'completed' : 'active' });
-    if (step.text !== undefined) answer('s', step.text);
-    const action = step.kind === 'done' ? 'done' : step.position === run.position ? 'reask' : 'next';
-    return { name: survey.name, action, detail: { question: run.position, valid: read.valid, value: read.valid ? read.value : null }, record };
-  }
-
-  private outcome(
-    conversation: ConversationView,
-    answered: AnsweredMessage | undefined,
-    kind: string,
-    keyword: string | null,
-    rule: string | null,
-    actions: readonly unknown[],
-    answers: readonly Answer[],
-    resolved: boolean,
-  ): ReplyOutcome {
+    const decision =
+      (await handleCompliance(ctx, facts, o.store, o.observer)) ??
+      handleAssigned(ctx) ??
+      handleReview(ctx) ??
+      (await answerSurvey(ctx, facts, o.store, this.log)) ??
+      (await handleRules(ctx, { store: o.store, webhooks: this.webhooks, limits: this.webhookLimits, log: this.log, observer: o.observer }));
+    o.observer?.onIntent?.(intentMetricName(ctx.reading.event.name), decision.handling);
     return {
-      conversationId: conversation.id,
-      inReplyTo: answered?.id ?? null,
-      matchedKind: kind,
-      keyword,
-      rule,
-      actions,
-      resolvedAutomatically: resolved,
-      answerMessageId: answers[0]?.id ?? null,
-      error: null,
+      id: reply.id,
+      answers: ctx.answers.list,
+      outcome: replyOutcome(ctx, decision),
+      event: inboundEvent(ctx, decision.matched),
+      ...(decision.survey === undefined ? {} : { survey: decision.survey }),
     };
-  }
-
-  private async runActions(
-    reply: PendingReply,
-    match: RuleMatch,
-    values: TemplateValues,
-    conversation: ConversationView,
-    answer: (suffix: string, text: string) => void,
-    event: (matched: MessageInboundEvent['matched']) => MessageInboundEvent,
-  ): Promise<{ handedToApps: boolean; actionNames: string[] }> {
-    let handedToApps = false;
-    const actionNames: string[] = [];
-    for (const [i, action] of match.actions.entries()) {
-      actionNames.push(action.kind);
-      switch (action.kind) {
-        case 'reply':
-          answer(`a${i}`, renderTemplate(action.text, values));
-          break;
-        case 'set_tags': {
-          const tags = Object.fromEntries(Object.entries(action.tags).map(([k, v]) => [k, renderTemplate(v, values)]));
-          await this.options.store.updateConversation(conversation.id, { tags });
-          break;
-        }
-        case 'set_state':
-          await this.options.store.updateConversation(conversation.id, { state: action.state });
-          break;
-        case 'hand_to_apps':
-          handedToApps = true;
-          break;
-        case 'webhook': {
-          const target = this.webhooks.get(action.webhook);
-          const fallback = action.fallback === undefined ? '' : renderTemplate(action.fallback, values);
-          if (!target) {
-            this.log.error({ webhook: action.webhook, reply: reply.id }, 'a rule names a webhook that is not configured; sending the fallback');
-            answer(`a${i}`, fallback);
-            break;
-          }
-          const keyword = match.kind === 'expected_reply' ? match.keyword : match.kind === 'keyword' ? (match.keyword ?? match.rule) : null;
-          const ask = event({ kind: match.kind, keyword, action: 'webhook' });
-          const result = await this.limitFor(target).run(() => askWebhook(target, ask));
-          if (result.ok) {
-            this.options.observer?.onWebhook?.(target.name, result.reply ? 'answered' : 'no_reply', result.seconds);
-            if (result.reply) answer(`a${i}`, result.reply);
-          } else {
-            this.options.observer?.onWebhook?.(target.name, 'failed', result.seconds);
-            this.log.warn({ webhook: target.name, reply: reply.id, error: result.error }, 'webhook failed; sending the fallback');
-            answer(`a${i}`, fallback);
-          }
-          break;
-        }
-      }
-    }
-    return { handedToApps, actionNames };
   }
 }

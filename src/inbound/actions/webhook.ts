@@ -5,6 +5,12 @@
  */
 import { postWebhook, type WebhookTarget } from '../../webhooks/post.ts';
 import type { MessageInboundEvent } from '../../domain/events.ts';
+import type { RuleAction } from '../../domain/rule-action.ts';
+import { ConcurrencyLimit } from '../../lib/concurrency-limit.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { ReplyObserver } from '../reply-store.ts';
+import { renderTemplate, type TemplateValues } from '../template.ts';
+import type { Answers } from './reply.ts';
 
 export type WebhookAnswer =
   | { readonly ok: true; readonly reply: string | undefined; readonly seconds: number }
@@ -23,5 +29,60 @@ export async function askWebhook(target: WebhookTarget, event: MessageInboundEve
     return { ok: true, reply: reply === '' ? undefined : reply, seconds };
   } catch {
     return { ok: false, error: 'the answer is not JSON', seconds };
+  }
+}
+
+const DEFAULT_WEBHOOK_CONCURRENCY = 8;
+
+/** Per webhook name: calls in flight at once (`webhooks[].concurrency`), so one slow webhook holds up only its own callers. */
+export class WebhookLimits {
+  private readonly limits = new Map<string, ConcurrencyLimit>();
+
+  /** The webhook's own limit; a reload's new `concurrency` applies as calls finish. */
+  of(target: WebhookTarget): ConcurrencyLimit {
+    const wanted = target.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
+    let limit = this.limits.get(target.name);
+    if (limit === undefined) this.limits.set(target.name, (limit = new ConcurrencyLimit(wanted)));
+    else if (limit.limit !== wanted) limit.setLimit(wanted);
+    return limit;
+  }
+}
+
+export interface WebhookActionDeps {
+  readonly webhooks: ReadonlyMap<string, WebhookTarget>;
+  readonly limits: WebhookLimits;
+  readonly log: Logger;
+  readonly observer?: ReplyObserver;
+}
+
+/**
+ * The `index`-th action of a match, a webhook: the reply is posted (as `ask`, the inbound event
+ * with action `webhook`) within the webhook's limit, and its answer texted back; the rule's
+ * fallback when it fails or is not configured.
+ */
+export async function runWebhookAction(
+  action: Extract<RuleAction, { kind: 'webhook' }>,
+  index: number,
+  replyId: string,
+  ask: MessageInboundEvent,
+  values: TemplateValues,
+  answers: Answers,
+  deps: WebhookActionDeps,
+): Promise<void> {
+  const target = deps.webhooks.get(action.webhook);
+  const fallback = action.fallback === undefined ? '' : renderTemplate(action.fallback, values);
+  if (!target) {
+    deps.log.error({ webhook: action.webhook, reply: replyId }, 'a rule names a webhook that is not configured; sending the fallback');
+    answers.add(`a${index}`, fallback);
+    return;
+  }
+  const result = await deps.limits.of(target).run(() => askWebhook(target, ask));
+  if (result.ok) {
+    deps.observer?.onWebhook?.(target.name, result.reply ? 'answered' : 'no_reply', result.seconds);
+    if (result.reply) answers.add(`a${index}`, result.reply);
+  } else {
+    deps.observer?.onWebhook?.(target.name, 'failed', result.seconds);
+    deps.log.warn({ webhook: target.name, reply: replyId, error: result.error }, 'webhook failed; sending the fallback');
+    answers.add(`a${index}`, fallback);
   }
 }
