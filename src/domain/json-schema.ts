@@ -1,9 +1,10 @@
 /**
  * The client contract as JSON Schema (draft 2020-12): the outbound payload an app puts on the
- * stream and the events it hears back (`parley schema`). The payload's is generated from the zod
- * schema `parseOutboundPayload` validates with (payload-schema.ts), so the schema and the parser
- * cannot drift apart on what a field is called, its type or how long it may be. The event schemas are typed against the event interfaces (events.ts): a
- * key added to an event and not to its schema does not compile.
+ * stream and the events it hears back (`parley schema`), each generated from a zod schema. The
+ * payload's is the one `parseOutboundPayload` validates with (payload-schema.ts), so the schema
+ * and the parser cannot drift apart on what a field is called, its type or how long it may be.
+ * The events' are checked against the event interfaces (events.ts) both ways: a key added to an
+ * event and not to its schema does not compile.
  *
  * What JSON Schema cannot say is checked by the parser only and named in `$comment`: whether a
  * time zone exists, whether a date such as 2026-02-30 exists, metadata size and depth, repeated
@@ -47,14 +48,6 @@ const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
 
 export { ENDS_WITH_ZONE, ISO_WITH_OFFSET, MAX_ID, MAX_TEXT_CHARS, MAX_VALIDITY_SECONDS, PAYLOAD_FIELDS } from './payload-schema.ts';
 
-const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
-const object = (properties: Record<string, JsonSchema>, required: readonly string[] = [], extra: Partial<JsonSchema> = {}): JsonSchema => ({
-  type: 'object',
-  properties,
-  ...(required.length > 0 ? { required } : {}),
-  ...extra,
-});
-
 /** Generated from the zod schema the parser validates with; what a schema cannot say is in `$comment`. */
 const { $schema: _draft, ...generated } = z.toJSONSchema(PAYLOAD, { target: 'draft-2020-12', io: 'input' }) as JsonSchema;
 
@@ -71,79 +64,78 @@ export const PAYLOAD_SCHEMA: JsonSchema = {
   else: { properties: { text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_CHARS } }, required: ['text'] },
 };
 
-/** One schema per key of `T`, no more and no fewer (a key added to an event must be added here). */
-type SchemaOf<T> = { readonly [K in keyof T]-?: JsonSchema };
-
-const TIME: JsonSchema = { type: 'string', pattern: ISO_WITH_OFFSET.source, description: 'ISO 8601, UTC' };
-
-const STATUS_EVENT_PROPERTIES: SchemaOf<MessageStatusEvent> = {
-  type: { const: 'message.status' },
-  id: { type: 'string', minLength: 1 },
-  status: { enum: [...MESSAGE_STATUSES] },
-  previous: { enum: [...MESSAGE_STATUSES, null] },
-  segments: nullable({ type: 'integer', minimum: 0 }),
-  delivered_segments: { type: 'integer', minimum: 0 },
-  error: nullable(object({ code: { type: 'string' }, reason: { type: 'string' } }, ['code', 'reason'], { additionalProperties: false })),
-  smsc: nullable({ type: 'string' }),
-  route: nullable({ type: 'string' }),
-  at: TIME,
-  metadata: nullable({ type: 'object' }),
-  possible_duplicate: { type: 'boolean' },
+/** The same keys and types both ways: an event key added to the interface and not to its schema does not compile. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const jsonOf = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _draft, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as JsonSchema;
+  return rest;
 };
+
+const TIME = z.string().regex(ISO_WITH_OFFSET).describe('ISO 8601, UTC');
+
+const STATUS_EVENT = z.strictObject({
+  type: z.literal('message.status'),
+  id: z.string().min(1),
+  status: z.enum(MESSAGE_STATUSES),
+  previous: z.enum(MESSAGE_STATUSES).nullable(),
+  segments: z.int().min(0).nullable(),
+  delivered_segments: z.int().min(0),
+  error: z.strictObject({ code: z.string(), reason: z.string() }).nullable(),
+  smsc: z.string().nullable(),
+  route: z.string().nullable(),
+  at: TIME,
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  possible_duplicate: z.boolean(),
+});
+const statusExact: Same<z.output<typeof STATUS_EVENT>, MessageStatusEvent> = true;
+void statusExact;
 
 export const STATUS_EVENT_SCHEMA: JsonSchema = {
   $schema: DRAFT,
   $id: 'https://parley.invalid/schema/status-event.json',
   title: 'Parley message.status event',
   description: 'A message changed status (parley:events stream, message.status webhooks, GET /v1/events).',
-  type: 'object',
-  properties: STATUS_EVENT_PROPERTIES,
-  required: Object.keys(STATUS_EVENT_PROPERTIES),
-  additionalProperties: false,
+  ...jsonOf(STATUS_EVENT),
 };
 
-const MATCH_KINDS = ['compliance', 'expected_reply', 'keyword', 'survey', 'none'] as const;
-// Both ways: every kind the event type allows is listed, and nothing else.
-const matchKindsExact: MessageInboundEvent['matched']['kind'] extends (typeof MATCH_KINDS)[number] ? true : never = true;
-void matchKindsExact;
+const INTENT = z.strictObject({
+  name: z.string(),
+  confidence: z.number().min(0).max(1),
+  via: z.string(),
+  choice: z.int().nullable(),
+  at: TIME.nullable(),
+  review: z.boolean(),
+  escalated: z.boolean(),
+});
+const intentExact: Same<z.output<typeof INTENT>, InboundIntent> = true;
+void intentExact;
 
-const INTENT_PROPERTIES: SchemaOf<InboundIntent> = {
-  name: { type: 'string' },
-  confidence: { type: 'number', minimum: 0, maximum: 1 },
-  via: { type: 'string' },
-  choice: nullable({ type: 'integer' }),
-  at: nullable(TIME),
-  review: { type: 'boolean' },
-  escalated: { type: 'boolean' },
-};
-
-const INBOUND_EVENT_PROPERTIES: SchemaOf<MessageInboundEvent> = {
-  type: { const: 'message.inbound' },
-  id: { type: 'string', minLength: 1 },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  text: { type: 'string' },
-  conversation_id: nullable({ type: 'string' }),
-  in_reply_to: nullable({ type: 'string' }),
-  matched: object(
-    { kind: { enum: [...MATCH_KINDS] }, keyword: nullable({ type: 'string' }), action: nullable({ type: 'string' }) },
-    ['kind', 'keyword', 'action'],
-    { additionalProperties: false },
-  ),
+const INBOUND_EVENT = z.strictObject({
+  type: z.literal('message.inbound'),
+  id: z.string().min(1),
+  from: z.string(),
+  to: z.string(),
+  text: z.string(),
+  conversation_id: z.string().nullable(),
+  in_reply_to: z.string().nullable(),
+  matched: z.strictObject({
+    kind: z.enum(['compliance', 'expected_reply', 'keyword', 'survey', 'none']),
+    keyword: z.string().nullable(),
+    action: z.string().nullable(),
+  }),
   received_at: TIME,
-  intent: object(INTENT_PROPERTIES, Object.keys(INTENT_PROPERTIES), { additionalProperties: false }),
-};
+  // Absent only from events made before intents were read.
+  intent: INTENT.optional(),
+});
+const inboundExact: Same<z.output<typeof INBOUND_EVENT>, MessageInboundEvent> = true;
+void inboundExact;
 
 export const INBOUND_EVENT_SCHEMA: JsonSchema = {
   $schema: DRAFT,
   $id: 'https://parley.invalid/schema/inbound-event.json',
   title: 'Parley message.inbound event',
   description: "A customer's reply, after reassembly and handling (parley:inbound stream, message.inbound webhooks, GET /v1/events).",
-  type: 'object',
-  properties: INBOUND_EVENT_PROPERTIES,
-  // `intent` is absent only from events made before intents were read.
-  required: Object.keys(INBOUND_EVENT_PROPERTIES).filter((k) => k !== 'intent'),
-  additionalProperties: false,
+  ...jsonOf(INBOUND_EVENT),
 };
 
 export const SCHEMAS = { payload: PAYLOAD_SCHEMA, 'status-event': STATUS_EVENT_SCHEMA, 'inbound-event': INBOUND_EVENT_SCHEMA } as const;

@@ -1,8 +1,9 @@
 /**
- * The simulator's options: one function fills the defaults, turns ranges into {minMs, maxMs} and
+ * The simulator's options: one zod schema fills the defaults, turns ranges into {minMs, maxMs} and
  * rejects a bad value with a message naming the option (ParleyError 'invalid_simulator_option').
  * `setOptions` goes through the same function, so a change mid-test is validated the same way.
  */
+import { z } from 'zod';
 import { ParleyError } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import type { SessionOptions } from '../smpp/session.ts';
@@ -150,133 +151,131 @@ function bad(option: string, reason: string): ParleyError {
   return new ParleyError('invalid_simulator_option', `simulator option ${option} ${reason}`);
 }
 
-function num(option: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, integer = true): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw bad(option, `must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`);
-  }
-  if (value < min || value > max) throw bad(option, `must be within ${min}..${max}, got ${value}`);
-  return value;
+const MAX_RATE = 10_000_000;
+
+function num(min: number, max = Number.MAX_SAFE_INTEGER, integer = true): z.ZodNumber {
+  const kind = integer ? 'an integer' : 'a number';
+  const schema = z.number({
+    // Checks (min, max) without a message of their own fall back to this map.
+    error: (issue) => ((issue.code as string) === 'too_small' || (issue.code as string) === 'too_big' ? `must be within ${min}..${max}, got ${String(issue.input)}` : `must be ${kind}, got ${JSON.stringify(issue.input)}`),
+  });
+  return (integer ? schema.int({ abort: true }) : schema).min(min).max(max);
 }
 
-function bool(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw bad(option, `must be true or false, got ${JSON.stringify(value)}`);
-  return value;
-}
+const bool = (): z.ZodBoolean => z.boolean({ error: (issue) => `must be true or false, got ${JSON.stringify(issue.input)}` });
 
-function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw bad(option, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value as T;
-}
+const oneOf = <const T extends string>(allowed: readonly T[]): z.ZodType<T, T> =>
+  z.enum(allowed as readonly [T, ...T[]], { error: (issue) => `must be one of ${allowed.join(', ')}, got ${JSON.stringify(issue.input)}` });
 
-function str(option: string, value: unknown, fallback: string, maxLength = 255): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.length > maxLength) throw bad(option, `must be a string of at most ${maxLength} characters`);
-  return value;
-}
+const str = (maxLength = 255): z.ZodString => z.string({ error: `must be a string of at most ${maxLength} characters` }).max(maxLength);
 
-function delay(option: string, value: unknown, fallback: number): { minMs: number; maxMs: number } {
-  if (value === undefined) return { minMs: fallback, maxMs: fallback };
-  if (typeof value === 'number') {
-    const ms = num(option, value, fallback, 0, 86_400_000);
-    return { minMs: ms, maxMs: ms };
-  }
-  if (Array.isArray(value) && value.length === 2) {
-    const minMs = num(`${option}[0]`, value[0], 0, 0, 86_400_000);
-    const maxMs = num(`${option}[1]`, value[1], 0, 0, 86_400_000);
-    if (maxMs < minMs) throw bad(option, `range [${minMs}, ${maxMs}] ends before it starts`);
+const fn = <F>(): z.ZodType<F, F> => z.custom<F>((v) => typeof v === 'function', { error: 'must be a function' });
+
+/** A checker of the module that owns the value (`checkReceiptMix`, `checkHandsetOptions`): its reason is the problem. */
+const checkedBy = <T>(check: (value: T) => string | undefined, shape: string): z.ZodType<T, T> =>
+  z.custom<T>((v) => typeof v === 'object' && v !== null, { error: `must be ${shape}` }).superRefine((value, ctx) => {
+    const problem = check(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const DAY_MS = 86_400_000;
+/** Milliseconds, or a range `[minMs, maxMs]` (also `{ minMs, maxMs }`, as `describeOptions` prints it). */
+const delay = z
+  .union([num(0, DAY_MS), z.tuple([num(0, DAY_MS), num(0, DAY_MS)]), z.object({ minMs: num(0, DAY_MS), maxMs: num(0, DAY_MS) })], {
+    error: 'must be milliseconds or a [minMs, maxMs] range',
+  })
+  .transform((value, ctx) => {
+    const [minMs, maxMs] = typeof value === 'number' ? [value, value] : Array.isArray(value) ? value : [value.minMs, value.maxMs];
+    if (maxMs < minMs) ctx.addIssue({ code: 'custom', message: `range [${minMs}, ${maxMs}] ends before it starts` });
     return { minMs, maxMs };
-  }
-  if (typeof value === 'object' && value !== null && 'minMs' in value && 'maxMs' in value) {
-    return delay(option, [(value as { minMs: unknown }).minMs, (value as { maxMs: unknown }).maxMs], fallback);
-  }
-  throw bad(option, 'must be milliseconds or a [minMs, maxMs] range');
-}
+  });
 
-function fn<F>(option: string, value: unknown): F | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw bad(option, 'must be a function');
-  return value as F;
-}
+const handsetOptions = checkedBy<HandsetOptions>((handset) => {
+  const problem = checkHandsetOptions(handset);
+  if (problem) return problem;
+  if (handset.concatenation !== undefined && !(CONCATENATIONS as readonly string[]).includes(handset.concatenation)) {
+    return `concatenation must be one of ${CONCATENATIONS.join(', ')}, got ${JSON.stringify(handset.concatenation)}`;
+  }
+  return undefined;
+}, 'the handset options');
 
-/** Fills defaults and validates. */
+const logger = z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function' && typeof (v as Logger).child === 'function', {
+  error: 'must implement the Logger interface',
+});
+
+/** The simulator's options: what each accepts and its default. Unknown options are refused. */
+const SIMULATOR_OPTIONS = z
+  .strictObject({
+    host: str().default('127.0.0.1'),
+    port: num(0, 65_535).default(0),
+    controlHost: str().default('127.0.0.1'),
+    controlPort: z.union([z.literal(false), num(0, 65_535)], { error: 'must be a port (0 for any free one) or false' }).default(0),
+    systemId: str(15).default('parley-sim'),
+    credentials: z
+      .array(
+        z
+          .object({ systemId: z.string({ error: 'must be a string' }), password: z.string({ error: 'must be a string' }) }, { error: 'must be { systemId: string, password: string }' })
+          .refine((c) => c.systemId.length <= 15 && c.password.length <= 8, { error: 'has a system_id over 15 or a password over 8 characters (SMPP 3.4 limits)' })
+          .transform((c) => ({ systemId: c.systemId, password: c.password })),
+        { error: 'must be a list of { systemId, password }' },
+      )
+      .default([]),
+    idFormat: oneOf(ID_FORMATS).default('hex'),
+    tps: num(0, MAX_RATE, false).default(0),
+    tpsBurst: num(1, MAX_RATE).optional(),
+    tpsPerBind: num(0, MAX_RATE, false).default(0),
+    tpsPerBindBurst: num(1, MAX_RATE).optional(),
+    responseDelayMs: num(0, 3_600_000).default(0),
+    receiptDelayMs: delay.prefault(100),
+    receiptMix: checkedBy<ReceiptMix>(checkReceiptMix, 'a mapping of receipt stat -> weight').default({ DELIVRD: 1 }).transform((mix) => ({ ...mix })),
+    receiptForm: oneOf(RECEIPT_FORMS).default('both'),
+    receiptIdFormat: oneOf(RECEIPT_ID_FORMATS).default('same'),
+    receiptIntermediate: bool().default(false),
+    intermediateEsmClass: z.literal([0x04, 0x20], { error: 'must be 0x04 or 0x20' }).default(0x04),
+    receiptBeforeResponse: bool().default(false),
+    receiptBeforeResponseMaxWaitMs: num(0, 600_000).default(1000),
+    receiptRetryMs: num(0, DAY_MS).default(5000),
+    responseTimeoutMs: num(10, 3_600_000).default(10_000),
+    window: num(1, 100_000).default(100),
+    enquireLinkIntervalMs: num(100, DAY_MS).default(30_000),
+    pickReceiptStat: fn<(arrival: Arrival) => ReceiptStat | undefined>().optional(),
+    rejectSubmit: fn<(arrival: Arrival) => number | undefined>().optional(),
+    handset: z.union([z.literal(false), handsetOptions], { error: 'must be false or the handset options' }).default(false),
+    replyConcatenation: oneOf(CONCATENATIONS).default('udh8'),
+    defaultAlphabet: oneOf<DefaultAlphabet>(['gsm7', 'ascii', 'latin1']).default('gsm7'),
+    keep: num(0, MAX_RATE).default(10_000),
+    tickMs: num(1, 1000).default(10),
+    seed: num(0, 2 ** 32 - 1).optional(),
+    stateFile: str().optional(),
+    stateSaveMs: num(0, 3_600_000).default(1000),
+    logger: logger.default(silentLogger),
+  })
+  // A burst defaults to one second's worth of the rate, at least 1.
+  .transform((o) => ({
+    ...o,
+    tpsBurst: o.tpsBurst ?? Math.max(1, Math.ceil(o.tps)),
+    tpsPerBindBurst: o.tpsPerBindBurst ?? Math.max(1, Math.ceil(o.tpsPerBind)),
+    pickReceiptStat: o.pickReceiptStat,
+    rejectSubmit: o.rejectSubmit,
+    seed: o.seed,
+    stateFile: o.stateFile,
+  }));
+
+/** `['credentials', 0]` -> `credentials[0]`, as the option is written. */
+const optionName = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((name, part) => (typeof part === 'number' ? `${name}[${part}]` : name === '' ? String(part) : `${name}.${String(part)}`), '');
+
+/** Fills defaults and validates; the first problem is thrown, naming the option. */
 export function resolveSimulatorOptions(input: SimulatorOptions = {}): ResolvedSimulatorOptions {
   if (typeof input !== 'object' || input === null) throw bad('(all)', 'must be an object');
-  const known = new Set<string>([
-    'host', 'port', 'controlHost', 'controlPort', 'systemId', 'credentials', 'idFormat', 'tps', 'tpsBurst', 'tpsPerBind',
-    'tpsPerBindBurst', 'responseDelayMs', 'receiptDelayMs', 'receiptMix', 'receiptForm', 'receiptIdFormat',
-    'receiptIntermediate', 'intermediateEsmClass', 'receiptBeforeResponse', 'receiptBeforeResponseMaxWaitMs',
-    'receiptRetryMs', 'responseTimeoutMs', 'window', 'enquireLinkIntervalMs', 'pickReceiptStat', 'rejectSubmit', 'handset',
-    'replyConcatenation', 'defaultAlphabet', 'keep', 'tickMs', 'seed', 'stateFile', 'stateSaveMs', 'logger',
-  ]);
-  for (const key of Object.keys(input)) if (!known.has(key)) throw bad(key, 'is not an option of the simulator');
-
-  const credentials = input.credentials ?? [];
-  if (!Array.isArray(credentials)) throw bad('credentials', 'must be a list of { systemId, password }');
-  for (const [i, c] of credentials.entries()) {
-    if (typeof c !== 'object' || c === null || typeof c.systemId !== 'string' || typeof c.password !== 'string') {
-      throw bad(`credentials[${i}]`, 'must be { systemId: string, password: string }');
-    }
-    if (c.systemId.length > 15 || c.password.length > 8) throw bad(`credentials[${i}]`, 'has a system_id over 15 or a password over 8 characters (SMPP 3.4 limits)');
+  const result = SIMULATOR_OPTIONS.safeParse(input);
+  if (!result.success) {
+    const [issue] = result.error.issues;
+    if (issue === undefined) throw bad('(all)', 'are not valid');
+    if (issue.code === 'unrecognized_keys') throw bad(issue.keys[0] ?? '(all)', 'is not an option of the simulator');
+    throw bad(optionName(issue.path), issue.message);
   }
-  const receiptMix = input.receiptMix ?? { DELIVRD: 1 };
-  const mixProblem = checkReceiptMix(receiptMix);
-  if (mixProblem) throw bad('receiptMix', mixProblem);
-  const handset = input.handset ?? false;
-  if (handset !== false) {
-    const problem = checkHandsetOptions(handset);
-    if (problem) throw bad('handset', problem);
-    if (handset.concatenation !== undefined) oneOf('handset.concatenation', handset.concatenation, CONCATENATIONS, 'udh8');
-  }
-  const controlPort = input.controlPort === false ? false : num('controlPort', input.controlPort, 0, 0, 65_535);
-  const tps = num('tps', input.tps, 0, 0, 10_000_000, false);
-  const tpsPerBind = num('tpsPerBind', input.tpsPerBind, 0, 0, 10_000_000, false);
-  const logger = input.logger ?? silentLogger;
-  if (typeof logger.info !== 'function' || typeof logger.child !== 'function') throw bad('logger', 'must implement the Logger interface');
-  const intermediateEsmClass = num('intermediateEsmClass', input.intermediateEsmClass, 0x04, 0, 0xff);
-  if (intermediateEsmClass !== 0x04 && intermediateEsmClass !== 0x20) throw bad('intermediateEsmClass', 'must be 0x04 or 0x20');
-
-  return Object.freeze({
-    host: str('host', input.host, '127.0.0.1'),
-    port: num('port', input.port, 0, 0, 65_535),
-    controlHost: str('controlHost', input.controlHost, '127.0.0.1'),
-    controlPort,
-    systemId: str('systemId', input.systemId, 'parley-sim', 15),
-    credentials: credentials.map((c) => ({ systemId: c.systemId, password: c.password })),
-    idFormat: oneOf('idFormat', input.idFormat, ID_FORMATS, 'hex'),
-    tps,
-    tpsBurst: num('tpsBurst', input.tpsBurst, Math.max(1, Math.ceil(tps)), 1, 10_000_000),
-    tpsPerBind,
-    tpsPerBindBurst: num('tpsPerBindBurst', input.tpsPerBindBurst, Math.max(1, Math.ceil(tpsPerBind)), 1, 10_000_000),
-    responseDelayMs: num('responseDelayMs', input.responseDelayMs, 0, 0, 3_600_000),
-    receiptDelayMs: delay('receiptDelayMs', input.receiptDelayMs, 100),
-    receiptMix: { ...receiptMix },
-    receiptForm: oneOf('receiptForm', input.receiptForm, RECEIPT_FORMS, 'both'),
-    receiptIdFormat: oneOf('receiptIdFormat', input.receiptIdFormat, RECEIPT_ID_FORMATS, 'same'),
-    receiptIntermediate: bool('receiptIntermediate', input.receiptIntermediate, false),
-    intermediateEsmClass,
-    receiptBeforeResponse: bool('receiptBeforeResponse', input.receiptBeforeResponse, false),
-    receiptBeforeResponseMaxWaitMs: num('receiptBeforeResponseMaxWaitMs', input.receiptBeforeResponseMaxWaitMs, 1000, 0, 600_000),
-    receiptRetryMs: num('receiptRetryMs', input.receiptRetryMs, 5000, 0, 86_400_000),
-    responseTimeoutMs: num('responseTimeoutMs', input.responseTimeoutMs, 10_000, 10, 3_600_000),
-    window: num('window', input.window, 100, 1, 100_000),
-    enquireLinkIntervalMs: num('enquireLinkIntervalMs', input.enquireLinkIntervalMs, 30_000, 100, 86_400_000),
-    pickReceiptStat: fn<ResolvedSimulatorOptions['pickReceiptStat']>('pickReceiptStat', input.pickReceiptStat),
-    rejectSubmit: fn<ResolvedSimulatorOptions['rejectSubmit']>('rejectSubmit', input.rejectSubmit),
-    handset,
-    replyConcatenation: oneOf('replyConcatenation', input.replyConcatenation, CONCATENATIONS, 'udh8'),
-    defaultAlphabet: oneOf<DefaultAlphabet>('defaultAlphabet', input.defaultAlphabet, ['gsm7', 'ascii', 'latin1'], 'gsm7'),
-    keep: num('keep', input.keep, 10_000, 0, 10_000_000),
-    tickMs: num('tickMs', input.tickMs, 10, 1, 1000),
-    seed: input.seed === undefined ? undefined : num('seed', input.seed, 0, 0, 2 ** 32 - 1),
-    stateFile: input.stateFile === undefined ? undefined : str('stateFile', input.stateFile, ''),
-    stateSaveMs: num('stateSaveMs', input.stateSaveMs, 1000, 0, 3_600_000),
-    logger,
-  });
+  return Object.freeze(result.data satisfies ResolvedSimulatorOptions);
 }
 
 /** The options as JSON can carry them (functions named, patterns as /source/flags, passwords redacted). */
