@@ -417,8 +417,8 @@ type Stages = Record<'dequeue' | 'enqueued' | 'submit' | 'wire' | 'recorded' | '
 interface ServerCost {
   /** Rows inserted, updated and deleted in the run's schema, daemon start -> exit. */
   readonly rowsWritten: number;
-  /** Per table of the schema: [inserted, updated, deleted]. */
-  readonly byTable: Record<string, [number, number, number]>;
+  /** Per table of the schema: [inserted, updated, deleted, HOT-updated]. */
+  readonly byTable: Record<string, [number, number, number, number]>;
   /** WAL written by the whole cluster over the same span. */
   readonly walBytes: number;
 }
@@ -458,14 +458,15 @@ function interval(pairs: Iterable<[number | undefined, number | undefined]>): In
   return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values[values.length - 1] as number };
 }
 
-type TableCounts = Map<string, [number, number, number]>;
+/** Per table: inserted, updated, deleted, and of the updated those HOT (no index touched). */
+type TableCounts = Map<string, [number, number, number, number]>;
 
 async function tableCounts(schema: Awaited<ReturnType<typeof freshSchema>>): Promise<TableCounts> {
   await sql`select pg_stat_clear_snapshot()`.execute(schema.db);
-  const rows = await sql<{ relname: string; ins: string; upd: string; del: string }>`
-    select relname, n_tup_ins as ins, n_tup_upd as upd, n_tup_del as del
+  const rows = await sql<{ relname: string; ins: string; upd: string; del: string; hot: string }>`
+    select relname, n_tup_ins as ins, n_tup_upd as upd, n_tup_del as del, n_tup_hot_upd as hot
     from pg_stat_user_tables where schemaname = ${schema.schema}`.execute(schema.db);
-  return new Map(rows.rows.map((r) => [r.relname, [Number(r.ins), Number(r.upd), Number(r.del)]]));
+  return new Map(rows.rows.map((r) => [r.relname, [Number(r.ins), Number(r.upd), Number(r.del), Number(r.hot)]]));
 }
 
 async function walLsn(schema: Awaited<ReturnType<typeof freshSchema>>): Promise<string> {
@@ -665,11 +666,11 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     await new Promise((r) => setTimeout(r, 700));
     const walBytes = await walBytesSince(schema, walFrom);
     const countsTo = await tableCounts(schema);
-    const byTable: Record<string, [number, number, number]> = {};
+    const byTable: Record<string, [number, number, number, number]> = {};
     let rowsWritten = 0;
     for (const [table, to] of countsTo) {
-      const from = countsFrom.get(table) ?? [0, 0, 0];
-      const d: [number, number, number] = [to[0] - from[0], to[1] - from[1], to[2] - from[2]];
+      const from = countsFrom.get(table) ?? [0, 0, 0, 0];
+      const d: [number, number, number, number] = [to[0] - from[0], to[1] - from[1], to[2] - from[2], to[3] - from[3]];
       if (d[0] + d[1] + d[2] === 0) continue;
       byTable[table] = d;
       rowsWritten += d[0] + d[1] + d[2];
@@ -831,7 +832,7 @@ async function main(): Promise<void> {
   console.log(`cost per message (${base.dlr ? 'with receipts: submit, receipt, every status final' : 'submit only'}):`);
   console.log(
     table(
-      ['binds', 'daemon cpu µs', 'postgres cpu µs', 'statements', 'rows written', 'WAL bytes (cluster)', 'rows by table (ins/upd/del per msg)'],
+      ['binds', 'daemon cpu µs', 'postgres cpu µs', 'statements', 'rows written', 'WAL bytes (cluster)', 'rows by table (ins/upd (of them HOT)/del per msg)'],
       results.map((r) => {
         const n = Math.max(1, r.options.count);
         return [
@@ -843,7 +844,7 @@ async function main(): Promise<void> {
           fmtInt(r.server.walBytes / n),
           Object.entries(r.server.byTable)
             .sort((a, b) => b[1][0] + b[1][1] + b[1][2] - (a[1][0] + a[1][1] + a[1][2]))
-            .map(([t, [i, u, d]]) => `${t} ${fmt(i / n, 2)}/${fmt(u / n, 2)}/${fmt(d / n, 2)}`)
+            .map(([t, [i, u, d, h]]) => `${t} ${fmt(i / n, 2)}/${fmt(u / n, 2)}${h > 0 ? ` (${fmt(h / n, 2)})` : ''}/${fmt(d / n, 2)}`)
             .join(', '),
         ];
       }),

@@ -12,6 +12,7 @@ import * as m0010 from './0010-conversation-handling.ts';
 import * as m0013 from './0013-conversations-understood.ts';
 import * as m0014 from './0014-quarantine-raw-pdu.ts';
 import * as m0015 from './0015-dispatch-attempts.ts';
+import * as m0016 from './0016-segments-fillfactor.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -41,4 +42,5 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0013-conversations-understood': m0013,
   '0014-quarantine-raw-pdu': m0014,
   '0015-dispatch-attempts': m0015,
+  '0016-segments-fillfactor': m0016,
 };
