@@ -25,7 +25,7 @@ export interface ClusterReport {
 export async function readClusterReport(config: ParleyConfig, schema?: string): Promise<ClusterReport> {
   const [{ openDb }, { listDaemons }, { openRedis, closeRedis }, coordination] = await Promise.all([
     import('../store/db.ts'),
-    import('../store/messages.ts'),
+    import('../store/daemons.ts'),
     import('../queue/redis.ts'),
     import('../queue/coordination.ts'),
   ]);

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { StatusChange } from '../domain/events.ts';
 import { attemptsOf } from './messages.ts';
-import { applyChanges } from './receipts.ts';
+import { applyChanges } from './status-changes.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import { CANCELLED } from '../domain/status.ts';
 

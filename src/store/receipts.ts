@@ -8,9 +8,8 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
-import { SEGMENT_FINAL_ORDER, isBetterSegmentStatus, overdueOutcome, settleStatus, type MessageStatus, type SegmentFinalStatus } from '../domain/status.ts';
-import { statusEvent } from '../domain/events.ts';
-import { enqueueDeliveries } from './webhooks.ts';
+import { SEGMENT_FINAL_ORDER, isBetterSegmentStatus, type SegmentFinalStatus } from '../domain/status.ts';
+import { settleMessages } from './status-changes.ts';
 import type { NewReceipt, UnmatchedReceipt } from '../domain/receipt.ts';
 
 type Tx = Transaction<Database> | Db;
@@ -105,21 +104,6 @@ export interface StoredReceipt {
   readonly networkError: string | null;
 }
 
-/**
- * Takes the row locks of these messages, in id order, before their status is read and changed.
- * Whoever settles a message (a receipt batch, a submit batch applying early receipts, the copy
- * matcher) reads its segments in the next statement, after every other transaction that held the
- * lock committed: two transactions that each make one segment final cannot both miss the other's,
- * and a receipt that lands while the message becomes `submitted` is settled by whichever commits
- * second. The id order keeps two such transactions from deadlocking on each other.
- */
-export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promise<void> {
-  const ids = [...new Set(messageIds)].sort();
-  if (ids.length === 0) return;
-  // NO KEY UPDATE, the lock an UPDATE of the row takes: it does not wait for the key-share locks
-  // that inserting a segment or a submit attempt takes on its message (foreign keys).
-  await sql`SELECT 1 FROM messages WHERE id = ANY (${ids}::text[]) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
-}
 
 /**
  * Matches newly stored receipts to segments through every carrier id their submits ever got (one
@@ -194,179 +178,6 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
       AND (s.status = 'accepted'
         OR (s.possible_duplicate AND v.status IS NOT NULL AND array_position(${[...SEGMENT_FINAL_ORDER]}::text[], v.status) > array_position(${[...SEGMENT_FINAL_ORDER]}::text[], s.status)))`.execute(tx);
   return new Set(rows.map((r) => r.messageId));
-}
-
-/**
- * Moves submitted messages whose every segment has a final receipt to their final status, and
- * keeps delivered_segments current. Returns the changes applied.
- */
-export async function settleMessages(
-  tx: Tx,
-  messageIds: Iterable<string>,
-  statusWebhooks: readonly string[] = [],
-  /** The caller holds these messages' row locks already (lockMessages). */
-  locked = false,
-): Promise<StatusChange[]> {
-  const ids = [...new Set(messageIds)];
-  if (ids.length === 0) return [];
-  if (!locked) await lockMessages(tx, ids);
-  const rows = await sql<{
-    id: string;
-    status: MessageStatus;
-    segments: number | null;
-    route: string;
-    smsc: string | null;
-    metadata: Record<string, unknown> | null;
-    statuses: string[];
-    delivered: number;
-    delivered_segments: number;
-    error_code: string | null;
-    possible_duplicate: boolean;
-  }>`
-    SELECT m.id, m.status, m.segments, m.route, m.smsc, m.metadata, m.possible_duplicate, m.delivered_segments,
-      array_agg(s.status ORDER BY s.seq) AS statuses,
-      count(*) FILTER (WHERE s.status = 'delivered')::int AS delivered,
-      (array_agg(s.error_code ORDER BY s.seq) FILTER (WHERE s.error_code IS NOT NULL AND s.status <> 'delivered'))[1] AS error_code
-    FROM messages m JOIN segments s ON s.message_id = m.id
-    WHERE m.id = ANY (${sql.val(ids)}::text[])
-    GROUP BY m.id`.execute(tx);
-  const changes: StatusChange[] = [];
-  // delivered_segments of the messages whose status does not change now (those that change get it
-  // in the same update as their status: one new row version, not two).
-  const deliveredCounts: { id: string; delivered: number; stored: number }[] = [];
-  for (const r of rows.rows) {
-    deliveredCounts.push({ id: r.id, delivered: r.delivered, stored: r.delivered_segments });
-    const settled = settleStatus({ current: r.status, possibleDuplicate: r.possible_duplicate, segments: r.segments, statuses: r.statuses });
-    if (!settled) continue;
-    const { status, finals } = settled;
-    changes.push({
-      id: r.id,
-      status,
-      previous: r.status,
-      segments: r.segments,
-      deliveredSegments: r.delivered,
-      smsc: r.smsc,
-      route: r.route,
-      metadata: r.metadata,
-      errorCode: status === 'delivered' ? null : r.error_code ? `receipt_err:${r.error_code}` : null,
-      errorReason: status === 'delivered' ? null : `segments: ${finals.join(', ')}`,
-    });
-  }
-  const changing = new Set(changes.map((c) => c.id));
-  const counts = deliveredCounts.filter((d) => d.delivered !== d.stored && !changing.has(d.id));
-  if (counts.length > 0) {
-    await sql`UPDATE messages AS m SET delivered_segments = v.delivered
-      FROM unnest(${counts.map((d) => d.id)}::text[], ${counts.map((d) => d.delivered)}::smallint[]) AS v(id, delivered)
-      WHERE m.id = v.id AND m.delivered_segments <> v.delivered`.execute(tx);
-  }
-  return applyChanges(tx, changes, statusWebhooks);
-}
-
-/**
- * Applies status changes forward only (the row must still be in `previous`), records them in
- * message_events and in the webhook outbox, and returns those applied.
- */
-export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
-  if (changes.length === 0) return [];
-  const result = await sql<{
-    id: string;
-    route: string;
-    metadata: Record<string, unknown> | null;
-    delivered_segments: number;
-    segments: number | null;
-    smsc: string | null;
-    submitted_at: Date | null;
-    possible_duplicate: boolean;
-  }>`
-    UPDATE messages AS m SET
-      status = v.status,
-      smsc = COALESCE(v.smsc, m.smsc),
-      segments = COALESCE(v.segments, m.segments),
-      delivered_segments = COALESCE(v.delivered_segments, m.delivered_segments),
-      -- A delivered message has no error, even when an earlier copy's receipt reported one.
-      error_code = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_code, m.error_code) END,
-      error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
-      owner = NULL,
-      updated_at = now(),
-      -- When the SMSC accepted its last part (the answers are committed before the change), so that
-      -- a receipt matched in the same transaction still shows the time it took.
-      submitted_at = CASE WHEN v.status = 'submitted'
-        THEN COALESCE((SELECT max(sg.responded_at) FROM segments sg WHERE sg.message_id = m.id), now())
-        ELSE m.submitted_at END,
-      final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
-    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
-      ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
-      ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
-      ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
-      AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)
-    WHERE m.id = v.id AND m.status = v.previous
-    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate`.execute(tx);
-  const byId = new Map(result.rows.map((r) => [r.id, r]));
-  const at = new Date();
-  const applied: StatusChange[] = [];
-  for (const c of changes) {
-    const row = byId.get(c.id);
-    if (!row) continue;
-    applied.push({
-      ...c,
-      route: c.route ?? row.route,
-      metadata: c.metadata ?? row.metadata,
-      segments: c.segments ?? row.segments,
-      smsc: c.smsc ?? row.smsc,
-      deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
-      submittedAt: row.submitted_at,
-      possibleDuplicate: row.possible_duplicate,
-      at,
-    });
-  }
-  await insertEvents(tx, applied);
-  await enqueueStatusWebhooks(tx, applied, statusWebhooks);
-  return applied;
-}
-
-export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[]): Promise<void> {
-  if (statusWebhooks.length === 0 || changes.length === 0) return;
-  const at = new Date();
-  await enqueueDeliveries(
-    tx,
-    statusWebhooks,
-    changes.map((c) => ({ type: 'message.status', body: { ...statusEvent(c, at) } })),
-  );
-}
-
-export async function insertEvents(tx: Tx, changes: readonly StatusChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  const detail = (c: StatusChange): string | null =>
-    c.errorCode || c.smsc
-      ? JSON.stringify({ smsc: c.smsc ?? undefined, error_code: c.errorCode ?? undefined, error_reason: c.errorReason ?? undefined })
-      : null;
-  await sql`
-    INSERT INTO message_events (message_id, status, previous, detail)
-    SELECT u.message_id, u.status, u.previous, u.detail::jsonb
-    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[],
-      ${changes.map((c) => c.previous)}::text[], ${changes.map(detail)}::text[]) AS u(message_id, status, previous, detail)`.execute(tx);
-}
-
-/**
- * Messages submitted with receipts requested that no final receipt reached in time: past their
- * validity plus grace they are `expired`; without a validity, past `unknownAfterMs` `unknown`.
- */
-export async function sweepOverdue(db: Db, graceMs: number, unknownAfterMs: number, limit: number, statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
-  return db.transaction().execute(async (tx) => {
-    const due = await sql<{ id: string; validity_seconds: number | null }>`
-      SELECT id, validity_seconds FROM messages
-      WHERE status = 'submitted' AND dlr
-        AND ((validity_seconds IS NOT NULL AND submitted_at + make_interval(secs => validity_seconds + ${graceMs / 1000}) < now())
-          OR (validity_seconds IS NULL AND submitted_at + make_interval(secs => ${unknownAfterMs / 1000}) < now()))
-      ORDER BY submitted_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED`.execute(tx);
-    return applyChanges(
-      tx,
-      due.rows.map((r) => ({ id: r.id, previous: 'submitted' as const, ...overdueOutcome(r.validity_seconds) })),
-      statusWebhooks,
-    );
-  });
 }
 
 /**

@@ -20,6 +20,7 @@ import * as optOutStore from '../store/opt-outs.ts';
 import type { QuarantinedPdu } from '../domain/quarantine.ts';
 import * as quarantineStore from '../store/quarantine.ts';
 import * as receiptStore from '../store/receipts.ts';
+import * as statusChanges from '../store/status-changes.ts';
 import * as replyStore from '../store/replies.ts';
 import * as surveyStore from '../store/surveys.ts';
 import * as webhookStore from '../store/webhooks.ts';
@@ -170,7 +171,7 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
   /** Expires overdue messages and counts receipts that matched nothing. */
   const sweepReceipts = async (): Promise<void> => {
     for (;;) {
-      const changes = await receiptStore.sweepOverdue(db, config.receipts.graceMs, config.receipts.unknownAfterMs, 1000, subscriptions.status);
+      const changes = await statusChanges.sweepOverdue(db, config.receipts.graceMs, config.receipts.unknownAfterMs, 1000, subscriptions.status);
       published(changes);
       if (changes.length < 1000) break;
     }

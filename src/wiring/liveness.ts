@@ -14,7 +14,8 @@ import type { DispatchJob, Dispatcher } from '../outbound/dispatcher.ts';
 import type { Intake } from '../outbound/intake.ts';
 import type { Component } from '../service.ts';
 import type { Db } from '../store/db.ts';
-import * as messages from '../store/messages.ts';
+import * as claims from '../store/claims.ts';
+import * as daemons from '../store/daemons.ts';
 import type { DaemonContext } from './context.ts';
 
 const HEARTBEATS_PER_TAKEOVER = 3;
@@ -66,7 +67,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
   let liveDaemons = 1;
 
   const countLive = async (): Promise<void> => {
-    liveDaemons = Math.max(1, await messages.countLiveDaemons(heartbeatDb, takeoverMs));
+    liveDaemons = Math.max(1, await daemons.countLiveDaemons(heartbeatDb, takeoverMs));
     metrics.liveDaemons.set(liveDaemons);
   };
   const heartbeat = new PeriodicJob({
@@ -74,7 +75,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
     task: 'writing the heartbeat',
     intervalMs: Math.max(50, Math.round(takeoverMs / HEARTBEATS_PER_TAKEOVER)),
     run: async () => {
-      const created = await messages.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
+      const created = await daemons.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
       // Declared dead by the others while alive (a heartbeat that could not be written in
       // time): they have taken over its queued messages, some of which this one may send too.
       if (created) log.error({ daemon: consumer }, 'this daemon was declared dead by the others and taken over; check Postgres latency and daemon.takeover');
@@ -88,7 +89,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
   const reclaim = async (): Promise<number> => {
     let total = 0;
     for (;;) {
-      const found = await messages.claimUnfinished(db, consumer, takeoverMs, RECLAIM_BATCH, deps.servableRoutes());
+      const found = await claims.claimUnfinished(db, consumer, takeoverMs, RECLAIM_BATCH, deps.servableRoutes());
       const jobs: DispatchJob[] = found.map((u) => ({ message: u.message, priorAttempts: u.attempts, acceptedSegments: u.acceptedSegments }));
       deps.dispatcher.enqueue(jobs);
       total += jobs.length;
@@ -105,7 +106,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
     intervalMs: Math.max(20, Math.round(takeoverMs / CHECKS_PER_TAKEOVER)),
     run: async () => {
       if (!deps.heartbeatsTrusted()) return;
-      for (const dead of await messages.takeOverDead(db, consumer, takeoverMs)) {
+      for (const dead of await daemons.takeOverDead(db, consumer, takeoverMs)) {
         const entries = await deps.intake.takeOver(dead);
         log.warn({ daemon: dead, entries }, 'took over the work of a daemon whose heartbeat stopped');
         metrics.takeovers.inc();
@@ -123,7 +124,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
       heartbeat: {
         name: 'heartbeat',
         start: async () => {
-          const holder = await messages.readDaemon(heartbeatDb, consumer);
+          const holder = await daemons.readDaemon(heartbeatDb, consumer);
           if (holder && holder.heartbeatAgeMs < takeoverMs && !isThisOrDeadProcess(holder.host, holder.pid)) {
             await heartbeatDb.destroy();
             throw new ParleyError(
@@ -132,7 +133,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
                 `give each daemon its own daemon.name, or stop that process first`,
             );
           }
-          await messages.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
+          await daemons.heartbeat(heartbeatDb, consumer, os.hostname(), process.pid);
           await countLive();
           heartbeat.start();
         },
@@ -141,7 +142,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
           await heartbeat.stop();
           // Gone from the table, this daemon's queued messages can be claimed at once by the next.
           try {
-            await messages.removeDaemon(heartbeatDb, consumer);
+            await daemons.removeDaemon(heartbeatDb, consumer);
           } finally {
             await heartbeatDb.destroy();
           }
@@ -150,7 +151,7 @@ export function wireLiveness(ctx: DaemonContext, deps: LivenessDeps): Liveness {
       recovery: {
         name: 'recovery',
         start: async () => {
-          await messages.releaseOwned(db, consumer);
+          await claims.releaseOwned(db, consumer);
           const n = await reclaim();
           if (n > 0) log.info({ messages: n }, 'picked up queued messages from Postgres');
           takeoverCheck.start();

@@ -21,6 +21,7 @@ import type { RedisClient } from '../queue/redis.ts';
 import { OutboundStream } from '../queue/streams.ts';
 import type { Component } from '../service.ts';
 import type { Db } from '../store/db.ts';
+import * as claims from '../store/claims.ts';
 import * as messages from '../store/messages.ts';
 import * as operations from '../store/operations.ts';
 import * as replyStore from '../store/replies.ts';
@@ -113,7 +114,7 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
     throttleFor: (route) => deps.throttles.throttleFor(route),
     canServe: binds.capped ? binds.canServe : undefined,
     handBack: async (ids) => {
-      await messages.handBack(db, consumer, ids);
+      await claims.handBack(db, consumer, ids);
     },
     attempts: {
       markAttempted: async (ids) => {
@@ -137,7 +138,7 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
   const scheduler = new Scheduler({
     quietHoursFor: (m) => quietHoursOf(deps.running(), m),
     recentWriters: (pairs, withinMs) => replyStore.recentWriters(db, pairs, withinMs),
-    claimDue: (now, limit) => messages.claimDue(db, consumer, now, limit, binds.servableRoutes()),
+    claimDue: (now, limit) => claims.claimDue(db, consumer, now, limit, binds.servableRoutes()),
     enqueue: (jobs) => dispatcher.enqueue(jobs),
     now: deps.clock,
     logger: log,

@@ -1,0 +1,153 @@
+/**
+ * Claims of queued messages: who works on which message, taken over from dead daemons, released
+ * at start-up, handed back when this daemon cannot send them, and held ones released when due.
+ */
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+import { attemptsOf } from './messages.ts';
+import type { RoutedMessage, UnfinishedMessage } from '../domain/routed-message.ts';
+
+/**
+ * Gives up this consumer name's queued messages: at start-up they can only be left over from an
+ * earlier run under the same name, and released they are claimed like anyone else's.
+ */
+export async function releaseOwned(db: Db, owner: string): Promise<number> {
+  const res = await db.updateTable('messages').set({ owner: null }).where('owner', '=', owner).where('status', '=', 'queued').executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** A queued message's columns, as the claims return them. */
+interface QueuedRow {
+  id: string;
+  to_addr: string;
+  from_addr: string | null;
+  body: string;
+  route: string;
+  priority: number;
+  dlr: boolean;
+  validity_seconds: number | null;
+  conversation: Record<string, unknown> | null;
+  replies: Record<string, unknown> | null;
+  metadata: Record<string, unknown> | null;
+  reply_to: string | null;
+  expires_at: Date | null;
+}
+
+const QUEUED_COLUMNS = sql.raw('id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, reply_to, expires_at');
+
+/** A claimed row as the dispatcher takes it: its answer link and expiry included, whichever claim took it. */
+function routedMessageOf(r: QueuedRow): RoutedMessage {
+  return {
+    id: r.id,
+    to: r.to_addr,
+    from: r.from_addr ?? undefined,
+    text: r.body,
+    route: r.route,
+    dlr: r.dlr,
+    validitySeconds: r.validity_seconds ?? undefined,
+    priority: r.priority as RoutedMessage['priority'],
+    conversation: (r.conversation as RoutedMessage['conversation']) ?? undefined,
+    replies: (r.replies as RoutedMessage['replies']) ?? undefined,
+    metadata: r.metadata ?? undefined,
+    ...(r.expires_at === null ? {} : { expiresAt: r.expires_at }),
+    ...(r.reply_to === null ? {} : { replyTo: r.reply_to }),
+  };
+}
+
+/**
+ * Takes over queued messages nobody live is working on: unowned ones and those of daemons whose
+ * heartbeat stopped. A live daemon's own (this one's included) are never taken, so claiming in a
+ * loop never hands out a message twice. SKIP LOCKED lets several daemons claim at once.
+ */
+export async function claimUnfinished(
+  db: Db,
+  owner: string,
+  deadAfterMs: number,
+  limit: number,
+  /** Only messages of these routes (the routes this daemon can send on now); all when absent. */
+  routes?: readonly string[],
+): Promise<UnfinishedMessage[]> {
+  if (routes !== undefined && routes.length === 0) return [];
+  const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
+  const claimed = await sql<QueuedRow & { attempts: number; smsc: string | null }>`
+    UPDATE messages SET owner = ${owner}, updated_at = now()
+    WHERE id IN (
+      SELECT id FROM messages
+      WHERE status = 'queued'
+        -- Held messages wait for claimDue (the daemon's clock); once one claimed them, they are
+        -- like any other (a dead owner's are taken over).
+        AND (send_at IS NULL OR owner IS NOT NULL)
+        -- Never this daemon's own: they are in its dispatcher already, whatever its heartbeat says.
+        AND (owner IS NULL OR (owner <> ${owner} AND owner NOT IN (
+          SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000}))))
+        ${routeFilter}
+      ORDER BY priority DESC, created_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING ${QUEUED_COLUMNS}, ${attemptsOf('messages')} AS attempts, smsc`.execute(db);
+  if (claimed.rows.length === 0) return [];
+  // A segment the SMSC accepted stays accepted when its receipt has come since (delivered, ...):
+  // it is not sent again.
+  const accepted = await db
+    .selectFrom('segments')
+    .select(['message_id', 'seq'])
+    .where('message_id', 'in', claimed.rows.map((r) => r.id))
+    .where('status', '<>', 'failed')
+    .execute();
+  const acceptedBy = new Map<string, Set<number>>();
+  for (const a of accepted) {
+    let set = acceptedBy.get(a.message_id);
+    if (!set) acceptedBy.set(a.message_id, (set = new Set()));
+    set.add(a.seq);
+  }
+  return claimed.rows.map((r) => ({
+    message: routedMessageOf(r),
+    attempts: r.attempts,
+    smsc: r.smsc,
+    acceptedSegments: acceptedBy.get(r.id) ?? new Set<number>(),
+  }));
+}
+
+/**
+ * Takes held messages whose time has come by `now` (the daemon's clock, injectable in tests):
+ * unowned queued messages with a `send_at` at or before it. SKIP LOCKED and the owner set in the
+ * same statement keep two daemons from releasing one message twice.
+ */
+export async function claimDue(
+  db: Db,
+  owner: string,
+  now: Date,
+  limit: number,
+  /** Only messages of these routes (the routes this daemon can send on now); all when absent. */
+  routes?: readonly string[],
+): Promise<RoutedMessage[]> {
+  if (routes !== undefined && routes.length === 0) return [];
+  const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
+  const res = await sql<QueuedRow>`
+    UPDATE messages SET owner = ${owner}, updated_at = now()
+    WHERE id IN (
+      SELECT id FROM messages
+      WHERE status = 'queued' AND send_at IS NOT NULL AND send_at <= ${now} AND owner IS NULL
+        ${routeFilter}
+      ORDER BY send_at, priority DESC
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING ${QUEUED_COLUMNS}`.execute(db);
+  return res.rows.map(routedMessageOf);
+}
+
+/**
+ * Gives queued messages back (owner cleared) so a daemon that can send them claims them: this
+ * daemon took them in from the shared stream but holds no bind lease for their route's SMSCs.
+ */
+export async function handBack(db: Db, owner: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const res = await db
+    .updateTable('messages')
+    .set({ owner: null })
+    .where('owner', '=', owner)
+    .where('status', '=', 'queued')
+    .where('id', 'in', [...ids])
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
