@@ -42,7 +42,21 @@ export interface BatcherOptions<T> {
   progress?: Progress;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Where the batch delay and the retry waits are timed; the process's timers unless a test says otherwise. */
+  timers?: BatcherTimers;
 }
+
+/** The timers a Batcher waits on (injectable so tests run on fake time). */
+export interface BatcherTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+// Looked up at each call, so vi.useFakeTimers() installed after construction still applies.
+const PROCESS_TIMERS: BatcherTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /** How an item left the batcher. */
 export type BatchedOutcome = 'written' | 'set_aside';
@@ -54,13 +68,15 @@ interface Waiting<T> {
 
 export class Batcher<T> {
   private queue: Waiting<T>[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private immediate: NodeJS.Immediate | undefined;
   private writing: Promise<void> | undefined;
   private readonly backoff: Backoff;
+  private readonly timers: BatcherTimers;
 
   constructor(private readonly options: BatcherOptions<T>) {
     this.backoff = new Backoff(options.retryMinMs ?? 100, options.retryMaxMs ?? 5_000);
+    this.timers = options.timers ?? PROCESS_TIMERS;
   }
 
   /** Items waiting or being written. */
@@ -76,9 +92,9 @@ export class Batcher<T> {
       this.queue.push({ item, done });
       this.options.progress?.waiting(1);
       if (this.queue.length >= this.options.maxItems) this.kick();
-      else if (this.writing || this.timer || this.immediate) return;
+      else if (this.writing || this.timer !== undefined || this.immediate) return;
       else if (this.options.flushWhenIdle) this.immediate = setImmediate(() => this.kick());
-      else this.timer = setTimeout(() => this.kick(), this.options.maxDelayMs);
+      else this.timer = this.timers.setTimeout(() => this.kick(), this.options.maxDelayMs);
     });
   }
 
@@ -91,8 +107,8 @@ export class Batcher<T> {
   }
 
   private kick(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
+    if (this.timer !== undefined) {
+      this.timers.clearTimeout(this.timer);
       this.timer = undefined;
     }
     if (this.immediate) {
@@ -119,7 +135,7 @@ export class Batcher<T> {
           break;
         } catch (err) {
           o.onError?.(err, batch.length, attempt);
-          await new Promise((r) => setTimeout(r, this.backoff.next()));
+          await new Promise<void>((r) => this.timers.setTimeout(r, this.backoff.next()));
         }
       }
       this.settle(batch, 'written');

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildDaemon, type Daemon } from '../../../src/main.ts';
-import { silentLogger } from '../../../src/lib/logger.ts';
+import type { Logger } from '../../../src/lib/logger.ts';
 import { validateConfig } from '../../../src/config/validate.ts';
 import { migrateDatabase } from '../../../src/cli/migrate.ts';
 import { checkBindCommand, deadLettersCommand, optOutCommand, purgeCommand, queueCommand, routeCommand, smscCommand } from '../../../src/cli/control.ts';
@@ -48,6 +48,26 @@ async function send(payloads: readonly object[]): Promise<void> {
   const p = redis.pipeline();
   for (const payload of payloads) p.xadd(keys().outbound, '*', 'payload', JSON.stringify(payload));
   await p.exec();
+}
+
+/** How many times the daemon has applied a change of the run-time pauses (it polls them every second). */
+let pauseChanges = 0;
+const pauseWatcher: Logger = {
+  debug: () => {},
+  info: (_obj, msg) => {
+    if (msg === 'run-time pauses changed') pauseChanges++;
+  },
+  warn: () => {},
+  error: () => {},
+  child: () => pauseWatcher,
+};
+
+/** Runs a pause/resume command and waits until the daemon has applied it (instead of sleeping past its poll). */
+async function applied(run: () => Promise<{ code: number; out: string }>): Promise<{ code: number; out: string }> {
+  const before = pauseChanges;
+  const result = await run();
+  await until('the daemon applied the pause change', () => pauseChanges > before);
+  return result;
 }
 
 async function statusOf(ids: readonly string[]): Promise<Record<string, string | undefined>> {
@@ -93,7 +113,7 @@ beforeAll(async () => {
   redis = new Redis(TEST_REDIS_URL);
   // b-wrong is never used by a route, but its pool binds all the same: give it nothing to do.
   const config = validateConfig({ ...raw, smscs: (raw.smscs as object[]).slice(0, 2) });
-  daemon = buildDaemon(config, { logger: silentLogger, schema: 'public', http: false });
+  daemon = buildDaemon(config, { logger: pauseWatcher, schema: 'public', http: false });
   await daemon.service.start();
   await until('bound', () => daemon.pools.get('a')!.canSubmit && daemon.pools.get('b')!.canSubmit);
 });
@@ -114,28 +134,28 @@ describe('parley route pause|resume', () => {
     const flowArrivals = (): number => texts(simA).filter((t) => t.startsWith('flow message')).length;
     await until('some sent', () => flowArrivals() >= 20);
 
-    const paused = await cli(routeCommand, { action: 'pause', name: 'flow', reason: 'carrier maintenance' });
+    const paused = await applied(() => cli(routeCommand, { action: 'pause', name: 'flow', reason: 'carrier maintenance' }));
     expect(paused.code).toBe(0);
     expect(paused.out).toContain('route flow paused');
-    // The daemon reads pauses once a second; what was already on the wire may still land.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // What was already on the wire may still land: settled when every message is either recorded
+    // as sent and arrived, or still queued and not arrived.
+    const queuedNow = async (): Promise<number> => Object.values(await statusOf(ids)).filter((s) => s === 'queued').length;
+    await until('the submits in flight at the pause settled', async () => flowArrivals() + (await queuedNow()) === 200);
     const atPause = flowArrivals();
-    await new Promise((r) => setTimeout(r, 2_000));
-    expect(flowArrivals(), 'no submit_sm while paused').toBe(atPause);
     expect(atPause).toBeLessThan(200);
-    const queued = Object.values(await statusOf(ids)).filter((s) => s === 'queued').length;
-    expect(queued).toBe(200 - atPause);
 
     const list = await cli(routeCommand, { action: 'list', json: true });
     const routes = (JSON.parse(list.out) as { routes: { name: string; paused: boolean; reason: string | null }[] }).routes;
     expect(routes.find((r) => r.name === 'flow')).toMatchObject({ paused: true, reason: 'carrier maintenance' });
     expect(routes.find((r) => r.name === 'default')).toMatchObject({ paused: false });
 
-    // Other routes keep sending meanwhile.
+    // Other routes keep sending meanwhile, and the paused one sent nothing while that went through.
     await send([{ id: 'other-1', to: '+14155550100', text: 'not on the paused route' }]);
     await until('other route sends', () => texts(simA).includes('not on the paused route'));
+    expect(flowArrivals(), 'no submit_sm while paused').toBe(atPause);
+    expect(await queuedNow()).toBe(200 - atPause);
 
-    expect((await cli(routeCommand, { action: 'resume', name: 'flow' })).code).toBe(0);
+    expect((await applied(() => cli(routeCommand, { action: 'resume', name: 'flow' }))).code).toBe(0);
     await until('all 200 sent', () => flowArrivals() >= 200, 30_000);
     await until('all submitted', async () => Object.values(await statusOf(ids)).every((s) => s !== 'queued'));
     const sent = texts(simA).filter((t) => t.startsWith('flow message'));
@@ -151,13 +171,11 @@ describe('parley route pause|resume', () => {
 
 describe('parley smsc pause|resume', () => {
   it("a paused SMSC is skipped: the route's next SMSC carries its messages", async () => {
-    expect((await cli(smscCommand, { action: 'pause', name: 'a' })).code).toBe(0);
-    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await applied(() => cli(smscCommand, { action: 'pause', name: 'a' }))).code).toBe(0);
     await send([{ id: 'fo-1', to: '+18885550101', text: 'carried by b' }]);
     await until('sent via b', () => texts(simB).includes('carried by b'));
     expect(texts(simA)).not.toContain('carried by b');
-    expect((await cli(smscCommand, { action: 'resume', name: 'a' })).code).toBe(0);
-    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await applied(() => cli(smscCommand, { action: 'resume', name: 'a' }))).code).toBe(0);
     await send([{ id: 'fo-2', to: '+18885550102', text: 'carried by a again' }]);
     await until('sent via a', () => texts(simA).includes('carried by a again'));
   });
@@ -165,8 +183,7 @@ describe('parley smsc pause|resume', () => {
 
 describe('parley queue list|cancel|requeue', () => {
   it('lists queued messages, cancels one (never sent, with its event), and requeues it under a new id', async () => {
-    await cli(routeCommand, { action: 'pause', name: 'flow' });
-    await new Promise((r) => setTimeout(r, 1_500));
+    await applied(() => cli(routeCommand, { action: 'pause', name: 'flow' }));
     await send(['q-1', 'q-2', 'q-3'].map((id, i) => ({ id, to: `+177755510${i}`, text: `queue test ${id}` })));
     await until('queued', async () => Object.values(await statusOf(['q-1', 'q-2', 'q-3'])).every((s) => s === 'queued'));
 
@@ -186,9 +203,11 @@ describe('parley queue list|cancel|requeue', () => {
     const events = ((await redis.xrange(keys().events, '-', '+')) as [string, string[]][]).map(([, f]) => JSON.parse(f[1]!) as { id: string; status: string; error: { code: string } | null });
     expect(events.filter((e) => e.id === 'q-2' && e.status === 'failed').map((e) => e.error?.code)).toEqual(['cancelled']);
 
-    await cli(routeCommand, { action: 'resume', name: 'flow' });
+    await applied(() => cli(routeCommand, { action: 'resume', name: 'flow' }));
     await until('q-1 and q-3 sent', () => texts(simA).includes('queue test q-1') && texts(simA).includes('queue test q-3'));
-    await new Promise((r) => setTimeout(r, 500));
+    // A message sent on the same route after them has gone too: q-2 had its turn and was not sent.
+    await send([{ id: 'q-after', to: '+17775551099', text: 'queue test after' }]);
+    await until('the later message sent', () => texts(simA).includes('queue test after'));
     expect(texts(simA)).not.toContain('queue test q-2');
 
     const requeued = await cli(queueCommand, { action: 'requeue', ids: ['q-2'] });

@@ -78,7 +78,8 @@ describe('scale-out', () => {
     // it to the kernel and the simulator's read; the count uses the earliest evidence it had
     // arrived (test/support/wire-times.ts says why: a stall of the test process, which runs the
     // simulator, once stamped 234 into one second while the daemons had kept the limit).
-    await new Promise((r) => setTimeout(r, 500)); // the children flush their logs every 200 ms
+    // The children flush their logs every 200 ms.
+    await h.until('every submit in the wire logs', () => names.flatMap((name) => readWireLog(join(dir, `${name}.wire`))).length >= count);
     const wire = names.flatMap((name) => readWireLog(join(dir, `${name}.wire`)));
     expect(wire).toHaveLength(count);
     expect(new Set(wire.map((w) => w.tag)).size).toBe(count);

@@ -1,20 +1,55 @@
-import { describe, expect, it } from 'vitest';
-import { Batcher } from '../../../src/lib/batcher.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Batcher, type BatcherTimers } from '../../../src/lib/batcher.ts';
 import { StallTracker } from '../../../src/lib/progress.ts';
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('Batcher', () => {
-  it('writes a full batch at once, and a lone item only after the delay', async () => {
+  it('writes a full batch at once, and a lone item exactly when the delay is up', async () => {
+    vi.useFakeTimers();
     const writes: number[][] = [];
     const b = new Batcher<number>({ maxItems: 3, maxDelayMs: 40, write: async (items) => void writes.push(items) });
     await Promise.all([1, 2, 3].map((n) => b.add(n)));
     expect(writes).toEqual([[1, 2, 3]]);
     const lone = b.add(4);
-    await tick(5);
+    await vi.advanceTimersByTimeAsync(39);
     expect(writes).toEqual([[1, 2, 3]]);
-    await lone;
+    await vi.advanceTimersByTimeAsync(1);
     expect(writes).toEqual([[1, 2, 3], [4]]);
+    await lone;
+  });
+
+  it('waits on the timers it is given', async () => {
+    const scheduled: { fn: () => void; ms: number }[] = [];
+    const timers: BatcherTimers = { setTimeout: (fn, ms) => scheduled.push({ fn, ms }), clearTimeout: () => {} };
+    let failures = 1;
+    const writes: string[][] = [];
+    const b = new Batcher<string>({
+      maxItems: 10,
+      maxDelayMs: 250,
+      retryMinMs: 1000,
+      retryMaxMs: 1000,
+      timers,
+      write: async (items) => {
+        if (failures-- > 0) throw new Error('database down');
+        writes.push(items);
+      },
+    });
+    const added = b.add('a');
+    expect(scheduled.map((s) => s.ms)).toEqual([250]);
+    scheduled[0]!.fn();
+    await vi.waitFor(() => expect(scheduled).toHaveLength(2));
+    // The retry waits the backoff (1 s, jitter 50-100%) on the same timers.
+    expect(scheduled[1]!.ms).toBeGreaterThanOrEqual(500);
+    expect(scheduled[1]!.ms).toBeLessThanOrEqual(1000);
+    expect(writes).toEqual([]);
+    scheduled[1]!.fn();
+    expect(await added).toBe('written');
+    expect(writes).toEqual([['a']]);
   });
 
   it('with flushWhenIdle, items arriving while idle are written together at the end of the turn, not after the delay', async () => {
@@ -27,6 +62,7 @@ describe('Batcher', () => {
   });
 
   it('writes one batch at a time and batches what arrives meanwhile', async () => {
+    vi.useFakeTimers();
     let inFlight = 0;
     let most = 0;
     const writes: number[][] = [];
@@ -42,8 +78,11 @@ describe('Batcher', () => {
       },
     });
     const first = b.add(0);
-    await tick(5);
+    // The lone item's delay (1 ms) is up: its write has started and takes 20 ms.
+    await vi.advanceTimersByTimeAsync(5);
+    expect(inFlight).toBe(1);
     const rest = Array.from({ length: 6 }, (_, i) => b.add(i + 1));
+    await vi.advanceTimersByTimeAsync(100);
     await Promise.all([first, ...rest]);
     expect(most).toBe(1);
     expect(writes).toEqual([[0], [1, 2, 3, 4], [5, 6]]);
