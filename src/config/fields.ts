@@ -357,6 +357,7 @@ export type Schema<T> = {
 /** A default: a value as it would be written in the YAML file, or computed from the fields already read. */
 export type DefaultValue = unknown;
 export type DerivedDefault = (section: Readonly<Record<string, unknown>>) => unknown;
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- names both kinds of default for the reader
 export type SectionDefaults = Readonly<Record<string, DefaultValue | DerivedDefault>>;
 
 export function isPlainMapping(value: unknown): value is Record<string, unknown> {

@@ -26,7 +26,7 @@ export interface DependencyMonitorOptions {
   readonly probes: Readonly<Record<DependencyName, () => Promise<unknown>>>;
   readonly intervalMs?: number;
   readonly timeoutMs?: number;
-  /** Told of every transition (down, then up again). */
+  /** Told of every transition (down, then up again). Must not throw: probes run unawaited on a timer. */
   onChange?(status: DependencyStatus): void;
   readonly now?: () => number;
 }
@@ -50,6 +50,8 @@ export class DependencyMonitor {
 
   start(): void {
     if (this.timer) return;
+    // probe cannot reject: a failed probe is caught as the dependency's reason, and onChange must not throw.
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
     this.timer = setInterval(() => void this.probeAll(), this.options.intervalMs ?? 1000);
     this.timer.unref();
   }
@@ -66,6 +68,7 @@ export class DependencyMonitor {
 
   /** A pipeline met a fault: probe that dependency now rather than at the next tick. */
   nudge(name: DependencyName): void {
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- probe cannot reject (see start)
     void this.probe(name);
   }
 

@@ -187,6 +187,8 @@ export class Intake {
           },
         );
         inFlight.add(work);
+        // work cannot reject: both its outcomes are handled above.
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
         void work.finally(() => inFlight.delete(work));
       } catch (err) {
         failed = true;

@@ -215,7 +215,7 @@ export function resolveSimulatorOptions(input: SimulatorOptions = {}): ResolvedS
   for (const key of Object.keys(input)) if (!known.has(key)) throw bad(key, 'is not an option of the simulator');
 
   const credentials = input.credentials ?? [];
-  if (!Array.isArray(credentials)) throw bad('credentials', 'must be a list of { systemId, password }');
+  if (!Array.isArray(credentials as unknown)) throw bad('credentials', 'must be a list of { systemId, password }');
   for (const [i, c] of credentials.entries()) {
     if (typeof c !== 'object' || c === null || typeof c.systemId !== 'string' || typeof c.password !== 'string') {
       throw bad(`credentials[${i}]`, 'must be { systemId: string, password: string }');

@@ -148,12 +148,6 @@ type Due =
 
 type Draft = { -readonly [K in keyof Arrival]: Arrival[K] };
 
-const BIND_TYPE: Record<BindPdu['command'], BindType> = {
-  bind_transmitter: 'transmitter',
-  bind_receiver: 'receiver',
-  bind_transceiver: 'transceiver',
-};
-
 const TYPE_OF_STATE: Partial<Record<SessionState, BindType>> = {
   bound_tx: 'transmitter',
   bound_rx: 'receiver',
@@ -202,6 +196,7 @@ function readContent(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'>, alphabet: Defau
   return { text: flatten(decodeText(body, pdu.data_coding, alphabet).text), concat, payload };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- a sink: written so flatten's ToNumber is not optimised away
 let flattenSink = 0;
 
 /**

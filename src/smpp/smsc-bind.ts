@@ -229,10 +229,10 @@ export class SmscBind {
     this.log.warn({ reason }, 'smsc bind: unbinding and holding until released');
     if (session && session.state !== 'closed') {
       this.setState('closing');
-      void (async () => {
+      (async () => {
         await session.drain(graceMs);
         await session.unbind(1000);
-      })();
+      })().catch((err: unknown) => this.log.error({ err, reason }, 'smsc bind: unbinding for the hold failed'));
     }
   }
 

@@ -235,7 +235,8 @@ export class WebhookDeliveryWorker {
     try {
       await this.options.store.finish(d.id, storable);
       this.options.progress?.advanced(1);
-    } catch (err) {
+    } catch (firstErr) {
+      let err = firstErr;
       if (classifyFault(err) === 'poison') {
         // The outcome itself cannot be stored: the delivery is set aside as failed with the
         // store's reason, rather than POSTed again every lease.

@@ -72,6 +72,7 @@ import {
   cpuShareLine,
   epochNowMs,
   exited,
+  failChild,
   fmt,
   fmtBucketQuantile,
   fmtInt,
@@ -245,7 +246,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   };
   process.on('message', (m: { type?: string }) => {
     if (m.type === 'report') {
-      void snapshotHistogram(commit).then((receiptCommitHistogram) => {
+      snapshotHistogram(commit).then((receiptCommitHistogram) => {
       const report: DaemonReport = {
         type: 'daemon-report',
         dequeued: [...dequeued],
@@ -270,12 +271,12 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         receiptCommitHistogram,
       };
       return tellParent(report);
-      });
+      }).catch(failChild);
     } else if (m.type === 'stop') {
-      void daemon.service
+      daemon.service
         .stop()
         .then((result) => tellParent({ type: 'stopped', result }))
-        .finally(() => process.exit(0));
+        .then(() => process.exit(0), failChild);
     }
   });
   await daemon.service.start();
@@ -323,9 +324,9 @@ async function runSimChild(options: { window: number; count: number; dlr: boolea
         receiptsSent: stats.receipts.sent,
         receiptRoundTripMs,
       };
-      void tellParent(report);
+      tellParent(report).catch(failChild);
     } else if (m.type === 'stop') {
-      void sim.stop().finally(() => process.exit(0));
+      sim.stop().then(() => process.exit(0), failChild);
     }
   });
   await tellParent({ type: 'listening', port: sim.port });

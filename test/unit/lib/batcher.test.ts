@@ -56,9 +56,9 @@ describe('Batcher', () => {
       },
       onError: (_err, _items, attempt) => errors.push(attempt),
     });
-    void b.add('a');
-    void b.add('b');
+    const added = [b.add('a'), b.add('b')];
     await b.flush();
+    await Promise.all(added);
     expect(written).toEqual([['a', 'b']]);
     expect(errors).toEqual([1, 2]);
   });
