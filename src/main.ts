@@ -54,6 +54,7 @@ import * as inboxStore from './store/inbox.ts';
 import { readMessageTimeline } from './store/timeline.ts';
 import { EventStreamReader } from './queue/event-stream-reader.ts';
 import { ApiServer } from './api/api-server.ts';
+import { withTimeout } from './lib/timeout.ts';
 
 export interface DaemonOptions {
   readonly logger: Logger;
@@ -150,21 +151,6 @@ function redactedRedisUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
-}
-
-/** Resolves with the promise, or rejects with `onTimeout()` when it takes longer than `ms`. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(onTimeout()), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A daemon on its fallback share finds Redis again within this after it is back (see REJOIN_GRACE_MS). */

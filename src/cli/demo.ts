@@ -45,6 +45,7 @@ import { formatConversation } from './conversation.ts';
 import { DEMO_REMINDER_TEXT, DEMO_UNICODE_TEXT, HANDSET_CONFIRM_REPLY, HANDSET_THANKS_REPLY, demoHandset } from './handset-script.ts';
 import { migrateDatabase } from './migrate.ts';
 import { formatTimeline } from './status.ts';
+import { sleep } from '../lib/timeout.ts';
 
 export interface DemoArgs extends ConfigArgs {
   /** Longest wait, in seconds, for each act to play out before giving up. */
@@ -843,7 +844,7 @@ export async function runDemo(args: DemoArgs): Promise<ExitCode> {
   return EXIT.failed;
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pause = (ms: number): Promise<boolean> => sleep(ms);
 
 /** message.status entries about these messages written since `sinceMs`. */
 async function countEvents(redis: RedisClient, stream: string, sinceMs: number, ids: ReadonlySet<string>): Promise<number> {

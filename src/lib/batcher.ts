@@ -17,6 +17,7 @@ import { Backoff } from './backoff.ts';
 import type { FaultKind } from './faults.ts';
 import { writeSplittingPoison } from './split-on-poison.ts';
 import type { Progress } from './progress.ts';
+import { systemClock, type Clock } from './timeout.ts';
 
 export interface BatcherOptions<T> {
   maxItems: number;
@@ -35,6 +36,8 @@ export interface BatcherOptions<T> {
   progress?: Progress;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Time for the retry waits; the system's unless a test drives it. */
+  clock?: Clock;
 }
 
 /** How an item left the batcher. */
@@ -105,7 +108,7 @@ export class Batcher<T> {
           break;
         } catch (err) {
           o.onError?.(err, batch.length, attempt);
-          await new Promise((r) => setTimeout(r, this.backoff.next()));
+          await (o.clock ?? systemClock).sleep(this.backoff.next());
         }
       }
       this.settle(batch, 'written');

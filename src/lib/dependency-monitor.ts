@@ -9,6 +9,7 @@
  * of at the next probe.
  */
 import { describeError } from './errors.ts';
+import { withTimeout } from './timeout.ts';
 
 export type DependencyName = 'postgres' | 'redis';
 
@@ -105,19 +106,11 @@ export class DependencyMonitor {
 
   private async runProbe(name: DependencyName, state: State): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? 2000;
-    let timer: NodeJS.Timeout | undefined;
     let reason: string | undefined;
     try {
-      await Promise.race([
-        this.options.probes[name](),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      await withTimeout(this.options.probes[name](), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
     } catch (err) {
       reason = describeError(err);
-    } finally {
-      clearTimeout(timer);
     }
     const up = reason === undefined;
     state.reason = reason;

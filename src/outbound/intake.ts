@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
-import { sleep } from '../lib/sleep.ts';
+import { sleep } from '../lib/timeout.ts';
 import { describeError } from '../lib/errors.ts';
 import { isTransientFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';

@@ -43,6 +43,7 @@ import { buildReplyPdus, type ReplyRequest } from './replies.ts';
 import { Timeline } from './timeline.ts';
 import { STATE_VERSION, readState, writeState, type PersistedState } from './state-file.ts';
 import { TokenBucket } from '../lib/token-bucket.ts';
+import { sleep } from '../lib/timeout.ts';
 
 export type SimulatorState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
 
@@ -397,7 +398,7 @@ export class Simulator {
       if (options.abrupt) for (const s of old.sessions) s.close('local', 'smsc simulator crashed');
       await old.close(500);
     }
-    if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
+    if (options.downMs) await sleep(options.downMs);
     if (this.stopping) return;
     this.server = this.createServer();
     try {

@@ -40,6 +40,7 @@ import type { Tlv } from './tlv.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { orTimeout, sleep } from '../lib/timeout.ts';
 
 export type SessionMode = 'client' | 'server';
 
@@ -426,7 +427,7 @@ export class SmppSession {
   async drain(timeoutMs: number): Promise<number> {
     const until = Date.now() + timeoutMs;
     while (this.pending.size > 0 && this.stateValue !== 'closed' && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, Math.min(20, Math.max(1, until - Date.now()))));
+      await sleep(Math.min(20, Math.max(1, until - Date.now())));
     }
     return this.pending.size;
   }
@@ -440,7 +441,7 @@ export class SmppSession {
         () => undefined,
       );
       this.setState('unbinding');
-      await Promise.race([answered, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      await orTimeout(answered, timeoutMs, undefined);
     }
     this.close('unbound', 'unbind');
   }

@@ -9,7 +9,7 @@
  * webhook's events behind it (issue 9).
  */
 import type { Logger } from '../lib/logger.ts';
-import { sleep } from '../lib/sleep.ts';
+import { sleep } from '../lib/timeout.ts';
 import { Backoff, backoffDelay } from '../lib/backoff.ts';
 import { describeError } from '../lib/errors.ts';
 import { classifyFault } from '../lib/faults.ts';
