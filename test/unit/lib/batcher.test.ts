@@ -63,6 +63,38 @@ describe('Batcher', () => {
     expect(errors).toEqual([1, 2]);
   });
 
+  it('waits out a failed write on its clock, for the backoff the retry asks', async () => {
+    // A clock that answers every sleep at once and records it: no real waiting, no fake timers.
+    const slept: number[] = [];
+    const clock = {
+      now: () => 0,
+      sleep: (ms: number): Promise<boolean> => {
+        slept.push(ms);
+        return Promise.resolve(true);
+      },
+    };
+    let failures = 3;
+    const b = new Batcher<string>({
+      maxItems: 10,
+      maxDelayMs: 0,
+      retryMinMs: 1_000,
+      retryMaxMs: 3_000,
+      clock,
+      write: async () => {
+        if (failures-- > 0) throw new Error('database down');
+      },
+    });
+    expect(await b.add('a')).toBe('written');
+    // 1 s, 2 s, then the 3 s cap, each with 50-100% jitter.
+    expect(slept).toHaveLength(3);
+    expect(slept[0]).toBeGreaterThanOrEqual(500);
+    expect(slept[0]).toBeLessThanOrEqual(1_000);
+    expect(slept[1]).toBeGreaterThanOrEqual(1_000);
+    expect(slept[1]).toBeLessThanOrEqual(2_000);
+    expect(slept[2]).toBeGreaterThanOrEqual(1_500);
+    expect(slept[2]).toBeLessThanOrEqual(3_000);
+  });
+
   describe('split on poison', () => {
     /** A store that refuses some values as poison (a SQLSTATE no retry fixes) and records the rest. */
     const poisonStore = (poison: (n: number) => boolean) => {
