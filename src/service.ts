@@ -5,6 +5,7 @@
  */
 import type { Logger } from './lib/logger.ts';
 import { describeError } from './lib/errors.ts';
+import { orTimeout } from './lib/timeout.ts';
 
 export interface Component {
   readonly name: string;
@@ -76,11 +77,6 @@ export class Service {
 
   private async runStop(): Promise<StopResult> {
     this.setState('stopping');
-    let watchdog: NodeJS.Timeout | undefined;
-    const forced = new Promise<StopResult>((resolve) => {
-      watchdog = setTimeout(() => resolve('forced'), this.forceMs);
-      watchdog.unref();
-    });
     const orderly = (async (): Promise<StopResult> => {
       // A component still starting finishes first, so that it is stopped too.
       await this.startRun;
@@ -97,8 +93,7 @@ export class Service {
       }
       return result;
     })();
-    const result = await Promise.race([orderly, forced]);
-    clearTimeout(watchdog);
+    const result = await orTimeout(orderly, this.forceMs, 'forced' as const);
     if (result === 'forced') this.log.error({ forceMs: this.forceMs }, 'shutdown did not finish within the force time');
     this.setState('stopped');
     return result;

@@ -253,7 +253,8 @@ export class ApiServer {
     this.auth = new ApiAuth(options.tokens, options.rateLimit, options.rateBurst);
     this.operations = this.buildOperations();
     this.server = http.createServer((req, res) => {
-      void this.serve(req, res);
+      // serve answers every failure itself (a 500 at worst); what escapes is logged, not left unhandled.
+      this.serve(req, res).catch((err: unknown) => this.log.error({ err: describeError(err), url: req.url }, 'API request failed after its answer'));
     });
   }
 

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
-import { sleep } from '../lib/sleep.ts';
+import { sleep } from '../lib/timeout.ts';
 import { describeError } from '../lib/errors.ts';
 import { isTransientFault } from '../lib/faults.ts';
 

@@ -5,6 +5,7 @@
 import type { Argv } from 'yargs';
 import { ConfigError, loadConfig, resolveConfigFile, type ParleyConfig } from '../config/index.ts';
 import { ParleyError, describeError } from '../lib/errors.ts';
+import { withTimeout } from '../lib/timeout.ts';
 
 /** 0 done, 1 failed (the reason is on stderr), 2 wrong usage or not available yet, 130 interrupted twice. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -135,16 +136,8 @@ export function explainDatabaseError(e: unknown, databaseUrl: string): string {
 }
 
 /** Rejects with a CliFailure when `promise` does not settle within `ms`. */
-export async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CliFailure(what())), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  return withTimeout(promise, ms, () => new CliFailure(what()));
 }
 
 /** `12:00:01.234` (local time), for timelines read by a person. */

@@ -12,6 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../lib/errors.ts';
+import { sleep } from '../lib/timeout.ts';
 import { redactUrlCredentials as redactUrl } from '../lib/url-credentials.ts';
 import { silentLogger } from '../lib/logger.ts';
 import type { Daemon } from '../main.ts';
@@ -294,7 +295,7 @@ export async function runDemo(args: DemoArgs): Promise<ExitCode> {
   return EXIT.failed;
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pause = (ms: number): Promise<boolean> => sleep(ms);
 
 /** message.status entries about these messages written since `sinceMs`. */
 async function countEvents(redis: RedisClient, stream: string, sinceMs: number, ids: ReadonlySet<string>): Promise<number> {

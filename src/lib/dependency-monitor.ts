@@ -9,6 +9,7 @@
  * of at the next probe.
  */
 import { describeError } from './errors.ts';
+import { withTimeout } from './timeout.ts';
 
 export type DependencyName = 'postgres' | 'redis';
 
@@ -26,7 +27,7 @@ export interface DependencyMonitorOptions {
   readonly probes: Readonly<Record<DependencyName, () => Promise<unknown>>>;
   readonly intervalMs?: number;
   readonly timeoutMs?: number;
-  /** Told of every transition (down, then up again). */
+  /** Told of every transition (down, then up again). Must not throw: probes run unawaited on a timer. */
   onChange?(status: DependencyStatus): void;
   readonly now?: () => number;
 }
@@ -50,6 +51,8 @@ export class DependencyMonitor {
 
   start(): void {
     if (this.timer) return;
+    // probe cannot reject: a failed probe is caught as the dependency's reason, and onChange must not throw.
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
     this.timer = setInterval(() => void this.probeAll(), this.options.intervalMs ?? 1000);
     this.timer.unref();
   }
@@ -66,6 +69,7 @@ export class DependencyMonitor {
 
   /** A pipeline met a fault: probe that dependency now rather than at the next tick. */
   nudge(name: DependencyName): void {
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- probe cannot reject (see start)
     void this.probe(name);
   }
 
@@ -102,19 +106,11 @@ export class DependencyMonitor {
 
   private async runProbe(name: DependencyName, state: State): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? 2000;
-    let timer: NodeJS.Timeout | undefined;
     let reason: string | undefined;
     try {
-      await Promise.race([
-        this.options.probes[name](),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      await withTimeout(this.options.probes[name](), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
     } catch (err) {
       reason = describeError(err);
-    } finally {
-      clearTimeout(timer);
     }
     const up = reason === undefined;
     state.reason = reason;

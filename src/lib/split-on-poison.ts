@@ -8,7 +8,7 @@
  */
 import type { Backoff } from './backoff.ts';
 import { classifyFault, type FaultKind } from './faults.ts';
-import { sleep } from './sleep.ts';
+import { sleep } from './timeout.ts';
 
 export interface SplitOptions<T> {
   write(items: T[]): Promise<void>;

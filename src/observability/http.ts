@@ -19,6 +19,8 @@ export class OpsServer {
 
   constructor(metrics: MetricsSource, readiness: Readiness) {
     this.server = http.createServer((req, res) => {
+      // Cannot reject: every failure is answered below (a 500, or the connection ended).
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
       void (async () => {
         try {
           if (req.method !== 'GET') {
@@ -37,7 +39,8 @@ export class OpsServer {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
           }
         } catch (err) {
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(`error: ${(err as Error).message}\n`);
+          if (res.headersSent) res.destroy();
+          else res.writeHead(500, { 'content-type': 'text/plain' }).end(`error: ${(err as Error).message}\n`);
         }
       })();
     });

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../lib/logger.ts';
 import { PeriodicJob, type JobFailure } from '../lib/periodic-job.ts';
-import { sleep } from '../lib/sleep.ts';
+import { sleep } from '../lib/timeout.ts';
 
 /** A table and how long its rows are kept, in the order they are swept. */
 export interface Retained<T extends string = string> {

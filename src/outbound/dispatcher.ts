@@ -13,6 +13,7 @@ import { Backoff } from '../lib/backoff.ts';
 import { Deque } from '../lib/deque.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { Wakeup } from '../lib/wakeup.ts';
+import { describeError } from '../lib/errors.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import { responseIdKey } from '../domain/smsc-message-id.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
@@ -441,10 +442,16 @@ class RouteDispatcher {
     }
     const submittedAt = new Date();
     const smsc = target.link.smsc;
-    void bind.submit(task.request).then((result) => {
-      job.inFlight--;
-      this.onResult(job, task, smsc, bind.label, submittedAt, classifySubmit(result), performance.now() - started);
-    });
+    bind
+      .submit(task.request)
+      // A bind answers failures as values; one that throws is treated as SmscBind treats a submit it
+      // could not encode (failed, with the reason), so the message is settled rather than stranded.
+      .catch((err: unknown): SubmitResult => ({ kind: 'failed', code: 'encode_failed', reason: `submit threw: ${describeError(err)}` }))
+      .then((result) => {
+        job.inFlight--;
+        this.onResult(job, task, smsc, bind.label, submittedAt, classifySubmit(result), performance.now() - started);
+      })
+      .catch((err: unknown) => this.log.error({ err, id: job.message.id, seq: task.seq }, 'recording a submit result failed'));
   }
 
   private requeue(job: Job, task: SegmentTask, delayMs: number): void {
@@ -563,7 +570,7 @@ class RouteDispatcher {
     if (job.finished) return;
     job.finished = true;
     this.jobs--;
-    void this.deps.recorder.recordChange(
+    this.deps.recorder.recordChange(
       {
         id: job.message.id,
         status,
@@ -575,7 +582,7 @@ class RouteDispatcher {
         route: this.route.name,
         metadata: job.message.metadata ?? null,
       },
-    );
+    ).catch((err: unknown) => this.log.error({ err, id: job.message.id, status }, 'recording a final status failed'));
   }
 }
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
-import { sleep } from '../lib/sleep.ts';
+import { sleep } from '../lib/timeout.ts';
 import { describeError } from '../lib/errors.ts';
 import { isTransientFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';
@@ -189,6 +189,8 @@ export class Intake {
           },
         );
         inFlight.add(work);
+        // work cannot reject: both its outcomes are handled above.
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
         void work.finally(() => inFlight.delete(work));
       } catch (err) {
         failed = true;

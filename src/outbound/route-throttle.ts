@@ -5,7 +5,7 @@
  * `AdaptiveThrottle` paces one daemon alone; `SharedRouteThrottle` paces all daemons together through
  * a bucket in Redis and falls back to this daemon's share when Redis is out of reach.
  */
-import { sleep } from '../lib/sleep.ts';
+import { sleep, withTimeout } from '../lib/timeout.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { TokenBucket } from '../lib/token-bucket.ts';
 
@@ -338,16 +338,6 @@ export class SharedRouteThrottle implements RouteThrottle {
 }
 
 /** Rejects when the promise takes longer than `ms`. */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return withTimeout(promise, ms, () => new Error(`no answer within ${ms} ms`));
 }

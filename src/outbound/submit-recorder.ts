@@ -61,6 +61,8 @@ export class SubmitRecorder {
       write: async (segments) => {
         await options.store.recordAnswers(segments);
         // Passed on for matching the receipts that came early; committed already.
+        // Batcher.add cannot reject: a write is retried until it lands (lib/batcher.ts).
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
         for (const segment of segments) void this.writes.add({ segment });
       },
       onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit answers failed; retrying'),

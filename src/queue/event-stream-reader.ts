@@ -4,6 +4,7 @@
  * connection of its own; positions are Redis stream ids, which is what makes a follower resumable.
  */
 import { Redis } from 'ioredis';
+import { backoffDelay } from '../lib/backoff.ts';
 
 export interface StreamPosition {
   readonly stream: string;
@@ -37,7 +38,7 @@ export class EventStreamReader {
     this.redis = new Redis(url, {
       connectionName: name,
       maxRetriesPerRequest: null,
-      retryStrategy: (times) => Math.min(5_000, 100 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2),
+      retryStrategy: (times) => backoffDelay(times, 100, 5_000),
     });
     this.redis.on('error', (err: Error) => onError?.(err));
   }

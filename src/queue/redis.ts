@@ -2,6 +2,8 @@
  * Redis connections. `queue/` is the only folder that imports ioredis.
  */
 import { Redis } from 'ioredis';
+import { backoffDelay } from '../lib/backoff.ts';
+import { orTimeout } from '../lib/timeout.ts';
 
 export type RedisClient = Redis;
 
@@ -34,7 +36,7 @@ export function openRedis(options: RedisOptions): Redis {
     commandTimeout: options.failFastMs,
     // Capped (5 s by default; the coordination connection 1 s): after Redis comes back (a restart,
     // a failover) work resumes within seconds.
-    retryStrategy: (times) => Math.min(options.reconnectMaxMs ?? 5_000, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2),
+    retryStrategy: (times) => backoffDelay(times, 100, options.reconnectMaxMs ?? 5_000),
     lazyConnect: false,
   });
   redis.on('error', (err: Error) => options.onError?.(err));
@@ -43,10 +45,8 @@ export function openRedis(options: RedisOptions): Redis {
 
 /** Quits politely, or disconnects if Redis does not answer within the time. */
 export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
-  await Promise.race([
-    redis.quit().catch(() => undefined),
-    new Promise((r) => setTimeout(r, timeoutMs).unref()),
-  ]);
+  // A quit that fails or hangs changes nothing: the connection is dropped below either way.
+  await orTimeout(redis.quit().catch(() => undefined), timeoutMs, undefined);
   redis.disconnect();
 }
 

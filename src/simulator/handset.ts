@@ -51,7 +51,7 @@ interface CompiledRule {
 export function checkHandsetOptions(options: unknown): string | undefined {
   if (typeof options !== 'object' || options === null) return 'must be an object { rules, default }';
   const o = options as HandsetOptions;
-  if (o.rules !== undefined && !Array.isArray(o.rules)) return 'rules must be an array';
+  if (o.rules !== undefined && !Array.isArray(o.rules as unknown)) return 'rules must be an array';
   for (const [i, rule] of (o.rules ?? []).entries()) {
     if (!(rule.match instanceof RegExp) && typeof rule.match !== 'string') return `rules[${i}].match must be a RegExp or a string`;
     if (typeof rule.match === 'string') {

@@ -45,6 +45,7 @@ import { readState, writeState } from './state-file.ts';
 import { restoreState, snapshotState } from './state-snapshot.ts';
 import { SubmitAcceptance } from './submit-acceptance.ts';
 import { Timeline } from './timeline.ts';
+import { sleep } from '../lib/timeout.ts';
 
 export type { BindSummary, InjectedReply, RestartOptions, SimulatorState, SimulatorStats } from './simulator-types.ts';
 
@@ -204,7 +205,7 @@ export class Simulator {
       if (options.abrupt) for (const s of old.sessions) s.close('local', 'smsc simulator crashed');
       await old.close(500);
     }
-    if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
+    if (options.downMs) await sleep(options.downMs);
     if (this.stopping) return;
     this.server = this.createServer();
     try {

@@ -62,7 +62,7 @@ export class BindQuota {
     const every = Math.max(100, Math.floor(this.options.leaseTtlMs / 3));
     this.timer = setInterval(() => {
       if (this.round) return;
-      void this.runRound();
+      this.runRound().catch((err: unknown) => this.log.error({ err: describeError(err) }, 'bind lease round failed; trying again at the next'));
     }, every);
     this.timer.unref();
   }

@@ -57,6 +57,8 @@ export class SmppServer {
     const accept = (socket: net.Socket): void => {
       const session = new SmppSession(socket, { ...this.options.session, mode: 'server' });
       this.sessions.add(session);
+      // closed only ever resolves (session.ts), and deleting from a Set cannot throw.
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
       void session.closed.then(() => this.sessions.delete(session));
       try {
         this.options.onSession?.(session);

@@ -40,6 +40,7 @@ import type { Tlv } from './tlv.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { orTimeout, sleep } from '../lib/timeout.ts';
 
 export type SessionMode = 'client' | 'server';
 
@@ -426,7 +427,7 @@ export class SmppSession {
   async drain(timeoutMs: number): Promise<number> {
     const until = Date.now() + timeoutMs;
     while (this.pending.size > 0 && this.stateValue !== 'closed' && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, Math.min(20, Math.max(1, until - Date.now()))));
+      await sleep(Math.min(20, Math.max(1, until - Date.now())));
     }
     return this.pending.size;
   }
@@ -440,7 +441,7 @@ export class SmppSession {
         () => undefined,
       );
       this.setState('unbinding');
-      await Promise.race([answered, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      await orTimeout(answered, timeoutMs, undefined);
     }
     this.close('unbound', 'unbind');
   }
@@ -656,7 +657,7 @@ export class SmppSession {
     const decide = this.handlers.onBind
       ? this.call(() => this.handlers.onBind!(pdu, this))
       : Promise.resolve<Reply | undefined>({ command_status: ESME_ROK });
-    void decide.then((reply) => {
+    decide.then((reply) => {
       if (this.stateValue === 'closed') return;
       const status = this.answer(`${pdu.command}_resp` as CommandName, pdu.sequence_number, {
         system_id: reply?.system_id ?? 'parley',
@@ -664,7 +665,7 @@ export class SmppSession {
         command_status: reply?.command_status ?? ESME_ROK,
       });
       this.setState(status === ESME_ROK ? BOUND_STATE[pdu.command] : 'open');
-    });
+    }).catch((err: unknown) => this.log.error({ err, peer: this.remoteAddress }, 'answering a bind failed'));
   }
 
   private dispatch(pdu: IncomingRequest, responseCommand: CommandName | undefined, frame: Buffer): void {
@@ -690,6 +691,9 @@ export class SmppSession {
     } else {
       // A synchronous answer is still sent after the rest of this read is handled, as before.
       // (A reaction on a settled promise: queueMicrotask costs more in Node, an AsyncResource each.)
+      // Cannot reject: answer() catches an encode failure and answers ESME_RX_T_APPN; no .catch here,
+      // it would cost a second promise per PDU on the hot path.
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
       void SETTLED.then(() => this.settleIncoming(responseCommand, sequence, reply));
     }
   }

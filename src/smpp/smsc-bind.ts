@@ -12,7 +12,7 @@ import { ESME_RBINDFAIL, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RX_T_APP
 import { ESM_CLASS, shortMessageFields, type PduInit, type PduOf } from './pdu.ts';
 import { makeTlv, readTlv, type NetworkErrorCode, type Tlv } from './tlv.ts';
 import { Backoff } from '../lib/backoff.ts';
-import { sleep } from '../lib/sleep.ts';
+import { sleep } from '../lib/timeout.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 
 /** `held`: unbound on purpose (a dependency is down, see `hold`) until released. */
@@ -229,10 +229,10 @@ export class SmscBind {
     this.log.warn({ reason }, 'smsc bind: unbinding and holding until released');
     if (session && session.state !== 'closed') {
       this.setState('closing');
-      void (async () => {
+      (async () => {
         await session.drain(graceMs);
         await session.unbind(1000);
-      })();
+      })().catch((err: unknown) => this.log.error({ err, reason }, 'smsc bind: unbinding for the hold failed'));
     }
   }
 

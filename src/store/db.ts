@@ -7,6 +7,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationP
 import type { Database } from './tables.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { ParleyError } from '../lib/errors.ts';
+import { sleep } from '../lib/timeout.ts';
 
 export type Db = Kysely<Database>;
 
@@ -154,7 +155,7 @@ export async function migrateToLatest(db: Db, schema = 'public'): Promise<string
   // kysely's Migrator introspects every schema; one dropped meanwhile (by anyone) fails the scan,
   // not the migration: try again a few times.
   for (let attempt = 1; attempt < 5 && outcome.error && /schema ".*" does not exist/.test(String((outcome.error as Error).message)); attempt++) {
-    await new Promise((r) => setTimeout(r, 50 * attempt));
+    await sleep(50 * attempt);
     outcome = await migrator(db, schema).migrateToLatest();
   }
   const { error, results } = outcome;

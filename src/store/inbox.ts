@@ -11,7 +11,6 @@ import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { blockedPairs } from './opt-outs.ts';
 import { readMessageTimelines } from './timeline.ts';
-import type { StoredReceipt } from '../domain/timeline.ts';
 import type { ConversationStatus, ConversationSummary, ConversationFilter, ConversationCursor, ConversationPage, ConversationEntry, ConversationThread, HandlingResult } from '../domain/conversation.ts';
 
 interface SummaryRow {

@@ -91,7 +91,7 @@ export async function insertMessages(
     ).rows;
     const ids = new Set(inserted.map((r) => r.id));
     const changes: StatusChange[] = [];
-    for (const { m, status, change } of rows) {
+    for (const { m, change } of rows) {
       if (!ids.has(m.id)) continue;
       const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
       changes.push({ id: m.id, status: 'queued', previous: null, ...facts });

@@ -9,7 +9,7 @@
  * webhook's events behind it (issue 9).
  */
 import type { Logger } from '../lib/logger.ts';
-import { sleep } from '../lib/sleep.ts';
+import { sleep } from '../lib/timeout.ts';
 import { Backoff, backoffDelay } from '../lib/backoff.ts';
 import { describeError } from '../lib/errors.ts';
 import { classifyFault } from '../lib/faults.ts';
@@ -235,7 +235,8 @@ export class WebhookDeliveryWorker {
     try {
       await this.options.store.finish(d.id, storable);
       this.options.progress?.advanced(1);
-    } catch (err) {
+    } catch (firstErr) {
+      let err = firstErr;
       if (classifyFault(err) === 'poison') {
         // The outcome itself cannot be stored: the delivery is set aside as failed with the
         // store's reason, rather than POSTed again every lease.

@@ -86,7 +86,7 @@ async function readCapped(res: Response, cap: number, abort: AbortController): P
     return undefined;
   }
   if (res.body === null) return '';
-  const reader = res.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -96,6 +96,12 @@ export function exited(child: ChildProcess, ms: number): Promise<void> {
 }
 
 /** Sends a message to the parent and resolves once it has left. */
+/** A bench child that cannot go on: says why on stderr and exits 1, so the parent reports it. */
+export function failChild(err: unknown): never {
+  process.stderr.write(`bench child failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
 export function tellParent(message: object): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send) {
@@ -206,7 +212,7 @@ export function localPortsTo(pid: number, remotePort: number): number[] {
   }
   const ports: number[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

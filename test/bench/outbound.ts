@@ -96,6 +96,7 @@ import {
   cpuShareLine,
   epochNowMs,
   exited,
+  failChild,
   fmt,
   fmtBucketQuantile,
   fmtInt,
@@ -282,7 +283,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   };
   process.on('message', (m: { type?: string }) => {
     if (m.type === 'report') {
-      void snapshotHistogram(commit).then((receiptCommitHistogram) => {
+      snapshotHistogram(commit).then((receiptCommitHistogram) => {
       const report: DaemonReport = {
         type: 'daemon-report',
         dequeued: [...dequeued],
@@ -308,12 +309,12 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         statements,
       };
       return tellParent(report);
-      });
+      }).catch(failChild);
     } else if (m.type === 'stop') {
-      void daemon.service
+      daemon.service
         .stop()
         .then((result) => tellParent({ type: 'stopped', result }))
-        .finally(() => process.exit(0));
+        .then(() => process.exit(0), failChild);
     }
   });
   await daemon.service.start();
@@ -361,9 +362,9 @@ async function runSimChild(options: { window: number; count: number; dlr: boolea
         receiptsSent: stats.receipts.sent,
         receiptRoundTripMs,
       };
-      void tellParent(report);
+      tellParent(report).catch(failChild);
     } else if (m.type === 'stop') {
-      void sim.stop().finally(() => process.exit(0));
+      sim.stop().then(() => process.exit(0), failChild);
     }
   });
   await tellParent({ type: 'listening', port: sim.port });

@@ -59,6 +59,7 @@ import {
   cpuShareLine,
   epochNowMs,
   exited,
+  failChild,
   fmt,
   fmtBucketQuantile,
   fmtInt,
@@ -241,7 +242,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   let histogramAtMark: HistogramSnapshot | undefined;
   process.on('message', (m: { type?: string }) => {
     if (m.type === 'mark') {
-      void snapshotHistogram(hist).then((h) => {
+      snapshotHistogram(hist).then((h) => {
         histogramAtMark = h;
         marked = true;
         cpuFrom = process.cpuUsage();
@@ -249,7 +250,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         wallFrom = performance.now();
         fromUs = hrUs();
         return tellParent({ type: 'marked' });
-      });
+      }).catch(failChild);
     } else if (m.type === 'report') {
       const cpuMs = cpuMsSince(cpuFrom);
       const ru = process.resourceUsage();
@@ -259,7 +260,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
       };
       const wallMs = performance.now() - wallFrom;
       const toUs = hrUs();
-      void snapshotHistogram(hist).then((now) => {
+      snapshotHistogram(hist).then((now) => {
         const report: DaemonReport = {
           type: 'daemon-report',
           cpuMs,
@@ -274,12 +275,12 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
           stages: Object.fromEntries(Object.entries(stages).map(([k, m]) => [k, [...m]])) as Record<DaemonStage, [string, number][]>,
         };
         return tellParent(report);
-      });
+      }).catch(failChild);
     } else if (m.type === 'stop') {
-      void daemon.service
+      daemon.service
         .stop()
         .then(() => tellParent({ type: 'stopped' }))
-        .finally(() => process.exit(0));
+        .then(() => process.exit(0), failChild);
     }
   });
   await daemon.service.start();

@@ -41,6 +41,7 @@ import {
   booleanFlag,
   cpuMsSince,
   exited,
+  failChild,
   fmt,
   fmtInt,
   forkTs,
@@ -257,7 +258,9 @@ async function runServer(): Promise<void> {
             reads: io.reads,
             writes: io.writes,
           };
-          void tellParent(result).then(() => server.close(100).finally(() => process.exit(0)));
+          tellParent(result)
+            .then(() => server.close(100))
+            .then(() => process.exit(0), failChild);
         },
       },
     },

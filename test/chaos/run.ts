@@ -289,7 +289,13 @@ async function cleanup(): Promise<void> {
 
 const watchdog = setTimeout(() => {
   log('deadline passed; stopping');
-  void cleanup().then(() => process.exit(2));
+  cleanup().then(
+    () => process.exit(2),
+    (err: unknown) => {
+      log(`cleanup after the deadline failed: ${(err as Error).stack ?? String(err)}`);
+      process.exit(2);
+    },
+  );
 }, DEADLINE_MS + 60_000);
 main()
   .then(cleanup, async (err: unknown) => {

@@ -29,7 +29,7 @@ const top = (rec: Record<string, number>, n = 8): string =>
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
 
-let baselineHeap = 0;
+const baselineHeap = heapUsedAfterGc();
 const progress = (r: FuzzReport): void => {
   const rate = Math.round(r.sent / Math.max(1, r.elapsedMs / 1000));
   console.log(
@@ -45,7 +45,6 @@ const uncaught: string[] = [];
 process.on('uncaughtException', (err) => uncaught.push(err.stack ?? String(err)));
 process.on('unhandledRejection', (err) => uncaught.push(String(err)));
 
-baselineHeap = heapUsedAfterGc();
 console.log(`smpp fuzz: ${count} inputs, seed ${seed}, ${connections} connections; heap after GC at start ${mb(baselineHeap)}`);
 const { report, server, port } = await runFuzz({ count, seed, connections, timeLimitMs, onProgress: progress, progressEvery: 100_000 });
 

@@ -10,6 +10,7 @@
 import { buildDaemon } from '../../src/main.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
+import { describeError } from '../../src/lib/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { installProcessGuard } from '../../src/process-guard.ts';
 import { logSubmitWritesTo } from './wire-times.ts';
@@ -30,14 +31,26 @@ installProcessGuard({
   },
   stopFailed: (reason) => {
     process.stderr.write(`internal error: ${reason}\n`);
-    void daemon.service.stop().then(() => process.exit(1));
+    daemon.service.stop().then(
+      () => process.exit(1),
+      (err: unknown) => {
+        process.stderr.write(`internal error: stopping failed: ${describeError(err)}\n`);
+        process.exit(1);
+      },
+    );
   },
 });
 await daemon.service.start();
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
-  void daemon.service.stop().then((result) => {
-    wireLog?.flush();
-    process.exit(result === 'clean' ? 0 : 2);
-  });
+  daemon.service.stop().then(
+    (result) => {
+      wireLog?.flush();
+      process.exit(result === 'clean' ? 0 : 2);
+    },
+    (err: unknown) => {
+      process.stderr.write(`stopping failed: ${describeError(err)}\n`);
+      process.exit(2);
+    },
+  );
 });

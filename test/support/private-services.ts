@@ -134,7 +134,7 @@ export async function startPrivateRedis(port: number): Promise<PrivateRedis> {
         await probe.ping();
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 50));
       } finally {
         probe.disconnect();

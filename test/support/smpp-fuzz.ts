@@ -447,6 +447,8 @@ export async function runFuzz(options: FuzzOptions): Promise<{ report: FuzzRepor
     },
     onSession: (session) => {
       report.sessionsOpened++;
+      // closed only ever resolves (session.ts).
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
       void session.closed.then(() => report.sessionsClosed++);
     },
   });

@@ -294,7 +294,7 @@ function typoOf(token: string, words: ReadonlySet<string>): string | undefined {
   if (token.length < 3 || /\d/.test(token)) return undefined;
   // Tokens repeat (the same few words make most replies): each is judged once per word list.
   let cache = typoCache.get(words);
-  if (cache === undefined) typoCache.set(words, (cache = new Map()));
+  if (cache === undefined) typoCache.set(words, (cache = new Map<string, string | null>()));
   if (cache.has(token)) return cache.get(token) ?? undefined;
   if (cache.size > 50_000) cache.clear();
   const found = findTypo(token, words);

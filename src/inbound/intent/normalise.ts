@@ -32,6 +32,7 @@ export interface NormalisedReply {
 const KEYCAP = /([0-9#*])\uFE0F?\u20E3/gu;
 const EMOJI = /\p{Extended_Pictographic}/gu;
 /** What rides along with a pictograph: variation selectors, skin tones, joiners, tags. */
+// eslint-disable-next-line no-misleading-character-class -- each joiner and modifier is matched on its own, on purpose
 const EMOJI_PARTS = /[\uFE0E\uFE0F\u200D\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]/gu;
 /** Regional indicator letters (flags): not words, not answers. */
 const FLAGS = /[\u{1F1E6}-\u{1F1FF}]/gu;

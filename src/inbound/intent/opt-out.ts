@@ -156,7 +156,7 @@ export function readOptOut(reply: NormalisedReply, keywords: readonly string[]):
 function typoOf(word: string, index: ReadonlyMap<string, string>): string | undefined {
   if (REAL_WORDS.has(word) || word.length < 4) return undefined;
   let cache = typoCache.get(index);
-  if (cache === undefined) typoCache.set(index, (cache = new Map()));
+  if (cache === undefined) typoCache.set(index, (cache = new Map<string, string | null>()));
   const known = cache.get(word);
   if (known !== undefined) return known ?? undefined;
   if (cache.size > 50_000) cache.clear();

@@ -78,7 +78,7 @@ async function deadLetters(): Promise<{ id: string; code: string; reason: string
   return entries.map(([, f]) => {
     const m = new Map<string, string>();
     for (let i = 0; i < f.length; i += 2) m.set(f[i]!, f[i + 1]!);
-    let id = '';
+    let id: string;
     try {
       id = String((JSON.parse(m.get('payload') ?? '{}') as { id?: unknown }).id ?? '');
     } catch {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ESME_ROK, ESME_RX_T_APPN } from '../../../src/smpp/command-status.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../../src/simulator/index.ts';
-import { openSimClient, readReplyPart, reassemble, runCleanups, waitFor, type Cleanup } from '../../support/sim-client.ts';
+import { openSimClient, readReplyPart, reassemble, runCleanups, type Cleanup } from '../../support/sim-client.ts';
 
 const cleanups: Cleanup[] = [];
 afterEach(() => runCleanups(cleanups));

@@ -58,7 +58,8 @@ describe('bad-PDU logging is rate-limited', () => {
     expect(malformed.length).toBeGreaterThanOrEqual(1);
     expect(malformed.length).toBeLessThanOrEqual(10);
 
-    await client.close();
+    client.close();
+    await client.closed;
     // What was held back is said when the session closes (or in the next line of a later window).
     const said = (msg: string): number =>
       lines.filter((l) => l.msg?.startsWith(msg)).reduce((n, l) => n + (typeof l.obj.suppressed === 'number' ? l.obj.suppressed : 0), 0);

@@ -134,7 +134,7 @@ describe("Kannel's drive_smpp MO flood", () => {
     try {
       await h.until(`${FLOOD} customer messages recorded`, async () => (await count('replies')) >= FLOOD, 60_000);
     } catch (err) {
-      throw new Error(`${(err as Error).message}: ${await count('replies')} replies, ${await count('receipts')} receipts; drive_smpp said: ${drive.output().slice(-2_000)}`);
+      throw new Error(`${(err as Error).message}: ${await count('replies')} replies, ${await count('receipts')} receipts; drive_smpp said: ${drive.output().slice(-2_000)}`, { cause: err });
     }
 
     expect(await count('receipts')).toBe(0);

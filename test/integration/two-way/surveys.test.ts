@@ -111,7 +111,7 @@ describe('surveys', () => {
 
     // A reply after the survey is done is an ordinary reply again.
     expect(await sim.injectReply({ from: second, to: '12345', text: 'bye' }).acked).toBe(true);
-    await untilHandled(h, ++handled);
+    await untilHandled(h, handled + 1);
     expect((await replyRows(h)).at(-1)).toMatchObject({ from_addr: second, matched_kind: 'none' });
 
     // The report: CSAT is the share of 4s and 5s among valid ratings; distributions by value.

@@ -59,7 +59,7 @@ async function startStreamingServer(total: number): Promise<StreamingServer> {
         if (!res.writableFinished) abortedByClient[n] = true;
       });
       res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no length to refuse up front
-      void (async () => {
+      (async () => {
         res.write('{"reply":"');
         sent[n]! += 10;
         while (!closed && sent[n]! < total) {
@@ -77,7 +77,7 @@ async function startStreamingServer(total: number): Promise<StreamingServer> {
           sent[n]! += chunk.length;
         }
         if (!closed) res.end('"}');
-      })();
+      })().catch((err: unknown) => res.destroy(err as Error)); // the client sees the answer cut short
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

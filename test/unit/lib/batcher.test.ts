@@ -104,11 +104,44 @@ describe('Batcher', () => {
       },
       onError: (_err, _items, attempt) => errors.push(attempt),
     });
-    void b.add('a');
-    void b.add('b');
+    const added = [b.add('a'), b.add('b')];
     await b.flush();
+    await Promise.all(added);
     expect(written).toEqual([['a', 'b']]);
     expect(errors).toEqual([1, 2]);
+  });
+
+  it('waits out a failed write on its timers, for the backoff the retry asks', async () => {
+    // Timers that fire every wait at once and record it: no real waiting.
+    const slept: number[] = [];
+    const timers = {
+      setTimeout: (fn: () => void, ms: number): unknown => {
+        slept.push(ms);
+        queueMicrotask(fn);
+        return ms;
+      },
+      clearTimeout: (): void => {},
+    };
+    let failures = 3;
+    const b = new Batcher<string>({
+      maxItems: 10,
+      maxDelayMs: 0,
+      retryMinMs: 1_000,
+      retryMaxMs: 3_000,
+      timers,
+      write: async () => {
+        if (failures-- > 0) throw new Error('database down');
+      },
+    });
+    expect(await b.add('a')).toBe('written');
+    // 1 s, 2 s, then the 3 s cap, each with 50-100% jitter.
+    expect(slept).toHaveLength(3);
+    expect(slept[0]).toBeGreaterThanOrEqual(500);
+    expect(slept[0]).toBeLessThanOrEqual(1_000);
+    expect(slept[1]).toBeGreaterThanOrEqual(1_000);
+    expect(slept[1]).toBeLessThanOrEqual(2_000);
+    expect(slept[2]).toBeGreaterThanOrEqual(1_500);
+    expect(slept[2]).toBeLessThanOrEqual(3_000);
   });
 
   describe('split on poison', () => {
