@@ -1,9 +1,30 @@
 /**
  * Time, in one place: sleeping (waking early on abort) and giving up on a promise after a while.
- * Built on node:timers/promises, whose timers are not the global ones vitest's fake timers replace:
- * code a test must drive without waiting takes a `Clock` and the test passes its own.
+ * Built on the global setTimeout, looked up at each call, rather than node:timers/promises: the
+ * global timers are the ones vitest's fake timers replace, so a test drives every wait here with
+ * vi.useFakeTimers() and no injection; code that wants its own time takes a `Clock`.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+
+/** Resolves with `value` after `ms`, or rejects with the signal's reason when it aborts first. */
+function delay<T>(ms: number, value: T, options: { signal?: AbortSignal; ref?: boolean }): Promise<T> {
+  const { signal } = options;
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(value);
+    }, ms);
+    if (options.ref === false) (timer as { unref?: () => void }).unref?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 export interface Clock {
   /** Milliseconds since the epoch (Date.now()). */

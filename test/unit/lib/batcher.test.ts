@@ -134,7 +134,8 @@ describe('Batcher', () => {
       },
     });
     expect(await b.add('a')).toBe('written');
-    // 1 s, 2 s, then the 3 s cap, each with 50-100% jitter.
+    // The batch delay (0 ms) first, then 1 s, 2 s and the 3 s cap, each with 50-100% jitter.
+    expect(slept.shift()).toBe(0);
     expect(slept).toHaveLength(3);
     expect(slept[0]).toBeGreaterThanOrEqual(500);
     expect(slept[0]).toBeLessThanOrEqual(1_000);
