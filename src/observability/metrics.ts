@@ -13,7 +13,7 @@ import { bindMetrics, type BindMetrics } from './bind-metrics.ts';
 import { inboundMetrics, type InboundMetrics } from './inbound-metrics.ts';
 import { operationsMetrics, type OperationsMetrics } from './operations-metrics.ts';
 import { outboundMetrics, type OutboundMetrics } from './outbound-metrics.ts';
-import { BIND_STATES, type BindState } from '../smpp/smsc-bind.ts';
+import { BIND_STATES, type BindState } from '../smpp/bind-types.ts';
 import { PARLEY_VERSION } from '../lib/version.ts';
 
 /** Every group's metrics, as fields of Metrics. */
