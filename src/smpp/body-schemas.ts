@@ -4,7 +4,7 @@
  * decoder of the hot bodies (submit_sm, deliver_sm, the message_id responses) are written out by
  * hand and read their limits from the named specs here; every other body is driven by BODY_SCHEMAS.
  */
-import { type CommandName } from './commands.ts';
+import type { CommandName } from './commands.ts';
 import { commandStatusCode } from './command-status.ts';
 
 export const HEADER_LENGTH = 16;

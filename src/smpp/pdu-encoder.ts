@@ -5,7 +5,7 @@
  */
 import { COMMAND_IDS, type CommandName } from './commands.ts';
 import type { Pdu, PduInit, ShortMessageFields } from './pdu.ts';
-import { type Tlv } from './tlv.ts';
+import type { Tlv } from './tlv.ts';
 import { ParleyError } from '../lib/errors.ts';
 import {
   BODY_SCHEMAS,
