@@ -7,95 +7,18 @@
 import type tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { connectSession } from './connection.ts';
-import { SmppSession, SmppSessionError, type BindType, type IncomingRequest, type Reply, type SessionTimers, type SessionErrorCode } from './session.ts';
+import { SmppSession, SmppSessionError, type BindType, type IncomingRequest, type Reply } from './session.ts';
 import { ESME_RBINDFAIL, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RX_T_APPN, commandStatusName } from './command-status.ts';
-import { ESM_CLASS, shortMessageFields, type PduInit, type PduOf } from './pdu.ts';
-import { makeTlv, readTlv, type NetworkErrorCode, type Tlv } from './tlv.ts';
+import { ESM_CLASS, shortMessageFields, type PduInit } from './pdu.ts';
+import { makeTlv, type Tlv } from './tlv.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/timeout.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
+import type { BindState, SmscBindOptions, SubmitRequest, SubmitResult } from './bind-types.ts';
+import { readInboundSm } from './inbound-sm.ts';
 
-/** `held`: unbound on purpose (a dependency is down, see `hold`) until released. */
-export type BindState = 'connecting' | 'binding' | 'bound' | 'backoff' | 'held' | 'closing' | 'closed';
-
-export const BIND_STATES: readonly BindState[] = ['connecting', 'binding', 'bound', 'backoff', 'held', 'closing', 'closed'];
-
-export interface SmppAddress {
-  readonly address: string;
-  readonly ton: number;
-  readonly npi: number;
-}
-
-/** One segment to submit, in Parley's terms. */
-export interface SubmitRequest {
-  readonly source: SmppAddress;
-  readonly destination: SmppAddress;
-  readonly dataCoding: number;
-  /** Octets as they go in short_message, UDH included when `udhi`. */
-  readonly shortMessage: Buffer;
-  readonly udhi: boolean;
-  readonly sar?: { readonly reference: number; readonly total: number; readonly seq: number };
-  /** The whole message in message_payload (short_message then stays empty). */
-  readonly payload?: Buffer;
-  readonly registeredDelivery: boolean;
-  readonly validitySeconds?: number;
-  /** SMPP priority_flag 0..3. */
-  readonly priority: number;
-}
-
-export type SubmitResult =
-  | { readonly kind: 'response'; readonly commandStatus: number; readonly smscMessageId: string }
-  | { readonly kind: 'failed'; readonly code: SessionErrorCode; readonly reason: string };
-
-/** A deliver_sm or data_sm from the SMSC: a receipt or a customer's reply, not yet classified. */
-export interface InboundSm {
-  readonly command: 'deliver_sm' | 'data_sm';
-  readonly smsc: string;
-  readonly bind: string;
-  readonly source: SmppAddress;
-  readonly destination: SmppAddress;
-  readonly esmClass: number;
-  readonly dataCoding: number;
-  readonly shortMessage: Buffer;
-  readonly udhi: boolean;
-  readonly receiptedMessageId?: string;
-  readonly messageState?: number;
-  readonly networkErrorCode?: NetworkErrorCode;
-  readonly messagePayload?: Buffer;
-  readonly sar?: { readonly reference: number; readonly total: number; readonly seq: number };
-  /**
-   * The PDU's octets as the SMSC sent them, header included: what a quarantined one keeps, so
-   * nothing the carrier sent is lost. (Its fields above are views into it: it costs nothing more.)
-   */
-  readonly frame?: Buffer;
-}
-
-/** What the inbound path answers: `ok` once the PDU is durable, `retry_later` to have it resent. */
-export type InboundAnswer = 'ok' | 'retry_later';
-
-export interface SmscBindOptions {
-  readonly smsc: string;
-  /** Unique within the daemon, e.g. `carrier-a#1` or `carrier-a#1/rx`; used in logs and metrics. */
-  readonly label: string;
-  readonly host: string;
-  readonly port: number;
-  readonly tls?: { readonly caFile?: string; readonly servername?: string; readonly rejectUnauthorized: boolean };
-  readonly type: BindType;
-  readonly systemId: string;
-  readonly password: string;
-  readonly systemType: string;
-  readonly connectTimeoutMs: number;
-  readonly timers: Partial<SessionTimers>;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly logger?: Logger;
-  onStateChange?(state: BindState, bind: SmscBind): void;
-  /** A connect or bind attempt that did not end bound: `connect_failed`, the refusal's command_status name, or the session error code. */
-  onBindFailure?(reason: string, bind: SmscBind): void;
-  /** A bound connection was lost (not stopped or held on purpose); the bind goes back to reconnecting. */
-  onConnectionLost?(bind: SmscBind): void;
-  onInbound?(sm: InboundSm): Promise<InboundAnswer>;
-}
+export { BIND_STATES } from './bind-types.ts';
+export type { BindState, InboundAnswer, InboundSm, SmppAddress, SmscBindOptions, SubmitRequest, SubmitResult } from './bind-types.ts';
 
 /** Refusals that no quick retry fixes: retried at the backoff cap, logged as errors. */
 const CREDENTIAL_REFUSALS = new Set([ESME_RINVPASWD, ESME_RINVSYSID, ESME_RBINDFAIL]);
@@ -405,31 +328,7 @@ export class SmscBind {
     }
     const handler = this.options.onInbound;
     if (!handler) return { command_status: ESME_ROK };
-    const answer = await handler(this.toInbound(pdu, frame));
+    const answer = await handler(readInboundSm(pdu, frame, this.smsc, this.label));
     return { command_status: answer === 'ok' ? ESME_ROK : ESME_RX_T_APPN };
-  }
-
-  private toInbound(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>, frame: Buffer): InboundSm {
-    const sarRef = readTlv(pdu.tlvs, 'sar_msg_ref_num');
-    const sarTotal = readTlv(pdu.tlvs, 'sar_total_segments');
-    const sarSeq = readTlv(pdu.tlvs, 'sar_segment_seqnum');
-    const receiptedMessageId = readTlv(pdu.tlvs, 'receipted_message_id');
-    return {
-      command: pdu.command,
-      smsc: this.smsc,
-      bind: this.label,
-      source: { address: pdu.source_addr, ton: pdu.source_addr_ton, npi: pdu.source_addr_npi },
-      destination: { address: pdu.destination_addr, ton: pdu.dest_addr_ton, npi: pdu.dest_addr_npi },
-      esmClass: pdu.esm_class,
-      dataCoding: pdu.data_coding,
-      shortMessage: pdu.command === 'deliver_sm' ? pdu.short_message : Buffer.alloc(0),
-      udhi: (pdu.esm_class & ESM_CLASS.UDHI) !== 0,
-      receiptedMessageId,
-      messageState: readTlv(pdu.tlvs, 'message_state'),
-      networkErrorCode: readTlv(pdu.tlvs, 'network_error_code'),
-      messagePayload: readTlv(pdu.tlvs, 'message_payload'),
-      sar: sarRef !== undefined && sarTotal !== undefined && sarSeq !== undefined ? { reference: sarRef, total: sarTotal, seq: sarSeq } : undefined,
-      frame,
-    };
   }
 }

@@ -189,3 +189,23 @@ export function withTlv<N extends TlvName>(tlvs: readonly Tlv[], name: N, value:
   const made = makeTlv(name, value);
   return [...tlvs.filter((t) => t.tag !== made.tag), made];
 }
+
+const TLV_FIXED_SIZE: Readonly<Record<string, number>> = { u8: 1, u16: 2, u32: 4, network_error: 3, flag: 0 };
+
+/**
+ * The value lengths a known TLV may have, by tag: `fixed` (or -1 for any) and at most `max`. A
+ * quick test before `checkTlvValue`, which is asked only for the wording when it fails (a unit test
+ * holds the two to the same verdict for every known tag).
+ */
+const TLV_LENGTH_RULES: ReadonlyMap<number, { readonly fixed: number; readonly max: number }> = new Map(
+  Object.values(TLV_SPECS).map((spec: { readonly tag: number; readonly kind: string; readonly max?: number }) => [
+    spec.tag,
+    { fixed: TLV_FIXED_SIZE[spec.kind] ?? -1, max: spec.max ?? 0xffff },
+  ]),
+);
+
+/** Whether a TLV's value length is one its tag allows; true for an unknown tag. */
+export function tlvLengthAllowed(tag: number, length: number): boolean {
+  const rule = TLV_LENGTH_RULES.get(tag);
+  return rule === undefined || ((rule.fixed < 0 || length === rule.fixed) && length <= rule.max);
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDaemon, type Daemon } from '../../../src/main.ts';
 import type { ParleyConfig } from '../../../src/config/types.ts';
 import type { Logger } from '../../../src/lib/logger.ts';
-import { API_ROUTES } from '../../../src/api/api-server.ts';
+import { API_ROUTES } from '../../../src/api/routes.ts';
 import { createTwoWayHarness } from '../../support/two-way.ts';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
 import { call, freePort, newTokens, tokenConfig, type Tokens } from '../../support/api.ts';

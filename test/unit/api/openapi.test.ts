@@ -5,7 +5,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI } from '../../../src/api/openapi.ts';
-import { API_ROUTES } from '../../../src/api/api-server.ts';
+import { API_ROUTES } from '../../../src/api/routes.ts';
 
 type Operations = Record<string, Record<string, { operationId: string; 'x-parley-scope'?: string }>>;
 
