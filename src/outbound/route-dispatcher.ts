@@ -4,7 +4,7 @@
  * The next batch is planned and its attempts counted while the current one is on the wire.
  */
 import type { RouteConfig } from '../config/types.ts';
-import type { SubmitRequest, SubmitResult } from '../smpp/smsc-bind.ts';
+import type { SubmitResult } from '../smpp/smsc-bind.ts';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { Deque } from '../lib/deque.ts';
@@ -14,39 +14,13 @@ import { describeError } from '../lib/errors.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import { responseIdKey } from '../domain/smsc-message-id.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
-import type { RoutedMessage } from '../domain/routed-message.ts';
 import { classifySubmit, type SubmitOutcome } from './submit-outcome.ts';
 import { planSegments, type PlannedSegment } from './encoding.ts';
 import type { RouteThrottle } from './route-throttle.ts';
 import { defaultFromOf } from './router.ts';
 import { formatErrorCode } from '../domain/error-code.ts';
-
 import type { DispatchJob, DispatcherDeps } from './dispatch-ports.ts';
-
-interface SegmentTask {
-  readonly seq: number;
-  readonly total: number;
-  readonly request: SubmitRequest;
-  sent: number;
-  /** Submits that got no usable answer (it may have reached the SMSC). */
-  uncertain: number;
-  possibleDuplicate: boolean;
-  /** THE backoff (lib/backoff.ts) between this segment's resends; made on its first resend. */
-  backoff: Backoff | undefined;
-}
-
-interface Job {
-  readonly message: RoutedMessage;
-  readonly from: string;
-  readonly priorAttempts: number;
-  readonly accepted: Set<number>;
-  readonly answerTo: number | undefined;
-  smsc: string | undefined;
-  segments: SegmentTask[];
-  total: number;
-  inFlight: number;
-  finished: boolean;
-}
+import { WaitingJobs, expiredUnsent, untouched, type Job, type SegmentTask } from './dispatch-job.ts';
 
 const DEFAULT_MAX_SEGMENT_ATTEMPTS = 10;
 const RETRY_BASE_MS = 1000;
@@ -56,8 +30,7 @@ const NO_BIND_WAIT_MS = 500;
 
 /** One route's queue and its loop: the only owner of that route's sending. */
 export class RouteDispatcher {
-  /** Highest priority first: index 3 is priority 3. */
-  private readonly waiting = [new Deque<Job>(), new Deque<Job>(), new Deque<Job>(), new Deque<Job>()];
+  private readonly waiting = new WaitingJobs();
   /** Segments ready to go, their attempt counted. */
   private readonly ready = new Deque<{ job: Job; task: SegmentTask }>();
   private readonly wakeup = new Wakeup();
@@ -95,7 +68,7 @@ export class RouteDispatcher {
       finished: false,
     };
     this.jobs++;
-    (this.waiting[job.message.priority] ?? this.waiting[0]!).push(j);
+    this.waiting.push(j);
     this.wakeup.notify();
   }
 
@@ -127,13 +100,13 @@ export class RouteDispatcher {
 
   private async run(): Promise<void> {
     while (!this.signal.aborted) {
-      if (this.deps.canServe && !this.deps.canServe(this.route) && (this.hasWaiting() || this.ready.length > 0)) {
+      if (this.deps.canServe && !this.deps.canServe(this.route) && (this.waiting.size > 0 || this.ready.length > 0)) {
         if (!(await this.handBackAll())) await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
         continue;
       }
       // The next batch is planned and counted while this one is still being sent, so the window
       // never drains while the attempt ledger is written.
-      if (this.preparing === undefined && this.ready.length < this.lowWater() && this.hasWaiting()) {
+      if (this.preparing === undefined && this.ready.length < this.lowWater() && this.waiting.size > 0) {
         this.preparing = this.prepareBatch().finally(() => {
           this.preparing = undefined;
           this.wakeup.notify();
@@ -164,26 +137,6 @@ export class RouteDispatcher {
     return Math.max(1, Math.floor(this.batchSize() / 2));
   }
 
-  private hasWaiting(): boolean {
-    return this.waiting.some((q) => q.length > 0);
-  }
-
-  private takeWaiting(max: number): Job[] {
-    const jobs: Job[] = [];
-    for (let p = 3; p >= 0 && jobs.length < max; p--) {
-      const q = this.waiting[p]!;
-      while (jobs.length < max && q.length > 0) jobs.push(q.shift()!);
-    }
-    return jobs;
-  }
-
-  private putBack(jobs: Job[]): void {
-    for (let i = jobs.length - 1; i >= 0; i--) {
-      const job = jobs[i]!;
-      (this.waiting[job.message.priority] ?? this.waiting[0]!).unshift(job);
-    }
-  }
-
   /**
    * Hands back every message none of whose segments left (their attempt taken back first, so the
    * daemon that claims them does not flag them as possible duplicates). Messages with a segment
@@ -195,11 +148,11 @@ export class RouteDispatcher {
     const attempted = new Map<string, Job>();
     for (const item of this.ready.drain()) {
       const { job } = item;
-      if (!job.finished && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((t) => t.sent === 0)) attempted.set(job.message.id, job);
+      if (!job.finished && untouched(job)) attempted.set(job.message.id, job);
       else keep.push(item);
     }
     for (const item of keep) this.ready.push(item);
-    const waiting = this.takeWaiting(Number.MAX_SAFE_INTEGER);
+    const waiting = this.waiting.take(Number.MAX_SAFE_INTEGER);
     const attemptedJobs = [...attempted.values()];
     try {
       if (attemptedJobs.length > 0) await this.deps.attempts.unmarkAttempted(attemptedJobs.map((j) => j.message.id));
@@ -214,7 +167,7 @@ export class RouteDispatcher {
     } catch (err) {
       this.log.warn({ err, messages: waiting.length + attemptedJobs.length }, 'handing messages back failed; will retry');
       // Planned again (and their attempt counted again) when taken up next.
-      this.putBack([...attemptedJobs, ...waiting]);
+      this.waiting.putBack([...attemptedJobs, ...waiting]);
       return false;
     }
   }
@@ -233,18 +186,12 @@ export class RouteDispatcher {
     return this.deps.controls?.routePaused(this.route.name) === true;
   }
 
-  /** Past its expires_at or the route's max_queue_age, with nothing of it on the wire yet. */
-  private expiredUnsent(job: Job): boolean {
-    const at = job.message.expiresAt;
-    return at !== undefined && at.getTime() <= Date.now() && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0);
-  }
-
   /** Takes the next batch of waiting messages, plans their segments and counts their attempt in one write. */
   private async prepareBatch(): Promise<boolean> {
     if (this.paused()) return false;
     const smsc = this.chooseSmsc();
     if (smsc === undefined) return false;
-    const jobs = this.takeWaiting(this.batchSize());
+    const jobs = this.waiting.take(this.batchSize());
     if (jobs.length === 0) return false;
     const prepared: Job[] = [];
     for (const job of jobs) {
@@ -253,7 +200,7 @@ export class RouteDispatcher {
         this.finish(job, 'failed', { errorCode: 'cancelled' });
         continue;
       }
-      if (this.expiredUnsent(job)) {
+      if (expiredUnsent(job)) {
         this.finish(job, 'expired', QUEUE_AGE_ERROR);
         continue;
       }
@@ -263,7 +210,7 @@ export class RouteDispatcher {
       await this.deps.attempts.markAttempted(prepared.map((j) => j.message.id));
     } catch (err) {
       this.log.error({ err, messages: prepared.length }, 'counting dispatch attempts failed; will retry');
-      this.putBack(prepared);
+      this.waiting.putBack(prepared);
       return false;
     }
     for (const job of prepared) {
@@ -321,11 +268,11 @@ export class RouteDispatcher {
       await this.wakeup.wait(NO_BIND_WAIT_MS, this.signal);
       return;
     }
-    if (this.expiredUnsent(job)) {
+    if (expiredUnsent(job)) {
       this.finish(job, 'expired', QUEUE_AGE_ERROR);
       return;
     }
-    if (this.deps.controls?.cancelled(job.message.id) === true && job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0)) {
+    if (this.deps.controls?.cancelled(job.message.id) === true && untouched(job)) {
       this.finish(job, 'failed', { errorCode: 'cancelled' });
       return;
     }
@@ -336,8 +283,7 @@ export class RouteDispatcher {
     const target = this.deps.smscs.get(job.smsc!)!;
     if (!this.usable(job.smsc!)) {
       const other = this.chooseSmsc();
-      const untouched = job.inFlight === 0 && job.accepted.size === 0 && job.segments.every((s) => s.sent === 0);
-      if (other !== undefined && untouched) {
+      if (other !== undefined && untouched(job)) {
         // Nothing of this message has left: fail over and re-split for the other SMSC's settings.
         // The old plan's tasks still queued are recognised as stale and skipped.
         this.log.info({ from: job.smsc, to: other }, 'failing over to the next SMSC of the route');
