@@ -1,8 +1,8 @@
 /**
  * The boundaries of STYLE.md, checked on the source: no import cycles, `domain/` and `lib/` import
  * nothing else from src/, `outbound/` and `inbound/` never import each other, the flows take their
- * data types from `domain/` (never from `store/`), and each adapter folder is the only importer of
- * its third-party package.
+ * data types from `domain/` (never from `store/`), each adapter folder is the only importer of
+ * its third-party package, and no file is over 400 lines unless it says why.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -123,5 +123,21 @@ describe('architecture', () => {
     expect(importers.filter((f) => f.split('/')[0] !== folder)).toEqual([]);
     // The adapter really uses it (so the scan sees imports at all); node-smpp is for tests only.
     if (folder) expect(importers.length).toBeGreaterThan(0);
+  });
+
+  /**
+   * One module, one job: a file over 400 lines is doing more than one. The exceptions give their
+   * reason in their opening comment (the config schema: one declaration per key, nothing to split
+   * but alphabetical halves). NOT_YET_SPLIT is the debt still owed: each entry must still be over
+   * the limit (remove it once split), and nothing may join it.
+   */
+  it('no file in src/ is over 400 lines, except the ones that say why', () => {
+    const EXEMPT = new Set(['config/schema.ts']);
+    const NOT_YET_SPLIT = new Set(['smpp/session.ts', 'outbound/route-dispatcher.ts', 'outbound/intake.ts']);
+    const lines = new Map([...graph.keys()].map((f) => [rel(f), readFileSync(f, 'utf8').split('\n').length - 1]));
+    const over = [...lines].filter(([, n]) => n > 400).map(([f]) => f);
+    expect(over.filter((f) => !EXEMPT.has(f) && !NOT_YET_SPLIT.has(f))).toEqual([]);
+    for (const f of NOT_YET_SPLIT) expect(lines.get(f), `${f} is split now: take it off NOT_YET_SPLIT`).toBeGreaterThan(400);
+    for (const f of EXEMPT) expect(readFileSync(join(src, f), 'utf8').slice(0, 600)).toMatch(/400 lines/);
   });
 });
