@@ -13,14 +13,18 @@ import { sql, type Kysely } from 'kysely';
  * a survey (where they are, whether the question was asked again); one `survey_answers` row per
  * answer, valid or not. A/B campaigns (src/domain/campaign.ts): the message's `campaign` and
  * `variant`, indexed for the report.
+ *
+ * The indexes on replies and messages are built by 0017, concurrently: built here, in the same
+ * transaction as the ADD COLUMNs, they held the ACCESS EXCLUSIVE lock for a whole scan of the
+ * table and blocked every writer meanwhile (over 250 ms on a million messages under load).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // An ADD COLUMN waits for its brief ACCESS EXCLUSIVE lock at most this long rather than queueing
+  // every writer behind it (0008 does the same); a refused migration is simply run again.
+  await sql`SET LOCAL lock_timeout = '2s'`.execute(db);
   await sql`ALTER TABLE replies ADD COLUMN intent text, ADD COLUMN intent_confidence real, ADD COLUMN intent_detail jsonb`.execute(db);
-  await sql`CREATE INDEX replies_intent ON replies (intent, received_at) WHERE intent IS NOT NULL`.execute(db);
   await sql`ALTER TABLE messages ADD COLUMN send_at timestamptz, ADD COLUMN held_reason text`.execute(db);
-  await sql`CREATE INDEX messages_held ON messages (send_at) WHERE status = 'queued' AND send_at IS NOT NULL`.execute(db);
   await sql`ALTER TABLE messages ADD COLUMN survey jsonb, ADD COLUMN campaign text, ADD COLUMN variant text`.execute(db);
-  await sql`CREATE INDEX messages_campaign ON messages (campaign, variant) WHERE campaign IS NOT NULL`.execute(db);
   await sql`
     CREATE TABLE survey_runs (
       id bigserial PRIMARY KEY,
