@@ -1,7 +1,8 @@
 /**
  * One route's sending loop: priority order, the route's throttle right before each submit_sm, the
  * first SMSC of the route that has a bound bind, and one decision per result (submit-outcome.ts,
- * acted on by submit-result-handling.ts). The next batch is planned and its attempts counted while the current one is on the wire.
+ * acted on by submit-result-handling.ts). The next batch is planned and its attempts counted
+ * while the current one is on the wire.
  */
 import type { RouteConfig } from '../config/types.ts';
 import type { SubmitResult } from '../smpp/smsc-bind.ts';
