@@ -5,23 +5,23 @@
  * the moment its heartbeat says so (`takeOver`), and any others after `claimIdleMs`. A batch that
  * cannot be stored is retried, never dropped.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.ts';
 import { Backoff } from '../lib/backoff.ts';
 import { sleep } from '../lib/timeout.ts';
 import { describeError } from '../lib/errors.ts';
 import { isTransientFault } from '../lib/faults.ts';
 import type { Progress } from '../lib/progress.ts';
-import { writeSplittingPoison } from '../lib/split-on-poison.ts';
-import { DEFAULT_PAYLOAD_LIMITS, parseOutboundPayload, type OutboundMessage, type PayloadLimits } from '../domain/message.ts';
-import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
-import { countSegments, MAX_PARTS } from '../smpp/text/index.ts';
+import { DEFAULT_PAYLOAD_LIMITS, parseOutboundPayload, type PayloadLimits } from '../domain/message.ts';
 import type { DefaultAlphabet } from '../config/types.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { StatusChange } from '../domain/events.ts';
 import type { Router } from './router.ts';
 import type { DispatchJob } from './dispatcher.ts';
-import { defaultFromOf } from './router.ts';
+import { decideRoutes, type RoutedInput } from './routing-decision.ts';
+import { storeReusedIds, storeSplittingPoison, type IntakeStore } from './intake-storage.ts';
+
+export type { RoutedInput } from './routing-decision.ts';
+export type { IntakeStore } from './intake-storage.ts';
 
 export interface IntakeEntry {
   readonly id: string;
@@ -41,15 +41,6 @@ export interface IntakeStream {
   /** Takes over the entries a dead daemon (consumer) holds, at once. */
   claimFrom(consumer: string, count: number): Promise<IntakeEntry[]>;
   settle(ackIds: readonly string[], dead: readonly IntakeDeadLetter[]): Promise<void>;
-}
-
-export interface IntakeStore {
-  insertMessages(
-    queued: readonly RoutedMessage[],
-    refused: readonly { message: RoutedMessage; change: StatusChange }[],
-  ): Promise<{ inserted: Set<string>; changes: StatusChange[] }>;
-  /** Destination and text of stored messages, by id (to tell a re-read entry from a new one that reuses its id). */
-  storedContent?(ids: readonly string[]): Promise<Map<string, { to: string; text: string }>>;
 }
 
 export interface IntakeOptions {
@@ -96,11 +87,6 @@ export interface BatchOutcome {
 }
 
 const MAX_BATCHES_IN_FLIGHT = 2;
-/**
- * Texts up to this many UTF-16 units fit in 255 parts whatever the alphabet (UCS-2: 67 a part),
- * so only longer ones are counted at intake.
- */
-const ALWAYS_FITS = MAX_PARTS * 67;
 
 export class Intake {
   private readonly log: Logger;
@@ -255,7 +241,7 @@ export class Intake {
       // NUL or lone surrogates were replaced: the payload as sent is kept with the message.
       candidates.push(parsed.replaced > 0 ? { ...parsed.message, originalPayload: Buffer.from(entry.fields.payload!, 'utf8') } : parsed.message);
     }
-    const { queued, refused, rejected } = this.route(candidates);
+    const { queued, refused, rejected } = decideRoutes(candidates, this.deps.router, (route) => this.deps.alphabetFor(route));
     for (const r of rejected) {
       const entryId = entryOf.get(r.message.id)!;
       entryOf.delete(r.message.id);
@@ -266,7 +252,11 @@ export class Intake {
 
     // Messages that must wait (send_at, quiet hours) are marked with their hold before storing.
     const planned = await this.plan(queued);
-    const { inserted, changes, unstorable } = await this.store(planned, refused);
+    const { inserted, changes, unstorable } = await storeSplittingPoison(this.deps.store, planned, refused, {
+      log: this.log,
+      backoff: this.storeBackoff,
+      signal: this.controller.signal,
+    });
     for (const u of unstorable) {
       const entryId = entryOf.get(u.id)!;
       entryOf.delete(u.id);
@@ -278,7 +268,7 @@ export class Intake {
     const position = new Map(entries.map((e, i) => [e.id, i]));
     dead.sort((a, b) => position.get(a.entry.id)! - position.get(b.entry.id)!);
 
-    const rekeyed = await this.storeReusedIds(planned, generated, inserted);
+    const rekeyed = await storeReusedIds(this.deps.store, this.log, planned, generated, inserted);
     await this.deps.stream.settle([...ackOnly, ...entryOf.values()], dead);
     this.hand(planned, inserted, changes);
     if (rekeyed) this.hand(rekeyed.queued, rekeyed.inserted, rekeyed.changes);
@@ -303,126 +293,16 @@ export class Intake {
   }
 
   /**
-   * An entry whose generated id (`s-<entry id>`) is already stored is normally the same entry read
-   * again (after a crash, or the group recreated after Redis lost state) and is not stored twice.
-   * But a Redis that lost its memory numbers entries afresh: when its clock is behind the ids it
-   * issued before (a failover to a host whose clock lags) or an app gives entry ids itself, a new
-   * entry can reuse an old entry's id. Those are told apart by content: a stored message with a
-   * different destination or text is another message, and the new one is stored under
-   * `s-<entry id>.<hash of destination and text>` (the same on every re-read, so still stored
-   * once). A reused id with the same destination and text is taken for a re-read.
-   */
-  private async storeReusedIds(
-    queued: readonly RoutedMessage[],
-    generated: ReadonlySet<string>,
-    inserted: ReadonlySet<string>,
-  ): Promise<{ queued: RoutedMessage[]; inserted: Set<string>; changes: StatusChange[] } | undefined> {
-    const storedContent = this.deps.store.storedContent;
-    if (!storedContent) return undefined;
-    const seen = queued.filter((m) => generated.has(m.id) && !inserted.has(m.id));
-    if (seen.length === 0) return undefined;
-    const stored = await storedContent(seen.map((m) => m.id));
-    const reused = seen.filter((m) => {
-      const s = stored.get(m.id);
-      return s !== undefined && (s.to !== m.to || s.text !== m.text);
-    });
-    if (reused.length === 0) return undefined;
-    const renamed = reused.map((m) => ({
-      ...m,
-      id: `${m.id}.${createHash('sha256').update(`${m.to}\0${m.text}`).digest('hex').slice(0, 8)}`,
-    }));
-    this.log.warn(
-      { entries: renamed.length, ids: renamed.slice(0, 5).map((m) => m.id) },
-      'stream entry ids reused for different messages (Redis lost its memory and numbered entries again): stored under new ids',
-    );
-    const { inserted: stillNew, changes } = await this.deps.store.insertMessages(renamed, []);
-    return { queued: renamed, inserted: stillNew, changes };
-  }
-
-  /**
-   * Inserts the batch; a message the store refuses as poison (classifyFault) is found by splitting
-   * and returned as unstorable with the store's reason, so the rest of the batch is stored now.
-   * Transient faults are waited out with backoff (thrown when the intake is stopping).
-   */
-  private async store(
-    queued: readonly RoutedMessage[],
-    refused: readonly { message: RoutedMessage; change: StatusChange }[],
-  ): Promise<{ inserted: Set<string>; changes: StatusChange[]; unstorable: { id: string; reason: string }[] }> {
-    type Row = { readonly queued: RoutedMessage } | { readonly refused: { message: RoutedMessage; change: StatusChange } };
-    const rows: Row[] = [...queued.map((m) => ({ queued: m })), ...refused.map((r) => ({ refused: r }))];
-    const inserted = new Set<string>();
-    const changes: StatusChange[] = [];
-    const unstorable: { id: string; reason: string }[] = [];
-    await writeSplittingPoison(rows, {
-      write: async (chunk) => {
-        const result = await this.deps.store.insertMessages(
-          chunk.flatMap((r) => ('queued' in r ? [r.queued] : [])),
-          chunk.flatMap((r) => ('refused' in r ? [r.refused] : [])),
-        );
-        for (const id of result.inserted) inserted.add(id);
-        changes.push(...result.changes);
-      },
-      setAside: async (row, err) => {
-        const message = 'queued' in row ? row.queued : row.refused.message;
-        const code = (err as { code?: unknown } | null)?.code;
-        unstorable.push({ id: message.id, reason: `the store refused this message${typeof code === 'string' ? ` (${code})` : ''}: ${describeError(err)}` });
-      },
-      onError: (err, items, attempt) => this.log.warn({ err: describeError(err), items, attempt }, 'storing outbound messages failed; retried, or split to find the one that fails'),
-      backoff: this.storeBackoff,
-      signal: this.controller.signal,
-    });
-    return { inserted, changes, unstorable };
-  }
-
-  /**
    * Messages Parley sends itself (auto-replies, confirmations): the same routing, storage and
    * dispatch as entries from the stream, without the round trip through Redis. Returns the ids
    * stored now (an id already stored is not sent again) and those refused with their reason.
    */
   async admit(messages: readonly RoutedInput[]): Promise<{ inserted: Set<string>; rejected: { id: string; code: string; reason: string }[] }> {
-    const { queued, refused, rejected } = this.route(messages);
+    const { queued, refused, rejected } = decideRoutes(messages, this.deps.router, (route) => this.deps.alphabetFor(route));
     const planned = await this.plan(queued);
     const { inserted, changes } = await this.deps.store.insertMessages(planned, refused);
     this.hand(planned, inserted, changes);
     return { inserted, rejected: rejected.map((r) => ({ id: r.message.id, code: r.code, reason: r.reason })) };
-  }
-
-  /** Routes validated messages: to be queued, refused with a final status, or rejected outright. */
-  private route(messages: readonly RoutedInput[]): {
-    queued: RoutedMessage[];
-    refused: { message: RoutedMessage; change: StatusChange }[];
-    rejected: { message: OutboundMessage; code: string; reason: string }[];
-  } {
-    const queued: RoutedMessage[] = [];
-    const refused: { message: RoutedMessage; change: StatusChange }[] = [];
-    const rejected: { message: OutboundMessage; code: string; reason: string }[] = [];
-    for (const message of messages) {
-      const choice = this.deps.router.choose(message.to, message.route);
-      if (!choice.ok && choice.code === 'unknown_route') {
-        rejected.push({ message, code: choice.code, reason: choice.reason });
-        continue;
-      }
-      if (!choice.ok) {
-        refused.push({
-          message: { ...message, route: '' },
-          change: { id: message.id, status: 'failed', previous: 'queued', errorCode: 'no_route', errorReason: choice.reason },
-        });
-        continue;
-      }
-      const parts = message.text.length <= ALWAYS_FITS ? 1 : countSegments(message.text, this.deps.alphabetFor(choice.route.name));
-      if (parts > MAX_PARTS) {
-        rejected.push({ message, code: 'too_many_parts', reason: `the text needs ${parts} parts; at most ${MAX_PARTS} can be concatenated` });
-        continue;
-      }
-      // The sender is fixed here, not at dispatch: conversations and opt-outs key on it.
-      const routed: RoutedMessage = { ...message, route: choice.route.name, from: message.from ?? defaultFromOf(choice.route), expiresAt: expiryOf(message, choice.route.maxQueueAgeMs) };
-      if (routed.expiresAt !== undefined && routed.expiresAt.getTime() <= Date.now()) {
-        refused.push({ message: routed, change: { id: message.id, status: 'expired', previous: 'queued', ...QUEUE_AGE_ERROR } });
-        continue;
-      }
-      queued.push(routed);
-    }
-    return { queued, refused, rejected };
   }
 
   private async plan(queued: RoutedMessage[]): Promise<RoutedMessage[]> {
@@ -444,26 +324,3 @@ export class Intake {
     this.deps.publishCommitted(changes);
   }
 }
-
-/**
- * The earlier of the payload's expires_at and the route's max_queue_age, counted from now or, for
- * a message scheduled later (send_at), from when it is due: a scheduled send is not stale before
- * its time. (Quiet hours are not exempt: a code held overnight is as stale as one stuck in a queue.)
- */
-function expiryOf(message: OutboundMessage, maxQueueAgeMs: number | undefined): Date | undefined {
-  const from = Math.max(Date.now(), message.sendAt?.getTime() ?? 0);
-  const byRoute = maxQueueAgeMs === undefined ? undefined : from + maxQueueAgeMs;
-  const own = message.expiresAt?.getTime();
-  const at = own === undefined ? byRoute : byRoute === undefined ? own : Math.min(own, byRoute);
-  return at === undefined ? undefined : new Date(at);
-}
-
-/** A validated message, with what Parley's own senders may add. */
-export type RoutedInput = OutboundMessage & {
-  readonly replyTo?: string;
-  readonly bypassOptOut?: boolean;
-  /** performance.now() when the customer's message this answers arrived. */
-  readonly answerTo?: number;
-  /** The payload as sent, when NUL or lone surrogates in it were replaced. */
-  readonly originalPayload?: Buffer;
-};

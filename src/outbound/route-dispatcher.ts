@@ -1,31 +1,25 @@
 /**
  * One route's sending loop: priority order, the route's throttle right before each submit_sm, the
- * first SMSC of the route that has a bound bind, and one decision per result (submit-outcome.ts).
- * The next batch is planned and its attempts counted while the current one is on the wire.
+ * first SMSC of the route that has a bound bind, and one decision per result (submit-outcome.ts,
+ * acted on by submit-result-handling.ts). The next batch is planned and its attempts counted
+ * while the current one is on the wire.
  */
 import type { RouteConfig } from '../config/types.ts';
 import type { SubmitResult } from '../smpp/smsc-bind.ts';
 import type { Logger } from '../lib/logger.ts';
-import { Backoff } from '../lib/backoff.ts';
 import { Deque } from '../lib/deque.ts';
-import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import { describeError } from '../lib/errors.ts';
 import type { MessageStatus } from '../domain/status.ts';
-import { responseIdKey } from '../domain/smsc-message-id.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
-import { classifySubmit, type SubmitOutcome } from './submit-outcome.ts';
+import { classifySubmit } from './submit-outcome.ts';
 import { planSegments, type PlannedSegment } from './encoding.ts';
 import type { RouteThrottle } from './route-throttle.ts';
 import { defaultFromOf } from './router.ts';
-import { formatErrorCode } from '../domain/error-code.ts';
 import type { DispatchJob, DispatcherDeps } from './dispatch-ports.ts';
 import { WaitingJobs, expiredUnsent, untouched, type Job, type SegmentTask } from './dispatch-job.ts';
+import { SubmitResultHandling } from './submit-result-handling.ts';
 
-const DEFAULT_MAX_SEGMENT_ATTEMPTS = 10;
-const RETRY_BASE_MS = 1000;
-const RETRY_MAX_MS = 60_000;
-const THROTTLED_RETRY_MS = 100;
 const NO_BIND_WAIT_MS = 500;
 
 /** One route's queue and its loop: the only owner of that route's sending. */
@@ -34,10 +28,8 @@ export class RouteDispatcher {
   /** Segments ready to go, their attempt counted. */
   private readonly ready = new Deque<{ job: Job; task: SegmentTask }>();
   private readonly wakeup = new Wakeup();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly log: Logger;
-  /** Warnings an SMSC can set off once per submit: limited, with a count of the rest. */
-  private readonly carrierLog: RateLimitedLog;
+  private readonly results: SubmitResultHandling;
   private loop: Promise<void> | undefined;
   private references: number;
   jobs = 0;
@@ -49,7 +41,16 @@ export class RouteDispatcher {
     private readonly signal: AbortSignal,
   ) {
     this.log = deps.logger.child({ route: route.name });
-    this.carrierLog = new RateLimitedLog(this.log);
+    this.results = new SubmitResultHandling({
+      route,
+      throttle,
+      deps,
+      signal,
+      log: this.log,
+      ready: this.ready,
+      wakeup: this.wakeup,
+      finish: (job, status, error) => this.finish(job, status, error),
+    });
     this.references = Math.floor((deps.random ?? Math.random)() * 0x10000);
   }
 
@@ -84,8 +85,7 @@ export class RouteDispatcher {
 
   async stopped(): Promise<void> {
     this.wakeup.notify();
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
+    this.results.cancelRetries();
     await this.loop;
   }
 
@@ -316,121 +316,9 @@ export class RouteDispatcher {
       .catch((err: unknown): SubmitResult => ({ kind: 'failed', code: 'encode_failed', reason: `submit threw: ${describeError(err)}` }))
       .then((result) => {
         job.inFlight--;
-        this.onResult(job, task, smsc, bind.label, submittedAt, classifySubmit(result), performance.now() - started);
+        this.results.onResult(job, task, smsc, bind.label, submittedAt, classifySubmit(result), performance.now() - started);
       })
       .catch((err: unknown) => this.log.error({ err, id: job.message.id, seq: task.seq }, 'recording a submit result failed'));
-  }
-
-  private requeue(job: Job, task: SegmentTask, delayMs: number): void {
-    if (this.signal.aborted) return;
-    if (delayMs <= 0) {
-      this.ready.unshift({ job, task });
-      this.wakeup.notify();
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      this.ready.unshift({ job, task });
-      this.wakeup.notify();
-    }, delayMs);
-    this.retryTimers.add(timer);
-  }
-
-  private onResult(
-    job: Job,
-    task: SegmentTask,
-    smsc: string,
-    bind: string,
-    submittedAt: Date,
-    outcome: SubmitOutcome,
-    latencyMs: number,
-  ): void {
-    // The command_status name when the SMSC answered, else why there was no answer (bounded values).
-    const status =
-      outcome.kind === 'accepted'
-        ? 'ESME_ROK'
-        : outcome.kind === 'throttled'
-          ? outcome.status
-          : 'error' in outcome
-            ? (outcome.error.commandStatus ?? outcome.error.code)
-            : 'not_sent';
-    this.deps.observer?.onSubmitted?.(this.route.name, smsc, outcome.kind, status, latencyMs);
-    const record = (segmentStatus: 'accepted' | 'failed', smscMessageId: string | null, commandStatus: number | null): void => {
-      this.deps.recorder.recordSegment({
-        messageId: job.message.id,
-        seq: task.seq,
-        total: task.total,
-        smsc,
-        bind,
-        smscMessageId,
-        matchKey: smscMessageId === null ? null : responseIdKey(smscMessageId, this.deps.smscs.get(smsc)!.config.idFormat),
-        commandStatus,
-        status: segmentStatus,
-        attempts: task.sent,
-        possibleDuplicate: task.possibleDuplicate,
-        submittedAt,
-        respondedAt: new Date(),
-      });
-    };
-    const maxAttempts = this.deps.maxSegmentAttempts ?? DEFAULT_MAX_SEGMENT_ATTEMPTS;
-    switch (outcome.kind) {
-      case 'accepted':
-        this.throttle.onAccepted();
-        if (outcome.smscMessageId === '') {
-          // Accepted, but with nothing to match its receipts by: the message can only end unknown.
-          this.deps.observer?.onEmptySmscMessageId?.(this.route.name, smsc);
-          this.carrierLog.warn({ smsc, bind, id: job.message.id, seq: task.seq }, 'smsc accepted a submit with an empty message_id; its receipts cannot be matched');
-        }
-        record('accepted', outcome.smscMessageId, 0);
-        job.accepted.add(task.seq);
-        if (!job.finished && job.accepted.size >= job.total) {
-          this.finish(job, 'submitted', {});
-        }
-        return;
-      case 'throttled':
-        this.throttle.onThrottled();
-        this.requeue(job, task, THROTTLED_RETRY_MS);
-        return;
-      case 'not_sent':
-        this.requeue(job, task, 0);
-        return;
-      case 'retry':
-        if (task.sent >= maxAttempts) {
-          this.finish(job, 'failed', { errorCode: formatErrorCode(outcome.error), errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
-          return;
-        }
-        this.resend(job, task, smsc, status, false);
-        return;
-      case 'failed':
-        record('failed', null, null);
-        this.finish(job, 'failed', { errorCode: formatErrorCode(outcome.error), errorReason: outcome.reason });
-        return;
-      case 'uncertain':
-        if (this.route.uncertainSubmit === 'unknown') {
-          this.finish(job, 'unknown', { errorCode: formatErrorCode(outcome.error), errorReason: outcome.reason });
-          return;
-        }
-        // Each resend may reach the customer as one more copy: at most `uncertain_max_attempts`
-        // such submits, spaced by the backoff (an SMSC that answers garbage at once would
-        // otherwise get the whole allowance within a second).
-        task.uncertain++;
-        if (task.uncertain >= this.route.uncertainMaxAttempts || task.sent >= maxAttempts) {
-          this.finish(job, 'unknown', { errorCode: formatErrorCode(outcome.error), errorReason: `${outcome.reason} (after ${task.sent} attempts)` });
-          return;
-        }
-        task.possibleDuplicate = true;
-        this.resend(job, task, smsc, status, true);
-        return;
-    }
-  }
-
-  /** Submits the segment again after THE backoff's next delay (capped, jittered), counted. */
-  private resend(job: Job, task: SegmentTask, smsc: string, reason: string, uncertain: boolean): void {
-    task.backoff ??= new Backoff(RETRY_BASE_MS, RETRY_MAX_MS, this.deps.random);
-    const delayMs = task.backoff.next();
-    this.deps.observer?.onResend?.(this.route.name, smsc, reason, uncertain, delayMs);
-    if (uncertain) this.log.debug({ id: job.message.id, seq: task.seq, smsc, reason, attempts: task.sent, delayMs }, 'submit got no usable answer; sending it again after a backoff');
-    this.requeue(job, task, delayMs);
   }
 
   private finish(job: Job, status: MessageStatus, error: { errorCode?: string; errorReason?: string }): void {
