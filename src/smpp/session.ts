@@ -1,9 +1,12 @@
 /**
  * One SMPP 3.4 session over one socket, in client (ESME) or server (SMSC) mode.
  *
- * The session owns the socket, a fresh frame reader, the window of outstanding requests and the
- * timers. It never reconnects: a reconnect is a new socket and a new session (see `smsc-bind.ts`),
- * so no parser state or pending request survives into the next connection.
+ * The session owns the socket and the state machine, and delegates to parts it owns: the link
+ * (framing, writes, read pausing: `session-link.ts`), the window of outstanding requests
+ * (`in-flight-window.ts`), the timers (`keepalive.ts`) and the application's requests
+ * (`incoming-requests.ts`); its vocabulary is in `session-types.ts`. It never reconnects: a
+ * reconnect is a new socket and a new session (see `smsc-bind.ts`), so no parser state or pending
+ * request survives into the next connection.
  *
  * Guarantees the rest of Parley relies on:
  * - every request gets exactly one outcome: its response, or a typed `SmppSessionError`
@@ -14,14 +17,15 @@
  */
 import type { Socket } from 'node:net';
 import { COMMAND_IDS, isResponseId, type CommandName } from './commands.ts';
-import { ESME_RINVCMDID, ESME_RINVCMDLEN, ESME_ROK, ESME_RX_T_APPN, commandStatusName } from './command-status.ts';
+import { ESME_RINVCMDID, ESME_RINVCMDLEN, ESME_ROK, commandStatusName } from './command-status.ts';
 import { decodeOwnedFrame, encodeRequest, makePdu, type PduDecodeError } from './codec.ts';
 import { InFlightWindow } from './in-flight-window.ts';
+import { IncomingRequests } from './incoming-requests.ts';
 import { Keepalive } from './keepalive.ts';
 import type { BindFields, Pdu, PduInit, PduOf, RequestCommand } from './pdu.ts';
 import { SMPP_VERSION_34 } from './pdu.ts';
 import { SessionLink } from './session-link.ts';
-import { BIND_COMMAND, BOUND_STATE, SETTLED, incomingStatus, isBound, isThenable, responseCommandOf } from './session-rules.ts';
+import { BIND_COMMAND, BOUND_STATE, incomingStatus, isBound, responseCommandOf } from './session-rules.ts';
 import {
   DEFAULT_SESSION_TIMERS,
   SmppSessionError,
@@ -52,12 +56,12 @@ export class SmppSession {
   private readonly link: SessionLink;
   private readonly window: InFlightWindow;
   private readonly keepalive: Keepalive;
+  private readonly incoming: IncomingRequests;
   private readonly handlers: SessionHandlers;
   private readonly log: Logger;
   /** What the peer can set off once per PDU (a malformed one, a stray response): limited, counted. */
   private readonly peerLog: RateLimitedLog;
   private stateValue: SessionState = 'open';
-  private unansweredIncoming = 0;
   private resolveClosed!: (reason: CloseReason) => void;
   private closeReason: CloseReason | undefined;
 
@@ -82,6 +86,7 @@ export class SmppSession {
       // The peer half-closed: SMPP has no use for a half-open link, so close ours too.
       socket.end();
     });
+    this.incoming = new IncomingRequests(this, this.handlers, this.link, this.timers.incomingWindow, this.log);
     this.keepalive = new Keepalive(this, this.window, this.link, this.timers, this.log);
   }
 
@@ -346,14 +351,14 @@ export class SmppSession {
         this.onBindRequest(pdu);
         return;
       default:
-        this.dispatch(pdu as IncomingRequest, responseCommand, frame);
+        this.incoming.dispatch(pdu as IncomingRequest, responseCommand, frame);
     }
   }
 
   private onBindRequest(pdu: BindPdu): void {
     this.setState('binding');
     const decide = this.handlers.onBind
-      ? this.call(() => this.handlers.onBind!(pdu, this))
+      ? this.incoming.call(() => this.handlers.onBind!(pdu, this))
       : Promise.resolve<Reply | undefined>({ command_status: ESME_ROK });
     decide.then((reply) => {
       if (this.stateValue === 'closed') return;
@@ -364,58 +369,6 @@ export class SmppSession {
       });
       this.setState(status === ESME_ROK ? BOUND_STATE[pdu.command] : 'open');
     }).catch((err: unknown) => this.log.error({ err, peer: this.remoteAddress }, 'answering a bind failed'));
-  }
-
-  private dispatch(pdu: IncomingRequest, responseCommand: CommandName | undefined, frame: Buffer): void {
-    const handler = this.handlers.onRequest;
-    this.unansweredIncoming++;
-    if (this.unansweredIncoming >= this.timers.incomingWindow) this.link.pauseReading('incoming');
-    const sequence = pdu.sequence_number;
-    let reply: Reply | undefined;
-    let later: PromiseLike<Reply | void> | undefined;
-    try {
-      const outcome = handler?.(pdu, this, frame);
-      if (isThenable(outcome)) later = outcome;
-      else reply = outcome ?? undefined;
-    } catch (err) {
-      reply = this.handlerFailed(err);
-    }
-    if (later !== undefined) {
-      // One promise per asynchronous answer (there were three): the handler's own, adopted.
-      void Promise.resolve(later).then(
-        (r) => this.settleIncoming(responseCommand, sequence, r ?? undefined),
-        (err: unknown) => this.settleIncoming(responseCommand, sequence, this.handlerFailed(err)),
-      );
-    } else {
-      // A synchronous answer is still sent after the rest of this read is handled, as before.
-      // (A reaction on a settled promise: queueMicrotask costs more in Node, an AsyncResource each.)
-      // Cannot reject: answer() catches an encode failure and answers ESME_RX_T_APPN; no .catch here,
-      // it would cost a second promise per PDU on the hot path.
-      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
-      void SETTLED.then(() => this.settleIncoming(responseCommand, sequence, reply));
-    }
-  }
-
-  private settleIncoming(responseCommand: CommandName | undefined, sequence: number, reply: Reply | undefined): void {
-    this.unansweredIncoming--;
-    if (this.link.isPausedFor('incoming') && this.unansweredIncoming < this.timers.incomingWindow) this.link.resumeReading('incoming');
-    if (responseCommand !== undefined) this.link.answer(responseCommand, sequence, reply ?? {});
-  }
-
-  private handlerFailed(err: unknown): Reply {
-    this.log.error({ err, peer: this.remoteAddress }, 'smpp handler failed; answering ESME_RX_T_APPN');
-    return { command_status: ESME_RX_T_APPN };
-  }
-
-  /**
-   * Runs application code. A throw or rejection is logged and becomes ESME_RX_T_APPN, a temporary
-   * error, so the peer retries instead of the message being lost.
-   */
-  private call(fn: () => Promise<Reply | void> | Reply | void): Promise<Reply | undefined> {
-    return new Promise<Reply | void>((resolve) => resolve(fn())).then(
-      (r) => r ?? undefined,
-      (err: unknown) => this.handlerFailed(err),
-    );
   }
 
   private safely(what: string, fn: () => void): void {
