@@ -1,10 +1,11 @@
 /**
  * One SMPP 3.4 session over one socket, in client (ESME) or server (SMSC) mode.
  *
- * The session owns the socket and the state machine, and delegates to parts it owns: the link
- * (framing, writes, read pausing: `session-link.ts`), the window of outstanding requests
- * (`in-flight-window.ts`), the timers (`keepalive.ts`) and the application's requests
- * (`incoming-requests.ts`); its vocabulary is in `session-types.ts`. It never reconnects: a
+ * The session owns the socket and routes each PDU; the rest is delegated to parts it owns: the
+ * link (framing, writes, read pausing: `session-link.ts`), the window of outstanding requests
+ * (`in-flight-window.ts`), the timers (`keepalive.ts`), the state machine and binds
+ * (`session-bind.ts`) and the application's requests (`incoming-requests.ts`); its vocabulary is
+ * in `session-types.ts`. It never reconnects: a
  * reconnect is a new socket and a new session (see `smsc-bind.ts`), so no parser state or pending
  * request survives into the next connection.
  *
@@ -16,16 +17,16 @@
  * - a silent peer is detected by enquire_link and a watchdog, a stalled frame by a frame timer.
  */
 import type { Socket } from 'node:net';
-import { COMMAND_IDS, isResponseId, type CommandName } from './commands.ts';
+import { COMMAND_IDS, isResponseId } from './commands.ts';
 import { ESME_RINVCMDID, ESME_RINVCMDLEN, ESME_ROK, commandStatusName } from './command-status.ts';
 import { decodeOwnedFrame, encodeRequest, makePdu, type PduDecodeError } from './codec.ts';
 import { InFlightWindow } from './in-flight-window.ts';
 import { IncomingRequests } from './incoming-requests.ts';
 import { Keepalive } from './keepalive.ts';
 import type { BindFields, Pdu, PduInit, PduOf, RequestCommand } from './pdu.ts';
-import { SMPP_VERSION_34 } from './pdu.ts';
+import { SessionBind } from './session-bind.ts';
 import { SessionLink } from './session-link.ts';
-import { BIND_COMMAND, BOUND_STATE, incomingStatus, isBound, responseCommandOf } from './session-rules.ts';
+import { BOUND_STATE, incomingStatus, isBound, responseCommandOf } from './session-rules.ts';
 import {
   DEFAULT_SESSION_TIMERS,
   SmppSessionError,
@@ -34,7 +35,6 @@ import {
   type CloseCode,
   type CloseReason,
   type IncomingRequest,
-  type Reply,
   type SessionHandlers,
   type SessionMode,
   type SessionOptions,
@@ -43,7 +43,6 @@ import {
 } from './session-types.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
-import { orTimeout } from '../lib/timeout.ts';
 
 export * from './session-types.ts';
 
@@ -57,11 +56,11 @@ export class SmppSession {
   private readonly window: InFlightWindow;
   private readonly keepalive: Keepalive;
   private readonly incoming: IncomingRequests;
+  private readonly binding: SessionBind;
   private readonly handlers: SessionHandlers;
   private readonly log: Logger;
   /** What the peer can set off once per PDU (a malformed one, a stray response): limited, counted. */
   private readonly peerLog: RateLimitedLog;
-  private stateValue: SessionState = 'open';
   private resolveClosed!: (reason: CloseReason) => void;
   private closeReason: CloseReason | undefined;
 
@@ -87,15 +86,16 @@ export class SmppSession {
       socket.end();
     });
     this.incoming = new IncomingRequests(this, this.handlers, this.link, this.timers.incomingWindow, this.log);
+    this.binding = new SessionBind(this, this.mode, this.window, this.link, this.incoming, this.handlers, this.log);
     this.keepalive = new Keepalive(this, this.window, this.link, this.timers, this.log);
   }
 
   get state(): SessionState {
-    return this.stateValue;
+    return this.binding.state;
   }
 
   get isBound(): boolean {
-    return isBound(this.stateValue);
+    return isBound(this.binding.state);
   }
 
   /** Requests sent and not yet answered. */
@@ -127,8 +127,8 @@ export class SmppSession {
    * window_full when the window is full: the caller chooses to wait (`waitForWindow`) or go elsewhere.
    */
   request<C extends RequestCommand>(command: C, init: PduInit<C>): Promise<Pdu> {
-    if (this.stateValue === 'closed' || this.stateValue === 'unbinding') {
-      return Promise.reject(new SmppSessionError('connection_closed', `session is ${this.stateValue}`));
+    if (this.binding.state === 'closed' || this.binding.state === 'unbinding') {
+      return Promise.reject(new SmppSessionError('connection_closed', `session is ${this.binding.state}`));
     }
     if (this.socket.writableEnded) {
       // The peer half-closed and this side answered with its FIN: nothing more can be sent.
@@ -136,7 +136,7 @@ export class SmppSession {
     }
     const sessionCommand = command === 'enquire_link' || command === 'unbind' || command in BOUND_STATE;
     if (!sessionCommand && !this.isBound) {
-      return Promise.reject(new SmppSessionError('not_bound', `cannot send ${command} while ${this.stateValue}`));
+      return Promise.reject(new SmppSessionError('not_bound', `cannot send ${command} while ${this.binding.state}`));
     }
     if (!sessionCommand && this.window.size >= this.timers.windowSize) {
       return Promise.reject(new SmppSessionError('window_full', `window of ${this.timers.windowSize} is full`));
@@ -163,66 +163,28 @@ export class SmppSession {
 
   /** Resolves when the window has room (or the session ends: check `isBound` after). */
   waitForWindow(): Promise<void> {
-    if (this.freeWindow > 0 || this.stateValue === 'closed') return Promise.resolve();
+    if (this.freeWindow > 0 || this.binding.state === 'closed') return Promise.resolve();
     return this.window.waitForRoom();
   }
 
   /** Client mode: binds and resolves with bind_resp; rejects with bind_refused on a non-zero status. */
-  async bind(type: BindType, fields: Partial<BindFields> & Pick<BindFields, 'system_id' | 'password'>): Promise<PduOf<'bind_transceiver_resp'>> {
-    if (this.mode !== 'client') throw new SmppSessionError('not_bound', 'only a client session binds');
-    if (this.stateValue !== 'open') throw new SmppSessionError('not_bound', `cannot bind while ${this.stateValue}`);
-    const command = BIND_COMMAND[type];
-    this.setState('binding');
-    let resp: Pdu;
-    try {
-      resp = await this.request(command, {
-        system_type: '',
-        interface_version: SMPP_VERSION_34,
-        addr_ton: 0,
-        addr_npi: 0,
-        address_range: '',
-        ...fields,
-      });
-    } catch (err) {
-      // A generic_nack is a refusal as definite as a bind_resp with an error: the link is open and
-      // may bind again. A timeout or an unreadable answer leaves the peer's view unknown, so the
-      // session stays 'binding' until the bind timer closes it.
-      if (err instanceof SmppSessionError && err.code === 'generic_nack' && (this.stateValue as SessionState) === 'binding') {
-        this.setState('open');
-      }
-      throw err;
-    }
-    if (resp.command_status !== ESME_ROK) {
-      const name = commandStatusName(resp.command_status);
-      this.setState('open');
-      throw new SmppSessionError('bind_refused', `${command} refused: ${name}`, resp.command_status);
-    }
-    this.setState(BOUND_STATE[command]);
-    return resp as PduOf<'bind_transceiver_resp'>;
+  bind(type: BindType, fields: Partial<BindFields> & Pick<BindFields, 'system_id' | 'password'>): Promise<PduOf<'bind_transceiver_resp'>> {
+    return this.binding.bind(type, fields);
   }
 
   /** Waits until no request is outstanding, or the time is up. Resolves with what is still pending. */
   drain(timeoutMs: number): Promise<number> {
-    return this.window.drain(timeoutMs, () => this.stateValue === 'closed');
+    return this.window.drain(timeoutMs, () => this.binding.state === 'closed');
   }
 
   /** Sends unbind, waits up to `timeoutMs` for unbind_resp, then closes the socket. */
-  async unbind(timeoutMs = 1000): Promise<void> {
-    if (this.stateValue === 'closed') return;
-    if (this.isBound) {
-      const answered = this.request('unbind', {}).then(
-        () => undefined,
-        () => undefined,
-      );
-      this.setState('unbinding');
-      await orTimeout(answered, timeoutMs, undefined);
-    }
-    this.close('unbound', 'unbind');
+  unbind(timeoutMs = 1000): Promise<void> {
+    return this.binding.unbind(timeoutMs);
   }
 
   /** Closes the connection now; pending requests fail with connection_closed. */
   close(code: CloseCode = 'local', message = 'closed locally'): void {
-    if (this.stateValue === 'closed') return;
+    if (this.binding.state === 'closed') return;
     this.finish({ code, message });
     this.socket.destroy();
   }
@@ -234,19 +196,10 @@ export class SmppSession {
     this.window.setNextSequence(seq);
   }
 
-  private setState(next: SessionState): void {
-    const previous = this.stateValue;
-    if (previous === next) return;
-    this.stateValue = next;
-    this.log.info({ from: previous, to: next, mode: this.mode, peer: this.remoteAddress }, 'smpp session state');
-    if (isBound(next)) this.window.releaseWaiters();
-    this.safely('onStateChange', () => this.handlers.onStateChange?.(next, previous, this));
-  }
-
   private onData(chunk: Buffer): void {
     const { frames, invalid } = this.link.read(chunk);
     for (const frame of frames) {
-      if (this.stateValue === 'closed') return;
+      if (this.binding.state === 'closed') return;
       this.onFrame(frame);
     }
     if (invalid) {
@@ -314,16 +267,16 @@ export class SmppSession {
     if (this.mode === 'client' && pdu.command_status === ESME_ROK && pending.command in BOUND_STATE) {
       // Bound now, before anything else in this read is handled: an SMSC may send deliver_sm right
       // behind its bind_resp, and it must not be refused as sent before the bind.
-      this.setState(BOUND_STATE[pending.command as BindPdu['command']]);
+      this.binding.set(BOUND_STATE[pending.command as BindPdu['command']]);
     }
     pending.resolve(pdu);
   }
 
   private onIncomingRequest(pdu: Pdu, frame: Buffer): void {
-    const status = incomingStatus(this.mode, this.stateValue, pdu.command);
+    const status = incomingStatus(this.mode, this.binding.state, pdu.command);
     const responseCommand = responseCommandOf(pdu.command);
     if (status !== ESME_ROK) {
-      this.peerLog.warn({ peer: this.remoteAddress, command: pdu.command, state: this.stateValue, status: commandStatusName(status) }, 'smpp request refused in this state');
+      this.peerLog.warn({ peer: this.remoteAddress, command: pdu.command, state: this.binding.state, status: commandStatusName(status) }, 'smpp request refused in this state');
       if (status === ESME_RINVCMDID || responseCommand === undefined) {
         this.link.sendPdu(makePdu('generic_nack', { command_status: status, sequence_number: pdu.sequence_number }));
       } else {
@@ -337,7 +290,7 @@ export class SmppSession {
         return;
       case 'unbind':
         this.link.answer('unbind_resp', pdu.sequence_number, {});
-        this.setState('unbinding');
+        this.binding.set('unbinding');
         this.socket.end();
         setTimeout(() => this.close('unbound', 'peer unbound'), 1000).unref();
         return;
@@ -348,34 +301,10 @@ export class SmppSession {
       case 'bind_transmitter':
       case 'bind_receiver':
       case 'bind_transceiver':
-        this.onBindRequest(pdu);
+        this.binding.onBindRequest(pdu);
         return;
       default:
         this.incoming.dispatch(pdu as IncomingRequest, responseCommand, frame);
-    }
-  }
-
-  private onBindRequest(pdu: BindPdu): void {
-    this.setState('binding');
-    const decide = this.handlers.onBind
-      ? this.incoming.call(() => this.handlers.onBind!(pdu, this))
-      : Promise.resolve<Reply | undefined>({ command_status: ESME_ROK });
-    decide.then((reply) => {
-      if (this.stateValue === 'closed') return;
-      const status = this.link.answer(`${pdu.command}_resp` as CommandName, pdu.sequence_number, {
-        system_id: reply?.system_id ?? 'parley',
-        ...reply,
-        command_status: reply?.command_status ?? ESME_ROK,
-      });
-      this.setState(status === ESME_ROK ? BOUND_STATE[pdu.command] : 'open');
-    }).catch((err: unknown) => this.log.error({ err, peer: this.remoteAddress }, 'answering a bind failed'));
-  }
-
-  private safely(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log.error({ err, handler: what }, 'smpp handler threw');
     }
   }
 
@@ -384,11 +313,11 @@ export class SmppSession {
     this.closeReason = reason;
     this.keepalive.stop();
     this.link.closed = true;
-    this.setState('closed');
+    this.binding.set('closed');
     const failed = this.window.failAll(reason.message);
     this.peerLog.flush();
     this.log.info({ peer: this.remoteAddress, reason: reason.code, detail: reason.message, failedRequests: failed }, 'smpp session closed');
-    this.safely('onClose', () => this.handlers.onClose?.(reason, this));
+    this.binding.safely('onClose', () => this.handlers.onClose?.(reason, this));
     this.resolveClosed(reason);
   }
 }
