@@ -43,10 +43,11 @@ describe('simulator delivery receipts', () => {
     const s = await sim({ receiptDelayMs: 0 });
     const c = await openSimClient({ port: s.port }, cleanups);
     await c.submit({ registered_delivery: 0 });
-    await c.submit({ registered_delivery: 1 });
-    await waitFor(() => c.delivered.length === 1, 2000, 'one receipt');
-    await new Promise((r) => setTimeout(r, 100));
+    // Sentinel: the later submit's receipt arrives, so the earlier one's would have come first.
+    const asked = await c.submit({ registered_delivery: 1 });
+    await waitFor(() => c.delivered.length === 1, 10_000, 'one receipt');
     expect(c.delivered).toHaveLength(1);
+    expect(readReceipt(c.delivered[0]!).id).toBe(asked.message_id);
     expect(s.stats.receipts.scheduled).toBe(1);
   });
 
