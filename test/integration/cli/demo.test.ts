@@ -9,7 +9,6 @@ const world = createWorld();
 let config: string;
 let ordersPort: number;
 let demo: CliResult;
-let elapsedMs: number;
 
 /** config/demo.yaml itself, on this test's database, Redis prefix and ports. */
 function demoConfig(smscPort: number, httpPort: number): string {
@@ -32,9 +31,8 @@ function demoConfig(smscPort: number, httpPort: number): string {
 beforeAll(async () => {
   ordersPort = await freePort();
   config = world.writeConfig('demo.yaml', demoConfig(await freePort(), await freePort()));
-  const started = Date.now();
+  // runCli kills the demo and fails after timeoutMs: an exit of its own with code 0 is the bound.
   demo = await runCli(['demo', '-c', config], { timeoutMs: 40_000 });
-  elapsedMs = Date.now() - started;
 }, 45_000);
 afterAll(async () => {
   await world.cleanup();
@@ -43,10 +41,11 @@ afterAll(async () => {
 const lines = (text: string, has: string): string[] => text.split('\n').filter((l) => l.includes(has));
 
 describe('parley demo', () => {
-  it('plays the two-way loop and stops cleanly, in bounded time', () => {
+  it('plays the two-way loop and stops cleanly on its own', () => {
     expect(demo.stderr).toBe('');
+    // Stopped by itself, not killed: the demo ends without anyone waiting it out.
+    expect(demo.signal).toBeNull();
     expect(demo.code).toBe(0);
-    expect(elapsedMs).toBeLessThan(20_000);
     const out = demo.stdout;
     expect(out).toContain(`created database ${world.database}`);
     expect(out).not.toContain('no reply path');

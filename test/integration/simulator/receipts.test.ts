@@ -43,10 +43,11 @@ describe('simulator delivery receipts', () => {
     const s = await sim({ receiptDelayMs: 0 });
     const c = await openSimClient({ port: s.port }, cleanups);
     await c.submit({ registered_delivery: 0 });
-    await c.submit({ registered_delivery: 1 });
-    await waitFor(() => c.delivered.length === 1, 2000, 'one receipt');
-    await new Promise((r) => setTimeout(r, 100));
+    // Sentinel: the later submit's receipt arrives, so the earlier one's would have come first.
+    const asked = await c.submit({ registered_delivery: 1 });
+    await waitFor(() => c.delivered.length === 1, 10_000, 'one receipt');
     expect(c.delivered).toHaveLength(1);
+    expect(readReceipt(c.delivered[0]!).id).toBe(asked.message_id);
     expect(s.stats.receipts.scheduled).toBe(1);
   });
 
@@ -146,11 +147,17 @@ describe('simulator delivery receipts', () => {
     const s = await sim({ receiptDelayMs: [150, 250] });
     const c = await openSimClient({ port: s.port }, cleanups);
     const started = performance.now();
-    await Promise.all(Array.from({ length: 10 }, () => c.submit()));
-    await waitFor(() => c.delivered.length === 10, 3000, 'ten receipts');
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(140);
-    expect(elapsed).toBeLessThan(1500);
+    const ranged = await Promise.all(Array.from({ length: 10 }, () => c.submit()));
+    // The upper end is shown by order, not a clock: a submit sent later with a delay past the
+    // range's end gets its receipt after all ten. (A timer never fires early, so the lower bound
+    // stays a plain elapsed-time check.)
+    s.setOptions({ receiptDelayMs: 600 });
+    const later = await c.submit();
+    await waitFor(() => c.delivered.length === 11, 10_000, 'eleven receipts');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    const delivered = c.events.filter((e) => e.startsWith('deliver:'));
+    expect(new Set(delivered.slice(0, 10))).toEqual(new Set(ranged.map((r) => `deliver:${r.message_id}`)));
+    expect(delivered[10]).toBe(`deliver:${later.message_id}`);
   });
 
   it('sends receipts only to receiving binds of the same system_id, round-robin', async () => {
@@ -175,8 +182,13 @@ describe('simulator delivery receipts', () => {
     const s = await sim({ receiptDelayMs: 0, receiptRetryMs: 20 });
     const tx = await openSimClient({ port: s.port, type: 'transmitter' }, cleanups);
     const resp = await tx.submit();
-    await new Promise((r) => setTimeout(r, 80));
-    expect(s.stats.receipts).toMatchObject({ sent: 0, pending: 1 });
+    // Sentinel instead of a sleep: another system's receipt, due after ours, reaches its own
+    // receiving bind; by then ours was due too and is still held, not sent.
+    const other = await openSimClient({ port: s.port, type: 'transceiver', systemId: 'other' }, cleanups);
+    await other.submit();
+    await waitFor(() => other.delivered.length === 1 && s.stats.receipts.acked === 1, 10_000, 'the other system\'s receipt');
+    expect(s.stats.receipts).toMatchObject({ sent: 1, acked: 1, pending: 1 });
+    expect(tx.delivered).toHaveLength(0);
     const rx = await openSimClient({ port: s.port, type: 'receiver' }, cleanups);
     await waitFor(() => rx.delivered.length === 1, 2000, 'receipt on the new bind');
     expect(readReceipt(rx.delivered[0]!).id).toBe(resp.message_id);

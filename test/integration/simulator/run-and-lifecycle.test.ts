@@ -29,10 +29,13 @@ describe('runSimulator (what `parley smsc-sim` calls)', () => {
     const bindLine = await waitFor(() => lines.find((l) => l.msg.startsWith('bind b1 acme transceiver') && l.msg.includes('submits 3')), 2000, 'bind summary');
     expect(bindLine.level).toBe('info');
     await waitFor(() => lines.find((l) => l.msg.startsWith('smsc-sim: binds 1') && l.msg.includes('submits 3,')), 2000, 'totals line');
-    // Nothing changed: no new summary lines.
-    const count = lines.length;
+    // Nothing changed: no new summary lines. Several summary ticks pass (a wait that is only ever
+    // longer than asked), then a sentinel change is logged; before it, no line repeated the counts.
     await new Promise((r) => setTimeout(r, 150));
-    expect(lines.slice(count).filter((l) => l.msg.startsWith('bind b1') || l.msg.startsWith('smsc-sim:'))).toEqual([]);
+    await c.submit({ registered_delivery: 0 });
+    await waitFor(() => lines.find((l) => l.msg.startsWith('smsc-sim: binds 1') && l.msg.includes('submits 4,')), 10_000, 'the sentinel totals line');
+    const summaries = lines.filter((l) => l.msg.startsWith('bind b1') || l.msg.startsWith('smsc-sim:'));
+    expect(summaries.filter((l) => l.msg.includes('submits 3'))).toHaveLength(2);
     abort.abort();
     await sim.closed;
     expect(sim.state).toBe('stopped');
@@ -66,7 +69,8 @@ describe('simulator lifecycle', () => {
   it('refuses connections while restarting with downMs, and accepts them after', async () => {
     const sim = await startSimulator({ controlPort: false });
     cleanups.push(() => sim.stop());
-    const restarting = sim.restart({ downMs: 200 });
+    // downMs far longer than the steps below take, so the refusal is not a race against it.
+    const restarting = sim.restart({ downMs: 1_000 });
     await waitFor(() => sim.state === 'restarting', 1000, 'restarting');
     await new Promise((r) => setTimeout(r, 50));
     await expect(openSimClient({ port: sim.port }, cleanups)).rejects.toMatchObject({ code: 'connect_failed' });

@@ -48,8 +48,8 @@ describe('wire fuzz against Parley SmppServer', () => {
       const { report, server, port } = await runFuzz({ count: FUZZ_INPUTS, connections: 4, seed: 0x5eed2026, timeLimitMs: FUZZ_TIME_LIMIT_MS });
       cleanups.add(() => server.close(200));
 
+      // The run stopping on its time limit is held by the test's own timeout, not asserted on a clock.
       expect(report.sent).toBeGreaterThanOrEqual(FUZZ_FLOOR);
-      expect(report.elapsedMs).toBeLessThan(FUZZ_TIME_LIMIT_MS + 5_000);
       // Every mutation kind was exercised.
       for (const kind of ['valid', 'bitflip', 'byteset', 'truncate', 'extend', 'tlvs', 'command_id', 'header_fields', 'sm_length', 'random_frame', 'splice', 'length_lie', 'random_stream', 'unbind']) {
         expect(report.byKind[kind], kind).toBeGreaterThan(0);

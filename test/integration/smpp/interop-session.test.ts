@@ -202,13 +202,13 @@ describe('Parley client against node-smpp server', () => {
     expect(el.command_status).toBe(0);
     expect(log.enquireLinks).toBe(1);
 
-    const unbindTimeoutMs = 5_000;
-    const started = Date.now();
+    // The unbind timeout is far past the step's own limit: unbind() returning within the step at
+    // all means unbind_resp ended the wait, not the timeout (shown without timing it).
+    const unbindTimeoutMs = 600_000;
     await within(s.unbind(unbindTimeoutMs), STEP_TIMEOUT_MS, 'unbind');
     const closed = await within(s.closed, STEP_TIMEOUT_MS, 'the session to close');
-    // Closed by unbind() after unbind_resp (not by the peer's close, not by the unbind timeout).
+    // Closed by unbind() after unbind_resp (not by the peer's close).
     expect(closed.code).toBe('unbound');
-    expect(Date.now() - started).toBeLessThan(unbindTimeoutMs);
     expect(log.unbindsAnswered).toBe(1);
     expect(states).toEqual(['binding', 'bound_trx', 'unbinding', 'closed']);
     expect(log.binds).toBe(1);

@@ -2,14 +2,16 @@
  * Issue 9: a rule pattern that is catastrophic for a backtracking engine (`^(\w+\s?)*$`, which
  * froze the daemon for 12 s on 29 characters with V8's RegExp) meets 10 kB customer messages. The
  * daemon runs in a process of its own, with its ops endpoint, so /healthz is watched from outside
- * its event loop: it answers within 100 ms throughout, and the replies are still matched and
- * answered (the rule's answer for one that matches, the unmatched answer for the ones that do not).
+ * its event loop: it keeps answering before, between and after the replies (no request left
+ * without an answer), and the replies are still matched and answered (the rule's answer for one
+ * that matches, the unmatched answer for the ones that do not). Speed is not asserted: tests never
+ * time, and a backtracking engine would not finish these replies at all within the test.
  */
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
-import { createTwoWayHarness, replyRows, sleep } from '../../support/two-way.ts';
+import { createTwoWayHarness, replyRows } from '../../support/two-way.ts';
 import { killed, startChild } from '../../support/child.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../support/services.ts';
 
@@ -30,6 +32,8 @@ async function freePort(): Promise<number> {
 }
 
 interface HealthWatch {
+  /** /healthz answers so far (each one 200 or a failure). */
+  readonly answered: () => number;
   /** Stops polling and returns every latency seen (ms) and the failures. */
   stop(): Promise<{ latencies: number[]; failures: string[] }>;
 }
@@ -67,19 +71,25 @@ function watchHealth(url: string): HealthWatch {
     (async () => {
       while (running) {
         latencies.push(await once());
+        parentPort.postMessage({ answered: latencies.length });
         await new Promise((r) => setTimeout(r, 20));
       }
       agent.destroy();
-      parentPort.postMessage({ latencies, failures });
+      parentPort.postMessage({ done: { latencies, failures } });
     })();
     `,
     { eval: true, workerData: { url } },
   );
+  let answered = 0;
   const result = new Promise<{ latencies: number[]; failures: string[] }>((resolve, reject) => {
-    worker.once('message', (m: { latencies: number[]; failures: string[] }) => resolve(m));
+    worker.on('message', (m: { answered?: number; done?: { latencies: number[]; failures: string[] } }) => {
+      if (m.answered !== undefined) answered = m.answered;
+      if (m.done) resolve(m.done);
+    });
     worker.once('error', reject);
   });
   return {
+    answered: () => answered,
     async stop() {
       worker.postMessage('stop');
       const r = await result;
@@ -90,7 +100,7 @@ function watchHealth(url: string): HealthWatch {
 }
 
 describe('rule patterns cannot freeze the daemon', () => {
-  it('a catastrophic pattern on 10 kB replies: /healthz answers within 100 ms throughout, and every reply is answered', async () => {
+  it('a catastrophic pattern on 10 kB replies: /healthz keeps answering, and every reply is answered', async () => {
     const sim = await h.startSim({ receiptDelayMs: 20 });
     const port = await freePort();
     const raw = {
@@ -120,7 +130,8 @@ describe('rule patterns cannot freeze the daemon', () => {
       const watch = watchHealth(`${base}/healthz`);
       let result: { latencies: number[]; failures: string[] };
       try {
-        await sleep(200); // a baseline before the first reply
+        // A baseline before the first reply: answers counted, not time slept.
+        await h.until('/healthz answered before the replies', () => watch.answered() >= 5, 30_000);
         // Each of the first three ends in a character \w does not take: for a backtracking engine, every way of
         // splitting the words is tried before giving up (2^n); RE2 reads the text once.
         const poison = [
@@ -131,13 +142,14 @@ describe('rule patterns cannot freeze the daemon', () => {
           ['14155557005', `x${' '.repeat(9_998)}x`],
         ] as const;
         for (const [, text] of poison) expect(text.length).toBeGreaterThanOrEqual(10_000);
-        // One after the other, each answered before the next: the bound is about what one reply
-        // costs the daemon, not about five arriving in the same millisecond on a busy machine.
+        // One after the other, each answered before the next, and /healthz answered again after
+        // each: the daemon is not frozen by any one of them.
         for (const [from, text] of [...poison, ['14155557004', 'hello there'] as const]) {
           expect(await sim.injectReply({ from, to: '12345', text }).acked).toBe(true);
           await h.until(`${from} answered`, () => sim.arrivals.some((a) => a.destination === from), 30_000);
+          const seen = watch.answered();
+          await h.until(`/healthz answered after ${from}`, () => watch.answered() >= seen + 2, 30_000);
         }
-        await sleep(200); // and after
       } finally {
         result = await watch.stop();
       }
@@ -157,9 +169,10 @@ describe('rule patterns cannot freeze the daemon', () => {
         ['14155557005', 10_000, 'none', null],
       ]);
 
+      // Every /healthz request answered 200 (a request unanswered for 5 s counts as a failure: a
+      // failure timeout, not a speed bound).
       expect(result.failures).toEqual([]);
-      expect(result.latencies.length).toBeGreaterThan(10);
-      expect(Math.max(...result.latencies)).toBeLessThan(100);
+      expect(result.latencies.length).toBeGreaterThanOrEqual(5 + 2 * 5);
     } finally {
       await killed(child);
     }
