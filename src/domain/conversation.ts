@@ -3,6 +3,7 @@
  * path joins replies to it and as people handle it (the HTTP API and the agent inbox).
  */
 import type { StoredReceipt } from './timeline.ts';
+import type { ThreadInbound } from './customer-thread.ts';
 
 export interface OutboundTouch {
   readonly customer: string;
@@ -99,25 +100,11 @@ export interface ConversationOutbound {
   readonly receipts: readonly Pick<StoredReceipt, 'seq' | 'state' | 'final' | 'errorCode' | 'receivedAt'>[];
 }
 
-/** A message the customer sent in the conversation, and how automation handled it. */
-export interface ConversationInbound {
-  readonly direction: 'in';
-  readonly id: string;
-  readonly at: Date;
-  readonly text: string;
-  /** received (not handled yet) | handled. */
-  readonly status: string;
-  readonly parts: number;
-  readonly incomplete: boolean;
-  readonly matchedKind: string | null;
-  readonly keyword: string | null;
-  readonly rule: string | null;
-  readonly actions: readonly unknown[] | null;
-  readonly inReplyTo: string | null;
-  readonly answerMessageId: string | null;
-  readonly resolvedAutomatically: boolean | null;
-  readonly handledAt: Date | null;
-}
+/**
+ * A message the customer sent in the conversation, and how automation handled it: the customer
+ * thread's view of it (domain/customer-thread.ts) without what the conversation already says.
+ */
+export type ConversationInbound = Omit<ThreadInbound, 'ourNumber' | 'conversationId' | 'error'>;
 
 export type ConversationEntry = ConversationOutbound | ConversationInbound;
 
