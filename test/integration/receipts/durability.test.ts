@@ -63,9 +63,10 @@ describe('receipt durability', () => {
   }, 60_000);
 
   it('the same receipt delivered twice is stored once and changes nothing the second time', async () => {
-    // The simulator resends a receipt it saw no answer to within its response timeout: with a 10 ms
-    // timeout and receipts committed in batches held 100 ms, both copies reach the daemon.
-    const sim = await h.startSim({ receiptDelayMs: 50, responseTimeoutMs: 10, receiptRetryMs: 20 });
+    // The simulator resends a receipt it saw no answer to within its response timeout. The receipts
+    // table is held locked until the second copy went out, so both copies reach the daemon before
+    // the first can be committed and answered, however fast the daemon's commit is.
+    const sim = await h.startSim({ receiptDelayMs: 1500, responseTimeoutMs: 10, receiptRetryMs: 20 });
     await h.startDaemon(
       h.config({
         store: { batch_delay: '100ms' },
@@ -73,13 +74,22 @@ describe('receipt durability', () => {
         routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, default_from: '12345' }],
       }),
     );
-    await h.send([{ id: 'twice', to: '+14155550002', text: 'hello' }]);
+    const blocker = openDb({ url: TEST_DATABASE_URL, schema: h.schema.schema, poolSize: 1 });
+    try {
+      await h.send([{ id: 'twice', to: '+14155550002', text: 'hello' }]);
+      await h.until('submitted', async () => (await h.acceptedCount()) === 1);
+      await blocker.transaction().execute(async (tx) => {
+        await sql`LOCK TABLE receipts IN ACCESS EXCLUSIVE MODE`.execute(tx);
+        await h.until('sent at least twice', () => sim.stats.receipts.sent >= 2, 10_000);
+      });
+    } finally {
+      await blocker.destroy();
+    }
     await h.until('delivered', async () => {
       const row = await h.schema.db.selectFrom('messages').select('status').where('id', '=', 'twice').executeTakeFirst();
       return row?.status === 'delivered';
     });
-    await h.until('sent at least twice', () => sim.stats.receipts.sent >= 2, 10_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.until('receipt acknowledged', () => sim.stats.receipts.acked >= 1);
     expect(await h.schema.db.selectFrom('receipts').select('id').execute()).toHaveLength(1);
     const events = await h.schema.db.selectFrom('message_events').select('status').where('message_id', '=', 'twice').execute();
     expect(events.filter((e) => e.status === 'delivered')).toHaveLength(1);
