@@ -16,6 +16,9 @@ import {
   type ScriptedSmsc,
 } from '../../support/two-way.ts';
 import { splitText, type Concatenation } from '../../../src/smpp/text/index.ts';
+import { sql } from 'kysely';
+import { openDb } from '../../../src/store/db.ts';
+import { TEST_DATABASE_URL } from '../../support/services.ts';
 
 /** A later reply from this number is the sentinel: once it is handled, earlier ones were too. */
 const SENTINEL_FROM = '14155550999';
@@ -234,13 +237,23 @@ describe('reassembly of customer messages', () => {
   });
 
   it('a reply the simulator resends because its answer came late is stored once', async () => {
-    // deliver_sm_resp waits for the commit; with write batches held 150 ms and the simulator giving
-    // up after 10 ms, the simulator sends the same deliver_sm again before the first is answered.
+    // deliver_sm_resp waits for the commit. Writes to the parts table are held until the simulator
+    // (giving up after 10 ms) sent the same deliver_sm again, so the first is answered late however
+    // fast an idle writer commits.
     const sim = await h.startSim({ responseTimeoutMs: 10, receiptRetryMs: 60 });
     await h.startDaemon(h.config({ store: { batch_delay: '150ms' }, smscs: [simSmsc('sim', sim)], routes: [route('sim')] }));
-    const injected = sim.injectReply({ from: '14155550601', to: '12345', text: 'Running late, 10 min' });
-    await h.until('resent', () => sim.stats.replies.sent >= 2, 5_000);
-    expect(await injected.acked).toBe(true);
+    const blocker = openDb({ url: TEST_DATABASE_URL, schema: h.schema.schema, poolSize: 1 });
+    let injected: ReturnType<typeof sim.injectReply> | undefined;
+    try {
+      await blocker.transaction().execute(async (tx) => {
+        await sql`LOCK TABLE inbound_parts IN EXCLUSIVE MODE`.execute(tx);
+        injected = sim.injectReply({ from: '14155550601', to: '12345', text: 'Running late, 10 min' });
+        await h.until('resent', () => sim.stats.replies.sent >= 2, 10_000);
+      });
+    } finally {
+      await blocker.destroy();
+    }
+    expect(await injected!.acked).toBe(true);
     // Sentinel instead of a sleep: a later reply on the same bind is handled, then the count is checked.
     expect(await sim.injectReply({ from: SENTINEL_FROM, to: '12345', text: 'sentinel' }).acked).toBe(true);
     await untilHandled(h, 2);
