@@ -46,16 +46,8 @@ export interface AssembledReply {
 /** Turns a group of parts (sorted by seq) into one reply; `incomplete` when parts are missing. */
 export type Assemble = (parts: readonly StoredPart[], incomplete: boolean) => AssembledReply;
 
-export interface PendingReply {
-  readonly id: string;
-  readonly smsc: string;
-  readonly from: string;
-  readonly to: string;
-  readonly text: string;
-  readonly parts: number;
-  readonly incomplete: boolean;
-  readonly receivedAt: Date;
-}
+/** An assembled reply waiting to be handled: what the handler reads of it. */
+export type PendingReply = Omit<AssembledReply, 'dataCoding' | 'decodeProblem'>;
 
 export interface ReplyOutcome {
   readonly conversationId: string | null;
