@@ -35,6 +35,7 @@ import { registerScrapeHooks } from './wiring/metrics-hooks.ts';
 import { wireOutbound } from './wiring/outbound.ts';
 import { wireReadiness } from './wiring/readiness.ts';
 import { wireRetention } from './wiring/retention.ts';
+import { wirePlannerStatistics } from './wiring/planner-statistics.ts';
 import { RouteThrottles } from './wiring/route-throttles.ts';
 
 export interface DaemonOptions {
@@ -154,6 +155,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   });
   registerScrapeHooks(ctx, { db: conn.db, redis: conn.redis, pools: binds.pools, throttles, dispatcher: outbound.dispatcher, stream: outbound.stream });
   const retention = wireRetention(ctx, conn.db, conn.redis);
+  const plannerStatistics = wirePlannerStatistics(ctx, conn.db);
   const api = config.api.listen ? wireApi(ctx, { db: conn.db, admit: (list) => outbound.intake.admit(list), redisError: conn.redisError }) : undefined;
   const ports: { http?: number; api?: number } = {};
 
@@ -174,6 +176,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     outbound.components.runTimeControls,
     outbound.components.queueAgeSweep,
     { name: 'retention', start: () => retention.start(), stop: () => retention.stop() },
+    plannerStatistics,
     outbound.components.dispatcher,
     outbound.components.scheduler,
     liveness.components.recovery,

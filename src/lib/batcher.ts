@@ -61,6 +61,8 @@ const PROCESS_TIMERS: BatcherTimers = {
 /** How an item left the batcher. */
 export type BatchedOutcome = 'written' | 'set_aside';
 
+const NOBODY_WAITS = (): void => {};
+
 interface Waiting<T> {
   item: T;
   done: (outcome: BatchedOutcome) => void;
@@ -91,11 +93,26 @@ export class Batcher<T> {
     return new Promise((done) => {
       this.queue.push({ item, done });
       this.options.progress?.waiting(1);
-      if (this.queue.length >= this.options.maxItems) this.kick();
-      else if (this.writing || this.timer !== undefined || this.immediate) return;
-      else if (this.options.flushWhenIdle) this.immediate = setImmediate(() => this.kick());
-      else this.timer = this.timers.setTimeout(() => this.kick(), this.options.maxDelayMs);
+      this.schedule();
     });
+  }
+
+  /**
+   * Queues items whose outcome nobody waits on (a publisher whose failures are logged and counted
+   * by its own onError/onPoison): no promise per item.
+   */
+  addAll(items: readonly T[]): void {
+    if (items.length === 0) return;
+    for (const item of items) this.queue.push({ item, done: NOBODY_WAITS });
+    this.options.progress?.waiting(items.length);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.queue.length >= this.options.maxItems) this.kick();
+    else if (this.writing || this.timer !== undefined || this.immediate) return;
+    else if (this.options.flushWhenIdle) this.immediate = setImmediate(() => this.kick());
+    else this.timer = this.timers.setTimeout(() => this.kick(), this.options.maxDelayMs);
   }
 
   /** Writes everything queued now and resolves when all of it is written. */

@@ -36,9 +36,8 @@ export class EventStreamPublisher {
   }
 
   publish(events: readonly object[]): void {
-    // Batcher.add cannot reject: a write is retried until it lands (lib/batcher.ts).
-    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
-    for (const e of events) void this.batches.add(e);
+    // A write is retried until it lands, or the event is set aside by onPoison (lib/batcher.ts).
+    this.batches.addAll(events);
   }
 
   flush(): Promise<void> {

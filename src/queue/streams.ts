@@ -184,11 +184,35 @@ export async function addOutbound(redis: Redis, keys: StreamKeys, payload: objec
 /** Appends events (JSON in the field `event`) to a stream in one round trip. */
 export async function publishEvents(redis: Redis, stream: string, events: readonly object[]): Promise<void> {
   if (events.length === 0) return;
-  const p = redis.pipeline();
-  for (const e of events) p.xadd(stream, 'MAXLEN', '~', EVENT_STREAM_MAX_LEN, '*', 'event', JSON.stringify(e));
-  const results = await p.exec();
-  const failed = results?.find(([err]) => err);
-  if (failed?.[0]) throw failed[0];
+  const args: (string | number)[] = [EVENT_STREAM_MAX_LEN];
+  for (const e of events) args.push(JSON.stringify(e));
+  await eventAppender(redis).parleyAppendEvents(stream, ...args);
+}
+
+/**
+ * Appends each event as its own entry (field `event`), in order, in one command: a batch was one
+ * XADD per event, and the client's work per command (its object, promise and reply) cost more
+ * than the event itself. A script that fails part-way keeps the entries before the failure, as a
+ * pipeline did, and the batch is retried whole: a consumer may see an event twice, never lose one.
+ */
+const APPEND_EVENTS = `
+for i = 2, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i])
+end
+return #ARGV - 1`;
+
+interface EventAppender {
+  parleyAppendEvents(stream: string, ...args: (string | number)[]): Promise<number>;
+}
+
+const appenders = new WeakSet<Redis>();
+
+function eventAppender(redis: Redis): EventAppender {
+  if (!appenders.has(redis)) {
+    redis.defineCommand('parleyAppendEvents', { numberOfKeys: 1, lua: APPEND_EVENTS });
+    appenders.add(redis);
+  }
+  return redis as unknown as EventAppender;
 }
 
 /** One entry of the dead-letter stream, as `parley dead-letters list` shows it. */

@@ -255,12 +255,11 @@ export async function recordSubmits(
     // transaction, or this one for it (see lockMessages).
     await lockMessages(tx, [...changes.map((c) => c.id), ...touched]);
     const applied = await applyChanges(tx, changes, statusWebhooks);
-    const submitted = applied.filter((c) => c.status === 'submitted').map((c) => c.id);
-    if (submitted.length > 0) {
-      // The response time of a customer's reply ends when the SMSC accepts its first answer.
-      await sql`UPDATE replies AS r SET answer_submitted_at = now()
-        FROM messages AS m
-        WHERE m.id = ANY (${submitted}::text[]) AND m.reply_to IS NOT NULL AND r.id = m.reply_to AND r.answer_submitted_at IS NULL`.execute(tx);
+    // The response time of a customer's reply ends when the SMSC accepts its first answer.
+    const answered = [...new Set(applied.flatMap((c) => (c.status === 'submitted' && c.replyTo ? [c.replyTo] : [])))];
+    if (answered.length > 0) {
+      await sql`UPDATE replies SET answer_submitted_at = now()
+        WHERE id = ANY (${answered}::text[]) AND answer_submitted_at IS NULL`.execute(tx);
     }
     // A just-submitted message may be final already: its answers were committed before this
     // transaction, and a receipt may have matched them in between (or in an earlier run).

@@ -23,6 +23,30 @@ describe('Batcher', () => {
     await lone;
   });
 
+  it('queues many items nobody waits on in one call: written in batches of maxItems back to back, poison set aside', async () => {
+    vi.useFakeTimers();
+    const writes: number[][] = [];
+    const setAside: number[] = [];
+    const b = new Batcher<number>({
+      maxItems: 4,
+      maxDelayMs: 40,
+      classify: () => 'poison',
+      write: async (items) => {
+        if (items.includes(6)) throw new Error('refused');
+        writes.push(items);
+      },
+      onPoison: async (item) => void setAside.push(item),
+    });
+    b.addAll([1, 2, 3, 4, 5, 6]);
+    expect(b.pending).toBe(6);
+    await vi.advanceTimersByTimeAsync(0);
+    // The rest goes as soon as the first batch is written, without waiting for the delay.
+    expect(writes).toEqual([[1, 2, 3, 4], [5]]);
+    await b.flush();
+    expect(setAside).toEqual([6]);
+    expect(b.pending).toBe(0);
+  });
+
   it('waits on the timers it is given', async () => {
     const scheduled: { fn: () => void; ms: number }[] = [];
     const timers: BatcherTimers = { setTimeout: (fn, ms) => scheduled.push({ fn, ms }), clearTimeout: () => {} };

@@ -1,0 +1,28 @@
+/**
+ * Planner statistics for a database Parley has just started filling (see store/planner-statistics):
+ * checked every few seconds, so a fresh install's hot tables are measured seconds after the first
+ * traffic instead of after autovacuum's first naptime.
+ */
+import { PeriodicJob } from '../lib/periodic-job.ts';
+import type { Db } from '../store/db.ts';
+import { analyzeUnmeasuredTables } from '../store/planner-statistics.ts';
+import type { DaemonContext } from './context.ts';
+
+/** Rows written to a table before it is worth measuring: below this any plan is cheap. */
+const MIN_ROWS = 1_000;
+const INTERVAL_MS = 2_000;
+
+export function wirePlannerStatistics(ctx: DaemonContext, db: Db): PeriodicJob {
+  const log = ctx.log.child({ component: 'planner_statistics' });
+  return new PeriodicJob({
+    name: 'planner_statistics',
+    task: 'analyzing tables Postgres has no statistics for',
+    intervalMs: INTERVAL_MS,
+    run: async () => {
+      const analyzed = await analyzeUnmeasuredTables(db, MIN_ROWS);
+      if (analyzed.length > 0) log.info({ tables: analyzed }, 'analyzed tables that had no planner statistics yet');
+    },
+    logger: log,
+    onFailure: ctx.countFailure,
+  });
+}
