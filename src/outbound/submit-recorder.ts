@@ -17,11 +17,21 @@ import type { SegmentRecord } from '../domain/segment.ts';
 import type { StatusChange } from '../domain/events.ts';
 
 export interface SubmitStore {
+  /**
+   * `answeredBefore`: messages among `changes` whose answers went through an earlier batch (their
+   * early receipts were matched then), so they need no lookup of their carrier ids.
+   */
   recordAnswers(segments: readonly SegmentRecord[]): Promise<void>;
-  recordSubmits(segments: readonly SegmentRecord[], changes: readonly StatusChange[]): Promise<StatusChange[]>;
+  recordSubmits(segments: readonly SegmentRecord[], changes: readonly StatusChange[], answeredBefore: ReadonlySet<string>): Promise<StatusChange[]>;
 }
 
-type Item = { readonly segment: SegmentRecord } | { readonly change: StatusChange };
+type Item = { readonly segment: SegmentRecord } | { readonly change: StatusChange; readonly answeredBefore: boolean };
+
+/**
+ * Most messages whose answers are waiting for their change held in memory; past it the set starts
+ * afresh (a message not in it only costs its change a lookup of its carrier ids).
+ */
+const MAX_TRACKED_ANSWERS = 100_000;
 
 export interface SubmitRecorderOptions {
   store: SubmitStore;
@@ -37,6 +47,13 @@ export class SubmitRecorder {
   private readonly writes: Batcher<Item>;
   /** Resolves once every answer handed over so far is committed (and passed on to `writes`). */
   private answered: Promise<unknown> = Promise.resolve();
+  /**
+   * Messages whose answers are queued in `writes` and whose change is not yet: a change that
+   * finds its message here has its answers in its own batch or an earlier one (FIFO), whose
+   * transaction matched the receipts that came early for them. A message sent back to the queue
+   * without a change stays until the set is renewed.
+   */
+  private readonly handedOver = new Set<string>();
 
   constructor(options: SubmitRecorderOptions) {
     this.writes = new Batcher<Item>({
@@ -46,11 +63,15 @@ export class SubmitRecorder {
       write: async (items) => {
         const segments: SegmentRecord[] = [];
         const changes: StatusChange[] = [];
+        const answeredBefore = new Set<string>();
         for (const item of items) {
           if ('segment' in item) segments.push(item.segment);
-          else changes.push(item.change);
+          else {
+            changes.push(item.change);
+            if (item.answeredBefore) answeredBefore.add(item.change.id);
+          }
         }
-        const applied = await options.store.recordSubmits(segments, changes);
+        const applied = await options.store.recordSubmits(segments, changes, answeredBefore);
         if (applied.length > 0) options.published(applied);
       },
       onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit results failed; retrying'),
@@ -63,7 +84,11 @@ export class SubmitRecorder {
         // Passed on for matching the receipts that came early; committed already.
         // Batcher.add cannot reject: a write is retried until it lands (lib/batcher.ts).
         // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
-        for (const segment of segments) void this.writes.add({ segment });
+        if (this.handedOver.size > MAX_TRACKED_ANSWERS) this.handedOver.clear();
+        for (const segment of segments) {
+          this.handedOver.add(segment.messageId);
+          void this.writes.add({ segment });
+        }
       },
       onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit answers failed; retrying'),
     });
@@ -81,7 +106,8 @@ export class SubmitRecorder {
   async recordChange(change: StatusChange): Promise<void> {
     // Answers are written in order, one write at a time: once the latest is in, all are.
     await this.answered;
-    await this.writes.add({ change });
+    const answeredBefore = this.handedOver.delete(change.id);
+    await this.writes.add({ change, answeredBefore });
   }
 
   async flush(): Promise<void> {

@@ -226,6 +226,8 @@ export async function recordSubmits(
   segments: readonly SegmentRecord[],
   changes: readonly StatusChange[],
   statusWebhooks: readonly string[] = [],
+  /** Messages whose answers were recorded by an earlier call (their early receipts matched then). */
+  answeredBefore: ReadonlySet<string> = new Set(),
 ): Promise<StatusChange[]> {
   if (segments.length === 0 && changes.length === 0) return [];
   return db.transaction().execute(async (tx) => {
@@ -235,11 +237,11 @@ export async function recordSubmits(
     const keys = segments
       .filter((s) => s.status === 'accepted' && s.matchKey !== null)
       .map((s) => ({ smsc: s.smsc, matchKey: s.matchKey!, messageId: s.messageId, seq: s.seq }));
-    // Messages submitted without their answers in this batch (recovered after a crash between
-    // recording the answers and this): receipts that came before those answers are matched by
-    // the keys stored with their attempts.
+    // Messages submitted without their answers in this batch or an earlier one of this recorder
+    // (recovered after a crash between recording the answers and this): receipts that came
+    // before those answers are matched by the keys stored with their attempts.
     const inBatch = new Set(segments.map((s) => s.messageId));
-    const recovered = changes.filter((c) => c.status === 'submitted' && !inBatch.has(c.id)).map((c) => c.id);
+    const recovered = changes.filter((c) => c.status === 'submitted' && !inBatch.has(c.id) && !answeredBefore.has(c.id)).map((c) => c.id);
     if (recovered.length > 0) {
       const stored = await tx
         .selectFrom('submit_attempts')

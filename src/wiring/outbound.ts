@@ -91,7 +91,7 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
   const recorder = new SubmitRecorder({
     store: {
       recordAnswers: (segments) => messages.recordAnswers(deps.answersDb, segments),
-      recordSubmits: (segments, changes) => messages.recordSubmits(db, segments, changes, subscriptions.status),
+      recordSubmits: (segments, changes, answeredBefore) => messages.recordSubmits(db, segments, changes, subscriptions.status, answeredBefore),
     },
     published,
     batchSize: config.store.batchSize,

@@ -9,8 +9,8 @@ import { analyzeUnmeasuredTables } from '../store/planner-statistics.ts';
 import type { DaemonContext } from './context.ts';
 
 /** Rows written to a table before it is worth measuring: below this any plan is cheap. */
-const MIN_ROWS = 1_000;
-const INTERVAL_MS = 2_000;
+const MIN_ROWS = 500;
+const INTERVAL_MS = 1_000;
 
 export function wirePlannerStatistics(ctx: DaemonContext, db: Db): PeriodicJob {
   const log = ctx.log.child({ component: 'planner_statistics' });
