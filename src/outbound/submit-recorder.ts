@@ -81,14 +81,11 @@ export class SubmitRecorder {
       maxDelayMs: 0,
       write: async (segments) => {
         await options.store.recordAnswers(segments);
-        // Passed on for matching the receipts that came early; committed already.
-        // Batcher.add cannot reject: a write is retried until it lands (lib/batcher.ts).
-        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- see above
+        // Passed on for matching the receipts that came early; committed already. Nobody waits on
+        // these items: a write is retried until it lands (lib/batcher.ts).
         if (this.handedOver.size > MAX_TRACKED_ANSWERS) this.handedOver.clear();
-        for (const segment of segments) {
-          this.handedOver.add(segment.messageId);
-          void this.writes.add({ segment });
-        }
+        for (const segment of segments) this.handedOver.add(segment.messageId);
+        this.writes.addAll(segments.map((segment) => ({ segment })));
       },
       onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit answers failed; retrying'),
     });
