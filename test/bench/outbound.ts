@@ -31,7 +31,12 @@
  *     SELECT calls, rows, round(total_exec_time) AS ms, round(total_exec_time * 1000 / calls) AS us_per_call,
  *            wal_bytes, left(query, 100) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20;
  *
- * With receipts (the default, issue 4's figure): every message asks for a receipt; the simulator
+ * Memory: the daemon's RSS is sampled every second from the first dequeue and printed at 10/25/50/75/100%
+of the run with the change from 10% to the end; for the long run, `npm run bench -- --count 1000000
+--binds 1 --no-two-way`. Only the first 200,000 messages are timed stage by stage (the latency tables),
+so that the benchmark's own maps do not grow with the run.
+
+With receipts (the default, issue 4's figure): every message asks for a receipt; the simulator
  * sends a DELIVRD receipt 100 ms after each submit. "final msg/s" is `count` over the time from
  * the first dequeue to the poll that first saw every message `delivered` in Postgres. Receipt
  * arrival -> status commit is read in the daemon process from `parley_receipt_commit_seconds`
@@ -171,6 +176,8 @@ interface DaemonReport {
   readonly receiptCommitHistogram: HistogramSnapshot;
   /** Queries sent by the daemon's pg clients from the first dequeue on (BEGIN/COMMIT included). */
   readonly statements: number;
+  /** [ms since the first dequeue, rss MB], every RSS_SAMPLE_MS from the first dequeue on. */
+  readonly rssSamples: [number, number][];
 }
 
 
@@ -189,8 +196,33 @@ interface SimReport {
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * The daemon's RSS at 10%, 25%, 50%, 75% of the run and at its end, and the change from the 10%
+ * point (past start-up and JIT warm-up) to the end: flat memory shows as a change near 0.
+ */
+function rssOverRun(samples: readonly [number, number][]): string | undefined {
+  if (samples.length < 5) return undefined;
+  const at = (f: number): [number, number] => samples[Math.min(samples.length - 1, Math.floor(f * (samples.length - 1)))]!;
+  const points = [0.1, 0.25, 0.5, 0.75, 1].map((f) => at(f));
+  const from = points[0]![1];
+  const to = points[points.length - 1]![1];
+  const max = Math.max(...samples.map(([, mb]) => mb));
+  return (
+    points.map(([ms, mb]) => `${fmtInt(mb)} at ${fmt(ms / 1000, 0)} s`).join(', ') +
+    `; max ${fmtInt(max)}; 10% -> end ${to >= from ? '+' : ''}${fmt(((to - from) / Math.max(1, from)) * 100, 1)}%`
+  );
+}
 const digits = (s: string): string => s.replace(/\D/g, '');
 const hrUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Messages whose stages are timed one by one (dequeue, enqueue, submit, receipt commit): the
+ * first ones only, so that a long run (--count 1000000) measures the daemon's memory and not the
+ * benchmark's own maps.
+ */
+const TIMED_MESSAGES = 200_000;
+const RSS_SAMPLE_MS = 1_000;
 
 // ------------------------------------------------------------------------------ daemon child
 
@@ -203,6 +235,8 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   let cpuFrom: NodeJS.CpuUsage | undefined;
   let switchesFrom: NodeJS.ResourceUsage | undefined;
   const cpuStart = process.cpuUsage();
+  const rssSamples: [number, number][] = [];
+  let rssTimer: NodeJS.Timeout | undefined;
 
   const onEntries = (entries: StreamEntry[]): StreamEntry[] => {
     const now = epochNowMs();
@@ -212,7 +246,11 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
       firstDequeueMs = now;
       firstDequeueUs = hrUs();
     }
-    for (const e of entries) if (!dequeued.has(e.id)) dequeued.set(e.id, now);
+    for (const e of entries) if (dequeued.size < TIMED_MESSAGES && !dequeued.has(e.id)) dequeued.set(e.id, now);
+    if (rssTimer === undefined && cpuFrom !== undefined) {
+      rssTimer = setInterval(() => rssSamples.push([Math.round(epochNowMs() - firstDequeueMs), Math.round(rssMb())]), RSS_SAMPLE_MS);
+      rssTimer.unref();
+    }
     return entries;
   };
   for (const name of ['readNew', 'readOwnPending', 'claimStale'] as const) {
@@ -226,14 +264,14 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
     const now = epochNowMs();
     for (const j of jobs) {
       const key = digits(j.message.to);
-      if (!enqueued.has(key)) enqueued.set(key, now);
+      if (enqueued.size < TIMED_MESSAGES && !enqueued.has(key)) enqueued.set(key, now);
     }
     enqueue.call(this, jobs);
   };
   const submit = SmscBind.prototype.submit;
   SmscBind.prototype.submit = function (this: SmscBind, req: SubmitRequest) {
     const key = digits(req.destination.address);
-    if (!submitted.has(key)) submitted.set(key, epochNowMs());
+    if (submitted.size < TIMED_MESSAGES && !submitted.has(key)) submitted.set(key, epochNowMs());
     return submit.call(this, req);
   };
 
@@ -278,7 +316,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   const observe = commit.observe.bind(commit) as (...args: unknown[]) => void;
   (commit as unknown as { observe: (...args: unknown[]) => void }).observe = (...args: unknown[]): void => {
     const v = args[args.length - 1];
-    if (typeof v === 'number') receiptCommitMs.push(v * 1000);
+    if (typeof v === 'number' && receiptCommitMs.length < TIMED_MESSAGES) receiptCommitMs.push(v * 1000);
     observe(...args);
   };
   process.on('message', (m: { type?: string }) => {
@@ -307,6 +345,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         receiptCommitMs,
         receiptCommitHistogram,
         statements,
+        rssSamples,
       };
       return tellParent(report);
       }).catch(failChild);
@@ -823,6 +862,10 @@ async function main(): Promise<void> {
       `  binds ${r.options.binds}: ${r.cpuShare}; daemon context switches per message ${fmt(r.daemon.switches.voluntary / Math.max(1, r.submitted), 2)} voluntary, ` +
         `${fmt(r.daemon.switches.involuntary / Math.max(1, r.submitted), 2)} involuntary (preempted)`,
     );
+  }
+  for (const r of results) {
+    const rss = rssOverRun(r.daemon.rssSamples);
+    if (rss) console.log(`  binds ${r.options.binds}: daemon rss MB over the run (sampled every ${RSS_SAMPLE_MS / 1000} s from the first dequeue): ${rss}`);
   }
   console.log(
     '  daemon cpu: from the first dequeue to the end (% of one core over that time; with --dlr the end is the last receipt recorded,\n' +
