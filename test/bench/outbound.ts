@@ -197,6 +197,15 @@ interface SimReport {
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
+/** The application_name the daemon's connections carry (pg_stat_activity finds them by it). */
+const daemonApplicationName = (schema: string): string => `parley-bench-${schema}`;
+
+function withApplicationName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}
+
 /**
  * The daemon's RSS at 10%, 25%, 50%, 75% of the run and at its end, and the change from the 10%
  * point (past start-up and JIT warm-up) to the end: flat memory shows as a change near 0.
@@ -292,7 +301,8 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   const config = testConfig(
     {
       // The defaults a production config gets (testConfig shrinks the pool and the claim time).
-      database: { url: TEST_DATABASE_URL, pool_size: 10 },
+      // Named, so that its backends are found over TCP and over a Unix socket alike.
+      database: { url: withApplicationName(TEST_DATABASE_URL, daemonApplicationName(cfg.schema)), pool_size: 10 },
       intake: { consumer: uniqueName('bench') },
       smscs: [
         {
@@ -639,8 +649,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     const feedResult = await fed!;
     // CPU of the Postgres backends serving the daemon's connections (their whole life, which
     // began with the daemon), and of Redis since the daemon was started.
-    const ports = daemon.pid ? localPortsTo(daemon.pid, 5432) : [];
-    const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where client_port = any(${ports})`.execute(schema.db);
+    const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${daemonApplicationName(schema.schema)}`.execute(schema.db);
     const postgresCpuMs = sum(backends.rows.map((b) => procCpuMs(b.pid) ?? 0));
     const redisCpuMs = sum(redisPids.map((p) => procCpuMs(p) ?? 0)) - redisCpuFrom;
     const cpuShare = cpuShareLine(performance.now() - wallFrom, machineCpuMs().busyMs - machineFrom.busyMs, {
