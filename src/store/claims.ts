@@ -55,6 +55,29 @@ function routedMessageOf(r: QueuedRow): RoutedMessage {
 }
 
 /**
+ * The owners of queued messages that are gone (no heartbeat within `deadAfterMs`), never `self`
+ * (its own are in its dispatcher already, whatever its heartbeat says). The owners are read by one
+ * probe each of messages_queued, whose first column is the owner (a loose index scan), so the
+ * claim then reads only the messages it takes over. Filtering every queued message by its owner's
+ * heartbeat read the whole backlog on every run: 1 s per run at 230,000 queued messages, every
+ * second on every daemon, while a live daemon was working through them.
+ */
+async function goneOwners(db: Db, self: string, deadAfterMs: number): Promise<string[]> {
+  const owners = await sql<{ owner: string }>`
+    WITH RECURSIVE o(owner) AS (
+      (SELECT owner FROM messages WHERE status = 'queued' AND owner IS NOT NULL ORDER BY owner LIMIT 1)
+      UNION ALL
+      SELECT (SELECT m.owner FROM messages m WHERE m.status = 'queued' AND m.owner > o.owner ORDER BY m.owner LIMIT 1)
+      FROM o WHERE o.owner IS NOT NULL)
+    SELECT owner FROM o WHERE owner IS NOT NULL`.execute(db);
+  if (owners.rows.length === 0) return [];
+  const live = await sql<{ name: string }>`
+    SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000})`.execute(db);
+  const alive = new Set(live.rows.map((r) => r.name));
+  return owners.rows.map((r) => r.owner).filter((o) => o !== self && !alive.has(o));
+}
+
+/**
  * Takes over queued messages nobody live is working on: unowned ones and those of daemons whose
  * heartbeat stopped. A live daemon's own (this one's included) are never taken, so claiming in a
  * loop never hands out a message twice. SKIP LOCKED lets several daemons claim at once.
@@ -69,6 +92,7 @@ export async function claimUnfinished(
 ): Promise<UnfinishedMessage[]> {
   if (routes !== undefined && routes.length === 0) return [];
   const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
+  const gone = await goneOwners(db, owner, deadAfterMs);
   const claimed = await sql<QueuedRow & { attempts: number; smsc: string | null }>`
     UPDATE messages SET owner = ${owner}, updated_at = now()
     WHERE id IN (
@@ -77,9 +101,7 @@ export async function claimUnfinished(
         -- Held messages wait for claimDue (the daemon's clock); once one claimed them, they are
         -- like any other (a dead owner's are taken over).
         AND (send_at IS NULL OR owner IS NOT NULL)
-        -- Never this daemon's own: they are in its dispatcher already, whatever its heartbeat says.
-        AND (owner IS NULL OR (owner <> ${owner} AND owner NOT IN (
-          SELECT name FROM daemons WHERE heartbeat_at > now() - make_interval(secs => ${deadAfterMs / 1000}))))
+        AND (owner IS NULL OR owner = ANY (${gone}::text[]))
         ${routeFilter}
       ORDER BY priority DESC, created_at
       LIMIT ${limit}
