@@ -72,22 +72,37 @@ export const GSM7_BASIC_CHARS: readonly string[] = [...BASIC_ENCODE.keys()];
 export const GSM7_EXTENSION_CHARS: readonly string[] = [...EXTENSION_ENCODE.keys()];
 
 /**
+ * Per UTF-16 code unit: its septet (basic table), EXTENDED | septet (escape + extension table), or
+ * -1 (not in the default alphabet). Every GSM character is in the BMP, so code units are enough.
+ * A table indexed by char code: the text of every message is counted and encoded on the hot path,
+ * and a Map lookup of a one-character string per character cost more than the rest of the PDU.
+ */
+const EXTENDED = 0x100;
+const SEPTET_OF_UNIT: Int16Array = (() => {
+  const table = new Int16Array(0x10000).fill(-1);
+  for (const [char, septet] of EXTENSION_ENCODE) table[char.charCodeAt(0)] = EXTENDED | septet;
+  for (const [char, septet] of BASIC_ENCODE) table[char.charCodeAt(0)] = septet;
+  return table;
+})();
+
+/**
  * Septets one UTF-16 code unit costs: 1 (basic), 2 (escape + extension) or undefined when it is
- * not in the default alphabet. Every GSM character is in the BMP, so code units are enough.
+ * not in the default alphabet.
  */
 export function gsm7CharSeptets(char: string): 1 | 2 | undefined {
-  if (BASIC_ENCODE.has(char)) return 1;
-  if (EXTENSION_ENCODE.has(char)) return 2;
-  return undefined;
+  if (char.length !== 1) return undefined;
+  const septet = SEPTET_OF_UNIT[char.charCodeAt(0)]!;
+  if (septet < 0) return undefined;
+  return septet & EXTENDED ? 2 : 1;
 }
 
 /** Septets the text needs (extension characters count 2), or undefined if any char is not GSM. */
 export function gsm7SeptetCount(text: string): number | undefined {
   let septets = 0;
   for (let i = 0; i < text.length; i++) {
-    const cost = gsm7CharSeptets(text.charAt(i));
-    if (cost === undefined) return undefined;
-    septets += cost;
+    const septet = SEPTET_OF_UNIT[text.charCodeAt(i)]!;
+    if (septet < 0) return undefined;
+    septets += septet & EXTENDED ? 2 : 1;
   }
   return septets;
 }
@@ -99,19 +114,14 @@ export function gsm7SeptetCount(text: string): number | undefined {
 export function encodeGsm7(text: string): Buffer | undefined {
   const septets = gsm7SeptetCount(text);
   if (septets === undefined) return undefined;
-  const out = Buffer.alloc(septets);
+  const out = Buffer.allocUnsafe(septets);
   let at = 0;
   for (let i = 0; i < text.length; i++) {
-    const char = text.charAt(i);
-    const basic = BASIC_ENCODE.get(char);
-    if (basic !== undefined) {
-      out[at++] = basic;
-      continue;
-    }
-    const extended = EXTENSION_ENCODE.get(char);
-    if (extended === undefined) return undefined; // unreachable: counted above
-    out[at++] = GSM7_ESCAPE;
-    out[at++] = extended;
+    const septet = SEPTET_OF_UNIT[text.charCodeAt(i)]!;
+    if (septet & EXTENDED) {
+      out[at++] = GSM7_ESCAPE;
+      out[at++] = septet & 0x7f;
+    } else out[at++] = septet;
   }
   return out;
 }
