@@ -163,7 +163,16 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
       },
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',
-      dispatcher,
+      dispatcher: {
+        enqueue: (jobs) => dispatcher.enqueue(jobs),
+        // What intake has handed on and Postgres does not have yet: messages being sent, and the
+        // submit answers and status changes waiting to be recorded. Counting only the first let
+        // intake read ahead of a recorder that fell behind, and a 1,000,000-message backlog held
+        // 2.7 GB of those records in memory.
+        get backlog() {
+          return dispatcher.backlog + recorder.pending;
+        },
+      },
       publishCommitted: published,
       canTake: binds.capped ? () => config.routes.some(binds.canServe) : undefined,
       scheduler,
