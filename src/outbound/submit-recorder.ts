@@ -17,11 +17,12 @@ import type { SegmentRecord } from '../domain/segment.ts';
 import type { StatusChange } from '../domain/events.ts';
 
 export interface SubmitStore {
-  /**
-   * `answeredBefore`: messages among `changes` whose answers went through an earlier batch (their
-   * early receipts were matched then), so they need no lookup of their carrier ids.
-   */
   recordAnswers(segments: readonly SegmentRecord[]): Promise<void>;
+  /**
+   * `answeredBefore`: messages among `changes` whose answers went through this batch or an earlier
+   * one of this recorder (their early receipts were matched then), so they need no lookup of their
+   * carrier ids.
+   */
   recordSubmits(segments: readonly SegmentRecord[], changes: readonly StatusChange[], answeredBefore: ReadonlySet<string>): Promise<StatusChange[]>;
 }
 
