@@ -1,6 +1,6 @@
 /**
  * Planner statistics for a database Parley has just started filling (see store/planner-statistics):
- * checked every few seconds, so a fresh install's hot tables are measured seconds after the first
+ * checked every second, so a fresh install's hot tables are measured seconds after the first
  * traffic instead of after autovacuum's first naptime.
  */
 import { PeriodicJob } from '../lib/periodic-job.ts';
