@@ -1,6 +1,8 @@
 /**
  * Everything exchanged with one customer number, both ways (`parley conversation`, the demo).
  */
+import type { NewPart } from './reply.ts';
+
 /** A message we sent to the customer. */
 export interface ThreadOutbound {
   readonly direction: 'out';
@@ -91,18 +93,10 @@ export interface CustomerThread {
 }
 
 /** One deliver_sm part of a customer message, as stored before the deliver_sm was answered. */
-export interface CustomerPart {
+export interface CustomerPart extends Omit<NewPart, 'fingerprint' | 'bind'> {
   readonly id: string;
-  readonly smsc: string;
+  /** As stored: the column allows no bind. */
   readonly bind: string | null;
-  readonly from: string;
-  readonly to: string;
-  /** `udh8:17`, `sar:4`…; null for a message in one part. */
-  readonly concatKey: string | null;
-  readonly total: number;
-  readonly seq: number;
-  readonly dataCoding: number;
-  readonly body: Buffer;
   readonly receivedAt: Date;
   /** The reply it became part of, once complete. */
   readonly replyId: string | null;

@@ -2,8 +2,9 @@
  * Claims of queued messages: who works on which message, taken over from dead daemons, released
  * at start-up, handed back when this daemon cannot send them, and held ones released when due.
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from './db.ts';
+import type { MessagesTable } from './tables.ts';
 import { attemptsOf } from './messages.ts';
 import type { RoutedMessage, UnfinishedMessage } from '../domain/routed-message.ts';
 
@@ -16,24 +17,16 @@ export async function releaseOwned(db: Db, owner: string): Promise<number> {
   return Number(res.numUpdatedRows);
 }
 
-/** A queued message's columns, as the claims return them. */
-interface QueuedRow {
-  id: string;
-  to_addr: string;
-  from_addr: string | null;
-  body: string;
-  route: string;
-  priority: number;
-  dlr: boolean;
-  validity_seconds: number | null;
-  conversation: Record<string, unknown> | null;
-  replies: Record<string, unknown> | null;
-  metadata: Record<string, unknown> | null;
-  reply_to: string | null;
-  expires_at: Date | null;
-}
+/** The columns a claim returns of a queued message. */
+const QUEUED_COLUMN_NAMES = [
+  'id', 'to_addr', 'from_addr', 'body', 'route', 'priority', 'dlr', 'validity_seconds',
+  'conversation', 'replies', 'metadata', 'reply_to', 'expires_at',
+] as const satisfies readonly (keyof MessagesTable)[];
 
-const QUEUED_COLUMNS = sql.raw('id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies, metadata, reply_to, expires_at');
+/** A queued message's columns, as the claims return them (typed by the messages table itself). */
+type QueuedRow = Pick<Selectable<MessagesTable>, (typeof QUEUED_COLUMN_NAMES)[number]>;
+
+const QUEUED_COLUMNS = sql.raw(QUEUED_COLUMN_NAMES.join(', '));
 
 /** A claimed row as the dispatcher takes it: its answer link and expiry included, whichever claim took it. */
 function routedMessageOf(r: QueuedRow): RoutedMessage {
