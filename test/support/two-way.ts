@@ -180,8 +180,19 @@ export async function startWebhookReceiver(
 }
 
 /** Every event published on the harness's `parley:inbound`, parsed. */
-export async function inboundEvents(h: Harness): Promise<Record<string, unknown>[]> {
-  return (await h.redis.xrange(h.keys.inbound, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as Record<string, unknown>);
+export async function inboundEvents(h: Harness, waitMs = 5_000): Promise<Record<string, unknown>[]> {
+  const read = async (): Promise<Record<string, unknown>[]> =>
+    (await h.redis.xrange(h.keys.inbound, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as Record<string, unknown>);
+  // A reply's event is published after its handling commits (lib/batcher.ts, a batch of its own):
+  // a test that saw the reply handled in Postgres waits, up to `waitMs`, for one event per handled
+  // reply before reading them, then takes what is there (a test of a missing event still sees it missing).
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const events = await read();
+    const handled = await h.schema.db.selectFrom('replies').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'handled').executeTakeFirstOrThrow();
+    if (events.length >= Number(handled.n) || Date.now() >= deadline) return events;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Every reply row, oldest first. */
