@@ -8,6 +8,7 @@ import type { Database } from './tables.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { sleep } from '../lib/timeout.ts';
+import { prepareRepeatedStatements } from './repeated-statements.ts';
 
 export type Db = Kysely<Database>;
 
@@ -58,6 +59,7 @@ export function openDb(options: DbOptions): Db {
   // queryable.
   pool.on('connect', (client) => {
     client.on('error', tell);
+    prepareRepeatedStatements(client);
   });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

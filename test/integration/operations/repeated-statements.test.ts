@@ -1,0 +1,108 @@
+import pg from 'pg';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../../../src/store/db.ts';
+import { hasFixedResult, prepareRepeatedStatements } from '../../../src/store/repeated-statements.ts';
+import { TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
+
+/** What the connection has prepared (pg_prepared_statements is per session). */
+async function preparedOn(query: (text: string) => Promise<{ rows: { statement: string }[] }>): Promise<string[]> {
+  return (await query('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).rows.map((r) => r.statement);
+}
+
+describe('repeated statements are prepared once per connection', () => {
+  const schema = uniqueName('prep');
+  let db: Db;
+
+  beforeAll(async () => {
+    // One connection: every statement below goes on the same session.
+    db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
+    await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
+    await sql`CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)`.execute(db);
+  });
+  afterAll(async () => {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+    await db.destroy();
+  });
+
+  const prepared = async (): Promise<string[]> =>
+    (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements ORDER BY prepare_time`.execute(db)).rows.map((r) => r.statement);
+
+  it('prepares a statement the second time it comes, and it answers as before with other values', async () => {
+    const insert = (ids: number[]) =>
+      sql`INSERT INTO items (id, name) SELECT i, 'n' || i FROM unnest(${ids}::int[]) AS i`.execute(db);
+    await insert([1, 2]);
+    expect((await prepared()).some((s) => s.includes('INSERT INTO items'))).toBe(false);
+    await insert([3]);
+    await insert([4, 5, 6]);
+    expect((await prepared()).filter((s) => s.includes('INSERT INTO items'))).toHaveLength(1);
+    const names = async (ids: number[]) =>
+      (await sql<{ name: string }>`SELECT name FROM items WHERE id = ANY (${ids}::int[]) ORDER BY id`.execute(db)).rows.map((r) => r.name);
+    expect(await names([1])).toEqual(['n1']);
+    expect(await names([2, 6])).toEqual(['n2', 'n6']);
+    expect(await names([4, 5, 99])).toEqual(['n4', 'n5']);
+    expect((await prepared()).filter((s) => s.includes('SELECT name FROM items'))).toHaveLength(1);
+  });
+
+  it('never prepares a statement whose result could change shape, and a column added meanwhile breaks neither kind', async () => {
+    const star = async (id: number) => (await sql<Record<string, unknown>>`SELECT * FROM items WHERE id = ${id}`.execute(db)).rows[0];
+    const named = async (id: number) => (await sql<{ name: string }>`SELECT name FROM items WHERE id = ${id}`.execute(db)).rows[0];
+    for (const id of [1, 2, 3]) {
+      await star(id);
+      await named(id);
+    }
+    const before = await prepared();
+    expect(before.some((s) => s.includes('SELECT * FROM items'))).toBe(false);
+    expect(before.some((s) => s.includes('SELECT name FROM items WHERE id = $1'))).toBe(true);
+    // A migration adding a column while the connection lives.
+    await sql`ALTER TABLE items ADD COLUMN note text NOT NULL DEFAULT 'added'`.execute(db);
+    expect(await star(1)).toEqual({ id: 1, name: 'n1', note: 'added' });
+    expect(await named(2)).toEqual({ name: 'n2' });
+  });
+
+  it('an error in a prepared statement is the statement\'s own: the next call runs', async () => {
+    const insertOne = (id: number) => sql`INSERT INTO items (id, name) VALUES (${id}, 'x')`.execute(db);
+    await insertOne(100);
+    await insertOne(101);
+    await expect(insertOne(100)).rejects.toMatchObject({ code: '23505' });
+    await insertOne(102);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM items WHERE id >= 100`.execute(db)).rows[0]?.n).toBe(3);
+  });
+});
+
+describe('the number of statements prepared on one connection is bounded', () => {
+  it('keeps the first ones and sends the rest unprepared', async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      prepareRepeatedStatements(client, { preparedAfter: 1, maxPrepared: 2 });
+      for (const n of [1, 2, 3, 4]) {
+        const res = await client.query<{ v: number }>(`SELECT $1::int + ${n} AS v`, [10]);
+        expect(res.rows[0]?.v).toBe(10 + n);
+      }
+      const statements = await preparedOn((text) => client.query<{ statement: string }>(text));
+      expect(statements).toEqual(['SELECT $1::int + 1 AS v', 'SELECT $1::int + 2 AS v']);
+      // Without parameters, and in forms other than (text, values), nothing is prepared.
+      await client.query('SELECT 1');
+      await client.query({ text: 'SELECT $1::int AS v', values: [1] });
+      expect(await preparedOn((text) => client.query<{ statement: string }>(text))).toHaveLength(2);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('hasFixedResult', () => {
+  it.each([
+    ['SELECT id, name FROM items WHERE id = $1', true],
+    ['SELECT count(*) AS n FROM items', true],
+    ['SELECT COUNT( * ) FROM items', true],
+    ['UPDATE items SET name = $1 WHERE id = $2 RETURNING id, name', true],
+    ['SELECT * FROM items', false],
+    ['SELECT i.* FROM items i', false],
+    ['DELETE FROM items WHERE id = $1 RETURNING *', false],
+    ['SELECT id * 2 FROM items', false],
+  ])('%s -> %s', (text, fixed) => {
+    expect(hasFixedResult(text)).toBe(fixed);
+  });
+});
