@@ -488,6 +488,8 @@ export const CONFIG = section({
     section({
       url: key('url', url(['postgres:', 'postgresql:']), 'postgres://postgres@127.0.0.1:5432/parley'),
       pool_size: key('poolSize', integer({ min: 1 }), 10),
+      /** Repeated statements prepared once per connection (off behind a pooler that cannot keep them). */
+      prepared_statements: key('preparedStatements', boolean(), true),
       /** Postgres unreachable this long: every SMSC bind is unbound cleanly until it answers again. */
       outage_unbind_after: key('outageUnbindAfterMs', duration({ positive: true }), '1m'),
     }),

@@ -25,6 +25,8 @@ export interface DbOptions {
   onIdleError?: (err: Error) => void;
   /** How long opening a connection may take before the query fails (a transient fault). Default 10 s. */
   connectTimeoutMs?: number;
+  /** Repeated statements prepared once per connection (store/repeated-statements.ts). Default true. */
+  preparedStatements?: boolean;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -59,7 +61,7 @@ export function openDb(options: DbOptions): Db {
   // queryable.
   pool.on('connect', (client) => {
     client.on('error', tell);
-    prepareRepeatedStatements(client);
+    if (options.preparedStatements !== false) prepareRepeatedStatements(client);
   });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

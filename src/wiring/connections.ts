@@ -62,13 +62,14 @@ export function openConnections(o: ConnectionOptions): Connections {
       url,
       poolSize: o.database.poolSize,
       schema,
+      preparedStatements: o.database.preparedStatements,
       onIdleError: (err) => {
         log.warn({ err: err.message, code: (err as { code?: string }).code }, 'postgres connection lost; the pool opens a new one');
         o.onFault('postgres');
       },
     }),
-    heartbeatDb: openDb({ url, poolSize: 1, schema, onIdleError: (err) => log.warn({ err: err.message }, 'postgres heartbeat connection lost') }),
-    answersDb: openDb({ url, poolSize: 1, schema, onIdleError: (err) => log.warn({ err: err.message }, 'postgres connection for submit answers lost') }),
+    heartbeatDb: openDb({ url, poolSize: 1, schema, preparedStatements: o.database.preparedStatements, onIdleError: (err) => log.warn({ err: err.message }, 'postgres heartbeat connection lost') }),
+    answersDb: openDb({ url, poolSize: 1, schema, preparedStatements: o.database.preparedStatements, onIdleError: (err) => log.warn({ err: err.message }, 'postgres connection for submit answers lost') }),
     dbProbe: openDbProbe(url),
     redis: openRedis({ url: o.redis.url, name: `parley:${o.consumer}`, onError: redisError }),
     blocking: openRedis({ url: o.redis.url, name: `parley:${o.consumer}:intake`, onError: redisError }),

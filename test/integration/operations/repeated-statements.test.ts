@@ -70,6 +70,38 @@ describe('repeated statements are prepared once per connection', () => {
   });
 });
 
+describe('a statement that cannot be prepared yet', () => {
+  it('fails as it would unprepared, and runs once what it needs exists', async () => {
+    const schema = uniqueName('prep');
+    const db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
+    try {
+      await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
+      const read = (id: number) => sql<{ id: number }>`SELECT id FROM later WHERE id = ${id}`.execute(db);
+      // Its second use is sent to be prepared; the parse fails as the plain statement would.
+      for (const id of [1, 2, 3]) await expect(read(id)).rejects.toMatchObject({ code: '42P01' });
+      await sql`CREATE TABLE later (id int)`.execute(db);
+      await sql`INSERT INTO later VALUES (2)`.execute(db);
+      expect((await read(2)).rows).toEqual([{ id: 2 }]);
+      expect((await read(3)).rows).toEqual([]);
+    } finally {
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+      await db.destroy();
+    }
+  });
+});
+
+describe('database.prepared_statements: false', () => {
+  it('prepares nothing', async () => {
+    const db = openDb({ url: TEST_DATABASE_URL, poolSize: 1, preparedStatements: false });
+    try {
+      for (const n of [1, 2, 3]) expect((await sql<{ v: number }>`SELECT ${n}::int AS v`.execute(db)).rows).toEqual([{ v: n }]);
+      expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements`.execute(db)).rows[0]?.n).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
 describe('the number of statements prepared on one connection is bounded', () => {
   it('keeps the first ones and sends the rest unprepared', async () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
