@@ -4,7 +4,7 @@
  * carrier's id, and applied forward only. A receipt whose segment is not known yet stays pending
  * and is matched the moment the submit's response is recorded, by whichever daemon records it.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
@@ -41,6 +41,19 @@ export async function lockMatching(tx: Tx): Promise<void> {
 /** An arbitrary constant: "PARL" in ASCII. */
 const MATCHING_LOCK = 0x5041524c;
 
+/**
+ * The submit a receipt reports on, from the SMSC and the receipt's keys (best first), for a
+ * lateral join: every carrier id the segment's submits ever got is a row of submit_attempts; the
+ * best key wins, then the latest submit. One lookup, for receipts as they are inserted and for
+ * those matched again later.
+ */
+function attemptByKeys(smsc: RawBuilder<unknown>, keys: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`SELECT a.message_id, a.seq FROM submit_attempts a
+    WHERE a.smsc = ${smsc} AND a.match_key = ANY (${keys})
+    ORDER BY array_position(${keys}, a.match_key), a.submitted_at DESC
+    LIMIT 1`;
+}
+
 /** Stores receipts; returns the ids of those not seen before (a resend returns nothing). */
 export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): Promise<string[]> {
   return (await insertMatchingReceipts(tx, receipts, false)).map((r) => r.receiptId);
@@ -58,11 +71,7 @@ export async function insertMatchingReceipts(tx: Tx, receipts: readonly NewRecei
   const unique = [...new Map(receipts.map((r) => [r.fingerprint, r])).values()];
   const col = <T>(f: (r: NewReceipt) => T): T[] => unique.map(f);
   const lookup = match
-    ? sql`LEFT JOIN LATERAL (
-        SELECT a.message_id, a.seq FROM submit_attempts a
-        WHERE a.smsc = u.smsc AND a.match_key = ANY (u.keys)
-        ORDER BY array_position(u.keys, a.match_key), a.submitted_at DESC
-        LIMIT 1) s ON true`
+    ? sql`LEFT JOIN LATERAL (${attemptByKeys(sql`u.smsc`, sql`u.keys`)}) s ON true`
     : sql`LEFT JOIN (SELECT NULL::text AS message_id, NULL::smallint AS seq) s ON false`;
   const rows = (
     await sql<StoredReceipt>`
@@ -117,12 +126,7 @@ export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Prom
     FROM (
       SELECT r2.id AS rid, s.message_id, s.seq
       FROM receipts r2
-      CROSS JOIN LATERAL (
-        SELECT a.message_id, a.seq FROM submit_attempts a
-        WHERE a.smsc = r2.smsc AND a.match_key = ANY (r2.match_keys)
-        ORDER BY array_position(r2.match_keys, a.match_key), a.submitted_at DESC
-        LIMIT 1
-      ) s
+      CROSS JOIN LATERAL (${attemptByKeys(sql`r2.smsc`, sql`r2.match_keys`)}) s
       WHERE r2.id = ANY (${sql.val([...receiptIds])}::bigint[])
     ) AS m
     WHERE r.id = m.rid

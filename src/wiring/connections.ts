@@ -53,23 +53,23 @@ export interface ConnectionOptions {
 export function openConnections(o: ConnectionOptions): Connections {
   const { log, schema } = o;
   const url = o.database.url;
+  // What the daemon's three Postgres pools share.
+  const poolBase = { url, schema, preparedStatements: o.database.preparedStatements };
   const redisError = (err: Error): void => {
     log.warn({ err: err.message }, 'redis connection error');
     o.onFault('redis');
   };
   return {
     db: openDb({
-      url,
+      ...poolBase,
       poolSize: o.database.poolSize,
-      schema,
-      preparedStatements: o.database.preparedStatements,
       onIdleError: (err) => {
         log.warn({ err: err.message, code: (err as { code?: string }).code }, 'postgres connection lost; the pool opens a new one');
         o.onFault('postgres');
       },
     }),
-    heartbeatDb: openDb({ url, poolSize: 1, schema, preparedStatements: o.database.preparedStatements, onIdleError: (err) => log.warn({ err: err.message }, 'postgres heartbeat connection lost') }),
-    answersDb: openDb({ url, poolSize: 1, schema, preparedStatements: o.database.preparedStatements, onIdleError: (err) => log.warn({ err: err.message }, 'postgres connection for submit answers lost') }),
+    heartbeatDb: openDb({ ...poolBase, poolSize: 1, onIdleError: (err) => log.warn({ err: err.message }, 'postgres heartbeat connection lost') }),
+    answersDb: openDb({ ...poolBase, poolSize: 1, onIdleError: (err) => log.warn({ err: err.message }, 'postgres connection for submit answers lost') }),
     dbProbe: openDbProbe(url),
     redis: openRedis({ url: o.redis.url, name: `parley:${o.consumer}`, onError: redisError }),
     blocking: openRedis({ url: o.redis.url, name: `parley:${o.consumer}:intake`, onError: redisError }),

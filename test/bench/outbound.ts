@@ -81,8 +81,9 @@ With receipts (the default, issue 4's figure): every message asks for a receipt;
  * each only after its row committed), and only the `queued` and `submitted` rows are counted,
  * through their partial indexes (sequential scans forbidden for that count: the planner chose them
  * on statistics of a small table, and they cost Postgres 8% of a core); when none is left, one
- * full count confirms that every one is `delivered`. On a final span of ~15 s, 100 ms is <= 0.7% of the figure. A poll that takes
- * longer than a quarter of its interval (a long run's counts) waits four times its own length.
+ * full count confirms that every one is `delivered`. On a final span of ~15 s, 100 ms is <= 0.7%
+ * of the figure. A poll that takes longer than a quarter of its interval (a long run's counts)
+ * waits four times its own length.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
