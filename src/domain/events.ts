@@ -40,8 +40,6 @@ export interface StatusEventFacts {
   readonly submittedAt?: Date | null;
   /** Whether the message is flagged as possibly sent twice (messages.possible_duplicate). */
   readonly possibleDuplicate?: boolean;
-  /** The customer message this one answers (messages.reply_to), known on applied changes. */
-  readonly replyTo?: string | null;
 }
 
 /** A status change, with what its event reports. */

@@ -256,13 +256,10 @@ export async function recordSubmits(
     // Before the status changes: a receipt batch settling the same messages waits for this
     // transaction, or this one for it (see lockMessages).
     await lockMessages(tx, [...changes.map((c) => c.id), ...touched]);
+    // A reply's response time is not written here: it is its answer's submitted_at, read through
+    // replies.answer_message_id (parley report). Writing it on the reply too was a second
+    // non-HOT update of every answered reply, on the two-way path, that nothing read.
     const applied = await applyChanges(tx, changes, statusWebhooks);
-    // The response time of a customer's reply ends when the SMSC accepts its first answer.
-    const answered = [...new Set(applied.flatMap((c) => (c.status === 'submitted' && c.replyTo ? [c.replyTo] : [])))];
-    if (answered.length > 0) {
-      await sql`UPDATE replies SET answer_submitted_at = now()
-        WHERE id = ANY (${answered}::text[]) AND answer_submitted_at IS NULL`.execute(tx);
-    }
     // A just-submitted message may be final already: its answers were committed before this
     // transaction, and a receipt may have matched them in between (or in an earlier run).
     for (const c of applied) if (c.status === 'submitted') touched.add(c.id);

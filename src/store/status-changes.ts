@@ -110,7 +110,6 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     smsc: string | null;
     submitted_at: Date | null;
     possible_duplicate: boolean;
-    reply_to: string | null;
   }>`
     UPDATE messages AS m SET
       status = v.status,
@@ -134,7 +133,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
       AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)
     WHERE m.id = v.id AND m.status = v.previous
-    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate, m.reply_to`.execute(tx);
+    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
   const at = new Date();
   const applied: StatusChange[] = [];
@@ -150,7 +149,6 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
       submittedAt: row.submitted_at,
       possibleDuplicate: row.possible_duplicate,
-      replyTo: row.reply_to,
       at,
     });
   }

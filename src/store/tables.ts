@@ -190,6 +190,11 @@ export interface RepliesTable {
   actions: JSONColumnType<unknown[] | null, string | null, string | null>;
   resolved_automatically: boolean | null;
   answer_message_id: string | null;
+  /**
+   * No longer written (since 0.1.x, see CHANGELOG): a reply's response time is its answer's
+   * messages.submitted_at, through answer_message_id. Kept so that daemons of the previous version
+   * keep working beside new ones during a rolling upgrade; a later migration may drop it.
+   */
   answer_submitted_at: Date | null;
   intent: string | null;
   intent_confidence: number | null;

@@ -63,10 +63,16 @@ describe('two-way: the loop end to end', () => {
       },
     ]);
 
-    // The response time is recorded once the SMSC accepted the answer.
+    // The response time ends when the SMSC accepted the answer: the answer's submitted_at, found
+    // through the reply's answer_message_id (as `parley report` reads it).
     await h.until('answer accepted', async () => {
-      const r = await h.schema.db.selectFrom('replies').select('answer_submitted_at').where('id', '=', reply.id).executeTakeFirst();
-      return r?.answer_submitted_at instanceof Date;
+      const r = await h.schema.db
+        .selectFrom('replies')
+        .innerJoin('messages', 'messages.id', 'replies.answer_message_id')
+        .select(['messages.submitted_at', 'messages.reply_to'])
+        .where('replies.id', '=', reply.id)
+        .executeTakeFirst();
+      return r?.submitted_at instanceof Date && r.reply_to === reply.id;
     });
     // A second YES still answers the reminder, not Parley's own answer to the first one.
     expect(await sim.injectReply({ from: '14155550101', to: '12345', text: 'Yes' }).acked).toBe(true);
