@@ -78,29 +78,61 @@ export async function storeParts(
   if (parts.length === 0) return [];
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
-    const seen = await sql<{ fingerprint: string }>`
-      SELECT DISTINCT fingerprint FROM inbound_parts
-      WHERE fingerprint = ANY (${parts.map((p) => p.fingerprint)}::text[])
-        AND received_at > now() - make_interval(secs => ${duplicateWindowMs / 1000})`.execute(tx);
-    const resent = new Set(seen.rows.map((r) => r.fingerprint));
-    const unique = [...new Map(parts.filter((p) => !resent.has(p.fingerprint)).map((p) => [p.fingerprint, p])).values()];
-    if (unique.length === 0) return [];
-    const col = <T>(f: (p: NewPart) => T): T[] => unique.map(f);
-    const inserted = (
-      await sql<PartRow>`
-        INSERT INTO inbound_parts (fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body)
-        SELECT * FROM unnest(${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[], ${col((p) => p.bind)}::text[],
-          ${col((p) => p.from)}::text[], ${col((p) => p.to)}::text[], ${col((p) => p.concatKey)}::text[],
-          ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[], ${col((p) => p.dataCoding)}::smallint[],
-          ${col((p) => p.body)}::bytea[])
-        RETURNING id, fingerprint, smsc, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at`.execute(tx)
+    // One statement tells the resends apart and draws each part's row id and time: a part that is
+    // a whole message (nearly all of them) is then written once, with its reply id, and never
+    // enters the open-parts indexes; only parts of a longer message wait there for the others.
+    // A resend's drawn id is left unused (a gap in the sequence).
+    const drawn = (
+      await sql<{ seen: boolean; id: string; received_at: Date }>`
+        SELECT s.seen IS NOT NULL AS seen, nextval('inbound_parts_id_seq')::text AS id, now() AS received_at
+        FROM unnest(${parts.map((p) => p.fingerprint)}::text[]) WITH ORDINALITY AS v(fingerprint, n)
+        -- Lateral, one index lookup per part: as EXISTS the planner may hash every part of the
+        -- duplicate window instead, a scan that grows with the traffic.
+        LEFT JOIN LATERAL (
+          SELECT true AS seen FROM inbound_parts p
+          WHERE p.fingerprint = v.fingerprint AND p.received_at > now() - make_interval(secs => ${duplicateWindowMs / 1000})
+          LIMIT 1) s ON true
+        ORDER BY v.n`.execute(tx)
     ).rows;
-    const groups = new Map<string, PartGroup>();
+    const fresh = new Map<string, { row: PartRow; bind: string }>();
+    parts.forEach((p, i) => {
+      const d = drawn[i]!;
+      if (d.seen || fresh.has(p.fingerprint)) return;
+      const row: PartRow = {
+        id: d.id,
+        fingerprint: p.fingerprint,
+        smsc: p.smsc,
+        from_addr: p.from,
+        to_addr: p.to,
+        concat_key: p.concatKey,
+        total: p.total,
+        seq: p.seq,
+        data_coding: p.dataCoding,
+        body: p.body,
+        received_at: d.received_at,
+      };
+      fresh.set(p.fingerprint, { row, bind: p.bind });
+    });
+    if (fresh.size === 0) return [];
+    const unique = [...fresh.values()].map((f) => f.row);
+    const replies: { rows: readonly PartRow[]; reply: AssembledReply }[] = [];
+    const replyOf = new Map<PartRow, string>();
     const openKeys = new Map<string, PartRow>();
-    for (const row of inserted) {
-      if (row.total <= 1 || row.concat_key === null) groups.set(`single\0${row.fingerprint}`, { parts: [row], rows: [row] });
-      else openKeys.set(groupKey(row), row);
+    for (const row of unique) {
+      if (row.total <= 1 || row.concat_key === null) {
+        const reply = assemble([toPart(row)], false);
+        replies.push({ rows: [], reply });
+        replyOf.set(row, reply.id);
+      } else openKeys.set(groupKey(row), row);
     }
+    const col = <T>(f: (p: PartRow) => T): T[] => unique.map(f);
+    await sql`
+      INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)
+      SELECT * FROM unnest(${col((p) => p.id)}::bigint[], ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
+        ${col((p) => fresh.get(p.fingerprint)!.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
+        ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
+        ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => p.received_at)}::timestamptz[],
+        ${col((p) => replyOf.get(p) ?? null)}::text[])`.execute(tx);
     if (openKeys.size > 0) {
       const keys = [...openKeys.values()];
       const open = await sql<PartRow>`
@@ -111,9 +143,10 @@ export async function storeParts(
           ON p.smsc = k.smsc AND p.from_addr = k.from_addr AND p.to_addr = k.to_addr AND p.concat_key = k.concat_key AND p.total = k.total
         WHERE p.reply_id IS NULL
         ORDER BY p.seq, p.id`.execute(tx);
-      for (const [k, group] of groupRows(open.rows)) if (group.parts.length >= (group.parts[0]?.total ?? 0)) groups.set(k, group);
+      for (const group of groupRows(open.rows).values()) {
+        if (group.parts.length >= (group.parts[0]?.total ?? 0)) replies.push({ rows: group.rows, reply: assemble(group.parts.map(toPart), false) });
+      }
     }
-    const replies = [...groups.values()].map((g) => ({ rows: g.rows, reply: assemble(g.parts.map(toPart), false) }));
     return insertReplies(tx, replies, leaseMs);
   });
 }
@@ -121,6 +154,8 @@ export async function storeParts(
 /**
  * Inserts assembled replies already claimed (leased) by this daemon, which handles them at once
  * without a claim round trip; should it die first, the lease runs out and anyone may take them.
+ * Each reply's `rows` are the stored parts still to be marked with it (none for a part that was
+ * written with its reply id).
  */
 async function insertReplies(
   tx: Tx,
@@ -142,9 +177,11 @@ async function insertReplies(
   // By row id: an older part with the same fingerprint (the same text sent before) keeps its reply.
   const partIds = replies.flatMap((r) => r.rows.map((row) => String(row.id)));
   const ids = replies.flatMap((r) => r.rows.map(() => r.reply.id));
-  await sql`UPDATE inbound_parts AS p SET reply_id = v.reply_id
-    FROM unnest(${partIds}::bigint[], ${ids}::text[]) AS v(part_id, reply_id)
-    WHERE p.id = v.part_id`.execute(tx);
+  if (partIds.length > 0) {
+    await sql`UPDATE inbound_parts AS p SET reply_id = v.reply_id
+      FROM unnest(${partIds}::bigint[], ${ids}::text[]) AS v(part_id, reply_id)
+      WHERE p.id = v.part_id`.execute(tx);
+  }
   return inserted.rows.map(toPending);
 }
 
