@@ -175,44 +175,49 @@ export async function unmarkAttempted(db: Db, ids: readonly string[]): Promise<v
  */
 export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]): Promise<void> {
   if (segments.length === 0) return;
-  await db.transaction().execute(async (tx) => {
-    const col = <T>(f: (r: SegmentRecord) => T): T[] => segments.map(f);
-    await sql`
-      INSERT INTO segments (message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
-        status, attempts, possible_duplicate, submitted_at, responded_at)
-      SELECT * FROM unnest(
+  const col = <T>(f: (r: SegmentRecord) => T): T[] => segments.map(f);
+  // The possible_duplicate flag goes on the message, where apps read it (status, events,
+  // webhooks), before recordSubmits changes its status so that their events carry it.
+  const flagged = [...new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId))];
+  // One statement, so one implicit transaction and one round trip: the segments, one row per
+  // attempt, and the flag (a data-modifying CTE runs whether or not the query reads it).
+  await sql`
+    WITH answers AS (
+      SELECT u.message_id, u.seq, u.total, u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.status,
+        u.attempts, u.possible_duplicate, u.submitted_at, u.responded_at
+      FROM unnest(
         ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.total)}::smallint[],
         ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[],
         ${col((r) => r.matchKey)}::text[], ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.status)}::text[],
         ${col((r) => r.attempts)}::smallint[], ${col((r) => r.possibleDuplicate)}::boolean[],
         ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
+        AS u(message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status, status, attempts,
+          possible_duplicate, submitted_at, responded_at)
+    ), stored AS (
+      INSERT INTO segments (message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
+        status, attempts, possible_duplicate, submitted_at, responded_at)
+      SELECT a.message_id, a.seq, a.total, a.smsc, a.bind, a.smsc_message_id, a.match_key, a.command_status,
+        a.status, a.attempts, a.possible_duplicate, a.submitted_at, a.responded_at
+      FROM answers a
       ON CONFLICT (message_id, seq) DO UPDATE SET
         smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
         match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
         attempts = excluded.attempts, possible_duplicate = segments.possible_duplicate OR excluded.possible_duplicate,
-        submitted_at = excluded.submitted_at, responded_at = excluded.responded_at`.execute(tx);
-    // Every attempt is kept with its carrier id: a receipt for any copy matches (see matchReceipts).
-    // The attempt number counts on from those stored, so it survives restarts.
-    await sql`
+        submitted_at = excluded.submitted_at, responded_at = excluded.responded_at
+    ), attempted AS (
+      -- Every attempt is kept with its carrier id: a receipt for any copy matches (see matchReceipts).
+      -- The attempt number counts on from those stored, so it survives restarts.
       INSERT INTO submit_attempts (message_id, seq, attempt, smsc, bind, smsc_message_id, match_key, command_status,
         possible_duplicate, submitted_at, responded_at)
-      SELECT u.message_id, u.seq,
-        COALESCE((SELECT max(a.attempt) FROM submit_attempts a WHERE a.message_id = u.message_id AND a.seq = u.seq), 0)
-          + row_number() OVER (PARTITION BY u.message_id, u.seq ORDER BY u.submitted_at),
-        u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.possible_duplicate, u.submitted_at, u.responded_at
-      FROM unnest(
-        ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.smsc)}::text[],
-        ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKey)}::text[],
-        ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.possibleDuplicate)}::boolean[],
-        ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
-        AS u(message_id, seq, smsc, bind, smsc_message_id, match_key, command_status, possible_duplicate, submitted_at, responded_at)`.execute(tx);
-    // The flag goes on the message, where apps read it (status, events, webhooks), before the
-    // status changes below so that their events carry it.
-    const flagged = [...new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId))];
-    if (flagged.length > 0) {
-      await sql`UPDATE messages SET possible_duplicate = true WHERE id = ANY (${flagged}::text[]) AND NOT possible_duplicate`.execute(tx);
-    }
-  });
+      SELECT a.message_id, a.seq,
+        COALESCE((SELECT max(p.attempt) FROM submit_attempts p WHERE p.message_id = a.message_id AND p.seq = a.seq), 0)
+          + row_number() OVER (PARTITION BY a.message_id, a.seq ORDER BY a.submitted_at),
+        a.smsc, a.bind, a.smsc_message_id, a.match_key, a.command_status, a.possible_duplicate, a.submitted_at, a.responded_at
+      FROM answers a
+    ), flagged AS (
+      UPDATE messages SET possible_duplicate = true WHERE id = ANY (${flagged}::text[]) AND NOT possible_duplicate
+    )
+    SELECT 1`.execute(db);
 }
 
 /**

@@ -83,7 +83,10 @@ export async function insertMatchingReceipts(tx: Tx, receipts: readonly NewRecei
         u.body, u.tlvs::jsonb, u.original_body, u.source_addr, u.dest_addr,
         s.message_id, s.seq, CASE WHEN s.message_id IS NOT NULL THEN now() END
       FROM (
-        SELECT v.*, string_to_array(v.match_keys, chr(31)) AS keys
+        -- Columns named, not v.*: a text with a * is never prepared (repeated-statements.ts).
+        SELECT v.fingerprint, v.smsc, v.bind, v.smsc_message_id, v.state, v.segment_status, v.error_code, v.network_error,
+          v.submit_date, v.done_date, v.body, v.tlvs, v.original_body, v.source_addr, v.dest_addr,
+          string_to_array(v.match_keys, chr(31)) AS keys
         FROM unnest(
           ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
           ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],

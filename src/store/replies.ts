@@ -128,11 +128,13 @@ export async function storeParts(
     const col = <T>(f: (p: PartRow) => T): T[] => unique.map(f);
     await sql`
       INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)
-      SELECT * FROM unnest(${col((p) => p.id)}::bigint[], ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
+      SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.received_at, u.reply_id
+      FROM unnest(${col((p) => p.id)}::bigint[], ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
         ${col((p) => fresh.get(p.fingerprint)!.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
         ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
         ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => p.received_at)}::timestamptz[],
-        ${col((p) => replyOf.get(p) ?? null)}::text[])`.execute(tx);
+        ${col((p) => replyOf.get(p) ?? null)}::text[])
+        AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)`.execute(tx);
     if (openKeys.size > 0) {
       const keys = [...openKeys.values()];
       const open = await sql<PartRow>`
@@ -166,7 +168,8 @@ async function insertReplies(
   const list = replies.map((r) => r.reply);
   const inserted = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
     INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at, lease_until)
-    SELECT u.*, now() + make_interval(secs => ${leaseMs / 1000})
+    SELECT u.id, u.smsc, u.from_addr, u.to_addr, u.body, u.parts, u.incomplete, u.data_coding, u.decode_problem, u.received_at,
+      now() + make_interval(secs => ${leaseMs / 1000})
     FROM unnest(${list.map((r) => r.id)}::text[], ${list.map((r) => r.smsc)}::text[], ${list.map((r) => r.from)}::text[],
       ${list.map((r) => r.to)}::text[], ${list.map((r) => r.text)}::text[], ${list.map((r) => r.parts)}::smallint[],
       ${list.map((r) => r.incomplete)}::boolean[], ${list.map((r) => r.dataCoding)}::smallint[],
@@ -245,7 +248,7 @@ export async function finishReplies(
 ): Promise<void> {
   if (items.length === 0) return;
   const o = items.map((i) => i.outcome);
-  await db.transaction().execute(async (tx) => {
+  const record = async (tx: Tx): Promise<void> => {
     await sql`
       UPDATE replies AS r SET status = 'handled', lease_until = NULL, handled_at = now(),
         conversation_id = v.conversation_id, in_reply_to = v.in_reply_to, matched_kind = v.matched_kind,
@@ -260,6 +263,11 @@ export async function finishReplies(
         ${o.map((x) => (x.intent === undefined ? null : JSON.stringify(x.intent.detail)))}::text[])
         AS v(id, conversation_id, in_reply_to, matched_kind, keyword, rule, actions, resolved, answer, error, intent, intent_confidence, intent_detail)
       WHERE r.id = v.id`.execute(tx);
+  };
+  // Without webhooks the update is the whole write, atomic on its own: no BEGIN and COMMIT round trips.
+  if (webhooks.length === 0) return record(db);
+  await db.transaction().execute(async (tx) => {
+    await record(tx);
     await enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event })));
   });
 }

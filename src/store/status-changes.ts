@@ -3,7 +3,7 @@
  * final receipt came in time, and every change recorded as an event and queued for the status
  * webhooks in the same transaction.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
@@ -101,6 +101,8 @@ export async function settleMessages(
  */
 export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   if (changes.length === 0) return [];
+  // The event of each change applied is written by the same statement (a CTE over the rows the
+  // update returned): one round trip, and no event for a change that did not apply.
   const result = await sql<{
     id: string;
     route: string;
@@ -111,29 +113,37 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     submitted_at: Date | null;
     possible_duplicate: boolean;
   }>`
-    UPDATE messages AS m SET
-      status = v.status,
-      smsc = COALESCE(v.smsc, m.smsc),
-      segments = COALESCE(v.segments, m.segments),
-      delivered_segments = COALESCE(v.delivered_segments, m.delivered_segments),
-      -- A delivered message has no error, even when an earlier copy's receipt reported one.
-      error_code = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_code, m.error_code) END,
-      error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
-      owner = NULL,
-      updated_at = now(),
-      -- When the SMSC accepted its last part (the answers are committed before the change), so that
-      -- a receipt matched in the same transaction still shows the time it took.
-      submitted_at = CASE WHEN v.status = 'submitted'
-        THEN COALESCE((SELECT max(sg.responded_at) FROM segments sg WHERE sg.message_id = m.id), now())
-        ELSE m.submitted_at END,
-      final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
-    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
-      ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
-      ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
-      ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
-      AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)
-    WHERE m.id = v.id AND m.status = v.previous
-    RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate`.execute(tx);
+    WITH changed AS (
+      UPDATE messages AS m SET
+        status = v.status,
+        smsc = COALESCE(v.smsc, m.smsc),
+        segments = COALESCE(v.segments, m.segments),
+        delivered_segments = COALESCE(v.delivered_segments, m.delivered_segments),
+        -- A delivered message has no error, even when an earlier copy's receipt reported one.
+        error_code = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_code, m.error_code) END,
+        error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
+        owner = NULL,
+        updated_at = now(),
+        -- When the SMSC accepted its last part (the answers are committed before the change), so that
+        -- a receipt matched in the same transaction still shows the time it took.
+        submitted_at = CASE WHEN v.status = 'submitted'
+          THEN COALESCE((SELECT max(sg.responded_at) FROM segments sg WHERE sg.message_id = m.id), now())
+          ELSE m.submitted_at END,
+        final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
+      FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+        ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
+        ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
+        ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
+        AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)
+      WHERE m.id = v.id AND m.status = v.previous
+      RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate,
+        m.status, v.previous, v.error_code AS change_error_code, v.error_reason AS change_error_reason
+    ), recorded AS (
+      INSERT INTO message_events (message_id, status, previous, detail)
+      SELECT c.id, c.status, c.previous, ${eventDetail(sql`c.smsc`, sql`c.change_error_code`, sql`c.change_error_reason`)}
+      FROM changed c
+    )
+    SELECT id, route, metadata, delivered_segments, segments, smsc, submitted_at, possible_duplicate FROM changed`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
   const at = new Date();
   const applied: StatusChange[] = [];
@@ -152,7 +162,6 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
       at,
     });
   }
-  await insertEvents(tx, applied);
   await enqueueStatusWebhooks(tx, applied, statusWebhooks);
   return applied;
 }
@@ -169,15 +178,21 @@ export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChan
 
 export async function insertEvents(tx: Tx, changes: readonly StatusChange[]): Promise<void> {
   if (changes.length === 0) return;
-  const detail = (c: StatusChange): string | null =>
-    c.errorCode || c.smsc
-      ? JSON.stringify({ smsc: c.smsc ?? undefined, error_code: c.errorCode ?? undefined, error_reason: c.errorReason ?? undefined })
-      : null;
   await sql`
     INSERT INTO message_events (message_id, status, previous, detail)
-    SELECT u.message_id, u.status, u.previous, u.detail::jsonb
-    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[],
-      ${changes.map((c) => c.previous)}::text[], ${changes.map(detail)}::text[]) AS u(message_id, status, previous, detail)`.execute(tx);
+    SELECT u.message_id, u.status, u.previous, ${eventDetail(sql`u.smsc`, sql`u.error_code`, sql`u.error_reason`)}
+    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+      ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.errorCode ?? null)}::text[],
+      ${changes.map((c) => c.errorReason ?? null)}::text[]) AS u(message_id, status, previous, smsc, error_code, error_reason)`.execute(tx);
+}
+
+/**
+ * An event's detail, built by Postgres from the change's columns: the SMSC and the error, null
+ * when the change names neither an SMSC nor an error code (a message queued, say).
+ */
+function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`CASE WHEN COALESCE(${errorCode}, '') <> '' OR COALESCE(${smsc}, '') <> ''
+    THEN jsonb_strip_nulls(jsonb_build_object('smsc', ${smsc}, 'error_code', ${errorCode}, 'error_reason', ${errorReason})) END`;
 }
 
 /**

@@ -133,6 +133,10 @@ describe('receipt matching', () => {
     });
     const some = await h.schema.db.selectFrom('messages').selectAll().where('id', '=', 'some').executeTakeFirstOrThrow();
     expect(some).toMatchObject({ status: 'partially_delivered', segments: 3, delivered_segments: 2 });
+    // The final event carries the SMSC and the error the message row keeps.
+    expect(some.error_code).toMatch(/^receipt_err:/);
+    const last = await h.schema.db.selectFrom('message_events').select(['status', 'detail']).where('message_id', '=', 'some').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(last).toEqual({ status: 'partially_delivered', detail: { smsc: 'sim', error_code: some.error_code, error_reason: some.error_reason } });
     const segs = await h.schema.db.selectFrom('segments').select(['seq', 'status', 'receipt_state']).where('message_id', '=', 'some').orderBy('seq').execute();
     expect(segs).toEqual([
       { seq: 1, status: 'delivered', receipt_state: 'DELIVERED' },
@@ -156,11 +160,11 @@ describe('receipt matching', () => {
       { state: 'ENROUTE', final: false },
       { state: 'DELIVERED', final: true },
     ]);
-    const events = await h.schema.db.selectFrom('message_events').select(['status', 'previous']).where('message_id', '=', 'i1').orderBy('id').execute();
+    const events = await h.schema.db.selectFrom('message_events').select(['status', 'previous', 'detail']).where('message_id', '=', 'i1').orderBy('id').execute();
     expect(events).toEqual([
-      { status: 'queued', previous: null },
-      { status: 'submitted', previous: 'queued' },
-      { status: 'delivered', previous: 'submitted' },
+      { status: 'queued', previous: null, detail: null },
+      { status: 'submitted', previous: 'queued', detail: { smsc: 'sim' } },
+      { status: 'delivered', previous: 'submitted', detail: { smsc: 'sim' } },
     ]);
   });
 });
