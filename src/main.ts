@@ -167,6 +167,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     streams.component,
     inbound.components.webhookDeliveries,
     inbound.components.receiptSweep,
+    inbound.components.receiptRematch,
     inbound.components.receipts,
     inbound.components.replyCapture,
     outbound.components.submitRecorder,

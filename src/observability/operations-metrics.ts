@@ -75,7 +75,7 @@ export function operationsMetrics(registry: Registry) {
       }),
     periodicJobFailures: new Counter({
         name: 'parley_periodic_job_failures_total',
-        help: 'Failed runs of the periodic jobs (heartbeat, takeover, receipt_sweep, reassembly_sweep, run_time_controls, queue_age, retention) by job and error code; each is retried at its next interval and logged with its reason',
+        help: 'Failed runs of the periodic jobs (heartbeat, takeover, receipt_sweep, receipt_rematch, reassembly_sweep, run_time_controls, queue_age, retention) by job and error code; each is retried at its next interval and logged with its reason',
         labelNames: ['job', 'code'] as const,
         registers: [registry],
       }),

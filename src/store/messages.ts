@@ -8,7 +8,7 @@ import type { MessageStatus } from '../domain/status.ts';
 import type { StatusChange } from '../domain/events.ts';
 import { blockedPairs } from './opt-outs.ts';
 import { touchForOutbound } from './conversations.ts';
-import { applyReceipts, lockMatching, matchPendingReceipts } from './receipts.ts';
+import { applyReceipts, matchPendingReceipts } from './receipts.ts';
 import { applyChanges, enqueueStatusWebhooks, insertEvents, lockMessages, settleMessages } from './status-changes.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
@@ -236,9 +236,9 @@ export async function recordSubmits(
 ): Promise<StatusChange[]> {
   if (segments.length === 0 && changes.length === 0) return [];
   return db.transaction().execute(async (tx) => {
-    // The answers were committed before this transaction began: whichever of it and a receipt's
-    // transaction takes the lock second sees the other's rows (see lockMatching).
-    await lockMatching(tx);
+    // The answers were committed before this transaction began. A receipt inserted meanwhile, and
+    // not committed when the lookup below runs, is matched by the rematch sweep (see
+    // rematchPendingReceipts): no lock orders the two.
     const keys = segments
       .filter((s) => s.status === 'accepted' && s.matchKey !== null)
       .map((s) => ({ smsc: s.smsc, matchKey: s.matchKey!, messageId: s.messageId, seq: s.seq }));

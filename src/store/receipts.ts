@@ -3,6 +3,13 @@
  * fingerprint and changes nothing), matched to the segment they report on through the key of the
  * carrier's id, and applied forward only. A receipt whose segment is not known yet stays pending
  * and is matched the moment the submit's response is recorded, by whichever daemon records it.
+ *
+ * No lock orders the two sides: a receipt inserted while its segment's answer is being recorded
+ * can miss that answer (uncommitted when the insert looked) while the recorder misses the receipt
+ * (uncommitted when it looked). The receipt then stays pending with its segment committed, and
+ * `rematchPendingReceipts`, run by every daemon every fraction of a second, matches it. Matching is
+ * idempotent (only a receipt still pending is matched; applying is forward only), so nothing
+ * serialises receipt batches across daemons.
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
@@ -23,23 +30,6 @@ interface MatchedReceipt {
   readonly errorCode: string | null;
   readonly networkError: string | null;
 }
-
-/**
- * Receipts and submit responses are matched from both sides: a receipt looks for its segment, a
- * recorded segment looks for receipts that came early. Two concurrent transactions would each
- * miss the other's uncommitted row, so both take this lock after inserting their own rows and
- * before looking for the other's: whichever takes it second sees the first's rows committed. Only
- * the matching, the receipt and status updates and the settling run serialised, across every
- * daemon sharing the database; the inserts run side by side.
- */
-export async function lockMatching(tx: Tx): Promise<void> {
-  // Keyed by schema too: daemons of different installations (or tests) sharing one database
-  // never wait on each other.
-  await sql`SELECT pg_advisory_xact_lock(${MATCHING_LOCK}, hashtext(current_schema()))`.execute(tx);
-}
-
-/** An arbitrary constant: "PARL" in ASCII. */
-const MATCHING_LOCK = 0x5041524c;
 
 /**
  * The submit a receipt reports on, from the SMSC and the receipt's keys (best first), for a
@@ -218,8 +208,8 @@ export async function matchCopyReceipts(
       LIMIT ${pageSize}`.execute(db);
     if (page.rows.length === 0) break;
     after = page.rows[page.rows.length - 1]!.id;
-    // Candidates are looked up outside the matching lock, with one indexed lookup of the numbers
-    // (both spellings), and chosen here; only the match itself is made under the lock.
+    // Candidates are looked up with one indexed lookup of the numbers (both spellings) and chosen
+    // here; the match itself is made in a transaction of its own, only where still pending.
     const p = page.rows;
     const bare = (a: string | null): string => (a ?? '').replace(/^\+/, '');
     const customers = [...new Set(p.flatMap((r) => [bare(r.source_addr), `+${bare(r.source_addr)}`]))];
@@ -245,7 +235,6 @@ export async function matchCopyReceipts(
     }
     if (found.length === 0) continue;
     const result = await db.transaction().execute(async (tx) => {
-      await lockMatching(tx);
       const res = await sql<MatchedReceipt>`
         UPDATE receipts AS r SET message_id = v.message_id, seq = 1, matched_at = now()
         FROM unnest(${found.map((f) => f.rid)}::bigint[], ${found.map((f) => f.messageId)}::text[]) AS v(rid, message_id)
@@ -257,6 +246,48 @@ export async function matchCopyReceipts(
     });
     matched += result.matched;
     changes.push(...result.changes);
+  }
+  return { matched, changes };
+}
+
+/**
+ * Matches receipts still pending that were received within `withinMs`, where a segment's answer
+ * committed since names them: the receipts whose insert and whose answer's recorder ran at the
+ * same time and missed each other. Receipts another daemon's sweep holds are skipped. Returns how
+ * many matched and the status changes they made.
+ */
+export async function rematchPendingReceipts(
+  db: Db,
+  withinMs: number,
+  pageSize: number,
+  statusWebhooks: readonly string[] = [],
+): Promise<{ matched: number; changes: StatusChange[] }> {
+  let matched = 0;
+  const changes: StatusChange[] = [];
+  for (let after = '0'; ; ) {
+    // Nothing pending in the window (nearly always): one indexed probe, no transaction.
+    const next = await sql<{ id: string }>`
+      SELECT id FROM receipts
+      WHERE message_id IS NULL AND id > ${after}::bigint AND received_at > now() - make_interval(secs => ${withinMs / 1000})
+      ORDER BY id LIMIT 1`.execute(db);
+    if (next.rows.length === 0) break;
+    const page = await db.transaction().execute(async (tx) => {
+      const held = await sql<{ id: string }>`
+        SELECT id FROM receipts
+        WHERE message_id IS NULL AND id > ${after}::bigint AND received_at > now() - make_interval(secs => ${withinMs / 1000})
+        ORDER BY id
+        LIMIT ${pageSize}
+        FOR UPDATE SKIP LOCKED`.execute(tx);
+      const ids = held.rows.map((r) => r.id);
+      const rows = await matchReceipts(tx, ids);
+      const touched = await applyReceipts(tx, rows);
+      return { rows, last: ids.at(-1) ?? null, changes: await settleMessages(tx, touched, statusWebhooks) };
+    });
+    matched += page.rows.length;
+    changes.push(...page.changes);
+    // An empty page: what the probe saw is held by another daemon's sweep (or was matched meanwhile).
+    if (page.last === null) break;
+    after = page.last;
   }
   return { matched, changes };
 }
@@ -300,12 +331,9 @@ export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], sta
       else pending.push(r.receiptId);
     }
     // A receipt that matched nothing may be racing its submit's answer (uncommitted when the
-    // insert looked): only then is the matching lock taken, and the lookup made again under it
-    // (see lockMatching). A receipt matched at insert needs no lock: its segment was committed.
-    if (pending.length > 0) {
-      await lockMatching(tx);
-      matched.push(...(await matchReceipts(tx, pending)));
-    }
+    // insert looked): looked up again by a new statement, which sees what committed since. One
+    // that still misses is matched by recordSubmits or by the rematch sweep.
+    if (pending.length > 0) matched.push(...(await matchReceipts(tx, pending)));
     const touched = await applyReceipts(tx, matched);
     const changes = await settleMessages(tx, touched, statusWebhooks);
     return { stored: stored.length, matched: matched.length, changes };

@@ -29,6 +29,13 @@ import type { DaemonContext, WebhookSubscriptions } from './context.ts';
 
 /** A receipt pending this long is no early receipt waiting for its answer: it may be a lost copy's. */
 const COPY_RECEIPT_AFTER_MS = 5_000;
+/**
+ * How often every daemon matches receipts that missed their answer by racing it (see
+ * rematchPendingReceipts), and how far back that frequent pass looks; the receipt sweep looks
+ * back over the whole unmatched horizon, for a receipt whose transaction committed later still.
+ */
+const REMATCH_INTERVAL_MS = 250;
+const REMATCH_WITHIN_MS = 60_000;
 /** A reply claimed by a daemon is its own this long; longer than any webhook call and its answer. */
 const REPLY_LEASE_MS = 120_000;
 
@@ -49,6 +56,7 @@ export interface InboundWiring {
   readonly components: {
     readonly webhookDeliveries: Component;
     readonly receiptSweep: PeriodicJob;
+    readonly receiptRematch: PeriodicJob;
     readonly receipts: Component;
     readonly replyCapture: Component;
     readonly replyHandler: Component;
@@ -175,6 +183,7 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
       published(changes);
       if (changes.length < 1000) break;
     }
+    published((await receiptStore.rematchPendingReceipts(db, config.receipts.unmatchedHorizonMs, 1000, subscriptions.status)).changes);
     const copies = await receiptStore.matchCopyReceipts(db, COPY_RECEIPT_AFTER_MS, config.receipts.unmatchedHorizonMs, 1000, subscriptions.status);
     published(copies.changes);
     if (copies.matched > 0) log.info({ receipts: copies.matched }, 'matched receipts of copies whose carrier ids were lost with a crash');
@@ -185,6 +194,19 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
     task: 'the receipt sweep',
     intervalMs: config.receipts.sweepIntervalMs,
     run: sweepReceipts,
+    logger: log,
+    onFailure: ctx.countFailure,
+  });
+
+  const receiptRematch = new PeriodicJob({
+    name: 'receipt_rematch',
+    task: 'matching receipts that raced their answers',
+    intervalMs: REMATCH_INTERVAL_MS,
+    run: async () => {
+      const rematched = await receiptStore.rematchPendingReceipts(db, REMATCH_WITHIN_MS, 1000, subscriptions.status);
+      published(rematched.changes);
+      if (rematched.matched > 0) log.debug({ receipts: rematched.matched }, 'matched receipts stored while their answers were being recorded');
+    },
     logger: log,
     onFailure: ctx.countFailure,
   });
@@ -216,6 +238,7 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
     components: {
       webhookDeliveries: { name: 'webhook-deliveries', start: () => webhookWorker.start(), stop: () => webhookWorker.stop() },
       receiptSweep,
+      receiptRematch,
       receipts: { name: 'receipts', stop: () => receipts.flush() },
       replyCapture: { name: 'reply-capture', stop: () => capture.flush() },
       replyHandler: { name: 'reply-handler', start: () => replyHandler.start(), stop: () => replyHandler.stop() },

@@ -1,0 +1,154 @@
+/**
+ * No lock orders a receipt's insert and the recording of its submit's answer: when the two run at
+ * once each can miss the other's uncommitted row. The receipt is then left pending with its
+ * segment committed, and the rematch sweep (rematchPendingReceipts) matches it. These tests make
+ * that race happen on purpose, on two real connections, and check what the sweep does with it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
+import { insertMatchingReceipts, insertReceipts, rematchPendingReceipts } from '../../../src/store/receipts.ts';
+import type { SegmentRecord } from '../../../src/domain/segment.ts';
+import type { NewReceipt } from '../../../src/domain/receipt.ts';
+import { responseIdKey, receiptIdKeys } from '../../../src/domain/smsc-message-id.ts';
+
+let s: TestSchema;
+beforeEach(async () => {
+  s = await freshSchema();
+});
+afterEach(async () => {
+  await s.drop();
+});
+
+const answer = (messageId: string, smscMessageId: string): SegmentRecord => ({
+  messageId,
+  seq: 1,
+  total: 1,
+  smsc: 'sim',
+  bind: 'sim#1',
+  smscMessageId,
+  matchKey: responseIdKey(smscMessageId, 'auto'),
+  commandStatus: 0,
+  status: 'accepted',
+  attempts: 1,
+  possibleDuplicate: false,
+  submittedAt: new Date(),
+  respondedAt: new Date(),
+});
+
+const delivered = (smscMessageId: string): NewReceipt => ({
+  fingerprint: `${smscMessageId}-DELIVRD`,
+  smsc: 'sim',
+  bind: 'sim#1',
+  smscMessageId,
+  matchKeys: receiptIdKeys(smscMessageId, 'auto'),
+  state: 'DELIVRD',
+  segmentStatus: 'delivered',
+  errorCode: '000',
+  networkError: null,
+  submitDate: null,
+  doneDate: null,
+  body: `id:${smscMessageId} stat:DELIVRD`,
+  tlvs: null,
+  sourceAddr: '14155550001',
+  destAddr: '12345',
+});
+
+const send = (ids: readonly string[]) =>
+  insertMessages(
+    s.db,
+    'd1',
+    ids.map((id, i) => ({ id, to: `+1415555${String(i).padStart(4, '0')}`, from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 })),
+  );
+
+/** Records the answers and the `submitted` changes, as the submit recorder does. */
+async function submitted(ids: readonly string[]): Promise<void> {
+  const answers = ids.map((id) => answer(id, `X${id}`));
+  await recordAnswers(s.db, answers);
+  await recordSubmits(
+    s.db,
+    answers,
+    ids.map((id) => ({ id, status: 'submitted' as const, previous: 'queued' as const, smsc: 'sim', segments: 1, route: 'default' })),
+  );
+}
+
+const status = async (id: string): Promise<string> =>
+  (await s.db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+const receiptOf = async (smscMessageId: string) =>
+  s.db.selectFrom('receipts').select(['message_id', 'seq']).where('smsc_message_id', '=', smscMessageId).executeTakeFirstOrThrow();
+
+describe('receipts that raced their answers', () => {
+  it('a receipt inserted while its answer is recorded is left pending by both, then matched and applied by the sweep, once', async () => {
+    await send(['m1']);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inserted!: () => void;
+    const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+    // The receipt's transaction: inserted (matching nothing: no answer yet), not yet committed.
+    const receiptTx = s.db.transaction().execute(async (tx) => {
+      const stored = await insertMatchingReceipts(tx, [delivered('Xm1')], true);
+      expect(stored.map((r) => r.messageId)).toEqual([null]);
+      inserted();
+      await gate;
+    });
+    await insertedYet;
+    // Meanwhile the answer is recorded and the message submitted: the recorder cannot see the
+    // uncommitted receipt.
+    await submitted(['m1']);
+    release();
+    await receiptTx;
+    expect(await status('m1')).toBe('submitted');
+    expect(await receiptOf('Xm1')).toEqual({ message_id: null, seq: null });
+
+    const swept = await rematchPendingReceipts(s.db, 60_000, 1000);
+    expect(swept.matched).toBe(1);
+    expect(swept.changes.map((c) => [c.id, c.previous, c.status])).toEqual([['m1', 'submitted', 'delivered']]);
+    expect(await status('m1')).toBe('delivered');
+    expect(await receiptOf('Xm1')).toEqual({ message_id: 'm1', seq: 1 });
+    expect((await s.db.selectFrom('segments').select('status').where('message_id', '=', 'm1').executeTakeFirstOrThrow()).status).toBe('delivered');
+
+    // Idempotent: nothing is pending any more, a second pass changes nothing.
+    expect(await rematchPendingReceipts(s.db, 60_000, 1000)).toEqual({ matched: 0, changes: [] });
+    const events = await s.db.selectFrom('message_events').select('status').where('message_id', '=', 'm1').orderBy('id').execute();
+    expect(events.map((e) => e.status)).toEqual(['queued', 'submitted', 'delivered']);
+  });
+
+  it('two daemons sweeping at once match every pending receipt exactly once, page by page', async () => {
+    const ids = Array.from({ length: 23 }, (_, i) => `m${i}`);
+    await send(ids);
+    await submitted(ids);
+    // What the race leaves behind, for each: the answer committed, the receipt stored pending.
+    await insertReceipts(s.db, ids.map((id) => delivered(`X${id}`)));
+    const [a, b] = await Promise.all([rematchPendingReceipts(s.db, 60_000, 5), rematchPendingReceipts(s.db, 60_000, 5)]);
+    expect(a.matched + b.matched).toBe(ids.length);
+    expect([...a.changes, ...b.changes].map((c) => c.id).sort()).toEqual([...ids].sort());
+    const pending = await s.db.selectFrom('receipts').select('id').where('message_id', 'is', null).execute();
+    expect(pending).toEqual([]);
+    const deliveredEvents = await s.db.selectFrom('message_events').select('message_id').where('status', '=', 'delivered').execute();
+    expect(deliveredEvents.map((e) => e.message_id).sort()).toEqual([...ids].sort());
+  });
+
+  it('the frequent pass looks back only its window; the receipt sweep, over the unmatched horizon, matches an older one', async () => {
+    await send(['m1']);
+    await submitted(['m1']);
+    await insertReceipts(s.db, [delivered('Xm1')]);
+    // As if its transaction had committed long after it began (received_at is its start).
+    await sql`UPDATE receipts SET received_at = now() - interval '5 minutes'`.execute(s.db);
+    expect(await rematchPendingReceipts(s.db, 60_000, 1000)).toEqual({ matched: 0, changes: [] });
+    expect(await status('m1')).toBe('submitted');
+    const swept = await rematchPendingReceipts(s.db, 3_600_000, 1000);
+    expect(swept.matched).toBe(1);
+    expect(await status('m1')).toBe('delivered');
+  });
+
+  it('a receipt that matches no answer stays pending (counted unmatched later), and does not hide the ones after it', async () => {
+    await send(['m1']);
+    await submitted(['m1']);
+    await insertReceipts(s.db, [delivered('NOBODY'), delivered('Xm1')]);
+    const swept = await rematchPendingReceipts(s.db, 60_000, 1);
+    expect(swept.matched).toBe(1);
+    expect(await status('m1')).toBe('delivered');
+    expect(await receiptOf('NOBODY')).toEqual({ message_id: null, seq: null });
+  });
+});
