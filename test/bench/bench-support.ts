@@ -9,6 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import type { Histogram } from 'prom-client';
+import { sql } from 'kysely';
+import type { Db } from '../../src/store/db.ts';
 
 // ---------------------------------------------------------------------------------- flags
 
@@ -426,4 +428,52 @@ export function cpuShareLine(wallMs: number, machineBusyMs: number, ours: Record
     `machine: ${cores(machineBusyMs)} of ${os.cpus().length} cores busy over ${fmt(wallMs / 1000, 1)} s; this benchmark ${cores(oursMs)} (${parts}); ` +
     `everything else ${cores(Math.max(0, machineBusyMs - oursMs))} (${fmt((Math.max(0, machineBusyMs - oursMs) / Math.max(1, machineBusyMs)) * 100, 0)}% of the busy time)`
   );
+}
+
+// ---------------------------------------------------------------------------------- postgres writes
+
+/** Per table: inserted, updated, deleted, and of the updated those HOT (no index touched). */
+export type TableCounts = Map<string, [number, number, number, number]>;
+
+/** pg_stat_user_tables of one schema (exact for a run's own schema: nothing else writes it). */
+export async function tableCounts(db: Db, schema: string): Promise<TableCounts> {
+  await sql`select pg_stat_clear_snapshot()`.execute(db);
+  const rows = await sql<{ relname: string; ins: string; upd: string; del: string; hot: string }>`
+    select relname, n_tup_ins as ins, n_tup_upd as upd, n_tup_del as del, n_tup_hot_upd as hot
+    from pg_stat_user_tables where schemaname = ${schema}`.execute(db);
+  return new Map(rows.rows.map((r) => [r.relname, [Number(r.ins), Number(r.upd), Number(r.del), Number(r.hot)]]));
+}
+
+/** What changed between two readings, per table with any write, and the rows written in all. */
+export function tableWrites(from: TableCounts, to: TableCounts): { byTable: Record<string, [number, number, number, number]>; rowsWritten: number } {
+  const byTable: Record<string, [number, number, number, number]> = {};
+  let rowsWritten = 0;
+  for (const [table, t] of to) {
+    const f = from.get(table) ?? [0, 0, 0, 0];
+    const d: [number, number, number, number] = [t[0] - f[0], t[1] - f[1], t[2] - f[2], t[3] - f[3]];
+    if (d[0] + d[1] + d[2] === 0) continue;
+    byTable[table] = d;
+    rowsWritten += d[0] + d[1] + d[2];
+  }
+  return { byTable, rowsWritten };
+}
+
+/** `ins/upd (of them HOT)/del` per item, table by table, the most written first. */
+export function perItemByTable(byTable: Record<string, [number, number, number, number]>, items: number): string {
+  const n = Math.max(1, items);
+  return Object.entries(byTable)
+    .sort((a, b) => b[1][0] + b[1][1] + b[1][2] - (a[1][0] + a[1][1] + a[1][2]))
+    .map(([t, [i, u, d, h]]) => `${t} ${fmt(i / n, 2)}/${fmt(u / n, 2)}${h > 0 ? ` (${fmt(h / n, 2)})` : ''}/${fmt(d / n, 2)}`)
+    .join(', ');
+}
+
+export async function walLsn(db: Db): Promise<string> {
+  const r = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(db);
+  return r.rows[0]!.lsn;
+}
+
+/** WAL written since `from`, cluster-wide (whatever else the server wrote meanwhile included). */
+export async function walBytesSince(db: Db, from: string): Promise<number> {
+  const r = await sql<{ b: string }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${from}::pg_lsn)::text as b`.execute(db);
+  return Number(r.rows[0]!.b);
 }

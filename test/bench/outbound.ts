@@ -133,6 +133,11 @@ import {
   type HistogramSnapshot,
   type SqlStat,
   type Spread,
+  perItemByTable,
+  tableCounts,
+  tableWrites,
+  walBytesSince,
+  walLsn,
 } from './bench-support.ts';
 import { summarise } from './profile-summary.ts';
 import { SmppSession } from '../../src/smpp/session.ts';
@@ -543,27 +548,6 @@ function interval(pairs: Iterable<[number | undefined, number | undefined]>): In
   return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values[values.length - 1] as number };
 }
 
-/** Per table: inserted, updated, deleted, and of the updated those HOT (no index touched). */
-type TableCounts = Map<string, [number, number, number, number]>;
-
-async function tableCounts(schema: Awaited<ReturnType<typeof freshSchema>>): Promise<TableCounts> {
-  await sql`select pg_stat_clear_snapshot()`.execute(schema.db);
-  const rows = await sql<{ relname: string; ins: string; upd: string; del: string; hot: string }>`
-    select relname, n_tup_ins as ins, n_tup_upd as upd, n_tup_del as del, n_tup_hot_upd as hot
-    from pg_stat_user_tables where schemaname = ${schema.schema}`.execute(schema.db);
-  return new Map(rows.rows.map((r) => [r.relname, [Number(r.ins), Number(r.upd), Number(r.del), Number(r.hot)]]));
-}
-
-async function walLsn(schema: Awaited<ReturnType<typeof freshSchema>>): Promise<string> {
-  const r = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(schema.db);
-  return r.rows[0]!.lsn;
-}
-
-async function walBytesSince(schema: Awaited<ReturnType<typeof freshSchema>>, from: string): Promise<number> {
-  const r = await sql<{ b: string }>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${from}::pg_lsn)::text as b`.execute(schema.db);
-  return Number(r.rows[0]!.b);
-}
-
 async function xaddAll(redis: Redis, stream: string, payloads: readonly string[], rate: number): Promise<{ ids: string[]; at: number[] }> {
   const ids: string[] = [];
   const at: number[] = [];
@@ -631,8 +615,8 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     const simCpuFrom = (sim.pid && procCpuMs(sim.pid)) || 0;
     const orchestratorCpuFrom = process.cpuUsage();
     const wallFrom = performance.now();
-    const countsFrom = await tableCounts(schema);
-    const walFrom = await walLsn(schema);
+    const countsFrom = await tableCounts(schema.db, schema.schema);
+    const walFrom = await walLsn(schema.db);
     daemon = forkTs(SELF, ['--role', 'daemon', JSON.stringify(cfg)], { killAfterMs, profileDir });
     await nextMessage(daemon, typed<{ type: 'started' }>('started'), 'daemon');
     if (o.feed === 'during') fed = xaddAll(redis, keys.outbound, payloads, o.rate);
@@ -748,18 +732,8 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     await exited(daemon, 30_000);
     // The daemon's backends flush their table counters as they exit.
     await new Promise((r) => setTimeout(r, 700));
-    const walBytes = await walBytesSince(schema, walFrom);
-    const countsTo = await tableCounts(schema);
-    const byTable: Record<string, [number, number, number, number]> = {};
-    let rowsWritten = 0;
-    for (const [table, to] of countsTo) {
-      const from = countsFrom.get(table) ?? [0, 0, 0, 0];
-      const d: [number, number, number, number] = [to[0] - from[0], to[1] - from[1], to[2] - from[2], to[3] - from[3]];
-      if (d[0] + d[1] + d[2] === 0) continue;
-      byTable[table] = d;
-      rowsWritten += d[0] + d[1] + d[2];
-    }
-    const server: ServerCost = { rowsWritten, byTable, walBytes };
+    const walBytes = await walBytesSince(schema.db, walFrom);
+    const server: ServerCost = { ...tableWrites(countsFrom, await tableCounts(schema.db, schema.schema)), walBytes };
     let profile: string | undefined;
     if (profileDir) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -930,10 +904,7 @@ async function main(): Promise<void> {
           fmt(r.daemon.statements / n, 2),
           fmt(r.server.rowsWritten / n, 2),
           fmtInt(r.server.walBytes / n),
-          Object.entries(r.server.byTable)
-            .sort((a, b) => b[1][0] + b[1][1] + b[1][2] - (a[1][0] + a[1][1] + a[1][2]))
-            .map(([t, [i, u, d, h]]) => `${t} ${fmt(i / n, 2)}/${fmt(u / n, 2)}${h > 0 ? ` (${fmt(h / n, 2)})` : ''}/${fmt(d / n, 2)}`)
-            .join(', '),
+          perItemByTable(r.server.byTable, n),
         ];
       }),
     ),

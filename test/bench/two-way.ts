@@ -35,7 +35,9 @@
  * Injection stops after `seconds` (or `seconds + 5` of wall time, whichever first); answers are
  * awaited at most `drain` seconds more. Reported: what was answered, p50/p95/p99/max for every
  * reply and for those injected after the first `warmup` seconds, the daemon's CPU over the
- * injection and drain (and this process's, which holds the simulator), and the load average.
+ * injection and drain (and this process's, which holds the simulator), the rows and WAL written
+ * per answered reply (pg_stat_user_tables of the run's schema; pg_current_wal_lsn, cluster-wide),
+ * and the load average.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -77,9 +79,14 @@ import {
   spread,
   sqlTable,
   stringFlag,
+  perItemByTable,
   table,
+  tableCounts,
+  tableWrites,
   traceSql,
   tellParent,
+  walBytesSince,
+  walLsn,
   typed,
   type HistogramSnapshot,
   type SqlStat,
@@ -316,6 +323,13 @@ export interface TwoWayResult {
   readonly postgresBackends: number;
   /** The machine's busy CPU over injection + drain and the benchmark's share. */
   readonly cpuShare: string;
+  /**
+   * Rows the daemon wrote (pg_stat_user_tables of the run's own schema) and WAL (cluster-wide, an
+   * upper bound), from just before the first reply to the daemon's exit.
+   */
+  readonly rowsWritten: number;
+  readonly byTable: Record<string, [number, number, number, number]>;
+  readonly walBytes: number;
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -372,6 +386,8 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
     const redisPids = pidsByName('redis-server');
     const redisFrom = sum(redisPids.map((p) => procCpuMs(p) ?? 0));
     const machineFrom = machineCpuMs();
+    const countsFrom = await tableCounts(schema.db, schema.schema);
+    const walFrom = await walLsn(schema.db);
     daemon.send({ type: 'mark' });
     await nextMessage(daemon, typed<{ type: 'marked' }>('marked'), 'daemon');
 
@@ -462,6 +478,10 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
 
     daemon.send({ type: 'stop' });
     await exited(daemon, 30_000);
+    // The daemon's backends flush their table counters as they exit.
+    await sleep(700);
+    const walBytes = await walBytesSince(schema.db, walFrom);
+    const writes = tableWrites(countsFrom, await tableCounts(schema.db, schema.schema));
     let profile: string | undefined;
     if (profileDir) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -491,6 +511,8 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
       postgresCpuMs,
       postgresBackends: pgPids.length,
       cpuShare,
+      ...writes,
+      walBytes,
     };
   } finally {
     SmppSession.prototype.request = request;
@@ -571,6 +593,11 @@ export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
     ),
   );
   console.log(`  ${r.cpuShare}`);
+  const n = Math.max(1, r.answered);
+  console.log(
+    `  written per answered reply (its answer's submit and receipt included): ${fmt(r.rowsWritten / n, 2)} rows, ` +
+      `${fmtInt(r.walBytes / n)} WAL bytes (cluster-wide: an upper bound); by table (ins/upd (of them HOT)/del): ${perItemByTable(r.byTable, n)}`,
+  );
   console.log(
     `  daemon context switches per answered reply: ${fmt(d.switches.voluntary / Math.max(1, r.answered), 1)} voluntary (waiting), ` +
       `${fmt(d.switches.involuntary / Math.max(1, r.answered), 1)} involuntary (preempted: another process got the core)`,
