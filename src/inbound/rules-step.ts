@@ -10,7 +10,7 @@ import { runActions, type ActionDeps } from './actions/run-actions.ts';
 import { classifyCompliance } from './compliance.ts';
 import { answeredBy, pairOf, type BatchFacts } from './conversations.ts';
 import { askNlu } from './intent/nlu.ts';
-import { readReply } from './intent/reading.ts';
+import type { ReplyReading } from './intent/reading.ts';
 import type { NumberSettings } from './number-settings.ts';
 import { inboundEvent, type Decision, type ReplyContext } from './reply-context.ts';
 import { matchReply, type RuleMatch } from './rules.ts';
@@ -70,9 +70,14 @@ function nluOf(settings: NumberSettings, webhooks: ReadonlyMap<string, WebhookTa
  * Whether handling this reply calls a webhook: the decision the steps make, read-only, so that a
  * customer whose reply waits on one is handled aside from the batch.
  */
-export function mayCallWebhook(reply: PendingReply, facts: BatchFacts, settings: NumberSettings, webhooks: ReadonlyMap<string, WebhookTarget>): boolean {
+export function mayCallWebhook(
+  reply: PendingReply,
+  reading: ReplyReading,
+  facts: BatchFacts,
+  settings: NumberSettings,
+  webhooks: ReadonlyMap<string, WebhookTarget>,
+): boolean {
   const pair = pairOf(reply);
-  const reading = readReply(reply.text, reply.receivedAt, settings.compliance, settings.intents);
   if (classifyCompliance(reply.text, settings.compliance, facts.blocked.has(pair)) ?? reading.compliance) return false;
   const conversation = facts.conversations.get(pair);
   if (conversation !== undefined && conversation.assignedTo !== null) return false; // a person answers, no rule
