@@ -3,7 +3,7 @@
  * outbound message opens a session or continues the open one (its window set by the payload or
  * the default); a reply within the window joins it, one outside opens a new one.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { OutboundTouch, ConversationView, AnsweredMessage } from '../domain/conversation.ts';
@@ -13,58 +13,51 @@ type Tx = Transaction<Database> | Db;
 const pairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;
 
 /**
- * The id of each pair's latest session, where it is still open, keyed by pairKey: one lookup per
- * pair on conversations_pair. Callers then update those rows by id. One statement joining the batch
- * with conversations was planned as a scan of the whole table (a hash join), whose cost grows with
- * every customer ever written to: 15 ms per batch at 30,000 conversations.
+ * The latest session of each pair of `batch` (a relation with customer and our_number), where it
+ * is still open, as a relation (customer, our_number, id) for a CTE: one lookup per pair on
+ * conversations_pair. Callers then update those rows by id. One statement joining the batch with
+ * conversations was planned as a scan of the whole table (a hash join), whose cost grows with every
+ * customer ever written to: 15 ms per batch at 30,000 conversations.
  */
-async function openSessions(tx: Tx, pairs: readonly { customer: string; ourNumber: string }[]): Promise<Map<string, string>> {
-  const rows = await sql<{ id: string; customer: string; our_number: string }>`
-    SELECT o.id, v.customer, v.our_number
-    FROM unnest(${pairs.map((p) => p.customer)}::text[], ${pairs.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
+function openSessions(batch: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`SELECT b.customer, b.our_number, o.id FROM ${batch} b
     CROSS JOIN LATERAL (
-      SELECT c.id, c.expires_at FROM conversations c WHERE c.customer = v.customer AND c.our_number = v.our_number
+      SELECT c.id, c.expires_at FROM conversations c WHERE c.customer = b.customer AND c.our_number = b.our_number
       ORDER BY c.opened_at DESC LIMIT 1) o
-    WHERE o.expires_at > now()`.execute(tx);
-  return new Map(rows.rows.map((r) => [pairKey(r.customer, r.our_number), r.id]));
+    WHERE o.expires_at > now()`;
 }
 
-/** Opens or continues the conversations of a batch of outbound messages (the last per pair wins). */
+/**
+ * Opens or continues the conversations of a batch of outbound messages (the last per pair wins),
+ * in one statement: the open session of each pair is continued, a new one opened for the others.
+ */
 export async function touchForOutbound(tx: Tx, touches: readonly OutboundTouch[]): Promise<void> {
   const byPair = new Map<string, OutboundTouch>();
   for (const t of touches) byPair.set(pairKey(t.customer, t.ourNumber), t);
   const list = [...byPair.values()];
   if (list.length === 0) return;
-  // Continue the open session of each pair where there is one (found first, see openSessions)...
-  const openId = await openSessions(tx, list);
-  const continuing = list.flatMap((t) => {
-    const id = openId.get(pairKey(t.customer, t.ourNumber));
-    return id === undefined ? [] : [{ ...t, id }];
-  });
-  const continued =
-    continuing.length === 0
-      ? { rows: [] }
-      : await sql<{ customer: string; our_number: string }>`
-    UPDATE conversations AS c SET
-      expires_at = greatest(c.expires_at, now() + make_interval(secs => v.ttl)),
-      tags = c.tags || v.tags::jsonb,
-      last_activity_at = now(),
-      last_outbound_at = now(),
-      last_outbound_id = v.message_id
-    FROM unnest(${continuing.map((t) => t.id)}::bigint[], ${continuing.map((t) => t.ttlSeconds)}::integer[],
-      ${continuing.map((t) => JSON.stringify(t.tags))}::text[], ${continuing.map((t) => t.messageId)}::text[]) AS v(id, ttl, tags, message_id)
-    WHERE c.id = v.id AND c.expires_at > now()
-    RETURNING c.customer, c.our_number`.execute(tx);
-  const done = new Set(continued.rows.map((r) => pairKey(r.customer, r.our_number)));
-  const fresh = list.filter((t) => !done.has(pairKey(t.customer, t.ourNumber)));
-  if (fresh.length === 0) return;
-  // ...and open one for the others.
   await sql`
+    WITH batch AS (
+      SELECT v.customer, v.our_number, v.ttl, v.tags, v.message_id
+      FROM unnest(${list.map((t) => t.customer)}::text[], ${list.map((t) => t.ourNumber)}::text[],
+        ${list.map((t) => t.ttlSeconds)}::integer[], ${list.map((t) => JSON.stringify(t.tags))}::text[],
+        ${list.map((t) => t.messageId)}::text[]) AS v(customer, our_number, ttl, tags, message_id)
+    ), open AS (${openSessions(sql`batch`)}
+    ), continued AS (
+      UPDATE conversations AS c SET
+        expires_at = greatest(c.expires_at, now() + make_interval(secs => b.ttl)),
+        tags = c.tags || b.tags::jsonb,
+        last_activity_at = now(),
+        last_outbound_at = now(),
+        last_outbound_id = b.message_id
+      FROM open o JOIN batch b ON b.customer = o.customer AND b.our_number = o.our_number
+      WHERE c.id = o.id AND c.expires_at > now()
+      RETURNING c.customer, c.our_number
+    )
     INSERT INTO conversations (customer, our_number, tags, expires_at, last_outbound_id, last_outbound_at)
-    SELECT v.customer, v.our_number, v.tags::jsonb, now() + make_interval(secs => v.ttl), v.message_id, now()
-    FROM unnest(${fresh.map((t) => t.customer)}::text[], ${fresh.map((t) => t.ourNumber)}::text[],
-      ${fresh.map((t) => t.ttlSeconds)}::integer[], ${fresh.map((t) => JSON.stringify(t.tags))}::text[],
-      ${fresh.map((t) => t.messageId)}::text[]) AS v(customer, our_number, ttl, tags, message_id)`.execute(tx);
+    SELECT b.customer, b.our_number, b.tags::jsonb, now() + make_interval(secs => b.ttl), b.message_id, now()
+    FROM batch b
+    WHERE NOT EXISTS (SELECT 1 FROM continued k WHERE k.customer = b.customer AND k.our_number = b.our_number)`.execute(tx);
 }
 
 export async function updateConversation(db: Db, id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void> {
@@ -87,7 +80,9 @@ export async function joinForReplies(
   const unique = [...new Map(pairs.map((p) => [pairKey(p.customer, p.ourNumber), p])).values()];
   const out = new Map<string, ConversationView>();
   if (unique.length === 0) return out;
-  type Row = {
+  // One statement, atomic on its own: each pair's open session extended, a new one opened for
+  // the others (one round trip where a transaction of three statements took five).
+  const rows = await sql<{
     id: string;
     customer: string;
     our_number: string;
@@ -95,45 +90,38 @@ export async function joinForReplies(
     tags: Record<string, unknown>;
     expires_at: Date;
     assigned_to: string | null;
-  };
-  await db.transaction().execute(async (tx) => {
-    const open = [...(await openSessions(tx, unique)).values()];
-    const joined =
-      open.length === 0
-        ? { rows: [] }
-        : await sql<Row>`
+    opened: boolean;
+  }>`
+    WITH batch AS (
+      SELECT v.customer, v.our_number
+      FROM unnest(${unique.map((p) => p.customer)}::text[], ${unique.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
+    ), open AS (${openSessions(sql`batch`)}
+    ), joined AS (
       UPDATE conversations AS c SET last_activity_at = now(), last_inbound_at = now(),
         expires_at = greatest(c.expires_at, now() + make_interval(secs => ${ttlSeconds}))
-      WHERE c.id = ANY (${open}::bigint[]) AND c.expires_at > now()
-      RETURNING c.id, c.customer, c.our_number, c.state, c.tags, c.expires_at, c.assigned_to`.execute(tx);
-    for (const r of joined.rows) {
-      out.set(pairKey(r.customer, r.our_number), {
-        id: r.id,
-        opened: false,
-        state: r.state,
-        tags: r.tags,
-        expiresAt: r.expires_at,
-        assignedTo: r.assigned_to,
-      });
-    }
-    const fresh = unique.filter((p) => !out.has(pairKey(p.customer, p.ourNumber)));
-    if (fresh.length === 0) return;
-    const opened = await sql<Row>`
+      FROM open o
+      WHERE c.id = o.id AND c.expires_at > now()
+      RETURNING c.id, c.customer, c.our_number, c.state, c.tags, c.expires_at, c.assigned_to
+    ), opened AS (
       INSERT INTO conversations (customer, our_number, expires_at, last_inbound_at)
-      SELECT v.customer, v.our_number, now() + make_interval(secs => ${ttlSeconds}), now()
-      FROM unnest(${fresh.map((p) => p.customer)}::text[], ${fresh.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
-      RETURNING id, customer, our_number, state, tags, expires_at, assigned_to`.execute(tx);
-    for (const r of opened.rows) {
-      out.set(pairKey(r.customer, r.our_number), {
-        id: r.id,
-        opened: true,
-        state: r.state,
-        tags: r.tags,
-        expiresAt: r.expires_at,
-        assignedTo: r.assigned_to,
-      });
-    }
-  });
+      SELECT b.customer, b.our_number, now() + make_interval(secs => ${ttlSeconds}), now()
+      FROM batch b
+      WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.customer = b.customer AND j.our_number = b.our_number)
+      RETURNING id, customer, our_number, state, tags, expires_at, assigned_to
+    )
+    SELECT j.id, j.customer, j.our_number, j.state, j.tags, j.expires_at, j.assigned_to, false AS opened FROM joined j
+    UNION ALL
+    SELECT n.id, n.customer, n.our_number, n.state, n.tags, n.expires_at, n.assigned_to, true AS opened FROM opened n`.execute(db);
+  for (const r of rows.rows) {
+    out.set(pairKey(r.customer, r.our_number), {
+      id: r.id,
+      opened: r.opened,
+      state: r.state,
+      tags: r.tags,
+      expiresAt: r.expires_at,
+      assignedTo: r.assigned_to,
+    });
+  }
   return out;
 }
 
