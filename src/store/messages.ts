@@ -9,7 +9,7 @@ import type { StatusChange } from '../domain/events.ts';
 import { blockedPairs } from './opt-outs.ts';
 import { touchForOutbound } from './conversations.ts';
 import { applyReceipts, matchPendingReceipts } from './receipts.ts';
-import { applyChanges, enqueueStatusWebhooks, insertEvents, lockMessages, settleMessages } from './status-changes.ts';
+import { applyChanges, enqueueStatusWebhooks, eventRows, lockMessages, settleMessages } from './status-changes.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
 
@@ -63,41 +63,50 @@ export async function insertMessages(
     // One array per column and unnest: a 500-row batch is 16 parameters, not 8,000, which keeps
     // both the query builder and Postgres's parser off the hot path.
     const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
+    // Each row's events (queued; and for one refused before sending, its final status too), kept
+    // by the same statement for the rows it actually inserted: an id already present is an app's
+    // retry and gets neither a row nor an event.
+    const events: StatusChange[] = rows.flatMap(({ m, change }) => {
+      const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
+      const queuedEvent: StatusChange = { id: m.id, status: 'queued', previous: null, ...facts };
+      return change ? [queuedEvent, { ...change, previous: 'queued' as const, ...facts }] : [queuedEvent];
+    });
     const inserted = (
       await sql<{ id: string }>`
-        INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
-          conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload,
-          send_at, held_reason, survey, campaign, variant, expires_at)
-        SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
-          u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
-          u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant, u.expires_at
-        FROM unnest(
-          ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
-          ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
-          ${col(({ m }) => m.dlr)}::boolean[], ${col(({ m }) => m.validitySeconds ?? null)}::integer[],
-          ${col(({ m }) => json(m.conversation))}::text[], ${col(({ m }) => json(m.replies))}::text[],
-          ${col(({ m }) => json(m.metadata))}::text[], ${col(({ status }) => status)}::text[],
-          ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
-          ${col(({ m, status }) => (status === 'queued' && m.hold === undefined ? owner : null))}::text[],
-          ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
-          ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[],
-          ${col(({ m }) => m.hold?.until ?? null)}::timestamptz[], ${col(({ m }) => m.hold?.reason ?? null)}::text[],
-          ${col(({ m }) => json(m.survey))}::text[], ${col(({ m }) => m.campaign?.id ?? null)}::text[], ${col(({ m }) => m.campaign?.variant ?? null)}::text[],
-          ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
-        ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-          metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant, expires_at)
-        ON CONFLICT (id) DO NOTHING
-        RETURNING id`.execute(tx)
+        WITH inserted AS (
+          INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
+            conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload,
+            send_at, held_reason, survey, campaign, variant, expires_at)
+          SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
+            u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
+            u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant, u.expires_at
+          FROM unnest(
+            ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
+            ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
+            ${col(({ m }) => m.dlr)}::boolean[], ${col(({ m }) => m.validitySeconds ?? null)}::integer[],
+            ${col(({ m }) => json(m.conversation))}::text[], ${col(({ m }) => json(m.replies))}::text[],
+            ${col(({ m }) => json(m.metadata))}::text[], ${col(({ status }) => status)}::text[],
+            ${col(({ change }) => change?.errorCode ?? null)}::text[], ${col(({ change }) => change?.errorReason ?? null)}::text[],
+            ${col(({ m, status }) => (status === 'queued' && m.hold === undefined ? owner : null))}::text[],
+            ${col(({ status }) => (status === 'queued' ? null : now))}::timestamptz[],
+            ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[],
+            ${col(({ m }) => m.hold?.until ?? null)}::timestamptz[], ${col(({ m }) => m.hold?.reason ?? null)}::text[],
+            ${col(({ m }) => json(m.survey))}::text[], ${col(({ m }) => m.campaign?.id ?? null)}::text[], ${col(({ m }) => m.campaign?.variant ?? null)}::text[],
+            ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
+          ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
+            metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant, expires_at)
+          ON CONFLICT (id) DO NOTHING
+          RETURNING id
+        ), recorded AS (
+          INSERT INTO message_events (message_id, status, previous, detail)
+          SELECT e.message_id, e.status, e.previous, e.detail FROM (${eventRows(events)}) e
+          WHERE e.message_id IN (SELECT i.id FROM inserted i)
+          ORDER BY e.n
+        )
+        SELECT id FROM inserted`.execute(tx)
     ).rows;
     const ids = new Set(inserted.map((r) => r.id));
-    const changes: StatusChange[] = [];
-    for (const { m, change } of rows) {
-      if (!ids.has(m.id)) continue;
-      const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
-      changes.push({ id: m.id, status: 'queued', previous: null, ...facts });
-      if (change) changes.push({ ...change, previous: 'queued', ...facts });
-    }
-    await insertEvents(tx, changes);
+    const changes = events.filter((e) => ids.has(e.id));
     await enqueueStatusWebhooks(tx, changes, options.statusWebhooks ?? []);
     await touchForOutbound(
       tx,

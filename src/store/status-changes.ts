@@ -176,20 +176,20 @@ export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChan
   );
 }
 
-export async function insertEvents(tx: Tx, changes: readonly StatusChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  await sql`
-    INSERT INTO message_events (message_id, status, previous, detail)
-    SELECT u.message_id, u.status, u.previous, ${eventDetail(sql`u.smsc`, sql`u.error_code`, sql`u.error_reason`)}
-    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
-      ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.errorCode ?? null)}::text[],
-      ${changes.map((c) => c.errorReason ?? null)}::text[]) AS u(message_id, status, previous, smsc, error_code, error_reason)`.execute(tx);
-}
-
 /**
- * An event's detail, built by Postgres from the change's columns: the SMSC and the error, null
+ * The events of `changes` as rows (message_id, status, previous, detail, n: their order), for an
+ * INSERT INTO message_events ... SELECT that may keep only some of them (those of the messages a
+ * statement actually inserted, say). The detail is built by Postgres: the SMSC and the error, null
  * when the change names neither an SMSC nor an error code (a message queued, say).
  */
+export function eventRows(changes: readonly StatusChange[]): RawBuilder<unknown> {
+  return sql`
+    SELECT u.message_id, u.status, u.previous, ${eventDetail(sql`u.smsc`, sql`u.error_code`, sql`u.error_reason`)} AS detail, u.n
+    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+      ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.errorCode ?? null)}::text[],
+      ${changes.map((c) => c.errorReason ?? null)}::text[]) WITH ORDINALITY AS u(message_id, status, previous, smsc, error_code, error_reason, n)`;
+}
+
 function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`CASE WHEN COALESCE(${errorCode}, '') <> '' OR COALESCE(${smsc}, '') <> ''
     THEN jsonb_strip_nulls(jsonb_build_object('smsc', ${smsc}, 'error_code', ${errorCode}, 'error_reason', ${errorReason})) END`;
