@@ -3,7 +3,7 @@
  * whole replies assembled from complete groups of parts in any order, incomplete groups released
  * after a timeout, and the replies table doubling as the durable queue of replies to handle.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import { enqueueDeliveries } from './webhooks.ts';
@@ -115,18 +115,18 @@ export async function storeParts(
     });
     if (fresh.size === 0) return [];
     const unique = [...fresh.values()].map((f) => f.row);
-    const replies: { rows: readonly PartRow[]; reply: AssembledReply }[] = [];
+    const singles: { rows: readonly PartRow[]; reply: AssembledReply }[] = [];
     const replyOf = new Map<PartRow, string>();
     const openKeys = new Map<string, PartRow>();
     for (const row of unique) {
       if (row.total <= 1 || row.concat_key === null) {
         const reply = assemble([toPart(row)], false);
-        replies.push({ rows: [], reply });
+        singles.push({ rows: [], reply });
         replyOf.set(row, reply.id);
       } else openKeys.set(groupKey(row), row);
     }
     const col = <T>(f: (p: PartRow) => T): T[] => unique.map(f);
-    await sql`
+    const storeParts = sql`
       INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)
       SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.received_at, u.reply_id
       FROM unnest(${col((p) => p.id)}::bigint[], ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
@@ -134,7 +134,11 @@ export async function storeParts(
         ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
         ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => p.received_at)}::timestamptz[],
         ${col((p) => replyOf.get(p) ?? null)}::text[])
-        AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)`.execute(tx);
+        AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)`;
+    // The parts, and the replies of those that are whole messages, in one statement.
+    const stored = singles.length > 0 ? await insertReplies(tx, singles, leaseMs, storeParts) : [];
+    if (singles.length === 0) await storeParts.execute(tx);
+    const completed: { rows: readonly PartRow[]; reply: AssembledReply }[] = [];
     if (openKeys.size > 0) {
       const keys = [...openKeys.values()];
       const open = await sql<PartRow>`
@@ -146,10 +150,10 @@ export async function storeParts(
         WHERE p.reply_id IS NULL
         ORDER BY p.seq, p.id`.execute(tx);
       for (const group of groupRows(open.rows).values()) {
-        if (group.parts.length >= (group.parts[0]?.total ?? 0)) replies.push({ rows: group.rows, reply: assemble(group.parts.map(toPart), false) });
+        if (group.parts.length >= (group.parts[0]?.total ?? 0)) completed.push({ rows: group.rows, reply: assemble(group.parts.map(toPart), false) });
       }
     }
-    return insertReplies(tx, replies, leaseMs);
+    return [...stored, ...(await insertReplies(tx, completed, leaseMs))];
   });
 }
 
@@ -163,10 +167,13 @@ async function insertReplies(
   tx: Tx,
   replies: readonly { rows: readonly PartRow[]; reply: AssembledReply }[],
   leaseMs: number,
+  /** A statement run first, within the same one (a data-modifying CTE runs though nothing reads it). */
+  before?: RawBuilder<unknown>,
 ): Promise<PendingReply[]> {
   if (replies.length === 0) return [];
   const list = replies.map((r) => r.reply);
   const inserted = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
+    ${before === undefined ? sql`` : sql`WITH stored_parts AS (${before})`}
     INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at, lease_until)
     SELECT u.id, u.smsc, u.from_addr, u.to_addr, u.body, u.parts, u.incomplete, u.data_coding, u.decode_problem, u.received_at,
       now() + make_interval(secs => ${leaseMs / 1000})
