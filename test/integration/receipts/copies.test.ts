@@ -7,9 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { countUnmatched, storeReceipts } from '../../../src/store/receipts.ts';
-import type { SegmentRecord } from '../../../src/domain/segment.ts';
-import type { NewReceipt } from '../../../src/domain/receipt.ts';
-import { responseIdKey, receiptIdKeys } from '../../../src/domain/smsc-message-id.ts';
+import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
 let s: TestSchema;
 beforeEach(async () => {
@@ -19,39 +17,9 @@ afterEach(async () => {
   await s.drop();
 });
 
-const segment = (smscMessageId: string, attempts: number, possibleDuplicate: boolean): SegmentRecord => ({
-  messageId: 'm1',
-  seq: 1,
-  total: 1,
-  smsc: 'sim',
-  bind: 'sim#1',
-  smscMessageId,
-  matchKey: responseIdKey(smscMessageId, 'auto'),
-  commandStatus: 0,
-  status: 'accepted',
-  attempts,
-  possibleDuplicate,
-  submittedAt: new Date(),
-  respondedAt: new Date(),
-});
-
-const receipt = (smscMessageId: string, state: string, segmentStatus: NewReceipt['segmentStatus']): NewReceipt => ({
-  fingerprint: `${smscMessageId}-${state}`,
-  smsc: 'sim',
-  bind: 'sim#1',
-  smscMessageId,
-  matchKeys: receiptIdKeys(smscMessageId, 'auto'),
-  state,
-  segmentStatus,
-  errorCode: segmentStatus === 'delivered' ? '000' : '001',
-  networkError: null,
-  submitDate: null,
-  doneDate: null,
-  body: `id:${smscMessageId} stat:${state}`,
-  tlvs: null,
-  sourceAddr: '14155550001',
-  destAddr: '12345',
-});
+const segment = (smscMessageId: string, attempts: number, possibleDuplicate: boolean) =>
+  acceptedSegment('m1', smscMessageId, { attempts, possibleDuplicate });
+const receipt = carrierReceipt;
 
 describe('receipts of both copies of a message sent twice', () => {
   it('both match, none unmatched; undeliverable then delivered leaves it delivered, flagged in the events', async () => {

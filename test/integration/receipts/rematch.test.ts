@@ -9,9 +9,7 @@ import { sql } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { insertMatchingReceipts, insertReceipts, rematchPendingReceipts } from '../../../src/store/receipts.ts';
-import type { SegmentRecord } from '../../../src/domain/segment.ts';
-import type { NewReceipt } from '../../../src/domain/receipt.ts';
-import { responseIdKey, receiptIdKeys } from '../../../src/domain/smsc-message-id.ts';
+import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
 let s: TestSchema;
 beforeEach(async () => {
@@ -21,39 +19,8 @@ afterEach(async () => {
   await s.drop();
 });
 
-const answer = (messageId: string, smscMessageId: string): SegmentRecord => ({
-  messageId,
-  seq: 1,
-  total: 1,
-  smsc: 'sim',
-  bind: 'sim#1',
-  smscMessageId,
-  matchKey: responseIdKey(smscMessageId, 'auto'),
-  commandStatus: 0,
-  status: 'accepted',
-  attempts: 1,
-  possibleDuplicate: false,
-  submittedAt: new Date(),
-  respondedAt: new Date(),
-});
-
-const delivered = (smscMessageId: string): NewReceipt => ({
-  fingerprint: `${smscMessageId}-DELIVRD`,
-  smsc: 'sim',
-  bind: 'sim#1',
-  smscMessageId,
-  matchKeys: receiptIdKeys(smscMessageId, 'auto'),
-  state: 'DELIVRD',
-  segmentStatus: 'delivered',
-  errorCode: '000',
-  networkError: null,
-  submitDate: null,
-  doneDate: null,
-  body: `id:${smscMessageId} stat:DELIVRD`,
-  tlvs: null,
-  sourceAddr: '14155550001',
-  destAddr: '12345',
-});
+const answer = (messageId: string, smscMessageId: string) => acceptedSegment(messageId, smscMessageId);
+const delivered = (smscMessageId: string) => carrierReceipt(smscMessageId, 'DELIVRD', 'delivered');
 
 const send = (ids: readonly string[]) =>
   insertMessages(

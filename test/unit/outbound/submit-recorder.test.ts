@@ -3,22 +3,10 @@ import { SubmitRecorder, type SubmitStore } from '../../../src/outbound/submit-r
 import { silentLogger } from '../../../src/lib/logger.ts';
 import type { SegmentRecord } from '../../../src/domain/segment.ts';
 import type { StatusChange } from '../../../src/domain/events.ts';
+import { acceptedSegment } from '../../support/receipt-records.ts';
 
-const segment = (messageId: string, seq = 1): SegmentRecord => ({
-  messageId,
-  seq,
-  total: 1,
-  smsc: 'sim',
-  bind: 'sim#1',
-  smscMessageId: `c-${messageId}-${seq}`,
-  matchKey: `c-${messageId}-${seq}`,
-  commandStatus: 0,
-  status: 'accepted',
-  attempts: 1,
-  possibleDuplicate: false,
-  submittedAt: new Date(),
-  respondedAt: new Date(),
-});
+const segment = (messageId: string, seq = 1): SegmentRecord =>
+  acceptedSegment(messageId, `c-${messageId}-${seq}`, { seq, matchKey: `c-${messageId}-${seq}` });
 
 const submitted = (id: string): StatusChange => ({ id, status: 'submitted', previous: 'queued' });
 
