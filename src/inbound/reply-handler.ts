@@ -319,11 +319,6 @@ export class ReplyHandler {
   }
 
   /**
-   * One reply through the steps, in order: its conversation, compliance, a person's hand-off, the
-   * survey it may answer, then intent and rules with their actions. The first step that takes the
-   * reply decides how it was handled.
-   */
-  /**
    * What a reply says (intent, compliance words), read once: deciding whether it goes aside and
    * handling it both need it (read twice, it was 3% of the daemon's CPU in the two-way bench).
    * Read again only when the number's settings were reloaded in between.
@@ -338,6 +333,11 @@ export class ReplyHandler {
 
   private readonly readings = new WeakMap<PendingReply, { settings: NumberSettings; reading: ReplyReading }>();
 
+  /**
+   * One reply through the steps, in order: its conversation, compliance, a person's hand-off, the
+   * survey it may answer, then intent and rules with their actions. The first step that takes the
+   * reply decides how it was handled.
+   */
   private async handle(reply: PendingReply, facts: BatchFacts): Promise<Handled> {
     const o = this.options;
     const arrivedAt = this.arrivedAt.get(reply.id);

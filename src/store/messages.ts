@@ -270,9 +270,6 @@ export async function recordSubmits(
     // Before the status changes: a receipt batch settling the same messages waits for this
     // transaction, or this one for it (see lockMessages).
     await lockMessages(tx, [...changes.map((c) => c.id), ...touched]);
-    // A reply's response time is not written here: it is its answer's submitted_at, read through
-    // replies.answer_message_id (parley report). Writing it on the reply too was a second
-    // non-HOT update of every answered reply, on the two-way path, that nothing read.
     const applied = await applyChanges(tx, changes, statusWebhooks);
     // A just-submitted message may be final already: its answers were committed before this
     // transaction, and a receipt may have matched them in between (or in an earlier run).

@@ -264,20 +264,15 @@ export async function rematchPendingReceipts(
 ): Promise<{ matched: number; changes: StatusChange[] }> {
   let matched = 0;
   const changes: StatusChange[] = [];
+  const pendingAfter = (after: string): RawBuilder<unknown> =>
+    sql`SELECT id FROM receipts
+      WHERE message_id IS NULL AND id > ${after}::bigint AND received_at > now() - make_interval(secs => ${withinMs / 1000})
+      ORDER BY id`;
   for (let after = '0'; ; ) {
     // Nothing pending in the window (nearly always): one indexed probe, no transaction.
-    const next = await sql<{ id: string }>`
-      SELECT id FROM receipts
-      WHERE message_id IS NULL AND id > ${after}::bigint AND received_at > now() - make_interval(secs => ${withinMs / 1000})
-      ORDER BY id LIMIT 1`.execute(db);
-    if (next.rows.length === 0) break;
+    if ((await sql`${pendingAfter(after)} LIMIT 1`.execute(db)).rows.length === 0) break;
     const page = await db.transaction().execute(async (tx) => {
-      const held = await sql<{ id: string }>`
-        SELECT id FROM receipts
-        WHERE message_id IS NULL AND id > ${after}::bigint AND received_at > now() - make_interval(secs => ${withinMs / 1000})
-        ORDER BY id
-        LIMIT ${pageSize}
-        FOR UPDATE SKIP LOCKED`.execute(tx);
+      const held = await sql<{ id: string }>`${pendingAfter(after)} LIMIT ${pageSize} FOR UPDATE SKIP LOCKED`.execute(tx);
       const ids = held.rows.map((r) => r.id);
       const rows = await matchReceipts(tx, ids);
       const touched = await applyReceipts(tx, rows);

@@ -136,8 +136,9 @@ export async function storeParts(
         ${col((p) => replyOf.get(p) ?? null)}::text[])
         AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)`;
     // The parts, and the replies of those that are whole messages, in one statement.
-    const stored = singles.length > 0 ? await insertReplies(tx, singles, leaseMs, storeParts) : [];
-    if (singles.length === 0) await storeParts.execute(tx);
+    let stored: PendingReply[] = [];
+    if (singles.length > 0) stored = await insertReplies(tx, singles, leaseMs, storeParts);
+    else await storeParts.execute(tx);
     const completed: { rows: readonly PartRow[]; reply: AssembledReply }[] = [];
     if (openKeys.size > 0) {
       const keys = [...openKeys.values()];
