@@ -32,7 +32,7 @@ export async function runReceipts(args: ReceiptsArgs): Promise<ExitCode> {
   const config = loadCliConfig(args);
   const horizonMs = olderThanMs ?? config.receipts.unmatchedHorizonMs;
   // Loaded here rather than at the top so that commands without Postgres start without pg and kysely.
-  const [{ openDb }, { listUnmatched }] = await Promise.all([import('../store/db.ts'), import('../store/receipts.ts')]);
+  const [{ openDb }, { listUnmatched }] = await Promise.all([import('../store/db.ts'), import('../store/pending-receipts.ts')]);
   const db = openDb({ url: config.database.url, poolSize: 2 });
   let receipts: UnmatchedReceipt[];
   try {

@@ -7,21 +7,22 @@
  * No lock orders the two sides: a receipt inserted while its segment's answer is being recorded
  * can miss that answer (uncommitted when the insert looked) while the recorder misses the receipt
  * (uncommitted when it looked). The receipt then stays pending with its segment committed, and
- * `rematchPendingReceipts`, run by every daemon every fraction of a second, matches it. Matching is
- * idempotent (only a receipt still pending is matched; applying is forward only), so nothing
- * serialises receipt batches across daemons.
+ * `rematchPendingReceipts` (pending-receipts.ts), run by every daemon every fraction of a second,
+ * matches it. Matching is idempotent (only a receipt still pending is matched; applying is forward
+ * only), so nothing serialises receipt batches across daemons.
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
-import { SEGMENT_FINAL_ORDER, isBetterSegmentStatus, type SegmentFinalStatus } from '../domain/status.ts';
-import { settleMessages } from './status-changes.ts';
-import type { NewReceipt, UnmatchedReceipt } from '../domain/receipt.ts';
+import { SEGMENT_FINAL_ORDER, settleStatus, type MessageStatus, type SegmentFinalStatus } from '../domain/status.ts';
+import { RECEIPT_ERROR_PREFIX, changeMessagesFrom, enqueueStatusWebhooks, settleMessages, settledError } from './status-changes.ts';
+import type { NewReceipt } from '../domain/receipt.ts';
 
 type Tx = Transaction<Database> | Db;
 
-interface MatchedReceipt {
+/** A receipt matched to its segment, as applyReceipts takes it. */
+export interface MatchedReceipt {
   readonly receiptId: string;
   readonly messageId: string;
   readonly seq: number;
@@ -57,42 +58,58 @@ export async function insertReceipts(tx: Tx, receipts: readonly NewReceipt[]): P
  */
 export async function insertMatchingReceipts(tx: Tx, receipts: readonly NewReceipt[], match: boolean): Promise<StoredReceipt[]> {
   if (receipts.length === 0) return [];
-  // The same receipt twice in one batch (a resend racing its original) is stored once.
-  const unique = [...new Map(receipts.map((r) => [r.fingerprint, r])).values()];
-  const col = <T>(f: (r: NewReceipt) => T): T[] => unique.map(f);
   const lookup = match
     ? sql`LEFT JOIN LATERAL (${attemptByKeys(sql`u.smsc`, sql`u.keys`)}) s ON true`
     : sql`LEFT JOIN (SELECT NULL::text AS message_id, NULL::smallint AS seq) s ON false`;
   const rows = (
     await sql<StoredReceipt>`
-      INSERT INTO receipts (fingerprint, smsc, bind, smsc_message_id, match_keys, state, final, segment_status,
-        error_code, network_error, submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr,
-        message_id, seq, matched_at)
-      SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, u.keys, u.state,
-        u.segment_status IS NOT NULL, u.segment_status, u.error_code, u.network_error, u.submit_date, u.done_date,
-        u.body, u.tlvs::jsonb, u.original_body, u.source_addr, u.dest_addr,
-        s.message_id, s.seq, CASE WHEN s.message_id IS NOT NULL THEN now() END
-      FROM (
-        -- Columns named, not v.*: a text with a * is never prepared (repeated-statements.ts).
-        SELECT v.fingerprint, v.smsc, v.bind, v.smsc_message_id, v.state, v.segment_status, v.error_code, v.network_error,
-          v.submit_date, v.done_date, v.body, v.tlvs, v.original_body, v.source_addr, v.dest_addr,
-          string_to_array(v.match_keys, chr(31)) AS keys
-        FROM unnest(
-          ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
-          ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
-          ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
-          ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
-          ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[],
-          ${col((r) => r.sourceAddr ?? null)}::text[], ${col((r) => r.destAddr ?? null)}::text[]
-        ) AS v(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
-          submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
-      ) AS u
-      ${lookup}
-      ON CONFLICT (fingerprint) DO NOTHING
+      ${insertReceiptRows(sql`${receiptRows(receipts)} ${lookup}`, sql`s.message_id`, sql`s.seq`)}
       RETURNING id AS "receiptId", message_id AS "messageId", seq, state, segment_status AS "segmentStatus",
         error_code AS "errorCode", network_error AS "networkError"`.execute(tx)
   ).rows;
   return rows;
+}
+
+/**
+ * A batch of receipts as rows `u` (the receipt's columns, and `keys`: its match keys as an array),
+ * for an INSERT's FROM. The same receipt twice in one batch (a resend racing its original) is one row.
+ */
+function receiptRows(receipts: readonly NewReceipt[]): RawBuilder<unknown> {
+  const unique = [...new Map(receipts.map((r) => [r.fingerprint, r])).values()];
+  const col = <T>(f: (r: NewReceipt) => T): T[] => unique.map(f);
+  return sql`(
+    -- Columns named, not v.*: a text with a * is never prepared (repeated-statements.ts).
+    SELECT v.fingerprint, v.smsc, v.bind, v.smsc_message_id, v.state, v.segment_status, v.error_code, v.network_error,
+      v.submit_date, v.done_date, v.body, v.tlvs, v.original_body, v.source_addr, v.dest_addr,
+      string_to_array(v.match_keys, chr(31)) AS keys
+    FROM unnest(
+      ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
+      ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
+      ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
+      ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
+      ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[],
+      ${col((r) => r.sourceAddr ?? null)}::text[], ${col((r) => r.destAddr ?? null)}::text[]
+    ) AS v(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
+      submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
+  ) AS u`;
+}
+
+/**
+ * INSERT INTO receipts of the rows `u` of `from` (receiptRows and whatever it joins), each matched
+ * to `messageId`/`seq` (null: pending); a receipt stored before (its fingerprint) is skipped. The
+ * caller adds RETURNING.
+ */
+function insertReceiptRows(from: RawBuilder<unknown>, messageId: RawBuilder<unknown>, seq: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    INSERT INTO receipts (fingerprint, smsc, bind, smsc_message_id, match_keys, state, final, segment_status,
+      error_code, network_error, submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr,
+      message_id, seq, matched_at)
+    SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, u.keys, u.state,
+      u.segment_status IS NOT NULL, u.segment_status, u.error_code, u.network_error, u.submit_date, u.done_date,
+      u.body, u.tlvs::jsonb, u.original_body, u.source_addr, u.dest_addr,
+      ${messageId}, ${seq}, CASE WHEN ${messageId} IS NOT NULL THEN now() END
+    FROM ${from}
+    ON CONFLICT (fingerprint) DO NOTHING`;
 }
 
 /** A receipt as stored: matched to its segment, or still pending (messageId and seq null). */
@@ -122,7 +139,8 @@ export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Prom
       CROSS JOIN LATERAL (${attemptByKeys(sql`r2.smsc`, sql`r2.match_keys`)}) s
       WHERE r2.id = ANY (${sql.val([...receiptIds])}::bigint[])
     ) AS m
-    WHERE r.id = m.rid
+    -- Still pending: a sweep (another daemon's, or this one's) may have matched it meanwhile.
+    WHERE r.id = m.rid AND r.message_id IS NULL
     RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
       r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
   return res.rows;
@@ -151,186 +169,151 @@ export async function matchPendingReceipts(
  */
 export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]): Promise<Set<string>> {
   if (matched.length === 0) return new Set();
-  const bySegment = new Map<string, MatchedReceipt>();
-  for (const m of [...matched].sort((a, b) => Number(BigInt(a.receiptId) - BigInt(b.receiptId)))) {
-    const key = `${m.messageId}\0${m.seq}`;
-    const seen = bySegment.get(key);
-    if (!seen || seen.segmentStatus === null || (m.segmentStatus !== null && isBetterSegmentStatus(m.segmentStatus, seen.segmentStatus))) {
-      bySegment.set(key, m);
-    }
-  }
-  const rows = [...bySegment.values()];
-  await sql`
+  const m = matched;
+  await sql`${updateSegmentsFrom(sql`unnest(${m.map((r) => r.receiptId)}::bigint[], ${m.map((r) => r.messageId)}::text[],
+      ${m.map((r) => r.seq)}::smallint[], ${m.map((r) => r.segmentStatus)}::text[], ${m.map((r) => r.state)}::text[],
+      ${m.map((r) => r.errorCode)}::text[], ${m.map((r) => r.networkError)}::text[])
+      AS r(id, message_id, seq, segment_status, state, error_code, network_error)`)}`.execute(tx);
+  return new Set(m.map((r) => r.messageId));
+}
+
+/**
+ * UPDATE of the segments that the matched receipts `r` (id, message_id, seq, segment_status,
+ * state, error_code, network_error) of `from` report on, forward only: a final status decides a
+ * segment still accepted, and only a better final report (SEGMENT_FINAL_ORDER) changes it after,
+ * for a segment sent twice; an intermediate one only notes the latest state. Of several receipts
+ * for one segment, the best final one counts (the first of equals), else the latest. The caller
+ * may add RETURNING (the segment `s`, its receipt `v`).
+ */
+function updateSegmentsFrom(from: RawBuilder<unknown>): RawBuilder<unknown> {
+  const order = [...SEGMENT_FINAL_ORDER];
+  return sql`
     UPDATE segments AS s SET
       status = COALESCE(v.status, s.status),
       receipt_state = v.state,
       error_code = COALESCE(v.error_code, s.error_code),
       network_error = COALESCE(v.network_error, s.network_error),
       final_at = CASE WHEN v.status IS NOT NULL THEN now() ELSE s.final_at END
-    FROM unnest(${rows.map((m) => m.messageId)}::text[], ${rows.map((m) => m.seq)}::smallint[],
-      ${rows.map((m) => m.segmentStatus)}::text[], ${rows.map((m) => m.state)}::text[],
-      ${rows.map((m) => m.errorCode)}::text[], ${rows.map((m) => m.networkError)}::text[])
-      AS v(message_id, seq, status, state, error_code, network_error)
+    FROM (
+      SELECT DISTINCT ON (r.message_id, r.seq) r.message_id, r.seq, r.segment_status AS status, r.state, r.error_code, r.network_error
+      FROM ${from}
+      ORDER BY r.message_id, r.seq, r.segment_status IS NULL, array_position(${order}::text[], r.segment_status) DESC,
+        CASE WHEN r.segment_status IS NULL THEN -r.id ELSE r.id END
+    ) AS v
     WHERE s.message_id = v.message_id AND s.seq = v.seq
       AND (s.status = 'accepted'
-        OR (s.possible_duplicate AND v.status IS NOT NULL AND array_position(${[...SEGMENT_FINAL_ORDER]}::text[], v.status) > array_position(${[...SEGMENT_FINAL_ORDER]}::text[], s.status)))`.execute(tx);
-  return new Set(rows.map((r) => r.messageId));
+        OR (s.possible_duplicate AND v.status IS NOT NULL AND array_position(${order}::text[], v.status) > array_position(${order}::text[], s.status)))`;
 }
 
 /**
- * Receipts for a copy whose carrier id Parley never heard: a message sent again after a crash (or a
- * lost connection) whose first copy's submit_sm_resp was lost with it. No id can match such a
- * receipt, so it is tied to the message by what else it names: the same SMSC, the customer it
- * went to (the receipt's source) and our number (its destination), a message flagged
- * possible_duplicate, of one part (a part's position cannot be told from the receipt), created
- * before the receipt came; the latest such message wins. Only receipts pending at least
- * `olderThanMs` are tried: by then an ordinary early receipt has been matched by its id.
- * Receipts older than `horizonMs` are left to be counted unmatched.
- */
-export async function matchCopyReceipts(
-  db: Db,
-  olderThanMs: number,
-  horizonMs: number,
-  pageSize: number,
-  statusWebhooks: readonly string[] = [],
-): Promise<{ matched: number; changes: StatusChange[] }> {
-  let matched = 0;
-  const changes: StatusChange[] = [];
-  // Paged by id through every pending receipt in the window, so that receipts nothing will ever
-  // match do not hide the newer ones behind them.
-  for (let after = '0'; ; ) {
-    const page = await sql<{ id: string; smsc: string; source_addr: string; dest_addr: string | null; received_at: Date }>`
-      SELECT id, smsc, source_addr, dest_addr, received_at FROM receipts
-      WHERE message_id IS NULL AND source_addr IS NOT NULL AND id > ${after}::bigint
-        AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})
-        AND received_at > now() - make_interval(secs => ${horizonMs / 1000})
-      ORDER BY id
-      LIMIT ${pageSize}`.execute(db);
-    if (page.rows.length === 0) break;
-    after = page.rows[page.rows.length - 1]!.id;
-    // Candidates are looked up with one indexed lookup of the numbers (both spellings) and chosen
-    // here; the match itself is made in a transaction of its own, only where still pending.
-    const p = page.rows;
-    const bare = (a: string | null): string => (a ?? '').replace(/^\+/, '');
-    const customers = [...new Set(p.flatMap((r) => [bare(r.source_addr), `+${bare(r.source_addr)}`]))];
-    const candidates = await sql<{ id: string; to_addr: string; from_addr: string | null; created_at: Date; smsc: string }>`
-      SELECT m.id, m.to_addr, m.from_addr, m.created_at, s.smsc
-      FROM messages m JOIN segments s ON s.message_id = m.id AND s.seq = 1
-      WHERE m.to_addr = ANY (${customers}::text[]) AND m.possible_duplicate AND s.total = 1`.execute(db);
-    const byCustomer = new Map<string, typeof candidates.rows>();
-    for (const c of candidates.rows) {
-      const key = bare(c.to_addr);
-      const list = byCustomer.get(key);
-      if (list) list.push(c);
-      else byCustomer.set(key, [c]);
-    }
-    const found: { rid: string; messageId: string }[] = [];
-    for (const r of p) {
-      let best: (typeof candidates.rows)[number] | undefined;
-      for (const c of byCustomer.get(bare(r.source_addr)) ?? []) {
-        if (c.smsc !== r.smsc || bare(c.from_addr) !== bare(r.dest_addr) || c.created_at > r.received_at) continue;
-        if (!best || c.created_at > best.created_at) best = c;
-      }
-      if (best) found.push({ rid: r.id, messageId: best.id });
-    }
-    if (found.length === 0) continue;
-    const result = await db.transaction().execute(async (tx) => {
-      const res = await sql<MatchedReceipt>`
-        UPDATE receipts AS r SET message_id = v.message_id, seq = 1, matched_at = now()
-        FROM unnest(${found.map((f) => f.rid)}::bigint[], ${found.map((f) => f.messageId)}::text[]) AS v(rid, message_id)
-        WHERE r.id = v.rid AND r.message_id IS NULL
-        RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
-          r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
-      const touched = await applyReceipts(tx, res.rows);
-      return { matched: res.rows.length, changes: await settleMessages(tx, touched, statusWebhooks) };
-    });
-    matched += result.matched;
-    changes.push(...result.changes);
-  }
-  return { matched, changes };
-}
-
-/**
- * Matches receipts still pending that were received within `withinMs`, where a segment's answer
- * committed since names them: the receipts whose insert and whose answer's recorder ran at the
- * same time and missed each other. Receipts another daemon's sweep holds are skipped. Returns how
- * many matched and the status changes they made.
- */
-export async function rematchPendingReceipts(
-  db: Db,
-  withinMs: number,
-  pageSize: number,
-  statusWebhooks: readonly string[] = [],
-): Promise<{ matched: number; changes: StatusChange[] }> {
-  let matched = 0;
-  const changes: StatusChange[] = [];
-  const pendingAfter = (after: string): RawBuilder<unknown> =>
-    sql`SELECT id FROM receipts
-      WHERE message_id IS NULL AND id > ${after}::bigint AND received_at > now() - make_interval(secs => ${withinMs / 1000})
-      ORDER BY id`;
-  for (let after = '0'; ; ) {
-    // Nothing pending in the window (nearly always): one indexed probe, no transaction.
-    if ((await sql`${pendingAfter(after)} LIMIT 1`.execute(db)).rows.length === 0) break;
-    const page = await db.transaction().execute(async (tx) => {
-      const held = await sql<{ id: string }>`${pendingAfter(after)} LIMIT ${pageSize} FOR UPDATE SKIP LOCKED`.execute(tx);
-      const ids = held.rows.map((r) => r.id);
-      const rows = await matchReceipts(tx, ids);
-      const touched = await applyReceipts(tx, rows);
-      return { rows, last: ids.at(-1) ?? null, changes: await settleMessages(tx, touched, statusWebhooks) };
-    });
-    matched += page.rows.length;
-    changes.push(...page.changes);
-    // An empty page: what the probe saw is held by another daemon's sweep (or was matched meanwhile).
-    if (page.last === null) break;
-    after = page.last;
-  }
-  return { matched, changes };
-}
-
-/** Receipts that matched nothing for longer than the horizon: kept, counted and listable. */
-export async function listUnmatched(db: Db, olderThanMs: number, limit: number): Promise<UnmatchedReceipt[]> {
-  const rows = await db
-    .selectFrom('receipts')
-    .select(['id', 'smsc', 'smsc_message_id', 'state', 'received_at', 'body'])
-    .where('message_id', 'is', null)
-    .where('received_at', '<', new Date(Date.now() - olderThanMs))
-    .orderBy('received_at')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({ id: r.id, smsc: r.smsc, smscMessageId: r.smsc_message_id, state: r.state, receivedAt: r.received_at, body: r.body }));
-}
-
-export async function countUnmatched(db: Db, olderThanMs: number): Promise<number> {
-  const row = await db
-    .selectFrom('receipts')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('message_id', 'is', null)
-    .where('received_at', '<', new Date(Date.now() - olderThanMs))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-/**
- * Stores a batch of receipts and applies what they say, in one transaction: the deliver_sm that
- * carried them may be answered once this resolves. A receipt seen before changes nothing.
+ * Stores a batch of receipts and applies what they say: the deliver_sm that carried them may be
+ * answered once this resolves. A receipt seen before changes nothing.
+ *
+ * Nearly every receipt reports on the one part of a submitted message. Those are stored, matched,
+ * applied to their segment and their message settled (with its event) by one statement, so a
+ * batch costs one round trip and no transaction of its own: under load each round trip waits for
+ * the daemon's busy event loop, and the SMSC's window holds back its next deliver_sm until these
+ * are answered. Every other receipt (a part of a longer message, a message that is a possible
+ * duplicate or already final, one that matched nothing yet because it raced its submit's answer)
+ * is stored pending by that statement, then matched and applied the careful way, under its
+ * messages' row locks (settleMessages), in a transaction; should the daemon die in between, the
+ * rematch sweep applies it.
  */
 export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], statusWebhooks: readonly string[] = []): Promise<{ stored: number; matched: number; changes: StatusChange[] }> {
   if (receipts.length === 0) return { stored: 0, matched: 0, changes: [] };
-  return db.transaction().execute(async (tx) => {
-    // Matched as they are inserted, against the answers committed so far.
-    const stored = await insertMatchingReceipts(tx, receipts, true);
-    const matched: MatchedReceipt[] = [];
-    const pending: string[] = [];
-    for (const r of stored) {
-      if (r.messageId !== null && r.seq !== null) matched.push(r as MatchedReceipt);
-      else pending.push(r.receiptId);
-    }
-    // A receipt that matched nothing may be racing its submit's answer (uncommitted when the
-    // insert looked): looked up again by a new statement, which sees what committed since. One
-    // that still misses is matched by recordSubmits or by the rematch sweep.
-    if (pending.length > 0) matched.push(...(await matchReceipts(tx, pending)));
-    const touched = await applyReceipts(tx, matched);
-    const changes = await settleMessages(tx, touched, statusWebhooks);
-    return { stored: stored.length, matched: matched.length, changes };
+  const first =
+    statusWebhooks.length > 0
+      ? await db.transaction().execute(async (tx) => {
+          const stored = await storeSettlingSingleParts(tx, receipts);
+          await enqueueStatusWebhooks(tx, stored.changes, statusWebhooks);
+          return stored;
+        })
+      : await storeSettlingSingleParts(db, receipts);
+  if (first.pending.length === 0) return { stored: first.stored, matched: first.matched, changes: first.changes };
+  const rest = await db.transaction().execute(async (tx) => {
+    const rows = await matchReceipts(tx, first.pending);
+    const touched = await applyReceipts(tx, rows);
+    return { matched: rows.length, changes: await settleMessages(tx, touched, statusWebhooks) };
   });
+  return { stored: first.stored, matched: first.matched + rest.matched, changes: [...first.changes, ...rest.changes] };
+}
+
+/**
+ * A message's status from the final report of its only part, for every final report (settleStatus:
+ * the rule is the domain's, Postgres only looks it up), with the change's delivered part count
+ * and error reason.
+ */
+const SINGLE_PART_OUTCOMES = SEGMENT_FINAL_ORDER.map((report) => {
+  const settled = settleStatus({ current: 'submitted', possibleDuplicate: false, segments: 1, statuses: [report] })!;
+  return { report, status: settled.status, delivered: report === 'delivered' ? 1 : 0, reason: settledError(settled.status, settled.finals, null).errorReason };
+});
+
+/**
+ * The one statement of storeReceipts: stores the batch, applies the receipts for the only part of
+ * a submitted message that is no possible duplicate, settles those messages and records their
+ * events (changeMessagesFrom). Returns the receipts stored, those matched, the ids of those left
+ * pending that have a carrier id to match by, and the status changes applied.
+ */
+async function storeSettlingSingleParts(
+  tx: Tx,
+  receipts: readonly NewReceipt[],
+): Promise<{ stored: number; matched: number; pending: string[]; changes: StatusChange[] }> {
+  // The message row seen when the statement began: a submitted message is never flagged a possible
+  // duplicate afterwards and never gets another part, and its change below applies only while it
+  // is still submitted.
+  const single = (column: RawBuilder<unknown>): RawBuilder<unknown> =>
+    sql`CASE WHEN m.status = 'submitted' AND NOT m.possible_duplicate AND m.segments = 1 THEN ${column} END`;
+  const o = SINGLE_PART_OUTCOMES;
+  const row = (
+    await sql<{
+      stored: number;
+      matched: number;
+      pending: string[];
+      changes: { id: string; status: MessageStatus; route: string; metadata: Record<string, unknown> | null; segments: number | null;
+        smsc: string | null; delivered_segments: number; submitted_at: string | null; error_code: string | null; error_reason: string | null }[] | null;
+    }>`
+      WITH ins AS (
+        ${insertReceiptRows(
+          sql`${receiptRows(receipts)}
+            LEFT JOIN LATERAL (${attemptByKeys(sql`u.smsc`, sql`u.keys`)}) a ON true
+            LEFT JOIN messages m ON m.id = a.message_id`,
+          single(sql`a.message_id`),
+          single(sql`a.seq`),
+        )}
+        RETURNING id, message_id, seq, segment_status, state, error_code, network_error, match_keys
+      ), seg AS (
+        ${updateSegmentsFrom(sql`(SELECT id, message_id, seq, segment_status, state, error_code, network_error FROM ins
+          WHERE message_id IS NOT NULL) AS r`)}
+        RETURNING s.message_id, s.status, s.error_code
+      ), settled AS (
+        SELECT seg.message_id AS id, x.status, 'submitted'::text AS previous, NULL::text AS smsc, NULL::smallint AS segments,
+          CASE WHEN x.reason IS NOT NULL AND seg.error_code IS NOT NULL THEN ${RECEIPT_ERROR_PREFIX} || seg.error_code END AS error_code,
+          x.reason AS error_reason, x.delivered AS delivered_segments
+        FROM seg JOIN unnest(${o.map((x) => x.report)}::text[], ${o.map((x) => x.status)}::text[], ${o.map((x) => x.delivered)}::smallint[],
+          ${o.map((x) => x.reason)}::text[]) AS x(report, status, delivered, reason) ON x.report = seg.status
+      ), ${changeMessagesFrom(sql`settled AS v`)}
+      SELECT (SELECT count(*) FROM ins)::int AS stored,
+        (SELECT count(*) FROM ins WHERE message_id IS NOT NULL)::int AS matched,
+        ARRAY(SELECT id::text FROM ins WHERE message_id IS NULL AND cardinality(match_keys) > 0) AS pending,
+        (SELECT json_agg(json_build_object('id', c.id, 'status', c.status, 'route', c.route, 'metadata', c.metadata,
+          'segments', c.segments, 'smsc', c.smsc, 'delivered_segments', c.delivered_segments, 'submitted_at', c.submitted_at,
+          'error_code', c.change_error_code, 'error_reason', c.change_error_reason)) FROM changed c) AS changes`.execute(tx)
+  ).rows[0]!;
+  const at = new Date();
+  const changes: StatusChange[] = (row.changes ?? []).map((c) => ({
+    id: c.id,
+    status: c.status,
+    previous: 'submitted',
+    segments: c.segments,
+    deliveredSegments: c.delivered_segments,
+    smsc: c.smsc,
+    route: c.route,
+    metadata: c.metadata,
+    errorCode: c.error_code,
+    errorReason: c.error_reason,
+    submittedAt: c.submitted_at === null ? null : new Date(c.submitted_at),
+    possibleDuplicate: false,
+    at,
+  }));
+  return { stored: row.stored, matched: row.matched, pending: row.pending, changes };
 }

@@ -81,8 +81,7 @@ export async function settleMessages(
       smsc: r.smsc,
       route: r.route,
       metadata: r.metadata,
-      errorCode: status === 'delivered' ? null : r.error_code ? `receipt_err:${r.error_code}` : null,
-      errorReason: status === 'delivered' ? null : `segments: ${finals.join(', ')}`,
+      ...settledError(status, finals, r.error_code),
     });
   }
   const changing = new Set(changes.map((c) => c.id));
@@ -94,6 +93,22 @@ export async function settleMessages(
   }
   return applyChanges(tx, changes, statusWebhooks);
 }
+
+/**
+ * The error of a message settled from its parts' final receipts: none when it was delivered; else
+ * the first failed part's error code as the receipt gave it, and every part's report.
+ */
+export function settledError(
+  status: MessageStatus,
+  finals: readonly string[],
+  firstErrorCode: string | null,
+): { errorCode: string | null; errorReason: string | null } {
+  if (status === 'delivered') return { errorCode: null, errorReason: null };
+  return { errorCode: firstErrorCode ? `${RECEIPT_ERROR_PREFIX}${firstErrorCode}` : null, errorReason: `segments: ${finals.join(', ')}` };
+}
+
+/** A settled message's error code is the receipt's err: field behind this prefix. */
+export const RECEIPT_ERROR_PREFIX = 'receipt_err:';
 
 /**
  * Applies status changes forward only (the row must still be in `previous`), records them in
@@ -113,36 +128,11 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     submitted_at: Date | null;
     possible_duplicate: boolean;
   }>`
-    WITH changed AS (
-      UPDATE messages AS m SET
-        status = v.status,
-        smsc = COALESCE(v.smsc, m.smsc),
-        segments = COALESCE(v.segments, m.segments),
-        delivered_segments = COALESCE(v.delivered_segments, m.delivered_segments),
-        -- A delivered message has no error, even when an earlier copy's receipt reported one.
-        error_code = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_code, m.error_code) END,
-        error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
-        owner = NULL,
-        updated_at = now(),
-        -- When the SMSC accepted its last part (the answers are committed before the change), so that
-        -- a receipt matched in the same transaction still shows the time it took.
-        submitted_at = CASE WHEN v.status = 'submitted'
-          THEN COALESCE((SELECT max(sg.responded_at) FROM segments sg WHERE sg.message_id = m.id), now())
-          ELSE m.submitted_at END,
-        final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
-      FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+    WITH ${changeMessagesFrom(sql`unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
         ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
         ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
         ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
-        AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)
-      WHERE m.id = v.id AND m.status = v.previous
-      RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate,
-        m.status, v.previous, v.error_code AS change_error_code, v.error_reason AS change_error_reason
-    ), recorded AS (
-      INSERT INTO message_events (message_id, status, previous, detail)
-      SELECT c.id, c.status, c.previous, ${eventDetail(sql`c.smsc`, sql`c.change_error_code`, sql`c.change_error_reason`)}
-      FROM changed c
-    )
+        AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)`)}
     SELECT id, route, metadata, delivered_segments, segments, smsc, submitted_at, possible_duplicate FROM changed`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
   const at = new Date();
@@ -177,6 +167,44 @@ export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChan
 }
 
 /**
+ * Two CTEs, `changed` and `recorded`, that apply the status changes `v` of `from` (id, status,
+ * previous, smsc, segments, error_code, error_reason, delivered_segments; null: unchanged) forward
+ * only, to messages still in `previous`, and record each applied one's event in the same
+ * statement. `changed` returns the message as changed (m.id, m.route, m.metadata,
+ * m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate, m.status),
+ * v.previous, and the change's own error as change_error_code and change_error_reason.
+ */
+export function changeMessagesFrom(from: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    changed AS (
+      UPDATE messages AS m SET
+        status = v.status,
+        smsc = COALESCE(v.smsc, m.smsc),
+        segments = COALESCE(v.segments, m.segments),
+        delivered_segments = COALESCE(v.delivered_segments, m.delivered_segments),
+        -- A delivered message has no error, even when an earlier copy's receipt reported one.
+        error_code = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_code, m.error_code) END,
+        error_reason = CASE WHEN v.status = 'delivered' THEN NULL ELSE COALESCE(v.error_reason, m.error_reason) END,
+        owner = NULL,
+        updated_at = now(),
+        -- When the SMSC accepted its last part (the answers are committed before the change), so that
+        -- a receipt matched in the same transaction still shows the time it took.
+        submitted_at = CASE WHEN v.status = 'submitted'
+          THEN COALESCE((SELECT max(sg.responded_at) FROM segments sg WHERE sg.message_id = m.id), now())
+          ELSE m.submitted_at END,
+        final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
+      FROM ${from}
+      WHERE m.id = v.id AND m.status = v.previous
+      RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate,
+        m.status, v.previous, v.error_code AS change_error_code, v.error_reason AS change_error_reason
+    ), recorded AS (
+      INSERT INTO message_events (message_id, status, previous, detail)
+      SELECT c.id, c.status, c.previous, ${eventDetail(sql`c.smsc`, sql`c.change_error_code`, sql`c.change_error_reason`)}
+      FROM changed c
+    )`;
+}
+
+/**
  * The events of `changes` as rows (message_id, status, previous, detail, n: their order), for an
  * INSERT INTO message_events ... SELECT that may keep only some of them (those of the messages a
  * statement actually inserted, say). The detail is built by Postgres: the SMSC and the error, null
@@ -190,7 +218,8 @@ export function eventRows(changes: readonly StatusChange[]): RawBuilder<unknown>
       ${changes.map((c) => c.errorReason ?? null)}::text[]) WITH ORDINALITY AS u(message_id, status, previous, smsc, error_code, error_reason, n)`;
 }
 
-function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
+/** An event's detail (message_events.detail) from its SMSC and error, built by Postgres. */
+export function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`CASE WHEN COALESCE(${errorCode}, '') <> '' OR COALESCE(${smsc}, '') <> ''
     THEN jsonb_strip_nulls(jsonb_build_object('smsc', ${smsc}, 'error_code', ${errorCode}, 'error_reason', ${errorReason})) END`;
 }

@@ -20,6 +20,7 @@ import * as optOutStore from '../store/opt-outs.ts';
 import type { QuarantinedPdu } from '../domain/quarantine.ts';
 import * as quarantineStore from '../store/quarantine.ts';
 import * as receiptStore from '../store/receipts.ts';
+import * as pendingReceipts from '../store/pending-receipts.ts';
 import * as statusChanges from '../store/status-changes.ts';
 import * as replyStore from '../store/replies.ts';
 import * as surveyStore from '../store/surveys.ts';
@@ -183,11 +184,11 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
       published(changes);
       if (changes.length < 1000) break;
     }
-    published((await receiptStore.rematchPendingReceipts(db, config.receipts.unmatchedHorizonMs, 1000, subscriptions.status)).changes);
-    const copies = await receiptStore.matchCopyReceipts(db, COPY_RECEIPT_AFTER_MS, config.receipts.unmatchedHorizonMs, 1000, subscriptions.status);
+    published((await pendingReceipts.rematchPendingReceipts(db, config.receipts.unmatchedHorizonMs, 1000, subscriptions.status)).changes);
+    const copies = await pendingReceipts.matchCopyReceipts(db, COPY_RECEIPT_AFTER_MS, config.receipts.unmatchedHorizonMs, 1000, subscriptions.status);
     published(copies.changes);
     if (copies.matched > 0) log.info({ receipts: copies.matched }, 'matched receipts of copies whose carrier ids were lost with a crash');
-    metrics.unmatchedReceipts.set(await receiptStore.countUnmatched(db, config.receipts.unmatchedHorizonMs));
+    metrics.unmatchedReceipts.set(await pendingReceipts.countUnmatched(db, config.receipts.unmatchedHorizonMs));
   };
   const receiptSweep = new PeriodicJob({
     name: 'receipt_sweep',
@@ -203,7 +204,7 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
     task: 'matching receipts that raced their answers',
     intervalMs: REMATCH_INTERVAL_MS,
     run: async () => {
-      const rematched = await receiptStore.rematchPendingReceipts(db, REMATCH_WITHIN_MS, 1000, subscriptions.status);
+      const rematched = await pendingReceipts.rematchPendingReceipts(db, REMATCH_WITHIN_MS, 1000, subscriptions.status);
       published(rematched.changes);
       if (rematched.matched > 0) log.debug({ receipts: rematched.matched }, 'matched receipts stored while their answers were being recorded');
     },

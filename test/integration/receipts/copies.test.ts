@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
-import { countUnmatched, storeReceipts } from '../../../src/store/receipts.ts';
+import { storeReceipts } from '../../../src/store/receipts.ts';
+import { countUnmatched } from '../../../src/store/pending-receipts.ts';
 import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
 let s: TestSchema;

@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
-import { insertMatchingReceipts, insertReceipts, rematchPendingReceipts } from '../../../src/store/receipts.ts';
+import { insertMatchingReceipts, insertReceipts } from '../../../src/store/receipts.ts';
+import { rematchPendingReceipts } from '../../../src/store/pending-receipts.ts';
 import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
 let s: TestSchema;

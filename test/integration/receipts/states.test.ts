@@ -3,7 +3,7 @@ import { createHarness, type Harness } from '../../support/daemon.ts';
 import { SmppServer } from '../../../src/smpp/connection.ts';
 import type { SmppSession } from '../../../src/smpp/session.ts';
 import { shortMessageFields } from '../../../src/smpp/pdu.ts';
-import { listUnmatched } from '../../../src/store/receipts.ts';
+import { listUnmatched } from '../../../src/store/pending-receipts.ts';
 
 let h: Harness;
 let smsc: SmppServer | undefined;
