@@ -39,9 +39,17 @@ export interface MatchedReceipt {
  * those matched again later.
  */
 function attemptByKeys(smsc: RawBuilder<unknown>, keys: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`SELECT a.message_id, a.seq FROM submit_attempts a
-    WHERE a.smsc = ${smsc} AND a.match_key = ANY (${keys})
-    ORDER BY array_position(${keys}, a.match_key), a.submitted_at DESC
+  // One index lookup per key, on both columns of submit_attempts_match. Written as one scan with
+  // `match_key = ANY (keys)`, the planner (on statistics taken from a far smaller table) scanned
+  // every attempt of the SMSC and filtered the keys: a cost that grew with the table, 1.5 ms per
+  // receipt at 30,000 messages.
+  return sql`SELECT f.message_id, f.seq FROM unnest(${keys}) WITH ORDINALITY AS k(key, n)
+    CROSS JOIN LATERAL (
+      SELECT a.message_id, a.seq FROM submit_attempts a
+      WHERE a.smsc = ${smsc} AND a.match_key = k.key
+      ORDER BY a.submitted_at DESC
+      LIMIT 1) f
+    ORDER BY k.n
     LIMIT 1`;
 }
 
