@@ -221,11 +221,12 @@ function updateSegmentsFrom(from: RawBuilder<unknown>): RawBuilder<unknown> {
  * applied to their segment and their message settled (with its event) by one statement, so a
  * batch costs one round trip and no transaction of its own: under load each round trip waits for
  * the daemon's busy event loop, and the SMSC's window holds back its next deliver_sm until these
- * are answered. Every other receipt (a part of a longer message, a message that is a possible
- * duplicate or already final, one that matched nothing yet because it raced its submit's answer)
- * is stored pending by that statement, then matched and applied the careful way, under its
- * messages' row locks (settleMessages), in a transaction; should the daemon die in between, the
- * rematch sweep applies it.
+ * are answered. Every other receipt (a part of a longer message; a message that is a possible
+ * duplicate, already final, or not yet marked submitted because its submit's status change is
+ * still being recorded; one that matched nothing because it raced its submit's answer) is stored
+ * pending by that statement, then matched and applied the careful way, under its messages' row
+ * locks (settleMessages), in a transaction. Should the daemon die in between, the rematch sweep
+ * applies it; a receipt that finds its message not yet submitted is settled by recordSubmits.
  */
 export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], statusWebhooks: readonly string[] = []): Promise<{ stored: number; matched: number; changes: StatusChange[] }> {
   if (receipts.length === 0) return { stored: 0, matched: 0, changes: [] };
