@@ -977,11 +977,10 @@ async function main(): Promise<void> {
         ['binds', 'receipts', 'before the last answer', 'arrival -> commit (exact)', 'p50 from buckets', 'p99 from buckets', 'sim: deliver_sm -> resp'],
         results.map((r) => {
           const rc = r.receipts!;
-          const n = rc.commit?.n ?? 0;
           return [
             String(r.options.binds),
-            fmtInt(n),
-            `${fmtInt(rc.beforeLastAnswer)} (${n > 0 ? Math.round((rc.beforeLastAnswer / n) * 100) : 0}%)`,
+            fmtInt(rc.commit?.n ?? 0),
+            `${fmtInt(rc.beforeLastAnswer)} (${r.options.count > 0 ? Math.round((rc.beforeLastAnswer / r.options.count) * 100) : 0}%)`,
             sp(rc.commit),
             fmtBucketQuantile(rc.histogram, 0.5),
             fmtBucketQuantile(rc.histogram, 0.99),
@@ -992,8 +991,9 @@ async function main(): Promise<void> {
     );
     console.log(
       '  before the last answer: receipts committed while the daemon was still submitting (received_at <= the last\n' +
-        '  segment\'s responded_at); the rest waited for the submits to end: the SMSC holds back its next deliver_sm\n' +
-        '  until its window\'s are answered, so each receipt commit\'s round trips bound the receipts\' rate.\n' +
+        '  segment\'s responded_at), and their share of all receipts (one per message); the rest waited for the submits\n' +
+        '  to end: the SMSC holds back its next deliver_sm until its window\'s are answered, so each receipt commit\'s\n' +
+        '  round trips (each a turn of the daemon\'s busy event loop) bound the receipts\' rate.\n' +
         '  arrival -> commit: parley_receipt_commit_seconds in the daemon, each observation (ReceiptRecorder.handle called ->\n' +
         '  its batch committed); from buckets: the same histogram read as Prometheus would (histogram_quantile, linear in\n' +
         '  the bucket shown as (from..to]: bucket resolution). sim: deliver_sm written -> deliver_sm_resp decoded, both in\n' +
