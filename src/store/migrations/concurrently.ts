@@ -12,7 +12,8 @@ import { sql, type Kysely } from 'kysely';
  * (or was interrupted) leaves an INVALID index behind, which IF NOT EXISTS would keep: it is
  * dropped (concurrently) and built again.
  */
-export async function createIndexConcurrently(db: Kysely<unknown>, name: string, definition: string): Promise<void> {
+export async function createIndexConcurrently(db: Kysely<unknown>, name: string, definition: string, options: { unique?: boolean } = {}): Promise<void> {
+  const create = options.unique ? sql`CREATE UNIQUE INDEX` : sql`CREATE INDEX`;
   const found = await sql<{ valid: boolean }>`
     SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass(${name})`.execute(db);
   if (found.rows[0]?.valid === true) return;
@@ -22,10 +23,10 @@ export async function createIndexConcurrently(db: Kysely<unknown>, name: string,
   const table = /^\s*(\w+)/.exec(definition)?.[1] ?? '';
   const rows = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM ${sql.id(table)} LIMIT ${SMALL_TABLE_ROWS}) t`.execute(db);
   if (Number(rows.rows[0]?.n ?? 0) < SMALL_TABLE_ROWS) {
-    await sql`CREATE INDEX IF NOT EXISTS ${sql.id(name)} ON ${sql.raw(definition)}`.execute(db);
+    await sql`${create} IF NOT EXISTS ${sql.id(name)} ON ${sql.raw(definition)}`.execute(db);
     return;
   }
-  await sql`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${sql.id(name)} ON ${sql.raw(definition)}`.execute(db);
+  await sql`${create} CONCURRENTLY IF NOT EXISTS ${sql.id(name)} ON ${sql.raw(definition)}`.execute(db);
 }
 
 /** Below this many rows an index is built the plain way (see createIndexConcurrently). */

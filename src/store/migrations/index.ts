@@ -15,6 +15,7 @@ import * as m0015 from './0015-dispatch-attempts.ts';
 import * as m0016 from './0016-segments-fillfactor.ts';
 import * as m0017 from './0017-conversation-indexes.ts';
 import * as m0018 from './0018-hot-index-diet.ts';
+import * as m0019 from './0019-message-events-key.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -47,4 +48,5 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0016-segments-fillfactor': m0016,
   '0017-conversation-indexes': m0017,
   '0018-hot-index-diet': m0018,
+  '0019-message-events-key': m0019,
 };

@@ -6,7 +6,7 @@
  * inserting and updating messages all the while with `lock_timeout = 250ms` (stricter than the
  * 1 s asked, because on this table a plain, non-concurrent build of each index takes well under
  * 1 s yet blocks writers for its whole length: at 250 ms this test fails with plain builds) gets
- * no lock timeout.
+ * no lock timeout. 0019 swaps message_events' primary key the same way, and can be run again.
  */
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -88,6 +88,36 @@ describe('migrations that build indexes concurrently', () => {
     const valid = await sql<{ valid: boolean }>`SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('messages_final_at')`.execute(db);
     expect(valid.rows).toEqual([{ valid: true }]);
     expect((await migrationStatus(db, schema)).every((m) => m.appliedAt !== null)).toBe(true);
+  });
+
+  it('0019 keys message_events by (message_id, id), keeping the events; down() and up() again, and a half-done run, end the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0019 = MIGRATIONS['0019-message-events-key']!;
+    const keyAndIndexes = async () => ({
+      key: (
+        await sql<{ def: string }>`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+          WHERE conrelid = to_regclass('message_events') AND contype = 'p'`.execute(db)
+      ).rows.map((r) => r.def),
+      indexes: (
+        await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = ${schema} AND tablename = 'message_events' ORDER BY 1`.execute(db)
+      ).rows.map((r) => r.name),
+    });
+    const latest = { key: ['PRIMARY KEY (message_id, id)'], indexes: ['message_events_pkey'] };
+    expect(await keyAndIndexes()).toEqual(latest);
+    await sql`INSERT INTO message_events (message_id, status, previous) VALUES ('m1', 'queued', NULL), ('m1', 'submitted', 'queued')`.execute(db);
+
+    await m0019.down(db);
+    expect(await keyAndIndexes()).toEqual({ key: ['PRIMARY KEY (id)'], indexes: ['message_events_message', 'message_events_pkey'] });
+    // As a run that failed after building the new key's index and before the swap leaves it.
+    await sql`CREATE UNIQUE INDEX message_events_key ON message_events (message_id, id)`.execute(db);
+    await m0019.up(db);
+    expect(await keyAndIndexes()).toEqual(latest);
+    await m0019.up(db);
+    expect(await keyAndIndexes()).toEqual(latest);
+
+    const events = await sql<{ status: string }>`SELECT status FROM message_events WHERE message_id = 'm1' ORDER BY id`.execute(db);
+    expect(events.rows.map((r) => r.status)).toEqual(['queued', 'submitted']);
+    await sql`DELETE FROM message_events`.execute(db);
   });
 });
 
