@@ -10,7 +10,8 @@
  * Per message (the "cost per message" table, with receipts the whole life of a message):
  *   daemon cpu µs   process.cpuUsage() in the daemon, first dequeue -> last receipt recorded
  *   postgres cpu µs utime+stime from /proc/<pid>/stat of the Postgres backends serving the daemon's
- *                   connections, over their life (pg_stat_statements is not loaded on this server:
+ *                   connections, over their life (read every second, so a connection the pool
+ *                   closed counts as last read; pg_stat_statements is not loaded on this server:
  *                   shared_preload_libraries is empty, so per-statement server time is not available)
  *   statements      every query the daemon's pg clients sent (BEGIN and COMMIT included), counted
  *                   in the daemon by wrapping pg.Client.prototype.query, first dequeue -> report
@@ -146,6 +147,8 @@ import { printTwoWay, TWO_WAY_DEFAULTS } from './two-way.ts';
 const SELF = fileURLToPath(import.meta.url);
 /** How often the orchestrator counts statuses with receipts (--no-dlr: every 20 ms). */
 const DLR_POLL_MS = 100;
+/** How often the poll reads the CPU of the daemon's Postgres backends (see readBackends). */
+const BACKEND_CPU_READ_MS = 1_000;
 
 /**
  * Entries of the outbound stream the daemon acknowledged: it acknowledges an entry only after its
@@ -630,6 +633,17 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     // already be delivered when it is first seen, so "submitted" is then "no longer queued"; the
     // poll goes on until every receipt is recorded too.
     const deadline = performance.now() + o.seconds * 1000;
+    // The daemon's backends' CPU, read about every second while they live: pg.Pool closes a
+    // connection idle for 10 s, and a backend read only at the end would be missing from the sum.
+    const backendCpuMs = new Map<number, number>();
+    const readBackends = async (): Promise<void> => {
+      const live = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${daemonApplicationName(schema.schema)}`.execute(schema.db);
+      for (const { pid } of live.rows) {
+        const ms = procCpuMs(pid);
+        if (ms !== undefined) backendCpuMs.set(pid, Math.max(ms, backendCpuMs.get(pid) ?? 0));
+      }
+    };
+    let backendsReadAt = 0;
     let submitted = 0;
     let delivered = 0;
     let inserted = 0;
@@ -637,6 +651,10 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     let deliveredAt = 0;
     while (performance.now() < deadline) {
       const pollStart = performance.now();
+      if (pollStart - backendsReadAt >= BACKEND_CPU_READ_MS) {
+        backendsReadAt = pollStart;
+        await readBackends();
+      }
       if (o.dlr) {
         if (inserted < o.count) inserted = await acknowledgedEntries(redis, keys.outbound, keys.group);
         const r = await inFlightCounts(schema.db);
@@ -672,9 +690,10 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     }
     const feedResult = await fed!;
     // CPU of the Postgres backends serving the daemon's connections (their whole life, which
-    // began with the daemon), and of Redis since the daemon was started.
-    const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${daemonApplicationName(schema.schema)}`.execute(schema.db);
-    const postgresCpuMs = sum(backends.rows.map((b) => procCpuMs(b.pid) ?? 0));
+    // began with the daemon; those closed meanwhile as last read), and of Redis since the daemon
+    // was started.
+    await readBackends();
+    const postgresCpuMs = sum([...backendCpuMs.values()]);
     const redisCpuMs = sum(redisPids.map((p) => procCpuMs(p) ?? 0)) - redisCpuFrom;
     const cpuShare = cpuShareLine(performance.now() - wallFrom, machineCpuMs().busyMs - machineFrom.busyMs, {
       daemon: (daemon.pid && procCpuMs(daemon.pid)) || 0,
@@ -773,7 +792,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
       load: loadLine(),
       options: o,
       postgresCpuMs,
-      postgresBackends: backends.rows.length,
+      postgresBackends: backendCpuMs.size,
       redisCpuMs,
       submitted,
       partial: submitted < o.count,
@@ -902,7 +921,7 @@ async function main(): Promise<void> {
   console.log(
     '  daemon cpu: from the first dequeue to the end (% of one core over that time; with --dlr the end is the last receipt recorded,\n' +
       '  so µs/msg then includes receipt handling); sim cpu: from its start;\n' +
-      "  postgres cpu: the backends of the daemon's connections over their life; redis cpu: redis-server while the daemon ran (shared).",
+      "  postgres cpu: the backends of the daemon's connections over their life (read every second); redis cpu: redis-server while the daemon ran (shared).",
   );
   console.log('');
   console.log(`cost per message (${base.dlr ? 'with receipts: submit, receipt, every status final' : 'submit only'}):`);
