@@ -16,6 +16,7 @@ import * as m0016 from './0016-segments-fillfactor.ts';
 import * as m0017 from './0017-conversation-indexes.ts';
 import * as m0018 from './0018-hot-index-diet.ts';
 import * as m0019 from './0019-message-events-key.ts';
+import * as m0020 from './0020-pending-receipts-lookup.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -49,4 +50,5 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0017-conversation-indexes': m0017,
   '0018-hot-index-diet': m0018,
   '0019-message-events-key': m0019,
+  '0020-pending-receipts-lookup': m0020,
 };

@@ -1,0 +1,56 @@
+/**
+ * Receipts that came before their submit's answer wait pending, among every receipt that never
+ * matched (kept, counted unmatched), and are matched when the answer is recorded
+ * (matchPendingReceipts): each by its best key, however many pending receipts there are.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { insertMessages } from '../../../src/store/messages.ts';
+import { insertReceipts, matchPendingReceipts } from '../../../src/store/receipts.ts';
+import { carrierReceipt } from '../../support/receipt-records.ts';
+
+let s: TestSchema;
+beforeEach(async () => {
+  s = await freshSchema();
+});
+afterEach(async () => {
+  await s.drop();
+});
+
+describe('matching receipts that came before their answers', () => {
+  it('matches each pending receipt its answers name, by its best key, among many that never match', async () => {
+    await insertReceipts(
+      s.db,
+      Array.from({ length: 2000 }, (_, i) => carrierReceipt(`NEVER${i}`, 'DELIVRD', 'delivered')),
+    );
+    // Two spellings of one carrier id, the first the best; and a receipt for another SMSC.
+    await insertReceipts(s.db, [
+      { ...carrierReceipt('X1', 'DELIVRD', 'delivered'), matchKeys: ['k1', 'k2'] },
+      { ...carrierReceipt('X2', 'DELIVRD', 'delivered'), matchKeys: ['k3'] },
+      { ...carrierReceipt('X3', 'DELIVRD', 'delivered'), smsc: 'other', matchKeys: ['k3'] },
+    ]);
+    await insertMessages(
+      s.db,
+      'd1',
+      ['mA', 'mB', 'mC'].map((id) => ({ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 })),
+    );
+    const matched = await s.db.transaction().execute((tx) =>
+      matchPendingReceipts(tx, [
+        { smsc: 'sim', matchKey: 'k2', messageId: 'mA', seq: 1 },
+        { smsc: 'sim', matchKey: 'k1', messageId: 'mB', seq: 1 },
+        { smsc: 'sim', matchKey: 'k3', messageId: 'mC', seq: 1 },
+      ]),
+    );
+    expect(matched.map((m) => m.messageId).sort()).toEqual(['mB', 'mC']);
+    const rows = await sql<{ smsc_message_id: string; message_id: string | null }>`
+      SELECT smsc_message_id, message_id FROM receipts WHERE smsc_message_id IN ('X1', 'X2', 'X3') ORDER BY 1`.execute(s.db);
+    expect(rows.rows).toEqual([
+      { smsc_message_id: 'X1', message_id: 'mB' },
+      { smsc_message_id: 'X2', message_id: 'mC' },
+      { smsc_message_id: 'X3', message_id: null },
+    ]);
+    const fastUpdate = await sql<{ options: string[] | null }>`SELECT reloptions AS options FROM pg_class WHERE oid = to_regclass('receipts_pending')`.execute(s.db);
+    expect(fastUpdate.rows[0]?.options).toEqual(['fastupdate=off']);
+  });
+});
