@@ -8,7 +8,7 @@ import type { Db } from './db.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
 import type { UnmatchedReceipt } from '../domain/receipt.ts';
 import { settleMessages } from './status-changes.ts';
-import { applyReceipts, matchReceipts, type MatchedReceipt } from './receipts.ts';
+import { applyPendingReceipts, applyReceipts, type MatchedReceipt } from './receipts.ts';
 
 /**
  * Receipts for a copy whose carrier id Parley never heard: a message sent again after a crash (or a
@@ -107,9 +107,8 @@ export async function rematchPendingReceipts(
     const page = await db.transaction().execute(async (tx) => {
       const held = await sql<{ id: string }>`${pendingAfter(after)} LIMIT ${pageSize} FOR UPDATE SKIP LOCKED`.execute(tx);
       const ids = held.rows.map((r) => r.id);
-      const rows = await matchReceipts(tx, ids);
-      const touched = await applyReceipts(tx, rows);
-      return { rows, last: ids.at(-1) ?? null, changes: await settleMessages(tx, touched, statusWebhooks) };
+      const applied = await applyPendingReceipts(tx, ids, statusWebhooks);
+      return { rows: applied.matched, last: ids.at(-1) ?? null, changes: applied.changes };
     });
     matched += page.rows.length;
     changes.push(...page.changes);

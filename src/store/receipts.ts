@@ -18,6 +18,7 @@ import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
 import { SEGMENT_FINAL_ORDER, settleStatus, type MessageStatus, type SegmentFinalStatus } from '../domain/status.ts';
 import { RECEIPT_ERROR_PREFIX, changeMessagesFrom, enqueueStatusWebhooks, settleMessages, settledError } from './status-changes.ts';
 import type { NewReceipt } from '../domain/receipt.ts';
+import { withDeliveries } from './webhooks.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -201,6 +202,21 @@ export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]):
 }
 
 /**
+ * Matches pending receipts (by id) and applies them the careful way: their segments, then their
+ * messages settled under the messages' row locks (settleMessages). For the caller's transaction;
+ * a receipt matched meanwhile by someone else is skipped.
+ */
+export async function applyPendingReceipts(
+  tx: Transaction<Database>,
+  receiptIds: readonly string[],
+  statusWebhooks: readonly string[],
+): Promise<{ matched: MatchedReceipt[]; changes: StatusChange[] }> {
+  const matched = await matchReceipts(tx, receiptIds);
+  const touched = await applyReceipts(tx, matched);
+  return { matched, changes: await settleMessages(tx, touched, statusWebhooks) };
+}
+
+/**
  * UPDATE of the segments that the matched receipts `r` (id, message_id, seq, segment_status,
  * state, error_code, network_error) of `from` report on, forward only: a final status decides a
  * segment still accepted, and only a better final report (SEGMENT_FINAL_ORDER) changes it after,
@@ -245,21 +261,15 @@ function updateSegmentsFrom(from: RawBuilder<unknown>): RawBuilder<unknown> {
  */
 export async function storeReceipts(db: Db, receipts: readonly NewReceipt[], statusWebhooks: readonly string[] = []): Promise<{ stored: number; matched: number; changes: StatusChange[] }> {
   if (receipts.length === 0) return { stored: 0, matched: 0, changes: [] };
-  const first =
-    statusWebhooks.length > 0
-      ? await db.transaction().execute(async (tx) => {
-          const stored = await storeSettlingSingleParts(tx, receipts);
-          await enqueueStatusWebhooks(tx, stored.changes, statusWebhooks);
-          return stored;
-        })
-      : await storeSettlingSingleParts(db, receipts);
+  const first = await withDeliveries(
+    db,
+    statusWebhooks,
+    (tx) => storeSettlingSingleParts(tx, receipts),
+    (tx, stored) => enqueueStatusWebhooks(tx, stored.changes, statusWebhooks),
+  );
   if (first.pending.length === 0) return { stored: first.stored, matched: first.matched, changes: first.changes };
-  const rest = await db.transaction().execute(async (tx) => {
-    const rows = await matchReceipts(tx, first.pending);
-    const touched = await applyReceipts(tx, rows);
-    return { matched: rows.length, changes: await settleMessages(tx, touched, statusWebhooks) };
-  });
-  return { stored: first.stored, matched: first.matched + rest.matched, changes: [...first.changes, ...rest.changes] };
+  const rest = await db.transaction().execute((tx) => applyPendingReceipts(tx, first.pending, statusWebhooks));
+  return { stored: first.stored, matched: first.matched + rest.matched.length, changes: [...first.changes, ...rest.changes] };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
-import { enqueueDeliveries } from './webhooks.ts';
+import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
 import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
 
@@ -272,12 +272,9 @@ export async function finishReplies(
         AS v(id, conversation_id, in_reply_to, matched_kind, keyword, rule, actions, resolved, answer, error, intent, intent_confidence, intent_detail)
       WHERE r.id = v.id`.execute(tx);
   };
-  // Without webhooks the update is the whole write, atomic on its own: no BEGIN and COMMIT round trips.
-  if (webhooks.length === 0) return record(db);
-  await db.transaction().execute(async (tx) => {
-    await record(tx);
-    await enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event })));
-  });
+  await withDeliveries(db, webhooks, record, (tx) =>
+    enqueueDeliveries(tx, webhooks, items.map((i) => ({ type: 'message.inbound', body: i.event }))),
+  );
 }
 
 /**

@@ -116,8 +116,6 @@ export const RECEIPT_ERROR_PREFIX = 'receipt_err:';
  */
 export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   if (changes.length === 0) return [];
-  // The event of each change applied is written by the same statement (a CTE over the rows the
-  // update returned): one round trip, and no event for a change that did not apply.
   const result = await sql<{
     id: string;
     route: string;
@@ -219,7 +217,7 @@ export function eventRows(changes: readonly StatusChange[]): RawBuilder<unknown>
 }
 
 /** An event's detail (message_events.detail) from its SMSC and error, built by Postgres. */
-export function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
+function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`CASE WHEN COALESCE(${errorCode}, '') <> '' OR COALESCE(${smsc}, '') <> ''
     THEN jsonb_strip_nulls(jsonb_build_object('smsc', ${smsc}, 'error_code', ${errorCode}, 'error_reason', ${errorReason})) END`;
 }

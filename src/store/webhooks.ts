@@ -10,6 +10,25 @@ import type { OutboxEvent, DueDelivery } from '../domain/webhook-delivery.ts';
 
 type Tx = Transaction<Database> | Db;
 
+/**
+ * A write and the webhook deliveries that report it, atomically: alone when no webhook is
+ * configured (one statement is atomic by itself, so no BEGIN and COMMIT round trips on the hot
+ * path), else in one transaction with `enqueue`.
+ */
+export async function withDeliveries<T>(
+  db: Db,
+  webhooks: readonly string[],
+  write: (tx: Tx) => Promise<T>,
+  enqueue: (tx: Tx, written: T) => Promise<void>,
+): Promise<T> {
+  if (webhooks.length === 0) return write(db);
+  return db.transaction().execute(async (tx) => {
+    const written = await write(tx);
+    await enqueue(tx, written);
+    return written;
+  });
+}
+
 export async function enqueueDeliveries(tx: Tx, webhooks: readonly string[], events: readonly OutboxEvent[]): Promise<void> {
   if (webhooks.length === 0 || events.length === 0) return;
   const rows = webhooks.flatMap((webhook) => events.map((e) => ({ webhook, event_type: e.type, body: JSON.stringify(e.body) })));
