@@ -3,12 +3,9 @@
  * outbound message opens a session or continues the open one (its window set by the payload or
  * the default); a reply within the window joins it, one outside opens a new one.
  */
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
-import type { Database } from './tables.ts';
 import type { OutboundTouch, ConversationView, AnsweredMessage } from '../domain/conversation.ts';
-
-type Tx = Transaction<Database> | Db;
 
 const pairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;
 
@@ -28,36 +25,38 @@ function openSessions(batch: RawBuilder<unknown>): RawBuilder<unknown> {
 }
 
 /**
- * Opens or continues the conversations of a batch of outbound messages (the last per pair wins),
- * in one statement: the open session of each pair is continued, a new one opened for the others.
+ * Opens or continues the conversations of a batch of outbound messages, as CTEs (`touch_batch`,
+ * `touch_open`, `touch_continued`, `touch_opened`) to run in the statement that inserts them: only
+ * the messages whose id is in `inserted` (a relation with `id`) count, the last of them per pair
+ * wins, and the open session of each pair is continued, a new one opened for the others. In the
+ * insert's own statement, not a second one: no transaction needed to keep the two together.
  */
-export async function touchForOutbound(tx: Tx, touches: readonly OutboundTouch[]): Promise<void> {
-  const byPair = new Map<string, OutboundTouch>();
-  for (const t of touches) byPair.set(pairKey(t.customer, t.ourNumber), t);
-  const list = [...byPair.values()];
-  if (list.length === 0) return;
-  await sql`
-    WITH batch AS (
-      SELECT v.customer, v.our_number, v.ttl, v.tags, v.message_id
-      FROM unnest(${list.map((t) => t.customer)}::text[], ${list.map((t) => t.ourNumber)}::text[],
-        ${list.map((t) => t.ttlSeconds)}::integer[], ${list.map((t) => JSON.stringify(t.tags))}::text[],
-        ${list.map((t) => t.messageId)}::text[]) AS v(customer, our_number, ttl, tags, message_id)
-    ), open AS (${openSessions(sql`batch`)}
-    ), continued AS (
+export function outboundTouches(touches: readonly OutboundTouch[], inserted: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    touch_batch AS (
+      SELECT DISTINCT ON (v.customer, v.our_number) v.customer, v.our_number, v.ttl, v.tags, v.message_id
+      FROM unnest(${touches.map((t) => t.customer)}::text[], ${touches.map((t) => t.ourNumber)}::text[],
+        ${touches.map((t) => t.ttlSeconds)}::integer[], ${touches.map((t) => JSON.stringify(t.tags))}::text[],
+        ${touches.map((t) => t.messageId)}::text[]) WITH ORDINALITY AS v(customer, our_number, ttl, tags, message_id, n)
+      WHERE v.message_id IN (SELECT i.id FROM ${inserted} i)
+      ORDER BY v.customer, v.our_number, v.n DESC
+    ), touch_open AS (${openSessions(sql`touch_batch`)}
+    ), touch_continued AS (
       UPDATE conversations AS c SET
         expires_at = greatest(c.expires_at, now() + make_interval(secs => b.ttl)),
         tags = c.tags || b.tags::jsonb,
         last_activity_at = now(),
         last_outbound_at = now(),
         last_outbound_id = b.message_id
-      FROM open o JOIN batch b ON b.customer = o.customer AND b.our_number = o.our_number
+      FROM touch_open o JOIN touch_batch b ON b.customer = o.customer AND b.our_number = o.our_number
       WHERE c.id = o.id AND c.expires_at > now()
       RETURNING c.customer, c.our_number
-    )
-    INSERT INTO conversations (customer, our_number, tags, expires_at, last_outbound_id, last_outbound_at)
-    SELECT b.customer, b.our_number, b.tags::jsonb, now() + make_interval(secs => b.ttl), b.message_id, now()
-    FROM batch b
-    WHERE NOT EXISTS (SELECT 1 FROM continued k WHERE k.customer = b.customer AND k.our_number = b.our_number)`.execute(tx);
+    ), touch_opened AS (
+      INSERT INTO conversations (customer, our_number, tags, expires_at, last_outbound_id, last_outbound_at)
+      SELECT b.customer, b.our_number, b.tags::jsonb, now() + make_interval(secs => b.ttl), b.message_id, now()
+      FROM touch_batch b
+      WHERE NOT EXISTS (SELECT 1 FROM touch_continued k WHERE k.customer = b.customer AND k.our_number = b.our_number)
+    )`;
 }
 
 export async function updateConversation(db: Db, id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void> {

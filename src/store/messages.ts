@@ -2,16 +2,20 @@
  * Queries for the outbound record. Every write here is a batch: the hot path never makes a round
  * trip per message (ARCHITECTURE.md "Performance shape").
  */
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
+import type { Database } from './tables.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { StatusChange } from '../domain/events.ts';
 import { blockedPairs } from './opt-outs.ts';
-import { touchForOutbound } from './conversations.ts';
+import { outboundTouches } from './conversations.ts';
+import { withDeliveries } from './webhooks.ts';
 import { applyReceipts, matchPendingReceipts } from './receipts.ts';
 import { applyChanges, enqueueStatusWebhooks, eventRows, lockMessages, settleMessages } from './status-changes.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
+
+type Tx = Transaction<Database> | Db;
 
 export interface InsertOptions {
   readonly statusWebhooks?: readonly string[];
@@ -26,8 +30,10 @@ const json = (v: unknown): string | null => (v === undefined || v === null ? nul
 
 /**
  * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
- * their final state) in one transaction. Returns the ids actually inserted: an id already present
- * is an app's retry of the same message and is not sent again.
+ * their final state), with their events and their conversations, in one statement: two round
+ * trips in all (the opt-outs read, then the insert), no BEGIN and COMMIT, unless status webhooks
+ * need their deliveries in the same transaction. Returns the ids actually inserted: an id already
+ * present is an app's retry of the same message and is not sent again.
  */
 export async function insertMessages(
   db: Db,
@@ -37,40 +43,49 @@ export async function insertMessages(
   options: InsertOptions = {},
 ): Promise<{ inserted: Set<string>; changes: StatusChange[] }> {
   if (queued.length === 0 && refusedBefore.length === 0) return { inserted: new Set(), changes: [] };
-  return db.transaction().execute(async (tx) => {
-    const now = new Date();
-    // Opt-outs are checked in the same transaction as the insert: a STOP committed before this
-    // batch always blocks it.
-    const blocked = await blockedPairs(
-      tx,
-      // Without a sender only a global opt-out can apply; it is checked all the same.
-      queued.filter((m) => !m.bypassOptOut).map((m) => ({ customer: m.to, ourNumber: m.from ?? '' })),
-    );
-    const refused = [...refusedBefore];
-    const sendable: RoutedMessage[] = [];
-    for (const m of queued) {
-      if (blocked.has(`${m.to}\0${m.from ?? ''}`)) {
-        refused.push({
-          message: m,
-          change: { id: m.id, status: 'failed', previous: 'queued', errorCode: 'opted_out', errorReason: 'the customer opted out of messages from this number' },
-        });
-      } else sendable.push(m);
-    }
-    const rows = [
-      ...sendable.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
-      ...refused.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
-    ];
-    // One array per column and unnest: a 500-row batch is 16 parameters, not 8,000, which keeps
-    // both the query builder and Postgres's parser off the hot path.
-    const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
-    // Each row's events (queued; and for one refused before sending, its final status too), kept
-    // by the same statement for the rows it actually inserted: an id already present is an app's
-    // retry and gets neither a row nor an event.
-    const events: StatusChange[] = rows.flatMap(({ m, change }) => {
-      const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
-      const queuedEvent: StatusChange = { id: m.id, status: 'queued', previous: null, ...facts };
-      return change ? [queuedEvent, { ...change, previous: 'queued' as const, ...facts }] : [queuedEvent];
-    });
+  const now = new Date();
+  // Read just before the insert (each statement sees what committed before it, in or out of a
+  // transaction): a STOP committed before this batch always blocks it.
+  const blocked = await blockedPairs(
+    db,
+    // Without a sender only a global opt-out can apply; it is checked all the same.
+    queued.filter((m) => !m.bypassOptOut).map((m) => ({ customer: m.to, ourNumber: m.from ?? '' })),
+  );
+  const refused = [...refusedBefore];
+  const sendable: RoutedMessage[] = [];
+  for (const m of queued) {
+    if (blocked.has(`${m.to}\0${m.from ?? ''}`)) {
+      refused.push({
+        message: m,
+        change: { id: m.id, status: 'failed', previous: 'queued', errorCode: 'opted_out', errorReason: 'the customer opted out of messages from this number' },
+      });
+    } else sendable.push(m);
+  }
+  const rows = [
+    ...sendable.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
+    ...refused.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
+  ];
+  // One array per column and unnest: a 500-row batch is 16 parameters, not 8,000, which keeps
+  // both the query builder and Postgres's parser off the hot path.
+  const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
+  // Each row's events (queued; and for one refused before sending, its final status too), kept
+  // by the same statement for the rows it actually inserted: an id already present is an app's
+  // retry and gets neither a row nor an event.
+  const events: StatusChange[] = rows.flatMap(({ m, change }) => {
+    const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
+    const queuedEvent: StatusChange = { id: m.id, status: 'queued', previous: null, ...facts };
+    return change ? [queuedEvent, { ...change, previous: 'queued' as const, ...facts }] : [queuedEvent];
+  });
+  const touches = sendable
+    .filter((m) => m.from)
+    .map((m) => ({
+      customer: m.to,
+      ourNumber: m.from!,
+      ttlSeconds: m.conversation?.ttlSeconds ?? options.conversationTtlSeconds ?? DEFAULT_CONVERSATION_TTL_S,
+      tags: m.conversation?.tags ?? {},
+      messageId: m.id,
+    }));
+  const insert = async (tx: Tx): Promise<Set<string>> => {
     const inserted = (
       await sql<{ id: string }>`
         WITH inserted AS (
@@ -102,26 +117,15 @@ export async function insertMessages(
           SELECT e.message_id, e.status, e.previous, e.detail FROM (${eventRows(events)}) e
           WHERE e.message_id IN (SELECT i.id FROM inserted i)
           ORDER BY e.n
-        )
+        )${touches.length > 0 ? sql`, ${outboundTouches(touches, sql`inserted`)}` : sql``}
         SELECT id FROM inserted`.execute(tx)
     ).rows;
-    const ids = new Set(inserted.map((r) => r.id));
-    const changes = events.filter((e) => ids.has(e.id));
-    await enqueueStatusWebhooks(tx, changes, options.statusWebhooks ?? []);
-    await touchForOutbound(
-      tx,
-      sendable
-        .filter((m) => ids.has(m.id) && m.from)
-        .map((m) => ({
-          customer: m.to,
-          ourNumber: m.from!,
-          ttlSeconds: m.conversation?.ttlSeconds ?? options.conversationTtlSeconds ?? DEFAULT_CONVERSATION_TTL_S,
-          tags: m.conversation?.tags ?? {},
-          messageId: m.id,
-        })),
-    );
-    return { inserted: ids, changes };
-  });
+    return new Set(inserted.map((r) => r.id));
+  };
+  const ids = await withDeliveries(db, options.statusWebhooks ?? [], insert, (tx, written) =>
+    enqueueStatusWebhooks(tx, events.filter((e) => written.has(e.id)), options.statusWebhooks ?? []),
+  );
+  return { inserted: ids, changes: events.filter((e) => ids.has(e.id)) };
 }
 
 /** Destination and text of the stored messages among `ids`. */

@@ -87,7 +87,8 @@ function receiptRows(receipts: readonly NewReceipt[]): RawBuilder<unknown> {
   const unique = [...new Map(receipts.map((r) => [r.fingerprint, r])).values()];
   const col = <T>(f: (r: NewReceipt) => T): T[] => unique.map(f);
   return sql`(
-    -- Columns named, not v.*: a text with a * is never prepared (repeated-statements.ts).
+    -- Columns named, not all of v: a statement whose text selects all columns is never prepared
+    -- (repeated-statements.ts).
     SELECT v.fingerprint, v.smsc, v.bind, v.smsc_message_id, v.state, v.segment_status, v.error_code, v.network_error,
       v.submit_date, v.done_date, v.body, v.tlvs, v.original_body, v.source_addr, v.dest_addr,
       string_to_array(v.match_keys, chr(31)) AS keys

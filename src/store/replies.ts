@@ -3,7 +3,7 @@
  * whole replies assembled from complete groups of parts in any order, incomplete groups released
  * after a timeout, and the replies table doubling as the durable queue of replies to handle.
  */
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
@@ -65,8 +65,55 @@ function groupRows(rows: readonly PartRow[]): Map<string, PartGroup> {
 }
 
 /**
+ * Row ids of inbound parts, drawn from their sequence a block at a time, so that a part's id, and
+ * with it the id of the reply it makes (`assembleParts`), is known before the part is written: a
+ * batch is then stored by one statement instead of a draw and an insert. Ids drawn and never
+ * used (a resend, a daemon stopping) are gaps in the sequence, as a resend's id always was. One
+ * per daemon; ids are unique however many daemons draw.
+ */
+export class InboundPartIds {
+  private ids: string[] = [];
+
+  constructor(private readonly block = 1000) {}
+
+  async take(db: Db, n: number): Promise<string[]> {
+    if (this.ids.length < n) {
+      const drawn = await sql<{ id: string }>`
+        SELECT nextval('inbound_parts_id_seq')::text AS id FROM generate_series(1, ${Math.max(this.block, n - this.ids.length)}::int)`.execute(db);
+      this.ids.push(...drawn.rows.map((r) => r.id));
+    }
+    return this.ids.splice(0, n);
+  }
+}
+
+/**
+ * A transaction that holds the reassembly lock from its start, BEGIN and the lock sent as one
+ * simple query (one round trip, not two). Every statement after it sees what the previous holder
+ * committed: two parts of one message committed at once still meet, and a resend stored by
+ * another daemon a moment ago is recognised.
+ */
+async function withReassemblyLock<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql.raw(`BEGIN; SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`).execute(conn);
+    let result: T;
+    try {
+      result = await work(conn);
+    } catch (err) {
+      // The work's error is the one to report; a broken connection fails the ROLLBACK too, and
+      // the pool drops such a connection when it is released.
+      await sql.raw('ROLLBACK').execute(conn).catch(() => undefined);
+      throw err;
+    }
+    await sql.raw('COMMIT').execute(conn);
+    return result;
+  });
+}
+
+/**
  * Stores parts and assembles every reply they complete, in one transaction: once it commits,
- * the deliver_sm that carried them may be answered. Returns the ids of new replies.
+ * the deliver_sm that carried them may be answered. Returns the new replies, claimed for this
+ * daemon. A batch of whole messages (nearly all of them) is three round trips: BEGIN with the
+ * lock, one statement, COMMIT.
  */
 export async function storeParts(
   db: Db,
@@ -74,85 +121,94 @@ export async function storeParts(
   assemble: Assemble,
   duplicateWindowMs: number,
   leaseMs: number,
+  ids: InboundPartIds,
 ): Promise<PendingReply[]> {
   if (parts.length === 0) return [];
-  return db.transaction().execute(async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
-    // One statement tells the resends apart and draws each part's row id and time: a part that is
-    // a whole message (nearly all of them) is then written once, with its reply id, and never
-    // enters the open-parts indexes; only parts of a longer message wait there for the others.
-    // A resend's drawn id is left unused (a gap in the sequence).
-    const drawn = (
-      await sql<{ seen: boolean; id: string; received_at: Date }>`
-        SELECT s.seen IS NOT NULL AS seen, nextval('inbound_parts_id_seq')::text AS id, now() AS received_at
-        FROM unnest(${parts.map((p) => p.fingerprint)}::text[]) WITH ORDINALITY AS v(fingerprint, n)
-        -- Lateral, one index lookup per part: as EXISTS the planner may hash every part of the
+  // A part twice in one batch (a resend before the first was answered) is stored once.
+  const byFingerprint = new Map<string, NewPart>();
+  for (const p of parts) if (!byFingerprint.has(p.fingerprint)) byFingerprint.set(p.fingerprint, p);
+  const unique = [...byFingerprint.values()];
+  const partIds = await ids.take(db, unique.length);
+  // Postgres sets each part's received_at (now()), and a whole message's reply takes its part's:
+  // the time given to `assemble` here is not stored.
+  const drawnAt = new Date();
+  const rows: (PartRow & { bind: string })[] = unique.map((p, i) => ({
+    id: partIds[i]!,
+    fingerprint: p.fingerprint,
+    smsc: p.smsc,
+    bind: p.bind,
+    from_addr: p.from,
+    to_addr: p.to,
+    concat_key: p.concatKey,
+    total: p.total,
+    seq: p.seq,
+    data_coding: p.dataCoding,
+    body: p.body,
+    received_at: drawnAt,
+  }));
+  const whole = (r: PartRow): boolean => r.total <= 1 || r.concat_key === null;
+  const replyOf = new Map<PartRow, AssembledReply>();
+  for (const row of rows) if (whole(row)) replyOf.set(row, assemble([toPart(row)], false));
+  const singles = [...replyOf.values()];
+  const col = <T>(f: (p: (typeof rows)[number]) => T): T[] => rows.map(f);
+  return withReassemblyLock(db, async (tx) => {
+    // One statement: the parts not seen within the duplicate window are written (a whole
+    // message's part with its reply id), and those replies inserted already claimed (leased) by
+    // this daemon, which handles them at once; should it die first, the lease runs out and anyone
+    // may take them. Only parts of a longer message wait in the open-parts indexes.
+    const written = await sql<{ part_id: string } & Nullable<ReplyRow>>`
+      WITH u AS (
+        SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.reply_id
+        FROM unnest(${col((p) => p.id)}::bigint[], ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
+          ${col((p) => p.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
+          ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
+          ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => replyOf.get(p)?.id ?? null)}::text[])
+          AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, reply_id)
+        -- Lateral, one index lookup per part: as NOT EXISTS the planner may hash every part of the
         -- duplicate window instead, a scan that grows with the traffic.
         LEFT JOIN LATERAL (
           SELECT true AS seen FROM inbound_parts p
-          WHERE p.fingerprint = v.fingerprint AND p.received_at > now() - make_interval(secs => ${duplicateWindowMs / 1000})
+          WHERE p.fingerprint = u.fingerprint AND p.received_at > now() - make_interval(secs => ${duplicateWindowMs / 1000})
           LIMIT 1) s ON true
-        ORDER BY v.n`.execute(tx)
-    ).rows;
-    const fresh = new Map<string, { row: PartRow; bind: string }>();
-    parts.forEach((p, i) => {
-      const d = drawn[i]!;
-      if (d.seen || fresh.has(p.fingerprint)) return;
-      const row: PartRow = {
-        id: d.id,
-        fingerprint: p.fingerprint,
-        smsc: p.smsc,
-        from_addr: p.from,
-        to_addr: p.to,
-        concat_key: p.concatKey,
-        total: p.total,
-        seq: p.seq,
-        data_coding: p.dataCoding,
-        body: p.body,
-        received_at: d.received_at,
-      };
-      fresh.set(p.fingerprint, { row, bind: p.bind });
-    });
-    if (fresh.size === 0) return [];
-    const unique = [...fresh.values()].map((f) => f.row);
-    const singles: { rows: readonly PartRow[]; reply: AssembledReply }[] = [];
-    const replyOf = new Map<PartRow, string>();
+        WHERE s.seen IS NULL
+      ), stored AS (
+        INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)
+        SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, now(), u.reply_id
+        FROM u
+        RETURNING id, reply_id, received_at
+      ), replied AS (
+        INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at, lease_until)
+        SELECT r.id, r.smsc, r.from_addr, r.to_addr, r.body, r.parts, r.incomplete, r.data_coding, r.decode_problem, s.received_at,
+          now() + make_interval(secs => ${leaseMs / 1000})
+        FROM stored s
+        JOIN unnest(${singles.map((r) => r.id)}::text[], ${singles.map((r) => r.smsc)}::text[], ${singles.map((r) => r.from)}::text[],
+          ${singles.map((r) => r.to)}::text[], ${singles.map((r) => r.text)}::text[], ${singles.map((r) => r.parts)}::smallint[],
+          ${singles.map((r) => r.incomplete)}::boolean[], ${singles.map((r) => r.dataCoding)}::smallint[],
+          ${singles.map((r) => r.decodeProblem)}::text[])
+          AS r(id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem) ON r.id = s.reply_id
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, smsc, from_addr, to_addr, body, parts, incomplete, received_at
+      )
+      SELECT s.id::text AS part_id, r.id, r.smsc, r.from_addr, r.to_addr, r.body, r.parts, r.incomplete, r.received_at
+      FROM stored s LEFT JOIN replied r ON r.id = s.reply_id`.execute(tx);
+    const stored = written.rows.flatMap((r) => (r.id === null ? [] : [toPending(r as ReplyRow)]));
+    // Parts of longer messages: each group whose parts are now all in becomes a reply.
+    const storedIds = new Set(written.rows.map((r) => r.part_id));
     const openKeys = new Map<string, PartRow>();
-    for (const row of unique) {
-      if (row.total <= 1 || row.concat_key === null) {
-        const reply = assemble([toPart(row)], false);
-        singles.push({ rows: [], reply });
-        replyOf.set(row, reply.id);
-      } else openKeys.set(groupKey(row), row);
-    }
-    const col = <T>(f: (p: PartRow) => T): T[] => unique.map(f);
-    const storeParts = sql`
-      INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)
-      SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.received_at, u.reply_id
-      FROM unnest(${col((p) => p.id)}::bigint[], ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
-        ${col((p) => fresh.get(p.fingerprint)!.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
-        ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
-        ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => p.received_at)}::timestamptz[],
-        ${col((p) => replyOf.get(p) ?? null)}::text[])
-        AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)`;
-    // The parts, and the replies of those that are whole messages, in one statement.
-    let stored: PendingReply[] = [];
-    if (singles.length > 0) stored = await insertReplies(tx, singles, leaseMs, storeParts);
-    else await storeParts.execute(tx);
+    for (const row of rows) if (!whole(row) && storedIds.has(row.id)) openKeys.set(groupKey(row), row);
+    if (openKeys.size === 0) return stored;
+    const keys = [...openKeys.values()];
+    const open = await sql<PartRow>`
+      SELECT p.id, p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
+      FROM inbound_parts p
+      JOIN unnest(${keys.map((k) => k.smsc)}::text[], ${keys.map((k) => k.from_addr)}::text[], ${keys.map((k) => k.to_addr)}::text[],
+        ${keys.map((k) => k.concat_key)}::text[], ${keys.map((k) => k.total)}::smallint[]) AS k(smsc, from_addr, to_addr, concat_key, total)
+        ON p.smsc = k.smsc AND p.from_addr = k.from_addr AND p.to_addr = k.to_addr AND p.concat_key = k.concat_key AND p.total = k.total
+      WHERE p.reply_id IS NULL
+      ORDER BY p.seq, p.id`.execute(tx);
     const completed: { rows: readonly PartRow[]; reply: AssembledReply }[] = [];
-    if (openKeys.size > 0) {
-      const keys = [...openKeys.values()];
-      const open = await sql<PartRow>`
-        SELECT p.id, p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
-        FROM inbound_parts p
-        JOIN unnest(${keys.map((k) => k.smsc)}::text[], ${keys.map((k) => k.from_addr)}::text[], ${keys.map((k) => k.to_addr)}::text[],
-          ${keys.map((k) => k.concat_key)}::text[], ${keys.map((k) => k.total)}::smallint[]) AS k(smsc, from_addr, to_addr, concat_key, total)
-          ON p.smsc = k.smsc AND p.from_addr = k.from_addr AND p.to_addr = k.to_addr AND p.concat_key = k.concat_key AND p.total = k.total
-        WHERE p.reply_id IS NULL
-        ORDER BY p.seq, p.id`.execute(tx);
-      for (const group of groupRows(open.rows).values()) {
-        if (group.parts.length >= (group.parts[0]?.total ?? 0)) completed.push({ rows: group.rows, reply: assemble(group.parts.map(toPart), false) });
-      }
+    for (const group of groupRows(open.rows).values()) {
+      if (group.parts.length >= (group.parts[0]?.total ?? 0)) completed.push({ rows: group.rows, reply: assemble(group.parts.map(toPart), false) });
     }
     return [...stored, ...(await insertReplies(tx, completed, leaseMs))];
   });
@@ -161,20 +217,16 @@ export async function storeParts(
 /**
  * Inserts assembled replies already claimed (leased) by this daemon, which handles them at once
  * without a claim round trip; should it die first, the lease runs out and anyone may take them.
- * Each reply's `rows` are the stored parts still to be marked with it (none for a part that was
- * written with its reply id).
+ * Each reply's `rows` are its stored parts, to be marked with it.
  */
 async function insertReplies(
   tx: Tx,
   replies: readonly { rows: readonly PartRow[]; reply: AssembledReply }[],
   leaseMs: number,
-  /** A statement run first, within the same one (a data-modifying CTE runs though nothing reads it). */
-  before?: RawBuilder<unknown>,
 ): Promise<PendingReply[]> {
   if (replies.length === 0) return [];
   const list = replies.map((r) => r.reply);
-  const inserted = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
-    ${before === undefined ? sql`` : sql`WITH stored_parts AS (${before})`}
+  const inserted = await sql<ReplyRow>`
     INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at, lease_until)
     SELECT u.id, u.smsc, u.from_addr, u.to_addr, u.body, u.parts, u.incomplete, u.data_coding, u.decode_problem, u.received_at,
       now() + make_interval(secs => ${leaseMs / 1000})
@@ -196,14 +248,27 @@ async function insertReplies(
   return inserted.rows.map(toPending);
 }
 
-function toPending(r: { id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }): PendingReply {
+/** A reply as statements return it. */
+interface ReplyRow {
+  id: string;
+  smsc: string;
+  from_addr: string;
+  to_addr: string;
+  body: string;
+  parts: number;
+  incomplete: boolean;
+  received_at: Date;
+}
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+function toPending(r: ReplyRow): PendingReply {
   return { id: r.id, smsc: r.smsc, from: r.from_addr, to: r.to_addr, text: r.body, parts: r.parts, incomplete: r.incomplete, receivedAt: r.received_at };
 }
 
 /** Releases groups still incomplete after `timeoutMs` as replies flagged incomplete. */
 export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Assemble, leaseMs: number): Promise<PendingReply[]> {
-  return db.transaction().execute(async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`.execute(tx);
+  return withReassemblyLock(db, async (tx) => {
     const stale = await sql<PartRow>`
       SELECT p.id, p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
       FROM inbound_parts p
@@ -222,7 +287,7 @@ export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Ass
 
 /** Claims replies not yet handled; a daemon that dies mid-way leaves them to others after the lease. */
 export async function claimReplies(db: Db, limit: number, leaseMs: number): Promise<PendingReply[]> {
-  const res = await sql<{ id: string; smsc: string; from_addr: string; to_addr: string; body: string; parts: number; incomplete: boolean; received_at: Date }>`
+  const res = await sql<ReplyRow>`
     UPDATE replies SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
     WHERE id IN (
       SELECT id FROM replies

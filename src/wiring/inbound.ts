@@ -140,9 +140,10 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
       },
     },
   });
+  const partIds = new replyStore.InboundPartIds();
   const capture = new ReplyCapture({
     store: {
-      storeParts: (parts, assemble) => replyStore.storeParts(db, parts, assemble, config.conversations.duplicateWindowMs, REPLY_LEASE_MS),
+      storeParts: (parts, assemble) => replyStore.storeParts(db, parts, assemble, config.conversations.duplicateWindowMs, REPLY_LEASE_MS, partIds),
     },
     defaultAlphabetOf: (smsc) => smscConfigs.get(smsc)?.defaultAlphabet ?? 'gsm7',
     onReplies: (replies, arrivedAt) => replyHandler.take(replies, arrivedAt),

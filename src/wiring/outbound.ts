@@ -101,6 +101,9 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
   const attemptBatches = new Batcher<string>({
     maxItems: config.store.batchSize,
     maxDelayMs: config.store.batchDelayMs,
+    // The first submit_sm of these messages waits for this commit: written at once when idle (an
+    // auto-reply on a quiet bind), batched with the other routes' under load.
+    flushWhenIdle: true,
     write: (ids) => messages.markAttempted(db, ids),
     onError: (err, items, attempt) => log.error({ err: describeError(err), items, attempt }, 'counting attempts failed; retrying'),
   });

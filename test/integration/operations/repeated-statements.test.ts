@@ -3,7 +3,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../src/store/db.ts';
 import { hasFixedResult, prepareRepeatedStatements } from '../../../src/store/repeated-statements.ts';
-import { TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
+import { freshSchema, TEST_DATABASE_URL, uniqueName, type TestSchema } from '../../support/services.ts';
+import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
+import { storeReceipts } from '../../../src/store/receipts.ts';
+import { InboundPartIds, storeParts } from '../../../src/store/replies.ts';
+import { assembleParts } from '../../../src/inbound/reassembly.ts';
+import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
 /** What the connection has prepared (pg_prepared_statements is per session). */
 async function preparedOn(query: (text: string) => Promise<{ rows: { statement: string }[] }>): Promise<string[]> {
@@ -134,7 +139,41 @@ describe('hasFixedResult', () => {
     ['SELECT i.* FROM items i', false],
     ['DELETE FROM items WHERE id = $1 RETURNING *', false],
     ['SELECT id * 2 FROM items', false],
+    ['SELECT id, name -- not items.*\nFROM items /* nor * */ WHERE id = $1', true],
+    ['SELECT /* a comment */ * FROM items', false],
   ])('%s -> %s', (text, fixed) => {
     expect(hasFixedResult(text)).toBe(fixed);
+  });
+});
+
+describe('the hot path is prepared', () => {
+  let s: TestSchema;
+  let db: Db;
+  beforeAll(async () => {
+    s = await freshSchema();
+    // One connection, so its pg_prepared_statements shows every statement below.
+    db = openDb({ url: TEST_DATABASE_URL, schema: s.schema, poolSize: 1 });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await s.drop();
+  });
+
+  it('each batch statement of messages, answers, receipts and customer messages, by its second batch', async () => {
+    const ids = new InboundPartIds();
+    for (let batch = 1; batch <= 3; batch++) {
+      const id = `m${batch}`;
+      await insertMessages(db, 'd1', [{ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 }]);
+      const answer = acceptedSegment(id, `C${batch}`);
+      await recordAnswers(db, [answer]);
+      await recordSubmits(db, [answer], [{ id, status: 'submitted', previous: 'queued', smsc: 'sim', segments: 1, route: 'default' }]);
+      await storeReceipts(db, [carrierReceipt(`C${batch}`, 'DELIVRD', 'delivered')]);
+      const part = { fingerprint: `fp${batch}`, smsc: 'sim', bind: 'sim#1', from: '+14155550001', to: '12345', concatKey: null, total: 1, seq: 1, dataCoding: 0, body: Buffer.from('YES') };
+      await storeParts(db, [part], (parts, incomplete) => assembleParts(parts, incomplete, () => 'gsm7'), 60_000, 120_000, ids);
+    }
+    const statements = (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(db)).rows.map((r) => r.statement);
+    for (const table of ['messages', 'segments', 'receipts', 'inbound_parts']) {
+      expect(statements.some((text) => text.includes(`INSERT INTO ${table} (`)), table).toBe(true);
+    }
   });
 });
