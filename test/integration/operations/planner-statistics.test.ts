@@ -1,12 +1,14 @@
 /**
- * A hot table that has rows but was never analyzed is analyzed once, by one daemon; tables below
- * the threshold, and tables analyzed before, are left to autovacuum.
+ * A hot table that has rows but was never analyzed is analyzed, by one daemon; tables below the
+ * threshold are not. Once analyzed, a table is analyzed again only when it has twice the rows it
+ * had then (so that prepared statements' generic plans never outlive the table size they were
+ * made for where autovacuum is off).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
-import { analyzeUnmeasuredTables } from '../../../src/store/planner-statistics.ts';
+import { analyzeStaleTables } from '../../../src/store/planner-statistics.ts';
 
 let s: TestSchema;
 beforeEach(async () => {
@@ -21,17 +23,19 @@ const analyzedAt = async (table: string): Promise<Date | null> =>
     await sql<{ at: Date | null }>`SELECT last_analyze AS at FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = ${table}`.execute(s.db)
   ).rows[0]?.at ?? null;
 
-describe('analyzeUnmeasuredTables', () => {
-  it('analyzes a never-analyzed table once it has the rows, and never again', async () => {
-    const messages = Array.from({ length: 60 }, (_, i) => ({ id: `m${i}`, to: `+1415555${String(i).padStart(4, '0')}`, text: 'hi', route: 'default', dlr: true, priority: 0 as const }));
-    await insertMessages(s.db, 'd1', messages);
+const batch = (from: number, n: number) =>
+  Array.from({ length: n }, (_, k) => ({ id: `m${from + k}`, to: `+1415555${String(from + k).padStart(4, '0')}`, text: 'hi', route: 'default', dlr: true, priority: 0 as const }));
+
+describe('analyzeStaleTables', () => {
+  it('analyzes a never-analyzed table once it has the rows, and again when it has doubled', async () => {
+    await insertMessages(s.db, 'd1', batch(0, 60));
     // Below the threshold: nothing (however long the counters take to show the rows).
-    expect(await analyzeUnmeasuredTables(s.db, 1_000)).toEqual([]);
+    expect(await analyzeStaleTables(s.db, 1_000)).toEqual([]);
     // Backends publish their row counts about once a second: wait for the 60 inserts to show.
     let analyzed: string[] = [];
     await vi.waitFor(
       async () => {
-        analyzed = analyzed.length > 0 ? analyzed : await analyzeUnmeasuredTables(s.db, 50);
+        analyzed = analyzed.length > 0 ? analyzed : await analyzeStaleTables(s.db, 50);
         expect(analyzed).toContain('messages');
       },
       { timeout: 15_000, interval: 250 },
@@ -39,7 +43,20 @@ describe('analyzeUnmeasuredTables', () => {
     expect(await analyzedAt('messages')).toBeInstanceOf(Date);
     const stats = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'messages'`.execute(s.db);
     expect(Number(stats.rows[0]!.n)).toBeGreaterThan(0);
-    // Analyzed once: the next run leaves it to autovacuum.
-    expect(await analyzeUnmeasuredTables(s.db, 50)).not.toContain('messages');
+    // Analyzed at 60 rows: not again below twice that.
+    expect(await analyzeStaleTables(s.db, 50)).not.toContain('messages');
+    await insertMessages(s.db, 'd1', batch(60, 50));
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await analyzeStaleTables(s.db, 50)).not.toContain('messages');
+    // 120 rows, twice what it had: analyzed again, and the statistics say so.
+    await insertMessages(s.db, 'd1', batch(110, 10));
+    await vi.waitFor(
+      async () => {
+        expect(await analyzeStaleTables(s.db, 50)).toContain('messages');
+      },
+      { timeout: 15_000, interval: 250 },
+    );
+    const measured = await sql<{ n: number }>`SELECT reltuples::int AS n FROM pg_class WHERE oid = 'messages'::regclass`.execute(s.db);
+    expect(measured.rows[0]!.n).toBe(120);
   });
 });
