@@ -108,6 +108,7 @@ export class ReplyHandler {
     await this.loop;
     // Replies handled aside finish (each webhook call ends by its timeout) before the store goes.
     await Promise.all(this.asideRunning);
+    await this.recording;
     const left = this.claimed.splice(0).map((r) => r.id);
     if (left.length > 0) {
       try {
@@ -247,7 +248,14 @@ export class ReplyHandler {
     return { handled, retry };
   }
 
-  private async finishHandled(handled: readonly Handled[]): Promise<void> {
+  /**
+   * Sends the batch's answers, then records the replies' outcomes. The record is written while
+   * the next batch is handled (one write in flight at a time, so they stay in order and bounded):
+   * nothing a batch reads depends on the previous batch's outcomes, except a survey's position,
+   * so a batch that moved a survey on is recorded before the next starts, as is any batch when
+   * `settled` is asked for.
+   */
+  private async finishHandled(handled: readonly Handled[], settled = false): Promise<void> {
     const o = this.options;
     // Answers first, then the record: a crash in between handles the replies again, and the
     // answers' ids (derived from the reply) keep the customer from getting them twice. Each step
@@ -268,6 +276,22 @@ export class ReplyHandler {
     );
     const sentIds = new Set(sent.map((h) => h.id));
     const ready = handled.filter((h) => h.answers.length === 0 || sentIds.has(h.id));
+    // At most one record waits while this batch's is written: chained, so they stay in order.
+    await this.recording;
+    const recording = this.recording.then(() => this.record(ready)).catch((err: unknown) => {
+      // Only a stop cuts a record short (poison is set aside, other faults retried): those
+      // replies are handled again after their lease, and their answers are not sent twice.
+      this.log.warn({ err: describeError(err), replies: ready.length }, 'recording replies was cut short; they are handled again after their lease');
+    });
+    this.recording = recording;
+    if (settled || ready.some((h) => h.survey !== undefined)) await recording;
+  }
+
+  /** The last batch's record being written (finishHandled). */
+  private recording: Promise<void> = Promise.resolve();
+
+  private async record(ready: readonly Handled[]): Promise<void> {
+    const o = this.options;
     await writeSplittingPoison(ready, {
       write: async (chunk) => {
         // Survey answers are stored after the next question went out, like the replies' outcomes: a
@@ -297,7 +321,8 @@ export class ReplyHandler {
     const done = before.then(async () => {
       try {
         const { handled, retry } = await this.handleCustomers([replies], facts);
-        await this.finishHandled(handled);
+        // Recorded before this customer's next replies are handled aside.
+        await this.finishHandled(handled, true);
         // A transient fault stopped some: they go back to the front of this daemon's claimed work.
         if (retry.length > 0) this.claimed.unshift(...retry);
       } catch (err) {
