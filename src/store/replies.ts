@@ -3,9 +3,9 @@
  * whole replies assembled from complete groups of parts in any order, incomplete groups released
  * after a timeout, and the replies table doubling as the durable queue of replies to handle.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
-import type { Database } from './tables.ts';
+import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
 import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
@@ -249,16 +249,7 @@ async function insertReplies(
 }
 
 /** A reply as statements return it. */
-interface ReplyRow {
-  id: string;
-  smsc: string;
-  from_addr: string;
-  to_addr: string;
-  body: string;
-  parts: number;
-  incomplete: boolean;
-  received_at: Date;
-}
+type ReplyRow = Pick<Selectable<RepliesTable>, 'id' | 'smsc' | 'from_addr' | 'to_addr' | 'body' | 'parts' | 'incomplete' | 'received_at'>;
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
 
