@@ -7,13 +7,12 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
+import { groupKey, groupLockId, reassemblyLockId, withReassemblyLocks, type GroupRow } from './reassembly-locks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
 import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
 
 type Tx = Transaction<Database> | Db;
 
-/** Replies and reassembly share one lock per schema, so two parts of one message committed at once still meet. */
-const REASSEMBLY_LOCK = 0x50524550;
 
 interface PartRow {
   id: string;
@@ -41,9 +40,6 @@ const toPart = (r: PartRow): StoredPart => ({
   body: r.body,
   receivedAt: r.received_at,
 });
-
-const groupKey = (r: Pick<PartRow, 'smsc' | 'from_addr' | 'to_addr' | 'concat_key' | 'total'>): string =>
-  `${r.smsc}\0${r.from_addr}\0${r.to_addr}\0${r.concat_key}\0${r.total}`;
 
 /** The open parts of one concatenated message: one per seq to assemble, every row to mark as used. */
 interface PartGroup {
@@ -87,33 +83,10 @@ export class InboundPartIds {
 }
 
 /**
- * A transaction that holds the reassembly lock from its start, BEGIN and the lock sent as one
- * simple query (one round trip, not two). Every statement after it sees what the previous holder
- * committed: two parts of one message committed at once still meet, and a resend stored by
- * another daemon a moment ago is recognised.
- */
-async function withReassemblyLock<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
-  return db.connection().execute(async (conn) => {
-    await sql.raw(`BEGIN; SELECT pg_advisory_xact_lock(${REASSEMBLY_LOCK}, hashtext(current_schema()))`).execute(conn);
-    let result: T;
-    try {
-      result = await work(conn);
-    } catch (err) {
-      // The work's error is the one to report; a broken connection fails the ROLLBACK too, and
-      // the pool drops such a connection when it is released.
-      await sql.raw('ROLLBACK').execute(conn).catch(() => undefined);
-      throw err;
-    }
-    await sql.raw('COMMIT').execute(conn);
-    return result;
-  });
-}
-
-/**
  * Stores parts and assembles every reply they complete, in one transaction: once it commits,
  * the deliver_sm that carried them may be answered. Returns the new replies, claimed for this
  * daemon. A batch of whole messages (nearly all of them) is three round trips: BEGIN with the
- * lock, one statement, COMMIT.
+ * locks, one statement, COMMIT.
  */
 export async function storeParts(
   db: Db,
@@ -151,7 +124,7 @@ export async function storeParts(
   for (const row of rows) if (whole(row)) replyOf.set(row, assemble([toPart(row)], false));
   const singles = [...replyOf.values()];
   const col = <T>(f: (p: (typeof rows)[number]) => T): T[] => rows.map(f);
-  return withReassemblyLock(db, async (tx) => {
+  return withReassemblyLocks(db, rows.map(reassemblyLockId), async (tx) => {
     // One statement: the parts not seen within the duplicate window are written (a whole
     // message's part with its reply id), and those replies inserted already claimed (leased) by
     // this daemon, which handles them at once; should it die first, the lease runs out and anyone
@@ -259,13 +232,20 @@ function toPending(r: ReplyRow): PendingReply {
 
 /** Releases groups still incomplete after `timeoutMs` as replies flagged incomplete. */
 export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Assemble, leaseMs: number): Promise<PendingReply[]> {
-  return withReassemblyLock(db, async (tx) => {
+  const staleSince = sql`now() - make_interval(secs => ${timeoutMs / 1000})`;
+  const due = await sql<GroupRow>`
+    SELECT smsc, from_addr, to_addr, concat_key, total FROM inbound_parts
+    WHERE reply_id IS NULL AND received_at < ${staleSince}
+    GROUP BY 1, 2, 3, 4, 5`.execute(db);
+  if (due.rows.length === 0) return [];
+  // Read again under the groups' locks: a part stored meanwhile may have completed one.
+  return withReassemblyLocks(db, due.rows.map(groupLockId), async (tx) => {
     const stale = await sql<PartRow>`
       SELECT p.id, p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
       FROM inbound_parts p
       WHERE p.reply_id IS NULL AND (p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total) IN (
         SELECT smsc, from_addr, to_addr, concat_key, total FROM inbound_parts
-        WHERE reply_id IS NULL AND received_at < now() - make_interval(secs => ${timeoutMs / 1000})
+        WHERE reply_id IS NULL AND received_at < ${staleSince}
         GROUP BY 1, 2, 3, 4, 5)
       ORDER BY p.seq, p.id`.execute(tx);
     const replies = [...groupRows(stale.rows).values()].map((g) => ({

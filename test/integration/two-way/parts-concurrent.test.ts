@@ -1,13 +1,16 @@
 /**
  * Two daemons storing customer messages at the same moment (`storeParts` on two pools, each with
- * its own block of part ids): the reassembly lock, taken with BEGIN in one round trip, still makes
+ * its own block of part ids): the reassembly locks, taken with BEGIN in one round trip, still make
  * each see what the other committed. A resend of one part stored by both is one reply; the two
  * parts of one message stored one by each become one whole reply; a batch's own duplicate is
- * stored once; every part id is unique.
+ * stored once; every part id is unique. The locks are per message, not global: a customer's part
+ * waits for a transaction holding its lock while another customer's is stored.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../src/store/db.ts';
 import { InboundPartIds, storeParts } from '../../../src/store/replies.ts';
+import { reassemblyLockId } from '../../../src/store/reassembly-locks.ts';
+import { sql } from 'kysely';
 import { assembleParts } from '../../../src/inbound/reassembly.ts';
 import type { NewPart, StoredPart } from '../../../src/domain/reply.ts';
 import { freshSchema, TEST_DATABASE_URL, type TestSchema } from '../../support/services.ts';
@@ -59,5 +62,36 @@ describe('storeParts from two daemons at once', () => {
       .executeTakeFirstOrThrow();
     expect(counts).toEqual({ parts: '30', ids: '30', with_reply: '30' });
     expect(await s.db.selectFrom('replies').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).toEqual({ n: '20' });
+  });
+
+  it("one customer's lock held elsewhere holds up that customer's part only", async () => {
+    const waiting = part('fp-held', '+14155557001', 'STOP');
+    const free = part('fp-free', '+14155557002', 'YES');
+    const lock = reassemblyLockId({ fingerprint: waiting.fingerprint, smsc: waiting.smsc, from_addr: waiting.from, to_addr: waiting.to, concat_key: null, total: 1 });
+    const store = (p: NewPart) => storeParts(s.db, [p], assemble, 60_000, 120_000, new InboundPartIds());
+    let held: Promise<unknown> = Promise.resolve();
+    let waitedOut = false;
+    // Another daemon holds that customer's lock for a moment.
+    await other.transaction().execute(async (tx) => {
+      await sql`SELECT pg_advisory_xact_lock(${lock.toString()}::bigint)`.execute(tx);
+      held = store(waiting).then(() => {
+        waitedOut = true;
+      });
+      expect((await store(free)).map((r) => r.text)).toEqual(['YES']);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(waitedOut).toBe(false);
+    });
+    await held;
+    const stored = await s.db.selectFrom('replies').select('body').orderBy('body').execute();
+    expect(stored.map((r) => r.body)).toEqual(['STOP', 'YES']);
+  });
+
+  it('a batch of more parts than it locks one by one takes the schema lock, and still meets a resend from another daemon', async () => {
+    const many = Array.from({ length: 70 }, (_, i) => part(`fp-many-${i}`, `+1415555${String(8000 + i)}`, 'YES'));
+    const store = (db: Db, parts: NewPart[]) => storeParts(db, parts, assemble, 60_000, 120_000, new InboundPartIds());
+    const [a, b] = await Promise.all([store(s.db, many), store(other, [many[35]!, part('fp-alone', '+14155559999', 'NO')])]);
+    expect(a.length + b.length).toBe(71);
+    const replies = await s.db.selectFrom('replies').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    expect(replies).toEqual({ n: '71' });
   });
 });
