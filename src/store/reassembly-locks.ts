@@ -57,9 +57,11 @@ export async function withReassemblyLocks<T>(db: Db, locks: readonly bigint[], w
       ? `BEGIN; SELECT pg_advisory_xact_lock(${schemaLock})`
       : `BEGIN; SELECT pg_advisory_xact_lock_shared(${schemaLock}); SELECT pg_advisory_xact_lock(k) FROM unnest('{${ids.join(',')}}'::bigint[]) AS k`;
   return db.connection().execute(async (conn) => {
-    await sql.raw(take).execute(conn);
     let result: T;
     try {
+      // Inside the try: a lock wait cut short (statement_timeout, a cancel) leaves the
+      // transaction open and aborted, to be rolled back before the connection is pooled again.
+      await sql.raw(take).execute(conn);
       result = await work(conn);
     } catch (err) {
       // The work's error is the one to report; a broken connection fails the ROLLBACK too, and
