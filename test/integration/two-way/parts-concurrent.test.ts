@@ -94,4 +94,22 @@ describe('storeParts from two daemons at once', () => {
     const replies = await s.db.selectFrom('replies').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
     expect(replies).toEqual({ n: '71' });
   });
+
+  it('a lock wait cut short leaves no aborted transaction on the pooled connection', async () => {
+    const single = openDb({ url: TEST_DATABASE_URL, schema: s.schema, poolSize: 1 });
+    try {
+      await sql`SET statement_timeout = 200`.execute(single);
+      const waiting = part('fp-timeout', '+14155557101', 'HELP');
+      const lock = reassemblyLockId({ fingerprint: waiting.fingerprint, smsc: waiting.smsc, from_addr: waiting.from, to_addr: waiting.to, concat_key: null, total: 1 });
+      await other.transaction().execute(async (tx) => {
+        await sql`SELECT pg_advisory_xact_lock(${lock.toString()}::bigint)`.execute(tx);
+        await expect(storeParts(single, [waiting], assemble, 60_000, 120_000, new InboundPartIds())).rejects.toMatchObject({ code: '57014' });
+      });
+      // The same (only) connection answers, outside any transaction.
+      const state = await sql<{ open: boolean }>`SELECT now() <> statement_timestamp() AS open`.execute(single);
+      expect(state.rows).toEqual([{ open: false }]);
+    } finally {
+      await single.destroy();
+    }
+  });
 });
