@@ -85,7 +85,7 @@ export async function insertMessages(
       tags: m.conversation?.tags ?? {},
       messageId: m.id,
     }));
-  const insert = async (tx: Tx): Promise<Set<string>> => {
+  const insert = async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
     const inserted = (
       await sql<{ id: string }>`
         WITH inserted AS (
@@ -120,12 +120,11 @@ export async function insertMessages(
         )${touches.length > 0 ? sql`, ${outboundTouches(touches, sql`inserted`)}` : sql``}
         SELECT id FROM inserted`.execute(tx)
     ).rows;
-    return new Set(inserted.map((r) => r.id));
+    const ids = new Set(inserted.map((r) => r.id));
+    return { inserted: ids, changes: events.filter((e) => ids.has(e.id)) };
   };
-  const ids = await withDeliveries(db, options.statusWebhooks ?? [], insert, (tx, written) =>
-    enqueueStatusWebhooks(tx, events.filter((e) => written.has(e.id)), options.statusWebhooks ?? []),
-  );
-  return { inserted: ids, changes: events.filter((e) => ids.has(e.id)) };
+  const statusWebhooks = options.statusWebhooks ?? [];
+  return withDeliveries(db, statusWebhooks, insert, (tx, written) => enqueueStatusWebhooks(tx, written.changes, statusWebhooks));
 }
 
 /** Destination and text of the stored messages among `ids`. */

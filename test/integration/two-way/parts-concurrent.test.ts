@@ -41,6 +41,10 @@ const part = (fingerprint: string, from: string, text: string, group?: { seq: nu
   body: Buffer.from(text),
 });
 
+/** The reassembly lock a whole message's part is stored under. */
+const lockOf = (p: NewPart): bigint =>
+  reassemblyLockId({ fingerprint: p.fingerprint, smsc: p.smsc, from_addr: p.from, to_addr: p.to, concat_key: p.concatKey, total: p.total });
+
 describe('storeParts from two daemons at once', () => {
   it('a resend stored by both is one reply; two parts stored one by each become one reply', async () => {
     const mine = new InboundPartIds(5);
@@ -67,7 +71,7 @@ describe('storeParts from two daemons at once', () => {
   it("one customer's lock held elsewhere holds up that customer's part only", async () => {
     const waiting = part('fp-held', '+14155557001', 'STOP');
     const free = part('fp-free', '+14155557002', 'YES');
-    const lock = reassemblyLockId({ fingerprint: waiting.fingerprint, smsc: waiting.smsc, from_addr: waiting.from, to_addr: waiting.to, concat_key: null, total: 1 });
+    const lock = lockOf(waiting);
     const store = (p: NewPart) => storeParts(s.db, [p], assemble, 60_000, 120_000, new InboundPartIds());
     let held: Promise<unknown> = Promise.resolve();
     let waitedOut = false;
@@ -100,7 +104,7 @@ describe('storeParts from two daemons at once', () => {
     try {
       await sql`SET statement_timeout = 200`.execute(single);
       const waiting = part('fp-timeout', '+14155557101', 'HELP');
-      const lock = reassemblyLockId({ fingerprint: waiting.fingerprint, smsc: waiting.smsc, from_addr: waiting.from, to_addr: waiting.to, concat_key: null, total: 1 });
+      const lock = lockOf(waiting);
       await other.transaction().execute(async (tx) => {
         await sql`SELECT pg_advisory_xact_lock(${lock.toString()}::bigint)`.execute(tx);
         await expect(storeParts(single, [waiting], assemble, 60_000, 120_000, new InboundPartIds())).rejects.toMatchObject({ code: '57014' });
