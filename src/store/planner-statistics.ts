@@ -17,6 +17,13 @@
  * doubled since it was last analyzed: a plan is never made for a table less than half its size,
  * and a table of a million rows is analyzed about eleven times on its way there. Autovacuum
  * analyzes after a tenth has changed, so where it runs this does nothing.
+ *
+ * These analyzes sample 3,000 rows (statistics target 10), not Postgres's 30,000: what the hot
+ * statements' plans need is the table's size and its keys' distinctness, which a small sample
+ * gives. Measured on 30,000 receipts: 17 ms against 217 ms; at the default target the re-analyzes
+ * of a fresh database's tables cost Postgres 1.9 s over the first 30,000 messages (63 µs a
+ * message), a fifth of the backends' time. A column with its own statistics target keeps it, and
+ * autovacuum's or an operator's ANALYZE samples in full as before.
  */
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
@@ -39,6 +46,9 @@ export const HOT_PATH_TABLES: readonly (keyof Database)[] = [
 /** An arbitrary constant ("STAT" in ASCII): one daemon analyzes a table at a time. */
 const ANALYZE_LOCK = 0x53544154;
 
+/** Rows sampled are 300 times this (see above). */
+export const STATISTICS_TARGET = 10;
+
 /**
  * Analyzes each hot-path table of the current schema that has at least `minRows` rows written and
  * was never analyzed (by anyone: autovacuum, an operator, or this), or that has twice the rows it
@@ -58,6 +68,7 @@ export async function analyzeStaleTables(db: Db, minRows: number): Promise<strin
       const lock = await sql<{ ok: boolean }>`
         SELECT pg_try_advisory_xact_lock(${ANALYZE_LOCK}, hashtext(current_schema() || '.' || ${relname})) AS ok`.execute(tx);
       if (!lock.rows[0]?.ok) return false;
+      await sql`SET LOCAL default_statistics_target = ${sql.lit(STATISTICS_TARGET)}`.execute(tx);
       await sql`ANALYZE ${sql.table(relname)}`.execute(tx);
       return true;
     });
