@@ -28,7 +28,8 @@ const AGED: Readonly<Record<Exclude<RetainedTable, 'messages'>, { column: string
 
 /**
  * Deletes up to `limit` rows of `table` older than `olderThanMs`; returns how many. Messages are
- * only ever deleted in a final state (their segments go by cascade, their status history here).
+ * only ever deleted in a final state, with their segments, submit and dispatch attempts and status
+ * history (no foreign key ties those to the message: migrations 0015, 0021).
  */
 export async function deleteBatch(db: Db, table: RetainedTable, olderThanMs: number, limit: number): Promise<number> {
   const age = sql`now() - make_interval(secs => ${olderThanMs / 1000})`;
@@ -39,7 +40,9 @@ export async function deleteBatch(db: Db, table: RetainedTable, olderThanMs: num
           ORDER BY final_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
         gone AS (DELETE FROM messages m USING doomed d WHERE m.id = d.id RETURNING m.id),
         history AS (DELETE FROM message_events e WHERE e.message_id IN (SELECT id FROM gone)),
-        attempts AS (DELETE FROM dispatch_attempts a WHERE a.message_id IN (SELECT id FROM gone))
+        attempts AS (DELETE FROM dispatch_attempts a WHERE a.message_id IN (SELECT id FROM gone)),
+        parts AS (DELETE FROM segments s WHERE s.message_id IN (SELECT id FROM gone)),
+        submits AS (DELETE FROM submit_attempts a WHERE a.message_id IN (SELECT id FROM gone))
         SELECT count(*) AS n FROM gone`.execute(db);
     return Number(res.rows[0]?.n ?? 0);
   }
@@ -82,7 +85,9 @@ export async function purgeCustomer(db: Db, customer: string): Promise<{ counts:
     counts.message_events = await count(
       sql<{ n: string }>`WITH gone AS (DELETE FROM message_events WHERE message_id = ANY (${messageIds}::text[]) RETURNING 1) SELECT count(*) AS n FROM gone`.execute(tx),
     );
-    await sql`DELETE FROM dispatch_attempts WHERE message_id = ANY (${messageIds}::text[])`.execute(tx);
+    for (const table of ['dispatch_attempts', 'segments', 'submit_attempts'] as const) {
+      await sql`DELETE FROM ${sql.table(table)} WHERE message_id = ANY (${messageIds}::text[])`.execute(tx);
+    }
     counts.messages = await count(
       sql<{ n: string }>`WITH gone AS (DELETE FROM messages WHERE id = ANY (${messageIds}::text[]) RETURNING 1) SELECT count(*) AS n FROM gone`.execute(tx),
     );

@@ -17,6 +17,8 @@ import * as m0017 from './0017-conversation-indexes.ts';
 import * as m0018 from './0018-hot-index-diet.ts';
 import * as m0019 from './0019-message-events-key.ts';
 import * as m0020 from './0020-pending-receipts-lookup.ts';
+import * as m0021 from './0021-hot-path-foreign-keys.ts';
+import * as m0022 from './0022-messages-fillfactor.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -51,4 +53,6 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0018-hot-index-diet': m0018,
   '0019-message-events-key': m0019,
   '0020-pending-receipts-lookup': m0020,
+  '0021-hot-path-foreign-keys': m0021,
+  '0022-messages-fillfactor': m0022,
 };

@@ -64,6 +64,14 @@ describe('the retention sweep', () => {
       INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, submitted_at)
       SELECT 'old-submitted-' || g, '1415557' || lpad(g::text, 4, '0'), 'waiting for a receipt', 'default', 0, true, 'submitted', ${ago(100)}, ${ago(100)}
       FROM generate_series(1, 20) g`.execute(db);
+    // Their parts and submit attempts: no foreign key ties them to their message (migration 0021),
+    // so they go with it or not at all.
+    await sql`
+      INSERT INTO segments (message_id, seq, total, smsc, status, submitted_at)
+      SELECT id, 1, 1, 'sim', 'delivered', created_at FROM messages WHERE id LIKE 'old-%' OR id LIKE 'recent-%'`.execute(db);
+    await sql`
+      INSERT INTO submit_attempts (message_id, seq, attempt, smsc, submitted_at)
+      SELECT id, 1, 1, 'sim', created_at FROM messages WHERE id LIKE 'old-%' OR id LIKE 'recent-%'`.execute(db);
     await sql`
       INSERT INTO receipts (fingerprint, smsc, smsc_message_id, match_keys, state, final, body, received_at)
       SELECT 'fp-' || g, 'sim', 'x' || g, ARRAY['x' || g], 'DELIVRD', true, 'id:x stat:DELIVRD',
@@ -111,6 +119,11 @@ describe('the retention sweep', () => {
 
     expect(await count('messages', sql`id LIKE 'old-%' AND id NOT LIKE 'old-submitted-%'`)).toBe(0);
     expect(await count('message_events', sql`message_id LIKE 'old-%'`)).toBe(0);
+    for (const table of ['segments', 'submit_attempts']) {
+      expect(await count(table, sql`message_id LIKE 'old-%' AND message_id NOT LIKE 'old-submitted-%'`)).toBe(0);
+      expect(await count(table, sql`message_id LIKE 'old-submitted-%'`)).toBe(20);
+      expect(await count(table, sql`message_id LIKE 'recent-%'`)).toBe(300);
+    }
     expect(await count('messages', sql`id LIKE 'recent-%'`)).toBe(300);
     expect(await count('messages', sql`id LIKE 'old-submitted-%'`)).toBe(20);
     expect(await count('receipts', sql`fingerprint LIKE 'fp-%'`)).toBe(10);
@@ -184,7 +197,12 @@ describe('parley purge --customer', () => {
       return sent === 3 && (await count('receipts', sql`message_id IN (SELECT id FROM messages WHERE to_addr LIKE ${`%${erased}`})`)) === 3;
     });
 
+    const erasedIds = ['p-1', 'p-2'];
+    for (const table of ['segments', 'submit_attempts']) expect(await count(table, sql`message_id = ANY (${erasedIds}::text[])`)).toBe(2);
     const { counts } = await purgeCustomer(h.schema.db, erased);
+    // Their parts and submit attempts went with them (no foreign key did it: migration 0021).
+    for (const table of ['segments', 'submit_attempts']) expect(await count(table, sql`message_id = ANY (${erasedIds}::text[])`)).toBe(0);
+    expect(await count('segments', sql`message_id = 'k-1'`)).toBe(1);
     // Two sent by the app and the STOP confirmation Parley sent them.
     expect(counts).toMatchObject({ messages: 3, replies: 2, opt_outs_hashed: 1 });
     expect(counts.receipts).toBeGreaterThanOrEqual(2);
