@@ -4,6 +4,7 @@
  * the default); a reply within the window joins it, one outside opens a new one.
  */
 import { sql, type RawBuilder } from 'kysely';
+import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { OutboundTouch, ConversationView, AnsweredMessage } from '../domain/conversation.ts';
 
@@ -35,7 +36,7 @@ export function outboundTouches(touches: readonly OutboundTouch[], inserted: Raw
   return sql`
     touch_batch AS (
       SELECT DISTINCT ON (v.customer, v.our_number) v.customer, v.our_number, v.ttl, v.tags, v.message_id
-      FROM unnest(${touches.map((t) => t.customer)}::text[], ${touches.map((t) => t.ourNumber)}::text[],
+      FROM unnest(${batchArray(touches.map((t) => t.customer), 'text[]')}, ${touches.map((t) => t.ourNumber)}::text[],
         ${touches.map((t) => t.ttlSeconds)}::integer[], ${touches.map((t) => JSON.stringify(t.tags))}::text[],
         ${touches.map((t) => t.messageId)}::text[]) WITH ORDINALITY AS v(customer, our_number, ttl, tags, message_id, n)
       WHERE v.message_id IN (SELECT i.id FROM ${inserted} i)
@@ -93,7 +94,7 @@ export async function joinForReplies(
   }>`
     WITH batch AS (
       SELECT v.customer, v.our_number
-      FROM unnest(${unique.map((p) => p.customer)}::text[], ${unique.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
+      FROM unnest(${batchArray(unique.map((p) => p.customer), 'text[]')}, ${unique.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
     ), open AS (${openSessions(sql`batch`)}
     ), joined AS (
       UPDATE conversations AS c SET last_activity_at = now(), last_inbound_at = now(),
@@ -137,7 +138,7 @@ export async function latestOutbounds(
   if (items.length === 0) return out;
   const rows = await sql<{ key: string; id: string; replies: AnsweredMessage['replies']; metadata: Record<string, unknown> | null; survey: Record<string, unknown> | null }>`
     SELECT v.key, m.id, m.replies, m.metadata, m.survey
-    FROM unnest(${items.map((i) => i.key)}::text[], ${items.map((i) => i.customer)}::text[],
+    FROM unnest(${batchArray(items.map((i) => i.key), 'text[]')}, ${items.map((i) => i.customer)}::text[],
       ${items.map((i) => i.ourNumber)}::text[], ${items.map((i) => i.before)}::timestamptz[]) AS v(key, customer, our_number, before)
     CROSS JOIN LATERAL (
       SELECT id, replies, metadata, survey FROM messages

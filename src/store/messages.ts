@@ -3,6 +3,7 @@
  * trip per message (ARCHITECTURE.md "Performance shape").
  */
 import { sql, type Transaction } from 'kysely';
+import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { MessageStatus } from '../domain/status.ts';
@@ -96,7 +97,7 @@ export async function insertMessages(
             u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
             u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant, u.expires_at
           FROM unnest(
-            ${col(({ m }) => m.id)}::text[], ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
+            ${batchArray(col(({ m }) => m.id), 'text[]')}, ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
             ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
             ${col(({ m }) => m.dlr)}::boolean[], ${col(({ m }) => m.validitySeconds ?? null)}::integer[],
             ${col(({ m }) => json(m.conversation))}::text[], ${col(({ m }) => json(m.replies))}::text[],
@@ -149,7 +150,7 @@ export function attemptsOf(alias: string): ReturnType<typeof sql<number>> {
  */
 export async function markAttempted(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await sql`INSERT INTO dispatch_attempts (message_id) SELECT unnest(${[...ids]}::text[])`.execute(db);
+  await sql`INSERT INTO dispatch_attempts (message_id) SELECT unnest(${batchArray([...ids], 'text[]')})`.execute(db);
 }
 
 /** Takes back an attempt counted for messages none of whose segments left (a clean stop). */
@@ -160,7 +161,7 @@ export async function unmarkAttempted(db: Db, ids: readonly string[]): Promise<v
       DELETE FROM dispatch_attempts d USING (
         SELECT DISTINCT ON (a.message_id) a.ctid AS row
         FROM dispatch_attempts a JOIN messages m ON m.id = a.message_id AND m.status = 'queued'
-        WHERE a.message_id = ANY (${[...ids]}::text[])
+        WHERE a.message_id = ANY (${batchArray([...ids], 'text[]')})
         ORDER BY a.message_id, a.counted_at DESC) x
       WHERE d.ctid = x.row
       RETURNING d.message_id`.execute(tx);
@@ -198,7 +199,7 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
       SELECT u.message_id, u.seq, u.total, u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.status,
         u.attempts, u.possible_duplicate, u.submitted_at, u.responded_at
       FROM unnest(
-        ${col((r) => r.messageId)}::text[], ${col((r) => r.seq)}::smallint[], ${col((r) => r.total)}::smallint[],
+        ${batchArray(col((r) => r.messageId), 'text[]')}, ${col((r) => r.seq)}::smallint[], ${col((r) => r.total)}::smallint[],
         ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[], ${col((r) => r.smscMessageId)}::text[],
         ${col((r) => r.matchKey)}::text[], ${col((r) => r.commandStatus)}::integer[], ${col((r) => r.status)}::text[],
         ${col((r) => r.attempts)}::smallint[], ${col((r) => r.possibleDuplicate)}::boolean[],
@@ -227,7 +228,7 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
         a.smsc, a.bind, a.smsc_message_id, a.match_key, a.command_status, a.possible_duplicate, a.submitted_at, a.responded_at
       FROM answers a
     ), flagged AS (
-      UPDATE messages SET possible_duplicate = true WHERE id = ANY (${flagged}::text[]) AND NOT possible_duplicate
+      UPDATE messages SET possible_duplicate = true WHERE id = ANY (${batchArray(flagged, 'text[]')}) AND NOT possible_duplicate
     )
     SELECT 1`.execute(db);
 }

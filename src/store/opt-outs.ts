@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
+import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 
@@ -33,9 +34,9 @@ export async function blockedPairs(tx: Tx, pairs: readonly { customer: string; o
   // and overridden by a row of opt_outs for the same scope (a later START or STOP).
   const rows = await sql<{ customer: string; scope: string; opted_out: boolean; changed_at: Date; hashed: boolean }>`
     SELECT h.customer, o.scope, true AS opted_out, o.changed_at, true AS hashed
-    FROM opt_out_hashes o JOIN unnest(${customers}::text[], ${customers.map(customerHash)}::text[]) AS h(customer, hash) ON o.customer_hash = h.hash
+    FROM opt_out_hashes o JOIN unnest(${batchArray(customers, 'text[]')}, ${customers.map(customerHash)}::text[]) AS h(customer, hash) ON o.customer_hash = h.hash
     UNION ALL
-    SELECT customer, scope, opted_out, changed_at, false AS hashed FROM opt_outs WHERE customer = ANY (${customers}::text[])`.execute(tx);
+    SELECT customer, scope, opted_out, changed_at, false AS hashed FROM opt_outs WHERE customer = ANY (${batchArray(customers, 'text[]')})`.execute(tx);
   if (rows.rows.length === 0) return new Set();
   const byKey = new Map<string, (typeof rows.rows)[number]>();
   for (const r of [...rows.rows].sort((a, b) => Number(b.hashed) - Number(a.hashed))) byKey.set(`${r.customer}\0${r.scope}`, r);

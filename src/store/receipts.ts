@@ -12,6 +12,7 @@
  * only), so nothing serialises receipt batches across daemons.
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
@@ -93,7 +94,7 @@ function receiptRows(receipts: readonly NewReceipt[]): RawBuilder<unknown> {
       v.submit_date, v.done_date, v.body, v.tlvs, v.original_body, v.source_addr, v.dest_addr,
       string_to_array(v.match_keys, chr(31)) AS keys
     FROM unnest(
-      ${col((r) => r.fingerprint)}::text[], ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
+      ${batchArray(col((r) => r.fingerprint), 'text[]')}, ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
       ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
       ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
       ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
@@ -147,7 +148,7 @@ export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Prom
       SELECT r2.id AS rid, s.message_id, s.seq
       FROM receipts r2
       CROSS JOIN LATERAL (${attemptByKeys(sql`r2.smsc`, sql`r2.match_keys`)}) s
-      WHERE r2.id = ANY (${sql.val([...receiptIds])}::bigint[])
+      WHERE r2.id = ANY (${batchArray([...receiptIds], 'bigint[]')})
     ) AS m
     -- Still pending: a sweep (another daemon's, or this one's) may have matched it meanwhile.
     WHERE r.id = m.rid AND r.message_id IS NULL
@@ -173,7 +174,7 @@ export async function matchPendingReceipts(
     UPDATE receipts AS r SET message_id = m.message_id, seq = m.seq, matched_at = now()
     FROM (
       SELECT DISTINCT ON (p.id) p.id, v.message_id, v.seq
-      FROM unnest(${segments.map((s) => s.smsc)}::text[], ${segments.map((s) => s.matchKey)}::text[],
+      FROM unnest(${batchArray(segments.map((s) => s.smsc), 'text[]')}, ${segments.map((s) => s.matchKey)}::text[],
         ${segments.map((s) => s.messageId)}::text[], ${segments.map((s) => s.seq)}::smallint[]) AS v(smsc, match_key, message_id, seq)
       CROSS JOIN LATERAL (
         SELECT r2.id, array_position(r2.match_keys, v.match_key) AS rank FROM receipts r2
@@ -195,7 +196,7 @@ export async function matchPendingReceipts(
 export async function applyReceipts(tx: Tx, matched: readonly MatchedReceipt[]): Promise<Set<string>> {
   if (matched.length === 0) return new Set();
   const m = matched;
-  await sql`${updateSegmentsFrom(sql`unnest(${m.map((r) => r.receiptId)}::bigint[], ${m.map((r) => r.messageId)}::text[],
+  await sql`${updateSegmentsFrom(sql`unnest(${batchArray(m.map((r) => r.receiptId), 'bigint[]')}, ${m.map((r) => r.messageId)}::text[],
       ${m.map((r) => r.seq)}::smallint[], ${m.map((r) => r.segmentStatus)}::text[], ${m.map((r) => r.state)}::text[],
       ${m.map((r) => r.errorCode)}::text[], ${m.map((r) => r.networkError)}::text[])
       AS r(id, message_id, seq, segment_status, state, error_code, network_error)`)}`.execute(tx);
@@ -324,7 +325,7 @@ async function storeSettlingSingleParts(
         SELECT seg.message_id AS id, x.status, 'submitted'::text AS previous, NULL::text AS smsc, NULL::smallint AS segments,
           CASE WHEN x.reason IS NOT NULL AND seg.error_code IS NOT NULL THEN ${RECEIPT_ERROR_PREFIX} || seg.error_code END AS error_code,
           x.reason AS error_reason, x.delivered AS delivered_segments
-        FROM seg JOIN unnest(${o.map((x) => x.report)}::text[], ${o.map((x) => x.status)}::text[], ${o.map((x) => x.delivered)}::smallint[],
+        FROM seg JOIN unnest(${batchArray(o.map((x) => x.report), 'text[]')}, ${o.map((x) => x.status)}::text[], ${o.map((x) => x.delivered)}::smallint[],
           ${o.map((x) => x.reason)}::text[]) AS x(report, status, delivered, reason) ON x.report = seg.status
       ), ${changeMessagesFrom(sql`settled AS v`)}
       SELECT (SELECT count(*) FROM ins)::int AS stored,

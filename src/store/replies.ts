@@ -4,6 +4,7 @@
  * after a timeout, and the replies table doubling as the durable queue of replies to handle.
  */
 import { sql, type Selectable, type Transaction } from 'kysely';
+import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
@@ -132,7 +133,7 @@ export async function storeParts(
     const written = await sql<{ part_id: string } & Nullable<ReplyRow>>`
       WITH u AS (
         SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.reply_id
-        FROM unnest(${col((p) => p.id)}::bigint[], ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
+        FROM unnest(${batchArray(col((p) => p.id), 'bigint[]')}, ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
           ${col((p) => p.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
           ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
           ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => replyOf.get(p)?.id ?? null)}::text[])
@@ -154,7 +155,7 @@ export async function storeParts(
         SELECT r.id, r.smsc, r.from_addr, r.to_addr, r.body, r.parts, r.incomplete, r.data_coding, r.decode_problem, s.received_at,
           now() + make_interval(secs => ${leaseMs / 1000})
         FROM stored s
-        JOIN unnest(${singles.map((r) => r.id)}::text[], ${singles.map((r) => r.smsc)}::text[], ${singles.map((r) => r.from)}::text[],
+        JOIN unnest(${batchArray(singles.map((r) => r.id), 'text[]')}, ${singles.map((r) => r.smsc)}::text[], ${singles.map((r) => r.from)}::text[],
           ${singles.map((r) => r.to)}::text[], ${singles.map((r) => r.text)}::text[], ${singles.map((r) => r.parts)}::smallint[],
           ${singles.map((r) => r.incomplete)}::boolean[], ${singles.map((r) => r.dataCoding)}::smallint[],
           ${singles.map((r) => r.decodeProblem)}::text[])
@@ -174,7 +175,7 @@ export async function storeParts(
     const open = await sql<PartRow>`
       SELECT p.id, p.fingerprint, p.smsc, p.from_addr, p.to_addr, p.concat_key, p.total, p.seq, p.data_coding, p.body, p.received_at
       FROM inbound_parts p
-      JOIN unnest(${keys.map((k) => k.smsc)}::text[], ${keys.map((k) => k.from_addr)}::text[], ${keys.map((k) => k.to_addr)}::text[],
+      JOIN unnest(${batchArray(keys.map((k) => k.smsc), 'text[]')}, ${keys.map((k) => k.from_addr)}::text[], ${keys.map((k) => k.to_addr)}::text[],
         ${keys.map((k) => k.concat_key)}::text[], ${keys.map((k) => k.total)}::smallint[]) AS k(smsc, from_addr, to_addr, concat_key, total)
         ON p.smsc = k.smsc AND p.from_addr = k.from_addr AND p.to_addr = k.to_addr AND p.concat_key = k.concat_key AND p.total = k.total
       WHERE p.reply_id IS NULL
@@ -203,7 +204,7 @@ async function insertReplies(
     INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, incomplete, data_coding, decode_problem, received_at, lease_until)
     SELECT u.id, u.smsc, u.from_addr, u.to_addr, u.body, u.parts, u.incomplete, u.data_coding, u.decode_problem, u.received_at,
       now() + make_interval(secs => ${leaseMs / 1000})
-    FROM unnest(${list.map((r) => r.id)}::text[], ${list.map((r) => r.smsc)}::text[], ${list.map((r) => r.from)}::text[],
+    FROM unnest(${batchArray(list.map((r) => r.id), 'text[]')}, ${list.map((r) => r.smsc)}::text[], ${list.map((r) => r.from)}::text[],
       ${list.map((r) => r.to)}::text[], ${list.map((r) => r.text)}::text[], ${list.map((r) => r.parts)}::smallint[],
       ${list.map((r) => r.incomplete)}::boolean[], ${list.map((r) => r.dataCoding)}::smallint[],
       ${list.map((r) => r.decodeProblem)}::text[], ${list.map((r) => r.receivedAt)}::timestamptz[])
@@ -215,7 +216,7 @@ async function insertReplies(
   const ids = replies.flatMap((r) => r.rows.map(() => r.reply.id));
   if (partIds.length > 0) {
     await sql`UPDATE inbound_parts AS p SET reply_id = v.reply_id
-      FROM unnest(${partIds}::bigint[], ${ids}::text[]) AS v(part_id, reply_id)
+      FROM unnest(${batchArray(partIds, 'bigint[]')}, ${ids}::text[]) AS v(part_id, reply_id)
       WHERE p.id = v.part_id`.execute(tx);
   }
   return inserted.rows.map(toPending);
@@ -273,7 +274,7 @@ export async function claimReplies(db: Db, limit: number, leaseMs: number): Prom
 /** Gives claimed replies back to whoever claims next. */
 export async function releaseReplies(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await sql`UPDATE replies SET lease_until = NULL WHERE id = ANY (${[...ids]}::text[]) AND status = 'received'`.execute(db);
+  await sql`UPDATE replies SET lease_until = NULL WHERE id = ANY (${batchArray([...ids], 'text[]')}) AND status = 'received'`.execute(db);
 }
 
 /** Concatenated messages still waiting for parts (for the reassemblies gauge). */
@@ -299,7 +300,7 @@ export async function finishReplies(
         keyword = v.keyword, rule = v.rule, actions = v.actions::jsonb,
         resolved_automatically = v.resolved, answer_message_id = v.answer, error = v.error,
         intent = v.intent, intent_confidence = v.intent_confidence, intent_detail = v.intent_detail::jsonb
-      FROM unnest(${items.map((i) => i.id)}::text[], ${o.map((x) => x.conversationId)}::bigint[], ${o.map((x) => x.inReplyTo)}::text[],
+      FROM unnest(${batchArray(items.map((i) => i.id), 'text[]')}, ${o.map((x) => x.conversationId)}::bigint[], ${o.map((x) => x.inReplyTo)}::text[],
         ${o.map((x) => x.matchedKind)}::text[], ${o.map((x) => x.keyword)}::text[], ${o.map((x) => x.rule)}::text[],
         ${o.map((x) => JSON.stringify(x.actions))}::text[], ${o.map((x) => x.resolvedAutomatically)}::boolean[],
         ${o.map((x) => x.answerMessageId)}::text[], ${o.map((x) => x.error)}::text[],
@@ -322,7 +323,7 @@ export async function failReplies(db: Db, items: readonly { id: string; error: s
   if (items.length === 0) return;
   await sql`
     UPDATE replies AS r SET status = 'failed', lease_until = NULL, handled_at = now(), error = v.error
-    FROM unnest(${items.map((i) => i.id)}::text[], ${items.map((i) => toStorableText(i.error).text)}::text[]) AS v(id, error)
+    FROM unnest(${batchArray(items.map((i) => i.id), 'text[]')}, ${items.map((i) => toStorableText(i.error).text)}::text[]) AS v(id, error)
     WHERE r.id = v.id AND r.status = 'received'`.execute(db);
 }
 
@@ -334,7 +335,7 @@ export async function recentWriters(db: Db, pairs: readonly { customer: string; 
   if (pairs.length === 0 || withinMs <= 0) return new Set();
   const res = await sql<{ from_addr: string; to_addr: string }>`
     SELECT DISTINCT r.from_addr, r.to_addr FROM replies r
-    JOIN unnest(${pairs.map((p) => p.customer)}::text[], ${pairs.map((p) => p.ourNumber)}::text[]) AS k(customer, our_number)
+    JOIN unnest(${batchArray(pairs.map((p) => p.customer), 'text[]')}, ${pairs.map((p) => p.ourNumber)}::text[]) AS k(customer, our_number)
       ON r.from_addr = k.customer AND r.to_addr = k.our_number
     WHERE r.received_at > now() - make_interval(secs => ${withinMs / 1000})`.execute(db);
   return new Set(res.rows.map((r) => `${r.from_addr}\0${r.to_addr}`));

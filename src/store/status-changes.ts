@@ -4,6 +4,7 @@
  * webhooks in the same transaction.
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
@@ -26,7 +27,7 @@ export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promis
   if (ids.length === 0) return;
   // NO KEY UPDATE, the lock an UPDATE of the row takes: it does not wait for the key-share locks
   // that inserting a segment or a submit attempt takes on its message (foreign keys).
-  await sql`SELECT 1 FROM messages WHERE id = ANY (${ids}::text[]) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
+  await sql`SELECT 1 FROM messages WHERE id = ANY (${batchArray(ids, 'text[]')}) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
 }
 
 /**
@@ -61,7 +62,7 @@ export async function settleMessages(
       count(*) FILTER (WHERE s.status = 'delivered')::int AS delivered,
       (array_agg(s.error_code ORDER BY s.seq) FILTER (WHERE s.error_code IS NOT NULL AND s.status <> 'delivered'))[1] AS error_code
     FROM messages m JOIN segments s ON s.message_id = m.id
-    WHERE m.id = ANY (${sql.val(ids)}::text[])
+    WHERE m.id = ANY (${batchArray(ids, 'text[]')})
     GROUP BY m.id`.execute(tx);
   const changes: StatusChange[] = [];
   // delivered_segments of the messages whose status does not change now (those that change get it
@@ -88,7 +89,7 @@ export async function settleMessages(
   const counts = deliveredCounts.filter((d) => d.delivered !== d.stored && !changing.has(d.id));
   if (counts.length > 0) {
     await sql`UPDATE messages AS m SET delivered_segments = v.delivered
-      FROM unnest(${counts.map((d) => d.id)}::text[], ${counts.map((d) => d.delivered)}::smallint[]) AS v(id, delivered)
+      FROM unnest(${batchArray(counts.map((d) => d.id), 'text[]')}, ${counts.map((d) => d.delivered)}::smallint[]) AS v(id, delivered)
       WHERE m.id = v.id AND m.delivered_segments <> v.delivered`.execute(tx);
   }
   return applyChanges(tx, changes, statusWebhooks);
@@ -126,7 +127,7 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     submitted_at: Date | null;
     possible_duplicate: boolean;
   }>`
-    WITH ${changeMessagesFrom(sql`unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+    WITH ${changeMessagesFrom(sql`unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
         ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
         ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
         ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
@@ -211,7 +212,7 @@ export function changeMessagesFrom(from: RawBuilder<unknown>): RawBuilder<unknow
 export function eventRows(changes: readonly StatusChange[]): RawBuilder<unknown> {
   return sql`
     SELECT u.message_id, u.status, u.previous, ${eventDetail(sql`u.smsc`, sql`u.error_code`, sql`u.error_reason`)} AS detail, u.n
-    FROM unnest(${changes.map((c) => c.id)}::text[], ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+    FROM unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
       ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.errorCode ?? null)}::text[],
       ${changes.map((c) => c.errorReason ?? null)}::text[]) WITH ORDINALITY AS u(message_id, status, previous, smsc, error_code, error_reason, n)`;
 }

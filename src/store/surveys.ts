@@ -4,6 +4,7 @@
  * when the answer is new: a reply handled twice (after a crash) moves nothing twice.
  */
 import { sql } from 'kysely';
+import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { SurveyRunRow, SurveyAnswer } from '../domain/survey-run.ts';
 
@@ -32,7 +33,7 @@ export async function runsFor(db: Db, messageIds: readonly string[]): Promise<Ma
   if (messageIds.length === 0) return new Map();
   const res = await sql<RunRow>`
     SELECT id, message_id, name, definition, position, reasked, status FROM survey_runs
-    WHERE message_id = ANY (${[...new Set(messageIds)]}::text[])`.execute(db);
+    WHERE message_id = ANY (${batchArray([...new Set(messageIds)], 'text[]')})`.execute(db);
   return new Map(res.rows.map((r) => [r.message_id, toRun(r)]));
 }
 

@@ -159,21 +159,40 @@ describe('the hot path is prepared', () => {
     await s.drop();
   });
 
+  const ids = new InboundPartIds();
+  /** One message through the hot path, each step a batch of one (light load). */
+  async function cycle(batch: number): Promise<void> {
+    const id = `m${batch}`;
+    await insertMessages(db, 'd1', [{ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 }]);
+    const answer = acceptedSegment(id, `C${batch}`);
+    await recordAnswers(db, [answer]);
+    await recordSubmits(db, [answer], [{ id, status: 'submitted', previous: 'queued', smsc: 'sim', segments: 1, route: 'default' }]);
+    await storeReceipts(db, [carrierReceipt(`C${batch}`, 'DELIVRD', 'delivered')]);
+    const part = { fingerprint: `fp${batch}`, smsc: 'sim', bind: 'sim#1', from: '+14155550001', to: '12345', concatKey: null, total: 1, seq: 1, dataCoding: 0, body: Buffer.from('YES') };
+    await storeParts(db, [part], (parts, incomplete) => assembleParts(parts, incomplete, () => 'gsm7'), 60_000, 120_000, ids);
+  }
+  const plans = async () =>
+    (await sql<{ statement: string; generic: number; custom: number }>`
+      SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements`.execute(db)).rows;
+  const HOT_INSERTS = ['messages', 'segments', 'receipts', 'inbound_parts'];
+
   it('each batch statement of messages, answers, receipts and customer messages, by its second batch', async () => {
-    const ids = new InboundPartIds();
-    for (let batch = 1; batch <= 3; batch++) {
-      const id = `m${batch}`;
-      await insertMessages(db, 'd1', [{ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 }]);
-      const answer = acceptedSegment(id, `C${batch}`);
-      await recordAnswers(db, [answer]);
-      await recordSubmits(db, [answer], [{ id, status: 'submitted', previous: 'queued', smsc: 'sim', segments: 1, route: 'default' }]);
-      await storeReceipts(db, [carrierReceipt(`C${batch}`, 'DELIVRD', 'delivered')]);
-      const part = { fingerprint: `fp${batch}`, smsc: 'sim', bind: 'sim#1', from: '+14155550001', to: '12345', concatKey: null, total: 1, seq: 1, dataCoding: 0, body: Buffer.from('YES') };
-      await storeParts(db, [part], (parts, incomplete) => assembleParts(parts, incomplete, () => 'gsm7'), 60_000, 120_000, ids);
-    }
-    const statements = (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(db)).rows.map((r) => r.statement);
-    for (const table of ['messages', 'segments', 'receipts', 'inbound_parts']) {
+    for (let batch = 1; batch <= 3; batch++) await cycle(batch);
+    const statements = (await plans()).map((r) => r.statement);
+    for (const table of HOT_INSERTS) {
       expect(statements.some((text) => text.includes(`INSERT INTO ${table} (`)), table).toBe(true);
+    }
+  });
+
+  it('and batches of one are not planned again at every call: after five custom plans the generic plan is kept', async () => {
+    // Seven more calls of each: 2 + 7 since each was prepared. With the array lengths visible to
+    // custom plans (1, against the 10 rows a generic plan assumes), every call was a custom plan.
+    for (let batch = 4; batch <= 10; batch++) await cycle(batch);
+    const rows = await plans();
+    for (const table of HOT_INSERTS) {
+      const row = rows.find((r) => r.statement.includes(`INSERT INTO ${table} (`));
+      expect(row, table).toBeDefined();
+      expect({ table, custom: row!.custom, generic: row!.generic > 0 }).toEqual({ table, custom: 5, generic: true });
     }
   });
 });
