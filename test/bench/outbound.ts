@@ -11,8 +11,8 @@
  *   daemon cpu µs   process.cpuUsage() in the daemon, first dequeue -> last receipt recorded
  *   postgres cpu µs utime+stime from /proc/<pid>/stat of the Postgres backends serving the daemon's
  *                   connections, over their life (read every second, so a connection the pool
- *                   closed counts as last read; pg_stat_statements is not loaded on this server:
- *                   shared_preload_libraries is empty, so per-statement server time is not available)
+ *                   closed counts as last read; per-statement server time needs pg_stat_statements,
+ *                   which a stock server does not load: see Profiling)
  *   statements      every query the daemon's pg clients sent (BEGIN and COMMIT included), counted
  *                   in the daemon by wrapping pg.Client.prototype.query, first dequeue -> report
  *   rows written    n_tup_ins + n_tup_upd + n_tup_del of pg_stat_user_tables in the run's own schema,
@@ -31,6 +31,15 @@
  *     (run the bench)
  *     SELECT calls, rows, round(total_exec_time) AS ms, round(total_exec_time * 1000 / calls) AS us_per_call,
  *            wal_bytes, left(query, 100) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20;
+ *     With ALTER SYSTEM SET pg_stat_statements.track_planning = on (then SELECT pg_reload_conf()),
+ *     `plans` and total_plan_time too: a statement with plans close to calls is planned at every call.
+ *   WAL by table and record type (pg_walinspect, in Postgres 15's contrib):
+ *     CREATE EXTENSION IF NOT EXISTS pg_walinspect; SELECT pg_current_wal_lsn();  -- before and after the run
+ *     While it runs, keep the run schema's relfilenode -> relname (the schema is dropped at the end):
+ *       SELECT c.relfilenode, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ *       WHERE n.nspname LIKE 't\_%' AND c.relfilenode <> 0;   -- every 0.5 s, appended to a file
+ *     Then sum(record_length) of pg_get_wal_records_info(before, after), grouped by record_type and by
+ *     (regexp_match(block_ref, 'rel \d+/\d+/(\d+)'))[1]::oid joined to that list.
  *
  * Memory: the daemon's RSS is sampled every second from the first dequeue and printed at 10/25/50/75/100%
 of the run with the change from 10% to the end; for the long run, `npm run bench -- --count 1000000
