@@ -6,7 +6,7 @@
  * traffic holds. Each batch picks its rows through an index on the age column (migration 0009),
  * oldest first, so a batch costs the same however big the table is.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 import { customerHash } from './opt-outs.ts';
 
@@ -27,9 +27,24 @@ const AGED: Readonly<Record<Exclude<RetainedTable, 'messages'>, { column: string
 };
 
 /**
+ * The rows that belong to a message without a foreign key to it (migrations 0015, 0021): they are
+ * deleted with it, by whoever deletes it.
+ */
+const ROWS_OF_A_MESSAGE = ['message_events', 'dispatch_attempts', 'segments', 'submit_attempts'] as const;
+
+/**
+ * CTEs deleting the ROWS_OF_A_MESSAGE of the messages whose ids `ids` (a query) yields, one
+ * `gone_<table>` each, returning a row per row deleted.
+ */
+function rowsOfMessagesGone(ids: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql.join(
+    ROWS_OF_A_MESSAGE.map((table) => sql`${sql.id(`gone_${table}`)} AS (DELETE FROM ${sql.table(table)} x WHERE x.message_id IN (${ids}) RETURNING 1)`),
+  );
+}
+
+/**
  * Deletes up to `limit` rows of `table` older than `olderThanMs`; returns how many. Messages are
- * only ever deleted in a final state, with their segments, submit and dispatch attempts and status
- * history (no foreign key ties those to the message: migrations 0015, 0021).
+ * only ever deleted in a final state, with their ROWS_OF_A_MESSAGE.
  */
 export async function deleteBatch(db: Db, table: RetainedTable, olderThanMs: number, limit: number): Promise<number> {
   const age = sql`now() - make_interval(secs => ${olderThanMs / 1000})`;
@@ -39,10 +54,7 @@ export async function deleteBatch(db: Db, table: RetainedTable, olderThanMs: num
           SELECT id FROM messages WHERE final_at IS NOT NULL AND final_at < ${age}
           ORDER BY final_at LIMIT ${limit} FOR UPDATE SKIP LOCKED),
         gone AS (DELETE FROM messages m USING doomed d WHERE m.id = d.id RETURNING m.id),
-        history AS (DELETE FROM message_events e WHERE e.message_id IN (SELECT id FROM gone)),
-        attempts AS (DELETE FROM dispatch_attempts a WHERE a.message_id IN (SELECT id FROM gone)),
-        parts AS (DELETE FROM segments s WHERE s.message_id IN (SELECT id FROM gone)),
-        submits AS (DELETE FROM submit_attempts a WHERE a.message_id IN (SELECT id FROM gone))
+        ${rowsOfMessagesGone(sql`SELECT id FROM gone`)}
         SELECT count(*) AS n FROM gone`.execute(db);
     return Number(res.rows[0]?.n ?? 0);
   }
@@ -83,11 +95,9 @@ export async function purgeCustomer(db: Db, customer: string): Promise<{ counts:
       sql<{ n: string }>`WITH gone AS (DELETE FROM receipts WHERE message_id = ANY (${messageIds}::text[]) RETURNING 1) SELECT count(*) AS n FROM gone`.execute(tx),
     );
     counts.message_events = await count(
-      sql<{ n: string }>`WITH gone AS (DELETE FROM message_events WHERE message_id = ANY (${messageIds}::text[]) RETURNING 1) SELECT count(*) AS n FROM gone`.execute(tx),
+      sql<{ n: string }>`WITH ${rowsOfMessagesGone(sql`SELECT unnest(${messageIds}::text[])`)}
+        SELECT count(*) AS n FROM gone_message_events`.execute(tx),
     );
-    for (const table of ['dispatch_attempts', 'segments', 'submit_attempts'] as const) {
-      await sql`DELETE FROM ${sql.table(table)} WHERE message_id = ANY (${messageIds}::text[])`.execute(tx);
-    }
     counts.messages = await count(
       sql<{ n: string }>`WITH gone AS (DELETE FROM messages WHERE id = ANY (${messageIds}::text[]) RETURNING 1) SELECT count(*) AS n FROM gone`.execute(tx),
     );
