@@ -19,6 +19,8 @@ export function uniqueName(prefix: string): string {
 export interface TestSchema {
   readonly schema: string;
   readonly db: Db;
+  /** Another pool on this schema (a second daemon's, say); drop() closes it. */
+  openPool(poolSize: number): Db;
   drop(): Promise<void>;
 }
 
@@ -37,10 +39,17 @@ export async function freshSchema(): Promise<TestSchema> {
       await new Promise((r) => setTimeout(r, 50 * attempt));
     }
   }
+  const pools: Db[] = [];
   return {
     schema,
     db,
+    openPool: (poolSize) => {
+      const pool = openDb({ url: TEST_DATABASE_URL, schema, poolSize });
+      pools.push(pool);
+      return pool;
+    },
     drop: async () => {
+      for (const pool of pools.splice(0)) await pool.destroy();
       await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
       await db.destroy();
     },

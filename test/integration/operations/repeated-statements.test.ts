@@ -152,10 +152,9 @@ describe('the hot path is prepared', () => {
   beforeAll(async () => {
     s = await freshSchema();
     // One connection, so its pg_prepared_statements shows every statement below.
-    db = openDb({ url: TEST_DATABASE_URL, schema: s.schema, poolSize: 1 });
+    db = s.openPool(1);
   });
   afterAll(async () => {
-    await db.destroy();
     await s.drop();
   });
 

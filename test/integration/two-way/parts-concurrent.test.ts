@@ -7,22 +7,21 @@
  * waits for a transaction holding its lock while another customer's is stored.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../../src/store/db.ts';
+import type { Db } from '../../../src/store/db.ts';
 import { InboundPartIds, storeParts } from '../../../src/store/replies.ts';
 import { reassemblyLockId } from '../../../src/store/reassembly-locks.ts';
 import { sql } from 'kysely';
 import { assembleParts } from '../../../src/inbound/reassembly.ts';
 import type { NewPart, StoredPart } from '../../../src/domain/reply.ts';
-import { freshSchema, TEST_DATABASE_URL, type TestSchema } from '../../support/services.ts';
+import { freshSchema, type TestSchema } from '../../support/services.ts';
 
 let s: TestSchema;
 let other: Db;
 beforeEach(async () => {
   s = await freshSchema();
-  other = openDb({ url: TEST_DATABASE_URL, schema: s.schema, poolSize: 2 });
+  other = s.openPool(2);
 });
 afterEach(async () => {
-  await other.destroy();
   await s.drop();
 });
 
@@ -100,20 +99,16 @@ describe('storeParts from two daemons at once', () => {
   });
 
   it('a lock wait cut short leaves no aborted transaction on the pooled connection', async () => {
-    const single = openDb({ url: TEST_DATABASE_URL, schema: s.schema, poolSize: 1 });
-    try {
-      await sql`SET statement_timeout = 200`.execute(single);
-      const waiting = part('fp-timeout', '+14155557101', 'HELP');
-      const lock = lockOf(waiting);
-      await other.transaction().execute(async (tx) => {
-        await sql`SELECT pg_advisory_xact_lock(${lock.toString()}::bigint)`.execute(tx);
-        await expect(storeParts(single, [waiting], assemble, 60_000, 120_000, new InboundPartIds())).rejects.toMatchObject({ code: '57014' });
-      });
-      // The same (only) connection answers, outside any transaction.
-      const state = await sql<{ open: boolean }>`SELECT now() <> statement_timestamp() AS open`.execute(single);
-      expect(state.rows).toEqual([{ open: false }]);
-    } finally {
-      await single.destroy();
-    }
+    const single = s.openPool(1);
+    await sql`SET statement_timeout = 200`.execute(single);
+    const waiting = part('fp-timeout', '+14155557101', 'HELP');
+    const lock = lockOf(waiting);
+    await other.transaction().execute(async (tx) => {
+      await sql`SELECT pg_advisory_xact_lock(${lock.toString()}::bigint)`.execute(tx);
+      await expect(storeParts(single, [waiting], assemble, 60_000, 120_000, new InboundPartIds())).rejects.toMatchObject({ code: '57014' });
+    });
+    // The same (only) connection answers, outside any transaction.
+    const state = await sql<{ open: boolean }>`SELECT now() <> statement_timestamp() AS open`.execute(single);
+    expect(state.rows).toEqual([{ open: false }]);
   });
 });
