@@ -1,13 +1,14 @@
 /**
- * What a batch of new messages records with the insert's own statement: one `queued` event per
- * message inserted, then the final status of one refused before sending, in that order; none for
- * an id already stored (an app's retry). The same statement opens or continues each pair's
+ * What a batch of new messages records with the insert's own statement: a history that starts
+ * `queued` for each message inserted (read off its row: no event row), then the final status of
+ * one refused before sending, in that order; none for an id already stored (an app's retry). The same statement opens or continues each pair's
  * conversation with the last message of the pair it actually inserted; with status webhooks the
  * deliveries are written in the same transaction, for the inserted messages only.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
+import { readStatusHistory } from '../../../src/store/timeline.ts';
 import { setOptOut } from '../../../src/store/opt-outs.ts';
 import type { RoutedMessage } from '../../../src/domain/routed-message.ts';
 
@@ -32,13 +33,23 @@ describe('events of inserted messages', () => {
       ['late', null, 'queued'],
       ['late', 'queued', 'failed'],
     ]);
-    const events = await s.db.selectFrom('message_events').select(['message_id', 'status', 'previous', 'detail']).orderBy('id').execute();
-    expect(events).toEqual([
-      { message_id: 'old', status: 'queued', previous: null, detail: null },
-      { message_id: 'new', status: 'queued', previous: null, detail: null },
-      { message_id: 'late', status: 'queued', previous: null, detail: null },
-      { message_id: 'late', status: 'failed', previous: 'queued', detail: { error_code: 'expired', error_reason: 'its expires_at passed before it was sent' } },
+    // The history: every message starts queued (read off its row), then what was stored.
+    const history = await readStatusHistory(s.db, ['old', 'new', 'late']);
+    expect(history.map(({ messageId, status, previous, detail }) => ({ messageId, status, previous, detail }))).toEqual([
+      { messageId: 'old', status: 'queued', previous: null, detail: null },
+      { messageId: 'new', status: 'queued', previous: null, detail: null },
+      { messageId: 'late', status: 'queued', previous: null, detail: null },
+      { messageId: 'late', status: 'failed', previous: 'queued', detail: { error_code: 'expired', error_reason: 'its expires_at passed before it was sent' } },
     ]);
+    // The first event at the row's created_at, before every stored change.
+    const created = await s.db.selectFrom('messages').select(['id', 'created_at']).execute();
+    for (const h of history.filter((e) => e.status === 'queued')) {
+      expect(h.at).toEqual(created.find((m) => m.id === h.messageId)?.created_at);
+      expect(h.eventId).toBe('0');
+    }
+    // Only the change after queued is a row: a message's first event is its row.
+    const rows = await s.db.selectFrom('message_events').select(['message_id', 'status']).execute();
+    expect(rows).toEqual([{ message_id: 'late', status: 'failed' }]);
     const late = await s.db.selectFrom('messages').select(['status', 'error_code']).where('id', '=', 'late').executeTakeFirstOrThrow();
     expect(late).toEqual({ status: 'failed', error_code: 'expired' });
   });

@@ -4,6 +4,7 @@ import { createHarness, simSmsc, type Harness } from '../../support/daemon.ts';
 import { killed, startChild } from '../../support/child.ts';
 import { openDb } from '../../../src/store/db.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../support/services.ts';
+import { readStatusHistory } from '../../../src/store/timeline.ts';
 
 let h: Harness;
 beforeEach(async () => {
@@ -57,7 +58,7 @@ describe('receipt durability', () => {
     });
     await h.until('receipt acknowledged', () => sim.stats.receipts.acked === 1);
     expect(sim.stats.receipts.sent).toBeGreaterThanOrEqual(2);
-    const events = await h.schema.db.selectFrom('message_events').select('status').where('message_id', '=', 'k1').orderBy('id').execute();
+    const events = await readStatusHistory(h.schema.db, ['k1']);
     expect(events.map((e) => e.status)).toEqual(['queued', 'submitted', 'delivered']);
     expect(await h.schema.db.selectFrom('receipts').select('id').execute()).toHaveLength(1);
   }, 60_000);
@@ -91,7 +92,7 @@ describe('receipt durability', () => {
     });
     await h.until('receipt acknowledged', () => sim.stats.receipts.acked >= 1);
     expect(await h.schema.db.selectFrom('receipts').select('id').execute()).toHaveLength(1);
-    const events = await h.schema.db.selectFrom('message_events').select('status').where('message_id', '=', 'twice').execute();
+    const events = await readStatusHistory(h.schema.db, ['twice']);
     expect(events.filter((e) => e.status === 'delivered')).toHaveLength(1);
   });
 });

@@ -11,6 +11,7 @@ import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store
 import { insertMatchingReceipts, insertReceipts } from '../../../src/store/receipts.ts';
 import { rematchPendingReceipts } from '../../../src/store/pending-receipts.ts';
 import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
+import { readStatusHistory } from '../../../src/store/timeline.ts';
 
 let s: TestSchema;
 beforeEach(async () => {
@@ -78,7 +79,7 @@ describe('receipts that raced their answers', () => {
 
     // Idempotent: nothing is pending any more, a second pass changes nothing.
     expect(await rematchPendingReceipts(s.db, 60_000, 1000)).toEqual({ matched: 0, changes: [] });
-    const events = await s.db.selectFrom('message_events').select('status').where('message_id', '=', 'm1').orderBy('id').execute();
+    const events = await readStatusHistory(s.db, ['m1']);
     expect(events.map((e) => e.status)).toEqual(['queued', 'submitted', 'delivered']);
   });
 

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
 import { createTwoWayHarness, messageRow, replyRows, untilHandled } from '../../support/two-way.ts';
+import { readStatusHistory } from '../../../src/store/timeline.ts';
 
 let h: Harness;
 beforeEach(async () => {
@@ -88,7 +89,7 @@ describe('auto-replies', () => {
       // Receipted: the simulator's receipt matched it, and its status history is the usual one.
       const receipts = await h.schema.db.selectFrom('receipts').select(['state', 'smsc_message_id']).where('message_id', '=', answerId).execute();
       expect(receipts).toEqual([{ state: 'DELIVERED', smsc_message_id: onWire.messageId }]);
-      const events = await h.schema.db.selectFrom('message_events').select('status').where('message_id', '=', answerId).orderBy('id').execute();
+      const events = await readStatusHistory(h.schema.db, [answerId]);
       expect(events.map((e) => e.status)).toEqual(['queued', 'submitted', 'delivered']);
 
       // Analytics facts: matched, resolved, and arrival -> the answer's submit_sm_resp.
