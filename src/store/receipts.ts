@@ -108,14 +108,15 @@ function receiptRows(receipts: readonly NewReceipt[]): RawBuilder<unknown> {
 /**
  * INSERT INTO receipts of the rows `u` of `from` (receiptRows and whatever it joins), each matched
  * to `messageId`/`seq` (null: pending); a receipt stored before (its fingerprint) is skipped. The
- * caller adds RETURNING.
+ * caller adds RETURNING. A receipt matched here keeps no match keys: they are read only to match
+ * a pending one, and a match is never undone (about 40 bytes a receipt, in the row and its WAL).
  */
 function insertReceiptRows(from: RawBuilder<unknown>, messageId: RawBuilder<unknown>, seq: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`
     INSERT INTO receipts (fingerprint, smsc, bind, smsc_message_id, match_keys, state, final, segment_status,
       error_code, network_error, submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr,
       message_id, seq, matched_at)
-    SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, u.keys, u.state,
+    SELECT u.fingerprint, u.smsc, u.bind, u.smsc_message_id, CASE WHEN ${messageId} IS NULL THEN u.keys ELSE '{}'::text[] END, u.state,
       u.segment_status IS NOT NULL, u.segment_status, u.error_code, u.network_error, u.submit_date, u.done_date,
       u.body, u.tlvs::jsonb, u.original_body, u.source_addr, u.dest_addr,
       ${messageId}, ${seq}, CASE WHEN ${messageId} IS NOT NULL THEN now() END

@@ -92,6 +92,7 @@ export interface ReceiptsTable {
   smsc: string;
   bind: string | null;
   smsc_message_id: string;
+  /** The carrier ids it may be matched by, best first; empty once matched as it was stored. */
   match_keys: string[];
   state: string;
   final: boolean;

@@ -119,6 +119,38 @@ describe('migrations that build indexes concurrently', () => {
     expect(events.rows.map((r) => r.status)).toEqual(['queued', 'submitted']);
     await sql`DELETE FROM message_events`.execute(db);
   });
+
+  it('0023 drops the primary key of submit_attempts and conversations_customer; down() builds both again, and up() again ends the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0023 = MIGRATIONS['0023-unread-keys']!;
+    const shape = async () => ({
+      keys: (
+        await sql<{ def: string }>`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+          WHERE conrelid = to_regclass('submit_attempts') AND contype = 'p'`.execute(db)
+      ).rows.map((r) => r.def),
+      indexes: (
+        await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = ${schema}
+          AND tablename IN ('submit_attempts', 'conversations') ORDER BY 1`.execute(db)
+      ).rows.map((r) => r.name),
+    });
+    const latest = {
+      keys: [],
+      indexes: ['conversations_activity', 'conversations_expires_at', 'conversations_pair', 'conversations_pkey', 'submit_attempts_match', 'submit_attempts_segment'],
+    };
+    expect(await shape()).toEqual(latest);
+    await sql`INSERT INTO submit_attempts (message_id, seq, attempt, smsc, submitted_at) VALUES ('m1', 1, 1, 'sim', now())`.execute(db);
+
+    await m0023.down!(db);
+    expect(await shape()).toEqual({ keys: ['PRIMARY KEY (id)'], indexes: [...latest.indexes, 'conversations_customer', 'submit_attempts_pkey'].sort() });
+    await m0023.down!(db);
+    expect((await shape()).keys).toEqual(['PRIMARY KEY (id)']);
+    await m0023.up(db);
+    expect(await shape()).toEqual(latest);
+    await m0023.up(db);
+    expect(await shape()).toEqual(latest);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM submit_attempts`.execute(db)).rows[0]?.n).toBe(1);
+    await sql`DELETE FROM submit_attempts`.execute(db);
+  });
 });
 
 describe('migrations on a table of 1,000,000 messages', () => {
