@@ -108,10 +108,15 @@ export class ReceiptRecorder {
     if (sm.receiptedMessageId !== undefined) tlvs.receipted_message_id = sm.receiptedMessageId;
     if (sm.messageState !== undefined) tlvs.message_state = sm.messageState;
     if (sm.networkErrorCode !== undefined) tlvs.network_error_code = sm.networkErrorCode;
+    // 22 base64url characters of the SHA-256 (132 bits): a resend is recognised as surely as by the
+    // whole hash in hex, and the row and its unique index hold 42 bytes fewer (about 90 bytes of WAL
+    // a receipt). Fingerprints stored in hex before are never equal to these: a receipt resent across
+    // that upgrade is stored twice, and its second copy changes no status.
     const fingerprint = createHash('sha256')
       .update(`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${JSON.stringify(tlvs)}\0`)
       .update(body)
-      .digest('hex');
+      .digest('base64url')
+      .slice(0, 22);
     if (!parsed.ok) {
       // Kept, so that nothing the carrier said is lost, but it can match nothing.
       this.log.warn({ smsc: sm.smsc, reason: parsed.reason }, 'unreadable delivery receipt stored unmatched');

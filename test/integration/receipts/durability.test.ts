@@ -91,7 +91,10 @@ describe('receipt durability', () => {
       return row?.status === 'delivered';
     });
     await h.until('receipt acknowledged', () => sim.stats.receipts.acked >= 1);
-    expect(await h.schema.db.selectFrom('receipts').select('id').execute()).toHaveLength(1);
+    const stored = await h.schema.db.selectFrom('receipts').select('fingerprint').execute();
+    expect(stored).toHaveLength(1);
+    // Recognised by 22 base64url characters of its SHA-256 (132 bits), not 64 hex characters.
+    expect(stored[0]?.fingerprint).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const events = await readStatusHistory(h.schema.db, ['twice']);
     expect(events.filter((e) => e.status === 'delivered')).toHaveLength(1);
   });
