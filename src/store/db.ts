@@ -156,9 +156,15 @@ export async function migrateUpTo(db: Db, target: string, schema = 'public'): Pr
 export async function migrateToLatest(db: Db, schema = 'public'): Promise<string[]> {
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
   let outcome = await migrator(db, schema).migrateToLatest();
-  // kysely's Migrator introspects every schema; one dropped meanwhile (by anyone) fails the scan,
-  // not the migration: try again a few times.
-  for (let attempt = 1; attempt < 5 && outcome.error && /schema ".*" does not exist/.test(String((outcome.error as Error).message)); attempt++) {
+  // Two causes of failure that are not the migration's, each tried again a few times:
+  // - kysely's Migrator introspects every schema; one dropped meanwhile (by anyone) fails the scan.
+  // - kysely's migration lock is one session advisory lock for the whole database. A migrator
+  //   holding it while building an index CONCURRENTLY (a big table, in any schema) waits for every
+  //   older transaction, among them another migrator's statement waiting for that lock: Postgres
+  //   ends the waiting one as a deadlock before it did anything. Seen when two schemas (test files
+  //   running side by side, or daemons of two schemas starting at once) migrate together.
+  const notOurs = /schema ".*" does not exist|deadlock detected/;
+  for (let attempt = 1; attempt < 5 && outcome.error && notOurs.test(String((outcome.error as Error).message)); attempt++) {
     await sleep(50 * attempt);
     outcome = await migrator(db, schema).migrateToLatest();
   }

@@ -7,6 +7,8 @@
  * 1 s asked, because on this table a plain, non-concurrent build of each index takes well under
  * 1 s yet blocks writers for its whole length: at 250 ms this test fails with plain builds) gets
  * no lock timeout. 0019 swaps message_events' primary key the same way, and can be run again.
+ * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
+ * lock (its holder building an index concurrently) tries again and finishes.
  */
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -205,4 +207,40 @@ describe('migrations on a table of 1,000,000 messages', () => {
       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${schema} AND NOT i.indisvalid`.execute(db);
     expect(invalid.rows).toEqual([]);
   }, 300_000);
+});
+
+describe('two schemas migrating at once', () => {
+  const schema = uniqueName('t');
+  const other = uniqueName('t');
+  const db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 2 });
+  // kysely's migration lock (PostgresAdapter's LOCK_ID): one session advisory lock for the database.
+  const KYSELY_MIGRATION_LOCK = '3853314791062309107';
+  afterAll(async () => {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(other)} CASCADE`.execute(db);
+    await db.destroy();
+  });
+
+  it('a migrator waiting for the lock while its holder builds an index CONCURRENTLY is ended as a deadlock, tries again and finishes', async () => {
+    const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await holder.connect();
+    try {
+      // The holder never runs the deadlock check first: the waiting migrator's runs after 1 s.
+      await holder.query(`SET deadlock_timeout = '20s'`);
+      await holder.query(`CREATE SCHEMA ${other}; CREATE TABLE ${other}.big (n int); INSERT INTO ${other}.big SELECT generate_series(1, 1000)`);
+      await holder.query(`SELECT pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
+      const migrating = migrateToLatest(db, schema);
+      const waiting = async () =>
+        Number((await holder.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows[0].n) > 0;
+      for (let i = 0; i < 200 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 25));
+      // Guards the premise: the migrator waits for this very lock (kysely did not change it).
+      expect(await waiting()).toBe(true);
+      // Waits for every older transaction, the waiting migrator's among them: a cycle.
+      await holder.query(`CREATE INDEX CONCURRENTLY big_n ON ${other}.big (n)`);
+      await holder.query(`SELECT pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`);
+      expect(await migrating).toEqual(NAMES);
+    } finally {
+      await holder.end();
+    }
+  }, 60_000);
 });
