@@ -79,7 +79,10 @@ export interface StoredReceipt {
 }
 
 export interface StatusHistoryEntry {
-  /** Increasing over the whole table: later changes have larger ids. */
+  /**
+   * Increasing over the whole table: later changes have larger ids. "0" for a message's first
+   * event (queued), which is read off its row.
+   */
   readonly eventId: string;
   readonly messageId: string;
   readonly status: string;

@@ -70,6 +70,18 @@ describe('migrations that build indexes concurrently', () => {
     await db.destroy();
   });
 
+  /** The primary key of `table` and the indexes of `tables` (by name): what a key migration changes. */
+  const keyAndIndexes = async (table: string, tables: readonly string[] = [table]) => ({
+    key: (
+      await sql<{ def: string }>`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = to_regclass(${table}) AND contype = 'p'`.execute(db)
+    ).rows.map((r) => r.def),
+    indexes: (
+      await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = ${schema}
+        AND tablename = ANY (${[...tables]}::text[]) ORDER BY 1`.execute(db)
+    ).rows.map((r) => r.name),
+  });
+
   it('a migration numbered below one already applied (merged later) is applied, not refused', async () => {
     await migrateToLatest(db, schema);
     // As if 0008 had been merged after 0009 (and 0010 on main) was applied.
@@ -95,27 +107,18 @@ describe('migrations that build indexes concurrently', () => {
   it('0019 keys message_events by (message_id, id), keeping the events; down() and up() again, and a half-done run, end the same', async () => {
     await migrateToLatest(db, schema);
     const m0019 = MIGRATIONS['0019-message-events-key']!;
-    const keyAndIndexes = async () => ({
-      key: (
-        await sql<{ def: string }>`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
-          WHERE conrelid = to_regclass('message_events') AND contype = 'p'`.execute(db)
-      ).rows.map((r) => r.def),
-      indexes: (
-        await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = ${schema} AND tablename = 'message_events' ORDER BY 1`.execute(db)
-      ).rows.map((r) => r.name),
-    });
     const latest = { key: ['PRIMARY KEY (message_id, id)'], indexes: ['message_events_pkey'] };
-    expect(await keyAndIndexes()).toEqual(latest);
+    expect(await keyAndIndexes('message_events')).toEqual(latest);
     await sql`INSERT INTO message_events (message_id, status, previous) VALUES ('m1', 'queued', NULL), ('m1', 'submitted', 'queued')`.execute(db);
 
     await m0019.down!(db);
-    expect(await keyAndIndexes()).toEqual({ key: ['PRIMARY KEY (id)'], indexes: ['message_events_message', 'message_events_pkey'] });
+    expect(await keyAndIndexes('message_events')).toEqual({ key: ['PRIMARY KEY (id)'], indexes: ['message_events_message', 'message_events_pkey'] });
     // As a run that failed after building the new key's index and before the swap leaves it.
     await sql`CREATE UNIQUE INDEX message_events_key ON message_events (message_id, id)`.execute(db);
     await m0019.up(db);
-    expect(await keyAndIndexes()).toEqual(latest);
+    expect(await keyAndIndexes('message_events')).toEqual(latest);
     await m0019.up(db);
-    expect(await keyAndIndexes()).toEqual(latest);
+    expect(await keyAndIndexes('message_events')).toEqual(latest);
 
     const events = await sql<{ status: string }>`SELECT status FROM message_events WHERE message_id = 'm1' ORDER BY id`.execute(db);
     expect(events.rows.map((r) => r.status)).toEqual(['queued', 'submitted']);
@@ -125,27 +128,18 @@ describe('migrations that build indexes concurrently', () => {
   it('0023 drops the primary key of submit_attempts and conversations_customer; down() builds both again, and up() again ends the same', async () => {
     await migrateToLatest(db, schema);
     const m0023 = MIGRATIONS['0023-unread-keys']!;
-    const shape = async () => ({
-      keys: (
-        await sql<{ def: string }>`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
-          WHERE conrelid = to_regclass('submit_attempts') AND contype = 'p'`.execute(db)
-      ).rows.map((r) => r.def),
-      indexes: (
-        await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = ${schema}
-          AND tablename IN ('submit_attempts', 'conversations') ORDER BY 1`.execute(db)
-      ).rows.map((r) => r.name),
-    });
+    const shape = () => keyAndIndexes('submit_attempts', ['submit_attempts', 'conversations']);
     const latest = {
-      keys: [],
+      key: [],
       indexes: ['conversations_activity', 'conversations_expires_at', 'conversations_pair', 'conversations_pkey', 'submit_attempts_match', 'submit_attempts_segment'],
     };
     expect(await shape()).toEqual(latest);
     await sql`INSERT INTO submit_attempts (message_id, seq, attempt, smsc, submitted_at) VALUES ('m1', 1, 1, 'sim', now())`.execute(db);
 
     await m0023.down!(db);
-    expect(await shape()).toEqual({ keys: ['PRIMARY KEY (id)'], indexes: [...latest.indexes, 'conversations_customer', 'submit_attempts_pkey'].sort() });
+    expect(await shape()).toEqual({ key: ['PRIMARY KEY (id)'], indexes: [...latest.indexes, 'conversations_customer', 'submit_attempts_pkey'].sort() });
     await m0023.down!(db);
-    expect((await shape()).keys).toEqual(['PRIMARY KEY (id)']);
+    expect((await shape()).key).toEqual(['PRIMARY KEY (id)']);
     await m0023.up(db);
     expect(await shape()).toEqual(latest);
     await m0023.up(db);
