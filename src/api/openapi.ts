@@ -272,7 +272,7 @@ export const OPENAPI = {
             type: 'array',
             items: {
               type: 'object',
-              properties: { event_id: { type: 'string', description: 'Increasing; "0" for the first event (queued)' }, status: { type: 'string' }, previous: nullableString, at: dateTime },
+              properties: { event_id: { type: 'string', description: 'Unique within the message and increasing; "0" for its first event (queued)' }, status: { type: 'string' }, previous: nullableString, at: dateTime },
             },
           },
           answers: { type: 'object', nullable: true },

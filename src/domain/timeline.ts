@@ -80,8 +80,8 @@ export interface StoredReceipt {
 
 export interface StatusHistoryEntry {
   /**
-   * Increasing over the whole table: later changes have larger ids. "0" for a message's first
-   * event (queued), which is read off its row.
+   * Unique within a message, and increasing over the whole table: later changes have larger ids.
+   * "0" for every message's first event (queued), which is read off its row.
    */
   readonly eventId: string;
   readonly messageId: string;

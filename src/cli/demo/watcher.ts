@@ -142,7 +142,8 @@ export class Watcher {
 
     for (const t of timelines.values()) {
       for (const h of t.history) {
-        if (this.once(`event:${h.eventId}`)) items.push({ atMs: h.at.getTime(), line: describeStatusChange(t, h.status, h.previous, o.config), rank: 1 });
+        // Keyed by message too: every message's first event (queued) has event id 0.
+        if (this.once(`event:${t.message.id}:${h.eventId}`)) items.push({ atMs: h.at.getTime(), line: describeStatusChange(t, h.status, h.previous, o.config), rank: 1 });
       }
       for (const r of t.receipts) {
         if (!this.once(`receipt:${r.receiptId}`)) continue;

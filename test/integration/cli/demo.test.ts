@@ -61,6 +61,10 @@ describe('parley demo', () => {
     expect(ucs2.map((l) => /part (\d\/3)/.exec(l)?.[1]).sort()).toEqual(['1/3', '2/3', '3/3']);
     expect(lines(out, 'delivery receipt').filter((l) => /part \d\/3 of demo-\w+-results/.test(l))).toHaveLength(3);
     expect(out).toContain('In short: 3 parts, 3 receipts matched, the notice is delivered');
+    // Every message's first event is narrated, each message's own (all have event id 0).
+    expect(out).toMatch(/Postgres: demo-\w+-reminder inserted as queued/);
+    expect(out).toMatch(/Postgres: demo-\w+-results inserted as queued/);
+    expect(out).toMatch(/Postgres: a0-r-\w+ \(the answer to r-\w+\) inserted as queued/);
 
     // Act 3: ORDER 1234 through the signed webhook to the local service, its answer texted back.
     expect(out).toContain('X-Parley-Signature verified with the shared secret; order 1234 -> 200 {"reply":"Order 1234 shipped today; it arrives Thursday."}');
