@@ -29,6 +29,9 @@ const DEFAULT_CONVERSATION_TTL_S = 86_400;
 
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
+/** Postgres's unique_violation (SQLSTATE 23505). */
+const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === '23505';
+
 /**
  * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
  * their final state), with their events and their conversations, in one statement: two round
@@ -90,7 +93,11 @@ export async function insertMessages(
       tags: m.conversation?.tags ?? {},
       messageId: m.id,
     }));
-  const insert = async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
+  // An id stored before (an app's retry) is left out by NOT EXISTS, without ON CONFLICT: its
+  // speculative insertion writes one more WAL record per row (48 bytes a message). The rare rest,
+  // the same id twice in one batch or inserted by another daemon meanwhile, fails the statement
+  // with a unique violation, and the batch goes again with ON CONFLICT (`racing`).
+  const insert = (racing: boolean) => async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
     const inserted = (
       await sql<{ id: string }>`
         WITH inserted AS (
@@ -115,7 +122,7 @@ export async function insertMessages(
             ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
           ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
             metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant, expires_at)
-          ON CONFLICT (id) DO NOTHING
+          ${racing ? sql`ON CONFLICT (id) DO NOTHING` : sql`WHERE NOT EXISTS (SELECT 1 FROM messages x WHERE x.id = u.id)`}
           RETURNING id
         )${
           stored.length > 0
@@ -133,7 +140,14 @@ export async function insertMessages(
     return { inserted: ids, changes: events.filter((e) => ids.has(e.id)) };
   };
   const statusWebhooks = options.statusWebhooks ?? [];
-  return withDeliveries(db, statusWebhooks, insert, (tx, written) => enqueueStatusWebhooks(tx, written.changes, statusWebhooks));
+  const write = (racing: boolean) =>
+    withDeliveries(db, statusWebhooks, insert(racing), (tx, written) => enqueueStatusWebhooks(tx, written.changes, statusWebhooks));
+  try {
+    return await write(false);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return write(true);
+  }
 }
 
 /** Destination and text of the stored messages among `ids`. */
@@ -202,7 +216,7 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
   const flagged = [...new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId))];
   // One statement, so one implicit transaction and one round trip: the segments, one row per
   // attempt, and the flag (a data-modifying CTE runs whether or not the query reads it).
-  await sql`
+  const write = (racing: boolean) => sql`
     WITH answers AS (
       SELECT u.message_id, u.seq, u.total, u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.status,
         u.attempts, u.possible_duplicate, u.submitted_at, u.responded_at
@@ -214,18 +228,7 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
         ${col((r) => r.submittedAt)}::timestamptz[], ${col((r) => r.respondedAt)}::timestamptz[])
         AS u(message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status, status, attempts,
           possible_duplicate, submitted_at, responded_at)
-    ), stored AS (
-      INSERT INTO segments (message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
-        status, attempts, possible_duplicate, submitted_at, responded_at)
-      SELECT a.message_id, a.seq, a.total, a.smsc, a.bind, a.smsc_message_id, a.match_key, a.command_status,
-        a.status, a.attempts, a.possible_duplicate, a.submitted_at, a.responded_at
-      FROM answers a
-      ON CONFLICT (message_id, seq) DO UPDATE SET
-        smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
-        match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
-        attempts = excluded.attempts, possible_duplicate = segments.possible_duplicate OR excluded.possible_duplicate,
-        submitted_at = excluded.submitted_at, responded_at = excluded.responded_at
-    ), attempted AS (
+    ), ${racing ? upsertSegments : sql`${resentSegments}, ${newSegments}`}, attempted AS (
       -- Every attempt is kept with its carrier id: a receipt for any copy matches (see matchReceipts).
       -- The attempt number counts on from those stored, so it survives restarts.
       INSERT INTO submit_attempts (message_id, seq, attempt, smsc, bind, smsc_message_id, match_key, command_status,
@@ -239,7 +242,43 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
       UPDATE messages SET possible_duplicate = true WHERE id = ANY (${batchArray(flagged, 'text[]')}) AND NOT possible_duplicate
     )
     SELECT 1`.execute(db);
+  // As insertMessages: a segment stored before (sent again) is updated and a new one inserted,
+  // without ON CONFLICT's speculative insertion (48 bytes of WAL a segment); a segment that came in
+  // meanwhile fails the statement with a unique violation, and it goes again as an upsert.
+  try {
+    await write(false);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    await write(true);
+  }
 }
+
+const SEGMENT_COLUMNS = sql`message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
+  status, attempts, possible_duplicate, submitted_at, responded_at`;
+const ANSWER_VALUES = sql`a.message_id, a.seq, a.total, a.smsc, a.bind, a.smsc_message_id, a.match_key, a.command_status,
+  a.status, a.attempts, a.possible_duplicate, a.submitted_at, a.responded_at`;
+
+/** The segments of `answers` not stored yet, inserted (a CTE of recordAnswers). */
+const newSegments = sql`stored AS (
+      INSERT INTO segments (${SEGMENT_COLUMNS}) SELECT ${ANSWER_VALUES} FROM answers a
+      WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.message_id = a.message_id AND s.seq = a.seq))`;
+
+/** The segments of `answers` stored before (sent again), updated with this answer. */
+const resentSegments = sql`resent AS (
+      UPDATE segments s SET smsc = a.smsc, bind = a.bind, smsc_message_id = a.smsc_message_id,
+        match_key = a.match_key, command_status = a.command_status, status = a.status,
+        attempts = a.attempts, possible_duplicate = s.possible_duplicate OR a.possible_duplicate,
+        submitted_at = a.submitted_at, responded_at = a.responded_at
+      FROM answers a WHERE s.message_id = a.message_id AND s.seq = a.seq)`;
+
+/** Both at once, for a batch that raced another writer of its segments. */
+const upsertSegments = sql`stored AS (
+      INSERT INTO segments (${SEGMENT_COLUMNS}) SELECT ${ANSWER_VALUES} FROM answers a
+      ON CONFLICT (message_id, seq) DO UPDATE SET
+        smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
+        match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
+        attempts = excluded.attempts, possible_duplicate = segments.possible_duplicate OR excluded.possible_duplicate,
+        submitted_at = excluded.submitted_at, responded_at = excluded.responded_at)`;
 
 /**
  * Applies the status changes submit outcomes cause, in one transaction, after their answers were

@@ -77,9 +77,12 @@ describe('the retention sweep', () => {
       SELECT 'fp-' || g, 'sim', 'x' || g, ARRAY['x' || g], 'DELIVRD', true, 'id:x stat:DELIVRD',
         CASE WHEN g <= 250 THEN ${ago(100)} ELSE ${ago(1)} END
       FROM generate_series(1, 260) g`.execute(db);
+    // reply-1 is still being handled (leased, as by another daemon): the running daemon's handler
+    // does not claim it, however long this test takes on a loaded machine.
     await sql`
-      INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, data_coding, received_at, status)
-      SELECT 'reply-' || g, 'sim', '14155550999', '12345', 'old reply', 1, 0, ${ago(100)}, CASE WHEN g = 1 THEN 'received' ELSE 'handled' END
+      INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, data_coding, received_at, status, lease_until)
+      SELECT 'reply-' || g, 'sim', '14155550999', '12345', 'old reply', 1, 0, ${ago(100)}, CASE WHEN g = 1 THEN 'received' ELSE 'handled' END,
+        CASE WHEN g = 1 THEN now() + interval '1 hour' END
       FROM generate_series(1, 120) g`.execute(db);
     await sql`
       INSERT INTO webhook_deliveries (webhook, event_type, body, status, finished_at)
