@@ -40,6 +40,12 @@
  *       WHERE n.nspname LIKE 't\_%' AND c.relfilenode <> 0;   -- every 0.5 s, appended to a file
  *     Then sum(record_length) of pg_get_wal_records_info(before, after), grouped by record_type and by
  *     (regexp_match(block_ref, 'rel \d+/\d+/(\d+)'))[1]::oid joined to that list.
+ *   Where a statement's time goes, node by node (auto_explain, in Postgres 15's contrib): in one psql
+ *     session LOAD 'auto_explain'; ALTER SYSTEM SET session_preload_libraries = 'auto_explain';
+ *     ALTER SYSTEM SET auto_explain.log_min_duration = '6ms'; ALTER SYSTEM SET auto_explain.log_analyze = on;
+ *     SELECT pg_reload_conf(); then run the bench and read the plans in the server log
+ *     (/var/log/postgresql/); ALTER SYSTEM RESET session_preload_libraries afterwards. Timing inflates
+ *     the totals; the split between CTEs (insert, lookup, updates, events) is what it is for.
  *
  * Memory: the daemon's RSS is sampled every second from the first dequeue and printed at 10/25/50/75/100%
 of the run with the change from 10% to the end; for the long run, `npm run bench -- --count 1000000
