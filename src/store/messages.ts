@@ -29,8 +29,21 @@ const DEFAULT_CONVERSATION_TTL_S = 86_400;
 
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
-/** Postgres's unique_violation (SQLSTATE 23505). */
-const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === '23505';
+/**
+ * Runs a batch insert that leaves out rows stored before by its own check (NOT EXISTS), without
+ * ON CONFLICT, whose speculative insertion writes one more WAL record per row (48 bytes). A row
+ * its check could not see (the same key twice in the batch, or inserted meanwhile by another
+ * transaction) fails the statement with a unique violation (23505): the batch then goes again
+ * with ON CONFLICT (`racing`).
+ */
+async function withoutSpeculation<T>(write: (racing: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await write(false);
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== '23505') throw err;
+    return write(true);
+  }
+}
 
 /**
  * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
@@ -93,10 +106,7 @@ export async function insertMessages(
       tags: m.conversation?.tags ?? {},
       messageId: m.id,
     }));
-  // An id stored before (an app's retry) is left out by NOT EXISTS, without ON CONFLICT: its
-  // speculative insertion writes one more WAL record per row (48 bytes a message). The rare rest,
-  // the same id twice in one batch or inserted by another daemon meanwhile, fails the statement
-  // with a unique violation, and the batch goes again with ON CONFLICT (`racing`).
+  // An id stored before (an app's retry) is left out by NOT EXISTS (see withoutSpeculation).
   const insert = (racing: boolean) => async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
     const inserted = (
       await sql<{ id: string }>`
@@ -140,14 +150,9 @@ export async function insertMessages(
     return { inserted: ids, changes: events.filter((e) => ids.has(e.id)) };
   };
   const statusWebhooks = options.statusWebhooks ?? [];
-  const write = (racing: boolean) =>
-    withDeliveries(db, statusWebhooks, insert(racing), (tx, written) => enqueueStatusWebhooks(tx, written.changes, statusWebhooks));
-  try {
-    return await write(false);
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    return write(true);
-  }
+  return withoutSpeculation((racing) =>
+    withDeliveries(db, statusWebhooks, insert(racing), (tx, written) => enqueueStatusWebhooks(tx, written.changes, statusWebhooks)),
+  );
 }
 
 /** Destination and text of the stored messages among `ids`. */
@@ -216,6 +221,7 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
   const flagged = [...new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId))];
   // One statement, so one implicit transaction and one round trip: the segments, one row per
   // attempt, and the flag (a data-modifying CTE runs whether or not the query reads it).
+  // A segment sent again is updated and a new one inserted (see withoutSpeculation).
   const write = (racing: boolean) => sql`
     WITH answers AS (
       SELECT u.message_id, u.seq, u.total, u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.status,
@@ -242,15 +248,7 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
       UPDATE messages SET possible_duplicate = true WHERE id = ANY (${batchArray(flagged, 'text[]')}) AND NOT possible_duplicate
     )
     SELECT 1`.execute(db);
-  // As insertMessages: a segment stored before (sent again) is updated and a new one inserted,
-  // without ON CONFLICT's speculative insertion (48 bytes of WAL a segment); a segment that came in
-  // meanwhile fails the statement with a unique violation, and it goes again as an upsert.
-  try {
-    await write(false);
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    await write(true);
-  }
+  await withoutSpeculation(write);
 }
 
 const SEGMENT_COLUMNS = sql`message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
@@ -263,22 +261,24 @@ const newSegments = sql`stored AS (
       INSERT INTO segments (${SEGMENT_COLUMNS}) SELECT ${ANSWER_VALUES} FROM answers a
       WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.message_id = a.message_id AND s.seq = a.seq))`;
 
+/** What a new answer sets on a segment stored before (`stored`), from the answer `a`. */
+const answerSet = (stored: string, a: string) => {
+  const [s, x] = [sql.raw(stored), sql.raw(a)];
+  return sql`smsc = ${x}.smsc, bind = ${x}.bind, smsc_message_id = ${x}.smsc_message_id,
+        match_key = ${x}.match_key, command_status = ${x}.command_status, status = ${x}.status,
+        attempts = ${x}.attempts, possible_duplicate = ${s}.possible_duplicate OR ${x}.possible_duplicate,
+        submitted_at = ${x}.submitted_at, responded_at = ${x}.responded_at`;
+};
+
 /** The segments of `answers` stored before (sent again), updated with this answer. */
 const resentSegments = sql`resent AS (
-      UPDATE segments s SET smsc = a.smsc, bind = a.bind, smsc_message_id = a.smsc_message_id,
-        match_key = a.match_key, command_status = a.command_status, status = a.status,
-        attempts = a.attempts, possible_duplicate = s.possible_duplicate OR a.possible_duplicate,
-        submitted_at = a.submitted_at, responded_at = a.responded_at
+      UPDATE segments s SET ${answerSet('s', 'a')}
       FROM answers a WHERE s.message_id = a.message_id AND s.seq = a.seq)`;
 
 /** Both at once, for a batch that raced another writer of its segments. */
 const upsertSegments = sql`stored AS (
       INSERT INTO segments (${SEGMENT_COLUMNS}) SELECT ${ANSWER_VALUES} FROM answers a
-      ON CONFLICT (message_id, seq) DO UPDATE SET
-        smsc = excluded.smsc, bind = excluded.bind, smsc_message_id = excluded.smsc_message_id,
-        match_key = excluded.match_key, command_status = excluded.command_status, status = excluded.status,
-        attempts = excluded.attempts, possible_duplicate = segments.possible_duplicate OR excluded.possible_duplicate,
-        submitted_at = excluded.submitted_at, responded_at = excluded.responded_at)`;
+      ON CONFLICT (message_id, seq) DO UPDATE SET ${answerSet('segments', 'excluded')})`;
 
 /**
  * Applies the status changes submit outcomes cause, in one transaction, after their answers were

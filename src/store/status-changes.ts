@@ -25,8 +25,7 @@ type Tx = Transaction<Database> | Db;
 export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promise<void> {
   const ids = [...new Set(messageIds)].sort();
   if (ids.length === 0) return;
-  // NO KEY UPDATE, the lock an UPDATE of the row takes: it does not wait for the key-share locks
-  // that inserting a segment or a submit attempt takes on its message (foreign keys).
+  // NO KEY UPDATE, the lock the status UPDATE that follows takes anyway (no key column changes).
   await sql`SELECT 1 FROM messages WHERE id = ANY (${batchArray(ids, 'text[]')}) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
 }
 

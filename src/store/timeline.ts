@@ -88,38 +88,35 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
 }
 
 /**
- * Status changes of these messages in the order they happened; with `afterEventId`, only those
- * recorded after that one (for following a message as it moves).
+ * Status changes of these messages in the order they happened.
  *
  * A message's first event, `queued`, is its row's created_at: insertMessages stores no event row
  * for it (the row says the same). It has event id 0, before every stored change. Rows from before
  * that (previous IS NULL: only a first event has no previous status) are read as the same event.
  */
-export async function readStatusHistory(db: Db, ids: readonly string[], afterEventId?: string): Promise<StatusHistoryEntry[]> {
+export async function readStatusHistory(db: Db, ids: readonly string[]): Promise<StatusHistoryEntry[]> {
   if (ids.length === 0) return [];
-  const changes = db
-    .selectFrom('message_events')
-    .select(['id', 'message_id', 'status', 'previous', 'at', 'detail'])
-    .where('message_id', 'in', ids)
-    .where('previous', 'is not', null);
-  const rows =
-    afterEventId !== undefined
-      ? await changes.where('id', '>', afterEventId).orderBy('id').execute()
-      : await db
-          .selectFrom('messages')
-          .select([
-            sql<string>`0::bigint`.as('id'),
-            'id as message_id',
-            sql<string>`'queued'`.as('status'),
-            sql<string | null>`NULL::text`.as('previous'),
-            'created_at as at',
-            sql<Record<string, unknown> | null>`NULL::jsonb`.as('detail'),
-          ])
-          .where('id', 'in', ids)
-          .unionAll(changes)
-          .orderBy('id')
-          .orderBy('at')
-          .execute();
+  const rows = await db
+    .selectFrom('messages')
+    .select([
+      sql<string>`0::bigint`.as('id'),
+      'id as message_id',
+      sql<string>`'queued'`.as('status'),
+      sql<string | null>`NULL::text`.as('previous'),
+      'created_at as at',
+      sql<Record<string, unknown> | null>`NULL::jsonb`.as('detail'),
+    ])
+    .where('id', 'in', ids)
+    .unionAll(
+      db
+        .selectFrom('message_events')
+        .select(['id', 'message_id', 'status', 'previous', 'at', 'detail'])
+        .where('message_id', 'in', ids)
+        .where('previous', 'is not', null),
+    )
+    .orderBy('id')
+    .orderBy('at')
+    .execute();
   return rows.map((e) => ({
     eventId: String(e.id),
     messageId: e.message_id,
