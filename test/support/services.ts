@@ -16,6 +16,21 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * Whether some backend is seen waiting for a lock of `locktype` (pg_locks: 'advisory',
+ * 'transactionid', ...) within `timeoutMs`: the premise of a test that makes a statement wait on
+ * purpose, checked before the test goes on.
+ */
+export async function lockWaitSeen(db: Db, locktype: string, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = ${locktype} AND NOT granted`.execute(db);
+    if (res.rows[0]!.n > 0) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export interface TestSchema {
   readonly schema: string;
   readonly db: Db;

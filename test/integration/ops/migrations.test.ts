@@ -15,7 +15,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrateUpTo, migrationStatus, openDb } from '../../../src/store/db.ts';
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
-import { TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
+import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
 
 const NAMES = Object.keys(MIGRATIONS).sort();
@@ -224,11 +224,8 @@ describe('two schemas migrating at once', () => {
       await holder.query(`CREATE SCHEMA ${other}; CREATE TABLE ${other}.big (n int); INSERT INTO ${other}.big SELECT generate_series(1, 1000)`);
       await holder.query(`SELECT pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
       const migrating = migrateToLatest(db, schema);
-      const waiting = async () =>
-        Number((await holder.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows[0].n) > 0;
-      for (let i = 0; i < 200 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 25));
       // Guards the premise: the migrator waits for this very lock (kysely did not change it).
-      expect(await waiting()).toBe(true);
+      expect(await lockWaitSeen(db, 'advisory')).toBe(true);
       // Waits for every older transaction, the waiting migrator's among them: a cycle.
       await holder.query(`CREATE INDEX CONCURRENTLY big_n ON ${other}.big (n)`);
       await holder.query(`SELECT pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`);

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchema, lockWaitSeen, type TestSchema } from '../../support/services.ts';
 import { insertMessages, recordAnswers } from '../../../src/store/messages.ts';
 import { acceptedSegment } from '../../support/receipt-records.ts';
 import type { RoutedMessage } from '../../../src/domain/routed-message.ts';
@@ -43,11 +43,7 @@ describe('inserts that race', () => {
       // Not committed yet: the batch's check cannot see it, and its insert waits on the key.
       await sql`INSERT INTO segments (message_id, seq, total, smsc, status, submitted_at) VALUES ('m1', 1, 1, 'sim', 'accepted', now())`.execute(tx);
       answered = recordAnswers(s.db, [acceptedSegment('m1', 'A1', { possibleDuplicate: true }), acceptedSegment('m2', 'A2')]);
-      for (let i = 0; i < 100; i++) {
-        const waiting = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`.execute(s.db);
-        if ((waited = waiting.rows[0]!.n > 0)) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      waited = await lockWaitSeen(s.db, 'transactionid', 2000);
     });
     // The premise: the batch's insert waited for the other transaction's row.
     expect(waited).toBe(true);
