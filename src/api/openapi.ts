@@ -272,7 +272,7 @@ export const OPENAPI = {
             type: 'array',
             items: {
               type: 'object',
-              properties: { event_id: { type: 'string', description: 'Unique within the message and increasing; "0" for its first event (queued)' }, status: { type: 'string' }, previous: nullableString, at: dateTime },
+              properties: { event_id: { type: 'string', description: 'Unique within the message: "0" for its first event (queued), the status for submitted and its current final status, a number for an event stored on its own (a final status replaced by a better report). Events are listed in the order they happened' }, status: { type: 'string' }, previous: nullableString, at: dateTime },
             },
           },
           answers: { type: 'object', nullable: true },

@@ -80,8 +80,11 @@ export interface StoredReceipt {
 
 export interface StatusHistoryEntry {
   /**
-   * Unique within a message, and increasing over the whole table: later changes have larger ids.
-   * "0" for every message's first event (queued), which is read off its row.
+   * Unique within a message. The events its row tells are named: "0" for its first (queued), the
+   * status for submitted and for its current final status. A stored event has its row's id: a
+   * final status a better report replaced (a possible duplicate), and the events of messages
+   * stored before events were read off the row. The history lists events in the order they
+   * happened, not by id.
    */
   readonly eventId: string;
   readonly messageId: string;

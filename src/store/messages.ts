@@ -12,7 +12,7 @@ import { blockedPairs } from './opt-outs.ts';
 import { outboundTouches } from './conversations.ts';
 import { withDeliveries } from './webhooks.ts';
 import { applyReceipts, matchPendingReceipts } from './receipts.ts';
-import { applyChanges, enqueueStatusWebhooks, eventRows, lockMessages, settleMessages } from './status-changes.ts';
+import { applyChanges, enqueueStatusWebhooks, lockMessages, settleMessages } from './status-changes.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
 
@@ -47,7 +47,7 @@ async function withoutSpeculation<T>(write: (racing: boolean) => Promise<T>): Pr
 
 /**
  * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
- * their final state), with their events and their conversations, in one statement: two round
+ * their final state: the row is its events, see row-events.ts) and their conversations, in one statement: two round
  * trips in all (the opt-outs read, then the insert), no BEGIN and COMMIT, unless status webhooks
  * need their deliveries in the same transaction. Returns the ids actually inserted: an id already
  * present is an app's retry of the same message and is not sent again.
@@ -87,16 +87,12 @@ export async function insertMessages(
   const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
   // Each row's events (queued; and for one refused before sending, its final status too), kept
   // for the rows the statement actually inserted: an id already present is an app's retry and
-  // gets neither a row nor an event.
+  // gets neither a row nor an event. The row is their record (row-events.ts): none is stored.
   const events: StatusChange[] = rows.flatMap(({ m, change }) => {
     const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
     const queuedEvent: StatusChange = { id: m.id, status: 'queued', previous: null, ...facts };
     return change ? [queuedEvent, { ...change, previous: 'queued' as const, ...facts }] : [queuedEvent];
   });
-  // Only the changes after `queued` get a message_events row: every message starts queued at its
-  // row's created_at, so the history reads that first event off the row (store/timeline.ts). It was
-  // a third of the event rows written per message with receipts, ~250 bytes of WAL each.
-  const stored = events.filter((e) => e.previous !== null);
   const touches = sendable
     .filter((m) => m.from)
     .map((m) => ({
@@ -134,16 +130,7 @@ export async function insertMessages(
             metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant, expires_at)
           ${racing ? sql`ON CONFLICT (id) DO NOTHING` : sql`WHERE NOT EXISTS (SELECT 1 FROM messages x WHERE x.id = u.id)`}
           RETURNING id
-        )${
-          stored.length > 0
-            ? sql`, recorded AS (
-          INSERT INTO message_events (message_id, status, previous, detail)
-          SELECT e.message_id, e.status, e.previous, e.detail FROM (${eventRows(stored)}) e
-          WHERE e.message_id IN (SELECT i.id FROM inserted i)
-          ORDER BY e.n
-        )`
-            : sql``
-        }${touches.length > 0 ? sql`, ${outboundTouches(touches, sql`inserted`)}` : sql``}
+        )${touches.length > 0 ? sql`, ${outboundTouches(touches, sql`inserted`)}` : sql``}
         SELECT id FROM inserted`.execute(tx)
     ).rows;
     const ids = new Set(inserted.map((r) => r.id));

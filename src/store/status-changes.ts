@@ -1,7 +1,7 @@
 /**
  * A message's status moves here and only here: settled from its segments' receipts, swept when no
- * final receipt came in time, and every change recorded as an event and queued for the status
- * webhooks in the same transaction.
+ * final receipt came in time, and every change queued for the status webhooks in the same
+ * transaction. The row records each change as it goes (row-events.ts).
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
@@ -11,6 +11,7 @@ import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
 import { overdueOutcome, settleStatus, type MessageStatus } from '../domain/status.ts';
 import { statusEvent } from '../domain/events.ts';
 import { enqueueDeliveries } from './webhooks.ts';
+import { NOT_FINAL, eventDetail, previousOfFinal } from './row-events.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -111,8 +112,8 @@ export function settledError(
 export const RECEIPT_ERROR_PREFIX = 'receipt_err:';
 
 /**
- * Applies status changes forward only (the row must still be in `previous`), records them in
- * message_events and in the webhook outbox, and returns those applied.
+ * Applies status changes forward only (the row must still be in `previous`), queues them for the
+ * status webhooks, and returns those applied. The row is their event (see changeMessagesFrom).
  */
 export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
   if (changes.length === 0) return [];
@@ -165,10 +166,11 @@ export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChan
 }
 
 /**
- * Two CTEs, `changed` and `recorded`, that apply the status changes `v` of `from` (id, status,
+ * Two CTEs, `changed` and `superseded`, that apply the status changes `v` of `from` (id, status,
  * previous, smsc, segments, error_code, error_reason, delivered_segments; null: unchanged) forward
- * only, to messages still in `previous`, and record each applied one's event in the same
- * statement. `changed` returns the message as changed (m.id, m.route, m.metadata,
+ * only, to messages still in `previous`. The row itself is each applied change's event (see
+ * row-events.ts); only a final status that a better report replaces is stored as an event, since
+ * the row keeps the latest. `changed` returns the message as changed (m.id, m.route, m.metadata,
  * m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate, m.status),
  * v.previous, and the change's own error as change_error_code and change_error_reason.
  */
@@ -195,31 +197,17 @@ export function changeMessagesFrom(from: RawBuilder<unknown>): RawBuilder<unknow
       WHERE m.id = v.id AND m.status = v.previous
       RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate,
         m.status, v.previous, v.error_code AS change_error_code, v.error_reason AS change_error_reason
-    ), recorded AS (
-      INSERT INTO message_events (message_id, status, previous, detail)
-      SELECT c.id, c.status, c.previous, ${eventDetail(sql`c.smsc`, sql`c.change_error_code`, sql`c.change_error_reason`)}
-      FROM changed c
+    ), superseded AS (
+      -- before: the row as the statement found it (every part of a statement reads one snapshot,
+      -- not the update), with the final status it loses. Stored once: a row from before events
+      -- were read off the message has it stored already.
+      INSERT INTO message_events (message_id, status, previous, at, detail)
+      SELECT before.id, before.status, ${previousOfFinal('before')}, COALESCE(before.final_at, before.updated_at),
+        ${eventDetail(sql`before.smsc`, sql`before.error_code`, sql`before.error_reason`)}
+      FROM changed c JOIN messages before ON before.id = c.id AND before.status = c.previous
+      WHERE c.previous <> ALL (${NOT_FINAL})
+        AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = before.id AND e.status = before.status)
     )`;
-}
-
-/**
- * The events of `changes` as rows (message_id, status, previous, detail, n: their order), for an
- * INSERT INTO message_events ... SELECT that may keep only some of them (those of the messages a
- * statement actually inserted, say). The detail is built by Postgres: the SMSC and the error, null
- * when the change names neither an SMSC nor an error code (a message queued, say).
- */
-export function eventRows(changes: readonly StatusChange[]): RawBuilder<unknown> {
-  return sql`
-    SELECT u.message_id, u.status, u.previous, ${eventDetail(sql`u.smsc`, sql`u.error_code`, sql`u.error_reason`)} AS detail, u.n
-    FROM unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
-      ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.errorCode ?? null)}::text[],
-      ${changes.map((c) => c.errorReason ?? null)}::text[]) WITH ORDINALITY AS u(message_id, status, previous, smsc, error_code, error_reason, n)`;
-}
-
-/** An event's detail (message_events.detail) from its SMSC and error, built by Postgres. */
-function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`CASE WHEN COALESCE(${errorCode}, '') <> '' OR COALESCE(${smsc}, '') <> ''
-    THEN jsonb_strip_nulls(jsonb_build_object('smsc', ${smsc}, 'error_code', ${errorCode}, 'error_reason', ${errorReason})) END`;
 }
 
 /**

@@ -4,7 +4,9 @@
  * status history, and the customer messages it is linked to (the one an auto-reply answers, and
  * those that answered it). Rows leave here as Parley's own camelCase types.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import { batchArray } from './batch-array.ts';
+import { NOT_FINAL, eventDetail, previousOfFinal } from './row-events.ts';
 import type { Db } from './db.ts';
 import type { StoredReceipt, StatusHistoryEntry, LinkedReply, MessageTimeline } from '../domain/timeline.ts';
 import { attemptsOf } from './messages.ts';
@@ -88,37 +90,39 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
 }
 
 /**
- * Status changes of these messages in the order they happened.
+ * Status changes of these messages in the order they happened: queued, submitted, then each final
+ * status (a possible duplicate's better report comes after the one it replaced).
  *
- * A message's first event, `queued`, is its row's created_at: insertMessages stores no event row
- * for it (the row says the same). It has event id 0, before every stored change. Rows from before
- * that (previous IS NULL: only a first event has no previous status) are read as the same event.
+ * Most are read off the message row (row-events.ts), with the status as their event id ("0" for
+ * queued): queued at created_at, submitted at submitted_at, the final status at final_at. Stored
+ * events (a replaced final status, and every event of rows written before events were read off
+ * the row) keep their own id; the row's event is left out when one of its status is stored.
  */
 export async function readStatusHistory(db: Db, ids: readonly string[]): Promise<StatusHistoryEntry[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('messages')
-    .select([
-      sql<string>`0::bigint`.as('id'),
-      'id as message_id',
-      sql<string>`'queued'`.as('status'),
-      sql<string | null>`NULL::text`.as('previous'),
-      'created_at as at',
-      sql<Record<string, unknown> | null>`NULL::jsonb`.as('detail'),
-    ])
-    .where('id', 'in', ids)
-    .unionAll(
-      db
-        .selectFrom('message_events')
-        .select(['id', 'message_id', 'status', 'previous', 'at', 'detail'])
-        .where('message_id', 'in', ids)
-        .where('previous', 'is not', null),
-    )
-    .orderBy('id')
-    .orderBy('at')
-    .execute();
-  return rows.map((e) => ({
-    eventId: String(e.id),
+  const wanted = batchArray([...ids], 'text[]');
+  const stored = (status: RawBuilder<unknown>) =>
+    sql`NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.status = ${status} AND e.previous IS NOT NULL)`;
+  const rows = await sql<{ event_id: string; message_id: string; status: string; previous: string | null; at: Date; detail: Record<string, unknown> | null }>`
+    SELECT h.event_id, h.message_id, h.status, h.previous, h.at, h.detail FROM (
+      SELECT '0' AS event_id, 0::bigint AS n, 0 AS phase, m.id AS message_id, 'queued'::text AS status, NULL::text AS previous,
+        m.created_at AS at, NULL::jsonb AS detail
+      FROM messages m WHERE m.id = ANY (${wanted})
+      UNION ALL
+      SELECT 'submitted', 0, 1, m.id, 'submitted', 'queued', m.submitted_at, ${eventDetail(sql`m.smsc`, sql`NULL::text`, sql`NULL::text`)}
+      FROM messages m WHERE m.id = ANY (${wanted}) AND m.submitted_at IS NOT NULL AND ${stored(sql`'submitted'`)}
+      UNION ALL
+      SELECT m.status, 0, 2, m.id, m.status, ${previousOfFinal('m')}, COALESCE(m.final_at, m.updated_at),
+        ${eventDetail(sql`m.smsc`, sql`m.error_code`, sql`m.error_reason`)}
+      FROM messages m WHERE m.id = ANY (${wanted}) AND m.status <> ALL (${NOT_FINAL}) AND ${stored(sql`m.status`)}
+      UNION ALL
+      -- Rows from before the queued event was read off the row have previous IS NULL: left out.
+      SELECT e.id::text, e.id, CASE WHEN e.status = 'submitted' THEN 1 ELSE 2 END, e.message_id, e.status, e.previous, e.at, e.detail
+      FROM message_events e WHERE e.message_id = ANY (${wanted}) AND e.previous IS NOT NULL
+    ) h
+    ORDER BY h.phase, h.at, h.n`.execute(db);
+  return rows.rows.map((e) => ({
+    eventId: e.event_id,
     messageId: e.message_id,
     status: e.status,
     previous: e.previous,

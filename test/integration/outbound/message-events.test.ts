@@ -1,7 +1,7 @@
 /**
  * What a batch of new messages records with the insert's own statement: a history that starts
- * `queued` for each message inserted (read off its row: no event row), then the final status of
- * one refused before sending, in that order; none for an id already stored (an app's retry). The same statement opens or continues each pair's
+ * `queued` for each message inserted, then the final status of one refused before sending, in
+ * that order, both read off its row (no event row); none for an id already stored (an app's retry). The same statement opens or continues each pair's
  * conversation with the last message of the pair it actually inserted; with status webhooks the
  * deliveries are written in the same transaction, for the inserted messages only.
  */
@@ -33,23 +33,22 @@ describe('events of inserted messages', () => {
       ['late', null, 'queued'],
       ['late', 'queued', 'failed'],
     ]);
-    // The history: every message starts queued (read off its row), then what was stored.
+    // The history: every message starts queued, then what its row says since (read off the row).
     const history = await readStatusHistory(s.db, ['old', 'new', 'late']);
-    expect(history.map(({ messageId, status, previous, detail }) => ({ messageId, status, previous, detail }))).toEqual([
-      { messageId: 'old', status: 'queued', previous: null, detail: null },
-      { messageId: 'new', status: 'queued', previous: null, detail: null },
-      { messageId: 'late', status: 'queued', previous: null, detail: null },
-      { messageId: 'late', status: 'failed', previous: 'queued', detail: { error_code: 'expired', error_reason: 'its expires_at passed before it was sent' } },
+    expect(history.map(({ messageId, eventId, status, previous, detail }) => ({ messageId, eventId, status, previous, detail }))).toEqual([
+      { messageId: 'old', eventId: '0', status: 'queued', previous: null, detail: null },
+      { messageId: 'new', eventId: '0', status: 'queued', previous: null, detail: null },
+      { messageId: 'late', eventId: '0', status: 'queued', previous: null, detail: null },
+      { messageId: 'late', eventId: 'failed', status: 'failed', previous: 'queued', detail: { error_code: 'expired', error_reason: 'its expires_at passed before it was sent' } },
     ]);
-    // The first event at the row's created_at, before every stored change.
-    const created = await s.db.selectFrom('messages').select(['id', 'created_at']).execute();
-    for (const h of history.filter((e) => e.status === 'queued')) {
-      expect(h.at).toEqual(created.find((m) => m.id === h.messageId)?.created_at);
-      expect(h.eventId).toBe('0');
+    // The first event at the row's created_at, the final one at its final_at.
+    const rows = await s.db.selectFrom('messages').select(['id', 'created_at', 'final_at']).execute();
+    for (const h of history) {
+      const row = rows.find((m) => m.id === h.messageId);
+      expect(h.at).toEqual(h.status === 'queued' ? row?.created_at : row?.final_at);
     }
-    // Only the change after queued is a row: a message's first event is its row.
-    const rows = await s.db.selectFrom('message_events').select(['message_id', 'status']).execute();
-    expect(rows).toEqual([{ message_id: 'late', status: 'failed' }]);
+    // No event is a row: the message's row holds them all.
+    expect(await s.db.selectFrom('message_events').select(['message_id', 'status']).execute()).toEqual([]);
     const late = await s.db.selectFrom('messages').select(['status', 'error_code']).where('id', '=', 'late').executeTakeFirstOrThrow();
     expect(late).toEqual({ status: 'failed', error_code: 'expired' });
   });

@@ -1,0 +1,30 @@
+/**
+ * A message's status events as its row tells them. A message moves forward only, so its row holds
+ * every event but one kind: queued at created_at, submitted at submitted_at (with its SMSC), and
+ * its final status at final_at (with its SMSC and error). message_events stores only what the row
+ * loses: a final status that a possible duplicate's better report replaced (status-changes.ts), and
+ * every event of the rows written before this was so. Both the writer and the reader of the
+ * history (timeline.ts) build an event from a row here, so that the two cannot drift apart.
+ */
+import { sql, type RawBuilder } from 'kysely';
+
+/** An event's detail (message_events.detail) from its SMSC and error, built by Postgres. */
+export function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`CASE WHEN COALESCE(${errorCode}, '') <> '' OR COALESCE(${smsc}, '') <> ''
+    THEN jsonb_strip_nulls(jsonb_build_object('smsc', ${smsc}, 'error_code', ${errorCode}, 'error_reason', ${errorReason})) END`;
+}
+
+/** Statuses that are not final: each happens once, and the row keeps its time (created_at, submitted_at). */
+export const NOT_FINAL = sql`ARRAY['queued', 'submitted']::text[]`;
+
+/**
+ * The status a final status of the message row `m` moved from: the final one it replaced (stored),
+ * else submitted when it was submitted, else queued (refused or failed before it was sent).
+ */
+export function previousOfFinal(m: string): RawBuilder<string> {
+  return sql<string>`COALESCE(
+    (SELECT e.status FROM message_events e
+      WHERE e.message_id = ${sql.ref(`${m}.id`)} AND e.previous IS NOT NULL AND e.status <> ALL (${NOT_FINAL}) AND e.status <> ${sql.ref(`${m}.status`)}
+      ORDER BY e.at DESC, e.id DESC LIMIT 1),
+    CASE WHEN ${sql.ref(`${m}.submitted_at`)} IS NULL THEN 'queued' ELSE 'submitted' END)`;
+}
