@@ -47,6 +47,9 @@ interface Pending {
   readonly arrivedAt: number;
 }
 
+/** Receipt batches being committed at once (see the Batcher's maxWrites). */
+const RECEIPT_BATCHES_AT_ONCE = 2;
+
 export class ReceiptRecorder {
   private readonly batches: Batcher<Pending>;
   private readonly log: Logger;
@@ -58,6 +61,10 @@ export class ReceiptRecorder {
       maxDelayMs: options.batchDelayMs,
       // The deliver_sm waits for this commit: written at once when idle, batched under load.
       flushWhenIdle: true,
+      // Two batches commit at once: the SMSC sends the next receipts of its window only as these
+      // are answered, so with one at a time they waited for the batch before them as well. Safe
+      // in any order: a receipt moves its segment forward only, as from several binds at once.
+      maxWrites: RECEIPT_BATCHES_AT_ONCE,
       write: async (items) => {
         const result = await options.store.storeReceipts(items.map((i) => i.receipt));
         const now = performance.now();

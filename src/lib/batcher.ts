@@ -1,7 +1,7 @@
 /**
  * Collects items and writes them in batches: when `maxItems` are waiting or `maxDelayMs` after
- * the first one arrived, whichever comes first. One write runs at a time, so under load the next
- * batch fills while the previous one is written.
+ * the first one arrived, whichever comes first. One write runs at a time (or `maxWrites`), so
+ * under load the next batch fills while the previous one is written.
  *
  * A failed write is told apart by `classifyFault` (lib/faults.ts):
  * - a transient fault (Postgres or Redis down, a deadlock) is retried with backoff, the same
@@ -28,6 +28,12 @@ export interface BatcherOptions<T> {
    * whose latency someone waits on (a deliver_sm answered after its commit). Default false.
    */
   flushWhenIdle?: boolean;
+  /**
+   * Batches written at once (default 1). For a pipeline whose peer waits on each commit with a
+   * window of requests (deliver_sm answered after its commit): with one write at a time, the
+   * window's next requests wait for the batch before theirs to commit before theirs can start.
+   */
+  maxWrites?: number;
   write(items: T[]): Promise<void>;
   /** Told of each failed write before it is retried or split. */
   onError?(err: unknown, items: number, attempt: number): void;
@@ -72,7 +78,8 @@ export class Batcher<T> {
   private queue: Waiting<T>[] = [];
   private timer: unknown;
   private immediate: NodeJS.Immediate | undefined;
-  private writing: Promise<void> | undefined;
+  /** The writes running now (at most maxWrites). */
+  private readonly writing = new Set<Promise<void>>();
   private readonly backoff: Backoff;
   private readonly timers: BatcherTimers;
 
@@ -110,17 +117,22 @@ export class Batcher<T> {
 
   private schedule(): void {
     if (this.queue.length >= this.options.maxItems) this.kick();
-    else if (this.writing || this.timer !== undefined || this.immediate) return;
+    else if (this.busy || this.timer !== undefined || this.immediate) return;
     else if (this.options.flushWhenIdle) this.immediate = setImmediate(() => this.kick());
     else this.timer = this.timers.setTimeout(() => this.kick(), this.options.maxDelayMs);
   }
 
   /** Writes everything queued now and resolves when all of it is written. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.writing) {
+    while (this.queue.length > 0 || this.writing.size > 0) {
       this.kick();
-      await this.writing;
+      await Promise.all(this.writing);
     }
+  }
+
+  /** Every write slot taken: what arrives now waits for one to finish. */
+  private get busy(): boolean {
+    return this.writing.size >= (this.options.maxWrites ?? 1);
   }
 
   private kick(): void {
@@ -132,16 +144,18 @@ export class Batcher<T> {
       clearImmediate(this.immediate);
       this.immediate = undefined;
     }
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = this.drain().finally(() => {
-      this.writing = undefined;
-      if (this.queue.length > 0) this.kick();
-    });
+    while (!this.busy && this.queue.length > 0) {
+      const write: Promise<void> = this.drain().finally(() => {
+        this.writing.delete(write);
+        if (this.queue.length > 0) this.kick();
+      });
+      this.writing.add(write);
+    }
   }
 
   private async drain(): Promise<void> {
     const batch = this.queue.splice(0, this.options.maxItems);
-    this.inFlight = batch.length;
+    this.inFlight += batch.length;
     const o = this.options;
     if (!o.onPoison) {
       // Nothing can be set aside: every failure is retried with the same items.

@@ -113,6 +113,49 @@ describe('Batcher', () => {
     expect(b.pending).toBe(0);
   });
 
+  it('with maxWrites 2, a batch starts while one is written, the next waits for a free write; pending and flush count both', async () => {
+    vi.useFakeTimers();
+    let inFlight = 0;
+    let most = 0;
+    const writes: { items: number[]; startedAt: number }[] = [];
+    const b = new Batcher<number>({
+      maxItems: 3,
+      maxDelayMs: 60_000,
+      flushWhenIdle: true,
+      maxWrites: 2,
+      write: async (items) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        writes.push({ items, startedAt: Date.now() });
+        await tick(20);
+        inFlight--;
+      },
+    });
+    const t0 = Date.now();
+    const first = b.add(0);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(inFlight).toBe(1);
+    // A free write: what arrives in this turn goes at the end of it, beside the first.
+    const second = [b.add(1), b.add(2)];
+    await vi.advanceTimersByTimeAsync(1);
+    expect(inFlight).toBe(2);
+    // Both writes busy: these wait (as a full batch, then a partial one) for one to finish.
+    const rest = [3, 4, 5, 6].map((n) => b.add(n));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(b.pending).toBe(7);
+    const flushed = b.flush();
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all([first, ...second, ...rest, flushed]);
+    expect(most).toBe(2);
+    expect(writes.map((w) => [w.items, w.startedAt - t0])).toEqual([
+      [[0], 0],
+      [[1, 2], 5],
+      [[3, 4, 5], 20],
+      [[6], 25],
+    ]);
+    expect(b.pending).toBe(0);
+  });
+
   it('retries a failed write with the same items, and flush waits for everything', async () => {
     let failures = 2;
     const errors: number[] = [];
