@@ -30,6 +30,9 @@ export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promis
   await sql`SELECT 1 FROM messages WHERE id = ANY (${batchArray(ids, 'text[]')}) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
 }
 
+/** Segment statuses that are no final receipt's: waiting for one (accepted), or never getting one (failed). */
+const WAITING_SEGMENT = sql`ARRAY['accepted', 'failed']::text[]`;
+
 /**
  * Moves submitted messages whose every segment has a final receipt to their final status, and
  * keeps delivered_segments current. Returns the changes applied.
@@ -63,6 +66,9 @@ export async function settleMessages(
       (array_agg(s.error_code ORDER BY s.seq) FILTER (WHERE s.error_code IS NOT NULL AND s.status <> 'delivered'))[1] AS error_code
     FROM messages m JOIN segments s ON s.message_id = m.id
     WHERE m.id = ANY (${batchArray(ids, 'text[]')})
+      -- Only a message with a part that has its final receipt can settle or count one delivered:
+      -- a message just submitted is read no further (nearly all of them, when its submit settles).
+      AND EXISTS (SELECT 1 FROM segments f WHERE f.message_id = m.id AND f.status <> ALL (${WAITING_SEGMENT}))
     GROUP BY m.id`.execute(tx);
   const changes: StatusChange[] = [];
   // delivered_segments of the messages whose status does not change now (those that change get it
