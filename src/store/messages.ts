@@ -102,7 +102,11 @@ export async function insertMessages(
       tags: m.conversation?.tags ?? {},
       messageId: m.id,
     }));
-  // An id stored before (an app's retry) is left out by NOT EXISTS (see withoutSpeculation).
+  // An id stored before (an app's retry) is left out by its own check (see withoutSpeculation):
+  // the batch's ids looked up by the key, as `= ANY`. Written as NOT EXISTS, it was planned as a
+  // hash anti-join that read the whole messages table at every batch while the table held less
+  // than ~150,000 rows (4-67 ms a batch at 1,000-29,500 rows in the 30,000-message bench).
+  const batchIds = rows.map(({ m }) => m.id);
   const insert = (racing: boolean) => async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
     const inserted = (
       await sql<{ id: string }>`
@@ -114,7 +118,7 @@ export async function insertMessages(
             u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
             u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant, u.expires_at
           FROM unnest(
-            ${batchArray(col(({ m }) => m.id), 'text[]')}, ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
+            ${batchArray(batchIds, 'text[]')}, ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
             ${col(({ m }) => m.text)}::text[], ${col(({ m }) => m.route)}::text[], ${col(({ m }) => m.priority)}::smallint[],
             ${col(({ m }) => m.dlr)}::boolean[], ${col(({ m }) => m.validitySeconds ?? null)}::integer[],
             ${col(({ m }) => json(m.conversation))}::text[], ${col(({ m }) => json(m.replies))}::text[],
@@ -128,7 +132,7 @@ export async function insertMessages(
             ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
           ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
             metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant, expires_at)
-          ${racing ? sql`ON CONFLICT (id) DO NOTHING` : sql`WHERE NOT EXISTS (SELECT 1 FROM messages x WHERE x.id = u.id)`}
+          ${racing ? sql`ON CONFLICT (id) DO NOTHING` : sql`WHERE u.id <> ALL (ARRAY(SELECT x.id FROM messages x WHERE x.id = ANY (${batchArray(batchIds, 'text[]')})))`}
           RETURNING id
         )${touches.length > 0 ? sql`, ${outboundTouches(touches, sql`inserted`)}` : sql``}
         SELECT id FROM inserted`.execute(tx)
