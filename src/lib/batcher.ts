@@ -22,10 +22,11 @@ export interface BatcherOptions<T> {
   maxItems: number;
   maxDelayMs: number;
   /**
-   * Adaptive delay: an item that finds the batcher idle (nothing being written) is written at the
-   * end of this turn of the event loop, with whatever else arrived in it, instead of after
-   * `maxDelayMs`; under load the next batch fills while one is written, as always. For pipelines
-   * whose latency someone waits on (a deliver_sm answered after its commit). Default false.
+   * Adaptive delay: an item that finds a write free (nothing being written, or fewer batches than
+   * `maxWrites`) is written at the end of this turn of the event loop, with whatever else arrived
+   * in it, instead of after `maxDelayMs`; under load the next batch fills while one is written, as
+   * always. For pipelines whose latency someone waits on (a deliver_sm answered after its commit).
+   * Default false.
    */
   flushWhenIdle?: boolean;
   /**

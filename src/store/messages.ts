@@ -47,9 +47,9 @@ async function withoutSpeculation<T>(write: (racing: boolean) => Promise<T>): Pr
 
 /**
  * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
- * their final state: the row is its events, see row-events.ts) and their conversations, in one statement: two round
- * trips in all (the opt-outs read, then the insert), no BEGIN and COMMIT, unless status webhooks
- * need their deliveries in the same transaction. Returns the ids actually inserted: an id already
+ * their final state; the row is their events, see row-events.ts) and their conversations, in one
+ * statement: two round trips in all (the opt-outs read, then the insert), no BEGIN and COMMIT,
+ * unless status webhooks need their deliveries in the same transaction. Returns the ids actually inserted: an id already
  * present is an app's retry of the same message and is not sent again.
  */
 export async function insertMessages(
