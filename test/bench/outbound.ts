@@ -25,6 +25,10 @@
  *     runs the daemon under `node --cpu-prof --cpu-prof-dir=bench-profiles/binds-1-<ms>` and prints a
  *     summary (self time by function and file, inclusive time of src/), or later:
  *   npx tsx test/bench/profile-summary.ts bench-profiles/binds-1-<ms>/<file>.cpuprofile --top 30
+ *   npm run bench -- --no-two-way --binds 1 --heap-profile bench-profiles
+ *     samples what the daemon allocates over the run, freed objects included, and prints bytes by
+ *     function, by package and inclusive for src/ (test/bench/heap-profile.ts; later:
+ *     npx tsx test/bench/heap-profile.ts bench-profiles/binds-1-<ms>/daemon-<pid>.heapprofile).
  *   --trace-sql prints per statement shape the calls, time and parameters as the daemon saw them.
  *   Server side, on a Postgres started with shared_preload_libraries = 'pg_stat_statements':
  *     CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();
@@ -156,6 +160,7 @@ import {
   walLsn,
 } from './bench-support.ts';
 import { summarise } from './profile-summary.ts';
+import { startHeapSampling, summariseHeap } from './heap-profile.ts';
 import { SmppSession } from '../../src/smpp/session.ts';
 import { printTwoWay, TWO_WAY_DEFAULTS } from './two-way.ts';
 
@@ -198,6 +203,8 @@ const TEXT = 'Your verification code is 482913. It expires in 10 minutes. Reply 
 
 interface DaemonConfig {
   readonly traceSql: boolean;
+  /** Where the daemon writes its sampled heap profile (--heap-profile), if anywhere. */
+  readonly heapProfileDir?: string;
   readonly schema: string;
   readonly prefix: string;
   readonly simPort: number;
@@ -378,6 +385,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
     cfg.prefix,
   );
   const daemon = buildDaemon(config, { logger: silentLogger, schema: cfg.schema, http: false });
+  const stopHeapSampling = cfg.heapProfileDir ? await startHeapSampling(cfg.heapProfileDir) : undefined;
   // Every observation of parley_receipt_commit_seconds, as the daemon makes it (seconds).
   const receiptCommitMs: number[] = [];
   const commit = daemon.metrics.receiptCommitLatency;
@@ -418,8 +426,8 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
       return tellParent(report);
       }).catch(failChild);
     } else if (m.type === 'stop') {
-      daemon.service
-        .stop()
+      (stopHeapSampling ? stopHeapSampling() : Promise.resolve(''))
+        .then(() => daemon.service.stop())
         .then((result) => tellParent({ type: 'stopped', result }))
         .then(() => process.exit(0), failChild);
     }
@@ -490,6 +498,7 @@ interface RunOptions {
   readonly dlr: boolean;
   readonly traceSql: boolean;
   readonly profileDir: string | undefined;
+  readonly heapProfileDir: string | undefined;
 }
 
 interface ReceiptFigures {
@@ -554,6 +563,8 @@ interface RunResult {
   readonly intervals: Record<'dequeueToWire' | 'dequeueToEnqueued' | 'enqueuedToSubmit' | 'submitToWire' | 'xaddToWire', Interval | undefined>;
   readonly statuses: Record<string, number>;
   readonly profile: string | undefined;
+  /** The daemon's sampled heap profile (--heap-profile). */
+  readonly heapProfile: string | undefined;
   /** With receipts only. */
   readonly receipts: ReceiptFigures | undefined;
   /** The 1/5/15-minute load averages when the run ended. */
@@ -605,6 +616,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
   let sim: ChildProcess | undefined;
   let daemon: ChildProcess | undefined;
   const profileDir = o.profileDir ? path.join(o.profileDir, `binds-${o.binds}-${Date.now()}`) : undefined;
+  const heapProfileDir = o.heapProfileDir ? path.join(o.heapProfileDir, `binds-${o.binds}-${Date.now()}`) : undefined;
   try {
     sim = forkTs(SELF, ['--role', 'sim', JSON.stringify({ window: o.window, count: o.count, dlr: o.dlr })], { killAfterMs });
     const { port } = await nextMessage(sim, typed<{ type: 'listening'; port: number }>('listening'), 'simulator');
@@ -621,7 +633,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     const feedStart = performance.now();
     if (o.feed === 'before') fed = xaddAll(redis, keys.outbound, payloads, o.rate);
 
-    const cfg: DaemonConfig = { traceSql: o.traceSql, schema: schema.schema, prefix, simPort: port, binds: o.binds, window: o.window, tps: o.tps };
+    const cfg: DaemonConfig = { traceSql: o.traceSql, heapProfileDir, schema: schema.schema, prefix, simPort: port, binds: o.binds, window: o.window, tps: o.tps };
     if (fed) await fed;
     const feedMs = performance.now() - feedStart;
     const redisPids = pidsByName('redis-server');
@@ -779,6 +791,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
       const biggest = files.map((f) => path.join(profileDir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
       profile = biggest;
     }
+    const heapProfile = heapProfileDir ? readdirSync(heapProfileDir).filter((f) => f.endsWith('.heapprofile')).map((f) => path.join(heapProfileDir, f))[0] : undefined;
     const spanMs = doneAt - daemonReport.firstDequeueMs;
     const finalSpanMs = (deliveredAt > 0 ? deliveredAt : epochNowMs()) - daemonReport.firstDequeueMs;
     const beforeLastAnswer = o.dlr
@@ -826,6 +839,7 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
       },
       statuses,
       profile,
+      heapProfile,
       stages,
     };
   } finally {
@@ -876,6 +890,7 @@ async function main(): Promise<void> {
     dlr: !booleanFlag('no-dlr'),
     traceSql: booleanFlag('trace-sql'),
     profileDir: process.argv.includes('--profile') ? path.resolve(stringFlag('profile', 'bench-profiles')) : undefined,
+    heapProfileDir: process.argv.includes('--heap-profile') ? path.resolve(stringFlag('heap-profile', 'bench-profiles')) : undefined,
   };
   console.log(
     `outbound bench: ${fmtInt(base.count)} messages (1 GSM-7 segment each, dlr ${base.dlr}), route tps ${fmtInt(base.tps)}, window ${base.window}, ` +
@@ -1068,6 +1083,10 @@ async function main(): Promise<void> {
           ' beyond that is the thread preempted (off the core) inside whatever it was running, typically the write that woke Postgres)',
       );
       console.log(summarise(r.profile, 25, 'src/', r.daemon.windowUs));
+    }
+    if (r.heapProfile) {
+      console.log(`\ndaemon heap profile, binds ${r.options.binds}: ${r.heapProfile}`);
+      console.log(summariseHeap(r.heapProfile, 25, 'src/'));
     }
   }
   if (!booleanFlag('no-two-way')) {
