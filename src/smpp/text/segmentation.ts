@@ -1,4 +1,4 @@
-import { chooseEncoding, encodeIn, type TextAlphabet } from './choose-encoding.ts';
+import { chooseEncoding, encodeIn, type EncodedText, type TextAlphabet } from './choose-encoding.ts';
 import type { DefaultAlphabet } from './data-coding.ts';
 import { gsm7CharSeptets } from './gsm7.ts';
 import { buildConcatUdh } from './udh.ts';
@@ -97,12 +97,6 @@ function tokenize(text: string, alphabet: TextAlphabet): Token[] {
   return tokens;
 }
 
-function totalCost(tokens: readonly Token[]): number {
-  let sum = 0;
-  for (const token of tokens) sum += token.cost;
-  return sum;
-}
-
 /** Greedy fill: each part takes as many whole tokens as fit. */
 function chunk(tokens: readonly Token[], size: number): string[] {
   const chunks: string[] = [];
@@ -121,10 +115,19 @@ function chunk(tokens: readonly Token[], size: number): string[] {
   return chunks;
 }
 
+/**
+ * What the tokens' costs add up to, read off the encoded text: GSM septets are written one octet
+ * each (an extension character two), UCS-2 units two octets, the 8-bit alphabets one. A text that
+ * fits one message, nearly every one, is then never cut into tokens (an object per character).
+ */
+function unitsOf(encoded: EncodedText): number {
+  return encoded.alphabet === 'ucs2' ? encoded.bytes.length / 2 : encoded.bytes.length;
+}
+
 /** The part texts as billed: one if it fits a single message, else 8-bit-reference parts. */
-function billedChunks(tokens: readonly Token[], sizes: Sizes): number {
-  if (totalCost(tokens) <= sizes.single) return 1;
-  return chunk(tokens, sizes.udh8).length;
+function billedChunks(text: string, encoded: EncodedText, sizes: Sizes): number {
+  if (unitsOf(encoded) <= sizes.single) return 1;
+  return chunk(tokenize(text, encoded.alphabet), sizes.udh8).length;
 }
 
 /**
@@ -134,8 +137,8 @@ function billedChunks(tokens: readonly Token[], sizes: Sizes): number {
  */
 export function countSegments(text: string, smscDefault: DefaultAlphabet): number {
   if (text === '') return 0;
-  const { alphabet } = chooseEncoding(text, smscDefault);
-  return billedChunks(tokenize(text, alphabet), sizesFor(alphabet));
+  const encoded = chooseEncoding(text, smscDefault);
+  return billedChunks(text, encoded, sizesFor(encoded.alphabet));
 }
 
 function encodeChunk(alphabet: TextAlphabet, text: string): Buffer {
@@ -169,10 +172,9 @@ export function splitText(text: string, options: SplitOptions): SplitResult {
   const encoded = chooseEncoding(text, smscDefault);
   const { alphabet, dataCoding } = encoded;
   const sizes = sizesFor(alphabet);
-  const tokens = tokenize(text, alphabet);
 
   if (concatenation === 'payload') {
-    const billed = billedChunks(tokens, sizes);
+    const billed = billedChunks(text, encoded, sizes);
     if (billed > MAX_PARTS) return tooMany(billed);
     if (encoded.bytes.length > MAX_PAYLOAD_OCTETS) {
       return {
@@ -185,11 +187,11 @@ export function splitText(text: string, options: SplitOptions): SplitResult {
     return { ok: true, dataCoding, alphabet, parts: [part] };
   }
 
-  if (totalCost(tokens) <= sizes.single) {
+  if (unitsOf(encoded) <= sizes.single) {
     return { ok: true, dataCoding, alphabet, parts: [{ shortMessage: encoded.bytes, udhi: false, text }] };
   }
 
-  const chunks = chunk(tokens, perPartSize(sizes, concatenation));
+  const chunks = chunk(tokenize(text, alphabet), perPartSize(sizes, concatenation));
   const total = chunks.length;
   if (total > MAX_PARTS) return tooMany(total);
 

@@ -106,6 +106,12 @@ describe('splitText UCS-2', () => {
     expect(two[0]?.shortMessage.subarray(6, 8).toString('hex')).toBe('0416');
   });
 
+  it('counts a surrogate pair as two units for the single-part limit', () => {
+    expect(partsOf(split(zhe(68) + '😀'))).toHaveLength(1);
+    expect(partsOf(split(zhe(69) + '😀')).map((p) => p.text)).toEqual([zhe(67), zhe(2) + '😀']);
+    expect(partsOf(split(zhe(69) + '😀', 'payload'))).toHaveLength(1);
+  });
+
   it('moves a surrogate pair whole to the next part', () => {
     // 66 + 2 would be 68 > 67
     const parts = partsOf(split(zhe(66) + '😀' + zhe(5)));
@@ -222,6 +228,10 @@ describe('countSegments (billing counts)', () => {
     ['escape pair pushed over a boundary', a(152) + '€' + a(153), 'gsm7', 3],
     ['one emoji', '😀', 'gsm7', 1],
     ['70 UCS-2', zhe(70), 'gsm7', 1],
+    ['70 UCS-2 units ending in a surrogate pair', zhe(68) + '😀', 'gsm7', 1],
+    ['71 UCS-2 units ending in a surrogate pair', zhe(69) + '😀', 'gsm7', 2],
+    ['160 septets ending in an extension char', a(158) + '€', 'gsm7', 1],
+    ['161 septets ending in an extension char', a(159) + '€', 'gsm7', 2],
     ['71 UCS-2', zhe(71), 'gsm7', 2],
     ['134 UCS-2', zhe(134), 'gsm7', 2],
     ['135 UCS-2', zhe(135), 'gsm7', 3],
