@@ -16,9 +16,10 @@ import { Session } from 'node:inspector/promises';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fmt, numberFlag, stringFlag, table } from './bench-support.ts';
+import { label, packageOf, shortUrl, type CallFrame } from './profile-summary.ts';
 
 interface HeapNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: HeapNode[];
 }
@@ -44,20 +45,6 @@ export async function startHeapSampling(dir: string): Promise<() => Promise<stri
   };
 }
 
-function where(url: string): string {
-  if (url === '') return '(native)';
-  const cwd = `file://${process.cwd()}/`;
-  return (url.startsWith(cwd) ? url.slice(cwd.length) : url.replace(/^file:\/\//, '')).replace(/^.*node_modules\//, 'node_modules/');
-}
-
-/** The same grouping as the CPU profile's: src/<folder>, node_modules/<package>, or the file. */
-function packageOf(url: string): string {
-  const u = where(url);
-  const nm = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u);
-  if (nm) return `node_modules/${nm[1]}`;
-  return /^(src\/(?:[^/]+\/)*)/.exec(u)?.[1] ?? u;
-}
-
 /** Bytes allocated by function, by package or src/ folder, and inclusive for functions of files matching `match`. */
 export function summariseHeap(file: string, top: number, match: string): string {
   const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
@@ -68,11 +55,11 @@ export function summariseHeap(file: string, top: number, match: string): string 
   const add = (m: Map<string, number>, k: string, v: number): void => void m.set(k, (m.get(k) ?? 0) + v);
   const walk = (node: HeapNode, above: ReadonlySet<string>): void => {
     const f = node.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${where(f.url)}${f.lineNumber > 0 ? `:${f.lineNumber + 1}` : ''}`;
+    const name = label(f);
     add(self, name, node.selfSize);
-    add(byPackage, packageOf(f.url), node.selfSize);
+    add(byPackage, packageOf(f), node.selfSize);
     total += node.selfSize;
-    const stack = where(f.url).includes(match) && !above.has(name) ? new Set([...above, name]) : above;
+    const stack = shortUrl(f.url).includes(match) && !above.has(name) ? new Set([...above, name]) : above;
     for (const k of stack) add(inclusive, k, node.selfSize);
     for (const c of node.children) walk(c, stack);
   };
@@ -82,18 +69,13 @@ export function summariseHeap(file: string, top: number, match: string): string 
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([k, v]) => [k, fmt(v / 1e6, 1), fmt((v / total) * 100, 1)]);
-  return [
-    `allocated (sampled, freed objects included): ${fmt(total / 1e6, 0)} MB`,
-    '',
-    'bytes allocated by function:',
-    table(['function', 'MB', '%'], rows(self)),
-    '',
-    'by package or src/ folder:',
-    table(['where', 'MB', '%'], rows(byPackage)),
-    '',
-    `inclusive, functions of files matching "${match}":`,
-    table(['function', 'MB', '%'], rows(inclusive)),
-  ].join('\n');
+  const sections: [title: string, column: string, bytes: Map<string, number>][] = [
+    ['bytes allocated by function:', 'function', self],
+    ['by package or src/ folder:', 'where', byPackage],
+    [`inclusive, functions of files matching "${match}":`, 'function', inclusive],
+  ];
+  const heading = `allocated (sampled, freed objects included): ${fmt(total / 1e6, 0)} MB`;
+  return [heading, ...sections.flatMap(([title, column, bytes]) => ['', title, table([column, 'MB', '%'], rows(bytes))])].join('\n');
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {

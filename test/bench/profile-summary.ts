@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { fmt, numberFlag, stringFlag, table } from './bench-support.ts';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
@@ -32,7 +32,7 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-function shortUrl(url: string): string {
+export function shortUrl(url: string): string {
   if (url === '') return '(native)';
   const cwd = `file://${process.cwd()}/`;
   let u = url.startsWith(cwd) ? url.slice(cwd.length) : url.replace(/^file:\/\//, '');
@@ -41,7 +41,7 @@ function shortUrl(url: string): string {
 }
 
 /** src/<folder>, node_modules/<package>, node: internals, or the native/V8 entry by name. */
-function packageOf(frame: CallFrame): string {
+export function packageOf(frame: CallFrame): string {
   if (frame.url === '') return frame.functionName.startsWith('(') ? frame.functionName : '(native: syscalls, Buffer, string ops)';
   const u = shortUrl(frame.url);
   const nm = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u);
@@ -52,7 +52,7 @@ function packageOf(frame: CallFrame): string {
   return u;
 }
 
-function label(frame: CallFrame): string {
+export function label(frame: CallFrame): string {
   const name = frame.functionName || '(anonymous)';
   if (frame.url === '') return name;
   // tsx's output keeps each module on few lines: a line number is shown only when it says something.
