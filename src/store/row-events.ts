@@ -21,10 +21,30 @@ export const NOT_FINAL = sql`ARRAY['queued', 'submitted']::text[]`;
  * The status a final status of the message row `m` moved from: the final one it replaced (stored),
  * else submitted when it was submitted, else queued (refused or failed before it was sent).
  */
-export function previousOfFinal(m: string): RawBuilder<string> {
+function previousOfFinal(m: string): RawBuilder<string> {
   return sql<string>`COALESCE(
     (SELECT e.status FROM message_events e
       WHERE e.message_id = ${sql.ref(`${m}.id`)} AND e.previous IS NOT NULL AND e.status <> ALL (${NOT_FINAL}) AND e.status <> ${sql.ref(`${m}.status`)}
       ORDER BY e.at DESC, e.id DESC LIMIT 1),
     CASE WHEN ${sql.ref(`${m}.submitted_at`)} IS NULL THEN 'queued' ELSE 'submitted' END)`;
+}
+
+/**
+ * The event of the final status the message row `m` holds, as four columns: status, previous, at,
+ * detail. The history reads it off the row; the writer stores it when a better report replaces it.
+ */
+export function finalEventOf(m: string): RawBuilder<unknown> {
+  const col = (c: string) => sql.ref(`${m}.${c}`);
+  return sql`${col('status')}, ${previousOfFinal(m)}, COALESCE(${col('final_at')}, ${col('updated_at')}),
+    ${eventDetail(col('smsc'), col('error_code'), col('error_reason'))}`;
+}
+
+/**
+ * Whether message_events stores an event of `status` for the message row `m`: then the row's own
+ * event of that status is not read (rows written before events were read off the row, a final
+ * status stored as it was replaced).
+ */
+export function eventStored(m: string, status: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM message_events e
+    WHERE e.message_id = ${sql.ref(`${m}.id`)} AND e.status = ${status} AND e.previous IS NOT NULL)`;
 }

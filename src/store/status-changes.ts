@@ -11,7 +11,7 @@ import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
 import { overdueOutcome, settleStatus, type MessageStatus } from '../domain/status.ts';
 import { statusEvent } from '../domain/events.ts';
 import { enqueueDeliveries } from './webhooks.ts';
-import { NOT_FINAL, eventDetail, previousOfFinal } from './row-events.ts';
+import { NOT_FINAL, eventStored, finalEventOf } from './row-events.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -208,11 +208,9 @@ export function changeMessagesFrom(from: RawBuilder<unknown>): RawBuilder<unknow
       -- not the update), with the final status it loses. Stored once: a row from before events
       -- were read off the message has it stored already.
       INSERT INTO message_events (message_id, status, previous, at, detail)
-      SELECT before.id, before.status, ${previousOfFinal('before')}, COALESCE(before.final_at, before.updated_at),
-        ${eventDetail(sql`before.smsc`, sql`before.error_code`, sql`before.error_reason`)}
+      SELECT before.id, ${finalEventOf('before')}
       FROM changed c JOIN messages before ON before.id = c.id AND before.status = c.previous
-      WHERE c.previous <> ALL (${NOT_FINAL})
-        AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = before.id AND e.status = before.status)
+      WHERE c.previous <> ALL (${NOT_FINAL}) AND NOT ${eventStored('before', sql.ref('before.status'))}
     )`;
 }
 

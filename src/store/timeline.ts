@@ -4,9 +4,9 @@
  * status history, and the customer messages it is linked to (the one an auto-reply answers, and
  * those that answered it). Rows leave here as Parley's own camelCase types.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { batchArray } from './batch-array.ts';
-import { NOT_FINAL, eventDetail, previousOfFinal } from './row-events.ts';
+import { NOT_FINAL, eventDetail, eventStored, finalEventOf } from './row-events.ts';
 import type { Db } from './db.ts';
 import type { StoredReceipt, StatusHistoryEntry, LinkedReply, MessageTimeline } from '../domain/timeline.ts';
 import { attemptsOf } from './messages.ts';
@@ -101,8 +101,6 @@ export async function readMessageTimelines(db: Db, ids: readonly string[]): Prom
 export async function readStatusHistory(db: Db, ids: readonly string[]): Promise<StatusHistoryEntry[]> {
   if (ids.length === 0) return [];
   const wanted = batchArray([...ids], 'text[]');
-  const stored = (status: RawBuilder<unknown>) =>
-    sql`NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.status = ${status} AND e.previous IS NOT NULL)`;
   const rows = await sql<{ event_id: string; message_id: string; status: string; previous: string | null; at: Date; detail: Record<string, unknown> | null }>`
     SELECT h.event_id, h.message_id, h.status, h.previous, h.at, h.detail FROM (
       SELECT '0' AS event_id, 0::bigint AS n, 0 AS phase, m.id AS message_id, 'queued'::text AS status, NULL::text AS previous,
@@ -110,11 +108,10 @@ export async function readStatusHistory(db: Db, ids: readonly string[]): Promise
       FROM messages m WHERE m.id = ANY (${wanted})
       UNION ALL
       SELECT 'submitted', 0, 1, m.id, 'submitted', 'queued', m.submitted_at, ${eventDetail(sql`m.smsc`, sql`NULL::text`, sql`NULL::text`)}
-      FROM messages m WHERE m.id = ANY (${wanted}) AND m.submitted_at IS NOT NULL AND ${stored(sql`'submitted'`)}
+      FROM messages m WHERE m.id = ANY (${wanted}) AND m.submitted_at IS NOT NULL AND NOT ${eventStored('m', sql`'submitted'`)}
       UNION ALL
-      SELECT m.status, 0, 2, m.id, m.status, ${previousOfFinal('m')}, COALESCE(m.final_at, m.updated_at),
-        ${eventDetail(sql`m.smsc`, sql`m.error_code`, sql`m.error_reason`)}
-      FROM messages m WHERE m.id = ANY (${wanted}) AND m.status <> ALL (${NOT_FINAL}) AND ${stored(sql`m.status`)}
+      SELECT m.status, 0, 2, m.id, ${finalEventOf('m')}
+      FROM messages m WHERE m.id = ANY (${wanted}) AND m.status <> ALL (${NOT_FINAL}) AND NOT ${eventStored('m', sql.ref('m.status'))}
       UNION ALL
       -- Rows from before the queued event was read off the row have previous IS NULL: left out.
       SELECT e.id::text, e.id, CASE WHEN e.status = 'submitted' THEN 1 ELSE 2 END, e.message_id, e.status, e.previous, e.at, e.detail
