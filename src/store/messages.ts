@@ -30,8 +30,8 @@ const DEFAULT_CONVERSATION_TTL_S = 86_400;
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /**
- * Runs a batch insert that leaves out rows stored before by its own check (NOT EXISTS), without
- * ON CONFLICT, whose speculative insertion writes one more WAL record per row (48 bytes). A row
+ * Runs a batch insert that leaves out rows stored before by its own check (a lookup by the key),
+ * without ON CONFLICT, whose speculative insertion writes one more WAL record per row (48 bytes). A row
  * its check could not see (the same key twice in the batch, or inserted meanwhile by another
  * transaction) fails the statement with a unique violation (23505): the batch then goes again
  * with ON CONFLICT (`racing`).
@@ -49,8 +49,8 @@ async function withoutSpeculation<T>(write: (racing: boolean) => Promise<T>): Pr
  * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
  * their final state; the row is their events, see row-events.ts) and their conversations, in one
  * statement: two round trips in all (the opt-outs read, then the insert), no BEGIN and COMMIT,
- * unless status webhooks need their deliveries in the same transaction. Returns the ids actually inserted: an id already
- * present is an app's retry of the same message and is not sent again.
+ * unless status webhooks need their deliveries in the same transaction. Returns the ids actually
+ * inserted: an id already present is an app's retry of the same message and is not sent again.
  */
 export async function insertMessages(
   db: Db,
