@@ -7,6 +7,7 @@
  * history (timeline.ts) build an event from a row here, so that the two cannot drift apart.
  */
 import { sql, type RawBuilder } from 'kysely';
+import { FINAL_MESSAGE_STATUSES } from '../domain/status.ts';
 
 /** An event's detail (message_events.detail) from its SMSC and error, built by Postgres. */
 export function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unknown>, errorReason: RawBuilder<unknown>): RawBuilder<unknown> {
@@ -14,8 +15,11 @@ export function eventDetail(smsc: RawBuilder<unknown>, errorCode: RawBuilder<unk
     THEN jsonb_strip_nulls(jsonb_build_object('smsc', ${smsc}, 'error_code', ${errorCode}, 'error_reason', ${errorReason})) END`;
 }
 
-/** Statuses that are not final: each happens once, and the row keeps its time (created_at, submitted_at). */
-export const NOT_FINAL = sql`ARRAY['queued', 'submitted']::text[]`;
+/**
+ * The final statuses (domain/status.ts), as a text[]: the others (queued, submitted) each happen
+ * once, and the row keeps their time (created_at, submitted_at).
+ */
+export const FINAL = sql`${[...FINAL_MESSAGE_STATUSES]}::text[]`;
 
 /**
  * The status a final status of the message row `m` moved from: the final one it replaced (stored),
@@ -24,7 +28,7 @@ export const NOT_FINAL = sql`ARRAY['queued', 'submitted']::text[]`;
 function previousOfFinal(m: string): RawBuilder<string> {
   return sql<string>`COALESCE(
     (SELECT e.status FROM message_events e
-      WHERE e.message_id = ${sql.ref(`${m}.id`)} AND e.previous IS NOT NULL AND e.status <> ALL (${NOT_FINAL}) AND e.status <> ${sql.ref(`${m}.status`)}
+      WHERE e.message_id = ${sql.ref(`${m}.id`)} AND e.previous IS NOT NULL AND e.status = ANY (${FINAL}) AND e.status <> ${sql.ref(`${m}.status`)}
       ORDER BY e.at DESC, e.id DESC LIMIT 1),
     CASE WHEN ${sql.ref(`${m}.submitted_at`)} IS NULL THEN 'queued' ELSE 'submitted' END)`;
 }

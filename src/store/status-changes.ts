@@ -8,10 +8,10 @@ import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
-import { overdueOutcome, settleStatus, type MessageStatus } from '../domain/status.ts';
+import { SEGMENT_FINAL_ORDER, overdueOutcome, settleStatus, type MessageStatus } from '../domain/status.ts';
 import { statusEvent } from '../domain/events.ts';
 import { enqueueDeliveries } from './webhooks.ts';
-import { NOT_FINAL, eventStored, finalEventOf } from './row-events.ts';
+import { FINAL, eventStored, finalEventOf } from './row-events.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -29,9 +29,6 @@ export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promis
   // NO KEY UPDATE, the lock the status UPDATE that follows takes anyway (no key column changes).
   await sql`SELECT 1 FROM messages WHERE id = ANY (${batchArray(ids, 'text[]')}) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
 }
-
-/** Segment statuses that are no final receipt's: waiting for one (accepted), or never getting one (failed). */
-const WAITING_SEGMENT = sql`ARRAY['accepted', 'failed']::text[]`;
 
 /**
  * Moves submitted messages whose every segment has a final receipt to their final status, and
@@ -68,7 +65,7 @@ export async function settleMessages(
     WHERE m.id = ANY (${batchArray(ids, 'text[]')})
       -- Only a message with a part that has its final receipt can settle or count one delivered:
       -- a message just submitted is read no further (nearly all of them, when its submit settles).
-      AND EXISTS (SELECT 1 FROM segments f WHERE f.message_id = m.id AND f.status <> ALL (${WAITING_SEGMENT}))
+      AND EXISTS (SELECT 1 FROM segments f WHERE f.message_id = m.id AND f.status = ANY (${[...SEGMENT_FINAL_ORDER]}::text[]))
     GROUP BY m.id`.execute(tx);
   const changes: StatusChange[] = [];
   // delivered_segments of the messages whose status does not change now (those that change get it
@@ -210,7 +207,7 @@ export function changeMessagesFrom(from: RawBuilder<unknown>): RawBuilder<unknow
       INSERT INTO message_events (message_id, status, previous, at, detail)
       SELECT before.id, ${finalEventOf('before')}
       FROM changed c JOIN messages before ON before.id = c.id AND before.status = c.previous
-      WHERE c.previous <> ALL (${NOT_FINAL}) AND NOT ${eventStored('before', sql.ref('before.status'))}
+      WHERE c.previous = ANY (${FINAL}) AND NOT ${eventStored('before', sql.ref('before.status'))}
     )`;
 }
 

@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { batchArray } from './batch-array.ts';
-import { NOT_FINAL, eventDetail, eventStored, finalEventOf } from './row-events.ts';
+import { FINAL, eventDetail, eventStored, finalEventOf } from './row-events.ts';
 import type { Db } from './db.ts';
 import type { StoredReceipt, StatusHistoryEntry, LinkedReply, MessageTimeline } from '../domain/timeline.ts';
 import { attemptsOf } from './messages.ts';
@@ -111,7 +111,7 @@ export async function readStatusHistory(db: Db, ids: readonly string[]): Promise
       FROM messages m WHERE m.id = ANY (${wanted}) AND m.submitted_at IS NOT NULL AND NOT ${eventStored('m', sql`'submitted'`)}
       UNION ALL
       SELECT m.status, 0, 2, m.id, ${finalEventOf('m')}
-      FROM messages m WHERE m.id = ANY (${wanted}) AND m.status <> ALL (${NOT_FINAL}) AND NOT ${eventStored('m', sql.ref('m.status'))}
+      FROM messages m WHERE m.id = ANY (${wanted}) AND m.status = ANY (${FINAL}) AND NOT ${eventStored('m', sql.ref('m.status'))}
       UNION ALL
       -- Rows from before the queued event was read off the row have previous IS NULL: left out.
       SELECT e.id::text, e.id, CASE WHEN e.status = 'submitted' THEN 1 ELSE 2 END, e.message_id, e.status, e.previous, e.at, e.detail
