@@ -155,7 +155,15 @@ export async function migrateUpTo(db: Db, target: string, schema = 'public'): Pr
 /** Applies every pending migration; returns the names applied. */
 export async function migrateToLatest(db: Db, schema = 'public'): Promise<string[]> {
   await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
-  let outcome = await migrator(db, schema).migrateToLatest();
+  // Each attempt reports only what it applied itself: what an attempt applied before it failed
+  // (0008, then a deadlock in 0009's index build) is not in the next attempt's results.
+  const applied: string[] = [];
+  const run = async () => {
+    const outcome = await migrator(db, schema).migrateToLatest();
+    for (const r of outcome.results ?? []) if (r.status === 'Success') applied.push(r.migrationName);
+    return outcome;
+  };
+  let outcome = await run();
   // Two causes of failure that are not the migration's, each tried again a few times:
   // - kysely's Migrator introspects every schema; one dropped meanwhile (by anyone) fails the scan.
   // - kysely's migration lock is one session advisory lock for the whole database. A migrator
@@ -166,14 +174,14 @@ export async function migrateToLatest(db: Db, schema = 'public'): Promise<string
   const notOurs = /schema ".*" does not exist|deadlock detected/;
   for (let attempt = 1; attempt < 5 && outcome.error && notOurs.test(String((outcome.error as Error).message)); attempt++) {
     await sleep(50 * attempt);
-    outcome = await migrator(db, schema).migrateToLatest();
+    outcome = await run();
   }
   const { error, results } = outcome;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new ParleyError('migration_failed', `migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return applied;
 }
 
 /**

@@ -8,13 +8,16 @@
  * 1 s yet blocks writers for its whole length: at 250 ms this test fails with plain builds) gets
  * no lock timeout. 0019 swaps message_events' primary key the same way, and can be run again.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
- * lock (its holder building an index concurrently) tries again and finishes.
+ * lock (its holder building an index concurrently) tries again and finishes; one ended as a
+ * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
+ * too (the retry used to report only what its last attempt applied).
  */
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrateUpTo, migrationStatus, openDb } from '../../../src/store/db.ts';
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
+import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
 
@@ -158,6 +161,8 @@ describe('migrations on a table of 1,000,000 messages', () => {
   });
 
   it('hold no lock that makes a writer with lock_timeout = 250ms fail', async () => {
+    // A retry starts from an empty schema again.
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
     const before = NAMES.filter((n) => n < '0008');
     await migrateUpTo(db, before.at(-1)!, schema);
     await sql`
@@ -232,6 +237,52 @@ describe('two schemas migrating at once', () => {
       expect(await migrating).toEqual(NAMES);
     } finally {
       await holder.end();
+    }
+  }, 60_000);
+});
+
+describe('a migrator ended as a deadlock after applying some migrations', () => {
+  const schema = uniqueName('t');
+  const db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 2 });
+  const KYSELY_MIGRATION_LOCK = '3853314791062309107';
+  afterAll(async () => {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+    await db.destroy();
+  });
+
+  it('tries again and returns every migration applied, those of the failed attempt too', async () => {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+    await migrateUpTo(db, NAMES.filter((n) => n < '0008').at(-1)!, schema);
+    // Enough rows that 0009 builds its indexes concurrently (createIndexConcurrently).
+    await sql`
+      INSERT INTO messages (id, to_addr, body, route, priority, dlr, status)
+      SELECT 'bulk-' || g, '+14155550100', 'text', 'default', 0, true, 'queued' FROM generate_series(1, ${SMALL_TABLE_ROWS}) g`.execute(db);
+    const other = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await other.connect();
+    try {
+      // A transaction whose snapshot 0009's concurrent index build waits for; it then waits for
+      // kysely's lock, which the migrator holds: a cycle. Its deadlock check comes long after the
+      // migrator's (1 s), so Postgres ends the migrator's build, after 0008 was applied.
+      await other.query(`BEGIN ISOLATION LEVEL REPEATABLE READ`);
+      await other.query(`SET LOCAL deadlock_timeout = '20s'`);
+      await other.query(`SELECT 1`);
+      const pid = (await other.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
+      const migrating = migrateToLatest(db, schema);
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const waiting = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${pid}::int = ANY (pg_blocking_pids(pid))`.execute(db);
+        if (waiting.rows[0]!.n > 0) break;
+        if (Date.now() > deadline) throw new Error('the index build never waited for the open transaction');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect((await sql<{ name: string }>`SELECT name FROM ${sql.table(`${schema}.kysely_migration`)}`.execute(db)).rows.map((r) => r.name)).toContain('0008-operations');
+      // Granted once the migrator's build is ended and its lock released.
+      await other.query(`SELECT pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
+      await other.query(`SELECT pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`);
+      await other.query('COMMIT');
+      expect(await migrating).toEqual(NAMES.filter((n) => n >= '0008'));
+    } finally {
+      await other.end();
     }
   }, 60_000);
 });
