@@ -107,10 +107,20 @@ export class RouteDispatcher {
       // The next batch is planned and counted while this one is still being sent, so the window
       // never drains while the attempt ledger is written.
       if (this.preparing === undefined && this.ready.length < this.lowWater() && this.waiting.size > 0) {
-        this.preparing = this.prepareBatch().finally(() => {
-          this.preparing = undefined;
-          this.wakeup.notify();
-        });
+        // Only a batch that readied segments wakes the loop. A preparation that found nothing to do
+        // (paused, no SMSC) ends at once, and waking the send that had just gone to sleep for the
+        // same reason made the loop spin on microtasks without ever yielding to the event loop.
+        this.preparing = this.prepareBatch().then(
+          (readied) => {
+            this.preparing = undefined;
+            if (readied) this.wakeup.notify();
+            return readied;
+          },
+          (err: unknown) => {
+            this.preparing = undefined;
+            throw err;
+          },
+        );
       }
       const item = this.ready.shift();
       if (item) {
