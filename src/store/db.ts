@@ -9,6 +9,7 @@ import { MIGRATIONS } from './migrations/index.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { sleep } from '../lib/timeout.ts';
 import { prepareRepeatedStatements } from './repeated-statements.ts';
+import { writeArrayParameters } from './array-parameters.ts';
 
 export type Db = Kysely<Database>;
 
@@ -62,6 +63,8 @@ export function openDb(options: DbOptions): Db {
   pool.on('connect', (client) => {
     client.on('error', tell);
     if (options.preparedStatements !== false) prepareRepeatedStatements(client);
+    // Outermost, so that the prepared path gets the literals too.
+    writeArrayParameters(client);
   });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
