@@ -15,6 +15,7 @@
  * the TLVs), no I/O.
  */
 import type { MessageStatus } from '../domain/status.ts';
+import { splitFields } from './receipt-fields.ts';
 
 /** SMPP message_state (3.4 section 5.2.28, plus 5.0's SCHEDULED and SKIPPED). */
 export type ReceiptState =
@@ -163,66 +164,7 @@ export function mapReceiptState(state: ReceiptState): ReceiptStatus | undefined 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The text
-
-type KnownKey = 'id' | 'sub' | 'dlvrd' | 'submitdate' | 'donedate' | 'stat' | 'err' | 'text';
-
-/** Keys compared lower-cased without spaces, `_` or `-`; a few synonyms carriers use. */
-const KNOWN_KEYS: Readonly<Record<string, KnownKey>> = {
-  id: 'id',
-  sub: 'sub',
-  dlvrd: 'dlvrd',
-  submitdate: 'submitdate',
-  donedate: 'donedate',
-  stat: 'stat',
-  status: 'stat',
-  err: 'err',
-  error: 'err',
-  text: 'text',
-};
-
-/**
- * A key: at the start or after whitespace, `,` or `;`; a letter then letters, digits, `_`, `-`
- * (so times like `12:30` inside a value are not keys), or one of the two-word date keys; then
- * optional spaces and a colon.
- */
-const KEY = /(?<=^|[\s,;])(submit[ _-]?date|done[ _-]?date|[a-z][a-z0-9_-]*)\s*:/gi;
-
-interface Fields {
-  known: Partial<Record<KnownKey, string>>;
-  extra: Record<string, string>;
-}
-
-/** Surrounding whitespace and NULs; a field value also loses the `,` or `;` that ended it. */
-function trimValue(value: string, separators = true): string {
-  return value.replace(separators ? /^[\s\0]+|[\s\0,;]+$/g : /^[\s\0]+|[\s\0]+$/g, '');
-}
-
-/** Splits a receipt text into fields; `text:` runs to the end. The first of a repeated key wins. */
-function splitFields(text: string): Fields {
-  const fields: Fields = { known: {}, extra: {} };
-  const keys = [...text.matchAll(KEY)];
-  for (let i = 0; i < keys.length; i++) {
-    const match = keys[i]!;
-    const rawKey = match[1]!;
-    const start = match.index + match[0].length;
-    const lower = rawKey.toLowerCase();
-    const compact = lower.replace(/[ _-]/g, '');
-    const known = Object.hasOwn(KNOWN_KEYS, compact) ? KNOWN_KEYS[compact] : undefined;
-    if (known === 'text') {
-      if (fields.known.text === undefined) fields.known.text = trimValue(text.slice(start), false);
-      break;
-    }
-    const end = keys[i + 1]?.index ?? text.length;
-    const value = trimValue(text.slice(start, end));
-    if (known !== undefined) {
-      if (fields.known[known] === undefined) fields.known[known] = value;
-    } else if (!Object.hasOwn(fields.extra, lower)) {
-      fields.extra[lower] = value;
-    }
-  }
-  return fields;
-}
+// The text (its fields: receipt-fields.ts)
 
 /**
  * A receipt date, read as UTC: YYMMDDhhmm (Appendix B), YYMMDDhhmmss, or YYYYMMDDhhmmss, with or
@@ -230,26 +172,43 @@ function splitFields(text: string): Fields {
  * none of those or names no real time (month 13, 31 February).
  */
 export function parseReceiptDate(raw: string): Date | undefined {
-  if (!/^[0-9\s\-/:.T]+$/.test(raw)) return undefined;
-  const digits = raw.replace(/[^0-9]/g, '');
+  if (!DATE_CHARACTERS.test(raw)) return undefined;
+  // The digits, read in place (no string of them is made): at most 14 count, and a date of more
+  // is none of the forms.
+  let count = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const d = raw.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) continue;
+    if (count < DATE_DIGITS.length) DATE_DIGITS[count] = d;
+    count++;
+  }
   let year: number;
-  let rest: string;
-  if (digits.length === 10 || digits.length === 12) {
-    year = 2000 + Number(digits.slice(0, 2));
-    rest = digits.slice(2);
-  } else if (digits.length === 14) {
-    year = Number(digits.slice(0, 4));
-    rest = digits.slice(4);
+  let at: number;
+  if (count === 10 || count === 12) {
+    year = 2000 + DATE_DIGITS[0]! * 10 + DATE_DIGITS[1]!;
+    at = 2;
+  } else if (count === 14) {
+    year = DATE_DIGITS[0]! * 1000 + DATE_DIGITS[1]! * 100 + DATE_DIGITS[2]! * 10 + DATE_DIGITS[3]!;
+    at = 4;
   } else {
     return undefined;
   }
-  const two = (at: number): number => Number(rest.slice(at, at + 2) || '0');
-  const [month, day, hour, minute, second] = [two(0), two(2), two(4), two(6), two(8)];
+  // Seconds are 0 when the date has none (YYMMDDhhmm).
+  const two = (k: number): number => (at + k + 1 < count ? DATE_DIGITS[at + k]! * 10 + DATE_DIGITS[at + k + 1]! : 0);
+  const month = two(0);
+  const day = two(2);
+  const hour = two(4);
+  const minute = two(6);
+  const second = two(8);
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
   return date;
 }
+
+const DATE_CHARACTERS = /^[0-9\s\-/:.T]+$/;
+/** Scratch for parseReceiptDate's digits (it never yields, so one array serves every call). */
+const DATE_DIGITS = new Uint8Array(14);
 
 function parseCount(raw: string | undefined): number | undefined {
   return raw !== undefined && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : undefined;
@@ -286,20 +245,19 @@ export function parseReceipt(input: ReceiptInput): ParsedReceipt | UnreadableRec
   const doneDate = known.donedate === undefined ? undefined : parseReceiptDate(known.donedate);
   const submitted = parseCount(known.sub);
   const delivered = parseCount(known.dlvrd);
-  return {
-    ok: true,
-    smscMessageId,
-    state,
-    final: isFinalReceiptState(state),
-    ...(submitDate && { submitDate }),
-    ...(doneDate && { doneDate }),
-    ...(submitted !== undefined && { submitted }),
-    ...(delivered !== undefined && { delivered }),
-    ...(known.err !== undefined && known.err !== '' && { errorCode: known.err }),
-    ...(input.networkErrorCode && {
-      networkError: { networkType: input.networkErrorCode.networkType, errorCode: input.networkErrorCode.errorCode },
-    }),
-    ...(known.text !== undefined && { text: known.text }),
-    extra,
-  };
+  // Set one by one rather than spread from conditional objects: each spread made an object of its
+  // own, for every receipt.
+  const parsed: Mutable<ParsedReceipt> = { ok: true, smscMessageId, state, final: isFinalReceiptState(state), extra };
+  if (submitDate) parsed.submitDate = submitDate;
+  if (doneDate) parsed.doneDate = doneDate;
+  if (submitted !== undefined) parsed.submitted = submitted;
+  if (delivered !== undefined) parsed.delivered = delivered;
+  if (known.err !== undefined && known.err !== '') parsed.errorCode = known.err;
+  if (input.networkErrorCode) {
+    parsed.networkError = { networkType: input.networkErrorCode.networkType, errorCode: input.networkErrorCode.errorCode };
+  }
+  if (known.text !== undefined) parsed.text = known.text;
+  return parsed;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

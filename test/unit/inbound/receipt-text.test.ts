@@ -9,6 +9,7 @@ import {
   type ReceiptInput,
   type ReceiptState,
 } from '../../../src/inbound/receipt-text.ts';
+import { splitFields, type ReceiptFields } from '../../../src/inbound/receipt-fields.ts';
 
 const utc = (y: number, mo: number, d: number, h: number, mi: number, s = 0): Date => new Date(Date.UTC(y, mo - 1, d, h, mi, s));
 
@@ -498,5 +499,98 @@ describe('parseReceiptDate', () => {
   ];
   it.each(table)('%j -> %s', (raw, date) => {
     expect(parseReceiptDate(raw)).toEqual(date);
+  });
+});
+
+/** Repeatable random integers below n (mulberry32). */
+function randomBelow(seed: number): (n: number) => number {
+  let a = seed;
+  return (n) => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+describe('splitFields reads keys by hand as the regular expression would', () => {
+  // The expression and the splitting it did (receipt-text.ts documents it), kept here as the reference.
+  const KEY = /(?<=^|[\s,;])(submit[ _-]?date|done[ _-]?date|[a-z][a-z0-9_-]*)\s*:/gi;
+  const KNOWN: Record<string, string> = { id: 'id', sub: 'sub', dlvrd: 'dlvrd', submitdate: 'submitdate', donedate: 'donedate', stat: 'stat', status: 'stat', err: 'err', error: 'err', text: 'text' };
+  function reference(text: string): ReceiptFields {
+    const fields: ReceiptFields = { known: {}, extra: {} };
+    const known = fields.known as Record<string, string>;
+    const trim = (v: string, separators = true) => v.replace(separators ? /^[\s\0]+|[\s\0,;]+$/g : /^[\s\0]+|[\s\0]+$/g, '');
+    const keys = [...text.matchAll(KEY)];
+    for (let i = 0; i < keys.length; i++) {
+      const lower = keys[i]![1]!.toLowerCase();
+      const name = KNOWN[lower.replace(/[ _-]/g, '')];
+      const start = keys[i]!.index + keys[i]![0].length;
+      if (name === 'text') {
+        known.text ??= trim(text.slice(start), false);
+        break;
+      }
+      const value = trim(text.slice(start, keys[i + 1]?.index ?? text.length));
+      if (name !== undefined) known[name] ??= value;
+      else if (!Object.hasOwn(fields.extra, lower)) fields.extra[lower] = value;
+    }
+    return fields;
+  }
+
+  const PIECES = [
+    'id:', 'ID :', 'Id\t:', 'sub:', 'dlvrd:', 'submit date:', 'Submit_Date:', 'SUBMIT-DATE :', 'submitdate:', 'submit  date:',
+    'donedate:', 'done-date:', 'Done Date:', 'done datex:', 'submitdate-x:', 'stat:', 'Status:', 'err:', 'error:', 'text:',
+    'mcc:', 'IMSI:', 'x-y:', 'a_1:', '1a:', '12:30', ' ', '  ', ',', ';', '\0', '\t', '\n', '\r', '\u00a0', '\u2003',
+    '\u3000', '\ufeff', 'DELIVRD', 'undeliv', '2301311230', '23-01-31 12:30', '0', '001', 'abc', 'héllo', 'K', 'ſ',
+    '😀', '"', '\\', 'T', '.', '/', '-', '_', ':', '::', '0A1B', '  id:xyz  ', 'submit', 'date', 'done', 'dat',
+  ];
+
+  it('on 20,000 texts made of keys, values, separators and odd characters', () => {
+    const next = randomBelow(7);
+    for (let i = 0; i < 20_000; i++) {
+      let text = '';
+      for (let k = 1 + next(12); k > 0; k--) text += PIECES[next(PIECES.length)];
+      expect(splitFields(text), JSON.stringify(text)).toStrictEqual(reference(text));
+    }
+  });
+});
+
+describe('parseReceiptDate reads digits in place as the string-slicing version did', () => {
+  function reference(raw: string): Date | undefined {
+    if (!/^[0-9\s\-/:.T]+$/.test(raw)) return undefined;
+    const digits = raw.replace(/[^0-9]/g, '');
+    let year: number;
+    let rest: string;
+    if (digits.length === 10 || digits.length === 12) {
+      year = 2000 + Number(digits.slice(0, 2));
+      rest = digits.slice(2);
+    } else if (digits.length === 14) {
+      year = Number(digits.slice(0, 4));
+      rest = digits.slice(4);
+    } else {
+      return undefined;
+    }
+    const two = (at: number): number => Number(rest.slice(at, at + 2) || '0');
+    const [month, day, hour, minute, second] = [two(0), two(2), two(4), two(6), two(8)];
+    if (hour > 23 || minute > 59 || second > 59) return undefined;
+    const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+    if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+    return date;
+  }
+
+  it('on 20,000 strings of digits and separators, 9 to 16 digits long', () => {
+    const next = randomBelow(11);
+    const SEPARATORS = [' ', '-', '/', ':', '.', 'T', '\t', '\u00a0', 'x'];
+    let dates = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let raw = '';
+      // Mostly plausible dates (so that most are read), some not.
+      const plausible = `${2000 + next(40)}`.slice(next(2) * 2) + [1 + next(13), 1 + next(31), next(25), next(61), next(61)].map((n) => String(n).padStart(2, '0')).join('');
+      for (const c of plausible.slice(0, 9 + next(8))) raw += next(6) === 0 ? SEPARATORS[next(SEPARATORS.length)]! + c : c;
+      const expected = reference(raw);
+      if (expected) dates++;
+      expect(parseReceiptDate(raw)?.getTime(), JSON.stringify(raw)).toBe(expected?.getTime());
+    }
+    expect(dates).toBeGreaterThan(1_000);
   });
 });
