@@ -106,6 +106,23 @@ export class Batcher<T> {
   }
 
   /**
+   * Queues items and resolves once every one of them is written or set aside: one promise for the
+   * group instead of one per item (a batch of a dispatcher's messages waits for their attempt count).
+   */
+  addEach(items: readonly T[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let left = items.length;
+      const done = (): void => {
+        if (--left === 0) resolve();
+      };
+      for (const item of items) this.queue.push({ item, done });
+      this.options.progress?.waiting(items.length);
+      this.schedule();
+    });
+  }
+
+  /**
    * Queues items whose outcome nobody waits on (a publisher whose failures are logged and counted
    * by its own onError/onPoison): no promise per item.
    */

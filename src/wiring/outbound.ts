@@ -120,9 +120,7 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
       await claims.handBack(db, consumer, ids);
     },
     attempts: {
-      markAttempted: async (ids) => {
-        await Promise.all(ids.map((id) => attemptBatches.add(id)));
-      },
+      markAttempted: (ids) => attemptBatches.addEach(ids),
       unmarkAttempted: (ids) => messages.unmarkAttempted(db, ids),
     },
     recorder,

@@ -47,6 +47,40 @@ describe('Batcher', () => {
     expect(b.pending).toBe(0);
   });
 
+  it('a group added together resolves once, when its last item is written, across batches and a retry', async () => {
+    vi.useFakeTimers();
+    const writes: number[][] = [];
+    let failOnce = true;
+    const b = new Batcher<number>({
+      maxItems: 2,
+      maxDelayMs: 40,
+      retryMinMs: 10,
+      retryMaxMs: 10,
+      write: async (items) => {
+        if (items.includes(3) && failOnce) {
+          failOnce = false;
+          throw new Error('Postgres is restarting');
+        }
+        writes.push(items);
+      },
+    });
+    let resolved = false;
+    const group = b.addEach([1, 2, 3]).then(() => {
+      resolved = true;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    // [1, 2] written at once (a full batch), then [3] right behind it, which fails once.
+    expect(writes).toEqual([[1, 2]]);
+    expect(failOnce).toBe(false);
+    expect(resolved).toBe(false);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(writes).toEqual([[1, 2], [3]]);
+    await group;
+    expect(resolved).toBe(true);
+    expect(b.pending).toBe(0);
+    await b.addEach([]);
+  });
+
   it('waits on the timers it is given', async () => {
     const scheduled: { fn: () => void; ms: number }[] = [];
     const timers: BatcherTimers = { setTimeout: (fn, ms) => scheduled.push({ fn, ms }), clearTimeout: () => {} };
