@@ -124,30 +124,20 @@ const ORDER: readonly Field[] = ['id', 'to', 'from', 'campaign', 'text', 'route'
  * entries from newer apps) and named in `warnings`.
  */
 export function parseOutboundPayload(raw: string | undefined, newId: () => string, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): ParsedPayload {
-  const fail = (problems: PayloadIssue[], id?: string): ParsedPayload => ({
-    ok: false,
-    code: problems[0]!.code,
-    reason: problems.map((p) => p.reason).join('; '),
-    problems,
-    ...(id === undefined ? {} : { id }),
-  });
-  if (raw === undefined) return fail([{ code: 'invalid_json', reason: 'the entry has no "payload" field' }]);
+  if (raw === undefined) return failed([{ code: 'invalid_json', reason: 'the entry has no "payload" field' }]);
   let v: unknown;
   try {
     v = JSON.parse(raw);
   } catch (err) {
     // V8's message quotes the payload, and with it the customer's text: only the position is kept.
     const position = /position (\d+)/.exec((err as Error).message)?.[1];
-    return fail([{ code: 'invalid_json', reason: `payload is not valid JSON${position === undefined ? '' : ` (at character ${position})`}` }]);
+    return failed([{ code: 'invalid_json', reason: `payload is not valid JSON${position === undefined ? '' : ` (at character ${position})`}` }]);
   }
-  if (!isPlainObject(v)) return fail([{ code: 'invalid_json', reason: 'payload must be a JSON object' }]);
+  if (!isPlainObject(v)) return failed([{ code: 'invalid_json', reason: 'payload must be a JSON object' }]);
 
-  // One problem per field: the first thing wrong with it.
-  const found = new Map<Field, PayloadIssue>();
-  const bad = (field: Field, reason: string, code: PayloadProblem = FIELD_CODES[field]): undefined => {
-    if (!found.has(field)) found.set(field, { code, reason });
-    return undefined;
-  };
+  // One problem per field: the first thing wrong with it. The helpers are methods and module
+  // functions, not closures made again for every entry of the outbound stream.
+  const problems = new FieldProblems(v);
   const checked = PAYLOAD.safeParse(v);
   if (!checked.success) {
     for (const issue of checked.error.issues) {
@@ -155,44 +145,37 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
       if (!isField(field)) continue;
       // The survey and campaign parsers say which question or variant is wrong, and how.
       const own = field === 'survey' ? parseSurvey(v.survey) : field === 'campaign' ? parseCampaign(v.campaign, '0') : undefined;
-      bad(field, typeof own === 'string' ? own : field === 'survey' || field === 'campaign' ? `"${field}" ${issue.message}` : issue.message);
+      problems.bad(field, typeof own === 'string' ? own : field === 'survey' || field === 'campaign' ? `"${field}" ${issue.message}` : issue.message);
     }
   }
   const p = checked.success ? checked.data : undefined;
-  const given = (field: Field): boolean => !found.has(field) && v[field] !== undefined && v[field] !== null;
-
-  let replaced = 0;
-  const storable = (text: string): string => {
-    const r = toStorableText(text);
-    replaced += r.replaced;
-    return r.text;
-  };
+  const counted = { replaced: 0 };
 
   let id: string | undefined;
   // An idempotency key is matched exactly: one that would have to be altered to be stored is refused.
-  if (given('id') && typeof v.id === 'string') {
-    if (toStorableText(v.id).replaced > 0) bad('id', '"id" must not contain NUL (U+0000) or unpaired UTF-16 surrogates');
+  if (problems.given('id') && typeof v.id === 'string') {
+    if (toStorableText(v.id).replaced > 0) problems.bad('id', '"id" must not contain NUL (U+0000) or unpaired UTF-16 surrogates');
     else id = v.id;
   }
 
   let to: string | undefined;
-  if (!found.has('to') && typeof v.to === 'string') {
+  if (!problems.found.has('to') && typeof v.to === 'string') {
     to = normaliseNumber(v.to);
-    if (to === undefined) bad('to', '"to" is not an E.164 number or 3-20 digits');
+    if (to === undefined) problems.bad('to', '"to" is not an E.164 number or 3-20 digits');
   }
 
   let from: string | undefined;
-  if (given('from')) {
+  if (problems.given('from')) {
     from = typeof v.from === 'string' ? normaliseSender(v.from) : undefined;
-    if (from === undefined) bad('from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
+    if (from === undefined) problems.bad('from', '"from" must be a number or an alphanumeric sender id of at most 11 characters');
   }
 
   // A campaign's variants carry the text: the recipient's variant is the message's text.
   let campaign: Campaign | undefined;
   let textGiven: unknown = v.text;
-  if (given('campaign') && to !== undefined) {
+  if (problems.given('campaign') && to !== undefined) {
     const c = parseCampaign(v.campaign, to);
-    if (typeof c === 'string') bad('campaign', c);
+    if (typeof c === 'string') problems.bad('campaign', c);
     else {
       campaign = c.campaign;
       textGiven = c.text;
@@ -202,27 +185,27 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
 
   let text: string | undefined;
   if (campaignGiven && campaign === undefined) text = undefined; // the campaign's problem is the one to fix
-  else if (textGiven === undefined || textGiven === null || textGiven === '') bad('text', '"text" is required and must not be empty', 'empty_text');
-  else if (typeof textGiven !== 'string') bad('text', '"text" must be a string');
-  else if (textGiven.length > MAX_TEXT_CHARS) bad('text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
-  else text = storable(textGiven);
+  else if (textGiven === undefined || textGiven === null || textGiven === '') problems.bad('text', '"text" is required and must not be empty', 'empty_text');
+  else if (typeof textGiven !== 'string') problems.bad('text', '"text" must be a string');
+  else if (textGiven.length > MAX_TEXT_CHARS) problems.bad('text', `"text" is longer than ${MAX_TEXT_CHARS} characters`);
+  else text = storableCounted(textGiven, counted);
 
   let expiresAt: Date | undefined;
-  if (given('expires_at') && p?.expires_at != null) {
+  if (problems.given('expires_at') && p?.expires_at != null) {
     const at = new Date(p.expires_at);
-    if (Number.isNaN(at.getTime())) bad('expires_at', '"expires_at" must be an ISO 8601 time with a zone, such as "2026-03-01T14:00:00Z"');
+    if (Number.isNaN(at.getTime())) problems.bad('expires_at', '"expires_at" must be an ISO 8601 time with a zone, such as "2026-03-01T14:00:00Z"');
     else expiresAt = at;
   }
 
   let conversation: OutboundMessage['conversation'];
-  if (given('conversation') && p?.conversation != null) {
+  if (problems.given('conversation') && p?.conversation != null) {
     const c = p.conversation;
     let tags: Record<string, unknown> | undefined = {};
     if (c.tags !== undefined) {
       const json = toStorableJson(c.tags, limits.metadata);
-      if (!json.ok) tags = bad('conversation', `"conversation.tags" ${json.reason}`);
+      if (!json.ok) tags = problems.bad('conversation', `"conversation.tags" ${json.reason}`);
       else {
-        replaced += json.replaced;
+        counted.replaced += json.replaced;
         tags = json.value as Record<string, unknown>;
       }
     }
@@ -230,73 +213,123 @@ export function parseOutboundPayload(raw: string | undefined, newId: () => strin
   }
 
   let replies: OutboundMessage['replies'];
-  if (given('replies') && p?.replies != null) {
+  if (problems.given('replies') && p?.replies != null) {
     const out: Record<string, ExpectedReplyAction> = {};
     for (const [keyword, action] of Object.entries(p.replies)) {
-      out[storable(keyword)] = { reply: action.reply === undefined ? undefined : storable(action.reply), webhook: action.webhook };
+      out[storableCounted(keyword, counted)] = { reply: action.reply === undefined ? undefined : storableCounted(action.reply, counted), webhook: action.webhook };
     }
     replies = out;
   }
 
   let metadata: Record<string, unknown> | undefined;
-  if (given('metadata') && p?.metadata != null) {
+  if (problems.given('metadata') && p?.metadata != null) {
     const json = toStorableJson(p.metadata, limits.metadata);
-    if (!json.ok) bad('metadata', `"metadata" ${json.reason}`, json.problem === 'too_deep' ? 'metadata_too_deep' : 'metadata_too_large');
+    if (!json.ok) problems.bad('metadata', `"metadata" ${json.reason}`, json.problem === 'too_deep' ? 'metadata_too_deep' : 'metadata_too_large');
     else {
-      replaced += json.replaced;
+      counted.replaced += json.replaced;
       metadata = json.value as Record<string, unknown>;
     }
   }
 
   // send_at: an ISO 8601 time with its offset ("2026-03-10T09:00:00+01:00", "...Z"), or Unix seconds.
   let sendAt: Date | undefined;
-  if (given('send_at') && p?.send_at != null) {
+  if (problems.given('send_at') && p?.send_at != null) {
     const at = typeof p.send_at === 'number' ? new Date(p.send_at * 1000) : new Date(p.send_at);
-    if (!Number.isFinite(at.getTime())) bad('send_at', '"send_at" must be an ISO 8601 time with a time zone offset (or Z), or Unix seconds');
+    if (!Number.isFinite(at.getTime())) problems.bad('send_at', '"send_at" must be an ISO 8601 time with a time zone offset (or Z), or Unix seconds');
     else sendAt = at;
   }
 
   let timeZone: string | undefined;
-  if (given('time_zone') && p?.time_zone != null) {
-    if (!knownTimeZone(p.time_zone)) bad('time_zone', '"time_zone" must be an IANA time zone name such as "Europe/Paris"');
+  if (problems.given('time_zone') && p?.time_zone != null) {
+    if (!knownTimeZone(p.time_zone)) problems.bad('time_zone', '"time_zone" must be an IANA time zone name such as "Europe/Paris"');
     else timeZone = p.time_zone;
   }
 
   let survey: Survey | undefined;
-  if (given('survey')) {
+  if (problems.given('survey')) {
     const s = parseSurvey(v.survey);
-    if (typeof s === 'string') bad('survey', s);
+    if (typeof s === 'string') problems.bad('survey', s);
     else survey = s;
   }
 
-  if (found.size > 0 || p === undefined || to === undefined || text === undefined) {
-    const problems = ORDER.flatMap((field) => found.get(field) ?? []);
-    return fail(problems.length > 0 ? problems : [{ code: 'invalid_json', reason: 'payload is not a valid message' }], id);
+  if (problems.found.size > 0 || p === undefined || to === undefined || text === undefined) {
+    const issues = problems.inOrder();
+    return failed(issues.length > 0 ? issues : [{ code: 'invalid_json', reason: 'payload is not a valid message' }], id);
   }
-  const warnings = Object.keys(v)
-    .filter((k) => !PAYLOAD_FIELDS.includes(k))
-    .map((k) => `unknown field ${JSON.stringify(k.slice(0, 40))} is ignored`);
+  const warnings: string[] = [];
+  for (const k of Object.keys(v)) {
+    if (!PAYLOAD_FIELDS.includes(k)) warnings.push(`unknown field ${JSON.stringify(k.slice(0, 40))} is ignored`);
+  }
+  const message: Mutable<OutboundMessage> = {
+    id: id ?? newId(),
+    to,
+    from,
+    text,
+    route: p.route ?? undefined,
+    dlr: p.dlr ?? true,
+    validitySeconds: p.validity ?? undefined,
+    expiresAt,
+    priority: p.priority ?? 0,
+    conversation,
+    replies,
+    metadata,
+  };
+  // Set where present, rather than spread from an object made for each.
+  if (sendAt !== undefined) message.sendAt = sendAt;
+  if (timeZone !== undefined) message.timeZone = timeZone;
+  if (survey !== undefined) message.survey = survey;
+  if (campaign !== undefined) message.campaign = campaign;
   return {
     ok: true,
-    message: {
-      id: id ?? newId(),
-      to,
-      from,
-      text,
-      route: p.route ?? undefined,
-      dlr: p.dlr ?? true,
-      validitySeconds: p.validity ?? undefined,
-      expiresAt,
-      priority: p.priority ?? 0,
-      conversation,
-      replies,
-      metadata,
-      ...(sendAt === undefined ? {} : { sendAt }),
-      ...(timeZone === undefined ? {} : { timeZone }),
-      ...(survey === undefined ? {} : { survey }),
-      ...(campaign === undefined ? {} : { campaign }),
-    },
-    replaced,
+    message,
+    replaced: counted.replaced,
     warnings,
   };
 }
+
+/** A failed parse with every problem found, the first one's code leading. */
+function failed(problems: PayloadIssue[], id?: string): ParsedPayload {
+  return {
+    ok: false,
+    code: problems[0]!.code,
+    reason: problems.map((p) => p.reason).join('; '),
+    problems,
+    ...(id === undefined ? {} : { id }),
+  };
+}
+
+/** The first problem of each field of one payload. */
+class FieldProblems {
+  readonly found = new Map<Field, PayloadIssue>();
+  constructor(private readonly payload: Record<string, unknown>) {}
+
+  /** Records the field's problem unless it has one already; undefined, for `x = bad(...)`. */
+  bad(field: Field, reason: string, code: PayloadProblem = FIELD_CODES[field]): undefined {
+    if (!this.found.has(field)) this.found.set(field, { code, reason });
+    return undefined;
+  }
+
+  /** Present (not null) and without a problem so far. */
+  given(field: Field): boolean {
+    return !this.found.has(field) && this.payload[field] !== undefined && this.payload[field] !== null;
+  }
+
+  /** The problems in field order (ORDER). */
+  inOrder(): PayloadIssue[] {
+    const issues: PayloadIssue[] = [];
+    for (const field of ORDER) {
+      const issue = this.found.get(field);
+      if (issue) issues.push(issue);
+    }
+    return issues;
+  }
+}
+
+/** The text as it can be stored, counting what had to be replaced in it. */
+function storableCounted(text: string, counted: { replaced: number }): string {
+  const r = toStorableText(text);
+  counted.replaced += r.replaced;
+  return r.text;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

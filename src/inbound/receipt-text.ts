@@ -194,12 +194,11 @@ export function parseReceiptDate(raw: string): Date | undefined {
     return undefined;
   }
   // Seconds are 0 when the date has none (YYMMDDhhmm).
-  const two = (k: number): number => (at + k + 1 < count ? DATE_DIGITS[at + k]! * 10 + DATE_DIGITS[at + k + 1]! : 0);
-  const month = two(0);
-  const day = two(2);
-  const hour = two(4);
-  const minute = two(6);
-  const second = two(8);
+  const month = dateDigitPair(at, count);
+  const day = dateDigitPair(at + 2, count);
+  const hour = dateDigitPair(at + 4, count);
+  const minute = dateDigitPair(at + 6, count);
+  const second = dateDigitPair(at + 8, count);
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
@@ -209,6 +208,11 @@ export function parseReceiptDate(raw: string): Date | undefined {
 const DATE_CHARACTERS = /^[0-9\s\-/:.T]+$/;
 /** Scratch for parseReceiptDate's digits (it never yields, so one array serves every call). */
 const DATE_DIGITS = new Uint8Array(14);
+
+/** The two digits at `at` as a number; 0 past the `count` digits read. */
+function dateDigitPair(at: number, count: number): number {
+  return at + 1 < count ? DATE_DIGITS[at]! * 10 + DATE_DIGITS[at + 1]! : 0;
+}
 
 function parseCount(raw: string | undefined): number | undefined {
   return raw !== undefined && /^[0-9]{1,9}$/.test(raw) ? Number(raw) : undefined;

@@ -72,23 +72,6 @@ export class SubmitResultHandling {
             ? (outcome.error.commandStatus ?? outcome.error.code)
             : 'not_sent';
     this.c.deps.observer?.onSubmitted?.(this.c.route.name, smsc, outcome.kind, status, latencyMs);
-    const record = (segmentStatus: 'accepted' | 'failed', smscMessageId: string | null, commandStatus: number | null): void => {
-      this.c.deps.recorder.recordSegment({
-        messageId: job.message.id,
-        seq: task.seq,
-        total: task.total,
-        smsc,
-        bind,
-        smscMessageId,
-        matchKey: smscMessageId === null ? null : responseIdKey(smscMessageId, this.c.deps.smscs.get(smsc)!.config.idFormat),
-        commandStatus,
-        status: segmentStatus,
-        attempts: task.sent,
-        possibleDuplicate: task.possibleDuplicate,
-        submittedAt,
-        respondedAt: new Date(),
-      });
-    };
     const maxAttempts = this.c.deps.maxSegmentAttempts ?? DEFAULT_MAX_SEGMENT_ATTEMPTS;
     switch (outcome.kind) {
       case 'accepted':
@@ -98,7 +81,7 @@ export class SubmitResultHandling {
           this.c.deps.observer?.onEmptySmscMessageId?.(this.c.route.name, smsc);
           this.carrierLog.warn({ smsc, bind, id: job.message.id, seq: task.seq }, 'smsc accepted a submit with an empty message_id; its receipts cannot be matched');
         }
-        record('accepted', outcome.smscMessageId, 0);
+        this.record(job, task, smsc, bind, submittedAt, 'accepted', outcome.smscMessageId, 0);
         job.accepted.add(task.seq);
         if (!job.finished && job.accepted.size >= job.total) {
           this.c.finish(job, 'submitted', {});
@@ -119,7 +102,7 @@ export class SubmitResultHandling {
         this.resend(job, task, smsc, status, false);
         return;
       case 'failed':
-        record('failed', null, null);
+        this.record(job, task, smsc, bind, submittedAt, 'failed', null, null);
         this.c.finish(job, 'failed', { errorCode: formatErrorCode(outcome.error), errorReason: outcome.reason });
         return;
       case 'uncertain':
@@ -139,6 +122,34 @@ export class SubmitResultHandling {
         this.resend(job, task, smsc, status, true);
         return;
     }
+  }
+
+  /** The segment's answer, for the submit recorder (a method: onResult runs for every segment). */
+  private record(
+    job: Job,
+    task: SegmentTask,
+    smsc: string,
+    bind: string,
+    submittedAt: Date,
+    segmentStatus: 'accepted' | 'failed',
+    smscMessageId: string | null,
+    commandStatus: number | null,
+  ): void {
+    this.c.deps.recorder.recordSegment({
+      messageId: job.message.id,
+      seq: task.seq,
+      total: task.total,
+      smsc,
+      bind,
+      smscMessageId,
+      matchKey: smscMessageId === null ? null : responseIdKey(smscMessageId, this.c.deps.smscs.get(smsc)!.config.idFormat),
+      commandStatus,
+      status: segmentStatus,
+      attempts: task.sent,
+      possibleDuplicate: task.possibleDuplicate,
+      submittedAt,
+      respondedAt: new Date(),
+    });
   }
 
   /** Submits the segment again after THE backoff's next delay (capped, jittered), counted. */
