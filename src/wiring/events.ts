@@ -32,15 +32,21 @@ export function wireEventStreams(ctx: DaemonContext, redis: RedisClient): EventS
   });
   const published = (changes: readonly StatusEventFacts[]): void => {
     const now = new Date();
+    // Counted once per route and status of the batch, not once per change.
+    const counts = new Map<string, { route: string; status: string; n: number }>();
     for (const c of changes) {
       const route = c.route || 'none';
-      metrics.statusChanges.inc({ route, status: c.status });
+      const key = `${route}\0${c.status}`;
+      const counted = counts.get(key);
+      if (counted) counted.n++;
+      else counts.set(key, { route, status: c.status, n: 1 });
       // Counted once per message: the flag is set before it leaves queued, which happens once.
       if (c.previous === 'queued' && c.possibleDuplicate) metrics.possibleDuplicates.inc({ route });
       if (c.previous === 'submitted' && c.submittedAt && c.at) {
         metrics.finalReceiptLatency.observe({ route, status: c.status }, (c.at.getTime() - c.submittedAt.getTime()) / 1000);
       }
     }
+    for (const { route, status, n } of counts.values()) metrics.statusChanges.inc({ route, status }, n);
     events.publish(changes.map((c) => statusEvent(c, now)));
   };
   return {
