@@ -241,7 +241,9 @@ export class RouteDispatcher {
   private plan(job: Job, smsc: string): boolean {
     const target = this.deps.smscs.get(smsc)!;
     this.references = (this.references + 1) & 0xffff;
-    const plan = planSegments({ ...job.message, from: job.from }, target.config, this.references);
+    // The five fields planning reads, not a copy of the whole message: one shape for every call.
+    const { to, text, dlr, validitySeconds } = job.message;
+    const plan = planSegments({ to, from: job.from, text, dlr, validitySeconds }, target.config, this.references);
     if (!plan.ok) {
       this.finish(job, 'failed', { errorCode: plan.code, errorReason: plan.reason });
       return false;
