@@ -29,6 +29,9 @@
  *     samples what the daemon allocates over the run, freed objects included, and prints bytes by
  *     function, by package and inclusive for src/ (test/bench/heap-profile.ts; later:
  *     npx tsx test/bench/heap-profile.ts bench-profiles/binds-1-<ms>/daemon-<pid>.heapprofile).
+ *   The daemon runs here under tsx, whose esbuild transform keeps function names: a closure made at
+ *   every call costs an Object.defineProperty, seen as `__name` under the function that makes it.
+ *   The production build (tsc, dist/) has no `__name`; a closure made per message still allocates.
  *   --trace-sql prints per statement shape the calls, time and parameters as the daemon saw them.
  *   Server side, on a Postgres started with shared_preload_libraries = 'pg_stat_statements':
  *     CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();
