@@ -2,6 +2,7 @@
  * The conversation operations of the agent inbox: list (filters, cursor pages), read a thread,
  * answer, assign, close and hand back.
  */
+import type { Mutable } from '../domain/mutable.ts';
 import { randomUUID } from 'node:crypto';
 import { parseOutboundPayload } from '../domain/message.ts';
 import { normaliseNumber, normaliseSender } from '../domain/address.ts';
@@ -40,7 +41,7 @@ function conversationFilter(q: URLSearchParams): ConversationFilter {
   };
   const known = new Set(['number', 'customer', 'state', 'status', 'tag', 'unanswered', 'cursor', 'limit']);
   for (const key of q.keys()) if (!known.has(key)) bad(`unknown parameter ${JSON.stringify(key)} (known: ${[...known].join(', ')})`);
-  const filter: { -readonly [K in keyof ConversationFilter]: ConversationFilter[K] } = {};
+  const filter: Mutable<ConversationFilter> = {};
   const number = q.get('number');
   if (number !== null) filter.ourNumber = normaliseSender(number) ?? bad('number must be one of our numbers: digits or an alphanumeric sender id');
   const customer = q.get('customer');

@@ -4,6 +4,7 @@
  * The shape of each field is the zod schema in payload-schema.ts (also the JSON Schema apps get);
  * here is what a schema cannot say, and the conversion to an `OutboundMessage`.
  */
+import type { Mutable } from './mutable.ts';
 import { normaliseNumber, normaliseSender } from './address.ts';
 import { toStorableJson, toStorableText, type JsonLimits } from './storable-text.ts';
 import { parseSurvey, type Survey } from './survey.ts';
@@ -331,5 +332,3 @@ function storableCounted(text: string, counted: { replaced: number }): string {
   counted.replaced += r.replaced;
   return r.text;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };

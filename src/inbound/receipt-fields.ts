@@ -131,7 +131,7 @@ function trimmed(code: number, separators: boolean): boolean {
  * `text[start, end)` without surrounding whitespace and NULs; a field value also loses the `,`
  * or `;` that ended it. One slice: this runs for every field of every receipt.
  */
-function trimValue(text: string, start: number, end: number, separators = true): string {
+export function trimValue(text: string, start: number, end: number, separators = true): string {
   while (start < end && trimmed(text.charCodeAt(start), false)) start++;
   while (end > start && trimmed(text.charCodeAt(end - 1), separators)) end--;
   return text.slice(start, end);

@@ -15,7 +15,8 @@
  * the TLVs), no I/O.
  */
 import type { MessageStatus } from '../domain/status.ts';
-import { splitFields } from './receipt-fields.ts';
+import { splitFields, trimValue } from './receipt-fields.ts';
+import type { Mutable } from '../domain/mutable.ts';
 
 /** SMPP message_state (3.4 section 5.2.28, plus 5.0's SCHEDULED and SKIPPED). */
 export type ReceiptState =
@@ -227,7 +228,8 @@ function parseCount(raw: string | undefined): number | undefined {
 export function parseReceipt(input: ReceiptInput): ParsedReceipt | UnreadableReceipt {
   const { known, extra } = splitFields(input.text);
 
-  const tlvId = input.receiptedMessageId?.replace(/^[\s\0]+|[\s\0]+$/g, '');
+  const rawTlvId = input.receiptedMessageId;
+  const tlvId = rawTlvId === undefined ? undefined : trimValue(rawTlvId, 0, rawTlvId.length, false);
   const smscMessageId = tlvId !== undefined && tlvId !== '' ? tlvId : known.id;
   if (smscMessageId === undefined || smscMessageId === '') {
     return { ok: false, reason: 'no message id: no receipted_message_id TLV and no id: field in the text' };
@@ -263,5 +265,3 @@ export function parseReceipt(input: ReceiptInput): ParsedReceipt | UnreadableRec
   if (known.text !== undefined) parsed.text = known.text;
   return parsed;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -3,6 +3,7 @@
  * the arrival log entry, `rejectSubmit`, the message id, and what the response waits for (a
  * receipt sent first, `responseDelayMs`); query_sm is answered as unsupported.
  */
+import type { Mutable } from '../domain/mutable.ts';
 import { ESME_RINVBNDSTS, ESME_ROK, ESME_RTHROTTLED, commandStatusCode } from '../smpp/command-status.ts';
 import type { PduOf } from '../smpp/pdu.ts';
 import type { IncomingRequest, Reply, SmppSession } from '../smpp/session.ts';
@@ -16,7 +17,7 @@ import { makeBucket, type SimulatorBinds } from './simulator-binds.ts';
 import type { SimulatorCore } from './simulator-types.ts';
 import { readContent } from './submit-content.ts';
 
-type Draft = { -readonly [K in keyof Arrival]: Arrival[K] };
+type Draft = Mutable<Arrival>;
 
 const ESME_RQUERYFAIL = commandStatusCode('ESME_RQUERYFAIL');
 
