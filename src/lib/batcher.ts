@@ -113,12 +113,9 @@ export class Batcher<T> {
     if (items.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       let left = items.length;
-      const done = (): void => {
+      this.enqueue(items, () => {
         if (--left === 0) resolve();
-      };
-      for (const item of items) this.queue.push({ item, done });
-      this.options.progress?.waiting(items.length);
-      this.schedule();
+      });
     });
   }
 
@@ -128,7 +125,12 @@ export class Batcher<T> {
    */
   addAll(items: readonly T[]): void {
     if (items.length === 0) return;
-    for (const item of items) this.queue.push({ item, done: NOBODY_WAITS });
+    this.enqueue(items, NOBODY_WAITS);
+  }
+
+  /** Queues items that share one outcome callback. */
+  private enqueue(items: readonly T[], done: (outcome: BatchedOutcome) => void): void {
+    for (const item of items) this.queue.push({ item, done });
     this.options.progress?.waiting(items.length);
     this.schedule();
   }
