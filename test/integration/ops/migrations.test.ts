@@ -22,6 +22,8 @@ import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/servi
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
 
 const NAMES = Object.keys(MIGRATIONS).sort();
+// kysely's migration lock (PostgresAdapter's LOCK_ID): one session advisory lock for the database.
+const KYSELY_MIGRATION_LOCK = '3853314791062309107';
 
 describe('parley migrate --status', () => {
   let world: CliWorld;
@@ -212,8 +214,6 @@ describe('two schemas migrating at once', () => {
   const schema = uniqueName('t');
   const other = uniqueName('t');
   const db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 2 });
-  // kysely's migration lock (PostgresAdapter's LOCK_ID): one session advisory lock for the database.
-  const KYSELY_MIGRATION_LOCK = '3853314791062309107';
   afterAll(async () => {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
     await sql`DROP SCHEMA IF EXISTS ${sql.id(other)} CASCADE`.execute(db);
@@ -244,7 +244,6 @@ describe('two schemas migrating at once', () => {
 describe('a migrator ended as a deadlock after applying some migrations', () => {
   const schema = uniqueName('t');
   const db = openDb({ url: TEST_DATABASE_URL, schema, poolSize: 2 });
-  const KYSELY_MIGRATION_LOCK = '3853314791062309107';
   afterAll(async () => {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
     await db.destroy();

@@ -36,11 +36,15 @@ function world(stopWhen: 'paused' | 'unbound') {
   let submits = 0;
   let stopped = false;
   let checks = 0;
+  /** Whether the route cannot send for `why` now; a spinning loop is let go after SPINNING checks. */
+  const stoppedBy = (why: typeof stopWhen): boolean => {
+    if (stopWhen === why && stopped && ++checks > SPINNING) stopped = false;
+    return stopWhen === why && stopped;
+  };
   const link: SmscLink = {
     smsc: 'a',
     get canSubmit() {
-      if (stopWhen === 'unbound' && stopped && ++checks > SPINNING) stopped = false;
-      return !(stopWhen === 'unbound' && stopped);
+      return !stoppedBy('unbound');
     },
     waitForWindow: () => Promise.resolve(),
     pickBind: () => ({
@@ -66,10 +70,7 @@ function world(stopWhen: 'paused' | 'unbound') {
     recorder: { recordSegment: () => undefined, recordChange: () => Promise.resolve() },
     logger: silentLogger,
     controls: {
-      routePaused: () => {
-        if (stopWhen === 'paused' && stopped && ++checks > SPINNING) stopped = false;
-        return stopWhen === 'paused' && stopped;
-      },
+      routePaused: () => stoppedBy('paused'),
       smscPaused: () => false,
       cancelled: () => false,
     },
