@@ -32,6 +32,16 @@ export interface AnsweredMessage {
   readonly survey?: Record<string, unknown> | null;
 }
 
+/** What a batch of replies reads before it is handled (one statement: store/reply-batch.ts). */
+export interface ReplyBatchReads {
+  /** The session each pair joins (extended, or opened), keyed `customer\0ourNumber`. */
+  readonly conversations: Map<string, ConversationView>;
+  /** The message each reply answers, keyed by the reply id. */
+  readonly answered: Map<string, AnsweredMessage>;
+  /** The pairs (`customer\0ourNumber`) opted out. */
+  readonly blocked: Set<string>;
+}
+
 /** open: automation answers; assigned: a person does; closed: ended by a person; expired: its window passed. */
 export type ConversationStatus = 'open' | 'assigned' | 'closed' | 'expired';
 

@@ -1,7 +1,7 @@
 /**
  * The conversation step: a batch of replies joins its conversations (each pair's open session,
- * extended, or a new one), finds the message each reply answers and who is opted out, in a few
- * statements for the whole batch. A reply answers a message only within its conversation's window.
+ * extended, or a new one), finds the message each reply answers and who is opted out, in one
+ * statement for the whole batch. A reply answers a message only within its conversation's window.
  */
 import type { AnsweredMessage, ConversationView } from '../domain/conversation.ts';
 import type { PendingReply } from '../domain/reply.ts';
@@ -21,15 +21,13 @@ export interface BatchFacts {
 /** The key of a reply's customer and our number: `customer\0ourNumber`. */
 export const pairOf = (reply: Pick<PendingReply, 'from' | 'to'>): string => `${reply.from}\0${reply.to}`;
 
-type ConversationStore = Pick<ReplyStore, 'joinConversations' | 'latestOutbounds' | 'blockedPairs' | 'surveyRuns'>;
+type ConversationStore = Pick<ReplyStore, 'readBatch' | 'surveyRuns'>;
 
 export async function readBatchFacts(store: ConversationStore, batch: readonly PendingReply[], ttlSeconds: number): Promise<BatchFacts> {
-  const pairs = batch.map((r) => ({ customer: r.from, ourNumber: r.to }));
-  const [conversations, answered, blocked] = await Promise.all([
-    store.joinConversations(pairs, ttlSeconds),
-    store.latestOutbounds(batch.map((r) => ({ key: r.id, customer: r.from, ourNumber: r.to, before: r.receivedAt }))),
-    store.blockedPairs(pairs),
-  ]);
+  const { conversations, answered, blocked } = await store.readBatch(
+    batch.map((r) => ({ key: r.id, customer: r.from, ourNumber: r.to, before: r.receivedAt })),
+    ttlSeconds,
+  );
   const surveyIds = [...answered.values()].filter((a) => a.survey != null).map((a) => a.id);
   const surveyRuns = surveyIds.length > 0 && store.surveyRuns ? await store.surveyRuns(surveyIds) : new Map<string, SurveyRunRow>();
   return { conversations, answered, blocked, surveyRuns };

@@ -3,7 +3,7 @@
  * in a few statements for the whole batch, and their outcomes are written in one: the per-reply
  * round trips are only the rare ones (an opt-out changing, tags or state set).
  */
-import type { AnsweredMessage, ConversationView } from '../domain/conversation.ts';
+import type { ReplyBatchReads } from '../domain/conversation.ts';
 import type { MessageInboundEvent } from '../domain/events.ts';
 import type { PendingReply, ReplyOutcome } from '../domain/reply.ts';
 import type { SurveyAnswer, SurveyRunRow } from '../domain/survey-run.ts';
@@ -12,13 +12,9 @@ export interface ReplyStore {
   /** Replies nobody holds (left by a stopped daemon, or past their lease). */
   claim(limit: number, leaseMs: number): Promise<PendingReply[]>;
   finishAll(items: readonly { id: string; outcome: ReplyOutcome; event: MessageInboundEvent }[]): Promise<void>;
-  /** Keyed by `customer\0ourNumber`. */
-  joinConversations(pairs: readonly { customer: string; ourNumber: string }[], ttlSeconds: number): Promise<Map<string, ConversationView>>;
+  /** What a batch of replies needs to know, read together; `key` is the reply id. */
+  readBatch(items: readonly { key: string; customer: string; ourNumber: string; before: Date }[], ttlSeconds: number): Promise<ReplyBatchReads>;
   updateConversation(id: string, change: { tags?: Record<string, unknown>; state?: string }): Promise<void>;
-  /** Keyed by the item's key (the reply id). */
-  latestOutbounds(items: readonly { key: string; customer: string; ourNumber: string; before: Date }[]): Promise<Map<string, AnsweredMessage>>;
-  /** The pairs (`customer\0ourNumber`) opted out. */
-  blockedPairs(pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>>;
   setOptOut(change: { customer: string; scope: string; optedOut: boolean; keyword: string; replyId: string }): Promise<boolean>;
   /** Gives claimed replies back (a clean stop), so the next daemon handles them without waiting for the lease. */
   release(ids: readonly string[]): Promise<void>;

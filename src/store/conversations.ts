@@ -6,9 +6,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
-import type { OutboundTouch, ConversationView, AnsweredMessage } from '../domain/conversation.ts';
-
-const pairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;
+import type { OutboundTouch } from '../domain/conversation.ts';
 
 /**
  * The latest session of each pair of `batch` (a relation with customer and our_number), where it
@@ -69,33 +67,13 @@ export async function updateConversation(db: Db, id: string, change: { tags?: Re
 }
 
 /**
- * The sessions a batch of replies joins, one round trip for all: each pair's open session
- * (extended), or a new one where none is open. Keyed by `customer\0ourNumber`.
+ * The sessions a batch of replies joins, as CTEs (`joined`, `opened`) for the statement that reads
+ * the batch (store/reply-batch.ts): each pair of `batch` (a relation with customer and our_number,
+ * each pair once) continues its open session (extended), or opens a new one where none is open.
+ * Both CTEs return id, customer, our_number, state, tags, expires_at, assigned_to.
  */
-export async function joinForReplies(
-  db: Db,
-  pairs: readonly { customer: string; ourNumber: string }[],
-  ttlSeconds: number,
-): Promise<Map<string, ConversationView>> {
-  const unique = [...new Map(pairs.map((p) => [pairKey(p.customer, p.ourNumber), p])).values()];
-  const out = new Map<string, ConversationView>();
-  if (unique.length === 0) return out;
-  // One statement, atomic on its own: each pair's open session extended, a new one opened for
-  // the others (one round trip where a transaction of three statements took five).
-  const rows = await sql<{
-    id: string;
-    customer: string;
-    our_number: string;
-    state: string | null;
-    tags: Record<string, unknown>;
-    expires_at: Date;
-    assigned_to: string | null;
-    opened: boolean;
-  }>`
-    WITH batch AS (
-      SELECT v.customer, v.our_number
-      FROM unnest(${batchArray(unique.map((p) => p.customer), 'text[]')}, ${unique.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
-    ), open AS (${openSessions(sql`batch`)}
+export function joinedSessions(batch: RawBuilder<unknown>, ttlSeconds: number): RawBuilder<unknown> {
+  return sql`open AS (${openSessions(batch)}
     ), joined AS (
       UPDATE conversations AS c SET last_activity_at = now(), last_inbound_at = now(),
         expires_at = greatest(c.expires_at, now() + make_interval(secs => ${ttlSeconds}))
@@ -105,39 +83,19 @@ export async function joinForReplies(
     ), opened AS (
       INSERT INTO conversations (customer, our_number, expires_at, last_inbound_at)
       SELECT b.customer, b.our_number, now() + make_interval(secs => ${ttlSeconds}), now()
-      FROM batch b
+      FROM ${batch} b
       WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.customer = b.customer AND j.our_number = b.our_number)
       RETURNING id, customer, our_number, state, tags, expires_at, assigned_to
-    )
-    SELECT j.id, j.customer, j.our_number, j.state, j.tags, j.expires_at, j.assigned_to, false AS opened FROM joined j
-    UNION ALL
-    SELECT n.id, n.customer, n.our_number, n.state, n.tags, n.expires_at, n.assigned_to, true AS opened FROM opened n`.execute(db);
-  for (const r of rows.rows) {
-    out.set(pairKey(r.customer, r.our_number), {
-      id: r.id,
-      opened: r.opened,
-      state: r.state,
-      tags: r.tags,
-      expiresAt: r.expires_at,
-      assignedTo: r.assigned_to,
-    });
-  }
-  return out;
+    )`;
 }
 
 /**
  * For each reply of a batch, the message it answers: the latest from our number to the customer
  * before the reply, leaving out Parley's own answers to earlier replies and messages refused before
- * they were sent. Keyed by the caller's key.
+ * they were sent: a relation (key, id, replies, metadata, survey), `key` the caller's.
  */
-export async function latestOutbounds(
-  db: Db,
-  items: readonly { key: string; customer: string; ourNumber: string; before: Date }[],
-): Promise<Map<string, AnsweredMessage>> {
-  const out = new Map<string, AnsweredMessage>();
-  if (items.length === 0) return out;
-  const rows = await sql<{ key: string; id: string; replies: AnsweredMessage['replies']; metadata: Record<string, unknown> | null; survey: Record<string, unknown> | null }>`
-    SELECT v.key, m.id, m.replies, m.metadata, m.survey
+export function answeredMessages(items: readonly { key: string; customer: string; ourNumber: string; before: Date }[]): RawBuilder<unknown> {
+  return sql`SELECT v.key, m.id, m.replies, m.metadata, m.survey
     FROM unnest(${batchArray(items.map((i) => i.key), 'text[]')}, ${items.map((i) => i.customer)}::text[],
       ${items.map((i) => i.ourNumber)}::text[], ${items.map((i) => i.before)}::timestamptz[]) AS v(key, customer, our_number, before)
     CROSS JOIN LATERAL (
@@ -146,7 +104,5 @@ export async function latestOutbounds(
         AND reply_to IS NULL AND (status <> 'failed' OR submitted_at IS NOT NULL)
       ORDER BY created_at DESC
       LIMIT 1
-    ) AS m`.execute(db);
-  for (const r of rows.rows) out.set(r.key, { id: r.id, replies: r.replies, metadata: r.metadata, survey: r.survey });
-  return out;
+    ) AS m`;
 }

@@ -3,7 +3,7 @@
  * Sending to an opted-out customer fails at intake, in the same transaction as the insert.
  */
 import { createHash } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
@@ -22,32 +22,48 @@ export function customerHash(customer: string): string {
 }
 
 /**
- * The (customer, our number) pairs of a batch that must not be sent to: opted out of that number,
- * or of every number ('*') unless they opted in to that number since (START to a number-scope
- * number after a STOP to a global-scope one resubscribes them to that number, as its
- * confirmation says).
+ * The pairs of a batch that must not be sent to, as a relation (customer, our_number) for a CTE or
+ * a sub-select: opted out of that number, or of every number ('*') unless they opted in to that
+ * number since (START to a number-scope number after a STOP to a global-scope one resubscribes
+ * them to that number, as its confirmation says). An erased customer's opt-outs are kept as
+ * hashes (opt_out_hashes), which a row of opt_outs for the same scope overrides (a later START or
+ * STOP).
+ *
+ * The rule is written here once, in SQL, so that a statement that needs it (the insert of new
+ * messages, a batch of replies' reads) applies it without a round trip of its own.
  */
+export function blockedAmong(pairs: readonly { customer: string; ourNumber: string }[]): RawBuilder<unknown> {
+  // A pair's state for one scope: its row of opt_outs, else its erased customer's hash row.
+  const state = (scope: RawBuilder<unknown>): RawBuilder<unknown> => sql`
+    SELECT s.opted_out, s.changed_at FROM (
+      SELECT o.opted_out, o.changed_at, 0 AS rank FROM opt_outs o WHERE o.customer = p.customer AND o.scope = ${scope}
+      UNION ALL
+      SELECT true, x.changed_at, 1 FROM opt_out_hashes x WHERE x.customer_hash = p.hash AND x.scope = ${scope}
+    ) s ORDER BY s.rank LIMIT 1`;
+  const hashes = new Map<string, string>();
+  const hashOf = (customer: string): string => {
+    let hash = hashes.get(customer);
+    if (hash === undefined) hashes.set(customer, (hash = customerHash(customer)));
+    return hash;
+  };
+  return sql`SELECT p.customer, p.our_number
+    FROM unnest(${batchArray(pairs.map((x) => x.customer), 'text[]')}, ${pairs.map((x) => x.ourNumber)}::text[],
+      ${pairs.map((x) => hashOf(x.customer))}::text[]) AS p(customer, our_number, hash)
+    LEFT JOIN LATERAL (${state(sql`p.our_number`)}) own ON true
+    LEFT JOIN LATERAL (${state(sql`${GLOBAL_SCOPE}::text`)}) every_number ON true
+    WHERE own.opted_out IS TRUE
+      OR (every_number.opted_out IS TRUE
+        AND NOT COALESCE(own.opted_out IS FALSE AND own.changed_at >= every_number.changed_at, false))`;
+}
+
+/** Keys `customer\0ourNumber` of blocked pairs, as the blockedAmong relation's rows give them. */
+export const blockedKeys = (rows: readonly { customer: string; our_number: string }[]): Set<string> =>
+  new Set(rows.map((r) => `${r.customer}\0${r.our_number}`));
+
+/** The (customer, our number) pairs of a batch that must not be sent to (blockedAmong), keyed `customer\0ourNumber`. */
 export async function blockedPairs(tx: Tx, pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>> {
   if (pairs.length === 0) return new Set();
-  const customers = [...new Set(pairs.map((p) => p.customer))];
-  // Opt-outs of erased customers are kept as hashes (opt_out_hashes): read in the same round trip,
-  // and overridden by a row of opt_outs for the same scope (a later START or STOP).
-  const rows = await sql<{ customer: string; scope: string; opted_out: boolean; changed_at: Date; hashed: boolean }>`
-    SELECT h.customer, o.scope, true AS opted_out, o.changed_at, true AS hashed
-    FROM opt_out_hashes o JOIN unnest(${batchArray(customers, 'text[]')}, ${customers.map(customerHash)}::text[]) AS h(customer, hash) ON o.customer_hash = h.hash
-    UNION ALL
-    SELECT customer, scope, opted_out, changed_at, false AS hashed FROM opt_outs WHERE customer = ANY (${batchArray(customers, 'text[]')})`.execute(tx);
-  if (rows.rows.length === 0) return new Set();
-  const byKey = new Map<string, (typeof rows.rows)[number]>();
-  for (const r of [...rows.rows].sort((a, b) => Number(b.hashed) - Number(a.hashed))) byKey.set(`${r.customer}\0${r.scope}`, r);
-  const blocked = new Set<string>();
-  for (const p of pairs) {
-    const own = byKey.get(`${p.customer}\0${p.ourNumber}`);
-    const global = byKey.get(`${p.customer}\0${GLOBAL_SCOPE}`);
-    const optedInSince = own !== undefined && !own.opted_out && global !== undefined && own.changed_at >= global.changed_at;
-    if (own?.opted_out === true || (global?.opted_out === true && !optedInSince)) blocked.add(`${p.customer}\0${p.ourNumber}`);
-  }
-  return blocked;
+  return blockedKeys((await sql<{ customer: string; our_number: string }>`${blockedAmong(pairs)}`.execute(tx)).rows);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Intake } from '../outbound/intake.ts';
 import type { EventStreamPublisher } from '../queue/event-stream-publisher.ts';
 import type { Component } from '../service.ts';
 import * as conversationStore from '../store/conversations.ts';
+import { readReplyBatch } from '../store/reply-batch.ts';
 import type { Db } from '../store/db.ts';
 import * as optOutStore from '../store/opt-outs.ts';
 import type { QuarantinedPdu } from '../domain/quarantine.ts';
@@ -93,10 +94,8 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
     store: {
       claim: (limit, leaseMs) => replyStore.claimReplies(db, limit, leaseMs),
       finishAll: (items) => replyStore.finishReplies(db, items.map((i) => ({ ...i, event: { ...i.event } })), subscriptions.inbound),
-      joinConversations: (pairs, ttl) => conversationStore.joinForReplies(db, pairs, ttl),
+      readBatch: (items, ttl) => readReplyBatch(db, items, ttl),
       updateConversation: (id, change) => conversationStore.updateConversation(db, id, change),
-      latestOutbounds: (items) => conversationStore.latestOutbounds(db, items),
-      blockedPairs: (pairs) => optOutStore.blockedPairs(db, pairs),
       setOptOut: (change) => optOutStore.setOptOut(db, change),
       surveyRuns: (ids) => surveyStore.runsFor(db, ids),
       startSurvey: (run) => surveyStore.startRun(db, run),
