@@ -2,13 +2,13 @@
  * Queries for the outbound record. Every write here is a batch: the hot path never makes a round
  * trip per message (ARCHITECTURE.md "Performance shape").
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { StatusChange } from '../domain/events.ts';
-import { blockedPairs } from './opt-outs.ts';
+import { blockedAmong } from './opt-outs.ts';
 import { outboundTouches } from './conversations.ts';
 import { withDeliveries } from './webhooks.ts';
 import { applyReceipts, matchPendingReceipts } from './receipts.ts';
@@ -45,12 +45,17 @@ async function withoutSpeculation<T>(write: (racing: boolean) => Promise<T>): Pr
   }
 }
 
+/** Why a message to an opted-out customer is refused (status `failed`). */
+const OPTED_OUT = { errorCode: 'opted_out', errorReason: 'the customer opted out of messages from this number' } as const;
+
 /**
- * Inserts new messages as queued (and messages refused before sending, such as opted-out ones, in
- * their final state; the row is their events, see row-events.ts) and their conversations, in one
- * statement: two round trips in all (the opt-outs read, then the insert), no BEGIN and COMMIT,
- * unless status webhooks need their deliveries in the same transaction. Returns the ids actually
- * inserted: an id already present is an app's retry of the same message and is not sent again.
+ * Inserts new messages as queued (and messages refused before sending in their final state; the
+ * row is their events, see row-events.ts) and their conversations, in one statement: one round
+ * trip, no BEGIN and COMMIT, unless status webhooks need their deliveries in the same transaction.
+ * The opt-outs are read by that statement too (opt-outs.ts blockedAmong): a message to an
+ * opted-out customer is stored `failed` (opted_out) instead of queued, and a STOP committed
+ * before the statement began always blocks it. Returns the ids actually inserted (an id already
+ * present is an app's retry of the same message and is not sent again) and their status changes.
  */
 export async function insertMessages(
   db: Db,
@@ -61,39 +66,19 @@ export async function insertMessages(
 ): Promise<{ inserted: Set<string>; changes: StatusChange[] }> {
   if (queued.length === 0 && refusedBefore.length === 0) return { inserted: new Set(), changes: [] };
   const now = new Date();
-  // Read just before the insert (each statement sees what committed before it, in or out of a
-  // transaction): a STOP committed before this batch always blocks it.
-  const blocked = await blockedPairs(
-    db,
-    // Without a sender only a global opt-out can apply; it is checked all the same.
-    queued.filter((m) => !m.bypassOptOut).map((m) => ({ customer: m.to, ourNumber: m.from ?? '' })),
-  );
-  const refused = [...refusedBefore];
-  const sendable: RoutedMessage[] = [];
-  for (const m of queued) {
-    if (blocked.has(`${m.to}\0${m.from ?? ''}`)) {
-      refused.push({
-        message: m,
-        change: { id: m.id, status: 'failed', previous: 'queued', errorCode: 'opted_out', errorReason: 'the customer opted out of messages from this number' },
-      });
-    } else sendable.push(m);
-  }
   const rows = [
-    ...sendable.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
-    ...refused.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
+    ...queued.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
+    ...refusedBefore.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
   ];
+  // The pairs whose opt-outs decide (once each). Without a sender only a global opt-out can
+  // apply; it is checked all the same.
+  const pairOf = (m: RoutedMessage): string => `${m.to}\0${m.from ?? ''}`;
+  const checked = new Map<string, { customer: string; ourNumber: string }>();
+  for (const m of queued) if (!m.bypassOptOut) checked.set(pairOf(m), { customer: m.to, ourNumber: m.from ?? '' });
   // One array per column and unnest: a 500-row batch is 16 parameters, not 8,000, which keeps
   // both the query builder and Postgres's parser off the hot path.
   const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
-  // Each row's events (queued; and for one refused before sending, its final status too), kept
-  // for the rows the statement actually inserted: an id already present is an app's retry and
-  // gets neither a row nor an event. The row is their record (row-events.ts): none is stored.
-  const events: StatusChange[] = rows.flatMap(({ m, change }) => {
-    const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
-    const queuedEvent: StatusChange = { id: m.id, status: 'queued', previous: null, ...facts };
-    return change ? [queuedEvent, { ...change, previous: 'queued' as const, ...facts }] : [queuedEvent];
-  });
-  const touches = sendable
+  const touches = queued
     .filter((m) => m.from)
     .map((m) => ({
       customer: m.to,
@@ -107,15 +92,21 @@ export async function insertMessages(
   // hash anti-join that read the whole messages table at every batch while the table held less
   // than ~150,000 rows (4-67 ms a batch at 1,000-29,500 rows in the 30,000-message bench).
   const batchIds = rows.map(({ m }) => m.id);
+  // A queued row of a blocked pair: refused with OPTED_OUT, never queued.
+  const refuse = (column: RawBuilder<unknown>, refused: RawBuilder<unknown>): RawBuilder<unknown> =>
+    sql`CASE WHEN b.customer IS NULL THEN ${column} ELSE ${refused} END`;
   const insert = (racing: boolean) => async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
     const inserted = (
-      await sql<{ id: string }>`
-        WITH inserted AS (
+      await sql<{ id: string; status: MessageStatus }>`
+        WITH blocked AS (${checked.size > 0 ? blockedAmong([...checked.values()]) : sql`SELECT NULL::text AS customer, NULL::text AS our_number WHERE false`}
+        ), inserted AS (
           INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
             conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload,
             send_at, held_reason, survey, campaign, variant, expires_at)
           SELECT u.id, u.to_addr, u.from_addr, u.body, u.route, u.priority, u.dlr, u.validity_seconds,
-            u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, u.status, u.error_code, u.error_reason, u.owner, u.final_at, u.reply_to,
+            u.conversation::jsonb, u.replies::jsonb, u.metadata::jsonb, ${refuse(sql`u.status`, sql`'failed'`)},
+            ${refuse(sql`u.error_code`, sql`${OPTED_OUT.errorCode}::text`)}, ${refuse(sql`u.error_reason`, sql`${OPTED_OUT.errorReason}::text`)},
+            ${refuse(sql`u.owner`, sql`NULL`)}, ${refuse(sql`u.final_at`, sql`${now}::timestamptz`)}, u.reply_to,
             u.original_payload, u.send_at, u.held_reason, u.survey::jsonb, u.campaign, u.variant, u.expires_at
           FROM unnest(
             ${batchArray(batchIds, 'text[]')}, ${col(({ m }) => m.to)}::text[], ${col(({ m }) => m.from ?? null)}::text[],
@@ -129,16 +120,36 @@ export async function insertMessages(
             ${col(({ m }) => m.replyTo ?? null)}::text[], ${col(({ m }) => m.originalPayload ?? null)}::bytea[],
             ${col(({ m }) => m.hold?.until ?? null)}::timestamptz[], ${col(({ m }) => m.hold?.reason ?? null)}::text[],
             ${col(({ m }) => json(m.survey))}::text[], ${col(({ m }) => m.campaign?.id ?? null)}::text[], ${col(({ m }) => m.campaign?.variant ?? null)}::text[],
-            ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[]
-          ) AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
-            metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant, expires_at)
-          ${racing ? sql`ON CONFLICT (id) DO NOTHING` : sql`WHERE u.id <> ALL (ARRAY(SELECT x.id FROM messages x WHERE x.id = ANY (${batchArray(batchIds, 'text[]')})))`}
-          RETURNING id
-        )${touches.length > 0 ? sql`, ${outboundTouches(touches, sql`inserted`)}` : sql``}
-        SELECT id FROM inserted`.execute(tx)
+            ${col(({ m }) => m.expiresAt ?? null)}::timestamptz[],
+            ${col(({ m, status }) => status === 'queued' && !m.bypassOptOut)}::boolean[]
+          ) WITH ORDINALITY AS u(id, to_addr, from_addr, body, route, priority, dlr, validity_seconds, conversation, replies,
+            metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload, send_at, held_reason, survey, campaign, variant,
+            expires_at, checks_opt_out, n)
+          LEFT JOIN blocked b ON u.checks_opt_out AND b.customer = u.to_addr AND b.our_number = COALESCE(u.from_addr, '')
+          ${racing ? sql`` : sql`WHERE u.id <> ALL (ARRAY(SELECT x.id FROM messages x WHERE x.id = ANY (${batchArray(batchIds, 'text[]')})))`}
+          -- In the batch's order, whatever the join did: of one id twice in a batch the first is kept.
+          ORDER BY u.n
+          ${racing ? sql`ON CONFLICT (id) DO NOTHING` : sql``}
+          RETURNING id, status
+        )${touches.length > 0 ? sql`, ${outboundTouches(touches, sql`(SELECT id FROM inserted WHERE status = 'queued')`)}` : sql``}
+        SELECT id, status FROM inserted`.execute(tx)
     ).rows;
-    const ids = new Set(inserted.map((r) => r.id));
-    return { inserted: ids, changes: events.filter((e) => ids.has(e.id)) };
+    const statusOf = new Map(inserted.map((r) => [r.id, r.status]));
+    // Each inserted row's events: queued; and for one refused (before sending, or here as opted
+    // out), its final status too. An id already present (an app's retry) gets neither a row nor an
+    // event. The row is their record (row-events.ts): none is stored.
+    const changes: StatusChange[] = [];
+    for (const { m, change } of rows) {
+      const status = statusOf.get(m.id);
+      if (status === undefined) continue;
+      // The same id twice in one batch: inserted once, its events once.
+      statusOf.delete(m.id);
+      const facts = { route: m.route, metadata: m.metadata ?? null, at: now };
+      changes.push({ id: m.id, status: 'queued', previous: null, ...facts });
+      const refused = change ?? (status === 'queued' ? undefined : { id: m.id, status, previous: 'queued' as const, ...OPTED_OUT });
+      if (refused) changes.push({ ...refused, previous: 'queued', ...facts });
+    }
+    return { inserted: new Set(inserted.map((r) => r.id)), changes };
   };
   const statusWebhooks = options.statusWebhooks ?? [];
   return withoutSpeculation((racing) =>

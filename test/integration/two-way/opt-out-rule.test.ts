@@ -8,6 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { blockedPairs, customerHash, GLOBAL_SCOPE } from '../../../src/store/opt-outs.ts';
+import { insertMessages } from '../../../src/store/messages.ts';
+import type { RoutedMessage } from '../../../src/domain/routed-message.ts';
 
 let s: TestSchema;
 beforeAll(async () => {
@@ -112,5 +114,50 @@ describe('who must not be sent to', () => {
       checked += pairs.length;
     }
     expect(checked).toBe(40 * 25);
+  });
+
+  it('new messages: the insert reads the opt-outs itself, refusing a blocked pair and queuing the rest of the batch', async () => {
+    await sql`TRUNCATE messages, conversations CASCADE`.execute(s.db);
+    await store([
+      { customer: '+14155550001', scope: '12345', optedOut: true, at: 1 },
+      { customer: '+14155550002', scope: '*', optedOut: true, at: 1 },
+    ]);
+    const m = (id: string, to: string, from: string | undefined, extra: Partial<RoutedMessage> = {}): RoutedMessage => ({
+      id, to, from, text: 'hi', route: 'default', dlr: true, priority: 0, ...extra,
+    });
+    const { inserted, changes } = await insertMessages(s.db, 'd1', [
+      m('out-of-number', '+14155550001', '12345'),
+      m('other-number', '+14155550001', '55555'),
+      m('out-of-all', '+14155550002', '55555'),
+      m('no-sender', '+14155550002', undefined),
+      m('confirmation', '+14155550001', '12345', { bypassOptOut: true }),
+      m('free', '+14155550003', '12345'),
+    ]);
+    expect([...inserted].sort()).toEqual(['confirmation', 'free', 'no-sender', 'other-number', 'out-of-all', 'out-of-number']);
+    const rows = await s.db.selectFrom('messages').select(['id', 'status', 'error_code', 'owner']).orderBy('id').execute();
+    const refused = { status: 'failed', error_code: 'opted_out', owner: null };
+    const queued = { status: 'queued', error_code: null, owner: 'd1' };
+    expect(Object.fromEntries(rows.map((r) => [r.id, { status: r.status, error_code: r.error_code, owner: r.owner }]))).toEqual({
+      'confirmation': queued,
+      'free': queued,
+      'no-sender': refused,
+      'other-number': queued,
+      'out-of-all': refused,
+      'out-of-number': refused,
+    });
+    // Each refused message's events: queued, then failed with the reason; the others queued only.
+    expect(changes.filter((c) => c.status === 'failed').map((c) => [c.id, c.errorCode]).sort()).toEqual([
+      ['no-sender', 'opted_out'],
+      ['out-of-all', 'opted_out'],
+      ['out-of-number', 'opted_out'],
+    ]);
+    expect(changes.filter((c) => c.status === 'queued')).toHaveLength(6);
+    // Only queued messages open conversations.
+    const conversations = await s.db.selectFrom('conversations').select(['customer', 'our_number']).orderBy('customer').orderBy('our_number').execute();
+    expect(conversations).toEqual([
+      { customer: '+14155550001', our_number: '12345' },
+      { customer: '+14155550001', our_number: '55555' },
+      { customer: '+14155550003', our_number: '12345' },
+    ]);
   });
 });
