@@ -11,8 +11,8 @@ import type { StatusChange } from '../domain/events.ts';
 import { blockedAmong } from './opt-outs.ts';
 import { outboundTouches } from './conversations.ts';
 import { withDeliveries } from './webhooks.ts';
-import { applyReceipts, matchPendingReceipts } from './receipts.ts';
-import { applyChanges, enqueueStatusWebhooks, lockMessages, settleMessages } from './status-changes.ts';
+import { applyReceipts, matchPendingLocking } from './receipts.ts';
+import { applySubmitChanges, enqueueStatusWebhooks, settleMessages } from './status-changes.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
 
@@ -318,15 +318,16 @@ export async function recordSubmits(
         .execute();
       for (const a of stored) keys.push({ smsc: a.smsc, matchKey: a.match_key!, messageId: a.message_id, seq: a.seq });
     }
-    const early = await matchPendingReceipts(tx, keys);
+    // The early receipts matched and, in the same statement, the row locks taken before the
+    // status changes: a receipt batch settling the same messages waits for this transaction, or
+    // this one for it (see lockMessages).
+    const early = await matchPendingLocking(tx, keys, changes.map((c) => c.id));
     const touched = await applyReceipts(tx, early);
-    // Before the status changes: a receipt batch settling the same messages waits for this
-    // transaction, or this one for it (see lockMessages).
-    await lockMessages(tx, [...changes.map((c) => c.id), ...touched]);
-    const applied = await applyChanges(tx, changes, statusWebhooks);
+    const { applied, partlyFinal } = await applySubmitChanges(tx, changes, statusWebhooks);
     // A just-submitted message may be final already: its answers were committed before this
-    // transaction, and a receipt may have matched them in between (or in an earlier run).
-    for (const c of applied) if (c.status === 'submitted') touched.add(c.id);
+    // transaction, and a receipt may have matched them in between (or in an earlier run). Only
+    // those with a part that has its final receipt are read to settle.
+    for (const id of partlyFinal) touched.add(id);
     return [...applied, ...(await settleMessages(tx, touched, statusWebhooks, true))];
   });
 }

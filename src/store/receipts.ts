@@ -17,7 +17,7 @@ import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
 import { SEGMENT_FINAL_ORDER, settleStatus, type MessageStatus, type SegmentFinalStatus } from '../domain/status.ts';
-import { RECEIPT_ERROR_PREFIX, changeMessagesFrom, enqueueStatusWebhooks, settleMessages, settledError } from './status-changes.ts';
+import { RECEIPT_ERROR_PREFIX, changeMessagesFrom, enqueueStatusWebhooks, lockMessages, lockingMessages, settleMessages, settledError } from './status-changes.ts';
 import type { NewReceipt } from '../domain/receipt.ts';
 import { withDeliveries } from './webhooks.ts';
 
@@ -167,11 +167,39 @@ export async function matchPendingReceipts(
   segments: readonly { smsc: string; matchKey: string; messageId: string; seq: number }[],
 ): Promise<MatchedReceipt[]> {
   if (segments.length === 0) return [];
+  return (await sql<MatchedReceipt>`${pendingMatch(segments)}`.execute(tx)).rows;
+}
+
+/**
+ * matchPendingReceipts, and the row locks (lockMessages) of `messageIds` and of the messages of the
+ * receipts it matched, in one statement: the locks in id order, after the match. What the
+ * caller reads next (a statement of its own) sees every receipt their previous holders applied.
+ */
+export async function matchPendingLocking(
+  tx: Tx,
+  segments: readonly { smsc: string; matchKey: string; messageId: string; seq: number }[],
+  messageIds: readonly string[],
+): Promise<MatchedReceipt[]> {
+  if (segments.length === 0) {
+    await lockMessages(tx, messageIds);
+    return [];
+  }
+  // One row even when nothing matched, so that the locks are always taken (a CTE that is not
+  // data-modifying runs only as far as it is read).
+  const rows = await sql<MatchedReceipt | { [K in keyof MatchedReceipt]: null }>`
+    WITH early AS (${pendingMatch(segments)}
+    ), locked AS (${lockingMessages(sql`ARRAY(SELECT unnest(${batchArray([...messageIds], 'text[]')}) UNION SELECT e."messageId" FROM early e)`)})
+    SELECT e.* FROM (SELECT count(*) FROM locked) l LEFT JOIN early e ON true`.execute(tx);
+  return rows.rows.filter((r): r is MatchedReceipt => r.receiptId !== null);
+}
+
+/** matchPendingReceipts' UPDATE, returning the MatchedReceipt of each receipt matched. */
+function pendingMatch(segments: readonly { smsc: string; matchKey: string; messageId: string; seq: number }[]): RawBuilder<MatchedReceipt> {
   // Pending receipts include every receipt that never matched (kept, counted unmatched), so their
   // number grows with the days. OFFSET 0 keeps the lateral a lookup of receipts_pending (GIN) per
   // answer: pulled up into a join, it was planned as a hash join on smsc filtering every pending
   // receipt with @>, 1.1 s per submit batch over 50,000 of them.
-  const res = await sql<MatchedReceipt>`
+  return sql<MatchedReceipt>`
     UPDATE receipts AS r SET message_id = m.message_id, seq = m.seq, matched_at = now()
     FROM (
       SELECT DISTINCT ON (p.id) p.id, v.message_id, v.seq
@@ -185,8 +213,7 @@ export async function matchPendingReceipts(
     ) AS m
     WHERE r.id = m.id AND r.message_id IS NULL
     RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
-      r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
-  return res.rows;
+      r.error_code AS "errorCode", r.network_error AS "networkError"`;
 }
 
 /**

@@ -24,10 +24,18 @@ type Tx = Transaction<Database> | Db;
  * second. The id order keeps two such transactions from deadlocking on each other.
  */
 export async function lockMessages(tx: Tx, messageIds: Iterable<string>): Promise<void> {
-  const ids = [...new Set(messageIds)].sort();
+  const ids = [...new Set(messageIds)];
   if (ids.length === 0) return;
+  await sql`${lockingMessages(batchArray(ids, 'text[]'))}`.execute(tx);
+}
+
+/**
+ * lockMessages as SQL, for a statement that takes the locks with other work: the messages whose id
+ * is in `ids` (a text[] expression), locked in id order.
+ */
+export function lockingMessages(ids: RawBuilder<unknown>): RawBuilder<unknown> {
   // NO KEY UPDATE, the lock the status UPDATE that follows takes anyway (no key column changes).
-  await sql`SELECT 1 FROM messages WHERE id = ANY (${batchArray(ids, 'text[]')}) ORDER BY id FOR NO KEY UPDATE`.execute(tx);
+  return sql`SELECT 1 FROM messages WHERE id = ANY (${ids}) ORDER BY id FOR NO KEY UPDATE`;
 }
 
 /**
@@ -65,7 +73,7 @@ export async function settleMessages(
     WHERE m.id = ANY (${batchArray(ids, 'text[]')})
       -- Only a message with a part that has its final receipt can settle or count one delivered:
       -- a message just submitted is read no further (nearly all of them, when its submit settles).
-      AND EXISTS (SELECT 1 FROM segments f WHERE f.message_id = m.id AND f.status = ANY (${[...SEGMENT_FINAL_ORDER]}::text[]))
+      AND ${hasFinalPart(sql`m.id`)}
     GROUP BY m.id`.execute(tx);
   const changes: StatusChange[] = [];
   // delivered_segments of the messages whose status does not change now (those that change get it
@@ -119,7 +127,33 @@ export const RECEIPT_ERROR_PREFIX = 'receipt_err:';
  * status webhooks, and returns those applied. The row is their event (see changeMessagesFrom).
  */
 export async function applyChanges(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[] = []): Promise<StatusChange[]> {
-  if (changes.length === 0) return [];
+  return (await applyChangesReading(tx, changes, statusWebhooks, false)).applied;
+}
+
+/**
+ * applyChanges for messages just submitted, which may be final already (a receipt matched their
+ * parts before this): also returns those of them with a part that has its final receipt, the
+ * only ones settleMessages needs to read. Read by the same statement, so a submit batch whose
+ * receipts are still to come (nearly all of them) needs no statement to settle. The caller holds
+ * the messages' row locks (lockMessages), taken by an earlier statement: this one sees every
+ * receipt their previous holders applied.
+ */
+export async function applySubmitChanges(
+  tx: Tx,
+  changes: readonly StatusChange[],
+  statusWebhooks: readonly string[],
+): Promise<{ applied: StatusChange[]; partlyFinal: Set<string> }> {
+  return applyChangesReading(tx, changes, statusWebhooks, true);
+}
+
+async function applyChangesReading(
+  tx: Tx,
+  changes: readonly StatusChange[],
+  statusWebhooks: readonly string[],
+  readFinalParts: boolean,
+): Promise<{ applied: StatusChange[]; partlyFinal: Set<string> }> {
+  const partlyFinal = new Set<string>();
+  if (changes.length === 0) return { applied: [], partlyFinal };
   const result = await sql<{
     id: string;
     route: string;
@@ -129,19 +163,23 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     smsc: string | null;
     submitted_at: Date | null;
     possible_duplicate: boolean;
+    partly_final: boolean;
   }>`
     WITH ${changeMessagesFrom(sql`unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
         ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
         ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
         ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])
         AS v(id, status, previous, smsc, segments, error_code, error_reason, delivered_segments)`)}
-    SELECT id, route, metadata, delivered_segments, segments, smsc, submitted_at, possible_duplicate FROM changed`.execute(tx);
+    SELECT id, route, metadata, delivered_segments, segments, smsc, submitted_at, possible_duplicate,
+      ${readFinalParts ? sql`status = 'submitted' AND ${hasFinalPart(sql`changed.id`)}` : sql`false`} AS partly_final
+    FROM changed`.execute(tx);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
   const at = new Date();
   const applied: StatusChange[] = [];
   for (const c of changes) {
     const row = byId.get(c.id);
     if (!row) continue;
+    if (row.partly_final) partlyFinal.add(c.id);
     // Every field written out, not spread from the change: one shape for every applied change,
     // which the event and metric code that reads them all stays fast on.
     applied.push({
@@ -161,8 +199,12 @@ export async function applyChanges(tx: Tx, changes: readonly StatusChange[], sta
     });
   }
   await enqueueStatusWebhooks(tx, applied, statusWebhooks);
-  return applied;
+  return { applied, partlyFinal };
 }
+
+/** Whether the message `id` has a part with its final receipt: only such a message can settle. */
+const hasFinalPart = (id: RawBuilder<unknown>): RawBuilder<unknown> =>
+  sql`EXISTS (SELECT 1 FROM segments f WHERE f.message_id = ${id} AND f.status = ANY (${[...SEGMENT_FINAL_ORDER]}::text[]))`;
 
 export async function enqueueStatusWebhooks(tx: Tx, changes: readonly StatusChange[], statusWebhooks: readonly string[]): Promise<void> {
   if (statusWebhooks.length === 0 || changes.length === 0) return;
