@@ -33,27 +33,30 @@ export function customerHash(customer: string): string {
  * messages, a batch of replies' reads) applies it without a round trip of its own.
  */
 export function blockedAmong(pairs: readonly { customer: string; ourNumber: string }[]): RawBuilder<unknown> {
-  // A pair's state for one scope: its row of opt_outs, else its erased customer's hash row.
-  const state = (scope: RawBuilder<unknown>): RawBuilder<unknown> => sql`
-    SELECT s.opted_out, s.changed_at FROM (
-      SELECT o.opted_out, o.changed_at, 0 AS rank FROM opt_outs o WHERE o.customer = p.customer AND o.scope = ${scope}
-      UNION ALL
-      SELECT true, x.changed_at, 1 FROM opt_out_hashes x WHERE x.customer_hash = p.hash AND x.scope = ${scope}
-    ) s ORDER BY s.rank LIMIT 1`;
   const hashes = new Map<string, string>();
   const hashOf = (customer: string): string => {
     let hash = hashes.get(customer);
     if (hash === undefined) hashes.set(customer, (hash = customerHash(customer)));
     return hash;
   };
-  return sql`SELECT p.customer, p.our_number
-    FROM unnest(${batchArray(pairs.map((x) => x.customer), 'text[]')}, ${pairs.map((x) => x.ourNumber)}::text[],
-      ${pairs.map((x) => hashOf(x.customer))}::text[]) AS p(customer, our_number, hash)
-    LEFT JOIN LATERAL (${state(sql`p.our_number`)}) own ON true
-    LEFT JOIN LATERAL (${state(sql`${GLOBAL_SCOPE}::text`)}) every_number ON true
-    WHERE own.opted_out IS TRUE
-      OR (every_number.opted_out IS TRUE
-        AND NOT COALESCE(own.opted_out IS FALSE AND own.changed_at >= every_number.changed_at, false))`;
+  // A pair's state for a scope: its row of opt_outs where there is one, else its erased
+  // customer's hash row (an opt-out). Four lookups by primary key, each at most one row.
+  const state = (row: string, hashRow: string) => {
+    const [r, h] = [sql.raw(row), sql.raw(hashRow)];
+    return sql`CASE WHEN ${r}.customer IS NOT NULL THEN ${r}.opted_out WHEN ${h}.scope IS NOT NULL THEN true END`;
+  };
+  return sql`SELECT s.customer, s.our_number FROM (
+      SELECT p.customer, p.our_number,
+        ${state('own', 'own_hash')} AS own_out, COALESCE(own.changed_at, own_hash.changed_at) AS own_at,
+        ${state('every', 'every_hash')} AS every_out, COALESCE(every.changed_at, every_hash.changed_at) AS every_at
+      FROM unnest(${batchArray(pairs.map((x) => x.customer), 'text[]')}, ${pairs.map((x) => x.ourNumber)}::text[],
+        ${pairs.map((x) => hashOf(x.customer))}::text[]) AS p(customer, our_number, hash)
+      LEFT JOIN opt_outs own ON own.customer = p.customer AND own.scope = p.our_number
+      LEFT JOIN opt_out_hashes own_hash ON own_hash.customer_hash = p.hash AND own_hash.scope = p.our_number
+      LEFT JOIN opt_outs every ON every.customer = p.customer AND every.scope = ${GLOBAL_SCOPE}
+      LEFT JOIN opt_out_hashes every_hash ON every_hash.customer_hash = p.hash AND every_hash.scope = ${GLOBAL_SCOPE}
+    ) s
+    WHERE s.own_out IS TRUE OR (s.every_out IS TRUE AND NOT COALESCE(s.own_out IS FALSE AND s.own_at >= s.every_at, false))`;
 }
 
 /** Keys `customer\0ourNumber` of blocked pairs, as the blockedAmong relation's rows give them. */

@@ -185,11 +185,13 @@ export async function matchPendingLocking(
     return [];
   }
   // One row even when nothing matched, so that the locks are always taken (a CTE that is not
-  // data-modifying runs only as far as it is read).
+  // data-modifying runs only as far as it is read). Columns by name: a `*` keeps a statement from
+  // being prepared (repeated-statements.ts), and this one was planned again at every batch.
   const rows = await sql<MatchedReceipt | { [K in keyof MatchedReceipt]: null }>`
     WITH early AS (${pendingMatch(segments)}
     ), locked AS (${lockingMessages(sql`ARRAY(SELECT unnest(${batchArray([...messageIds], 'text[]')}) UNION SELECT e."messageId" FROM early e)`)})
-    SELECT e.* FROM (SELECT count(*) FROM locked) l LEFT JOIN early e ON true`.execute(tx);
+    SELECT e."receiptId", e."messageId", e.seq, e.state, e."segmentStatus", e."errorCode", e."networkError"
+    FROM (SELECT count(*) FROM locked) l LEFT JOIN early e ON true`.execute(tx);
   return rows.rows.filter((r): r is MatchedReceipt => r.receiptId !== null);
 }
 
