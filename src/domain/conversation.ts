@@ -32,6 +32,12 @@ export interface AnsweredMessage {
   readonly survey?: Record<string, unknown> | null;
 }
 
+/**
+ * The key of a customer and one of our numbers, as the sets and maps that the store hands to the
+ * flows use it (who is opted out, the sessions joined, who wrote recently): `customer\0ourNumber`.
+ */
+export const customerPairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;
+
 /** What a batch of replies reads before it is handled (one statement: store/reply-batch.ts). */
 export interface ReplyBatchReads {
   /** The session each pair joins (extended, or opened), keyed `customer\0ourNumber`. */

@@ -3,7 +3,7 @@
  * extended, or a new one), finds the message each reply answers and who is opted out, in one
  * statement for the whole batch. A reply answers a message only within its conversation's window.
  */
-import type { AnsweredMessage, ConversationView } from '../domain/conversation.ts';
+import { customerPairKey, type AnsweredMessage, type ConversationView } from '../domain/conversation.ts';
 import type { PendingReply } from '../domain/reply.ts';
 import type { SurveyRunRow } from '../domain/survey-run.ts';
 import type { ReplyStore } from './reply-store.ts';
@@ -19,7 +19,7 @@ export interface BatchFacts {
 }
 
 /** The key of a reply's customer and our number: `customer\0ourNumber`. */
-export const pairOf = (reply: Pick<PendingReply, 'from' | 'to'>): string => `${reply.from}\0${reply.to}`;
+export const pairOf = (reply: Pick<PendingReply, 'from' | 'to'>): string => customerPairKey(reply.from, reply.to);
 
 type ConversationStore = Pick<ReplyStore, 'readBatch' | 'surveyRuns'>;
 

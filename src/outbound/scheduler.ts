@@ -10,6 +10,7 @@ import { Backoff } from '../lib/backoff.ts';
 import { Wakeup } from '../lib/wakeup.ts';
 import { describeError } from '../lib/errors.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
+import { customerPairKey } from '../domain/conversation.ts';
 import type { DispatchJob } from './dispatcher.ts';
 import { planRelease, type HoldReason, type QuietHours } from './schedule.ts';
 
@@ -56,7 +57,7 @@ export class Scheduler {
       for (const pair of await this.deps.recentWriters(asks.filter((a) => a.withinMs === withinMs), withinMs)) wrote.add(pair);
     }
     return messages.map((m, i) => {
-      const hold = planRelease(m, now, quiet[i], wrote.has(`${m.to}\0${m.from ?? ''}`));
+      const hold = planRelease(m, now, quiet[i], wrote.has(customerPairKey(m.to, m.from ?? '')));
       if (hold === undefined) return m;
       this.deps.observer?.onHeld?.(hold.reason);
       return { ...m, hold };

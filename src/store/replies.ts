@@ -10,6 +10,7 @@ import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
 import { groupKey, groupLockId, reassemblyLockId, withReassemblyLocks, type GroupRow } from './reassembly-locks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
+import { customerPairKey } from '../domain/conversation.ts';
 import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
 
 type Tx = Transaction<Database> | Db;
@@ -338,5 +339,5 @@ export async function recentWriters(db: Db, pairs: readonly { customer: string; 
     JOIN unnest(${batchArray(pairs.map((p) => p.customer), 'text[]')}, ${pairs.map((p) => p.ourNumber)}::text[]) AS k(customer, our_number)
       ON r.from_addr = k.customer AND r.to_addr = k.our_number
     WHERE r.received_at > now() - make_interval(secs => ${withinMs / 1000})`.execute(db);
-  return new Set(res.rows.map((r) => `${r.from_addr}\0${r.to_addr}`));
+  return new Set(res.rows.map((r) => customerPairKey(r.from_addr, r.to_addr)));
 }

@@ -9,9 +9,7 @@ import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import { answeredMessages, joinedSessions } from './conversations.ts';
 import { blockedAmong, blockedKeys } from './opt-outs.ts';
-import type { AnsweredMessage, ConversationView, ReplyBatchReads } from '../domain/conversation.ts';
-
-const pairKey = (customer: string, ourNumber: string): string => `${customer}\0${ourNumber}`;
+import { customerPairKey, type AnsweredMessage, type ConversationView, type ReplyBatchReads } from '../domain/conversation.ts';
 
 interface SessionJson {
   id: string;
@@ -32,7 +30,7 @@ export async function readReplyBatch(
   const conversations = new Map<string, ConversationView>();
   const answered = new Map<string, AnsweredMessage>();
   if (items.length === 0) return { conversations, answered, blocked: new Set() };
-  const pairs = [...new Map(items.map((i) => [pairKey(i.customer, i.ourNumber), { customer: i.customer, ourNumber: i.ourNumber }])).values()];
+  const pairs = [...new Map(items.map((i) => [customerPairKey(i.customer, i.ourNumber), { customer: i.customer, ourNumber: i.ourNumber }])).values()];
   // One row of three JSON arrays: the parts have different columns. JSON keeps the ids text
   // (conversations' are bigint) and the times ISO strings, read back below.
   const row = (
@@ -55,7 +53,7 @@ export async function readReplyBatch(
         (SELECT json_agg(b) FROM blocked b) AS blocked`.execute(db)
   ).rows[0]!;
   for (const r of row.sessions ?? []) {
-    conversations.set(pairKey(r.customer, r.our_number), {
+    conversations.set(customerPairKey(r.customer, r.our_number), {
       id: r.id,
       opened: r.opened,
       state: r.state,
