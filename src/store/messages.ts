@@ -70,11 +70,9 @@ export async function insertMessages(
     ...queued.map((m) => ({ m, status: 'queued' as MessageStatus, change: undefined as StatusChange | undefined })),
     ...refusedBefore.map((r) => ({ m: r.message, status: r.change.status, change: r.change })),
   ];
-  // The pairs whose opt-outs decide (once each). Without a sender only a global opt-out can
-  // apply; it is checked all the same.
-  const pairOf = (m: RoutedMessage): string => `${m.to}\0${m.from ?? ''}`;
-  const checked = new Map<string, { customer: string; ourNumber: string }>();
-  for (const m of queued) if (!m.bypassOptOut) checked.set(pairOf(m), { customer: m.to, ourNumber: m.from ?? '' });
+  // The pairs whose opt-outs decide. Without a sender only a global opt-out can apply; it is
+  // checked all the same.
+  const checked = queued.filter((m) => !m.bypassOptOut).map((m) => ({ customer: m.to, ourNumber: m.from ?? '' }));
   // One array per column and unnest: a 500-row batch is 16 parameters, not 8,000, which keeps
   // both the query builder and Postgres's parser off the hot path.
   const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
@@ -98,7 +96,7 @@ export async function insertMessages(
   const insert = (racing: boolean) => async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
     const inserted = (
       await sql<{ id: string; status: MessageStatus }>`
-        WITH blocked AS (${checked.size > 0 ? blockedAmong([...checked.values()]) : sql`SELECT NULL::text AS customer, NULL::text AS our_number WHERE false`}
+        WITH blocked AS (${blockedAmong(checked)}
         ), inserted AS (
           INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
             conversation, replies, metadata, status, error_code, error_reason, owner, final_at, reply_to, original_payload,

@@ -7,6 +7,7 @@ import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
+import { customerPairKey } from '../domain/conversation.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -32,13 +33,9 @@ export function customerHash(customer: string): string {
  * The rule is written here once, in SQL, so that a statement that needs it (the insert of new
  * messages, a batch of replies' reads) applies it without a round trip of its own.
  */
-export function blockedAmong(pairs: readonly { customer: string; ourNumber: string }[]): RawBuilder<unknown> {
-  const hashes = new Map<string, string>();
-  const hashOf = (customer: string): string => {
-    let hash = hashes.get(customer);
-    if (hash === undefined) hashes.set(customer, (hash = customerHash(customer)));
-    return hash;
-  };
+export function blockedAmong(batch: readonly { customer: string; ourNumber: string }[]): RawBuilder<unknown> {
+  // Each pair once: a batch often holds several messages to one customer from one number.
+  const pairs = [...new Map(batch.map((x) => [customerPairKey(x.customer, x.ourNumber), x])).values()];
   // A pair's state for a scope: its row of opt_outs where there is one, else its erased
   // customer's hash row (an opt-out). Four lookups by primary key, each at most one row.
   const state = (row: string, hashRow: string) => {
@@ -50,7 +47,7 @@ export function blockedAmong(pairs: readonly { customer: string; ourNumber: stri
         ${state('own', 'own_hash')} AS own_out, COALESCE(own.changed_at, own_hash.changed_at) AS own_at,
         ${state('every', 'every_hash')} AS every_out, COALESCE(every.changed_at, every_hash.changed_at) AS every_at
       FROM unnest(${batchArray(pairs.map((x) => x.customer), 'text[]')}, ${pairs.map((x) => x.ourNumber)}::text[],
-        ${pairs.map((x) => hashOf(x.customer))}::text[]) AS p(customer, our_number, hash)
+        ${pairs.map((x) => customerHash(x.customer))}::text[]) AS p(customer, our_number, hash)
       LEFT JOIN opt_outs own ON own.customer = p.customer AND own.scope = p.our_number
       LEFT JOIN opt_out_hashes own_hash ON own_hash.customer_hash = p.hash AND own_hash.scope = p.our_number
       LEFT JOIN opt_outs every ON every.customer = p.customer AND every.scope = ${GLOBAL_SCOPE}
@@ -61,7 +58,7 @@ export function blockedAmong(pairs: readonly { customer: string; ourNumber: stri
 
 /** Keys `customer\0ourNumber` of blocked pairs, as the blockedAmong relation's rows give them. */
 export const blockedKeys = (rows: readonly { customer: string; our_number: string }[]): Set<string> =>
-  new Set(rows.map((r) => `${r.customer}\0${r.our_number}`));
+  new Set(rows.map((r) => customerPairKey(r.customer, r.our_number)));
 
 /** The (customer, our number) pairs of a batch that must not be sent to (blockedAmong), keyed `customer\0ourNumber`. */
 export async function blockedPairs(tx: Tx, pairs: readonly { customer: string; ourNumber: string }[]): Promise<Set<string>> {

@@ -159,21 +159,11 @@ export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Prom
 }
 
 /**
- * Matches pending receipts to segments whose responses were just recorded; a receipt two of them
- * name goes to the one its best key names.
- */
-export async function matchPendingReceipts(
-  tx: Tx,
-  segments: readonly { smsc: string; matchKey: string; messageId: string; seq: number }[],
-): Promise<MatchedReceipt[]> {
-  if (segments.length === 0) return [];
-  return (await sql<MatchedReceipt>`${pendingMatch(segments)}`.execute(tx)).rows;
-}
-
-/**
- * matchPendingReceipts, and the row locks (lockMessages) of `messageIds` and of the messages of the
- * receipts it matched, in one statement: the locks in id order, after the match. What the
- * caller reads next (a statement of its own) sees every receipt their previous holders applied.
+ * Matches pending receipts to segments whose responses were just recorded (a receipt two of them
+ * name goes to the one its best key names), and takes the row locks (lockMessages) of `messageIds`
+ * and of the messages of the receipts it matched, in one statement: the locks in id order, after
+ * the match. What the caller reads next (a statement of its own) sees every receipt their previous
+ * holders applied.
  */
 export async function matchPendingLocking(
   tx: Tx,
@@ -195,7 +185,7 @@ export async function matchPendingLocking(
   return rows.rows.filter((r): r is MatchedReceipt => r.receiptId !== null);
 }
 
-/** matchPendingReceipts' UPDATE, returning the MatchedReceipt of each receipt matched. */
+/** matchPendingLocking's UPDATE, returning the MatchedReceipt of each receipt matched. */
 function pendingMatch(segments: readonly { smsc: string; matchKey: string; messageId: string; seq: number }[]): RawBuilder<MatchedReceipt> {
   // Pending receipts include every receipt that never matched (kept, counted unmatched), so their
   // number grows with the days. OFFSET 0 keeps the lateral a lookup of receipts_pending (GIN) per

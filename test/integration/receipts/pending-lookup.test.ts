@@ -1,13 +1,13 @@
 /**
  * Receipts that came before their submit's answer wait pending, among every receipt that never
  * matched (kept, counted unmatched), and are matched when the answer is recorded
- * (matchPendingReceipts): each by its best key, however many pending receipts there are.
+ * (matchPendingLocking): each by its best key, however many pending receipts there are.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
-import { insertReceipts, matchPendingReceipts } from '../../../src/store/receipts.ts';
+import { insertReceipts, matchPendingLocking } from '../../../src/store/receipts.ts';
 import { carrierReceipt } from '../../support/receipt-records.ts';
 
 let s: TestSchema;
@@ -36,11 +36,15 @@ describe('matching receipts that came before their answers', () => {
       ['mA', 'mB', 'mC'].map((id) => ({ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 })),
     );
     const matched = await s.db.transaction().execute((tx) =>
-      matchPendingReceipts(tx, [
-        { smsc: 'sim', matchKey: 'k2', messageId: 'mA', seq: 1 },
-        { smsc: 'sim', matchKey: 'k1', messageId: 'mB', seq: 1 },
-        { smsc: 'sim', matchKey: 'k3', messageId: 'mC', seq: 1 },
-      ]),
+      matchPendingLocking(
+        tx,
+        [
+          { smsc: 'sim', matchKey: 'k2', messageId: 'mA', seq: 1 },
+          { smsc: 'sim', matchKey: 'k1', messageId: 'mB', seq: 1 },
+          { smsc: 'sim', matchKey: 'k3', messageId: 'mC', seq: 1 },
+        ],
+        [],
+      ),
     );
     expect(matched.map((m) => m.messageId).sort()).toEqual(['mB', 'mC']);
     const rows = await sql<{ smsc_message_id: string; message_id: string | null }>`
