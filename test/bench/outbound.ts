@@ -59,6 +59,12 @@ of the run with the change from 10% to the end; for the long run, `npm run bench
 --binds 1 --no-two-way`. Only the first 200,000 messages are timed stage by stage (the latency tables),
 so that the benchmark's own maps do not grow with the run.
 
+Event loop: on the same samples, the share of the daemon's wall time its event loop was busy
+(performance.eventLoopUtilization), until every message was submitted and after. Near 100% in a
+phase: the daemon's main thread bounds it (with receipts, the submits leave the receipts' turns
+waiting, and the SMSC's window of unanswered deliver_sm stays full); well below it: the phase waits
+on something else (Postgres, that window).
+
 With receipts (the default, issue 4's figure): every message asks for a receipt; the simulator
  * sends a DELIVRD receipt 100 ms after each submit. "final msg/s" is `count` over the time from
  * the first dequeue to the poll that first saw every message `delivered` in Postgres. Receipt
@@ -246,6 +252,8 @@ interface DaemonReport {
   readonly statements: number;
   /** [ms since the first dequeue, rss MB], every RSS_SAMPLE_MS from the first dequeue on. */
   readonly rssSamples: [number, number][];
+  /** [ms since the first dequeue, event loop busy ms, idle ms] over each RSS_SAMPLE_MS, the same samples. */
+  readonly loopSamples: [number, number, number][];
 }
 
 
@@ -278,6 +286,22 @@ function withApplicationName(url: string, name: string): string {
  * The daemon's RSS at 10%, 25%, 50%, 75% of the run and at its end, and the change from the 10%
  * point (past start-up and JIT warm-up) to the end: flat memory shows as a change near 0.
  */
+/**
+ * How busy the daemon's event loop was (its main thread running JavaScript or native work, not
+ * waiting in epoll) before and after `splitMs` (every message submitted): a loop near 100% is what
+ * bounds that phase; one well below it waits on something else (Postgres, the SMSC's window).
+ */
+function loopBusy(samples: readonly [number, number, number][], splitMs: number): string | undefined {
+  const share = (part: readonly [number, number, number][]): string => {
+    const [busy, idle] = part.reduce(([b, i], [, active, rest]) => [b + active, i + rest], [0, 0]);
+    return busy + idle > 0 ? `${fmt((busy / (busy + idle)) * 100, 0)}%` : '-';
+  };
+  if (samples.length === 0) return undefined;
+  const before = samples.filter(([at]) => at <= splitMs);
+  const after = samples.filter(([at]) => at > splitMs);
+  return `${share(before)} until every message was submitted${after.length > 0 ? `, ${share(after)} after` : ''}`;
+}
+
 function rssOverRun(samples: readonly [number, number][]): string | undefined {
   if (samples.length < 5) return undefined;
   const at = (f: number): [number, number] => samples[Math.min(samples.length - 1, Math.floor(f * (samples.length - 1)))]!;
@@ -313,6 +337,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
   let switchesFrom: NodeJS.ResourceUsage | undefined;
   const cpuStart = process.cpuUsage();
   const rssSamples: [number, number][] = [];
+  const loopSamples: [number, number, number][] = [];
   let rssTimer: NodeJS.Timeout | undefined;
 
   const onEntries = (entries: StreamEntry[]): StreamEntry[] => {
@@ -325,7 +350,14 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
     }
     for (const e of entries) if (dequeued.size < TIMED_MESSAGES && !dequeued.has(e.id)) dequeued.set(e.id, now);
     if (rssTimer === undefined && cpuFrom !== undefined) {
-      rssTimer = setInterval(() => rssSamples.push([Math.round(epochNowMs() - firstDequeueMs), Math.round(rssMb())]), RSS_SAMPLE_MS);
+      let loopFrom = performance.eventLoopUtilization();
+      rssTimer = setInterval(() => {
+        const atMs = Math.round(epochNowMs() - firstDequeueMs);
+        rssSamples.push([atMs, Math.round(rssMb())]);
+        const loop = performance.eventLoopUtilization(loopFrom);
+        loopFrom = performance.eventLoopUtilization();
+        loopSamples.push([atMs, loop.active, loop.idle]);
+      }, RSS_SAMPLE_MS);
       rssTimer.unref();
     }
     return entries;
@@ -425,6 +457,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         receiptCommitHistogram,
         statements,
         rssSamples,
+        loopSamples,
       };
       return tellParent(report);
       }).catch(failChild);
@@ -946,6 +979,10 @@ async function main(): Promise<void> {
       `  binds ${r.options.binds}: ${r.cpuShare}; daemon context switches per message ${fmt(r.daemon.switches.voluntary / Math.max(1, r.submitted), 2)} voluntary, ` +
         `${fmt(r.daemon.switches.involuntary / Math.max(1, r.submitted), 2)} involuntary (preempted)`,
     );
+  }
+  for (const r of results) {
+    const loop = loopBusy(r.daemon.loopSamples, r.spanMs);
+    if (loop) console.log(`  binds ${r.options.binds}: daemon event loop busy (sampled every ${RSS_SAMPLE_MS / 1000} s): ${loop}`);
   }
   for (const r of results) {
     const rss = rssOverRun(r.daemon.rssSamples);

@@ -34,7 +34,9 @@
  *
  * Injection stops after `seconds` (or `seconds + 5` of wall time, whichever first); answers are
  * awaited at most `drain` seconds more. Reported: what was answered, p50/p95/p99/max for every
- * reply and for those injected after the first `warmup` seconds, the daemon's CPU over the
+ * reply and for those injected after the first `warmup` seconds, the same by the second of the run
+ * each reply was injected in (with that second's slowest hop: a p99 made by the daemon's first
+ * seconds shows there, apart from one made all along), the daemon's CPU over the
  * injection and drain (and this process's, which holds the simulator), the rows and WAL written
  * per answered reply (pg_stat_user_tables of the run's schema; pg_current_wal_lsn, cluster-wide),
  * and the load average.
@@ -306,6 +308,8 @@ export interface TwoWayResult {
   readonly injectRate: number;
   readonly all: Spread | undefined;
   readonly afterWarmup: Spread | undefined;
+  /** The same latency by the second its reply was injected, with that second's slowest hop. */
+  readonly bySecond: readonly SecondOfRun[];
   /** injectReply -> deliver_sm written (the simulator's own queueing, its window included). */
   readonly injectToWritten: Spread | undefined;
   readonly daemon: DaemonReport;
@@ -469,6 +473,7 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
       }
       return { from, to, spread: spread(values) };
     });
+    const bySecond = latencyBySecond(injectAt, customer, chain);
     const groupBy = async (table: 'replies' | 'messages'): Promise<Record<string, number>> => {
       const r = await sql<{ status: string; n: string }>`select status, count(*) as n from ${sql.table(table)} group by status`.execute(schema.db);
       return Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
@@ -498,6 +503,7 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
       injectRate: injected > 1 ? ((injected - 1) / (lastInject - firstInject)) * 1000 : Number.NaN,
       all: spread(all),
       afterWarmup: spread(late),
+      bySecond,
       injectToWritten: spread(queueing),
       daemon: report,
       daemonAutoReply: spread([...report.autoReplyMs]),
@@ -527,6 +533,42 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
 }
 
 /** Runs the benchmark and prints its figures. */
+interface SecondOfRun {
+  readonly second: number;
+  readonly spread: Spread | undefined;
+  readonly slowest: { readonly from: string; readonly to: string; readonly spread: Spread } | undefined;
+}
+
+/**
+ * Latency (sim write -> sim arrival, the first and last maps of `chain`) of the replies injected
+ * in each second of the run, and the hop of `chain` with the highest p50 in that second.
+ */
+function latencyBySecond(injectAt: readonly number[], customer: (i: number) => string, chain: readonly [string, ReadonlyMap<string, number>][]): SecondOfRun[] {
+  const first = injectAt[0] ?? 0;
+  const seconds = new Map<number, string[]>();
+  injectAt.forEach((at, i) => {
+    const s = Math.floor((at - first) / 1000);
+    const list = seconds.get(s);
+    if (list) list.push(customer(i));
+    else seconds.set(s, [customer(i)]);
+  });
+  const [, writtenAt] = chain[0]!;
+  const [, answerAt] = chain[chain.length - 1]!;
+  const between = (from: ReadonlyMap<string, number>, to: ReadonlyMap<string, number>, customers: readonly string[]): number[] =>
+    customers.flatMap((c) => {
+      const [x, y] = [from.get(c), to.get(c)];
+      return x !== undefined && y !== undefined && answerAt.has(c) ? [y - x] : [];
+    });
+  return [...seconds].map(([second, customers]) => {
+    let slowest: SecondOfRun['slowest'];
+    for (let i = 1; i < chain.length; i++) {
+      const hop = spread(between(chain[i - 1]![1], chain[i]![1], customers));
+      if (hop && (!slowest || hop.p50 > slowest.spread.p50)) slowest = { from: chain[i - 1]![0], to: chain[i]![0], spread: hop };
+    }
+    return { second, spread: spread(between(writtenAt, answerAt, customers)), slowest };
+  });
+}
+
 export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
   console.log(
     `two-way bench: "${KEYWORD}" replies to ${OUR_NUMBER} at ${fmtInt(o.rate)}/s for ${o.seconds} s (${fmtInt(o.rate * o.seconds)}, one customer number each), ` +
@@ -554,6 +596,21 @@ export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
         row('sim: injectReply -> deliver_sm written', r.injectToWritten),
       ],
     ),
+  );
+  console.log('');
+  console.log('latency by the second the reply was injected (ms), and that second\'s slowest hop by its p50:');
+  console.log(
+    table(
+      ['second', 'n', 'p50', 'p95', 'p99', 'max', 'slowest hop (p50 / p95)'],
+      r.bySecond.map((b) => [
+        ...row(String(b.second), b.spread),
+        b.slowest ? `${b.slowest.from} -> ${b.slowest.to} (${fmt(b.slowest.spread.p50, 1)} / ${fmt(b.slowest.spread.p95, 1)})` : '-',
+      ]),
+    ),
+  );
+  console.log(
+    '  a run\'s p99 made in its first seconds is the daemon starting (its code not yet optimised, its Postgres backends\n' +
+      '  new); one made all along is the steady state. --warmup N leaves the first N seconds out of the second row above.',
   );
   console.log('');
   console.log('where the time goes, hop by hop (answered replies; ms):');
