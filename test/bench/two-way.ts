@@ -532,7 +532,6 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
   }
 }
 
-/** Runs the benchmark and prints its figures. */
 interface SecondOfRun {
   readonly second: number;
   readonly spread: Spread | undefined;
@@ -569,6 +568,7 @@ function latencyBySecond(injectAt: readonly number[], customer: (i: number) => s
   });
 }
 
+/** Runs the benchmark and prints its figures. */
 export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
   console.log(
     `two-way bench: "${KEYWORD}" replies to ${OUR_NUMBER} at ${fmtInt(o.rate)}/s for ${o.seconds} s (${fmtInt(o.rate * o.seconds)}, one customer number each), ` +
@@ -609,8 +609,8 @@ export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
     ),
   );
   console.log(
-    '  a run\'s p99 made in its first seconds is the daemon starting (its code not yet optimised, its Postgres backends\n' +
-      '  new); one made all along is the steady state. --warmup N leaves the first N seconds out of the second row above.',
+    '  a p99 made in the first seconds is the daemon just started, one made all along is its steady state;\n' +
+      '  --warmup N leaves the first N seconds out of the second row above.',
   );
   console.log('');
   console.log('where the time goes, hop by hop (answered replies; ms):');
