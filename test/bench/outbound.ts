@@ -283,10 +283,6 @@ function withApplicationName(url: string, name: string): string {
 }
 
 /**
- * The daemon's RSS at 10%, 25%, 50%, 75% of the run and at its end, and the change from the 10%
- * point (past start-up and JIT warm-up) to the end: flat memory shows as a change near 0.
- */
-/**
  * How busy the daemon's event loop was (its main thread running JavaScript or native work, not
  * waiting in epoll) before and after `splitMs` (every message submitted): a loop near 100% is what
  * bounds that phase; one well below it waits on something else (Postgres, the SMSC's window).
@@ -302,6 +298,10 @@ function loopBusy(samples: readonly [number, number, number][], splitMs: number)
   return `${share(before)} until every message was submitted${after.length > 0 ? `, ${share(after)} after` : ''}`;
 }
 
+/**
+ * The daemon's RSS at 10%, 25%, 50%, 75% of the run and at its end, and the change from the 10%
+ * point (past start-up and JIT warm-up) to the end: flat memory shows as a change near 0.
+ */
 function rssOverRun(samples: readonly [number, number][]): string | undefined {
   if (samples.length < 5) return undefined;
   const at = (f: number): [number, number] => samples[Math.min(samples.length - 1, Math.floor(f * (samples.length - 1)))]!;
