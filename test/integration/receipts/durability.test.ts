@@ -16,9 +16,10 @@ afterEach(async () => {
 
 describe('receipt durability', () => {
   it('a daemon killed between a receipt arriving and its commit: the SMSC sends it again and the status changes once', async () => {
-    // The receipt comes 1.5 s after the answer: time enough, on a loaded machine, to take the table
-    // lock below before it arrives (with 0.3 s it was sometimes committed and answered first).
-    const sim = await h.startSim({ receiptDelayMs: 1500, receiptRetryMs: 300, responseTimeoutMs: 1000 });
+    // The receipt comes 3 s after the answer: time enough, on a loaded machine, to take the table
+    // lock below before it arrives (with 0.3 s, and once in a full run with 1.5 s, it was committed
+    // and answered first).
+    const sim = await h.startSim({ receiptDelayMs: 3000, receiptRetryMs: 300, responseTimeoutMs: 1000 });
     const raw = {
       database: { url: TEST_DATABASE_URL, pool_size: 4 },
       redis: { url: TEST_REDIS_URL, prefix: h.prefix },
@@ -34,11 +35,13 @@ describe('receipt durability', () => {
     // Hold the receipts table so the victim's receipt transaction blocks before it can commit.
     const blocker = openDb({ url: TEST_DATABASE_URL, schema: h.schema.schema, poolSize: 1 });
     try {
+      // Connected before the message goes, so that only BEGIN and the lock are left to do after it.
+      await sql`SELECT 1`.execute(blocker);
       await h.send([{ id: 'k1', to: '+14155550001', text: 'kill me softly' }]);
       await h.until('submitted', async () => (await h.acceptedCount()) === 1);
       await blocker.transaction().execute(async (tx) => {
         await sql`LOCK TABLE receipts IN ACCESS EXCLUSIVE MODE`.execute(tx);
-        await h.until('receipt sent to the victim', () => sim.stats.receipts.sent >= 1, 5_000);
+        await h.until('receipt sent to the victim', () => sim.stats.receipts.sent >= 1, 10_000);
         // The receipt is in the victim's hands, uncommitted and unanswered: kill it now.
         await new Promise((r) => setTimeout(r, 100));
         await killed(child);
@@ -77,6 +80,8 @@ describe('receipt durability', () => {
     );
     const blocker = openDb({ url: TEST_DATABASE_URL, schema: h.schema.schema, poolSize: 1 });
     try {
+      // Connected before the message goes, so that only BEGIN and the lock are left to do after it.
+      await sql`SELECT 1`.execute(blocker);
       await h.send([{ id: 'twice', to: '+14155550002', text: 'hello' }]);
       await h.until('submitted', async () => (await h.acceptedCount()) === 1);
       await blocker.transaction().execute(async (tx) => {
