@@ -321,7 +321,7 @@ export interface TwoWayResult {
   readonly loadAfter: string;
   readonly profile: string | undefined;
   /** Consecutive stages, sim write -> daemon stages -> sim arrival, ms (replies answered only). */
-  readonly hops: { readonly from: string; readonly to: string; readonly spread: Spread | undefined }[];
+  readonly hops: Hop[];
   /** The daemon's Postgres backends over injection + drain. */
   readonly postgresCpuMs: number;
   readonly postgresBackends: number;
@@ -463,16 +463,7 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
       ...(Object.keys(STAGES) as DaemonStage[]).map((k): [string, Map<string, number>] => [k, new Map(report.stages[k])]),
       ['sim arrival', answerAt],
     ];
-    const hops = chain.slice(1).map(([to, toMap], i) => {
-      const [from, fromMap] = chain[i]!;
-      const values: number[] = [];
-      for (const [c, a] of answerAt) {
-        const x = fromMap.get(c);
-        const y = toMap.get(c);
-        if (x !== undefined && y !== undefined && a !== undefined) values.push(y - x);
-      }
-      return { from, to, spread: spread(values) };
-    });
+    const hops = hopsOf(chain, [...answerAt.keys()]);
     const bySecond = latencyBySecond(injectAt, customer, chain);
     const groupBy = async (table: 'replies' | 'messages'): Promise<Record<string, number>> => {
       const r = await sql<{ status: string; n: string }>`select status, count(*) as n from ${sql.table(table)} group by status`.execute(schema.db);
@@ -532,17 +523,34 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
   }
 }
 
+type Chain = readonly [string, ReadonlyMap<string, number>][];
+type Hop = { readonly from: string; readonly to: string; readonly spread: Spread | undefined };
+
+/** Each consecutive pair of `chain`'s stages, over the answered ones (the last stage) of `customers`. */
+function hopsOf(chain: Chain, customers: readonly string[]): Hop[] {
+  const answered = customers.filter((c) => chain[chain.length - 1]![1].has(c));
+  return chain.slice(1).map(([to, toMap], i) => {
+    const [from, fromMap] = chain[i]!;
+    const values = answered.flatMap((c) => {
+      const [x, y] = [fromMap.get(c), toMap.get(c)];
+      return x !== undefined && y !== undefined ? [y - x] : [];
+    });
+    return { from, to, spread: spread(values) };
+  });
+}
+
 interface SecondOfRun {
   readonly second: number;
+  /** First stage of the chain to its last. */
   readonly spread: Spread | undefined;
-  readonly slowest: { readonly from: string; readonly to: string; readonly spread: Spread } | undefined;
+  readonly slowest: (Hop & { readonly spread: Spread }) | undefined;
 }
 
 /**
- * Latency (sim write -> sim arrival, the first and last maps of `chain`) of the replies injected
- * in each second of the run, and the hop of `chain` with the highest p50 in that second.
+ * Latency (the chain's first stage to its last) of the replies injected in each second of the
+ * run, and that second's hop with the highest p50.
  */
-function latencyBySecond(injectAt: readonly number[], customer: (i: number) => string, chain: readonly [string, ReadonlyMap<string, number>][]): SecondOfRun[] {
+function latencyBySecond(injectAt: readonly number[], customer: (i: number) => string, chain: Chain): SecondOfRun[] {
   const first = injectAt[0] ?? 0;
   const seconds = new Map<number, string[]>();
   injectAt.forEach((at, i) => {
@@ -551,20 +559,13 @@ function latencyBySecond(injectAt: readonly number[], customer: (i: number) => s
     if (list) list.push(customer(i));
     else seconds.set(s, [customer(i)]);
   });
-  const [, writtenAt] = chain[0]!;
-  const [, answerAt] = chain[chain.length - 1]!;
-  const between = (from: ReadonlyMap<string, number>, to: ReadonlyMap<string, number>, customers: readonly string[]): number[] =>
-    customers.flatMap((c) => {
-      const [x, y] = [from.get(c), to.get(c)];
-      return x !== undefined && y !== undefined && answerAt.has(c) ? [y - x] : [];
-    });
   return [...seconds].map(([second, customers]) => {
     let slowest: SecondOfRun['slowest'];
-    for (let i = 1; i < chain.length; i++) {
-      const hop = spread(between(chain[i - 1]![1], chain[i]![1], customers));
-      if (hop && (!slowest || hop.p50 > slowest.spread.p50)) slowest = { from: chain[i - 1]![0], to: chain[i]![0], spread: hop };
+    for (const hop of hopsOf(chain, customers)) {
+      if (hop.spread && (!slowest || hop.spread.p50 > slowest.spread.p50)) slowest = { ...hop, spread: hop.spread };
     }
-    return { second, spread: spread(between(writtenAt, answerAt, customers)), slowest };
+    const [whole] = hopsOf([chain[0]!, chain[chain.length - 1]!], customers);
+    return { second, spread: whole?.spread, slowest };
   });
 }
 
