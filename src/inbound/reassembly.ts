@@ -5,7 +5,7 @@
  * parts of one message, once all are in (or the wait for the rest is over), become one reply.
  * Storing the parts and finding complete groups is the store's (`store/replies.ts`).
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../lib/sha256.ts';
 import { normaliseAddress } from '../domain/address.ts';
 import type { AssembledReply, NewPart, StoredPart } from '../domain/reply.ts';
 import { toStorableText } from '../domain/storable-text.ts';
@@ -26,11 +26,10 @@ export function partOf(sm: InboundSm): NewPart {
     // customer sent is lost, and the flag on the reply says why it reads oddly.
   }
   if (!concat && sm.sar && sm.sar.total > 1) concat = { scheme: 'sar', ...sm.sar };
-  const fingerprint = createHash('sha256')
-    .update(`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${sm.esmClass}\0${sm.dataCoding}\0`)
-    .update(JSON.stringify(sm.sar ?? null))
-    .update(sm.messagePayload ?? sm.shortMessage)
-    .digest('hex');
+  const fingerprint = sha256(
+    [`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${sm.esmClass}\0${sm.dataCoding}\0${JSON.stringify(sm.sar ?? null)}`, sm.messagePayload ?? sm.shortMessage],
+    'hex',
+  );
   return {
     fingerprint,
     smsc: sm.smsc,
@@ -59,10 +58,7 @@ export function assembleParts(parts: readonly StoredPart[], incomplete: boolean,
   // UCS-2 or Latin-1 text may hold U+0000 (or a UCS-2 lone surrogate), which Postgres cannot
   // store: replaced here, while the parts keep the carrier's octets.
   const storable = toStorableText(decoded.text);
-  const id = `r-${createHash('sha256')
-    .update(sorted.map((p) => `${p.fingerprint}:${p.partId}`).sort().join('\0'))
-    .digest('hex')
-    .slice(0, 30)}`;
+  const id = `r-${sha256(sorted.map((p) => `${p.fingerprint}:${p.partId}`).sort().join('\0'), 'hex').slice(0, 30)}`;
   return {
     id,
     smsc: first.smsc,

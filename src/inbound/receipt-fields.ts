@@ -9,18 +9,38 @@
 export type KnownKey = 'id' | 'sub' | 'dlvrd' | 'submitdate' | 'donedate' | 'stat' | 'err' | 'text';
 
 /** Keys compared lower-cased without spaces, `_` or `-`; a few synonyms carriers use. */
-const KNOWN_KEYS: Readonly<Record<string, KnownKey>> = {
-  id: 'id',
-  sub: 'sub',
-  dlvrd: 'dlvrd',
-  submitdate: 'submitdate',
-  donedate: 'donedate',
-  stat: 'stat',
-  status: 'stat',
-  err: 'err',
-  error: 'err',
-  text: 'text',
-};
+const KNOWN_KEYS: readonly (readonly [compact: string, key: KnownKey])[] = [
+  ['id', 'id'],
+  ['sub', 'sub'],
+  ['dlvrd', 'dlvrd'],
+  ['submitdate', 'submitdate'],
+  ['donedate', 'donedate'],
+  ['stat', 'stat'],
+  ['status', 'stat'],
+  ['err', 'err'],
+  ['error', 'err'],
+  ['text', 'text'],
+];
+
+/**
+ * The known key `text[start, end)` names, compared as KNOWN_KEYS says, in place: lower-casing the
+ * key and stripping its separators made two strings for each of a receipt's eight fields, most of
+ * splitFields' time. A key holds ASCII letters, digits, `_`, `-` and (a date key) a space only, so
+ * `| 0x20` lower-cases its letters and leaves its digits as they are.
+ */
+function knownKeyAt(text: string, start: number, end: number): KnownKey | undefined {
+  candidates: for (const [compact, key] of KNOWN_KEYS) {
+    let i = 0;
+    for (let p = start; p < end; p++) {
+      const c = text.charCodeAt(p);
+      if (c === 0x20 || c === 0x5f || c === 0x2d) continue;
+      if (i === compact.length || (c | 0x20) !== compact.charCodeAt(i)) continue candidates;
+      i++;
+    }
+    if (i === compact.length) return key;
+  }
+  return undefined;
+}
 
 /**
  * A key: at the start or after whitespace, `,` or `;`; a letter then letters, digits, `_`, `-`
@@ -143,9 +163,9 @@ export function splitFields(text: string): ReceiptFields {
   const key: KeyFound = { at: 0, keyEnd: 0, valueAt: 0 };
   let more = nextKey(text, 0, key);
   while (more) {
-    const lower = text.slice(key.at, key.keyEnd).toLowerCase();
-    const compact = lower.replace(/[ _-]/g, '');
-    const known = Object.hasOwn(KNOWN_KEYS, compact) ? KNOWN_KEYS[compact] : undefined;
+    const known = knownKeyAt(text, key.at, key.keyEnd);
+    const keyAt = key.at;
+    const keyEnd = key.keyEnd;
     const start = key.valueAt;
     if (known === 'text') {
       if (fields.known.text === undefined) fields.known.text = trimValue(text, start, text.length, false);
@@ -155,8 +175,9 @@ export function splitFields(text: string): ReceiptFields {
     const value = trimValue(text, start, more ? key.at : text.length);
     if (known !== undefined) {
       if (fields.known[known] === undefined) fields.known[known] = value;
-    } else if (!Object.hasOwn(fields.extra, lower)) {
-      fields.extra[lower] = value;
+    } else {
+      const lower = text.slice(keyAt, keyEnd).toLowerCase();
+      if (!Object.hasOwn(fields.extra, lower)) fields.extra[lower] = value;
     }
   }
   return fields;

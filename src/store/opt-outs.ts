@@ -2,7 +2,7 @@
  * Opt-outs: per customer and scope, where scope is one of our numbers or '*' for all of them.
  * Sending to an opted-out customer fails at intake, in the same transaction as the insert.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../lib/sha256.ts';
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
@@ -19,7 +19,7 @@ export const GLOBAL_SCOPE = '*';
  * them all); it exists so that an erased customer who opted out stays opted out.
  */
 export function customerHash(customer: string): string {
-  return createHash('sha256').update(`parley-opt-out:${customer}`).digest('hex');
+  return sha256(`parley-opt-out:${customer}`, 'hex');
 }
 
 /**

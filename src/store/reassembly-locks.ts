@@ -3,7 +3,7 @@
  * different customers' parts never wait for each other, on one daemon or several; above them the
  * schema's, shared, or exclusive for a batch too big to lock part by part.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../lib/sha256.ts';
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 
@@ -31,7 +31,7 @@ export function reassemblyLockId(part: { fingerprint: string } & GroupRow): bigi
 export const groupLockId = (group: GroupRow): bigint => lockId(`g\0${groupKey(group)}`);
 
 /** A 60-bit hash of the key: a transaction-level advisory lock id. */
-const lockId = (key: string): bigint => BigInt(`0x${createHash('sha256').update(key).digest('hex').slice(0, 15)}`);
+const lockId = (key: string): bigint => BigInt(`0x${sha256(key, 'hex').slice(0, 15)}`);
 
 /** The schema's reassembly lock ("PREP" in ASCII, with the schema), above every part's own. */
 const REASSEMBLY_LOCK = 0x50524550;

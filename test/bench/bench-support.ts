@@ -45,9 +45,12 @@ export interface ChildOptions {
   readonly profileDir?: string;
 }
 
-/** Forks `file` under tsx with an IPC channel; the child learns its role from `args`. */
+/**
+ * Forks `file` under tsx with an IPC channel; the child learns its role from `args`. BENCH_NODE_FLAGS
+ * (space-separated) are added to every child's node flags: V8's tracing flags, which NODE_OPTIONS refuses.
+ */
 export function forkTs(file: string, args: readonly string[], options: ChildOptions): ChildProcess {
-  const execArgv = ['--import', 'tsx', ...(options.execArgv ?? [])];
+  const execArgv = ['--import', 'tsx', ...(options.execArgv ?? []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);

@@ -24,6 +24,8 @@ import { SmppSession } from '../../src/smpp/session.ts';
 import { decodeGsm7Checked, encodeGsm7 } from '../../src/smpp/text/gsm7.ts';
 import { decodeUcs2, encodeUcs2 } from '../../src/smpp/text/ucs2.ts';
 import { buildReceiptPdu, receiptTextSnippet } from '../../src/simulator/receipts.ts';
+import { parseReceipt } from '../../src/inbound/receipt-text.ts';
+import { splitFields } from '../../src/inbound/receipt-fields.ts';
 import { fmt, fmtInt, machineLine, numberFlag, stringFlag, table } from './bench-support.ts';
 
 const COUNT = numberFlag('count', 1_000_000);
@@ -245,6 +247,17 @@ async function main(): Promise<void> {
   });
   await measure('decodeUcs2-70', COUNT / 5, (n) => {
     for (let i = 0; i < n; i++) sink += decodeUcs2(UCS2_70).text.length;
+  });
+  // The receipt's text as the daemon reads it for every deliver_sm receipt (inbound/receipt-text.ts).
+  const receiptText = decodeGsm7Checked(Buffer.from(receiptInit('1f3a9c04b2').short_message)).text;
+  await measure('splitFields-receipt', COUNT / 5, (n) => {
+    for (let i = 0; i < n; i++) sink += Object.keys(splitFields(receiptText).known).length;
+  });
+  await measure('parseReceipt', COUNT / 5, (n) => {
+    for (let i = 0; i < n; i++) {
+      const r = parseReceipt({ text: receiptText, receiptedMessageId: '1f3a9c04b2', messageState: 2 });
+      if (r.ok) sink += r.smscMessageId.length;
+    }
   });
   await measure('session-resp', COUNT / 5, (n) => sessionRounds(n, false));
   await measure('session-dlr', COUNT / 5, (n) => sessionRounds(n, true));
