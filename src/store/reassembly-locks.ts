@@ -4,7 +4,7 @@
  * schema's, shared, or exclusive for a batch too big to lock part by part.
  */
 import { sha256 } from '../lib/sha256.ts';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 
 /** What names one concatenated message's parts. */
@@ -50,7 +50,7 @@ const MAX_PART_LOCKS = 64;
  * after it sees what the previous holder of any of those locks committed.
  */
 export async function withReassemblyLocks<T>(db: Db, locks: readonly bigint[], work: (tx: Db) => Promise<T>): Promise<T> {
-  const ids = [...new Set(locks)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const ids = lockOrder(locks);
   const schemaLock = `${REASSEMBLY_LOCK}, hashtext(current_schema())`;
   const take =
     ids.length > MAX_PART_LOCKS
@@ -72,4 +72,24 @@ export async function withReassemblyLocks<T>(db: Db, locks: readonly bigint[], w
     await sql.raw('COMMIT').execute(conn);
     return result;
   });
+}
+
+/** Each lock once, in ascending order: two holders of overlapping sets never wait for each other. */
+function lockOrder(locks: readonly bigint[]): bigint[] {
+  return [...new Set(locks)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * For one statement (no transaction of its own): takes the reassembly locks `locks`, as
+ * withReassemblyLocks does, and then yields, as a relation of one column `fingerprint`, those of
+ * `fingerprints` that no part received within `windowSeconds` has. The check runs inside the
+ * function `reassembly_unseen` (migration 0024) after the locks are granted, with a snapshot of
+ * its own, so it sees a part another daemon committed while this one waited. Enough for whole
+ * messages, which need nothing else read; parts of longer messages are stored in a transaction
+ * (withReassemblyLocks), whose later statement reads the group's other parts.
+ */
+export function unseenUnderLocks(locks: readonly bigint[], fingerprints: readonly string[], windowSeconds: number): RawBuilder<{ fingerprint: string }> {
+  const ids = lockOrder(locks);
+  return sql<{ fingerprint: string }>`SELECT f AS fingerprint FROM reassembly_unseen(${REASSEMBLY_LOCK}::integer, ${ids.length > MAX_PART_LOCKS},
+    ${`{${ids.join(',')}}`}::bigint[], ${fingerprints}::text[], ${windowSeconds}::double precision) AS f`;
 }

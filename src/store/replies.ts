@@ -3,12 +3,12 @@
  * whole replies assembled from complete groups of parts in any order, incomplete groups released
  * after a timeout, and the replies table doubling as the durable queue of replies to handle.
  */
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
-import { groupKey, groupLockId, reassemblyLockId, withReassemblyLocks, type GroupRow } from './reassembly-locks.ts';
+import { groupKey, groupLockId, reassemblyLockId, unseenUnderLocks, withReassemblyLocks, type GroupRow } from './reassembly-locks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
 import { customerPairKey } from '../domain/conversation.ts';
 import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
@@ -87,8 +87,9 @@ export class InboundPartIds {
 /**
  * Stores parts and assembles every reply they complete, in one transaction: once it commits,
  * the deliver_sm that carried them may be answered. Returns the new replies, claimed for this
- * daemon. A batch of whole messages (nearly all of them) is three round trips: BEGIN with the
- * locks, one statement, COMMIT.
+ * daemon. A batch of whole messages (nearly all of them) is one statement, which takes the locks
+ * itself (unseenUnderLocks); a batch with a part of a longer message is a transaction: BEGIN with
+ * the locks, that statement, a read of the groups' other parts, COMMIT.
  */
 export async function storeParts(
   db: Db,
@@ -126,26 +127,29 @@ export async function storeParts(
   for (const row of rows) if (whole(row)) replyOf.set(row, assemble([toPart(row)], false));
   const singles = [...replyOf.values()];
   const col = <T>(f: (p: (typeof rows)[number]) => T): T[] => rows.map(f);
-  return withReassemblyLocks(db, rows.map(reassemblyLockId), async (tx) => {
-    // One statement: the parts not seen within the duplicate window are written (a whole
-    // message's part with its reply id), and those replies inserted already claimed (leased) by
-    // this daemon, which handles them at once; should it die first, the lease runs out and anyone
-    // may take them. Only parts of a longer message wait in the open-parts indexes.
-    const written = await sql<{ part_id: string } & Nullable<ReplyRow>>`
-      WITH u AS (
+  // One statement: the parts not seen within the duplicate window are written (a whole message's
+  // part with its reply id), and those replies inserted already claimed (leased) by this daemon,
+  // which handles them at once; should it die first, the lease runs out and anyone may take them.
+  // Only parts of a longer message wait in the open-parts indexes.
+  const writeParts = (tx: Tx, unseen: RawBuilder<{ fingerprint: string }> | null) => sql<{ part_id: string } & Nullable<ReplyRow>>`
+      WITH ${unseen === null ? sql`` : sql`unseen AS MATERIALIZED (${unseen}), `}u AS (
         SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.reply_id
         FROM unnest(${batchArray(col((p) => p.id), 'bigint[]')}, ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
           ${col((p) => p.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
           ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
           ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => replyOf.get(p)?.id ?? null)}::text[])
           AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, reply_id)
-        -- Lateral, one index lookup per part: as NOT EXISTS the planner may hash every part of the
-        -- duplicate window instead, a scan that grows with the traffic.
-        LEFT JOIN LATERAL (
+        ${
+          unseen === null
+            ? // Lateral, one index lookup per part: as NOT EXISTS the planner may hash every part of
+              // the duplicate window instead, a scan that grows with the traffic.
+              sql`LEFT JOIN LATERAL (
           SELECT true AS seen FROM inbound_parts p
           WHERE p.fingerprint = u.fingerprint AND p.received_at > now() - make_interval(secs => ${duplicateWindowMs / 1000})
           LIMIT 1) s ON true
-        WHERE s.seen IS NULL
+        WHERE s.seen IS NULL`
+            : sql`WHERE u.fingerprint IN (SELECT n.fingerprint FROM unseen n)`
+        }
       ), stored AS (
         INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)
         SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, now(), u.reply_id
@@ -166,7 +170,15 @@ export async function storeParts(
       )
       SELECT s.id::text AS part_id, r.id, r.smsc, r.from_addr, r.to_addr, r.body, r.parts, r.incomplete, r.received_at
       FROM stored s LEFT JOIN replied r ON r.id = s.reply_id`.execute(tx);
-    const stored = written.rows.flatMap((r) => (r.id === null ? [] : [toPending(r as ReplyRow)]));
+  const storedReplies = (written: { rows: Nullable<ReplyRow>[] }): PendingReply[] =>
+    written.rows.flatMap((r) => (r.id === null ? [] : [toPending(r as ReplyRow)]));
+  const locks = rows.map(reassemblyLockId);
+  // Whole messages only (nearly every batch): the locks and the duplicate check go in the
+  // statement itself (unseenUnderLocks), one round trip and no transaction of its own.
+  if (rows.every(whole)) return storedReplies(await writeParts(db, unseenUnderLocks(locks, rows.map((r) => r.fingerprint), duplicateWindowMs / 1000)));
+  return withReassemblyLocks(db, locks, async (tx) => {
+    const written = await writeParts(tx, null);
+    const stored = storedReplies(written);
     // Parts of longer messages: each group whose parts are now all in becomes a reply.
     const storedIds = new Set(written.rows.map((r) => r.part_id));
     const openKeys = new Map<string, PartRow>();

@@ -1,6 +1,7 @@
 /**
  * Two daemons storing customer messages at the same moment (`storeParts` on two pools, each with
- * its own block of part ids): the reassembly locks, taken with BEGIN in one round trip, still make
+ * its own block of part ids): the reassembly locks, taken with BEGIN in one round trip, or by the
+ * statement itself for a batch of whole messages (reassembly_unseen, migration 0024), still make
  * each see what the other committed. A resend of one part stored by both is one reply; the two
  * parts of one message stored one by each become one whole reply; a batch's own duplicate is
  * stored once; every part id is unique. The locks are per message, not global: a customer's part
@@ -65,6 +66,20 @@ describe('storeParts from two daemons at once', () => {
       .executeTakeFirstOrThrow();
     expect(counts).toEqual({ parts: '30', ids: '30', with_reply: '30' });
     expect(await s.db.selectFrom('replies').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).toEqual({ n: '20' });
+  });
+
+  it('a resend of a whole message stored by both at once, each batch of whole messages in one statement, is one reply', async () => {
+    const store = (db: Db, parts: NewPart[]) => storeParts(db, parts, assemble, 60_000, 120_000, new InboundPartIds(5));
+    for (let round = 0; round < 20; round++) {
+      const resend = part(`fp-whole-${round}`, `+1415558${String(round).padStart(4, '0')}`, 'YES');
+      const mine = part(`fp-mine-${round}`, `+1415559${String(round).padStart(4, '0')}`, 'NO');
+      const [a, b] = await Promise.all([store(s.db, [mine, resend]), store(other, [resend])]);
+      expect([...a, ...b].filter((r) => r.from === resend.from).map((r) => r.text)).toEqual(['YES']);
+    }
+    const replies = await s.db.selectFrom('replies').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    expect(replies).toEqual({ n: '40' });
+    const parts = await s.db.selectFrom('inbound_parts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    expect(parts).toEqual({ n: '40' });
   });
 
   it("one customer's lock held elsewhere holds up that customer's part only", async () => {
