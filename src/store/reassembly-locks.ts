@@ -3,8 +3,8 @@
  * different customers' parts never wait for each other, on one daemon or several; above them the
  * schema's, shared, or exclusive for a batch too big to lock part by part.
  */
-import { sha256 } from '../lib/sha256.ts';
 import { sql, type RawBuilder } from 'kysely';
+import { sha256 } from '../lib/sha256.ts';
 import type { Db } from './db.ts';
 
 /** What names one concatenated message's parts. */
