@@ -7,6 +7,8 @@
  * 1 s asked, because on this table a plain, non-concurrent build of each index takes well under
  * 1 s yet blocks writers for its whole length: at 250 ms this test fails with plain builds) gets
  * no lock timeout. 0019 swaps message_events' primary key the same way, and can be run again.
+ * 0024's function (reassembly_unseen) answers as storeParts relies on, and down() and up() again
+ * end the same.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
  * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
@@ -151,6 +153,30 @@ describe('migrations that build indexes concurrently', () => {
     expect(await shape()).toEqual(latest);
     expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM submit_attempts`.execute(db)).rows[0]?.n).toBe(1);
     await sql`DELETE FROM submit_attempts`.execute(db);
+  });
+
+  it('0024 adds reassembly_unseen, which reports the fingerprints not seen within the window; down() drops it, and up() twice ends the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0024 = MIGRATIONS['0024-reassembly-unseen']!;
+    const unseen = async (): Promise<string[]> =>
+      (
+        await sql<{ f: string }>`SELECT f FROM reassembly_unseen(1, false, '{7,9}'::bigint[], ARRAY['fp-old', 'fp-new', 'fp-stale'], 60) AS f ORDER BY f`.execute(db)
+      ).rows.map((r) => r.f);
+    const exists = async (): Promise<boolean> =>
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.proname = 'reassembly_unseen' AND n.nspname = ${schema}`.execute(db)).rows[0]?.n === 1;
+    await sql`INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, total, seq, data_coding, body, received_at)
+      VALUES (1, 'fp-old', 'sim', 'sim-1', '+1555', '12345', 1, 1, 0, 'x', now()),
+             (2, 'fp-stale', 'sim', 'sim-1', '+1555', '12345', 1, 1, 0, 'x', now() - interval '2 minutes')`.execute(db);
+    expect(await unseen()).toEqual(['fp-new', 'fp-stale']);
+    await m0024.down!(db);
+    expect(await exists()).toBe(false);
+    await m0024.down!(db);
+    await m0024.up(db);
+    await m0024.up(db);
+    expect(await exists()).toBe(true);
+    expect(await unseen()).toEqual(['fp-new', 'fp-stale']);
+    await sql`DELETE FROM inbound_parts`.execute(db);
   });
 });
 
