@@ -2,8 +2,8 @@
  * Opt-outs: per customer and scope, where scope is one of our numbers or '*' for all of them.
  * Sending to an opted-out customer fails at intake, in the same transaction as the insert.
  */
-import { sha256 } from '../lib/sha256.ts';
 import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sha256 } from '../lib/sha256.ts';
 import { batchArray } from './batch-array.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';

@@ -42,20 +42,17 @@ const REASSEMBLY_LOCK = 0x50524550;
 const MAX_PART_LOCKS = 64;
 
 /**
- * A transaction that holds the reassembly locks `ids` from its start: BEGIN and the locks go as
+ * A transaction that holds the reassembly locks `locks` from its start: BEGIN and the locks go as
  * one simple query (one round trip; the ids are numbers Parley made, so they are written into
  * it). The schema's lock is taken first, shared, then the parts' own in ascending order, so two
  * transactions never wait for each other's; a batch of more than MAX_PART_LOCKS parts takes the
  * schema's lock exclusive instead, which waits for and holds off every other. Every statement
- * after it sees what the previous holder of any of those locks committed.
+ * after it sees what the previous holder of any of those locks committed. The locks are taken by
+ * `reassembly_lock` (migration 0024), as unseenUnderLocks takes them.
  */
 export async function withReassemblyLocks<T>(db: Db, locks: readonly bigint[], work: (tx: Db) => Promise<T>): Promise<T> {
-  const ids = lockOrder(locks);
-  const schemaLock = `${REASSEMBLY_LOCK}, hashtext(current_schema())`;
-  const take =
-    ids.length > MAX_PART_LOCKS
-      ? `BEGIN; SELECT pg_advisory_xact_lock(${schemaLock})`
-      : `BEGIN; SELECT pg_advisory_xact_lock_shared(${schemaLock}); SELECT pg_advisory_xact_lock(k) FROM unnest('{${ids.join(',')}}'::bigint[]) AS k`;
+  const { exclusive, ids } = lockArguments(locks);
+  const take = `BEGIN; SELECT reassembly_lock(${REASSEMBLY_LOCK}, ${exclusive}, '${ids}'::bigint[])`;
   return db.connection().execute(async (conn) => {
     let result: T;
     try {
@@ -74,9 +71,14 @@ export async function withReassemblyLocks<T>(db: Db, locks: readonly bigint[], w
   });
 }
 
-/** Each lock once, in ascending order: two holders of overlapping sets never wait for each other. */
-function lockOrder(locks: readonly bigint[]): bigint[] {
-  return [...new Set(locks)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * The arguments of `reassembly_lock` for a batch: each lock once, in ascending order (two holders
+ * of overlapping sets never wait for each other), as an array literal, and whether the batch takes
+ * the schema's lock exclusive instead (more than MAX_PART_LOCKS parts).
+ */
+function lockArguments(locks: readonly bigint[]): { exclusive: boolean; ids: string } {
+  const ids = [...new Set(locks)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { exclusive: ids.length > MAX_PART_LOCKS, ids: `{${ids.join(',')}}` };
 }
 
 /**
@@ -89,7 +91,7 @@ function lockOrder(locks: readonly bigint[]): bigint[] {
  * (withReassemblyLocks), whose later statement reads the group's other parts.
  */
 export function unseenUnderLocks(locks: readonly bigint[], fingerprints: readonly string[], windowSeconds: number): RawBuilder<{ fingerprint: string }> {
-  const ids = lockOrder(locks);
-  return sql<{ fingerprint: string }>`SELECT f AS fingerprint FROM reassembly_unseen(${REASSEMBLY_LOCK}::integer, ${ids.length > MAX_PART_LOCKS},
-    ${`{${ids.join(',')}}`}::bigint[], ${fingerprints}::text[], ${windowSeconds}::double precision) AS f`;
+  const { exclusive, ids } = lockArguments(locks);
+  return sql<{ fingerprint: string }>`SELECT f AS fingerprint FROM reassembly_unseen(${REASSEMBLY_LOCK}::integer, ${exclusive},
+    ${ids}::bigint[], ${fingerprints}::text[], ${windowSeconds}::double precision) AS f`;
 }

@@ -7,7 +7,7 @@
  * 1 s asked, because on this table a plain, non-concurrent build of each index takes well under
  * 1 s yet blocks writers for its whole length: at 250 ms this test fails with plain builds) gets
  * no lock timeout. 0019 swaps message_events' primary key the same way, and can be run again.
- * 0024's function (reassembly_unseen) answers as storeParts relies on, and down() and up() again
+ * 0024's functions (reassembly_lock, reassembly_unseen) answer as storeParts relies on, and down() and up() again
  * end the same.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
@@ -155,7 +155,7 @@ describe('migrations that build indexes concurrently', () => {
     await sql`DELETE FROM submit_attempts`.execute(db);
   });
 
-  it('0024 adds reassembly_unseen, which reports the fingerprints not seen within the window; down() drops it, and up() twice ends the same', async () => {
+  it('0024 adds reassembly_lock and reassembly_unseen, which reports the fingerprints not seen within the window; down() drops both, and up() twice ends the same', async () => {
     await migrateToLatest(db, schema);
     const m0024 = MIGRATIONS['0024-reassembly-unseen']!;
     const unseen = async (): Promise<string[]> =>
@@ -164,7 +164,7 @@ describe('migrations that build indexes concurrently', () => {
       ).rows.map((r) => r.f);
     const exists = async (): Promise<boolean> =>
       (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE p.proname = 'reassembly_unseen' AND n.nspname = ${schema}`.execute(db)).rows[0]?.n === 1;
+        WHERE p.proname IN ('reassembly_lock', 'reassembly_unseen') AND n.nspname = ${schema}`.execute(db)).rows[0]?.n === 2;
     await sql`INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, total, seq, data_coding, body, received_at)
       VALUES (1, 'fp-old', 'sim', 'sim-1', '+1555', '12345', 1, 1, 0, 'x', now()),
              (2, 'fp-stale', 'sim', 'sim-1', '+1555', '12345', 1, 1, 0, 'x', now() - interval '2 minutes')`.execute(db);
