@@ -490,6 +490,8 @@ export const CONFIG = section({
       pool_size: key('poolSize', integer({ min: 1 }), 10),
       /** Repeated statements prepared once per connection (off behind a pooler that cannot keep them). */
       prepared_statements: key('preparedStatements', boolean(), true),
+      /** The hot path's batch statements planned generic from their first run (a session setting; off behind a pooler in transaction mode). */
+      generic_plans: key('genericPlans', boolean(), true),
       /** Postgres unreachable this long: every SMSC bind is unbound cleanly until it answers again. */
       outage_unbind_after: key('outageUnbindAfterMs', duration({ positive: true }), '1m'),
     }),

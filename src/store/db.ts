@@ -9,6 +9,7 @@ import { MIGRATIONS } from './migrations/index.ts';
 import { ParleyError } from '../lib/errors.ts';
 import { sleep } from '../lib/timeout.ts';
 import { prepareRepeatedStatements } from './repeated-statements.ts';
+import { planBatchesGeneric } from './generic-plans.ts';
 import { writeArrayParameters } from './array-parameters.ts';
 
 export type Db = Kysely<Database>;
@@ -28,6 +29,8 @@ export interface DbOptions {
   connectTimeoutMs?: number;
   /** Repeated statements prepared once per connection (store/repeated-statements.ts). Default true. */
   preparedStatements?: boolean;
+  /** With preparedStatements, the batch statements planned generic from their first run (store/generic-plans.ts). Default true. */
+  genericPlans?: boolean;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -62,7 +65,11 @@ export function openDb(options: DbOptions): Db {
   // queryable.
   pool.on('connect', (client) => {
     client.on('error', tell);
-    if (options.preparedStatements !== false) prepareRepeatedStatements(client);
+    if (options.preparedStatements !== false) {
+      prepareRepeatedStatements(client);
+      // Around the preparing wrapper: it sees every statement as (text, values).
+      if (options.genericPlans !== false) planBatchesGeneric(client);
+    }
     // Outermost, so that the prepared path gets the literals too.
     writeArrayParameters(client);
   });

@@ -4,6 +4,7 @@
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
+import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { MessageStatus } from '../domain/status.ts';
@@ -95,7 +96,7 @@ export async function insertMessages(
     sql`CASE WHEN b.customer IS NULL THEN ${column} ELSE ${refused} END`;
   const insert = (racing: boolean) => async (tx: Tx): Promise<{ inserted: Set<string>; changes: StatusChange[] }> => {
     const inserted = (
-      await sql<{ id: string; status: MessageStatus }>`
+      await sql<{ id: string; status: MessageStatus }>`${GENERIC_PLAN}
         WITH blocked AS (${blockedAmong(checked)}
         ), inserted AS (
           INSERT INTO messages (id, to_addr, from_addr, body, route, priority, dlr, validity_seconds,
@@ -177,7 +178,7 @@ export function attemptsOf(alias: string): ReturnType<typeof sql<number>> {
  */
 export async function markAttempted(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await sql`INSERT INTO dispatch_attempts (message_id) SELECT unnest(${batchArray([...ids], 'text[]')})`.execute(db);
+  await sql`${GENERIC_PLAN}INSERT INTO dispatch_attempts (message_id) SELECT unnest(${batchArray([...ids], 'text[]')})`.execute(db);
 }
 
 /** Takes back an attempt counted for messages none of whose segments left (a clean stop). */
@@ -222,7 +223,7 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
   // One statement, so one implicit transaction and one round trip: the segments, one row per
   // attempt, and the flag (a data-modifying CTE runs whether or not the query reads it).
   // A segment sent again is updated and a new one inserted (see withoutSpeculation).
-  const write = (racing: boolean) => sql`
+  const write = (racing: boolean) => sql`${GENERIC_PLAN}
     WITH answers AS (
       SELECT u.message_id, u.seq, u.total, u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.status,
         u.attempts, u.possible_duplicate, u.submitted_at, u.responded_at

@@ -13,6 +13,7 @@
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
+import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
@@ -178,7 +179,7 @@ export async function matchPendingLocking(
   // data-modifying runs only as far as it is read). Columns by name: a `*` keeps a statement from
   // being prepared (repeated-statements.ts), and this one was planned again at every batch.
   const rows = await sql<MatchedReceipt | { [K in keyof MatchedReceipt]: null }>`
-    WITH early AS (${pendingMatch(segments)}
+    ${GENERIC_PLAN}WITH early AS (${pendingMatch(segments)}
     ), locked AS (${lockingMessages(sql`ARRAY(SELECT unnest(${batchArray([...messageIds], 'text[]')}) UNION SELECT e."messageId" FROM early e)`)})
     SELECT e."receiptId", e."messageId", e.seq, e.state, e."segmentStatus", e."errorCode", e."networkError"
     FROM (SELECT count(*) FROM locked) l LEFT JOIN early e ON true`.execute(tx);
@@ -328,7 +329,7 @@ async function storeSettlingSingleParts(
       changes: { id: string; status: MessageStatus; route: string; metadata: Record<string, unknown> | null; segments: number | null;
         smsc: string | null; delivered_segments: number; submitted_at: string | null; error_code: string | null; error_reason: string | null }[] | null;
     }>`
-      WITH ins AS (
+      ${GENERIC_PLAN}WITH ins AS (
         ${insertReceiptRows(
           sql`${receiptRows(receipts)}
             LEFT JOIN LATERAL (${attemptByKeys(sql`u.smsc`, sql`u.keys`)}) a ON true

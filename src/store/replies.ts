@@ -5,6 +5,7 @@
  */
 import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
+import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
 import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
@@ -132,7 +133,7 @@ export async function storeParts(
   // which handles them at once; should it die first, the lease runs out and anyone may take them.
   // Only parts of a longer message wait in the open-parts indexes.
   const writeParts = (tx: Tx, unseen: RawBuilder<{ fingerprint: string }> | null) => sql<{ part_id: string } & Nullable<ReplyRow>>`
-      WITH ${unseen === null ? sql`` : sql`unseen AS MATERIALIZED (${unseen}), `}u AS (
+      ${GENERIC_PLAN}WITH ${unseen === null ? sql`` : sql`unseen AS MATERIALIZED (${unseen}), `}u AS (
         SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.reply_id
         FROM unnest(${batchArray(col((p) => p.id), 'bigint[]')}, ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
           ${col((p) => p.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
@@ -308,7 +309,7 @@ export async function finishReplies(
   const o = items.map((i) => i.outcome);
   const record = async (tx: Tx): Promise<void> => {
     await sql`
-      UPDATE replies AS r SET status = 'handled', lease_until = NULL, handled_at = now(),
+      ${GENERIC_PLAN}UPDATE replies AS r SET status = 'handled', lease_until = NULL, handled_at = now(),
         conversation_id = v.conversation_id, in_reply_to = v.in_reply_to, matched_kind = v.matched_kind,
         keyword = v.keyword, rule = v.rule, actions = v.actions::jsonb,
         resolved_automatically = v.resolved, answer_message_id = v.answer, error = v.error,

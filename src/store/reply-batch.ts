@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { batchArray } from './batch-array.ts';
+import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
 import { answeredMessages, joinedSessions } from './conversations.ts';
 import { blockedAmong, blockedKeys } from './opt-outs.ts';
@@ -39,7 +40,7 @@ export async function readReplyBatch(
       answered: { key: string; id: string; replies: AnsweredMessage['replies']; metadata: AnsweredMessage['metadata']; survey: AnsweredMessage['survey'] }[] | null;
       blocked: { customer: string; our_number: string }[] | null;
     }>`
-      WITH batch AS (
+      ${GENERIC_PLAN}WITH batch AS (
         SELECT v.customer, v.our_number
         FROM unnest(${batchArray(pairs.map((p) => p.customer), 'text[]')}, ${pairs.map((p) => p.ourNumber)}::text[]) AS v(customer, our_number)
       ), ${joinedSessions(sql`batch`, ttlSeconds)}, answered AS (${answeredMessages(items)}

@@ -5,6 +5,7 @@
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
+import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
@@ -165,7 +166,7 @@ async function applyChangesReading(
     possible_duplicate: boolean;
     partly_final: boolean;
   }>`
-    WITH ${changeMessagesFrom(sql`unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
+    ${GENERIC_PLAN}WITH ${changeMessagesFrom(sql`unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
         ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
         ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
         ${changes.map((c) => c.deliveredSegments ?? null)}::smallint[])

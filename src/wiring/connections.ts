@@ -54,7 +54,7 @@ export function openConnections(o: ConnectionOptions): Connections {
   const { log, schema } = o;
   const url = o.database.url;
   // What the daemon's three Postgres pools share.
-  const poolBase = { url, schema, preparedStatements: o.database.preparedStatements };
+  const poolBase = { url, schema, preparedStatements: o.database.preparedStatements, genericPlans: o.database.genericPlans };
   const redisError = (err: Error): void => {
     log.warn({ err: err.message }, 'redis connection error');
     o.onFault('redis');

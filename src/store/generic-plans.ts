@@ -1,0 +1,79 @@
+/**
+ * The hot path's batch statements are planned generic from their first run on a connection.
+ *
+ * Each batch statement binds its rows as arrays hidden from the planner (batch-array.ts), so a
+ * custom plan of it is the generic plan made again. Postgres still makes five of them per prepared
+ * statement per connection before it keeps the generic one (plan_cache_mode `auto`), plus one for
+ * the statement's first, unprepared run (repeated-statements.ts), and the big statements take
+ * about a millisecond to plan. On a daemon's ten connections that is hundreds of plans in its first
+ * seconds under load, while its own code is still being compiled. Measured with
+ * `npm run bench:two-way` (10 s at 1,000 replies/s from the daemon's start, pg_stat_statements
+ * with track_planning): 994-1,148 plans and 0.43-0.47 s of planning before, 579-591 plans and
+ * 0.26-0.27 s with this; `npm run bench -- --no-two-way --binds 1`: 272-291 plans and 0.15-0.16 s,
+ * then 205-212 and 0.10 s.
+ *
+ * Only statements whose text starts with GENERIC_PLAN are planned generic. A generic plan cannot use
+ * a partial index (`WHERE status = 'queued'`) for `status = $1`, so a statement that compares such
+ * a column with a parameter needs its custom plans. The marked statements find their rows by the
+ * keys in their arrays (and by primary keys), and their generic plans are the ones that already ran
+ * once each connection had made its five custom plans.
+ *
+ * plan_cache_mode is a session setting: it is set on the connection when a marked statement comes
+ * after an unmarked one with parameters, and reset (to what the server or the role sets) at the
+ * reverse change. Statements without parameters (BEGIN, COMMIT, ANALYZE) are planned the same
+ * either way and change nothing. In the two-way bench those changes were 255 of 16,174 statements.
+ */
+import type pg from 'pg';
+import { sql } from 'kysely';
+
+/** A statement whose text starts with this (after white space) is planned generic (see above). */
+export const GENERIC_PLAN_MARK = '/* parley: generic plan */';
+
+/** GENERIC_PLAN_MARK for the start of a statement built with kysely's `sql`. */
+export const GENERIC_PLAN = sql.raw(`${GENERIC_PLAN_MARK} `);
+
+// Anchored: only the white space before the mark is read, not the statement.
+const MARKED = /^\s*\/\* parley: generic plan \*\//;
+
+/** Whether a statement's text asks for a generic plan. */
+export const isMarkedGeneric = (text: string): boolean => MARKED.test(text);
+
+const ROLLBACK = /^\s*rollback\b/i;
+
+/**
+ * Wraps `client.query` so that statements marked GENERIC_PLAN run with
+ * plan_cache_mode `force_generic_plan` and every other statement with parameters with the
+ * session's own setting. Only for connections that keep their session (not through a pooler in
+ * transaction mode, where `database.prepared_statements` is off as well). Call once per client,
+ * when the pool connects it.
+ */
+export function planBatchesGeneric(client: pg.ClientBase): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // Whether this wrapper set force_generic_plan on the session: false at connect (the session's
+  // own setting), undefined when not known.
+  let forced: boolean | undefined = false;
+  const set = (want: boolean): void => {
+    forced = want;
+    // Sent before the statement that needs it, on the same connection, so Postgres runs the two in
+    // that order. A SET fails only with its connection or its aborted transaction, and then the
+    // statement queued behind it fails too, with that error, to its caller; the setting is then
+    // not known, and the next statement sets it again.
+    (query(want ? 'SET plan_cache_mode = force_generic_plan' : 'RESET plan_cache_mode') as Promise<unknown>).catch(() => {
+      forced = undefined;
+    });
+  };
+  const wrapped = (...args: unknown[]): unknown => {
+    const [text, values] = args;
+    if (typeof text === 'string') {
+      if (args.length === 2 && Array.isArray(values) && values.length > 0) {
+        const want = isMarkedGeneric(text);
+        if (forced !== want) set(want);
+      } else if (ROLLBACK.test(text)) {
+        // A SET made in the transaction (or after the savepoint) is undone with it.
+        forced = undefined;
+      }
+    }
+    return query(...args);
+  };
+  (client as unknown as { query: typeof wrapped }).query = wrapped;
+}

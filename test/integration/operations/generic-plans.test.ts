@@ -1,0 +1,102 @@
+import pg from 'pg';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../../../src/store/db.ts';
+import { GENERIC_PLAN, GENERIC_PLAN_MARK, isMarkedGeneric, planBatchesGeneric } from '../../../src/store/generic-plans.ts';
+import { TEST_DATABASE_URL } from '../../support/services.ts';
+
+/** plan_cache_mode as the statement itself sees it, with a parameter so that it is a plan-cache statement. */
+const modeIn = async (db: Db, marked: boolean): Promise<string> =>
+  (await sql<{ mode: string }>`${marked ? GENERIC_PLAN : sql``}SELECT current_setting('plan_cache_mode') AS mode, ${1}::int AS n`.execute(db)).rows[0]!.mode;
+
+describe('batch statements planned generic', () => {
+  let db: Db;
+  beforeAll(() => {
+    // One connection: every statement below goes on the same session.
+    db = openDb({ url: TEST_DATABASE_URL, poolSize: 1 });
+  });
+  afterAll(async () => {
+    await db.destroy();
+  });
+
+  it('a marked statement runs with force_generic_plan, every other one with the session\'s own setting', async () => {
+    expect(await modeIn(db, false)).toBe('auto');
+    expect(await modeIn(db, true)).toBe('force_generic_plan');
+    expect(await modeIn(db, true)).toBe('force_generic_plan');
+    expect(await modeIn(db, false)).toBe('auto');
+    expect(await modeIn(db, true)).toBe('force_generic_plan');
+    // Without parameters nothing is set back: such a statement is planned the same either way.
+    expect((await sql<{ mode: string }>`SELECT current_setting('plan_cache_mode') AS mode`.execute(db)).rows[0]!.mode).toBe('force_generic_plan');
+    expect(await modeIn(db, false)).toBe('auto');
+  });
+
+  it('a rolled-back transaction undoes the setting made in it, and the next marked statement sets it again', async () => {
+    expect(await modeIn(db, false)).toBe('auto');
+    await expect(
+      db.transaction().execute(async (tx) => {
+        expect(await modeIn(tx as unknown as Db, true)).toBe('force_generic_plan');
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    expect(await modeIn(db, true)).toBe('force_generic_plan');
+    // And the other way round: RESET in a transaction that fails, then an unmarked statement.
+    await expect(
+      db.transaction().execute(async (tx) => {
+        expect(await modeIn(tx as unknown as Db, false)).toBe('auto');
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    expect(await modeIn(db, false)).toBe('auto');
+  });
+
+  it('a statement that fails in an aborted transaction leaves nothing wrong behind', async () => {
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await expect(sql`SELECT 1 / ${0}::int AS x`.execute(tx)).rejects.toMatchObject({ code: '22012' });
+        // The SET before it fails with the transaction, and so does the statement.
+        await modeIn(tx as unknown as Db, true);
+      }),
+    ).rejects.toMatchObject({ code: '25P02' });
+    expect(await modeIn(db, true)).toBe('force_generic_plan');
+    expect(await modeIn(db, false)).toBe('auto');
+  });
+
+  it('the setting is sent only when it changes', async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      const sent: string[] = [];
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
+        if (typeof args[0] === 'string' && /^(SET|RESET) plan_cache_mode/.test(args[0])) sent.push(args[0]);
+        return query(...args);
+      };
+      planBatchesGeneric(client);
+      const run = (marked: boolean) => client.query(`${marked ? `${GENERIC_PLAN_MARK} ` : ''}SELECT $1::int AS n`, [1]);
+      for (const marked of [false, true, true, true, false, false, true]) await run(marked);
+      expect(sent).toEqual(['SET plan_cache_mode = force_generic_plan', 'RESET plan_cache_mode', 'SET plan_cache_mode = force_generic_plan']);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('database.generic_plans: false sets nothing', async () => {
+    const off = openDb({ url: TEST_DATABASE_URL, poolSize: 1, genericPlans: false });
+    try {
+      expect(await modeIn(off, true)).toBe('auto');
+    } finally {
+      await off.destroy();
+    }
+  });
+});
+
+describe('isMarkedGeneric', () => {
+  it.each([
+    [`${GENERIC_PLAN_MARK} WITH x AS (SELECT 1) SELECT 1`, true],
+    [`\n      ${GENERIC_PLAN_MARK}WITH x AS (SELECT 1) SELECT 1`, true],
+    ['WITH x AS (SELECT 1) SELECT 1', false],
+    [`SELECT 1 ${GENERIC_PLAN_MARK}`, false],
+  ])('%j -> %s', (text, marked) => {
+    expect(isMarkedGeneric(text)).toBe(marked);
+  });
+});
