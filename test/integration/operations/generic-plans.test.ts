@@ -30,22 +30,24 @@ describe('batch statements planned generic', () => {
     expect(await modeIn(db, false)).toBe('auto');
   });
 
-  it('a rolled-back transaction undoes the setting made in it, and the next marked statement sets it again', async () => {
+  /** A statement (marked or not) in a transaction that is then rolled back: what it saw. */
+  const inRolledBack = async (marked: boolean): Promise<string> => {
+    let seen = '';
+    await expect(
+      db.transaction().execute(async (tx) => {
+        seen = await modeIn(tx as unknown as Db, marked);
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    return seen;
+  };
+
+  it('a rolled-back transaction undoes the setting made in it, and the next statement sets it again', async () => {
     expect(await modeIn(db, false)).toBe('auto');
-    await expect(
-      db.transaction().execute(async (tx) => {
-        expect(await modeIn(tx as unknown as Db, true)).toBe('force_generic_plan');
-        throw new Error('rolled back on purpose');
-      }),
-    ).rejects.toThrow('rolled back on purpose');
+    expect(await inRolledBack(true)).toBe('force_generic_plan');
     expect(await modeIn(db, true)).toBe('force_generic_plan');
-    // And the other way round: RESET in a transaction that fails, then an unmarked statement.
-    await expect(
-      db.transaction().execute(async (tx) => {
-        expect(await modeIn(tx as unknown as Db, false)).toBe('auto');
-        throw new Error('rolled back on purpose');
-      }),
-    ).rejects.toThrow('rolled back on purpose');
+    // And the other way round: a RESET in a transaction that is rolled back, then an unmarked statement.
+    expect(await inRolledBack(false)).toBe('auto');
     expect(await modeIn(db, false)).toBe('auto');
   });
 
