@@ -38,22 +38,28 @@ const MARKED = /^\s*\/\* parley: generic plan \*\//;
 /** Whether a statement's text asks for a generic plan. */
 export const isMarkedGeneric = (text: string): boolean => MARKED.test(text);
 
-const ROLLBACK = /^\s*rollback\b/i;
+const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
+const ROLLBACK_TO = /^\s*rollback\s+to\b/i;
+const END = /^\s*(commit|rollback|end|abort)\b/i;
 
 /**
- * Wraps `client.query` so that statements marked GENERIC_PLAN run with
- * plan_cache_mode `force_generic_plan` and every other statement with parameters with the
- * session's own setting. Only for connections that keep their session (not through a pooler in
- * transaction mode, where `database.prepared_statements` is off as well). Call once per client,
- * when the pool connects it.
+ * Wraps `client.query` so that statements marked GENERIC_PLAN run with plan_cache_mode
+ * `force_generic_plan`, and every other statement with parameters with the session's own setting.
+ * Only for connections that keep their session: not through a pooler in transaction mode
+ * (`database.generic_plans: false`). Call once per client, when the pool connects it.
  */
 export function planBatchesGeneric(client: pg.ClientBase): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   // Whether this wrapper set force_generic_plan on the session: false at connect (the session's
   // own setting), undefined when not known.
   let forced: boolean | undefined = false;
+  // A SET or RESET made in a transaction is undone if the transaction rolls back, and a COMMIT
+  // of a transaction that failed rolls it back: after such a transaction the setting is not known.
+  let inTransaction = false;
+  let changedInTransaction = false;
   const set = (want: boolean): void => {
     forced = want;
+    if (inTransaction) changedInTransaction = true;
     // Sent before the statement that needs it, on the same connection, so Postgres runs the two in
     // that order. A SET fails only with its connection or its aborted transaction, and then the
     // statement queued behind it fails too, with that error, to its caller; the setting is then
@@ -68,9 +74,16 @@ export function planBatchesGeneric(client: pg.ClientBase): void {
       if (args.length === 2 && Array.isArray(values) && values.length > 0) {
         const want = isMarkedGeneric(text);
         if (forced !== want) set(want);
-      } else if (ROLLBACK.test(text)) {
-        // A SET made in the transaction (or after the savepoint) is undone with it.
-        forced = undefined;
+      } else if (BEGIN.test(text)) {
+        inTransaction = true;
+        changedInTransaction = false;
+      } else if (ROLLBACK_TO.test(text)) {
+        // Undoes what came after the savepoint, in a transaction that goes on.
+        if (changedInTransaction) forced = undefined;
+      } else if (END.test(text)) {
+        if (changedInTransaction) forced = undefined;
+        inTransaction = false;
+        changedInTransaction = false;
       }
     }
     return query(...args);

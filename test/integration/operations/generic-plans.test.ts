@@ -51,6 +51,16 @@ describe('batch statements planned generic', () => {
     expect(await modeIn(db, false)).toBe('auto');
   });
 
+  it('a transaction whose COMMIT rolls it back (a failure caught inside it) undoes its setting too', async () => {
+    expect(await modeIn(db, true)).toBe('force_generic_plan');
+    await db.transaction().execute(async (tx) => {
+      expect(await modeIn(tx as unknown as Db, false)).toBe('auto');
+      await expect(sql`SELECT 1 / ${0}::int AS x`.execute(tx)).rejects.toMatchObject({ code: '22012' });
+    });
+    expect(await modeIn(db, false)).toBe('auto');
+    expect(await modeIn(db, true)).toBe('force_generic_plan');
+  });
+
   it('a statement that fails in an aborted transaction leaves nothing wrong behind', async () => {
     await expect(
       db.transaction().execute(async (tx) => {
