@@ -38,6 +38,20 @@ const MARKED = /^\s*\/\* parley: generic plan \*\//;
 /** Whether a statement's text asks for a generic plan. */
 export const isMarkedGeneric = (text: string): boolean => MARKED.test(text);
 
+/**
+ * The text and the values of a `query` call in any of its forms: (text, values), a config object
+ * ({ text, values }) or a submittable such as a cursor, which carries both.
+ */
+function statementOf(args: readonly unknown[]): { text?: string; values?: readonly unknown[] } {
+  const [first, second] = args;
+  if (typeof first === 'string') return { text: first, values: Array.isArray(second) ? second : undefined };
+  if (typeof first === 'object' && first !== null) {
+    const { text, values } = first as { text?: unknown; values?: unknown };
+    if (typeof text === 'string') return { text, values: Array.isArray(values) ? values : Array.isArray(second) ? second : undefined };
+  }
+  return {};
+}
+
 const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
 const ROLLBACK_TO = /^\s*rollback\s+to\b/i;
 const END = /^\s*(commit|rollback|end|abort)\b/i;
@@ -69,9 +83,9 @@ export function planBatchesGeneric(client: pg.ClientBase): void {
     });
   };
   const wrapped = (...args: unknown[]): unknown => {
-    const [text, values] = args;
-    if (typeof text === 'string') {
-      if (args.length === 2 && Array.isArray(values) && values.length > 0) {
+    const { text, values } = statementOf(args);
+    if (text !== undefined) {
+      if (values !== undefined && values.length > 0) {
         const want = isMarkedGeneric(text);
         if (forced !== want) set(want);
       } else if (BEGIN.test(text)) {

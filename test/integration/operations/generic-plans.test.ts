@@ -87,6 +87,9 @@ describe('batch statements planned generic', () => {
       const run = (marked: boolean) => client.query(`${marked ? `${GENERIC_PLAN_MARK} ` : ''}SELECT $1::int AS n`, [1]);
       for (const marked of [false, true, true, true, false, false, true]) await run(marked);
       expect(sent).toEqual(['SET plan_cache_mode = force_generic_plan', 'RESET plan_cache_mode', 'SET plan_cache_mode = force_generic_plan']);
+      // A config object is a statement like any other: unmarked, it runs with the session's own setting.
+      const mode = await client.query<{ mode: string }>({ text: "SELECT current_setting('plan_cache_mode') AS mode, $1::int AS n", values: [1] });
+      expect(mode.rows[0]?.mode).toBe('auto');
     } finally {
       await client.end();
     }
