@@ -21,7 +21,11 @@
  * plan_cache_mode is a session setting: it is set on the connection when a marked statement comes
  * after an unmarked one with parameters, and reset (to what the server or the role sets) at the
  * reverse change. Statements without parameters (BEGIN, COMMIT, ANALYZE) are planned the same
- * either way and change nothing. In the two-way bench those changes were 255 of 16,174 statements.
+ * either way and change nothing; a function one of them calls plans its own queries with whatever
+ * the session has (Parley's, reassembly_lock and reassembly_unseen, look rows up by key only). In
+ * the two-way bench those changes were 255 of 16,174 statements, nearly all around the periodic
+ * claims and sweeps. The webhook deliveries written in a marked statement's transaction are marked
+ * too, so that a transaction does not change the setting twice.
  */
 import type pg from 'pg';
 import { sql } from 'kysely';
@@ -52,9 +56,16 @@ function statementOf(args: readonly unknown[]): { text?: string; values?: readon
   return {};
 }
 
-const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
-const ROLLBACK_TO = /^\s*rollback\s+to\b/i;
-const END = /^\s*(commit|rollback|end|abort)\b/i;
+// Transaction control, after any white space and comments.
+const LEAD = String.raw`^(?:\s|/\*[\s\S]*?\*/|--[^\n]*(?:\n|$))*`;
+const BEGIN = new RegExp(`${LEAD}(?:begin|start\\s+transaction)\\b`, 'i');
+const SAVEPOINT = new RegExp(`${LEAD}(?:savepoint|release)\\b`, 'i');
+const UNDOES = new RegExp(`${LEAD}(?:rollback|abort|prepare\\s+transaction)\\b`, 'i');
+const ENDS = new RegExp(`${LEAD}(?:commit|end)\\b`, 'i');
+/** ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] x: the transaction goes on. */
+const TO_SAVEPOINT = new RegExp(`${LEAD}rollback(?:\\s+(?:work|transaction))?\\s+to\\b`, 'i');
+/** COMMIT/ROLLBACK ... AND CHAIN: a new transaction begins at once. */
+const AND_CHAIN = /\band\s+chain\s*;?\s*$/i;
 
 /**
  * Wraps `client.query` so that statements marked GENERIC_PLAN run with plan_cache_mode
@@ -67,20 +78,40 @@ export function planBatchesGeneric(client: pg.ClientBase): void {
   // Whether this wrapper set force_generic_plan on the session: false at connect (the session's
   // own setting), undefined when not known.
   let forced: boolean | undefined = false;
-  // A SET or RESET made in a transaction is undone if the transaction rolls back, and a COMMIT
-  // of a transaction that failed rolls it back: after such a transaction the setting is not known.
+  // A SET or RESET made in a transaction is undone if the transaction rolls back, and a COMMIT of a
+  // transaction that failed rolls it back: after such a transaction the setting is not known. A
+  // rollback of any kind makes it not known in any case (rare, and a transaction begun where this
+  // wrapper could not see it is then covered too).
   let inTransaction = false;
   let changedInTransaction = false;
   const set = (want: boolean): void => {
     forced = want;
     if (inTransaction) changedInTransaction = true;
     // Sent before the statement that needs it, on the same connection, so Postgres runs the two in
-    // that order. A SET fails only with its connection or its aborted transaction, and then the
-    // statement queued behind it fails too, with that error, to its caller; the setting is then
-    // not known, and the next statement sets it again.
+    // that order. A SET fails only with its connection or in a transaction that already failed,
+    // where the statement behind it fails as well (its caller is told); the setting is then not
+    // known, and the next statement sets it again.
     (query(want ? 'SET plan_cache_mode = force_generic_plan' : 'RESET plan_cache_mode') as Promise<unknown>).catch(() => {
       forced = undefined;
     });
+  };
+  const control = (text: string): void => {
+    if (BEGIN.test(text)) {
+      // A BEGIN inside a transaction only warns: the transaction, and what it changed, go on.
+      inTransaction = true;
+    } else if (SAVEPOINT.test(text)) {
+      // Nothing is undone yet.
+    } else if (UNDOES.test(text)) {
+      forced = undefined;
+      if (!TO_SAVEPOINT.test(text)) {
+        inTransaction = AND_CHAIN.test(text);
+        changedInTransaction = false;
+      }
+    } else if (ENDS.test(text)) {
+      if (changedInTransaction) forced = undefined;
+      inTransaction = AND_CHAIN.test(text);
+      changedInTransaction = false;
+    }
   };
   const wrapped = (...args: unknown[]): unknown => {
     const { text, values } = statementOf(args);
@@ -88,16 +119,8 @@ export function planBatchesGeneric(client: pg.ClientBase): void {
       if (values !== undefined && values.length > 0) {
         const want = isMarkedGeneric(text);
         if (forced !== want) set(want);
-      } else if (BEGIN.test(text)) {
-        inTransaction = true;
-        changedInTransaction = false;
-      } else if (ROLLBACK_TO.test(text)) {
-        // Undoes what came after the savepoint, in a transaction that goes on.
-        if (changedInTransaction) forced = undefined;
-      } else if (END.test(text)) {
-        if (changedInTransaction) forced = undefined;
-        inTransaction = false;
-        changedInTransaction = false;
+      } else {
+        control(text);
       }
     }
     return query(...args);

@@ -5,6 +5,8 @@
  */
 import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
+import { batchArray } from './batch-array.ts';
+import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Database } from './tables.ts';
 import type { OutboxEvent, DueDelivery } from '../domain/webhook-delivery.ts';
 
@@ -29,10 +31,19 @@ export async function withDeliveries<T>(
   });
 }
 
+/**
+ * One row per webhook and event, in that order, by one statement of arrays: the same text for every
+ * batch (prepared, and planned generic like the statement beside it in the transaction), and no
+ * limit on the rows, where a VALUES list of three parameters a row had to be cut at 1,000 rows.
+ */
 export async function enqueueDeliveries(tx: Tx, webhooks: readonly string[], events: readonly OutboxEvent[]): Promise<void> {
   if (webhooks.length === 0 || events.length === 0) return;
-  const rows = webhooks.flatMap((webhook) => events.map((e) => ({ webhook, event_type: e.type, body: JSON.stringify(e.body) })));
-  for (let i = 0; i < rows.length; i += 1000) await tx.insertInto('webhook_deliveries').values(rows.slice(i, i + 1000)).execute();
+  const rows = webhooks.flatMap((webhook) => events.map((e) => ({ webhook, type: e.type, body: JSON.stringify(e.body) })));
+  await sql`${GENERIC_PLAN}INSERT INTO webhook_deliveries (webhook, event_type, body)
+    SELECT u.webhook, u.event_type, u.body::jsonb
+    FROM unnest(${batchArray(rows.map((r) => r.webhook), 'text[]')}, ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.body)}::text[])
+      WITH ORDINALITY AS u(webhook, event_type, body, n)
+    ORDER BY u.n`.execute(tx);
 }
 
 /**

@@ -3,7 +3,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../src/store/db.ts';
 import { GENERIC_PLAN, GENERIC_PLAN_MARK, isMarkedGeneric, planBatchesGeneric } from '../../../src/store/generic-plans.ts';
-import { TEST_DATABASE_URL } from '../../support/services.ts';
+import { freshSchema, TEST_DATABASE_URL, type TestSchema } from '../../support/services.ts';
+import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
+import { storeReceipts } from '../../../src/store/receipts.ts';
+import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
 /** plan_cache_mode as the statement itself sees it, with a parameter so that it is a plan-cache statement. */
 const modeIn = async (db: Db, marked: boolean): Promise<string> =>
@@ -95,12 +98,89 @@ describe('batch statements planned generic', () => {
     }
   });
 
+  it('savepoints, chained transactions and a BEGIN behind a comment leave the setting known or re-sent', async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      planBatchesGeneric(client);
+      const mode = async (marked: boolean): Promise<string> =>
+        (await client.query<{ mode: string }>(`${marked ? `${GENERIC_PLAN_MARK} ` : ''}SELECT current_setting('plan_cache_mode') AS mode, $1::int AS n`, [1])).rows[0]!.mode;
+      // A RESET after a savepoint, the savepoint rolled back (the transaction goes on), then the
+      // transaction rolled back: the RESET is undone twice over.
+      expect(await mode(true)).toBe('force_generic_plan');
+      await client.query('BEGIN');
+      await client.query('SAVEPOINT a');
+      await client.query('ROLLBACK WORK TO SAVEPOINT a');
+      expect(await mode(false)).toBe('auto');
+      await client.query('ROLLBACK');
+      expect(await mode(false)).toBe('auto');
+      // COMMIT AND CHAIN begins the next transaction at once: a RESET in it is undone by its rollback.
+      expect(await mode(true)).toBe('force_generic_plan');
+      await client.query('BEGIN');
+      await client.query('COMMIT AND CHAIN');
+      expect(await mode(false)).toBe('auto');
+      await client.query('ROLLBACK');
+      expect(await mode(false)).toBe('auto');
+      // A BEGIN behind a comment, and a transaction that fails and is then committed (rolled back).
+      expect(await mode(true)).toBe('force_generic_plan');
+      await client.query('/* begun by hand */ BEGIN');
+      expect(await mode(false)).toBe('auto');
+      await expect(client.query('SELECT 1 / $1::int AS x', [0])).rejects.toMatchObject({ code: '22012' });
+      expect((await client.query('COMMIT')).command).toBe('ROLLBACK');
+      expect(await mode(false)).toBe('auto');
+    } finally {
+      await client.end();
+    }
+  });
+
   it('database.generic_plans: false sets nothing', async () => {
     const off = openDb({ url: TEST_DATABASE_URL, poolSize: 1, genericPlans: false });
     try {
       expect(await modeIn(off, true)).toBe('auto');
     } finally {
       await off.destroy();
+    }
+  });
+});
+
+describe('the hot path with status webhooks', () => {
+  let s: TestSchema;
+  const sent: string[] = [];
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  beforeAll(async () => {
+    s = await freshSchema();
+    // Every SET and RESET the wrapper sends, seen under it (it calls the client's own query).
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && /^(SET|RESET) plan_cache_mode/.test(args[0])) sent.push(args[0]);
+      return original.apply(this, args);
+    };
+  });
+  afterAll(async () => {
+    proto.query = original;
+    await s.drop();
+  });
+
+  it('sets the plan mode at its start only: the deliveries are written by a marked statement in the same transactions', async () => {
+    const db = s.openPool(1);
+    try {
+      const hooks = ['status-hook'];
+      for (let batch = 1; batch <= 4; batch++) {
+        const id = `w${batch}`;
+        await insertMessages(db, 'd1', [{ id, to: '+14155550002', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 }], [], { statusWebhooks: hooks });
+        const answer = acceptedSegment(id, `W${batch}`);
+        await recordAnswers(db, [answer]);
+        await recordSubmits(db, [answer], [{ id, status: 'submitted', previous: 'queued', smsc: 'sim', segments: 1, route: 'default' }], hooks);
+        await storeReceipts(db, [carrierReceipt(`W${batch}`, 'DELIVRD', 'delivered')], hooks);
+      }
+      const deliveries = await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries`.execute(db);
+      // queued, submitted and delivered, for each of the 4 messages.
+      expect(deliveries.rows[0]?.n).toBe(12);
+      // Set in the first batch's transaction, and once more after its COMMIT (a setting changed in a
+      // transaction counts as not known once it ends); then never again, and never reset.
+      expect(sent).toEqual(['SET plan_cache_mode = force_generic_plan', 'SET plan_cache_mode = force_generic_plan']);
+    } finally {
+      await db.destroy();
     }
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../src/store/db.ts';
 import { hasFixedResult, prepareRepeatedStatements } from '../../../src/store/repeated-statements.ts';
 import { freshSchema, TEST_DATABASE_URL, uniqueName, type TestSchema } from '../../support/services.ts';
-import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
+import { insertMessages, markAttempted, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { storeReceipts } from '../../../src/store/receipts.ts';
 import { InboundPartIds, storeParts } from '../../../src/store/replies.ts';
 import { readReplyBatch } from '../../../src/store/reply-batch.ts';
@@ -164,6 +164,7 @@ describe('the hot path is prepared', () => {
   async function cycle(batch: number): Promise<void> {
     const id = `m${batch}`;
     await insertMessages(db, 'd1', [{ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 }]);
+    await markAttempted(db, [id]);
     const answer = acceptedSegment(id, `C${batch}`);
     await recordAnswers(db, [answer]);
     await recordSubmits(db, [answer], [{ id, status: 'submitted', previous: 'queued', smsc: 'sim', segments: 1, route: 'default' }]);
@@ -175,8 +176,21 @@ describe('the hot path is prepared', () => {
   const plans = async () =>
     (await sql<{ statement: string; generic: number; custom: number }>`
       SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements`.execute(db)).rows;
-  /** A piece of each hot statement's text: the inserts of messages, answers, receipts and customer messages, a submit batch's early match with its locks, a batch of replies' reads. */
-  const HOT = ['INSERT INTO messages (', 'INSERT INTO segments (', 'INSERT INTO receipts (', 'INSERT INTO inbound_parts (', 'WITH early AS (', 'INSERT INTO conversations (customer, our_number, expires_at, last_inbound_at)'];
+  /**
+   * A piece of each hot statement's text: the inserts of messages, dispatch attempts, answers,
+   * receipts and customer messages, a submit batch's early match with its locks and its status
+   * changes, a batch of replies' reads.
+   */
+  const HOT = [
+    'INSERT INTO messages (',
+    'INSERT INTO dispatch_attempts (',
+    'INSERT INTO segments (',
+    'INSERT INTO receipts (',
+    'INSERT INTO inbound_parts (',
+    'WITH early AS (',
+    'SELECT id, route, metadata, delivered_segments, segments, smsc, submitted_at, possible_duplicate',
+    'INSERT INTO conversations (customer, our_number, expires_at, last_inbound_at)',
+  ];
 
   it('each batch statement of messages, answers, receipts and customer messages, by its second batch', async () => {
     for (let batch = 1; batch <= 3; batch++) await cycle(batch);
