@@ -3,6 +3,7 @@
  * and Redis key prefix, so files run in parallel without seeing each other.
  */
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { sql } from 'kysely';
 import { Redis } from 'ioredis';
 import { openDb, migrateToLatest, type Db } from '../../src/store/db.ts';
@@ -11,6 +12,17 @@ import type { ParleyConfig } from '../../src/config/types.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A client of its own on the test database (no pool, no wrappers), ended after `use`. */
+export async function withTestClient<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrayLiteral, writeArrayParameters } from '../../../src/store/array-parameters.ts';
 import { openDb, type Db } from '../../../src/store/db.ts';
-import { TEST_DATABASE_URL } from '../../support/services.ts';
+import { TEST_DATABASE_URL, withTestClient } from '../../support/services.ts';
 
 const CASES: [type: string, values: unknown[]][] = [
   ['text[]', ['m-1', 'm-2', 'plain text, with commas {and braces}']],
@@ -79,15 +79,11 @@ describe('array parameters written by Parley', () => {
   });
 
   it('a call with a config object or without values goes through as it came', async () => {
-    const own = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await own.connect();
-    try {
+    await withTestClient(async (own) => {
       writeArrayParameters(own);
       expect((await own.query({ text: 'SELECT cardinality($1::text[]) AS n', values: [['x', 'y']] })).rows[0]).toEqual({ n: 2 });
       expect((await own.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
       expect((await own.query('SELECT $1::text[] AS a', [['x', null, 'z"']])).rows[0]).toEqual({ a: ['x', null, 'z"'] });
-    } finally {
-      await own.end();
-    }
+    });
   });
 });

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../src/store/db.ts';
 import { GENERIC_PLAN, GENERIC_PLAN_MARK, isMarkedGeneric, planBatchesGeneric } from '../../../src/store/generic-plans.ts';
-import { freshSchema, TEST_DATABASE_URL, type TestSchema } from '../../support/services.ts';
+import { freshSchema, TEST_DATABASE_URL, withTestClient, type TestSchema } from '../../support/services.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { storeReceipts } from '../../../src/store/receipts.ts';
 import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
@@ -77,9 +77,7 @@ describe('batch statements planned generic', () => {
   });
 
   it('the setting is sent only when it changes', async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    try {
+    await withTestClient(async (client) => {
       const sent: string[] = [];
       const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
       (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
@@ -93,34 +91,25 @@ describe('batch statements planned generic', () => {
       // A config object is a statement like any other: unmarked, it runs with the session's own setting.
       const mode = await client.query<{ mode: string }>({ text: "SELECT current_setting('plan_cache_mode') AS mode, $1::int AS n", values: [1] });
       expect(mode.rows[0]?.mode).toBe('auto');
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   it('savepoints, chained transactions and a BEGIN behind a comment leave the setting known or re-sent', async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    try {
+    await withTestClient(async (client) => {
       planBatchesGeneric(client);
       const mode = async (marked: boolean): Promise<string> =>
         (await client.query<{ mode: string }>(`${marked ? `${GENERIC_PLAN_MARK} ` : ''}SELECT current_setting('plan_cache_mode') AS mode, $1::int AS n`, [1])).rows[0]!.mode;
-      // A RESET after a savepoint, the savepoint rolled back (the transaction goes on), then the
-      // transaction rolled back: the RESET is undone twice over.
-      expect(await mode(true)).toBe('force_generic_plan');
-      await client.query('BEGIN');
-      await client.query('SAVEPOINT a');
-      await client.query('ROLLBACK WORK TO SAVEPOINT a');
-      expect(await mode(false)).toBe('auto');
-      await client.query('ROLLBACK');
-      expect(await mode(false)).toBe('auto');
-      // COMMIT AND CHAIN begins the next transaction at once: a RESET in it is undone by its rollback.
-      expect(await mode(true)).toBe('force_generic_plan');
-      await client.query('BEGIN');
-      await client.query('COMMIT AND CHAIN');
-      expect(await mode(false)).toBe('auto');
-      await client.query('ROLLBACK');
-      expect(await mode(false)).toBe('auto');
+      // In a transaction still going on after these, a RESET is made, then the transaction is rolled
+      // back: the RESET is undone. A savepoint rolled back keeps the transaction; COMMIT AND CHAIN
+      // begins the next one at once.
+      for (const going of [['SAVEPOINT a', 'ROLLBACK WORK TO SAVEPOINT a'], ['COMMIT AND CHAIN']]) {
+        expect(await mode(true)).toBe('force_generic_plan');
+        await client.query('BEGIN');
+        for (const text of going) await client.query(text);
+        expect(await mode(false), going.join('; ')).toBe('auto');
+        await client.query('ROLLBACK');
+        expect(await mode(false), going.join('; ')).toBe('auto');
+      }
       // A BEGIN behind a comment, and a transaction that fails and is then committed (rolled back).
       expect(await mode(true)).toBe('force_generic_plan');
       await client.query('/* begun by hand */ BEGIN');
@@ -128,9 +117,7 @@ describe('batch statements planned generic', () => {
       await expect(client.query('SELECT 1 / $1::int AS x', [0])).rejects.toMatchObject({ code: '22012' });
       expect((await client.query('COMMIT')).command).toBe('ROLLBACK');
       expect(await mode(false)).toBe('auto');
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   it('database.generic_plans: false sets nothing', async () => {
