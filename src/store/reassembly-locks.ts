@@ -82,13 +82,13 @@ function lockArguments(locks: readonly bigint[]): { exclusive: boolean; ids: str
 }
 
 /**
- * For one statement (no transaction of its own): takes the reassembly locks `locks`, as
- * withReassemblyLocks does, and then yields, as a relation of one column `fingerprint`, those of
- * `fingerprints` that no part received within `windowSeconds` has. The check runs inside the
- * function `reassembly_unseen` (migration 0024) after the locks are granted, with a snapshot of
- * its own, so it sees a part another daemon committed while this one waited. Enough for whole
- * messages, which need nothing else read; parts of longer messages are stored in a transaction
- * (withReassemblyLocks), whose later statement reads the group's other parts.
+ * Takes the reassembly locks `locks`, as withReassemblyLocks does, and then yields, as a relation
+ * of one column `fingerprint`, those of `fingerprints` that no part received within
+ * `windowSeconds` has. The check runs inside the function `reassembly_unseen` (migration 0024)
+ * after the locks are granted, with a snapshot of its own, so it sees a part another daemon
+ * committed while this one waited. Alone, a statement of whole messages needs no transaction; in
+ * withReassemblyLocks' transaction (parts of longer messages, whose groups are read next) the
+ * locks are held already and granted again at once.
  */
 export function unseenUnderLocks(locks: readonly bigint[], fingerprints: readonly string[], windowSeconds: number): RawBuilder<{ fingerprint: string }> {
   const { exclusive, ids } = lockArguments(locks);

@@ -3,7 +3,7 @@
  * whole replies assembled from complete groups of parts in any order, incomplete groups released
  * after a timeout, and the replies table doubling as the durable queue of replies to handle.
  */
-import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
@@ -131,26 +131,22 @@ export async function storeParts(
   // One statement: the parts not seen within the duplicate window are written (a whole message's
   // part with its reply id), and those replies inserted already claimed (leased) by this daemon,
   // which handles them at once; should it die first, the lease runs out and anyone may take them.
-  // Only parts of a longer message wait in the open-parts indexes.
-  const writeParts = (tx: Tx, unseen: RawBuilder<{ fingerprint: string }> | null) => sql<{ part_id: string } & Nullable<ReplyRow>>`
-      ${GENERIC_PLAN}WITH ${unseen === null ? sql`` : sql`unseen AS MATERIALIZED (${unseen}), `}u AS (
+  // Only parts of a longer message wait in the open-parts indexes. The resend check is
+  // reassembly_unseen's (unseenUnderLocks), made after it has taken the parts' locks: the
+  // statement's own snapshot would miss a part another daemon committed while it waited for them.
+  // In a transaction that holds the locks already (parts of a longer message), it takes them again,
+  // which Postgres grants a session holding them at once.
+  const locks = rows.map(reassemblyLockId);
+  const unseen = unseenUnderLocks(locks, rows.map((r) => r.fingerprint), duplicateWindowMs / 1000);
+  const writeParts = (tx: Tx) => sql<{ part_id: string } & Nullable<ReplyRow>>`
+      ${GENERIC_PLAN}WITH unseen AS MATERIALIZED (${unseen}), u AS (
         SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, u.reply_id
         FROM unnest(${batchArray(col((p) => p.id), 'bigint[]')}, ${col((p) => p.fingerprint)}::text[], ${col((p) => p.smsc)}::text[],
           ${col((p) => p.bind)}::text[], ${col((p) => p.from_addr)}::text[], ${col((p) => p.to_addr)}::text[],
           ${col((p) => p.concat_key)}::text[], ${col((p) => p.total)}::smallint[], ${col((p) => p.seq)}::smallint[],
           ${col((p) => p.data_coding)}::smallint[], ${col((p) => p.body)}::bytea[], ${col((p) => replyOf.get(p)?.id ?? null)}::text[])
           AS u(id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, reply_id)
-        ${
-          unseen === null
-            ? // Lateral, one index lookup per part: as NOT EXISTS the planner may hash every part of
-              // the duplicate window instead, a scan that grows with the traffic.
-              sql`LEFT JOIN LATERAL (
-          SELECT true AS seen FROM inbound_parts p
-          WHERE p.fingerprint = u.fingerprint AND p.received_at > now() - make_interval(secs => ${duplicateWindowMs / 1000})
-          LIMIT 1) s ON true
-        WHERE s.seen IS NULL`
-            : sql`WHERE u.fingerprint IN (SELECT n.fingerprint FROM unseen n)`
-        }
+        WHERE u.fingerprint IN (SELECT n.fingerprint FROM unseen n)
       ), stored AS (
         INSERT INTO inbound_parts (id, fingerprint, smsc, bind, from_addr, to_addr, concat_key, total, seq, data_coding, body, received_at, reply_id)
         SELECT u.id, u.fingerprint, u.smsc, u.bind, u.from_addr, u.to_addr, u.concat_key, u.total, u.seq, u.data_coding, u.body, now(), u.reply_id
@@ -173,12 +169,11 @@ export async function storeParts(
       FROM stored s LEFT JOIN replied r ON r.id = s.reply_id`.execute(tx);
   const storedReplies = (written: { rows: Nullable<ReplyRow>[] }): PendingReply[] =>
     written.rows.flatMap((r) => (r.id === null ? [] : [toPending(r as ReplyRow)]));
-  const locks = rows.map(reassemblyLockId);
-  // Whole messages only (nearly every batch): the locks and the duplicate check go in the
-  // statement itself (unseenUnderLocks), one round trip and no transaction of its own.
-  if (rows.every(whole)) return storedReplies(await writeParts(db, unseenUnderLocks(locks, rows.map((r) => r.fingerprint), duplicateWindowMs / 1000)));
+  // Whole messages only (nearly every batch): the statement takes the locks itself, one round trip
+  // and no transaction of its own.
+  if (rows.every(whole)) return storedReplies(await writeParts(db));
   return withReassemblyLocks(db, locks, async (tx) => {
-    const written = await writeParts(tx, null);
+    const written = await writeParts(tx);
     const stored = storedReplies(written);
     // Parts of longer messages: each group whose parts are now all in becomes a reply.
     const storedIds = new Set(written.rows.map((r) => r.part_id));
