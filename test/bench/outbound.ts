@@ -4,8 +4,10 @@
  * delivery receipts back through the daemon, until every message is `delivered` in Postgres.
  *
  *   npm run bench -- [--count 20000] [--binds 1,2] [--window 100] [--tps 100000] [--seconds 120]
- *                    [--feed before|during] [--rate 0] [--no-dlr] [--no-two-way] [--trace-sql]
- *                    [--profile DIR] [--help]
+ *                    [--feed before|during] [--rate 0] [--no-dlr] [--receipt-delay 100] [--no-two-way]
+ *                    [--trace-sql] [--profile DIR] [--result-json FILE] [--help]
+ *
+ * --result-json FILE writes each run's headline figures as JSON (test/bench/kannel.ts reads them).
  *
  * Per message (the "cost per message" table, with receipts the whole life of a message):
  *   daemon cpu µs   process.cpuUsage() in the daemon, first dequeue -> last receipt recorded
@@ -119,7 +121,7 @@ With receipts (the default, issue 4's figure): every message asks for a receipt;
  * waits four times its own length.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -479,12 +481,20 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
 
 // --------------------------------------------------------------------------- simulator child
 
-async function runSimChild(options: { window: number; count: number; dlr: boolean }): Promise<void> {
+/** What the simulator child is started with (`--role sim`); test/bench/kannel.ts starts it too. */
+export interface SimChildOptions {
+  readonly window: number;
+  readonly count: number;
+  readonly dlr: boolean;
+  readonly receiptDelayMs: number;
+}
+
+async function runSimChild(options: SimChildOptions): Promise<void> {
   const sim = await startSimulator({
     controlPort: false,
     keep: options.count + 1000,
     window: options.window,
-    receiptDelayMs: 100,
+    receiptDelayMs: options.receiptDelayMs,
   });
   const cpuFrom = process.cpuUsage();
   // Receipts as the simulator sees them: deliver_sm written -> deliver_sm_resp decoded.
@@ -536,6 +546,8 @@ interface RunOptions {
   readonly feed: 'before' | 'during';
   readonly rate: number;
   readonly dlr: boolean;
+  /** The simulator's delay from submit to receipt. */
+  readonly receiptDelayMs: number;
   readonly traceSql: boolean;
   readonly profileDir: string | undefined;
   readonly heapProfileDir: string | undefined;
@@ -658,7 +670,8 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
   const profileDir = o.profileDir ? path.join(o.profileDir, `binds-${o.binds}-${Date.now()}`) : undefined;
   const heapProfileDir = o.heapProfileDir ? path.join(o.heapProfileDir, `binds-${o.binds}-${Date.now()}`) : undefined;
   try {
-    sim = forkTs(SELF, ['--role', 'sim', JSON.stringify({ window: o.window, count: o.count, dlr: o.dlr })], { killAfterMs });
+    const simOptions: SimChildOptions = { window: o.window, count: o.count, dlr: o.dlr, receiptDelayMs: o.receiptDelayMs };
+    sim = forkTs(SELF, ['--role', 'sim', JSON.stringify(simOptions)], { killAfterMs });
     const { port } = await nextMessage(sim, typed<{ type: 'listening'; port: number }>('listening'), 'simulator');
 
     const tag = uniqueName('m');
@@ -897,13 +910,38 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
   }
 }
 
+/** A run's headline figures, as `--result-json` writes them. */
+export interface OutboundResult {
+  readonly binds: number;
+  readonly count: number;
+  /** Every message final in Postgres (with receipts), msg/s; undefined without receipts. */
+  readonly finalRate: number | undefined;
+  readonly delivered: number | undefined;
+  readonly submitRate: number;
+  readonly daemonCpuMs: number;
+  readonly postgresCpuMs: number;
+}
+
+function writeResultJson(file: string, results: readonly RunResult[]): void {
+  const out: OutboundResult[] = results.map((r) => ({
+    binds: r.options.binds,
+    count: r.options.count,
+    finalRate: r.receipts?.finalRate,
+    delivered: r.receipts?.delivered,
+    submitRate: r.rate,
+    daemonCpuMs: r.daemon.cpuMs,
+    postgresCpuMs: r.postgresCpuMs,
+  }));
+  writeFileSync(file, JSON.stringify(out, null, 2));
+}
+
 async function main(): Promise<void> {
   const roleAt = process.argv.indexOf('--role');
   if (roleAt >= 0) {
     const role = process.argv[roleAt + 1];
     const arg = JSON.parse(process.argv[roleAt + 2] ?? '{}') as unknown;
     if (role === 'daemon') await runDaemonChild(arg as DaemonConfig);
-    else if (role === 'sim') await runSimChild(arg as { window: number; count: number; dlr: boolean });
+    else if (role === 'sim') await runSimChild(arg as SimChildOptions);
     return;
   }
 
@@ -928,6 +966,7 @@ async function main(): Promise<void> {
     rate: numberFlag('rate', 0),
     // Receipts are on unless --no-dlr (--dlr is still accepted).
     dlr: !booleanFlag('no-dlr'),
+    receiptDelayMs: numberFlag('receipt-delay', 100),
     traceSql: booleanFlag('trace-sql'),
     profileDir: process.argv.includes('--profile') ? path.resolve(stringFlag('profile', 'bench-profiles')) : undefined,
     heapProfileDir: process.argv.includes('--heap-profile') ? path.resolve(stringFlag('heap-profile', 'bench-profiles')) : undefined,
@@ -951,6 +990,7 @@ async function main(): Promise<void> {
     );
   }
 
+  if (process.argv.includes('--result-json')) writeResultJson(stringFlag('result-json', 'bench-result.json'), results);
   console.log('');
   console.log(
     table(
@@ -975,7 +1015,7 @@ async function main(): Promise<void> {
   if (base.dlr) {
     console.log(
       `  final msg/s: count / (first dequeue -> the poll (every ${DLR_POLL_MS} ms) that saw every message delivered); it includes the\n` +
-        "  simulator's 100 ms receipt delay once. submit msg/s: until none was queued (submitted or already delivered).",
+        `  simulator's ${base.receiptDelayMs} ms receipt delay once. submit msg/s: until none was queued (submitted or already delivered).`,
     );
   }
   for (const r of results) {
