@@ -7,6 +7,7 @@
 import { redactConfig } from '../config/index.ts';
 import { ParleyError, describeError } from '../lib/errors.ts';
 import { installProcessGuard } from '../process-guard.ts';
+import { tuneOptimisingCompiler } from '../compiler-tuning.ts';
 import type { ParleyConfig } from '../config/index.ts';
 import {
   CONFIG_OPTION,
@@ -23,6 +24,7 @@ import {
 
 export async function runStart(args: ConfigArgs): Promise<ExitCode> {
   const config = loadCliConfig(args);
+  tuneOptimisingCompiler();
   // Loaded here rather than at the top so that every other command starts without them.
   const [{ buildDaemon }, { createLogger }] = await Promise.all([import('../main.ts'), import('../observability/logger.ts')]);
   const logger = createLogger({ level: config.log.level, messageText: config.log.messageText });

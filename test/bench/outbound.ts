@@ -128,6 +128,7 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Db } from '../../src/store/db.ts';
 import { buildDaemon } from '../../src/main.ts';
+import { tuneOptimisingCompiler } from '../../src/compiler-tuning.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { OutboundStream, type StreamEntry } from '../../src/queue/streams.ts';
 import { Dispatcher, type DispatchJob } from '../../src/outbound/dispatcher.ts';
@@ -425,6 +426,8 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
     },
     cfg.prefix,
   );
+  // As `parley start` does (BENCH_NODE_FLAGS="--max-inlined-bytecode-size-cumulative=920" measures V8's default).
+  tuneOptimisingCompiler();
   const daemon = buildDaemon(config, { logger: silentLogger, schema: cfg.schema, http: false });
   const stopHeapSampling = cfg.heapProfileDir ? await startHeapSampling(cfg.heapProfileDir) : undefined;
   // Every observation of parley_receipt_commit_seconds, as the daemon makes it (seconds).

@@ -47,6 +47,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { buildDaemon } from '../../src/main.ts';
+import { tuneOptimisingCompiler } from '../../src/compiler-tuning.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { SmppSession } from '../../src/smpp/session.ts';
 import { SmscBind, type InboundSm, type SubmitRequest } from '../../src/smpp/smsc-bind.ts';
@@ -235,6 +236,8 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
     },
     cfg.prefix,
   );
+  // As `parley start` does (BENCH_NODE_FLAGS="--max-inlined-bytecode-size-cumulative=920" measures V8's default).
+  tuneOptimisingCompiler();
   const daemon = buildDaemon(config, { logger: silentLogger, schema: cfg.schema, http: false });
   const autoReplyMs: number[] = [];
   const hist = daemon.metrics.autoReplyLatency;
