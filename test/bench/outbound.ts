@@ -49,7 +49,9 @@
  *       WHERE n.nspname LIKE 't\_%' AND c.relfilenode <> 0;   -- every 0.5 s, appended to a file
  *     Then sum(record_length) of pg_get_wal_records_info(before, after), grouped by record_type and by
  *     (regexp_match(block_ref, 'rel \d+/\d+/(\d+)'))[1]::oid joined to that list.
- *   Node and V8 flags for the processes the benchmarks fork (the daemon, and here the simulator too):
+ *   Node and V8 flags for the processes the benchmarks fork (the daemon, and here the simulator too).
+ *   The daemon tunes V8's inlining as `parley start` does (src/compiler-tuning.ts); to measure V8's
+ *   default instead: BENCH_NODE_FLAGS="--max-inlined-bytecode-size-cumulative=920" npm run bench
  *     BENCH_NODE_FLAGS="--trace-gc" npm run bench -- --no-two-way   (scavenges: count and pause)
  *     BENCH_NODE_FLAGS="--trace-opt --trace-deopt" npm run bench:two-way   (the optimising
  *     compiler's work: "completed compiling ... took a, b, c ms", b on a background thread)
