@@ -37,6 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OutboundResult, SimChildOptions } from './outbound.ts';
+import { freePort } from '../support/ports.ts';
 import {
   booleanFlag,
   cpuMsSince,
@@ -47,6 +48,7 @@ import {
   machineLine,
   nextMessage,
   numberFlag,
+  percentile,
   procCpuMs,
   table,
   typed,
@@ -78,14 +80,6 @@ interface KannelRun {
   /** This process (the sendsms requests and the DLR server: the apps' side) over the run, ms. */
   readonly appsCpuMs: number;
   readonly partial: boolean;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function kannelConfig(dir: string, ports: { admin: number; smsbox: number; sendsms: number; smsc: number }, window: number): string {
@@ -313,11 +307,8 @@ async function runParley(o: Options): Promise<OutboundResult> {
   }
 }
 
-const median = (values: readonly number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
+/** Middle value by rank (bench-support's percentile): the middle round of an odd count. */
+const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
 async function main(): Promise<void> {
   if (booleanFlag('help')) {

@@ -3,20 +3,12 @@
  * scope, a small JSON client, and a Server-Sent Events reader over fetch.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { hashToken } from '../../src/api/api-auth.ts';
 import type { Daemon } from '../../src/main.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { simSmsc, type Harness } from './daemon.ts';
+import { freePort } from './ports.ts';
 
-/** A port nobody listens on right now (the API's listen takes no port 0). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 export interface Tokens {
   /** send, read and agent. */

@@ -10,7 +10,8 @@ import type { Logger } from '../../../src/lib/logger.ts';
 import { API_ROUTES } from '../../../src/api/routes.ts';
 import { createTwoWayHarness } from '../../support/two-way.ts';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
-import { call, freePort, newTokens, tokenConfig, type Tokens } from '../../support/api.ts';
+import { call, newTokens, tokenConfig, type Tokens } from '../../support/api.ts';
+import { freePort } from '../../support/ports.ts';
 
 interface LogLine {
   readonly level: string;
