@@ -203,7 +203,8 @@ describe('the hot path is prepared', () => {
   it('and batches of one are planned generic from the first call, never again at every call', async () => {
     // Seven more calls of each: 2 + 7 since each was prepared. With the array lengths visible to
     // custom plans (1, against the 10 rows a generic plan assumes), every call was a custom plan;
-    // then, with the lengths hidden, five custom plans before the generic one (generic-plans.ts).
+    // with the lengths hidden, five custom plans came before the generic one; now none do
+    // (generic-plans.ts).
     for (let batch = 4; batch <= 10; batch++) await cycle(batch);
     const rows = await plans();
     for (const piece of HOT) {
