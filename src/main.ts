@@ -121,6 +121,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const streams = wireEventStreams(ctx, conn.redis);
   const inbound = wireInbound(ctx, {
     db: conn.db,
+    pipelineDb: conn.pipelineDb,
     subscriptions,
     published: streams.published,
     inboundEvents: streams.inboundEvents,
@@ -134,6 +135,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const throttles = new RouteThrottles(ctx, new RouteBuckets(conn.coordination, config.redis.prefix), () => liveness.liveDaemons());
   const outbound = wireOutbound(ctx, {
     db: conn.db,
+    pipelineDb: conn.pipelineDb,
     answersDb: conn.answersDb,
     redis: conn.redis,
     blocking: conn.blocking,

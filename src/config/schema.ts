@@ -487,7 +487,10 @@ export const CONFIG = section({
     'database',
     section({
       url: key('url', url(['postgres:', 'postgresql:']), 'postgres://postgres@127.0.0.1:5432/parley'),
+      /** The pool of the API, reports and periodic jobs (claims, sweeps, retention). */
       pool_size: key('poolSize', integer({ min: 1 }), 10),
+      /** The message pipelines' own pool: intake, dispatch, submit status, receipts, customer messages. */
+      pipeline_pool_size: key('pipelinePoolSize', integer({ min: 1 }), 4),
       /** Repeated statements prepared once per connection (off behind a pooler that cannot keep them). */
       prepared_statements: key('preparedStatements', boolean(), true),
       /** The hot path's batch statements planned generic from their first run (a session setting; off behind a pooler in transaction mode). */

@@ -16,8 +16,15 @@ const COORDINATION_RECONNECT_MAX_MS = 1000;
 const REDIS_START_TIMEOUT_MS = 10_000;
 
 export interface Connections {
-  /** The pool the pipelines share. */
+  /** The pool of the API, reports and periodic jobs (claims, sweeps, retention, takeover). */
   readonly db: Db;
+  /**
+   * The pool the message pipelines share (intake, dispatch attempts, submit status changes,
+   * receipts, customer messages and their handling): their batches wait for one of a few
+   * connections and grow, rather than spread over many backends, and a report or a sweep never
+   * takes a connection from them.
+   */
+  readonly pipelineDb: Db;
   /**
    * The heartbeat's own connection: queued behind this daemon's busy pool it could arrive late
    * enough for the others to declare a live daemon dead and send its messages too.
@@ -53,21 +60,19 @@ export interface ConnectionOptions {
 export function openConnections(o: ConnectionOptions): Connections {
   const { log, schema } = o;
   const url = o.database.url;
-  // What the daemon's three Postgres pools share.
+  // What the daemon's four Postgres pools share.
   const poolBase = { url, schema, preparedStatements: o.database.preparedStatements, genericPlans: o.database.genericPlans };
+  const poolLost = (err: Error): void => {
+    log.warn({ err: err.message, code: (err as { code?: string }).code }, 'postgres connection lost; the pool opens a new one');
+    o.onFault('postgres');
+  };
   const redisError = (err: Error): void => {
     log.warn({ err: err.message }, 'redis connection error');
     o.onFault('redis');
   };
   return {
-    db: openDb({
-      ...poolBase,
-      poolSize: o.database.poolSize,
-      onIdleError: (err) => {
-        log.warn({ err: err.message, code: (err as { code?: string }).code }, 'postgres connection lost; the pool opens a new one');
-        o.onFault('postgres');
-      },
-    }),
+    db: openDb({ ...poolBase, poolSize: o.database.poolSize, onIdleError: poolLost }),
+    pipelineDb: openDb({ ...poolBase, poolSize: o.database.pipelinePoolSize, onIdleError: poolLost }),
     heartbeatDb: openDb({ ...poolBase, poolSize: 1, onIdleError: (err) => log.warn({ err: err.message }, 'postgres heartbeat connection lost') }),
     answersDb: openDb({ ...poolBase, poolSize: 1, onIdleError: (err) => log.warn({ err: err.message }, 'postgres connection for submit answers lost') }),
     dbProbe: openDbProbe(url),
@@ -90,7 +95,7 @@ function redactedRedisUrl(url: string): string {
   return u.toString();
 }
 
-/** Checks at start that every migration ran; closes the pool last at stop. */
+/** Checks at start that every migration ran; closes both shared pools last at stop. */
 export function postgresComponent(c: Connections, schema: string): Component {
   return {
     name: 'postgres',
@@ -100,7 +105,9 @@ export function postgresComponent(c: Connections, schema: string): Component {
         throw new ParleyError('unmigrated_database', `the database has ${pending.length} migration(s) to apply (${pending.join(', ')}): run \`parley migrate\` first`);
       }
     },
-    stop: () => c.db.destroy(),
+    stop: async () => {
+      await Promise.all([c.db.destroy(), c.pipelineDb.destroy()]);
+    },
   };
 }
 

@@ -42,7 +42,10 @@ const REMATCH_WITHIN_MS = 60_000;
 const REPLY_LEASE_MS = 120_000;
 
 export interface InboundDeps {
+  /** Periodic jobs' pool (see Connections.db). */
   readonly db: Db;
+  /** The pipelines' pool (see Connections.pipelineDb): receipts, customer messages and their handling. */
+  readonly pipelineDb: Db;
   readonly subscriptions: WebhookSubscriptions;
   readonly published: (changes: readonly StatusEventFacts[]) => void;
   readonly inboundEvents: EventStreamPublisher;
@@ -68,12 +71,12 @@ export interface InboundWiring {
 
 export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWiring {
   const { config, log, metrics, stalls } = ctx;
-  const { db, subscriptions, published } = deps;
+  const { db, pipelineDb, subscriptions, published } = deps;
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
-  const quarantine = (pdu: QuarantinedPdu): Promise<void> => quarantineStore.quarantinePdu(db, pdu);
+  const quarantine = (pdu: QuarantinedPdu): Promise<void> => quarantineStore.quarantinePdu(pipelineDb, pdu);
 
   const receipts = new ReceiptRecorder({
-    store: { storeReceipts: (batch) => receiptStore.storeReceipts(db, batch, subscriptions.status) },
+    store: { storeReceipts: (batch) => receiptStore.storeReceipts(pipelineDb, batch, subscriptions.status) },
     idFormatOf: (smsc) => smscConfigs.get(smsc)?.idFormat ?? 'auto',
     defaultAlphabetOf: (smsc) => smscConfigs.get(smsc)?.defaultAlphabet ?? 'gsm7',
     publish: published,
@@ -92,16 +95,16 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
   });
   const replyHandler = new ReplyHandler({
     store: {
-      claim: (limit, leaseMs) => replyStore.claimReplies(db, limit, leaseMs),
-      finishAll: (items) => replyStore.finishReplies(db, items.map((i) => ({ ...i, event: { ...i.event } })), subscriptions.inbound),
-      readBatch: (items, ttl) => readReplyBatch(db, items, ttl),
-      updateConversation: (id, change) => conversationStore.updateConversation(db, id, change),
-      setOptOut: (change) => optOutStore.setOptOut(db, change),
-      surveyRuns: (ids) => surveyStore.runsFor(db, ids),
-      startSurvey: (run) => surveyStore.startRun(db, run),
-      recordSurveyAnswer: (runId, answer, next) => surveyStore.recordAnswer(db, runId, answer, next),
-      release: (ids) => replyStore.releaseReplies(db, ids),
-      fail: (items) => replyStore.failReplies(db, items),
+      claim: (limit, leaseMs) => replyStore.claimReplies(pipelineDb, limit, leaseMs),
+      finishAll: (items) => replyStore.finishReplies(pipelineDb, items.map((i) => ({ ...i, event: { ...i.event } })), subscriptions.inbound),
+      readBatch: (items, ttl) => readReplyBatch(pipelineDb, items, ttl),
+      updateConversation: (id, change) => conversationStore.updateConversation(pipelineDb, id, change),
+      setOptOut: (change) => optOutStore.setOptOut(pipelineDb, change),
+      surveyRuns: (ids) => surveyStore.runsFor(pipelineDb, ids),
+      startSurvey: (run) => surveyStore.startRun(pipelineDb, run),
+      recordSurveyAnswer: (runId, answer, next) => surveyStore.recordAnswer(pipelineDb, runId, answer, next),
+      release: (ids) => replyStore.releaseReplies(pipelineDb, ids),
+      fail: (items) => replyStore.failReplies(pipelineDb, items),
     },
     progress: stalls.progress('reply_handling'),
     onFailed: () => metrics.repliesFailed.inc(),
@@ -142,7 +145,7 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
   const partIds = new replyStore.InboundPartIds();
   const capture = new ReplyCapture({
     store: {
-      storeParts: (parts, assemble) => replyStore.storeParts(db, parts, assemble, config.conversations.duplicateWindowMs, REPLY_LEASE_MS, partIds),
+      storeParts: (parts, assemble) => replyStore.storeParts(pipelineDb, parts, assemble, config.conversations.duplicateWindowMs, REPLY_LEASE_MS, partIds),
     },
     defaultAlphabetOf: (smsc) => smscConfigs.get(smsc)?.defaultAlphabet ?? 'gsm7',
     onReplies: (replies, arrivedAt) => replyHandler.take(replies, arrivedAt),

@@ -38,7 +38,10 @@ const QUEUE_AGE_SWEEP_MS = 2_000;
 const QUEUE_AGE_MARGIN_MS = 2_000;
 
 export interface OutboundDeps {
+  /** Periodic jobs' pool (see Connections.db). */
   readonly db: Db;
+  /** The pipelines' pool (see Connections.pipelineDb): intake, dispatch attempts, submit status changes. */
+  readonly pipelineDb: Db;
   /** The submit answers' own connection (see Connections.answersDb). */
   readonly answersDb: Db;
   readonly redis: RedisClient;
@@ -84,14 +87,14 @@ function quietHoursOf(config: ParleyConfig, m: RoutedMessage): QuietHours | unde
 
 export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWiring {
   const { config, log, metrics, consumer } = ctx;
-  const { db, binds, subscriptions, published } = deps;
+  const { db, pipelineDb, binds, subscriptions, published } = deps;
   const smscConfigs = new Map(config.smscs.map((s) => [s.name, s]));
   const router = new Router(config.routes);
 
   const recorder = new SubmitRecorder({
     store: {
       recordAnswers: (segments) => messages.recordAnswers(deps.answersDb, segments),
-      recordSubmits: (segments, changes, answeredBefore) => messages.recordSubmits(db, segments, changes, subscriptions.status, answeredBefore),
+      recordSubmits: (segments, changes, answeredBefore) => messages.recordSubmits(pipelineDb, segments, changes, subscriptions.status, answeredBefore),
     },
     published,
     batchSize: config.store.batchSize,
@@ -104,7 +107,7 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
     // The first submit_sm of these messages waits for this commit: written at once when idle (an
     // auto-reply on a quiet bind), batched with the other routes' under load.
     flushWhenIdle: true,
-    write: (ids) => messages.markAttempted(db, ids),
+    write: (ids) => messages.markAttempted(pipelineDb, ids),
     onError: (err, items, attempt) => log.error({ err: describeError(err), items, attempt }, 'counting attempts failed; retrying'),
   });
 
@@ -117,11 +120,11 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
     throttleFor: (route) => deps.throttles.throttleFor(route),
     canServe: binds.capped ? binds.canServe : undefined,
     handBack: async (ids) => {
-      await claims.handBack(db, consumer, ids);
+      await claims.handBack(pipelineDb, consumer, ids);
     },
     attempts: {
       markAttempted: (ids) => attemptBatches.addEach(ids),
-      unmarkAttempted: (ids) => messages.unmarkAttempted(db, ids),
+      unmarkAttempted: (ids) => messages.unmarkAttempted(pipelineDb, ids),
     },
     recorder,
     logger: log,
@@ -159,8 +162,8 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
       stream,
       store: {
         insertMessages: (queued, refused) =>
-          messages.insertMessages(db, consumer, queued, refused, { statusWebhooks: subscriptions.status, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }),
-        storedContent: (ids) => messages.storedContent(db, ids),
+          messages.insertMessages(pipelineDb, consumer, queued, refused, { statusWebhooks: subscriptions.status, conversationTtlSeconds: Math.round(config.conversations.ttlMs / 1000) }),
+        storedContent: (ids) => messages.storedContent(pipelineDb, ids),
       },
       router,
       alphabetFor: (route) => smscConfigs.get(router.route(route)?.smscs[0] ?? '')?.defaultAlphabet ?? 'gsm7',

@@ -272,7 +272,7 @@ describe('environment overrides', () => {
   it('replace what the file says', () => {
     const yaml = `${MINIMAL}\ndatabase: { url: "postgres://from-file/x", pool_size: 3 }\nredis: { prefix: "p:" }\n`;
     const config = parseConfig(yaml, { DATABASE_URL: 'postgres://env/y', REDIS_URL: 'redis://env' });
-    expect(config.database).toEqual({ url: 'postgres://env/y', poolSize: 3, preparedStatements: true, genericPlans: true, outageUnbindAfterMs: 60_000 });
+    expect(config.database).toEqual({ url: 'postgres://env/y', poolSize: 3, pipelinePoolSize: 4, preparedStatements: true, genericPlans: true, outageUnbindAfterMs: 60_000 });
     expect(config.redis).toEqual({ url: 'redis://env', prefix: 'p:' });
   });
 

@@ -36,7 +36,7 @@ describe('redactConfig', () => {
 
   it('replaces SMSC passwords and URL passwords by ***', () => {
     expect(redacted['smscs']).toMatchObject([{ name: 'carrier-a', password: '***' }, { name: 'carrier-b', password: '***' }]);
-    expect(redacted['database']).toEqual({ url: 'postgres://parley:***@db.internal:5432/parley', pool_size: 10, prepared_statements: true, generic_plans: true, outage_unbind_after: '1m' });
+    expect(redacted['database']).toEqual({ url: 'postgres://parley:***@db.internal:5432/parley', pool_size: 10, pipeline_pool_size: 4, prepared_statements: true, generic_plans: true, outage_unbind_after: '1m' });
     expect(redacted['redis']).toEqual({ url: 'rediss://default:***@cache.internal:6380/0', prefix: 'parley:' });
   });
 

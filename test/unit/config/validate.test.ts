@@ -39,7 +39,7 @@ function problemsOf(raw: unknown): readonly ConfigProblem[] {
 describe('validateConfig: defaults', () => {
   it('fills every default of the minimal configuration', () => {
     const config = validateConfig(minimal());
-    expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/parley', poolSize: 10, preparedStatements: true, genericPlans: true, outageUnbindAfterMs: 60_000 });
+    expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/parley', poolSize: 10, pipelinePoolSize: 4, preparedStatements: true, genericPlans: true, outageUnbindAfterMs: 60_000 });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'parley:' });
     expect(config.http).toEqual({ listen: { host: '127.0.0.1', port: 9464 } });
     expect(config.log).toEqual({ level: 'info', messageText: false });
