@@ -3,8 +3,8 @@
  * batches. The deliver_sm is answered only once its receipt is committed, so a daemon killed in
  * between gets the same receipt again from the SMSC, and a receipt seen twice changes nothing.
  */
-import { createHash } from 'node:crypto';
 import { Batcher } from '../lib/batcher.ts';
+import { sha256 } from '../lib/sha256.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Progress } from '../lib/progress.ts';
 import { describeError } from '../lib/errors.ts';
@@ -122,11 +122,7 @@ export class ReceiptRecorder {
     // whole hash in hex, and the row and its unique index hold 42 bytes fewer (about 90 bytes of WAL
     // a receipt). Fingerprints stored in hex before are never equal to these: a receipt resent across
     // that upgrade is stored twice, and its second copy changes no status.
-    const fingerprint = createHash('sha256')
-      .update(`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${JSON.stringify(tlvs)}\0`)
-      .update(body)
-      .digest('base64url')
-      .slice(0, 22);
+    const fingerprint = sha256([`${sm.smsc}\0${sm.source.address}\0${sm.destination.address}\0${JSON.stringify(tlvs)}\0`, body], 'base64url').slice(0, 22);
     if (!parsed.ok) {
       // Kept, so that nothing the carrier said is lost, but it can match nothing.
       this.log.warn({ smsc: sm.smsc, reason: parsed.reason }, 'unreadable delivery receipt stored unmatched');
