@@ -340,8 +340,28 @@ export interface SqlStat {
 export interface SqlTrace {
   /** Per statement shape, the most total time first. */
   statements(): SqlStat[];
-  /** Time from pool.connect() to a connection in hand, ms, per acquisition. */
-  poolWaits(): number[];
+  /** Time from pool.connect() to a connection in hand, ms, per acquisition, by the pool's size. */
+  poolWaits(): ReadonlyMap<number, number[]>;
+}
+
+/** Waits for a pooled connection, per pool size (a daemon has a pool of pool_size, one of pipeline_pool_size, and two of 1). */
+export type PoolWaits = readonly (Spread & { readonly poolSize: number })[];
+
+export function poolWaitSpreads(waits: ReadonlyMap<number, number[]>): PoolWaits {
+  const out: (Spread & { poolSize: number })[] = [];
+  for (const [poolSize, list] of [...waits].sort((a, b) => b[0] - a[0])) {
+    const s = spread([...list]);
+    if (s) out.push({ poolSize, ...s });
+  }
+  return out;
+}
+
+/** PoolWaits as report lines. */
+export function poolWaitLines(waits: PoolWaits | undefined): string[] {
+  if (!waits || waits.length === 0) return ['  waits for a pooled connection: none'];
+  return waits.map(
+    (w) => `  waits for a connection of a pool of ${w.poolSize}: ${fmtInt(w.n)}, p50 ${fmt(w.p50, 1)} / p95 ${fmt(w.p95, 1)} / p99 ${fmt(w.p99, 1)} / max ${fmt(w.max, 0)} ms`,
+  );
 }
 
 /**
@@ -352,7 +372,7 @@ export interface SqlTrace {
 export async function traceSql(active: () => boolean): Promise<SqlTrace> {
   const pg = (await import('pg')).default;
   const stats = new Map<string, SqlStat>();
-  const waits: number[] = [];
+  const waits = new Map<number, number[]>();
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const query = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
@@ -377,12 +397,17 @@ export async function traceSql(active: () => boolean): Promise<SqlTrace> {
   };
   const poolProto = pg.Pool.prototype as unknown as { connect: (...args: unknown[]) => unknown };
   const connect = poolProto.connect;
-  poolProto.connect = function (this: unknown, ...args: unknown[]) {
+  poolProto.connect = function (this: { options?: { max?: number } }, ...args: unknown[]) {
     const result = connect.apply(this, args);
     if (active() && result instanceof Promise) {
       const started = performance.now();
+      const size = this.options?.max ?? 0;
       result.then(
-        () => waits.push(performance.now() - started),
+        () => {
+          const list = waits.get(size);
+          if (list) list.push(performance.now() - started);
+          else waits.set(size, [performance.now() - started]);
+        },
         () => undefined,
       );
     }

@@ -168,6 +168,9 @@ import {
   typed,
   traceSql,
   sqlTable,
+  poolWaitLines,
+  poolWaitSpreads,
+  type PoolWaits,
   type HistogramSnapshot,
   type SqlStat,
   type Spread,
@@ -252,7 +255,7 @@ interface DaemonReport {
   /** With --trace-sql: per statement shape, from the first dequeue on. */
   readonly sql: SqlStat[];
   /** With --trace-sql: waits for a pooled connection, ms. */
-  readonly poolWait: Spread | undefined;
+  readonly poolWait: PoolWaits | undefined;
   /** Each receipt's parley_receipt_commit_seconds observation, in ms (exact). */
   readonly receiptCommitMs: number[];
   /** The histogram itself at the report. */
@@ -463,7 +466,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
         peakRssMb: peakRssMb(),
         windowUs: { fromUs: firstDequeueUs, toUs: hrUs() },
         sql: trace?.statements() ?? [],
-        poolWait: trace ? spread([...trace.poolWaits()]) : undefined,
+        poolWait: trace ? poolWaitSpreads(trace.poolWaits()) : undefined,
         receiptCommitMs,
         receiptCommitHistogram,
         statements,
@@ -1158,10 +1161,7 @@ async function main(): Promise<void> {
     if (r.daemon.sql.length > 0) {
       console.log(`\nSQL as the daemon saw it, binds ${r.options.binds} (time from query() to result, connection queueing included):`);
       console.log(sqlTable(r.daemon.sql));
-      const w = r.daemon.poolWait;
-      console.log(
-        `  waits for a pooled connection (pool_size 10): ${w ? `${fmtInt(w.n)}, p50 ${fmt(w.p50, 1)} / p95 ${fmt(w.p95, 1)} / p99 ${fmt(w.p99, 1)} / max ${fmt(w.max, 0)} ms` : 'none'}`,
-      );
+      for (const line of poolWaitLines(r.daemon.poolWait)) console.log(line);
     }
   }
   for (const r of results) {

@@ -81,6 +81,9 @@ import {
   snapshotHistogram,
   spread,
   sqlTable,
+  poolWaitLines,
+  poolWaitSpreads,
+  type PoolWaits,
   stringFlag,
   perItemByTable,
   table,
@@ -161,7 +164,7 @@ interface DaemonReport {
   /** Per stage, [customer digits, epoch ms] of its first passage (see STAGES). */
   readonly stages: Record<DaemonStage, [string, number][]>;
   readonly sql: SqlStat[];
-  readonly poolWait: Spread | undefined;
+  readonly poolWait: PoolWaits | undefined;
 }
 
 /**
@@ -283,7 +286,7 @@ async function runDaemonChild(cfg: DaemonConfig): Promise<void> {
           autoReplyHistogram: histogramDelta(now, histogramAtMark),
           windowUs: { fromUs, toUs },
           sql: trace?.statements() ?? [],
-          poolWait: trace ? spread([...trace.poolWaits()]) : undefined,
+          poolWait: trace ? poolWaitSpreads(trace.poolWaits()) : undefined,
           stages: Object.fromEntries(Object.entries(stages).map(([k, m]) => [k, [...m]])) as Record<DaemonStage, [string, number][]>,
         };
         return tellParent(report);
@@ -683,9 +686,7 @@ export async function printTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
       `  ${fmtInt(calls)} statements (${fmtInt(begins)} transactions) over ${fmtInt(r.answered)} answered replies: ` +
         `${fmt(calls / Math.max(1, r.answered), 1)} statements and ${fmt(begins / Math.max(1, r.answered), 2)} transactions per reply (its answer's submit and receipt included)`,
     );
-    console.log(
-      `  waits for a pooled connection (pool_size 10): ${w ? `${fmtInt(w.n)}, p50 ${fmt(w.p50, 1)} / p95 ${fmt(w.p95, 1)} / p99 ${fmt(w.p99, 1)} / max ${fmt(w.max, 0)} ms` : 'none'}`,
-    );
+    for (const line of poolWaitLines(w)) console.log(line);
   }
   if (r.profile) {
     console.log(`\ndaemon profile: ${r.profile}`);
