@@ -9,7 +9,6 @@ import type { Simulator } from '../../src/simulator/index.ts';
 import { simSmsc, type Harness } from './daemon.ts';
 import { freePort } from './ports.ts';
 
-
 export interface Tokens {
   /** send, read and agent. */
   readonly all: string;

@@ -75,8 +75,6 @@ export async function waitForOutput(output: () => string, check: (text: string) 
   }
 }
 
-export { freePort } from '../../support/ports.ts';
-
 /** A URL on the test Postgres server naming another database. */
 export function databaseUrl(name: string): string {
   const url = new URL(TEST_DATABASE_URL);

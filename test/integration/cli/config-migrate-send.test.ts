@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createWorld, databaseExists, freePort, runCli } from './cli-harness.ts';
+import { createWorld, databaseExists, runCli } from './cli-harness.ts';
+import { freePort } from '../../support/ports.ts';
 
 const world = createWorld();
 let config: string;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ROOT, createWorld, freePort, runCli, type CliResult } from './cli-harness.ts';
+import { ROOT, createWorld, runCli, type CliResult } from './cli-harness.ts';
+import { freePort } from '../../support/ports.ts';
 
 const world = createWorld();
 let config: string;

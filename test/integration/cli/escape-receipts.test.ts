@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createWorld, freePort, runCli } from './cli-harness.ts';
+import { createWorld, runCli } from './cli-harness.ts';
+import { freePort } from '../../support/ports.ts';
 import { cstr, id, rawPdu, startRawServer, wire, type RawPeer } from '../../support/smpp-raw-peer.ts';
 import { testConfig } from '../../support/services.ts';
 import { shortMessageFields } from '../../../src/smpp/pdu.ts';

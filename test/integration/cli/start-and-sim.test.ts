@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../../src/simulator/index.ts';
-import { adminQuery, createWorld, freePort, runCli, spawnCli, waitForOutput } from './cli-harness.ts';
+import { adminQuery, createWorld, runCli, spawnCli, waitForOutput } from './cli-harness.ts';
+import { freePort } from '../../support/ports.ts';
 
 const world = createWorld();
 let sim: Simulator;
