@@ -2,7 +2,7 @@
  * Queries for operating Parley (alerts, runtime control, retention) that read or change the
  * tables across the flows rather than within one.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 import type { StatusChange } from '../domain/events.ts';
 import { attemptsOf } from './messages.ts';
@@ -111,12 +111,21 @@ export async function cancelQueued(db: Db, ids: readonly string[], statusWebhook
   );
 }
 
-/** Ids cancelled in the last `withinMs`: every daemon drops them from its dispatch queues. */
+/**
+ * Ids cancelled in the last `withinMs`: every daemon drops them from its dispatch queues. Read
+ * through messages_cancelled (migration 0025), whose predicate the code must appear in as a
+ * literal: as a parameter, a generic plan could not use the partial index.
+ */
 export async function recentlyCancelled(db: Db, withinMs: number): Promise<string[]> {
-  const rows = await sql<{ id: string }>`
-    SELECT id FROM messages
-    WHERE status = 'failed' AND error_code = ${CANCELLED.errorCode} AND final_at > now() - make_interval(secs => ${withinMs / 1000})`.execute(db);
+  const rows = await recentlyCancelledQuery(withinMs).execute(db);
   return rows.rows.map((r) => r.id);
+}
+
+/** recentlyCancelled's statement (its test reads the plan). */
+export function recentlyCancelledQuery(withinMs: number): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`
+    SELECT id FROM messages
+    WHERE error_code = ${sql.lit(CANCELLED.errorCode)} AND status = 'failed' AND final_at > now() - make_interval(secs => ${withinMs / 1000})`;
 }
 
 /** What a message was sent with, to send it again under a new id (`parley queue requeue`). */

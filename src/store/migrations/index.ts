@@ -21,6 +21,7 @@ import * as m0021 from './0021-hot-path-foreign-keys.ts';
 import * as m0022 from './0022-messages-fillfactor.ts';
 import * as m0023 from './0023-unread-keys.ts';
 import * as m0024 from './0024-reassembly-unseen.ts';
+import * as m0025 from './0025-cancelled-index.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -59,4 +60,5 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0022-messages-fillfactor': m0022,
   '0023-unread-keys': m0023,
   '0024-reassembly-unseen': m0024,
+  '0025-cancelled-index': m0025,
 };

@@ -8,7 +8,7 @@
  * 1 s yet blocks writers for its whole length: at 250 ms this test fails with plain builds) gets
  * no lock timeout. 0019 swaps message_events' primary key the same way, and can be run again.
  * 0024's functions (reassembly_lock, reassembly_unseen) answer as storeParts relies on, and down() and up() again
- * end the same.
+ * end the same. 0025's index of cancelled messages is what recentlyCancelled reads, as a generic plan too.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
  * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
@@ -20,6 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrateUpTo, migrationStatus, openDb } from '../../../src/store/db.ts';
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
 import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
+import { recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
 
@@ -177,6 +178,49 @@ describe('migrations that build indexes concurrently', () => {
     expect(await exists()).toBe(true);
     expect(await unseen()).toEqual(['fp-new', 'fp-stale']);
     await sql`DELETE FROM inbound_parts`.execute(db);
+  });
+
+  it('0025 indexes cancelled messages, and recentlyCancelled reads that index even as a generic plan, not every message made final; down() and up() twice end the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0025 = MIGRATIONS['0025-cancelled-index']!;
+    // Many messages made final within the window, two cancelled: one within it, one long before.
+    await sql`
+      INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, error_code, created_at, final_at)
+      SELECT 'done-' || g, '+14155550100', 'text', 'default', 0, true, 'delivered', NULL, now(), now() FROM generate_series(1, 2000) g
+      UNION ALL SELECT 'c-new', '+14155550101', 'text', 'default', 0, true, 'failed', 'cancelled', now(), now()
+      UNION ALL SELECT 'c-old', '+14155550102', 'text', 'default', 0, true, 'failed', 'cancelled', now(), now() - interval '1 hour'`.execute(db);
+    await sql`ANALYZE messages`.execute(db);
+    const indexed = async (): Promise<boolean> =>
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = ${schema} AND indexname = 'messages_cancelled'`.execute(db)).rows[0]?.n === 1;
+    // The plan a prepared statement may settle on after its first runs (one for any parameters),
+    // on one connection: the statement prepared by name, as store/repeated-statements.ts does.
+    const genericPlan = (): Promise<string> =>
+      db.connection().execute(async (c) => {
+        const compiled = recentlyCancelledQuery(10_000).compile(c);
+        await sql`SET plan_cache_mode = force_generic_plan`.execute(c);
+        await sql`PREPARE recently_cancelled AS ${sql.raw(compiled.sql)}`.execute(c);
+        try {
+          const plan = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) EXECUTE recently_cancelled (${sql.join(compiled.parameters.map((p) => sql.lit(p)))})`.execute(c);
+          return JSON.stringify(plan.rows[0]?.['QUERY PLAN']);
+        } finally {
+          await sql`DEALLOCATE recently_cancelled`.execute(c);
+          await sql`RESET plan_cache_mode`.execute(c);
+        }
+      });
+    expect(await indexed()).toBe(true);
+    expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
+    expect(await genericPlan()).toContain('"Index Name":"messages_cancelled"');
+
+    await m0025.down!(db);
+    expect(await indexed()).toBe(false);
+    expect(await genericPlan()).not.toContain('messages_cancelled');
+    expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
+    await m0025.down!(db);
+    await m0025.up(db);
+    await m0025.up(db);
+    expect(await indexed()).toBe(true);
+    expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
+    await sql`DELETE FROM messages`.execute(db);
   });
 });
 
