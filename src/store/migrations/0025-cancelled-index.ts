@@ -8,10 +8,10 @@ import { createIndexConcurrently, dropIndexConcurrently } from './concurrently.t
  * all but the cancelled few: a cost per poll of rate x 10 rows, per daemon. Measured, `npx tsx
  * test/bench/outbound.ts --no-two-way --binds 1` with pg_stat_statements, 2 runs: 8.3 and 10.8 ms a
  * read at 3,400-4,000 msg/s, about 2% of the daemon's Postgres time, growing with the rate and with
- * each daemon; 0.014 ms through this index. This
- * partial index holds only cancelled messages, so the read is a handful of entries; every other
- * message pays only the predicate check when it becomes final (that update is never HOT anyway:
- * see 0018). The code is the domain's CANCELLED.errorCode; its test checks the statement uses this.
+ * each daemon; 0.014 ms through this index. This partial index holds only cancelled messages, so
+ * the read is a handful of entries; every other message pays only the predicate check when it
+ * becomes final (that update is never HOT anyway: see 0018). The code is the domain's
+ * CANCELLED.errorCode; its test checks that the statement uses this index.
  */
 export const transactional = false;
 
