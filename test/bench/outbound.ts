@@ -64,8 +64,15 @@
  *
  * Memory: the daemon's RSS is sampled every second from the first dequeue and printed at 10/25/50/75/100%
 of the run with the change from 10% to the end; for the long run, `npm run bench -- --count 1000000
---binds 1 --no-two-way`. Only the first 200,000 messages are timed stage by stage (the latency tables),
-so that the benchmark's own maps do not grow with the run.
+--binds 1 --no-two-way --seconds 1200` (at the default --seconds 120 it stops part-way, PARTIAL). Only
+the first 200,000 messages are timed stage by stage (the latency tables), so that the benchmark's own
+maps do not grow with the run.
+
+Warm against cold: at 20,000 messages the daemon's CPU per message is largely a new daemon warming
+up. Its V8 worker threads (read from /proc/<pid>/task) spent about 1.8 s compiling the hot path in
+such a run on 2 cores, about 90 µs of each message's 190. For the steady state, run `--count 400000
+--seconds 600` (about 2 minutes there: daemon 113 µs and Postgres 142 µs a message, against 191 and
+163 at 20,000).
 
 Event loop: on the same samples, the share of the daemon's wall time its event loop was busy
 (performance.eventLoopUtilization), until every message was submitted and after. Near 100% in a
