@@ -69,10 +69,10 @@ the first 200,000 messages are timed stage by stage (the latency tables), so tha
 maps do not grow with the run.
 
 Warm against cold: at 20,000 messages the daemon's CPU per message is largely a new daemon warming
-up. Its V8 worker threads (read from /proc/<pid>/task) spent about 1.8 s compiling the hot path in
-such a run on 2 cores, about 90 µs of each message's 190. For the steady state, run `--count 400000
---seconds 600` (about 2 minutes there: daemon 113 µs and Postgres 142 µs a message, against 191 and
-163 at 20,000).
+up. On 2 cores the same build used 191 µs a message at 20,000 and 113 at 400,000 (Postgres 163 and
+142); in the 20,000 run V8's worker threads (read from /proc/<pid>/task) spent about 1.8 s
+compiling, some of it before the first dequeue. For the steady state, run `--count 400000 --seconds
+600` (about 2 minutes there).
 
 Event loop: on the same samples, the share of the daemon's wall time its event loop was busy
 (performance.eventLoopUtilization), until every message was submitted and after. Near 100% in a
