@@ -340,28 +340,36 @@ export interface SqlStat {
 export interface SqlTrace {
   /** Per statement shape, the most total time first. */
   statements(): SqlStat[];
-  /** Time from pool.connect() to a connection in hand, ms, per acquisition, by the pool's size. */
-  poolWaits(): ReadonlyMap<number, number[]>;
+  /**
+   * Time from pool.connect() to a connection in hand, ms, per acquisition, per pool (in the order
+   * each was first waited on) with its size.
+   */
+  poolWaits(): readonly { readonly poolSize: number; readonly waits: readonly number[] }[];
 }
 
-/** Waits for a pooled connection, per pool size (a daemon has a pool of pool_size, one of pipeline_pool_size, and two of 1). */
+/**
+ * Waits for a pooled connection, per pool: a daemon has a pool of pool_size, one of
+ * pipeline_pool_size, and two of 1 (the heartbeat's and the submit answers').
+ */
 export type PoolWaits = readonly (Spread & { readonly poolSize: number })[];
 
-export function poolWaitSpreads(waits: ReadonlyMap<number, number[]>): PoolWaits {
+export function poolWaitSpreads(pools: readonly { readonly poolSize: number; readonly waits: readonly number[] }[]): PoolWaits {
   const out: (Spread & { poolSize: number })[] = [];
-  for (const [poolSize, list] of [...waits].sort((a, b) => b[0] - a[0])) {
-    const s = spread([...list]);
+  for (const { poolSize, waits } of [...pools].sort((a, b) => b.poolSize - a.poolSize)) {
+    const s = spread([...waits]);
     if (s) out.push({ poolSize, ...s });
   }
   return out;
 }
 
-/** PoolWaits as report lines. */
+/** PoolWaits as report lines, one per pool (pools of one size told apart by their order). */
 export function poolWaitLines(waits: PoolWaits | undefined): string[] {
   if (!waits || waits.length === 0) return ['  waits for a pooled connection: none'];
-  return waits.map(
-    (w) => `  waits for a connection of a pool of ${w.poolSize}: ${fmtInt(w.n)}, p50 ${fmt(w.p50, 1)} / p95 ${fmt(w.p95, 1)} / p99 ${fmt(w.p99, 1)} / max ${fmt(w.max, 0)} ms`,
-  );
+  return waits.map((w) => {
+    const ofSize = waits.filter((x) => x.poolSize === w.poolSize);
+    const which = ofSize.length > 1 ? ` (${ofSize.indexOf(w) + 1} of ${ofSize.length})` : '';
+    return `  waits for a connection of a pool of ${w.poolSize}${which}: ${fmtInt(w.n)}, p50 ${fmt(w.p50, 1)} / p95 ${fmt(w.p95, 1)} / p99 ${fmt(w.p99, 1)} / max ${fmt(w.max, 0)} ms`;
+  });
 }
 
 /**
@@ -372,7 +380,8 @@ export function poolWaitLines(waits: PoolWaits | undefined): string[] {
 export async function traceSql(active: () => boolean): Promise<SqlTrace> {
   const pg = (await import('pg')).default;
   const stats = new Map<string, SqlStat>();
-  const waits = new Map<number, number[]>();
+  // Per pool object: two pools of one size (the two single connections) stay apart.
+  const waits = new Map<object, { poolSize: number; waits: number[] }>();
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const query = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
@@ -401,13 +410,10 @@ export async function traceSql(active: () => boolean): Promise<SqlTrace> {
     const result = connect.apply(this, args);
     if (active() && result instanceof Promise) {
       const started = performance.now();
-      const size = this.options?.max ?? 0;
+      const pool = waits.get(this) ?? { poolSize: this.options?.max ?? 0, waits: [] };
+      waits.set(this, pool);
       result.then(
-        () => {
-          const list = waits.get(size);
-          if (list) list.push(performance.now() - started);
-          else waits.set(size, [performance.now() - started]);
-        },
+        () => pool.waits.push(performance.now() - started),
         () => undefined,
       );
     }
@@ -415,7 +421,7 @@ export async function traceSql(active: () => boolean): Promise<SqlTrace> {
   };
   return {
     statements: () => [...stats.values()].sort((a, b) => b.totalMs - a.totalMs),
-    poolWaits: () => waits,
+    poolWaits: () => [...waits.values()],
   };
 }
 
