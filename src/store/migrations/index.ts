@@ -22,6 +22,7 @@ import * as m0022 from './0022-messages-fillfactor.ts';
 import * as m0023 from './0023-unread-keys.ts';
 import * as m0024 from './0024-reassembly-unseen.ts';
 import * as m0025 from './0025-cancelled-index.ts';
+import * as m0026 from './0026-pending-receipt-keys.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -61,4 +62,5 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0023-unread-keys': m0023,
   '0024-reassembly-unseen': m0024,
   '0025-cancelled-index': m0025,
+  '0026-pending-receipt-keys': m0026,
 };

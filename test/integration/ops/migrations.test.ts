@@ -9,6 +9,7 @@
  * no lock timeout. 0019 swaps message_events' primary key the same way, and can be run again.
  * 0024's functions (reassembly_lock, reassembly_unseen) answer as storeParts relies on, and down() and up() again
  * end the same. 0025's index of cancelled messages is what recentlyCancelled reads, as a generic plan too.
+ * 0026 swaps the GIN index of pending receipts' keys for one keyed on having keys, and back.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
  * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
@@ -221,6 +222,29 @@ describe('migrations that build indexes concurrently', () => {
     expect(await indexed()).toBe(true);
     expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
     await sql`DELETE FROM messages`.execute(db);
+  });
+
+  it('0026 indexes receipts that have keys to match by, in place of those not matched yet; down() and up() twice end the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0026 = MIGRATIONS['0026-pending-receipt-keys']!;
+    const indexes = async (): Promise<Record<string, string>> => {
+      const rows = await sql<{ name: string; def: string }>`
+        SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} AND indexname IN ('receipts_pending', 'receipts_pending_keys')`.execute(db);
+      return Object.fromEntries(rows.rows.map((r) => [r.name, r.def.replace(/^.* USING /, '')]));
+    };
+    const options = async (name: string): Promise<string[] | null> =>
+      (await sql<{ options: string[] | null }>`SELECT c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ${schema} AND c.relname = ${name}`.execute(db)).rows[0]?.options ?? null;
+    const keyed = { receipts_pending_keys: 'gin (match_keys) WITH (fastupdate=off) WHERE (cardinality(match_keys) > 0)' };
+    expect(await indexes()).toEqual(keyed);
+    expect(await options('receipts_pending_keys')).toEqual(['fastupdate=off']);
+
+    await m0026.down!(db);
+    expect(await indexes()).toEqual({ receipts_pending: 'gin (match_keys) WITH (fastupdate=off) WHERE (message_id IS NULL)' });
+    await m0026.down!(db);
+    await m0026.up(db);
+    await m0026.up(db);
+    expect(await indexes()).toEqual(keyed);
   });
 });
 

@@ -130,12 +130,13 @@ describe('storeReceipts, one statement for the only part of a message', () => {
       { smsc_message_id: 'B1', first: false, applied_with_it: true },
       { smsc_message_id: 'B2', first: false, applied_with_it: true },
     ]);
-    // A receipt matched as it was stored keeps no match keys (they only serve to match a pending
-    // one); those stored pending keep theirs, matched later or not.
+    // A receipt keeps match keys only while it waits to be matched (they serve nothing else, and
+    // they are what receipts_pending_keys holds): none when matched as it was stored, cleared when
+    // matched later; the one that matched nothing keeps them.
     const keys = await sql<{ smsc_message_id: string; keys: number }>`
       SELECT smsc_message_id, sum(cardinality(match_keys))::int AS keys FROM receipts GROUP BY 1 ORDER BY 1`.execute(fast.db);
     expect(Object.fromEntries(keys.rows.map((r) => [r.smsc_message_id, r.keys > 0]))).toEqual({
-      A1: false, A2: false, A3: false, A4: false, B1: true, B2: true, NOBODY: true,
+      A1: false, A2: false, A3: false, A4: false, B1: false, B2: false, NOBODY: true,
     });
   });
 
