@@ -39,9 +39,9 @@ export interface MatchedReceipt {
  * The submit a receipt reports on, from the SMSC and the receipt's keys (best first), for a
  * lateral join: every carrier id the segment's submits ever got is a row of submit_attempts; the
  * best key wins, then the latest submit. One lookup, for receipts as they are inserted and for
- * those matched again later.
+ * those matched again later (and, in an EXISTS, for which pending receipts an answer names now).
  */
-function attemptByKeys(smsc: RawBuilder<unknown>, keys: RawBuilder<unknown>): RawBuilder<unknown> {
+export function attemptByKeys(smsc: RawBuilder<unknown>, keys: RawBuilder<unknown>): RawBuilder<unknown> {
   // One index lookup per key, on both columns of submit_attempts_match. Written as one scan with
   // `match_key = ANY (keys)`, the planner (on statistics taken from a far smaller table) scanned
   // every attempt of the SMSC and filtered the keys: a cost that grew with the table, 1.5 ms per

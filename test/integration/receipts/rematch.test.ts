@@ -111,7 +111,7 @@ describe('receipts that raced their answers', () => {
     expect(await status('m1')).toBe('delivered');
   });
 
-  it('a receipt that matches no answer stays pending (counted unmatched later), and does not hide the ones after it', async () => {
+  it('a receipt that matches no answer stays pending (counted unmatched later), untouched by every pass, and does not hide the ones after it', async () => {
     await send(['m1']);
     await submitted(['m1']);
     await insertReceipts(s.db, [delivered('NOBODY'), delivered('Xm1')]);
@@ -119,5 +119,9 @@ describe('receipts that raced their answers', () => {
     expect(swept.matched).toBe(1);
     expect(await status('m1')).toBe('delivered');
     expect(await receiptOf('NOBODY')).toEqual({ message_id: null, seq: null });
+    // Not locked either (a row lock writes its tuple, and WAL): xmax is set by a lock as by an update.
+    expect(await rematchPendingReceipts(s.db, 60_000, 1)).toEqual({ matched: 0, changes: [] });
+    const locked = await sql<{ xmax: string }>`SELECT xmax::text AS xmax FROM receipts WHERE smsc_message_id = 'NOBODY'`.execute(s.db);
+    expect(locked.rows).toEqual([{ xmax: '0' }]);
   });
 });
