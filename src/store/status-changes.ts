@@ -246,7 +246,13 @@ export function changeMessagesFrom(from: RawBuilder<unknown>): RawBuilder<unknow
           ELSE m.submitted_at END,
         final_at = CASE WHEN v.status <> 'submitted' THEN now() ELSE m.final_at END
       FROM ${from}
-      WHERE m.id = v.id AND m.status = v.previous
+      -- The messages come by id. Written '=', the check of the status they had was answered, when
+      -- the caller's statuses are constants ('submitted' for receipts), from the partial index of
+      -- messages in that status: planned on statistics that showed a few, it read every submitted
+      -- message and compared each with each change (100 receipts: 16 ms among 1,600 messages
+      -- awaiting receipts, 73 ms among 19,000). No partial index answers IS NOT DISTINCT FROM,
+      -- which is '=' here (neither side is NULL).
+      WHERE m.id = v.id AND m.status IS NOT DISTINCT FROM v.previous
       RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate,
         m.status, v.previous, v.error_code AS change_error_code, v.error_reason AS change_error_reason
     ), superseded AS (
