@@ -6,11 +6,12 @@
  * not by reading every pending receipt.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CompiledQuery, sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { insertReceipts, matchPendingLocking, matchReceiptsQuery, pendingMatch } from '../../../src/store/receipts.ts';
 import { carrierReceipt } from '../../support/receipt-records.ts';
+import { analyzedPlan, rowsWorked } from '../../support/plans.ts';
 
 let s: TestSchema;
 beforeEach(async () => {
@@ -84,47 +85,8 @@ describe('matching receipts that came before their answers', () => {
     ];
     const unknown = [{ smsc: 'sim', matchKey: 'k9', messageId: 'mC', seq: 1 }];
 
-    // Rows the plan's scans of receipts returned or filtered out, over all their loops.
-    interface PlanNode {
-      'Relation Name'?: string;
-      'Actual Rows'?: number;
-      'Actual Loops'?: number;
-      'Rows Removed by Filter'?: number;
-      'Rows Removed by Index Recheck'?: number;
-      'Rows Removed by Join Filter'?: number;
-      Plans?: PlanNode[];
-    }
-    const receiptRowsRead = (node: PlanNode): number =>
-      (node['Relation Name'] === 'receipts'
-        ? (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)
-        : 0) +
-      (node['Rows Removed by Join Filter'] ?? 0) +
-      (node.Plans ?? []).reduce((sum, child) => sum + receiptRowsRead(child), 0);
-    // EXPLAIN ANALYZE runs the UPDATE: in a transaction rolled back, on one connection.
-    type Plan = { 'QUERY PLAN': { Plan: PlanNode }[] };
-    const rowsRead = (query: RawBuilder<unknown>, generic: boolean): Promise<number> =>
-      s.db.connection().execute(async (c) => {
-        const compiled = query.compile(c);
-        await sql`BEGIN`.execute(c);
-        try {
-          let plan: Plan;
-          if (generic) {
-            // The plan a prepared statement may settle on after its first runs (repeated-statements.ts).
-            await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(c);
-            await sql`PREPARE planned AS ${sql.raw(compiled.sql)}`.execute(c);
-            // EXECUTE takes its values as literals: arrays written as Postgres reads them.
-            const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? `{${p.join(',')}}` : (p as string))));
-            plan = (await sql<Plan>`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE planned (${values})`.execute(c)).rows[0]!;
-            await sql`DEALLOCATE planned`.execute(c);
-          } else {
-            // With its values bound, as a statement not yet prepared is planned.
-            plan = (await c.executeQuery<Plan>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]))).rows[0]!;
-          }
-          return receiptRowsRead(plan['QUERY PLAN'][0]!.Plan);
-        } finally {
-          await sql`ROLLBACK`.execute(c);
-        }
-      });
+    const rowsRead = async (query: RawBuilder<unknown>, generic: boolean): Promise<number> =>
+      rowsWorked(await analyzedPlan(s.db, query, generic), 'receipts');
     for (const generic of [false, true]) {
       // New receipts that matched nothing as stored, matched again by their ids (matchReceipts).
       expect(await rowsRead(matchReceiptsQuery(batch), generic)).toBeLessThanOrEqual(10);

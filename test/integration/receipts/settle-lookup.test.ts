@@ -6,11 +6,11 @@
  * comparing each with each change.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CompiledQuery, sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { changeMessagesFrom } from '../../../src/store/status-changes.ts';
 import { batchArray } from '../../../src/store/batch-array.ts';
-import { arrayLiteral } from '../../../src/store/array-parameters.ts';
+import { analyzedPlan, rowsWorked } from '../../support/plans.ts';
 
 let s: TestSchema;
 beforeEach(async () => {
@@ -19,23 +19,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await s.drop();
 });
-
-interface PlanNode {
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Join Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-/** Rows of messages the plan read or filtered out, and rows its joins compared and threw away. */
-function messageRowsRead(node: PlanNode): number {
-  const own =
-    (node['Relation Name'] === 'messages' ? (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1) + (node['Rows Removed by Filter'] ?? 0) : 0) +
-    (node['Rows Removed by Join Filter'] ?? 0);
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + messageRowsRead(child), 0);
-}
 
 describe('status changes of a batch of messages', () => {
   it('finds the messages by id among thousands in the status they change from, planned custom or generic', async () => {
@@ -57,31 +40,8 @@ describe('status changes of a batch of messages', () => {
         FROM unnest(${batchArray(ids, 'text[]')}) AS u(id)) AS v`)}
       SELECT count(*)::int AS n FROM changed`;
 
-    // EXPLAIN ANALYZE runs the UPDATE: in a transaction rolled back, on one connection.
-    type Plan = { 'QUERY PLAN': { Plan: PlanNode }[] };
-    const rowsRead = (query: RawBuilder<unknown>, generic: boolean): Promise<number> =>
-      s.db.connection().execute(async (c) => {
-        const compiled = query.compile(c);
-        await sql`BEGIN`.execute(c);
-        try {
-          let plan: Plan;
-          if (generic) {
-            // The plan a prepared statement may settle on after its first runs (repeated-statements.ts).
-            await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(c);
-            await sql`PREPARE planned AS ${sql.raw(compiled.sql)}`.execute(c);
-            // EXECUTE takes its values as literals: arrays written as Postgres reads them.
-            const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : (p as string))));
-            plan = (await sql<Plan>`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE planned (${values})`.execute(c)).rows[0]!;
-            await sql`DEALLOCATE planned`.execute(c);
-          } else {
-            // With its values bound, as a statement not yet prepared is planned.
-            plan = (await c.executeQuery<Plan>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]))).rows[0]!;
-          }
-          return messageRowsRead(plan['QUERY PLAN'][0]!.Plan);
-        } finally {
-          await sql`ROLLBACK`.execute(c);
-        }
-      });
+    const rowsRead = async (query: RawBuilder<unknown>, generic: boolean): Promise<number> =>
+      rowsWorked(await analyzedPlan(s.db, query, generic), 'messages');
     // By id: a few reads per change (the row, and its events' lookups). Through the submitted
     // ones: all 3,000 of them, each compared with the changes.
     expect(await rowsRead(statement, false)).toBeLessThanOrEqual(10 * ids.length);

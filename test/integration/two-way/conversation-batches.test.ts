@@ -11,7 +11,7 @@ import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { outboundTouches } from '../../../src/store/conversations.ts';
 import { batchArray } from '../../../src/store/batch-array.ts';
-import { arrayLiteral } from '../../../src/store/array-parameters.ts';
+import { analyzedPlan, rowsWorked } from '../../support/plans.ts';
 import type { OutboundTouch } from '../../../src/domain/conversation.ts';
 
 let s: TestSchema;
@@ -23,20 +23,6 @@ afterEach(async () => {
 });
 
 const customer = (i: number): string => `+1415${String(i).padStart(7, '0')}`;
-
-interface PlanNode {
-  'Node Type'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Join Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-/** Rows the plan compared and threw away in joins, and rows it read from CTEs, over all loops. */
-function rowsWorked(node: PlanNode): number {
-  const own = (node['Rows Removed by Join Filter'] ?? 0) + (node['Node Type'] === 'CTE Scan' ? (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1) : 0);
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsWorked(child), 0);
-}
 
 describe('conversations touched by a batch of outbound messages', () => {
   it('continues the open ones and opens the others, each pair once, in work that grows with the batch and not with its square', async () => {
@@ -55,10 +41,10 @@ describe('conversations touched by a batch of outbound messages', () => {
       tags: { batch: 2 },
       messageId: `second-${i}`,
     }));
-    // As insertMessages runs it: the arrays' lengths hidden from the planner (batch-array.ts), one
-    // generic plan (generic-plans.ts), prepared by name on one connection.
-    // `inserted` as in insertMessages, so that the planner expects what it expects there: an
-    // INSERT of the ids not stored yet (a narrow table stands in for messages), returning them.
+    // As insertMessages runs it: the arrays' lengths hidden from the planner (batch-array.ts), a
+    // generic plan (generic-plans.ts), and `inserted` an INSERT of the ids not stored yet (a narrow
+    // table stands in for messages) returning them, so that the planner expects what it expects
+    // there: a few rows.
     const ids = touches.map((t) => t.messageId);
     const statement = sql`
       WITH inserted AS (
@@ -68,24 +54,13 @@ describe('conversations touched by a batch of outbound messages', () => {
         RETURNING message_id AS id, 'queued'::text AS status
       ), ${outboundTouches(touches, sql`(SELECT id FROM inserted WHERE status = 'queued')`)}
       SELECT 1`;
-    const worked = await s.db.connection().execute(async (c) => {
-      const compiled = statement.compile(c);
-      await sql`SET plan_cache_mode = force_generic_plan`.execute(c);
-      await sql`PREPARE touches AS ${sql.raw(compiled.sql)}`.execute(c);
-      try {
-        // EXECUTE takes its values as literals: each array as Postgres reads it.
-        const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : (p as string))));
-        const explained = await sql<{ 'QUERY PLAN': { Plan: PlanNode }[] }>`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE touches (${values})`.execute(c);
-        return rowsWorked(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
-      } finally {
-        await sql`DEALLOCATE touches`.execute(c);
-        await sql`RESET plan_cache_mode`.execute(c);
-      }
-    });
+    const worked = rowsWorked(await analyzedPlan(s.db, statement, true), 'CTE');
     // Each of the batch's few CTEs read a few times over: thousands. Every pair against every pair
     // continued: 300 x 400 / 2 and more.
     expect(worked).toBeLessThan(10 * touches.length);
 
+    // The statement for real (the plan's run was rolled back).
+    await statement.execute(s.db);
     const rows = await sql<{ customer: string; last_outbound_id: string; tags: Record<string, unknown> }>`
       SELECT customer, last_outbound_id, tags FROM conversations ORDER BY customer, id`.execute(s.db);
     expect(rows.rows).toHaveLength(400);

@@ -1,0 +1,64 @@
+/**
+ * The plans Postgres runs a statement with, for tests that check how much a hot statement reads
+ * (not how long it takes, which these machines cannot promise): EXPLAIN ANALYZE of a statement
+ * built by the store, custom (its values bound, as a statement not yet prepared is planned) or
+ * generic (prepared by name with plan_cache_mode force_generic_plan: the plan a prepared statement
+ * may settle on after its first runs, see store/repeated-statements.ts and generic-plans.ts).
+ */
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
+import type { Db } from '../../src/store/db.ts';
+import { arrayLiteral } from '../../src/store/array-parameters.ts';
+
+/** A node of EXPLAIN (FORMAT JSON)'s plan, the fields these tests read. */
+export interface PlanNode {
+  'Node Type'?: string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  'Rows Removed by Join Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+/**
+ * The plan of `query` as it ran, with EXPLAIN ANALYZE: in a transaction rolled back (ANALYZE runs
+ * a data-modifying statement for real), on one connection.
+ */
+export function analyzedPlan(db: Db, query: RawBuilder<unknown>, generic: boolean): Promise<PlanNode> {
+  type Plan = { 'QUERY PLAN': { Plan: PlanNode }[] };
+  return db.connection().execute(async (c) => {
+    const compiled = query.compile(c);
+    await sql`BEGIN`.execute(c);
+    try {
+      if (!generic) {
+        const explained = await c.executeQuery<Plan>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]));
+        return explained.rows[0]!['QUERY PLAN'][0]!.Plan;
+      }
+      await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(c);
+      await sql`PREPARE planned AS ${sql.raw(compiled.sql)}`.execute(c);
+      try {
+        // EXECUTE takes its values as literals: each array as Postgres reads it.
+        const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : (p as string))));
+        const explained = await sql<Plan>`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE planned (${values})`.execute(c);
+        return explained.rows[0]!['QUERY PLAN'][0]!.Plan;
+      } finally {
+        await sql`DEALLOCATE planned`.execute(c);
+      }
+    } finally {
+      await sql`ROLLBACK`.execute(c);
+    }
+  });
+}
+
+/**
+ * Rows the plan read from `relation` or filtered out of it (over all loops), and rows its joins
+ * compared and threw away: the work that grows with a table, or with the square of a batch.
+ */
+export function rowsWorked(node: PlanNode, relation: string): number {
+  const read =
+    node['Relation Name'] === relation || (relation === 'CTE' && node['Node Type'] === 'CTE Scan')
+      ? (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)
+      : 0;
+  return read + (node['Rows Removed by Join Filter'] ?? 0) + (node.Plans ?? []).reduce((sum, child) => sum + rowsWorked(child, relation), 0);
+}
