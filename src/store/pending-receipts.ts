@@ -8,7 +8,7 @@ import type { Db } from './db.ts';
 import type { StatusEventFacts as StatusChange } from '../domain/events.ts';
 import type { UnmatchedReceipt } from '../domain/receipt.ts';
 import { settleMessages } from './status-changes.ts';
-import { applyPendingReceipts, applyReceipts, attemptByKeys, stillPending, type MatchedReceipt } from './receipts.ts';
+import { applyPendingReceipts, applyReceipts, attemptByKeys, matchPending } from './receipts.ts';
 
 /**
  * Receipts for a copy whose carrier id Parley never heard: a message sent again after a crash (or a
@@ -68,12 +68,10 @@ export async function matchCopyReceipts(
     }
     if (found.length === 0) continue;
     const result = await db.transaction().execute(async (tx) => {
-      const res = await sql<MatchedReceipt>`
-        UPDATE receipts AS r SET message_id = v.message_id, seq = 1, matched_at = now(), match_keys = '{}'
-        FROM unnest(${found.map((f) => f.rid)}::bigint[], ${found.map((f) => f.messageId)}::text[]) AS v(rid, message_id)
-        WHERE r.id = v.rid AND ${stillPending('r')}
-        RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
-          r.error_code AS "errorCode", r.network_error AS "networkError"`.execute(tx);
+      // A copy is of one part: seq 1.
+      const res = await matchPending(sql`
+        unnest(${found.map((f) => f.rid)}::bigint[], ${found.map((f) => f.messageId)}::text[], ${found.map(() => 1)}::smallint[])
+          AS m(rid, message_id, seq)`).execute(tx);
       const touched = await applyReceipts(tx, res.rows);
       return { matched: res.rows.length, changes: await settleMessages(tx, touched, statusWebhooks) };
     });

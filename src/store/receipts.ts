@@ -59,18 +59,32 @@ export function attemptByKeys(smsc: RawBuilder<unknown>, keys: RawBuilder<unknow
 /**
  * `<alias>.message_id IS NULL` for a receipt about to be matched, written so that the planner cannot
  * answer it from a partial index of pending receipts (`IS NOT DISTINCT FROM NULL` it rewrites to
- * IS NULL; num_nulls it cannot see into). On the row updated, it leaves alone a receipt a sweep
- * (this daemon's or another's) matched meanwhile, and the receipts updated come by id from the
- * statement's own rows. With `IS NULL` the planner weighed reading every pending receipt against
- * those few ids, on statistics taken while nearly every receipt had matched (pending ones a row or
- * two), and read them all: receipts that never match stay pending for good, so that cost grew with
- * the days. matchReceipts for one receipt took 4 ms over 100 pending receipts and 59 ms over 800
- * (3-4 ms now at any count); matchPendingLocking read all 3,000 pending receipts of its test for
- * each submit batch, with no early receipt among them. In a lookup by key it leaves
- * receipts_pending_keys the only index to use (migration 0026).
+ * IS NULL; num_nulls it cannot see into). With `IS NULL` the planner weighed reading every pending
+ * receipt against the statement's few ids, on statistics taken while nearly every receipt had
+ * matched (pending ones a row or two), and read them all: receipts that never match stay pending
+ * for good, so that cost grew with the days. matchReceipts for one receipt took 4 ms over 100
+ * pending receipts and 59 ms over 800 (3-4 ms now at any count); matchPendingLocking read all 3,000
+ * pending receipts of its test for each submit batch, with no early receipt among them. In a lookup
+ * by key it leaves receipts_pending_keys the only index to use (migration 0026).
  */
-export function stillPending(alias: string): RawBuilder<boolean> {
+function stillPending(alias: string): RawBuilder<boolean> {
   return sql<boolean>`num_nulls(${sql.ref(`${alias}.message_id`)}) = 1`;
+}
+
+/**
+ * Matches pending receipts to the segments `matches` names (a relation `m(rid, message_id, seq)`,
+ * one row per receipt): the one UPDATE of every way a receipt is matched after it was stored. Only
+ * a receipt still pending is changed (stillPending: a sweep, this daemon's or another's, may have
+ * matched it meanwhile), and its match keys are cleared, as a receipt matched when stored never
+ * has them: they serve only to match it, and they are what receipts_pending_keys holds.
+ */
+export function matchPending(matches: RawBuilder<unknown>): RawBuilder<MatchedReceipt> {
+  return sql<MatchedReceipt>`
+    UPDATE receipts AS r SET message_id = m.message_id, seq = m.seq, matched_at = now(), match_keys = '{}'
+    FROM ${matches}
+    WHERE r.id = m.rid AND ${stillPending('r')}
+    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
+      r.error_code AS "errorCode", r.network_error AS "networkError"`;
 }
 
 /** Stores receipts; returns the ids of those not seen before (a resend returns nothing). */
@@ -166,18 +180,12 @@ export async function matchReceipts(tx: Tx, receiptIds: readonly string[]): Prom
 
 /** matchReceipts' statement (its test reads the plan). */
 export function matchReceiptsQuery(receiptIds: readonly string[]): RawBuilder<MatchedReceipt> {
-  return sql<MatchedReceipt>`
-    UPDATE receipts AS r SET message_id = m.message_id, seq = m.seq, matched_at = now(), match_keys = '{}'
-    FROM (
+  return matchPending(sql`(
       SELECT r2.id AS rid, s.message_id, s.seq
       FROM receipts r2
       CROSS JOIN LATERAL (${attemptByKeys(sql`r2.smsc`, sql`r2.match_keys`)}) s
       WHERE r2.id = ANY (${batchArray([...receiptIds], 'bigint[]')})
-    ) AS m
-    -- Still pending: a sweep (another daemon's, or this one's) may have matched it meanwhile.
-    WHERE r.id = m.rid AND ${stillPending('r')}
-    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
-      r.error_code AS "errorCode", r.network_error AS "networkError"`;
+    ) AS m`);
 }
 
 /**
@@ -214,11 +222,10 @@ export function pendingMatch(segments: readonly { smsc: string; matchKey: string
   // OFFSET 0 keeps it one (pulled up into a join, it was planned as a hash join on smsc filtering
   // every pending receipt with @>, 1.1 s per submit batch over 50,000 of them), and its conditions
   // let it use no other index (migration 0026: the btree indexes of pending receipts read all of
-  // an SMSC's for each answer). A receipt matched has its keys cleared: it leaves that index.
-  return sql<MatchedReceipt>`
-    UPDATE receipts AS r SET message_id = m.message_id, seq = m.seq, matched_at = now(), match_keys = '{}'
-    FROM (
-      SELECT DISTINCT ON (p.id) p.id, v.message_id, v.seq
+  // an SMSC's for each answer). A receipt matched has its keys cleared (matchPending): it leaves
+  // that index.
+  return matchPending(sql`(
+      SELECT DISTINCT ON (p.id) p.id AS rid, v.message_id, v.seq
       FROM unnest(${batchArray(segments.map((s) => s.smsc), 'text[]')}, ${segments.map((s) => s.matchKey)}::text[],
         ${segments.map((s) => s.messageId)}::text[], ${segments.map((s) => s.seq)}::smallint[]) AS v(smsc, match_key, message_id, seq)
       CROSS JOIN LATERAL (
@@ -226,10 +233,7 @@ export function pendingMatch(segments: readonly { smsc: string; matchKey: string
         WHERE cardinality(r2.match_keys) > 0 AND r2.match_keys @> ARRAY[v.match_key] AND r2.smsc = v.smsc AND ${stillPending('r2')}
         OFFSET 0) p
       ORDER BY p.id, p.rank
-    ) AS m
-    WHERE r.id = m.id AND ${stillPending('r')}
-    RETURNING r.id AS "receiptId", r.message_id AS "messageId", r.seq, r.state, r.segment_status AS "segmentStatus",
-      r.error_code AS "errorCode", r.network_error AS "networkError"`;
+    ) AS m`);
 }
 
 /**
