@@ -22,25 +22,26 @@ export interface PlanNode {
 }
 
 /**
- * The plan of `query` as it ran, with EXPLAIN ANALYZE: in a transaction rolled back (ANALYZE runs
- * a data-modifying statement for real), on one connection.
+ * The plan of `query`, as it ran with EXPLAIN ANALYZE (or only as planned, `analyze: false`): in a
+ * transaction rolled back (ANALYZE runs a data-modifying statement for real), on one connection.
  */
-export function analyzedPlan(db: Db, query: RawBuilder<unknown>, generic: boolean): Promise<PlanNode> {
+export function statementPlan(db: Db, query: RawBuilder<unknown>, generic: boolean, analyze = true): Promise<PlanNode> {
+  const explain = analyze ? 'EXPLAIN (ANALYZE, FORMAT JSON)' : 'EXPLAIN (FORMAT JSON)';
   type Plan = { 'QUERY PLAN': { Plan: PlanNode }[] };
   return db.connection().execute(async (c) => {
     const compiled = query.compile(c);
     await sql`BEGIN`.execute(c);
     try {
       if (!generic) {
-        const explained = await c.executeQuery<Plan>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [...compiled.parameters]));
+        const explained = await c.executeQuery<Plan>(CompiledQuery.raw(`${explain} ${compiled.sql}`, [...compiled.parameters]));
         return explained.rows[0]!['QUERY PLAN'][0]!.Plan;
       }
       await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(c);
       await sql`PREPARE planned AS ${sql.raw(compiled.sql)}`.execute(c);
       try {
         // EXECUTE takes its values as literals: each array as Postgres reads it.
-        const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : (p as string))));
-        const explained = await sql<Plan>`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE planned (${values})`.execute(c);
+        const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : p)));
+        const explained = await sql<Plan>`${sql.raw(explain)} EXECUTE planned (${values})`.execute(c);
         return explained.rows[0]!['QUERY PLAN'][0]!.Plan;
       } finally {
         await sql`DEALLOCATE planned`.execute(c);
@@ -52,13 +53,19 @@ export function analyzedPlan(db: Db, query: RawBuilder<unknown>, generic: boolea
 }
 
 /**
- * Rows the plan read from `relation` or filtered out of it (over all loops), and rows its joins
- * compared and threw away: the work that grows with a table, or with the square of a batch.
+ * Rows the plan read through the nodes `counted` picks (a table's scans, say) or filtered out of
+ * them, over all loops, and rows its joins compared and threw away: the work that grows with a
+ * table, or with the square of a batch.
  */
-export function rowsWorked(node: PlanNode, relation: string): number {
-  const read =
-    node['Relation Name'] === relation || (relation === 'CTE' && node['Node Type'] === 'CTE Scan')
-      ? (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)
-      : 0;
-  return read + (node['Rows Removed by Join Filter'] ?? 0) + (node.Plans ?? []).reduce((sum, child) => sum + rowsWorked(child, relation), 0);
+export function rowsWorked(node: PlanNode, counted: (node: PlanNode) => boolean): number {
+  const read = counted(node)
+    ? (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)
+    : 0;
+  return read + (node['Rows Removed by Join Filter'] ?? 0) + (node.Plans ?? []).reduce((sum, child) => sum + rowsWorked(child, counted), 0);
 }
+
+/** For rowsWorked: the scans of `table`. */
+export const scansOf =
+  (table: string) =>
+  (node: PlanNode): boolean =>
+    node['Relation Name'] === table;

@@ -23,6 +23,7 @@ import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
 import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
 import { recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
+import { statementPlan } from '../../support/plans.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
 
 const NAMES = Object.keys(MIGRATIONS).sort();
@@ -193,21 +194,8 @@ describe('migrations that build indexes concurrently', () => {
     await sql`ANALYZE messages`.execute(db);
     const indexed = async (): Promise<boolean> =>
       (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = ${schema} AND indexname = 'messages_cancelled'`.execute(db)).rows[0]?.n === 1;
-    // The plan a prepared statement may settle on after its first runs (one for any parameters),
-    // on one connection: the statement prepared by name, as store/repeated-statements.ts does.
-    const genericPlan = (): Promise<string> =>
-      db.connection().execute(async (c) => {
-        const compiled = recentlyCancelledQuery(10_000).compile(c);
-        await sql`SET plan_cache_mode = force_generic_plan`.execute(c);
-        await sql`PREPARE recently_cancelled AS ${sql.raw(compiled.sql)}`.execute(c);
-        try {
-          const plan = await sql<{ 'QUERY PLAN': unknown }>`EXPLAIN (FORMAT JSON) EXECUTE recently_cancelled (${sql.join(compiled.parameters.map((p) => sql.lit(p)))})`.execute(c);
-          return JSON.stringify(plan.rows[0]?.['QUERY PLAN']);
-        } finally {
-          await sql`DEALLOCATE recently_cancelled`.execute(c);
-          await sql`RESET plan_cache_mode`.execute(c);
-        }
-      });
+    // The plan a prepared statement may settle on after its first runs (one for any parameters).
+    const genericPlan = async (): Promise<string> => JSON.stringify(await statementPlan(db, recentlyCancelledQuery(10_000), true, false));
     expect(await indexed()).toBe(true);
     expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
     expect(await genericPlan()).toContain('"Index Name":"messages_cancelled"');

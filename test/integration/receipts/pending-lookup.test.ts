@@ -11,7 +11,7 @@ import { freshSchema, type TestSchema } from '../../support/services.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { insertReceipts, matchPendingLocking, matchReceiptsQuery, pendingMatch } from '../../../src/store/receipts.ts';
 import { carrierReceipt } from '../../support/receipt-records.ts';
-import { analyzedPlan, rowsWorked } from '../../support/plans.ts';
+import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
 
 let s: TestSchema;
 beforeEach(async () => {
@@ -86,7 +86,7 @@ describe('matching receipts that came before their answers', () => {
     const unknown = [{ smsc: 'sim', matchKey: 'k9', messageId: 'mC', seq: 1 }];
 
     const rowsRead = async (query: RawBuilder<unknown>, generic: boolean): Promise<number> =>
-      rowsWorked(await analyzedPlan(s.db, query, generic), 'receipts');
+      rowsWorked(await statementPlan(s.db, query, generic), scansOf('receipts'));
     for (const generic of [false, true]) {
       // New receipts that matched nothing as stored, matched again by their ids (matchReceipts).
       expect(await rowsRead(matchReceiptsQuery(batch), generic)).toBeLessThanOrEqual(10);
