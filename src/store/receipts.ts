@@ -57,15 +57,11 @@ export function attemptByKeys(smsc: RawBuilder<unknown>, keys: RawBuilder<unknow
 }
 
 /**
- * `<alias>.message_id IS NULL` for a receipt about to be matched, written so that the planner cannot
- * answer it from a partial index of pending receipts (`IS NOT DISTINCT FROM NULL` it rewrites to
- * IS NULL; num_nulls it cannot see into). With `IS NULL` the planner weighed reading every pending
- * receipt against the statement's few ids, on statistics taken while nearly every receipt had
- * matched (pending ones a row or two), and read them all: receipts that never match stay pending
- * for good, so that cost grew with the days. matchReceipts for one receipt took 4 ms over 100
- * pending receipts and 59 ms over 800 (3-4 ms now at any count); matchPendingLocking read all 3,000
- * pending receipts of its test for each submit batch, with no early receipt among them. In a lookup
- * by key it leaves receipts_pending_keys the only index to use (migration 0026).
+ * `<alias>.message_id IS NULL`, written so that the planner cannot answer it from a partial index of
+ * pending receipts (`IS NOT DISTINCT FROM NULL` it rewrites to IS NULL; num_nulls it cannot see
+ * into): on statistics taken while nearly every receipt had matched, it read every pending receipt
+ * that way, and receipts that never match stay pending for good (measured: CHANGELOG, migration
+ * 0026). The rows to update then come by id, and a lookup by key has only receipts_pending_keys.
  */
 function stillPending(alias: string): RawBuilder<boolean> {
   return sql<boolean>`num_nulls(${sql.ref(`${alias}.message_id`)}) = 1`;
