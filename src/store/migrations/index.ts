@@ -23,6 +23,7 @@ import * as m0023 from './0023-unread-keys.ts';
 import * as m0024 from './0024-reassembly-unseen.ts';
 import * as m0025 from './0025-cancelled-index.ts';
 import * as m0026 from './0026-pending-receipt-keys.ts';
+import * as m0027 from './0027-unowned-queued-index.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -63,4 +64,5 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0024-reassembly-unseen': m0024,
   '0025-cancelled-index': m0025,
   '0026-pending-receipt-keys': m0026,
+  '0027-unowned-queued-index': m0027,
 };

@@ -10,6 +10,7 @@
  * 0024's functions (reassembly_lock, reassembly_unseen) answer as storeParts relies on, and down() and up() again
  * end the same. 0025's index of cancelled messages is what recentlyCancelled reads, as a generic plan too.
  * 0026 swaps the GIN index of pending receipts' keys for one keyed on having keys, and back.
+ * 0027's index of unowned queued messages is what claimUnfinished reads them by, as a generic plan too.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
  * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
@@ -22,6 +23,7 @@ import { migrateToLatest, migrateUpTo, migrationStatus, openDb } from '../../../
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
 import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
 import { recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
+import { claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { statementPlan } from '../../support/plans.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
@@ -233,6 +235,36 @@ describe('migrations that build indexes concurrently', () => {
     await m0026.up(db);
     await m0026.up(db);
     expect(await indexes()).toEqual(keyed);
+  });
+
+  it('0027 indexes unowned queued messages that are not held, and the claim reads them by it even as a generic plan; down() and up() twice end the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0027 = MIGRATIONS['0027-unowned-queued-index']!;
+    await sql`
+      INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, owner, send_at)
+      SELECT 'held-' || g, '+14155550100', 'text', 'default', 0, true, 'queued', now(), NULL, now() + interval '1 day' FROM generate_series(1, 2000) g
+      UNION ALL SELECT 'free-1', '+14155550101', 'text', 'default', 0, true, 'queued', now(), NULL, NULL`.execute(db);
+    await sql`ANALYZE messages`.execute(db);
+    const indexed = async (): Promise<boolean> =>
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = ${schema} AND indexname = 'messages_unowned'`.execute(db)).rows[0]?.n === 1;
+    const genericPlan = async (): Promise<string> => JSON.stringify(await statementPlan(db, claimUnfinishedQuery('me', [], 1000), true, false));
+    const claimed = async (): Promise<string[]> => (await claimUnfinished(db, 'me', 5_000, 1000)).map((c) => c.message.id);
+    expect(await indexed()).toBe(true);
+    expect(await genericPlan()).toContain('"Index Name":"messages_unowned"');
+    expect(await claimed()).toEqual(['free-1']);
+
+    await sql`UPDATE messages SET owner = NULL WHERE id = 'free-1'`.execute(db);
+    await m0027.down!(db);
+    expect(await indexed()).toBe(false);
+    expect(await genericPlan()).not.toContain('messages_unowned');
+    expect(await claimed()).toEqual(['free-1']);
+    await sql`UPDATE messages SET owner = NULL WHERE id = 'free-1'`.execute(db);
+    await m0027.down!(db);
+    await m0027.up(db);
+    await m0027.up(db);
+    expect(await indexed()).toBe(true);
+    expect(await claimed()).toEqual(['free-1']);
+    await sql`DELETE FROM messages`.execute(db);
   });
 });
 

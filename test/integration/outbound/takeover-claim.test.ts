@@ -1,7 +1,8 @@
 /**
  * Taking over queued messages: a daemon claims the unowned ones and those of daemons whose
  * heartbeat stopped, never a live daemon's nor its own, and it finds a dead owner's messages
- * among a live daemon's backlog.
+ * among a live daemon's backlog. Unowned and dead daemons' messages are ranked together
+ * (priority, then age), though each kind is read by its own index.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -63,5 +64,21 @@ describe('claimUnfinished', () => {
     expect(first.map((c) => c.message.id)).toEqual(['a3', 'a1']);
     const rest = await claimUnfinished(s.db, 'me', 5_000, 2);
     expect(rest.map((c) => c.message.id)).toEqual(['a2']);
+  });
+
+  it("ranks the unowned and a dead daemon's messages together, and leaves held ones to claimDue", async () => {
+    await queueFor('dead', ['d1', 'd2']);
+    await queueFor(null, ['u1', 'u2']);
+    await queueFor(null, ['held']);
+    await heartbeat('dead', 60);
+    await sql`UPDATE messages SET send_at = now() + interval '1 hour' WHERE id = 'held'`.execute(s.db);
+    await sql`UPDATE messages SET priority = 1 WHERE id IN ('d2', 'u2')`.execute(s.db);
+    await sql`UPDATE messages SET created_at = now() - make_interval(secs => 10 - ord)
+      FROM unnest(ARRAY['u2', 'd2', 'd1', 'u1']) WITH ORDINALITY AS v(id, ord) WHERE messages.id = v.id`.execute(s.db);
+    const first = await claimUnfinished(s.db, 'me', 5_000, 3);
+    expect(first.map((c) => c.message.id)).toEqual(['u2', 'd2', 'd1']);
+    const rest = await claimUnfinished(s.db, 'me', 5_000, 3);
+    expect(rest.map((c) => c.message.id)).toEqual(['u1']);
+    expect(await claimUnfinished(s.db, 'me', 5_000, 3)).toEqual([]);
   });
 });

@@ -1,0 +1,65 @@
+/**
+ * The claim of unfinished work (claimUnfinished, every daemon about once a second) reads only what
+ * it may take, however many messages are scheduled for later or queued for a live daemon: it used
+ * to read every unowned queued message (held ones included) and, planned on estimates of
+ * thousands of unowned queued messages, often every queued message.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
+import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
+
+let s: TestSchema;
+beforeEach(async () => {
+  s = await freshSchema();
+});
+afterEach(async () => {
+  await s.drop();
+});
+
+const PER_KIND = 20_000;
+
+function insertMessages(prefix: string, count: number, status: string, owner: string | null, held: boolean): Promise<unknown> {
+  return sql`
+    INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, owner, send_at, final_at)
+    SELECT ${prefix} || g, '+14155550100', 'text', 'default', 0, true, ${status}, now(), ${owner},
+      CASE WHEN ${held} THEN now() + interval '1 day' END, CASE WHEN ${status} <> 'queued' THEN now() END
+    FROM generate_series(1, ${count}) g`.execute(s.db);
+}
+
+describe('claimUnfinished among many scheduled messages and a live daemon\'s backlog', () => {
+  it('reads only the messages it takes, planned custom or generic, and takes the right ones', async () => {
+    await sql`INSERT INTO daemons (name, host, pid, heartbeat_at) VALUES ('live', 'h', 1, now()), ('me', 'h', 2, now()), ('dead', 'h', 3, now() - interval '1 hour')`.execute(s.db);
+    await insertMessages('done-', PER_KIND, 'delivered', null, false);
+    await insertMessages('held-', PER_KIND, 'queued', null, true);
+    await insertMessages('live-', PER_KIND, 'queued', 'live', false);
+    await sql`ANALYZE messages`.execute(s.db);
+    // What there is to take: a few unowned (handed back, say) and a stopped daemon's.
+    await insertMessages('free-', 5, 'queued', null, false);
+    await insertMessages('dead-', 30, 'queued', 'dead', false);
+
+    const rowsRead = async (gone: readonly string[], generic: boolean): Promise<number> =>
+      rowsWorked(await statementPlan(s.db, claimUnfinishedQuery('me', gone, 1000), generic), scansOf('messages'));
+    // Each taken message: its index entry, its row locked, its row updated. Written as one filter
+    // (before 0027), the custom plan read 100,075 rows, and a generic plan of the stopped daemon's
+    // claim 40,110.
+    for (const generic of [false, true]) {
+      expect(await rowsRead([], generic)).toBeLessThanOrEqual(10 * 5);
+      expect(await rowsRead(['dead'], generic)).toBeLessThanOrEqual(10 * 35);
+    }
+
+    const claimed = await claimUnfinished(s.db, 'me', 5_000, 1000);
+    expect(claimed.map((c) => c.message.id).sort()).toEqual([
+      ...Array.from({ length: 30 }, (_, i) => `dead-${i + 1}`),
+      ...Array.from({ length: 5 }, (_, i) => `free-${i + 1}`),
+    ].sort());
+    const owners = await sql<{ owner: string | null; held: boolean; n: number }>`
+      SELECT owner, send_at IS NOT NULL AS held, count(*)::int AS n FROM messages WHERE status = 'queued' GROUP BY 1, 2 ORDER BY 1, 2`.execute(s.db);
+    expect(owners.rows).toEqual([
+      { owner: 'live', held: false, n: PER_KIND },
+      { owner: 'me', held: false, n: 35 },
+      { owner: null, held: true, n: PER_KIND },
+    ]);
+  });
+});
