@@ -71,47 +71,61 @@ async function goneOwners(db: Db, self: string, deadAfterMs: number): Promise<st
   return owners.rows.map((r) => r.owner).filter((o) => o !== self && !alive.has(o));
 }
 
+/** The order messages are claimed in, by default: highest priority, then oldest. */
+const BEST_FIRST = sql`priority DESC, created_at`;
+
 /**
- * The queued messages a claim may take where `which` says, best first, locked with SKIP LOCKED.
+ * The queued messages a claim may take where `which` says, in `order`, locked with SKIP LOCKED.
  * The limit is written into the text: a generic plan takes a LIMIT parameter for a tenth of the
  * rows it expects, and chose to read every queued message for it.
  */
-function claimable(which: RawBuilder<unknown>, routeFilter: RawBuilder<unknown>, limit: number): RawBuilder<unknown> {
-  return sql`(SELECT id, priority, created_at FROM messages
+function claimable(which: RawBuilder<unknown>, routeFilter: RawBuilder<unknown>, limit: number, order: RawBuilder<unknown> = BEST_FIRST): RawBuilder<unknown> {
+  return sql`(SELECT id, priority, created_at, send_at FROM messages
       WHERE status = 'queued' AND ${which} ${routeFilter}
-      ORDER BY priority DESC, created_at
+      ORDER BY ${order}
       LIMIT ${sql.lit(limit)}
       FOR UPDATE SKIP LOCKED)`;
 }
 
 /**
+ * Makes `owner` the owner of the first `limit` of `candidates` (claimable's columns) in `order`,
+ * and returns `columns` of them in that order. The rows are updated by id, from an array: joined
+ * with the candidates (IN), they were read by a scan of every message whenever the planner
+ * expected the whole limit to be claimed.
+ */
+function claimStatement<Row>(owner: string, candidates: RawBuilder<unknown>, limit: number, order: RawBuilder<unknown>, columns: RawBuilder<unknown>, returning = columns): RawBuilder<Row> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new ParleyError('invalid_limit', `a claim takes a positive whole number of messages, not ${limit}`);
+  return sql<Row>`
+    WITH claimed AS (
+      UPDATE messages SET owner = ${owner}, updated_at = now()
+      WHERE id = ANY (ARRAY(SELECT id FROM (${candidates}) c ORDER BY ${order} LIMIT ${sql.lit(limit)}))
+      RETURNING ${returning}, created_at, send_at)
+    -- In the claim's order: an update returns its rows in the order it found them.
+    SELECT ${columns} FROM claimed ORDER BY ${order}`;
+}
+
+const routesFilter = (routes: readonly string[] | undefined): RawBuilder<unknown> =>
+  routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
+
+/**
  * claimUnfinished's statement: unowned messages that are not held, from their own partial index
- * (`messages_unowned`, migration 0027), and those of the `gone` owners, from `messages_queued`.
- * Held messages wait for claimDue (the daemon's clock); once one claimed them, they are like any
- * other (a dead owner's are taken over). Each kind is read apart, by an index that holds only what
- * it takes: written as one filter, `owner IS NULL OR owner = ANY (...)`, the claim read every
- * scheduled message and, planned on estimates of thousands of unowned queued messages, often
- * every queued one (16-32 ms a call at 100,000 of each, see 0027).
+ * (`messages_unowned`, migration 0027), and those of the `gone` owners, from `messages_queued`
+ * one owner at a time, ranked together. Held messages wait for claimDue (the daemon's clock); once
+ * one claimed them, they are like any other (a dead owner's are taken over). Written as one
+ * filter, `owner IS NULL OR owner = ANY (...)`, the claim read every scheduled message and,
+ * planned on estimates of thousands of unowned queued messages, often every queued one (16-32 ms
+ * a call at 100,000 of each, see 0027).
  */
 export function claimUnfinishedQuery(owner: string, gone: readonly string[], limit: number, routes?: readonly string[]): RawBuilder<QueuedRow & { attempts: number; smsc: string | null }> {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new ParleyError('invalid_limit', `a claim takes a positive whole number of messages, not ${limit}`);
-  const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
+  const routeFilter = routesFilter(routes);
   const unowned = claimable(sql`owner IS NULL AND send_at IS NULL`, routeFilter, limit);
   // Locking clauses are not allowed in a UNION's arms, only in sub-selects below them.
   const candidates =
     gone.length === 0
       ? unowned
-      : sql`SELECT u.id, u.priority, u.created_at FROM ${unowned} u UNION ALL
-          SELECT g.id, g.priority, g.created_at FROM unnest(${[...gone]}::text[]) AS o(owner) CROSS JOIN LATERAL ${claimable(sql`owner = o.owner`, routeFilter, limit)} g`;
-  return sql`
-    WITH claimed AS (
-    UPDATE messages SET owner = ${owner}, updated_at = now()
-    -- An array, so the rows are updated by their ids: joined with the claim (IN), they were read
-    -- by a scan of every message whenever the planner expected the whole limit to be claimed.
-    WHERE id = ANY (ARRAY(SELECT c.id FROM (${candidates}) c ORDER BY c.priority DESC, c.created_at LIMIT ${sql.lit(limit)}))
-    RETURNING ${QUEUED_COLUMNS}, ${attemptsOf('messages')} AS attempts, smsc, created_at)
-    -- Best first, as claimed: an update returns its rows in the order it found them.
-    SELECT ${QUEUED_COLUMNS}, attempts, smsc FROM claimed ORDER BY priority DESC, created_at`;
+      : sql`SELECT u.id, u.priority, u.created_at, u.send_at FROM ${unowned} u UNION ALL
+          SELECT g.id, g.priority, g.created_at, g.send_at FROM unnest(${[...gone]}::text[]) AS o(owner) CROSS JOIN LATERAL ${claimable(sql`owner = o.owner`, routeFilter, limit)} g`;
+  return claimStatement(owner, candidates, limit, BEST_FIRST, sql`${QUEUED_COLUMNS}, attempts, smsc`, sql`${QUEUED_COLUMNS}, ${attemptsOf('messages')} AS attempts, smsc`);
 }
 
 /**
@@ -154,6 +168,18 @@ export async function claimUnfinished(
 }
 
 /**
+ * claimDue's statement: held messages that are due and unowned, from their own partial index
+ * (`messages_held_unowned`, migration 0028). Through an index of every held message, each call
+ * read the due messages already claimed and not yet sent before those it took: releasing a
+ * scheduled campaign cost more with every batch.
+ */
+export function claimDueQuery(owner: string, now: Date, limit: number, routes?: readonly string[]): RawBuilder<QueuedRow> {
+  const order = sql`send_at, priority DESC`;
+  const due = claimable(sql`send_at IS NOT NULL AND send_at <= ${now} AND owner IS NULL`, routesFilter(routes), limit, order);
+  return claimStatement(owner, due, limit, order, QUEUED_COLUMNS);
+}
+
+/**
  * Takes held messages whose time has come by `now` (the daemon's clock, injectable in tests):
  * unowned queued messages with a `send_at` at or before it. SKIP LOCKED and the owner set in the
  * same statement keep two daemons from releasing one message twice.
@@ -167,17 +193,7 @@ export async function claimDue(
   routes?: readonly string[],
 ): Promise<RoutedMessage[]> {
   if (routes !== undefined && routes.length === 0) return [];
-  const routeFilter = routes === undefined ? sql`` : sql`AND route IN (${sql.join(routes.map((r) => sql`${r}`))})`;
-  const res = await sql<QueuedRow>`
-    UPDATE messages SET owner = ${owner}, updated_at = now()
-    WHERE id IN (
-      SELECT id FROM messages
-      WHERE status = 'queued' AND send_at IS NOT NULL AND send_at <= ${now} AND owner IS NULL
-        ${routeFilter}
-      ORDER BY send_at, priority DESC
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED)
-    RETURNING ${QUEUED_COLUMNS}`.execute(db);
+  const res = await claimDueQuery(owner, now, limit, routes).execute(db);
   return res.rows.map(routedMessageOf);
 }
 

@@ -11,6 +11,7 @@
  * end the same. 0025's index of cancelled messages is what recentlyCancelled reads, as a generic plan too.
  * 0026 swaps the GIN index of pending receipts' keys for one keyed on having keys, and back.
  * 0027's index of unowned queued messages is what claimUnfinished reads them by, as a generic plan too.
+ * 0028 swaps the index of held messages for one of those nobody claimed, and back.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
  * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
@@ -23,7 +24,7 @@ import { migrateToLatest, migrateUpTo, migrationStatus, openDb } from '../../../
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
 import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
 import { recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
-import { claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
+import { claimDue, claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { statementPlan } from '../../support/plans.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
@@ -264,6 +265,38 @@ describe('migrations that build indexes concurrently', () => {
     await m0027.up(db);
     expect(await indexed()).toBe(true);
     expect(await claimed()).toEqual(['free-1']);
+    await sql`DELETE FROM messages`.execute(db);
+  });
+
+  it('0028 indexes held messages only while nobody claimed them, in place of every held message; down() and up() twice end the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0028 = MIGRATIONS['0028-held-unowned-index']!;
+    const indexes = async (): Promise<Record<string, string>> => {
+      const rows = await sql<{ name: string; def: string }>`
+        SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} AND indexname IN ('messages_held', 'messages_held_unowned')`.execute(db);
+      return Object.fromEntries(rows.rows.map((r) => [r.name, r.def.replace(/^.* USING /, '')]));
+    };
+    await sql`
+      INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, owner, send_at)
+      VALUES ('due-1', '+14155550100', 'text', 'default', 0, true, 'queued', now(), NULL, now() - interval '1 minute'),
+        ('taken-1', '+14155550100', 'text', 'default', 0, true, 'queued', now(), 'other', now() - interval '1 minute')`.execute(db);
+    const released = async (): Promise<string[]> => {
+      const ids = (await claimDue(db, 'me', new Date(), 500)).map((m) => m.id);
+      await sql`UPDATE messages SET owner = NULL WHERE id = 'due-1'`.execute(db);
+      return ids;
+    };
+    const unowned = { messages_held_unowned: "btree (send_at) WHERE ((status = 'queued'::text) AND (send_at IS NOT NULL) AND (owner IS NULL))" };
+    expect(await indexes()).toEqual(unowned);
+    expect(await released()).toEqual(['due-1']);
+
+    await m0028.down!(db);
+    expect(await indexes()).toEqual({ messages_held: "btree (send_at) WHERE ((status = 'queued'::text) AND (send_at IS NOT NULL))" });
+    expect(await released()).toEqual(['due-1']);
+    await m0028.down!(db);
+    await m0028.up(db);
+    await m0028.up(db);
+    expect(await indexes()).toEqual(unowned);
+    expect(await released()).toEqual(['due-1']);
     await sql`DELETE FROM messages`.execute(db);
   });
 });

@@ -2,12 +2,14 @@
  * The claim of unfinished work (claimUnfinished, every daemon about once a second) reads only what
  * it may take, however many messages are scheduled for later or queued for a live daemon: it used
  * to read every unowned queued message (held ones included) and, planned on estimates of
- * thousands of unowned queued messages, often every queued message.
+ * thousands of unowned queued messages, often every queued message. The release of held messages
+ * (claimDue) reads only the due ones nobody claimed: it used to read those already claimed and not
+ * yet sent first, more at every batch of a released campaign.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
-import { claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
+import { claimDue, claimDueQuery, claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
 import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
 
 let s: TestSchema;
@@ -20,11 +22,13 @@ afterEach(async () => {
 
 const PER_KIND = 20_000;
 
-function insertMessages(prefix: string, count: number, status: string, owner: string | null, held: boolean): Promise<unknown> {
+/** `held`: scheduled a day ahead, or due (from an hour ago, a tenth of a second apart in number order). */
+function insertMessages(prefix: string, count: number, status: string, owner: string | null, held: boolean | 'due'): Promise<unknown> {
   return sql`
     INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, owner, send_at, final_at)
     SELECT ${prefix} || g, '+14155550100', 'text', 'default', 0, true, ${status}, now(), ${owner},
-      CASE WHEN ${held} THEN now() + interval '1 day' END, CASE WHEN ${status} <> 'queued' THEN now() END
+      CASE WHEN ${held === 'due'} THEN now() - interval '1 hour' + make_interval(secs => g / 10.0) WHEN ${held === true} THEN now() + interval '1 day' END,
+      CASE WHEN ${status} <> 'queued' THEN now() END
     FROM generate_series(1, ${count}) g`.execute(s.db);
 }
 
@@ -61,5 +65,22 @@ describe('claimUnfinished among many scheduled messages and a live daemon\'s bac
       { owner: 'me', held: false, n: 35 },
       { owner: null, held: true, n: PER_KIND },
     ]);
+  });
+
+  it('releases due held messages nobody claimed without reading those claimed and not yet sent, planned custom or generic', async () => {
+    // A campaign released an hour ago: this daemon claimed most of it and is still sending.
+    await insertMessages('sending-', PER_KIND, 'queued', 'me', 'due');
+    await insertMessages('later-', PER_KIND, 'queued', null, true);
+    await sql`ANALYZE messages`.execute(s.db);
+    await insertMessages('due-', 5, 'queued', null, 'due');
+
+    const now = new Date();
+    for (const generic of [false, true]) {
+      const plan = await statementPlan(s.db, claimDueQuery('me', now, 500), generic);
+      // Through an index of every held message (before 0028): the 20,000 being sent came first, 20,015 rows.
+      expect(rowsWorked(plan, scansOf('messages'))).toBeLessThanOrEqual(10 * 5);
+    }
+    expect((await claimDue(s.db, 'me', now, 500)).map((m) => m.id)).toEqual(['due-1', 'due-2', 'due-3', 'due-4', 'due-5']);
+    expect(await claimDue(s.db, 'me', now, 500)).toEqual([]);
   });
 });
