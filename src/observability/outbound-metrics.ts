@@ -53,7 +53,7 @@ export function outboundMetrics(registry: Registry) {
       }),
     queueOldestAge: new Gauge({
         name: 'parley_queue_oldest_message_age_seconds',
-        help: 'Age of the oldest message still queued in Postgres (0 when none is queued); the same on every daemon',
+        help: 'How long the oldest message queued in Postgres has waited since it could be sent: since it was accepted, or since its send time when it was held (scheduled, quiet hours); 0 when none waits. The same on every daemon',
         registers: [registry],
       }),
     throttleTokens: new Gauge({

@@ -10,13 +10,18 @@ import { applyChanges } from './status-changes.ts';
 import { QUEUE_AGE_ERROR } from '../domain/queue-age.ts';
 import { CANCELLED } from '../domain/status.ts';
 
+/** oldestQueuedAgeSeconds' statement (its test reads the plan). */
+export function oldestQueuedAgeQuery(): RawBuilder<{ age: string | null }> {
+  return sql`SELECT extract(epoch FROM now() - min(COALESCE(send_at, created_at))) AS age FROM messages WHERE status = 'queued'`;
+}
+
 /**
- * Seconds since the oldest still-queued message was accepted, 0 when none is queued. Reads the
- * partial index on queued messages, so its cost follows the queue, not the table.
+ * Seconds the oldest queued message has waited since it could be sent: since it was accepted, or
+ * since its time came when it was held (send_at: scheduled, quiet hours); 0 when none waits. A
+ * message held until later is not late. One entry of messages_queued_since (migration 0029).
  */
 export async function oldestQueuedAgeSeconds(db: Db): Promise<number> {
-  const res = await sql<{ age: string | null }>`
-    SELECT extract(epoch FROM now() - min(created_at)) AS age FROM messages WHERE status = 'queued'`.execute(db);
+  const res = await oldestQueuedAgeQuery().execute(db);
   const age = Number(res.rows[0]?.age ?? 0);
   return Number.isFinite(age) && age > 0 ? age : 0;
 }

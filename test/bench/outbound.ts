@@ -214,7 +214,7 @@ async function acknowledgedEntries(redis: Redis, stream: string, group: string):
 }
 
 /**
- * Messages still queued and submitted, read through their partial indexes (messages_queued_age,
+ * Messages still queued and submitted, read through their partial indexes (messages_queued_since,
  * messages_submitted): the in-flight rows only. The planner, with statistics from when the table
  * was small, chose a sequential scan of every row instead; the poll forbids it for these counts.
  */

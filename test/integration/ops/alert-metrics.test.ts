@@ -1,6 +1,6 @@
 /**
  * The gauges behind the "Parley is stuck" alerts, against the real Postgres and Redis: the age of
- * the oldest queued message (ParleyQueuedMessageTooOld), the age of the oldest outbound entry no
+ * the oldest queued message (ParleyQueuedMessageTooOld; a held one counts from its send time), the age of the oldest outbound entry no
  * daemon has read (ParleyIntakeStalled, which must grow while nobody reads), and
  * parley_build_info naming the version in package.json.
  */
@@ -57,6 +57,24 @@ describe('alert gauges', () => {
     expect(age).toBeLessThan(3_700);
     // Once nothing is queued, the age is 0 again.
     await h.schema.db.updateTable('messages').set({ status: 'failed' }).where('id', '=', 'stuck-1').execute();
+    expect(gauge(await daemon.metrics.scrape(), 'parley_queue_oldest_message_age_seconds')).toEqual([0]);
+  });
+
+  it('a held message counts from when it may be sent, not from when it was accepted', async () => {
+    await h.send([{ id: 'later-1', to: '+14155550103', text: 'goes in an hour', send_at: new Date(Date.now() + 3_600_000).toISOString() }]);
+    const queued = async (): Promise<boolean> =>
+      (await h.schema.db.selectFrom('messages').select('id').where('id', '=', 'later-1').where('status', '=', 'queued').execute()).length === 1;
+    await h.until('message held', queued);
+    // Accepted two hours ago and due in an hour: it waits for its time, it is not late.
+    await h.schema.db.updateTable('messages').set({ created_at: new Date(Date.now() - 7_200_000) }).where('id', '=', 'later-1').execute();
+    expect(gauge(await daemon.metrics.scrape(), 'parley_queue_oldest_message_age_seconds')).toEqual([0]);
+    // Its time came half an hour ago and it is still queued (the SMSC never binds): late by that.
+    await h.schema.db.updateTable('messages').set({ send_at: new Date(Date.now() - 1_800_000) }).where('id', '=', 'later-1').execute();
+    expect(await queued()).toBe(true);
+    const [age] = gauge(await daemon.metrics.scrape(), 'parley_queue_oldest_message_age_seconds');
+    expect(age).toBeGreaterThanOrEqual(1_800);
+    expect(age).toBeLessThan(1_900);
+    await h.schema.db.updateTable('messages').set({ status: 'failed' }).where('id', '=', 'later-1').execute();
     expect(gauge(await daemon.metrics.scrape(), 'parley_queue_oldest_message_age_seconds')).toEqual([0]);
   });
 

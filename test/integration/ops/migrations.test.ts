@@ -11,7 +11,8 @@
  * end the same. 0025's index of cancelled messages is what recentlyCancelled reads, as a generic plan too.
  * 0026 swaps the GIN index of pending receipts' keys for one keyed on having keys, and back.
  * 0027's index of unowned queued messages is what claimUnfinished reads them by, as a generic plan too.
- * 0028 swaps the index of held messages for one of those nobody claimed, and back.
+ * 0028 swaps the index of held messages for one of those nobody claimed, and back. 0029 swaps the
+ * index of queued messages by acceptance for one by when they may be sent, which the queue age reads.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
  * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
@@ -23,7 +24,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrateUpTo, migrationStatus, openDb } from '../../../src/store/db.ts';
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
 import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
-import { recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
+import { oldestQueuedAgeQuery, oldestQueuedAgeSeconds, recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
 import { claimDue, claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { statementPlan } from '../../support/plans.ts';
@@ -297,6 +298,39 @@ describe('migrations that build indexes concurrently', () => {
     await m0028.up(db);
     expect(await indexes()).toEqual(unowned);
     expect(await released()).toEqual(['due-1']);
+    await sql`DELETE FROM messages`.execute(db);
+  });
+
+  it('0029 indexes queued messages by when they may be sent, and the queue age reads its first entry; down() and up() twice end the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0029 = MIGRATIONS['0029-queued-since-index']!;
+    // Tests above apply 0009 again (it built messages_queued_age) after 0029 ran: up() puts 0029's state back.
+    await m0029.up(db);
+    const indexes = async (): Promise<Record<string, string>> => {
+      const rows = await sql<{ name: string; def: string }>`
+        SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} AND indexname IN ('messages_queued_age', 'messages_queued_since')`.execute(db);
+      return Object.fromEntries(rows.rows.map((r) => [r.name, r.def.replace(/^.* USING /, '')]));
+    };
+    // Many queued messages, some held until later; the oldest waiting one was accepted 10 minutes ago.
+    await sql`
+      INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, send_at)
+      SELECT 'q-' || g, '+14155550100', 'text', 'default', 0, true, 'queued', now() - interval '10 minutes' + make_interval(secs => g),
+        CASE WHEN g % 2 = 0 THEN now() + interval '1 day' END
+      FROM generate_series(1, 2000) g`.execute(db);
+    await sql`ANALYZE messages`.execute(db);
+    const plan = async (): Promise<string> => JSON.stringify(await statementPlan(db, oldestQueuedAgeQuery(), false, false));
+    const since = { messages_queued_since: "btree (COALESCE(send_at, created_at)) WHERE (status = 'queued'::text)" };
+    expect(await indexes()).toEqual(since);
+    expect(await plan()).toContain('"Index Name":"messages_queued_since"');
+    expect(Math.round(await oldestQueuedAgeSeconds(db))).toBe(599);
+
+    await m0029.down!(db);
+    expect(await indexes()).toEqual({ messages_queued_age: "btree (created_at) WHERE (status = 'queued'::text)" });
+    expect(Math.round(await oldestQueuedAgeSeconds(db))).toBe(599);
+    await m0029.down!(db);
+    await m0029.up(db);
+    await m0029.up(db);
+    expect(await indexes()).toEqual(since);
     await sql`DELETE FROM messages`.execute(db);
   });
 });
