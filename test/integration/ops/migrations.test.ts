@@ -21,7 +21,7 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrateToLatest, migrateUpTo, migrationStatus, openDb } from '../../../src/store/db.ts';
+import { migrateToLatest, migrateUpTo, migrationStatus, openDb, type Db } from '../../../src/store/db.ts';
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
 import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
 import { oldestQueuedAgeQuery, oldestQueuedAgeSeconds, recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
@@ -29,6 +29,13 @@ import { claimDue, claimUnfinished, claimUnfinishedQuery } from '../../../src/st
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { statementPlan } from '../../support/plans.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
+
+/** The definitions (from USING on) of the indexes of `schema` among `names`, by name. */
+async function indexesNamed(db: Db, schema: string, names: readonly string[]): Promise<Record<string, string>> {
+  const rows = await sql<{ name: string; def: string }>`
+    SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} AND indexname = ANY (${[...names]}::text[])`.execute(db);
+  return Object.fromEntries(rows.rows.map((r) => [r.name, r.def.replace(/^.* USING /, '')]));
+}
 
 const NAMES = Object.keys(MIGRATIONS).sort();
 // kysely's migration lock (PostgresAdapter's LOCK_ID): one session advisory lock for the database.
@@ -219,11 +226,7 @@ describe('migrations that build indexes concurrently', () => {
   it('0026 indexes receipts that have keys to match by, in place of those not matched yet; down() and up() twice end the same', async () => {
     await migrateToLatest(db, schema);
     const m0026 = MIGRATIONS['0026-pending-receipt-keys']!;
-    const indexes = async (): Promise<Record<string, string>> => {
-      const rows = await sql<{ name: string; def: string }>`
-        SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} AND indexname IN ('receipts_pending', 'receipts_pending_keys')`.execute(db);
-      return Object.fromEntries(rows.rows.map((r) => [r.name, r.def.replace(/^.* USING /, '')]));
-    };
+    const indexes = (): Promise<Record<string, string>> => indexesNamed(db, schema, ['receipts_pending', 'receipts_pending_keys']);
     const options = async (name: string): Promise<string[] | null> =>
       (await sql<{ options: string[] | null }>`SELECT c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = ${schema} AND c.relname = ${name}`.execute(db)).rows[0]?.options ?? null;
@@ -272,11 +275,7 @@ describe('migrations that build indexes concurrently', () => {
   it('0028 indexes held messages only while nobody claimed them, in place of every held message; down() and up() twice end the same', async () => {
     await migrateToLatest(db, schema);
     const m0028 = MIGRATIONS['0028-held-unowned-index']!;
-    const indexes = async (): Promise<Record<string, string>> => {
-      const rows = await sql<{ name: string; def: string }>`
-        SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} AND indexname IN ('messages_held', 'messages_held_unowned')`.execute(db);
-      return Object.fromEntries(rows.rows.map((r) => [r.name, r.def.replace(/^.* USING /, '')]));
-    };
+    const indexes = (): Promise<Record<string, string>> => indexesNamed(db, schema, ['messages_held', 'messages_held_unowned']);
     await sql`
       INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, owner, send_at)
       VALUES ('due-1', '+14155550100', 'text', 'default', 0, true, 'queued', now(), NULL, now() - interval '1 minute'),
@@ -306,11 +305,7 @@ describe('migrations that build indexes concurrently', () => {
     const m0029 = MIGRATIONS['0029-queued-since-index']!;
     // Tests above apply 0009 again (it built messages_queued_age) after 0029 ran: up() puts 0029's state back.
     await m0029.up(db);
-    const indexes = async (): Promise<Record<string, string>> => {
-      const rows = await sql<{ name: string; def: string }>`
-        SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} AND indexname IN ('messages_queued_age', 'messages_queued_since')`.execute(db);
-      return Object.fromEntries(rows.rows.map((r) => [r.name, r.def.replace(/^.* USING /, '')]));
-    };
+    const indexes = (): Promise<Record<string, string>> => indexesNamed(db, schema, ['messages_queued_age', 'messages_queued_since']);
     // Many queued messages, some held until later; the oldest waiting one was accepted 10 minutes ago.
     await sql`
       INSERT INTO messages (id, to_addr, body, route, priority, dlr, status, created_at, send_at)
