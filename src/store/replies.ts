@@ -3,7 +3,7 @@
  * whole replies assembled from complete groups of parts in any order, incomplete groups released
  * after a timeout, and the replies table doubling as the durable queue of replies to handle.
  */
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { batchArray } from './batch-array.ts';
 import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
@@ -11,6 +11,7 @@ import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
 import { groupKey, groupLockId, reassemblyLockId, unseenUnderLocks, withReassemblyLocks, type GroupRow } from './reassembly-locks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
+import { ParleyError } from '../lib/errors.ts';
 import { customerPairKey } from '../domain/conversation.ts';
 import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
 
@@ -268,16 +269,36 @@ export async function releaseIncomplete(db: Db, timeoutMs: number, assemble: Ass
 
 /** Claims replies not yet handled; a daemon that dies mid-way leaves them to others after the lease. */
 export async function claimReplies(db: Db, limit: number, leaseMs: number): Promise<PendingReply[]> {
-  const res = await sql<ReplyRow>`
-    UPDATE replies SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
-    WHERE id IN (
-      SELECT id FROM replies
-      WHERE status = 'received' AND (lease_until IS NULL OR lease_until < now())
-      ORDER BY received_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED)
-    RETURNING id, smsc, from_addr, to_addr, body, parts, incomplete, received_at`.execute(db);
+  const res = await claimRepliesQuery(limit, leaseMs).execute(db);
   return res.rows.map(toPending).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+}
+
+/**
+ * claimReplies' statement: the oldest of the replies nobody holds (given back at a stop) and of
+ * those whose lease ran out (a daemon died), each read from an index in the order it is taken in
+ * (migration 0030), so neither reads the replies live daemons hold. Read by age among every reply
+ * not yet handled, an idle daemon's poll (each second) went through all of those: 50,000 held
+ * (answers to a campaign) took 7.7 ms a poll. Whether a lease ran out depends on now(), which no
+ * index predicate can name, and the planner cannot estimate it: ordered by received_at, it chose
+ * that order's index and filtered. Locking clauses are not allowed in a UNION's arms, only in
+ * sub-selects below them; the rows are updated by id, from an array.
+ */
+export function claimRepliesQuery(limit: number, leaseMs: number): RawBuilder<ReplyRow> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new ParleyError('invalid_limit', `a claim takes a positive whole number of replies, not ${limit}`);
+  const take = sql.lit(limit);
+  return sql<ReplyRow>`
+    UPDATE replies SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id = ANY (ARRAY(
+      SELECT c.id FROM (
+        SELECT u.id, u.received_at FROM (SELECT id, received_at FROM replies
+          WHERE status = 'received' AND lease_until IS NULL
+          ORDER BY received_at LIMIT ${take} FOR UPDATE SKIP LOCKED) u
+        UNION ALL
+        SELECT x.id, x.received_at FROM (SELECT id, received_at FROM replies
+          WHERE status = 'received' AND lease_until < now()
+          ORDER BY lease_until LIMIT ${take} FOR UPDATE SKIP LOCKED) x
+      ) c ORDER BY c.received_at LIMIT ${take}))
+    RETURNING id, smsc, from_addr, to_addr, body, parts, incomplete, received_at`;
 }
 
 /** Gives claimed replies back to whoever claims next. */

@@ -26,6 +26,7 @@ import * as m0026 from './0026-pending-receipt-keys.ts';
 import * as m0027 from './0027-unowned-queued-index.ts';
 import * as m0028 from './0028-held-unowned-index.ts';
 import * as m0029 from './0029-queued-since-index.ts';
+import * as m0030 from './0030-claimable-replies-indexes.ts';
 
 /** A migration module; one that exports `transactional = false` runs outside a transaction. */
 export interface MigrationModule extends Migration {
@@ -69,4 +70,5 @@ export const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0027-unowned-queued-index': m0027,
   '0028-held-unowned-index': m0028,
   '0029-queued-since-index': m0029,
+  '0030-claimable-replies-indexes': m0030,
 };

@@ -13,6 +13,7 @@
  * 0027's index of unowned queued messages is what claimUnfinished reads them by, as a generic plan too.
  * 0028 swaps the index of held messages for one of those nobody claimed, and back. 0029 swaps the
  * index of queued messages by acceptance for one by when they may be sent, which the queue age reads.
+ * 0030 swaps the index of replies not handled for two the claim of replies reads, and back.
  * Two schemas migrating at once: one that Postgres ends as a deadlock while it waits for kysely's
  * lock (its holder building an index concurrently) tries again and finishes; one ended as a
  * deadlock in its own concurrent build, after applying 0008, tries again and reports 0008 applied
@@ -26,6 +27,7 @@ import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
 import { SMALL_TABLE_ROWS } from '../../../src/store/migrations/concurrently.ts';
 import { oldestQueuedAgeQuery, oldestQueuedAgeSeconds, recentlyCancelled, recentlyCancelledQuery } from '../../../src/store/operations.ts';
 import { claimDue, claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
+import { claimReplies } from '../../../src/store/replies.ts';
 import { lockWaitSeen, TEST_DATABASE_URL, uniqueName } from '../../support/services.ts';
 import { statementPlan } from '../../support/plans.ts';
 import { createWorld, runCli, type CliWorld } from '../cli/cli-harness.ts';
@@ -327,6 +329,38 @@ describe('migrations that build indexes concurrently', () => {
     await m0029.up(db);
     expect(await indexes()).toEqual(since);
     await sql`DELETE FROM messages`.execute(db);
+  });
+
+  it('0030 indexes replies not handled by lease (none, or its end) in place of by age; claims work either way; down() and up() twice end the same', async () => {
+    await migrateToLatest(db, schema);
+    const m0030 = MIGRATIONS['0030-claimable-replies-indexes']!;
+    const indexes = (): Promise<Record<string, string>> => indexesNamed(db, schema, ['replies_pending', 'replies_unleased', 'replies_leased']);
+    await sql`
+      INSERT INTO replies (id, smsc, from_addr, to_addr, body, parts, data_coding, received_at, status, lease_until)
+      VALUES ('given-back', 'sim', '+14155550100', '12345', 'PING', 1, 0, now() - interval '2 minutes', 'received', NULL),
+        ('lapsed', 'sim', '+14155550101', '12345', 'PING', 1, 0, now() - interval '1 minute', 'received', now() - interval '10 seconds'),
+        ('held', 'sim', '+14155550102', '12345', 'PING', 1, 0, now(), 'received', now() + interval '10 minutes')`.execute(db);
+    const claimed = async (): Promise<string[]> => {
+      const ids = (await claimReplies(db, 10, 60_000)).map((r) => r.id);
+      await sql`UPDATE replies SET lease_until = CASE id WHEN 'lapsed' THEN now() - interval '10 seconds' END WHERE id IN ('given-back', 'lapsed')`.execute(db);
+      return ids;
+    };
+    const byLease = {
+      replies_unleased: "btree (received_at) WHERE ((status = 'received'::text) AND (lease_until IS NULL))",
+      replies_leased: "btree (lease_until) WHERE (status = 'received'::text)",
+    };
+    expect(await indexes()).toEqual(byLease);
+    expect(await claimed()).toEqual(['given-back', 'lapsed']);
+
+    await m0030.down!(db);
+    expect(await indexes()).toEqual({ replies_pending: "btree (received_at) WHERE (status = 'received'::text)" });
+    expect(await claimed()).toEqual(['given-back', 'lapsed']);
+    await m0030.down!(db);
+    await m0030.up(db);
+    await m0030.up(db);
+    expect(await indexes()).toEqual(byLease);
+    expect(await claimed()).toEqual(['given-back', 'lapsed']);
+    await sql`DELETE FROM replies`.execute(db);
   });
 });
 
