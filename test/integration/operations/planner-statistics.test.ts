@@ -4,19 +4,13 @@
  * had then (so that prepared statements' generic plans never outlive the table size they were
  * made for where autovacuum is off), from a small sample.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { analyzeStaleTables, STATISTICS_TARGET } from '../../../src/store/planner-statistics.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const analyzedAt = async (table: string): Promise<Date | null> =>
   (

@@ -6,19 +6,13 @@
  * (claimDue) reads only the due ones nobody claimed: it used to read those already claimed and not
  * yet sent first, more at every batch of a released campaign.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { claimDue, claimDueQuery, claimUnfinished, claimUnfinishedQuery } from '../../../src/store/claims.ts';
 import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const PER_KIND = 20_000;
 

@@ -5,20 +5,15 @@
  * and a segment another transaction inserted while this one waited. Both end as ON CONFLICT would
  * have, with no error out of the store.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, lockWaitSeen, type TestSchema } from '../../support/services.ts';
+import { lockWaitSeen } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages, recordAnswers } from '../../../src/store/messages.ts';
 import { acceptedSegment } from '../../support/receipt-records.ts';
 import type { RoutedMessage } from '../../../src/domain/routed-message.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const message = (id: string, text = 'hi'): RoutedMessage => ({ id, to: '+14155550001', from: '12345', text, route: 'default', dlr: true, priority: 0 });
 

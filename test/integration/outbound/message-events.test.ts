@@ -11,22 +11,16 @@
  * that a possible duplicate's better report replaces is the one event stored, at its own time;
  * rows stored before this (every event a row) read the same, without doubles.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { applyChanges } from '../../../src/store/status-changes.ts';
 import { readStatusHistory } from '../../../src/store/timeline.ts';
 import { setOptOut } from '../../../src/store/opt-outs.ts';
 import type { RoutedMessage } from '../../../src/domain/routed-message.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const message = (id: string): RoutedMessage => ({ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 });
 

@@ -4,20 +4,14 @@
  * among a live daemon's backlog. Unowned and dead daemons' messages are ranked together
  * (priority, then age), though each kind is read by its own index.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { claimUnfinished } from '../../../src/store/claims.ts';
 import type { RoutedMessage } from '../../../src/domain/routed-message.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const message = (id: string): RoutedMessage => ({ id, to: `+1415555${id.replace(/\D/g, '').padStart(4, '0')}`, text: 'hi', route: 'default', dlr: true, priority: 0 });
 

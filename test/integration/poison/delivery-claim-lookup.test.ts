@@ -4,19 +4,13 @@
  * due delivery by due time, looking for the other webhooks' and for those of webhooks no longer
  * configured, and then every delivery to update the few it took.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { claimDueDeliveries, claimDueDeliveriesQuery } from '../../../src/store/webhooks.ts';
 import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const BACKLOG = 20_000;
 

@@ -3,20 +3,14 @@
  * receipt matches, through the attempt that carried its id, and the message's final status is the
  * best the copies report.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { describe, expect, it } from 'vitest';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { storeReceipts } from '../../../src/store/receipts.ts';
 import { countUnmatched } from '../../../src/store/pending-receipts.ts';
 import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const segment = (smscMessageId: string, attempts: number, possibleDuplicate: boolean) =>
   acceptedSegment('m1', smscMessageId, { attempts, possibleDuplicate });

@@ -5,21 +5,15 @@
  * new receipts that matched nothing as stored is matched again by its own rows (matchReceipts),
  * not by reading every pending receipt.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { insertReceipts, matchPendingLocking, matchReceiptsQuery, pendingMatch } from '../../../src/store/receipts.ts';
 import { carrierReceipt } from '../../support/receipt-records.ts';
 import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 describe('matching receipts that came before their answers', () => {
   it('matches each pending receipt its answers name, by its best key, among many that never match', async () => {

@@ -4,22 +4,16 @@
  * segment committed, and the rematch sweep (rematchPendingReceipts) matches it. These tests make
  * that race happen on purpose, on two real connections, and check what the sweep does with it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { insertMatchingReceipts, insertReceipts } from '../../../src/store/receipts.ts';
 import { rematchPendingReceipts } from '../../../src/store/pending-receipts.ts';
 import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 import { readStatusHistory } from '../../../src/store/timeline.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const answer = (messageId: string, smscMessageId: string) => acceptedSegment(messageId, smscMessageId);
 const delivered = (smscMessageId: string) => carrierReceipt(smscMessageId, 'DELIVRD', 'delivered');

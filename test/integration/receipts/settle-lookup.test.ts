@@ -5,20 +5,14 @@
  * from the partial index of submitted messages, reading every message awaiting its receipt and
  * comparing each with each change.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { changeMessagesFrom } from '../../../src/store/status-changes.ts';
 import { batchArray } from '../../../src/store/batch-array.ts';
 import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 describe('status changes of a batch of messages', () => {
   it('finds the messages by id among thousands in the status they change from, planned custom or generic', async () => {

@@ -4,21 +4,16 @@
  * messages that may be final already read by the statement that marks them submitted
  * (applySubmitChanges), so that a batch whose receipts are still to come reads nothing to settle.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, lockWaitSeen, type TestSchema } from '../../support/services.ts';
+import { lockWaitSeen } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { storeReceipts } from '../../../src/store/receipts.ts';
 import type { StatusEventFacts } from '../../../src/domain/events.ts';
 import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const send = (ids: readonly string[]) =>
   insertMessages(

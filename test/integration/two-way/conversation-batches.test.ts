@@ -5,22 +5,16 @@
  * continued, which the planner did with a NOT EXISTS over the continued pairs (a nested loop on its
  * estimate of a row or two per CTE).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { outboundTouches } from '../../../src/store/conversations.ts';
 import { batchArray } from '../../../src/store/batch-array.ts';
 import { statementPlan, rowsWorked } from '../../support/plans.ts';
 import type { OutboundTouch } from '../../../src/domain/conversation.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const customer = (i: number): string => `+1415${String(i).padStart(7, '0')}`;
 

@@ -3,19 +3,13 @@
  * replies of a daemon that stopped or died) reads only the replies it may take, however many other
  * daemons hold under a lease: it used to read them all, by age, and filter them out.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { freshSchema, type TestSchema } from '../../support/services.ts';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { claimReplies, claimRepliesQuery } from '../../../src/store/replies.ts';
 import { statementPlan, rowsWorked, scansOf } from '../../support/plans.ts';
 
-let s: TestSchema;
-beforeEach(async () => {
-  s = await freshSchema();
-});
-afterEach(async () => {
-  await s.drop();
-});
+const s = freshSchemaPerTest();
 
 const PER_KIND = 20_000;
 
