@@ -6,7 +6,7 @@ import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Db } from './db.ts';
 import type { MessagesTable } from './tables.ts';
 import { attemptsOf } from './messages.ts';
-import { ParleyError } from '../lib/errors.ts';
+import { distinctValues, literalLimit } from './index-scans.ts';
 import type { RoutedMessage, UnfinishedMessage } from '../domain/routed-message.ts';
 
 /**
@@ -58,11 +58,7 @@ function routedMessageOf(r: QueuedRow): RoutedMessage {
  */
 async function goneOwners(db: Db, self: string, deadAfterMs: number): Promise<string[]> {
   const owners = await sql<{ owner: string }>`
-    WITH RECURSIVE o(owner) AS (
-      (SELECT owner FROM messages WHERE status = 'queued' AND owner IS NOT NULL ORDER BY owner LIMIT 1)
-      UNION ALL
-      SELECT (SELECT m.owner FROM messages m WHERE m.status = 'queued' AND m.owner > o.owner ORDER BY m.owner LIMIT 1)
-      FROM o WHERE o.owner IS NOT NULL)
+    WITH RECURSIVE ${distinctValues('o', 'messages', 'owner', sql`status = 'queued'`)}
     SELECT owner FROM o WHERE owner IS NOT NULL`.execute(db);
   if (owners.rows.length === 0) return [];
   const live = await sql<{ name: string }>`
@@ -76,14 +72,13 @@ const BEST_FIRST = sql`priority DESC, created_at`;
 
 /**
  * The queued messages a claim may take where `which` says, in `order`, locked with SKIP LOCKED.
- * The limit is written into the text: a generic plan takes a LIMIT parameter for a tenth of the
- * rows it expects, and chose to read every queued message for it.
+ * The limit is written into the text (literalLimit).
  */
 function claimable(which: RawBuilder<unknown>, routeFilter: RawBuilder<unknown>, limit: number, order: RawBuilder<unknown> = BEST_FIRST): RawBuilder<unknown> {
   return sql`(SELECT id, priority, created_at, send_at FROM messages
       WHERE status = 'queued' AND ${which} ${routeFilter}
       ORDER BY ${order}
-      LIMIT ${sql.lit(limit)}
+      LIMIT ${literalLimit(limit, 'messages')}
       FOR UPDATE SKIP LOCKED)`;
 }
 
@@ -94,11 +89,10 @@ function claimable(which: RawBuilder<unknown>, routeFilter: RawBuilder<unknown>,
  * expected the whole limit to be claimed.
  */
 function claimStatement<Row>(owner: string, candidates: RawBuilder<unknown>, limit: number, order: RawBuilder<unknown>, columns: RawBuilder<unknown>, returning = columns): RawBuilder<Row> {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new ParleyError('invalid_limit', `a claim takes a positive whole number of messages, not ${limit}`);
   return sql<Row>`
     WITH claimed AS (
       UPDATE messages SET owner = ${owner}, updated_at = now()
-      WHERE id = ANY (ARRAY(SELECT id FROM (${candidates}) c ORDER BY ${order} LIMIT ${sql.lit(limit)}))
+      WHERE id = ANY (ARRAY(SELECT id FROM (${candidates}) c ORDER BY ${order} LIMIT ${literalLimit(limit, 'messages')}))
       RETURNING ${returning}, created_at, send_at)
     -- In the claim's order: an update returns its rows in the order it found them.
     SELECT ${columns} FROM claimed ORDER BY ${order}`;

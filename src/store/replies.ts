@@ -9,9 +9,9 @@ import { GENERIC_PLAN } from './generic-plans.ts';
 import type { Db } from './db.ts';
 import type { Database, RepliesTable } from './tables.ts';
 import { enqueueDeliveries, withDeliveries } from './webhooks.ts';
+import { literalLimit } from './index-scans.ts';
 import { groupKey, groupLockId, reassemblyLockId, unseenUnderLocks, withReassemblyLocks, type GroupRow } from './reassembly-locks.ts';
 import { toStorableText } from '../domain/storable-text.ts';
-import { ParleyError } from '../lib/errors.ts';
 import { customerPairKey } from '../domain/conversation.ts';
 import type { NewPart, StoredPart, AssembledReply, Assemble, PendingReply, ReplyOutcome } from '../domain/reply.ts';
 
@@ -284,8 +284,7 @@ export async function claimReplies(db: Db, limit: number, leaseMs: number): Prom
  * sub-selects below them; the rows are updated by id, from an array.
  */
 export function claimRepliesQuery(limit: number, leaseMs: number): RawBuilder<ReplyRow> {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new ParleyError('invalid_limit', `a claim takes a positive whole number of replies, not ${limit}`);
-  const take = sql.lit(limit);
+  const take = literalLimit(limit, 'replies');
   return sql<ReplyRow>`
     UPDATE replies SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
     WHERE id = ANY (ARRAY(

@@ -7,6 +7,7 @@ import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import { batchArray } from './batch-array.ts';
 import { GENERIC_PLAN } from './generic-plans.ts';
+import { distinctValues } from './index-scans.ts';
 import type { Database } from './tables.ts';
 import type { OutboxEvent, DueDelivery } from '../domain/webhook-delivery.ts';
 
@@ -90,11 +91,7 @@ export function claimDueDeliveriesQuery(
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)`;
   return sql`
-    WITH RECURSIVE pending(webhook) AS (
-      (SELECT webhook FROM webhook_deliveries WHERE status = 'pending' ORDER BY webhook LIMIT 1)
-      UNION ALL
-      SELECT (SELECT d.webhook FROM webhook_deliveries d WHERE d.status = 'pending' AND d.webhook > p.webhook ORDER BY d.webhook LIMIT 1)
-      FROM pending p WHERE p.webhook IS NOT NULL)
+    WITH RECURSIVE ${distinctValues('pending', 'webhook_deliveries', 'webhook', sql`status = 'pending'`)}
     UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1
     WHERE id = ANY (ARRAY(
       SELECT d.id FROM unnest(${names}::text[], ${slots}::int[]) AS w(name, slots)
