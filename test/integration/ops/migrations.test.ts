@@ -20,7 +20,7 @@
  * too (the retry used to report only what its last attempt applied).
  */
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql, type Migration } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, migrateUpTo, migrationStatus, openDb, type Db } from '../../../src/store/db.ts';
 import { MIGRATIONS } from '../../../src/store/migrations/index.ts';
@@ -40,6 +40,19 @@ async function indexesNamed(db: Db, schema: string, names: readonly string[]): P
 }
 
 const NAMES = Object.keys(MIGRATIONS).sort();
+
+/**
+ * A migration's down() then its up(), each run twice as an operator's re-run of either would:
+ * `whileDown` checks what one down() left (and puts back rows its checks changed) before the second.
+ */
+async function rerunDownThenUp(migration: Migration, db: Db, whileDown: () => Promise<void>): Promise<void> {
+  await migration.down!(db);
+  await whileDown();
+  await migration.down!(db);
+  await migration.up(db);
+  await migration.up(db);
+}
+
 // kysely's migration lock (PostgresAdapter's LOCK_ID): one session advisory lock for the database.
 const KYSELY_MIGRATION_LOCK = '3853314791062309107';
 
@@ -185,11 +198,9 @@ describe('migrations that build indexes concurrently', () => {
       VALUES (1, 'fp-old', 'sim', 'sim-1', '+1555', '12345', 1, 1, 0, 'x', now()),
              (2, 'fp-stale', 'sim', 'sim-1', '+1555', '12345', 1, 1, 0, 'x', now() - interval '2 minutes')`.execute(db);
     expect(await unseen()).toEqual(['fp-new', 'fp-stale']);
-    await m0024.down!(db);
-    expect(await exists()).toBe(false);
-    await m0024.down!(db);
-    await m0024.up(db);
-    await m0024.up(db);
+    await rerunDownThenUp(m0024, db, async () => {
+      expect(await exists()).toBe(false);
+    });
     expect(await exists()).toBe(true);
     expect(await unseen()).toEqual(['fp-new', 'fp-stale']);
     await sql`DELETE FROM inbound_parts`.execute(db);
@@ -213,13 +224,11 @@ describe('migrations that build indexes concurrently', () => {
     expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
     expect(await genericPlan()).toContain('"Index Name":"messages_cancelled"');
 
-    await m0025.down!(db);
-    expect(await indexed()).toBe(false);
-    expect(await genericPlan()).not.toContain('messages_cancelled');
-    expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
-    await m0025.down!(db);
-    await m0025.up(db);
-    await m0025.up(db);
+    await rerunDownThenUp(m0025, db, async () => {
+      expect(await indexed()).toBe(false);
+      expect(await genericPlan()).not.toContain('messages_cancelled');
+      expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
+    });
     expect(await indexed()).toBe(true);
     expect(await recentlyCancelled(db, 10_000)).toEqual(['c-new']);
     await sql`DELETE FROM messages`.execute(db);
@@ -236,11 +245,9 @@ describe('migrations that build indexes concurrently', () => {
     expect(await indexes()).toEqual(keyed);
     expect(await options('receipts_pending_keys')).toEqual(['fastupdate=off']);
 
-    await m0026.down!(db);
-    expect(await indexes()).toEqual({ receipts_pending: 'gin (match_keys) WITH (fastupdate=off) WHERE (message_id IS NULL)' });
-    await m0026.down!(db);
-    await m0026.up(db);
-    await m0026.up(db);
+    await rerunDownThenUp(m0026, db, async () => {
+      expect(await indexes()).toEqual({ receipts_pending: 'gin (match_keys) WITH (fastupdate=off) WHERE (message_id IS NULL)' });
+    });
     expect(await indexes()).toEqual(keyed);
   });
 
@@ -261,14 +268,12 @@ describe('migrations that build indexes concurrently', () => {
     expect(await claimed()).toEqual(['free-1']);
 
     await sql`UPDATE messages SET owner = NULL WHERE id = 'free-1'`.execute(db);
-    await m0027.down!(db);
-    expect(await indexed()).toBe(false);
-    expect(await genericPlan()).not.toContain('messages_unowned');
-    expect(await claimed()).toEqual(['free-1']);
-    await sql`UPDATE messages SET owner = NULL WHERE id = 'free-1'`.execute(db);
-    await m0027.down!(db);
-    await m0027.up(db);
-    await m0027.up(db);
+    await rerunDownThenUp(m0027, db, async () => {
+      expect(await indexed()).toBe(false);
+      expect(await genericPlan()).not.toContain('messages_unowned');
+      expect(await claimed()).toEqual(['free-1']);
+      await sql`UPDATE messages SET owner = NULL WHERE id = 'free-1'`.execute(db);
+    });
     expect(await indexed()).toBe(true);
     expect(await claimed()).toEqual(['free-1']);
     await sql`DELETE FROM messages`.execute(db);
@@ -291,12 +296,10 @@ describe('migrations that build indexes concurrently', () => {
     expect(await indexes()).toEqual(unowned);
     expect(await released()).toEqual(['due-1']);
 
-    await m0028.down!(db);
-    expect(await indexes()).toEqual({ messages_held: "btree (send_at) WHERE ((status = 'queued'::text) AND (send_at IS NOT NULL))" });
-    expect(await released()).toEqual(['due-1']);
-    await m0028.down!(db);
-    await m0028.up(db);
-    await m0028.up(db);
+    await rerunDownThenUp(m0028, db, async () => {
+      expect(await indexes()).toEqual({ messages_held: "btree (send_at) WHERE ((status = 'queued'::text) AND (send_at IS NOT NULL))" });
+      expect(await released()).toEqual(['due-1']);
+    });
     expect(await indexes()).toEqual(unowned);
     expect(await released()).toEqual(['due-1']);
     await sql`DELETE FROM messages`.execute(db);
@@ -321,12 +324,10 @@ describe('migrations that build indexes concurrently', () => {
     expect(await plan()).toContain('"Index Name":"messages_queued_since"');
     expect(Math.round(await oldestQueuedAgeSeconds(db))).toBe(599);
 
-    await m0029.down!(db);
-    expect(await indexes()).toEqual({ messages_queued_age: "btree (created_at) WHERE (status = 'queued'::text)" });
-    expect(Math.round(await oldestQueuedAgeSeconds(db))).toBe(599);
-    await m0029.down!(db);
-    await m0029.up(db);
-    await m0029.up(db);
+    await rerunDownThenUp(m0029, db, async () => {
+      expect(await indexes()).toEqual({ messages_queued_age: "btree (created_at) WHERE (status = 'queued'::text)" });
+      expect(Math.round(await oldestQueuedAgeSeconds(db))).toBe(599);
+    });
     expect(await indexes()).toEqual(since);
     await sql`DELETE FROM messages`.execute(db);
   });
@@ -352,12 +353,10 @@ describe('migrations that build indexes concurrently', () => {
     expect(await indexes()).toEqual(byLease);
     expect(await claimed()).toEqual(['given-back', 'lapsed']);
 
-    await m0030.down!(db);
-    expect(await indexes()).toEqual({ replies_pending: "btree (received_at) WHERE (status = 'received'::text)" });
-    expect(await claimed()).toEqual(['given-back', 'lapsed']);
-    await m0030.down!(db);
-    await m0030.up(db);
-    await m0030.up(db);
+    await rerunDownThenUp(m0030, db, async () => {
+      expect(await indexes()).toEqual({ replies_pending: "btree (received_at) WHERE (status = 'received'::text)" });
+      expect(await claimed()).toEqual(['given-back', 'lapsed']);
+    });
     expect(await indexes()).toEqual(byLease);
     expect(await claimed()).toEqual(['given-back', 'lapsed']);
     await sql`DELETE FROM replies`.execute(db);
