@@ -12,21 +12,23 @@
  * (insertMessages, markAttempted, recordAnswers, recordSubmits, storeReceipts), each timed alone:
  *   postgres µs   the backend's time on a CPU (/proc/PID/schedstat, nanoseconds) across the call;
  *   node µs       this process's user + system CPU across the call (pg, kysely, Parley's store);
- *   WAL B         pg_current_wal_insert_lsn() before and after the call, cluster-wide (an upper
- *                 bound when something else writes meanwhile), read on a second connection.
+ *   WAL B         pg_current_wal_lsn() before and after the call, cluster-wide (an upper bound
+ *                 when something else writes meanwhile), read on a second connection.
  * The tables are filled first (--messages, through the same calls in batches of 500) and analyzed
- * with the sample the daemon's planner-statistics job takes; each round then takes --per messages through the
- * five calls at each size in turn (rounds alternate the sizes, so that a busy moment of the
- * machine spreads over them), and the figures are the medians over the rounds. Per call and per
- * message are fitted over the sizes (least squares: cost of a call = fixed + per message × size):
- * the fixed part is what a small batch (two-way, light load) pays for each call. A first round of
- * 200 messages per size is not counted (the code of each size compiled, the plans made).
+ * with the sample the daemon's planner-statistics job takes; each round then takes --per messages
+ * through the five calls at each size in turn (rounds alternate the order of the sizes, so that a
+ * busy moment of the machine spreads over them), and the figures are the medians over the rounds.
+ * Per call and per message are fitted over the sizes (least squares: cost of a call = fixed + per
+ * message × size): the fixed part is what a small batch (two-way, light load) pays for each call.
+ * A first round of 200 messages per size is not counted (the code of each size compiled, the
+ * plans made).
  *
- * With --against, a second schema is filled the same way and then changed by the SQL given (say
- * `DROP INDEX messages_thread`, or a column's new collation); the two take the same messages turn
- * about, in slices of about 100, and each figure is printed for both with their ratio. Even CPU
- * time moves by 10-20% between runs minutes apart on this machine (its neighbours, its caches):
- * two schemas timed turn about in one run share those moments, two runs do not.
+ * With --against, a second schema is filled the same way and then changed by the SQL given
+ * (statements separated by `;`, say `DROP INDEX messages_thread`, or a column's new collation);
+ * the two take the same messages turn about, in slices of about 100, and each figure is printed
+ * for both with their ratio. Even CPU time moves by 10-20% between runs minutes apart on this
+ * machine (its neighbours, its caches): two schemas timed turn about in one run share those
+ * moments, two runs do not.
  *
  * Postgres must run on this machine (its backend's /proc entry is read), as in `npm run bench`.
  * Nothing is asserted. A change of code (not of schema) is A/B'd by runs from two work trees,
