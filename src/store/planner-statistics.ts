@@ -29,7 +29,12 @@ import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 
-/** The tables the outbound and inbound paths look rows up in, per batch. */
+/**
+ * The tables the outbound and inbound paths look rows up in, per batch. The opt-out tables too:
+ * every intake batch and every batch of replies reads them (opt-outs.ts blockedAmong), and a
+ * generic plan made while opt_outs held a few thousand rows scans it whole (twice) instead of
+ * looking each pair up, a plan kept until something invalidates it.
+ */
 export const HOT_PATH_TABLES: readonly (keyof Database)[] = [
   'messages',
   'segments',
@@ -41,6 +46,8 @@ export const HOT_PATH_TABLES: readonly (keyof Database)[] = [
   'replies',
   'inbound_parts',
   'webhook_deliveries',
+  'opt_outs',
+  'opt_out_hashes',
 ];
 
 /** An arbitrary constant ("STAT" in ASCII): one daemon analyzes a table at a time. */
