@@ -39,9 +39,7 @@ export function statementPlan(db: Db, query: RawBuilder<unknown>, generic: boole
       await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(c);
       await sql`PREPARE planned AS ${sql.raw(compiled.sql)}`.execute(c);
       try {
-        // EXECUTE takes its values as literals: each array as Postgres reads it.
-        const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : p)));
-        const explained = await sql<Plan>`${sql.raw(explain)} EXECUTE planned (${values})`.execute(c);
+        const explained = await sql<Plan>`${sql.raw(explain)} EXECUTE planned (${executeValues(compiled.parameters)})`.execute(c);
         return explained.rows[0]!['QUERY PLAN'][0]!.Plan;
       } finally {
         await sql`DEALLOCATE planned`.execute(c);
@@ -50,6 +48,11 @@ export function statementPlan(db: Db, query: RawBuilder<unknown>, generic: boole
       await sql`ROLLBACK`.execute(c);
     }
   });
+}
+
+/** A compiled statement's parameters as EXECUTE takes them: literals, each array as Postgres reads it. */
+export function executeValues(parameters: readonly unknown[]): RawBuilder<unknown> {
+  return sql.join(parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : p)));
 }
 
 /**

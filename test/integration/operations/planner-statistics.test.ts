@@ -11,8 +11,7 @@ import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages } from '../../../src/store/messages.ts';
 import { analyzeStaleTables, STATISTICS_TARGET } from '../../../src/store/planner-statistics.ts';
 import { blockedAmong, GLOBAL_SCOPE } from '../../../src/store/opt-outs.ts';
-import { arrayLiteral } from '../../../src/store/array-parameters.ts';
-import { rowsWorked, scansOf, type PlanNode } from '../../support/plans.ts';
+import { executeValues, rowsWorked, scansOf, type PlanNode } from '../../support/plans.ts';
 
 const s = freshSchemaPerTest();
 
@@ -86,7 +85,7 @@ describe('the opt-out tables', () => {
     // connection, as a daemon's connection keeps it (repeated-statements.ts, generic-plans.ts).
     const pairs = Array.from({ length: 10 }, (_, i) => ({ customer: `+1415000000${i}`, ourNumber: '12345' }));
     const compiled = sql`${blockedAmong(pairs)}`.compile(s.db);
-    const values = sql.join(compiled.parameters.map((p) => sql.lit(Array.isArray(p) ? arrayLiteral(p)! : p)));
+    const values = executeValues(compiled.parameters);
     await s.db.connection().execute(async (c) => {
       type Plan = { 'QUERY PLAN': { Plan: PlanNode }[] };
       const optOutsRead = async (): Promise<number> => {
