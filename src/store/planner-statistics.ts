@@ -25,7 +25,7 @@
  * default target (40–63 µs a message). A column with its own statistics target keeps it, and
  * autovacuum's or an operator's ANALYZE samples in full as before.
  */
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from './db.ts';
 import type { Database } from './tables.ts';
 
@@ -75,11 +75,19 @@ export async function analyzeStaleTables(db: Db, minRows: number): Promise<strin
       const lock = await sql<{ ok: boolean }>`
         SELECT pg_try_advisory_xact_lock(${ANALYZE_LOCK}, hashtext(current_schema() || '.' || ${relname})) AS ok`.execute(tx);
       if (!lock.rows[0]?.ok) return false;
-      await sql`SET LOCAL default_statistics_target = ${sql.lit(STATISTICS_TARGET)}`.execute(tx);
-      await sql`ANALYZE ${sql.table(relname)}`.execute(tx);
+      await analyzeSampled(tx, [relname]);
       return true;
     });
     if (done) analyzed.push(relname);
   }
   return analyzed;
+}
+
+/**
+ * ANALYZE of these tables in the caller's transaction, sampling as this job does (STATISTICS_TARGET;
+ * the setting ends with the transaction).
+ */
+export async function analyzeSampled(tx: Transaction<Database>, tables: readonly string[]): Promise<void> {
+  await sql`SET LOCAL default_statistics_target = ${sql.lit(STATISTICS_TARGET)}`.execute(tx);
+  for (const table of tables) await sql`ANALYZE ${sql.table(table)}`.execute(tx);
 }

@@ -34,6 +34,17 @@ export function booleanFlag(name: string): boolean {
   return process.argv.includes(`--${name}`);
 }
 
+/** A benchmark's opening doc comment (its --help), without the comment's markers and leading stars. */
+export function fileHeader(file: string): string {
+  const source = readFileSync(file, 'utf8');
+  const header = source.slice(source.indexOf('/**') + 3, source.indexOf('*/'));
+  return header
+    .split('\n')
+    .map((l) => l.replace(/^ \* ?/, ''))
+    .join('\n')
+    .trim();
+}
+
 // ------------------------------------------------------------------------ child processes
 
 export interface ChildOptions {

@@ -170,6 +170,7 @@ import {
   percentile,
   pidsByName,
   procCpuMs,
+  fileHeader,
   rssMb,
   snapshotHistogram,
   spread,
@@ -986,9 +987,7 @@ async function main(): Promise<void> {
   }
 
   if (booleanFlag('help')) {
-    const source = (await import('node:fs')).readFileSync(SELF, 'utf8');
-    const header = source.slice(source.indexOf('/**') + 3, source.indexOf('*/'));
-    console.log(header.split('\n').map((l) => l.replace(/^ \* ?/, '')).join('\n').trim());
+    console.log(fileHeader(SELF));
     return;
   }
   const feed = stringFlag('feed', 'before');

@@ -42,11 +42,11 @@ import { freshSchema } from '../support/services.ts';
 import { acceptedSegment, carrierReceipt } from '../support/receipt-records.ts';
 import { insertMessages, markAttempted, recordAnswers, recordSubmits } from '../../src/store/messages.ts';
 import { storeReceipts } from '../../src/store/receipts.ts';
-import { HOT_PATH_TABLES, STATISTICS_TARGET } from '../../src/store/planner-statistics.ts';
+import { HOT_PATH_TABLES, analyzeSampled } from '../../src/store/planner-statistics.ts';
 import type { Db } from '../../src/store/db.ts';
 import type { RoutedMessage } from '../../src/domain/routed-message.ts';
 import type { SegmentRecord } from '../../src/domain/segment.ts';
-import { fmt, fmtInt, machineLine, numberFlag, stringFlag, table, walBytesSince, walLsn } from './bench-support.ts';
+import { booleanFlag, fileHeader, fmt, fmtInt, machineLine, numberFlag, stringFlag, table, walBytesSince, walLsn } from './bench-support.ts';
 import { median } from './issue-goals.ts';
 
 const STAGES = ['intake', 'dispatch', 'answers', 'submitted', 'receipts'] as const;
@@ -141,10 +141,7 @@ async function lifeOfBatch(target: Target, batch: readonly RoutedMessage[], into
  * only every second or so, and the fill's last counts would not be there yet.
  */
 async function analyzeHotTables(db: Db): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    await sql`SET LOCAL default_statistics_target = ${sql.lit(STATISTICS_TARGET)}`.execute(tx);
-    for (const table of HOT_PATH_TABLES) await sql`ANALYZE ${sql.table(table)}`.execute(tx);
-  });
+  await db.transaction().execute((tx) => analyzeSampled(tx, HOT_PATH_TABLES));
 }
 
 interface Options {
@@ -295,8 +292,8 @@ function sizesFlag(): number[] {
 
 const SELF = fileURLToPath(import.meta.url);
 if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
-  if (process.argv.includes('--help')) {
-    console.log(readFileSync(SELF, 'utf8').split('*/')[0]!.replace(/^\/\*\*?|^ \* ?/gm, ''));
+  if (booleanFlag('help')) {
+    console.log(fileHeader(SELF));
     process.exit(0);
   }
   const options: Options = {
