@@ -162,7 +162,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
   const ports: { http?: number; api?: number } = {};
 
   const components: Component[] = [
-    postgresComponent(conn, schema),
+    postgresComponent(conn, { schema, pipelinePoolSize: config.database.pipelinePoolSize, log }),
     redisComponent(conn, config.redis, () => outbound.stream.ensureGroup()),
     readiness.component,
     liveness.components.heartbeat,

@@ -7,6 +7,7 @@ import type { ParleyConfig } from '../config/types.ts';
 import { ParleyError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { closeRedis, openRedis, type RedisClient } from '../queue/redis.ts';
+import { warmConnections } from '../store/connection-warmup.ts';
 import { openDb, openDbProbe, pendingMigrations, type Db, type DbProbe } from '../store/db.ts';
 import type { Component } from '../service.ts';
 import { withTimeout } from './context.ts';
@@ -95,15 +96,25 @@ function redactedRedisUrl(url: string): string {
   return u.toString();
 }
 
-/** Checks at start that every migration ran; closes both shared pools last at stop. */
-export function postgresComponent(c: Connections, schema: string): Component {
+/**
+ * Checks at start that every migration ran, then opens the pipelines' connections and the submit
+ * answers' before any traffic (store/connection-warmup.ts); closes both shared pools last at stop.
+ */
+export function postgresComponent(c: Connections, o: { schema: string; pipelinePoolSize: number; log: Logger }): Component {
   return {
     name: 'postgres',
     start: async () => {
-      const pending = await pendingMigrations(c.db, schema);
+      const pending = await pendingMigrations(c.db, o.schema);
       if (pending.length > 0) {
         throw new ParleyError('unmigrated_database', `the database has ${pending.length} migration(s) to apply (${pending.join(', ')}): run \`parley migrate\` first`);
       }
+      const started = performance.now();
+      const warmed = await Promise.all([warmConnections(c.pipelineDb, o.pipelinePoolSize), warmConnections(c.answersDb, 1)]);
+      const errors = warmed.flatMap((w) => w.errors);
+      const opened = warmed.reduce((n, w) => n + w.backends.length, 0);
+      // Not a reason to stop: the pools open connections on demand, as they do after any loss.
+      if (errors.length > 0) o.log.warn({ err: errors[0]!.message, failed: errors.length, opened }, 'could not open every pipeline connection at start; they open on first use');
+      else o.log.debug({ opened, ms: Math.round(performance.now() - started) }, 'pipeline connections opened');
     },
     stop: async () => {
       await Promise.all([c.db.destroy(), c.pipelineDb.destroy()]);

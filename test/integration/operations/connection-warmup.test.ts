@@ -1,0 +1,73 @@
+/**
+ * A daemon opens its pipeline connections before traffic (store/connection-warmup.ts): as many
+ * backends as asked, each having read every hot table, kept by the pool for the statements that
+ * follow; a Postgres that cannot be reached makes it return its errors, not hang.
+ */
+import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
+import { warmConnections } from '../../../src/store/connection-warmup.ts';
+import { HOT_PATH_TABLES } from '../../../src/store/planner-statistics.ts';
+import { openDb } from '../../../src/store/db.ts';
+import { TEST_DATABASE_URL } from '../../support/services.ts';
+
+const s = freshSchemaPerTest();
+
+describe('warmConnections', () => {
+  it('opens as many backends as asked, each reading every hot table, and the pool keeps them', async () => {
+    const pool = s.openPool(3);
+    const warmed = await warmConnections(pool, 3);
+    expect(warmed.errors).toEqual([]);
+    expect(new Set(warmed.backends).size).toBe(3);
+
+    // What each backend ran last: the read of every hot table (one table each, in this schema).
+    const last = await sql<{ pid: number; query: string }>`
+      SELECT pid, query FROM pg_stat_activity WHERE pid = ANY (${warmed.backends}::int[])`.execute(s.db);
+    expect(last.rows.map((r) => r.pid).sort()).toEqual([...warmed.backends].sort());
+    for (const { query } of last.rows) {
+      for (const table of HOT_PATH_TABLES) expect(query).toContain(`(SELECT 1 FROM "${table}" LIMIT 0)`);
+    }
+
+    // Three statements at once run on those backends: the pool opened no other.
+    const used = await Promise.all(
+      [0, 1, 2].map(async () => (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid, pg_sleep(0.05)`.execute(pool)).rows[0]!.pid),
+    );
+    expect(new Set(used)).toEqual(new Set(warmed.backends));
+  });
+
+  it('holds those that opened no longer than it takes the others to fail', async () => {
+    // A role allowed one connection: the pool's second is refused by the server while the first is held.
+    const role = `warm_${s.schema}`;
+    await sql`CREATE ROLE ${sql.id(role)} LOGIN CONNECTION LIMIT 1`.execute(s.db);
+    try {
+      await sql`GRANT USAGE ON SCHEMA ${sql.id(s.schema)} TO ${sql.id(role)}`.execute(s.db);
+      await sql`GRANT SELECT ON ALL TABLES IN SCHEMA ${sql.id(s.schema)} TO ${sql.id(role)}`.execute(s.db);
+      const url = new URL(TEST_DATABASE_URL);
+      url.username = role;
+      const limited = openDb({ url: url.toString(), schema: s.schema, poolSize: 2 });
+      try {
+        const warmed = await warmConnections(limited, 2);
+        expect(warmed.backends).toHaveLength(1);
+        expect(warmed.errors.map((e) => e.message)).toEqual([expect.stringMatching(/too many connections for role/)]);
+      } finally {
+        await limited.destroy();
+      }
+    } finally {
+      await sql`DROP OWNED BY ${sql.id(role)}`.execute(s.db);
+      await sql`DROP ROLE ${sql.id(role)}`.execute(s.db);
+    }
+  });
+
+  it('returns each connection that could not open as an error, without waiting for ever', async () => {
+    // Nothing listens on port 1: every connection is refused at once.
+    const unreachable = openDb({ url: 'postgres://postgres@127.0.0.1:1/test', poolSize: 2, connectTimeoutMs: 2_000 });
+    try {
+      const warmed = await warmConnections(unreachable, 2);
+      expect(warmed.backends).toEqual([]);
+      expect(warmed.errors).toHaveLength(2);
+      expect(warmed.errors[0]!.message).toMatch(/ECONNREFUSED/);
+    } finally {
+      await unreachable.destroy();
+    }
+  });
+});
