@@ -98,9 +98,12 @@ function redactedRedisUrl(url: string): string {
 
 /**
  * Checks at start that every migration ran, then opens the pipelines' connections and the submit
- * answers' before any traffic (store/connection-warmup.ts); closes both shared pools last at stop.
+ * answers' (store/connection-warmup.ts) while the other components start: a statement that wants
+ * one of them sooner waits for it, which is what it would have done for a new connection anyway.
+ * Closes both shared pools last at stop.
  */
 export function postgresComponent(c: Connections, o: { schema: string; pipelinePoolSize: number; log: Logger }): Component {
+  let warming: Promise<void> = Promise.resolve();
   return {
     name: 'postgres',
     start: async () => {
@@ -108,18 +111,23 @@ export function postgresComponent(c: Connections, o: { schema: string; pipelineP
       if (pending.length > 0) {
         throw new ParleyError('unmigrated_database', `the database has ${pending.length} migration(s) to apply (${pending.join(', ')}): run \`parley migrate\` first`);
       }
-      const started = performance.now();
-      const warmed = await Promise.all([warmConnections(c.pipelineDb, o.pipelinePoolSize), warmConnections(c.answersDb, 1)]);
-      const errors = warmed.flatMap((w) => w.errors);
-      const opened = warmed.reduce((n, w) => n + w.backends.length, 0);
-      // Not a reason to stop: the pools open connections on demand, as they do after any loss.
-      if (errors.length > 0) o.log.warn({ err: errors[0]!.message, failed: errors.length, opened }, 'could not open every pipeline connection at start; they open on first use');
-      else o.log.debug({ opened, ms: Math.round(performance.now() - started) }, 'pipeline connections opened');
+      warming = warmPipelineConnections(c, o.pipelinePoolSize, o.log);
     },
     stop: async () => {
+      await warming;
       await Promise.all([c.db.destroy(), c.pipelineDb.destroy()]);
     },
   };
+}
+
+/** Never rejects: a connection that cannot open now is opened on first use, as after any loss. */
+async function warmPipelineConnections(c: Connections, pipelinePoolSize: number, log: Logger): Promise<void> {
+  const started = performance.now();
+  const warmed = await Promise.all([warmConnections(c.pipelineDb, pipelinePoolSize), warmConnections(c.answersDb, 1)]);
+  const errors = warmed.flatMap((w) => w.errors);
+  const opened = warmed.reduce((n, w) => n + w.backends.length, 0);
+  if (errors.length > 0) log.warn({ err: errors[0]!.message, failed: errors.length, opened }, 'could not open every pipeline connection at start; they open on first use');
+  else log.debug({ opened, ms: Math.round(performance.now() - started) }, 'pipeline connections opened');
 }
 
 /** Waits (within a limit) for Redis at start, then runs `ready` (the intake group); closes every Redis connection at stop. */
