@@ -3,9 +3,10 @@
  * caches of the tables and indexes a statement touches the first time it plans one; a daemon that
  * starts under load (a restart or deploy with messages waiting) opened its pipeline connections in
  * its first second of traffic and paid that there, on the cores the work needed. Measured with
- * `npm run bench:two-way`, 5 alternated pairs: the replies of the first second waited 101-203 ms
- * (p50) with the connections opened at start against 205-264 ms without, p99 over the run 143-272
- * against 266-328 ms; the steady state is the same.
+ * `npm run bench:two-way` (10 s at 1,000 replies/s from the daemon's start), alternated pairs:
+ * opening the pipeline pool and the answers' connection first, p99 152-241 ms (median 173) against
+ * 199-270 (median 213), lower in 5 of 5; four more pairs with the opening overlapping the rest of the
+ * start, lower in 2, level in 1, higher in 1. The steady state is the same.
  *
  * The pool closes a connection idle for 10 s, so this helps a daemon that starts with work to do,
  * which is the start that hurts.
