@@ -3,6 +3,7 @@
  * backends as asked, each having read every hot table, kept by the pool for the statements that
  * follow; a Postgres that cannot be reached makes it return its errors, not hang.
  */
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
@@ -57,6 +58,47 @@ describe('warmConnections', () => {
     } finally {
       await sql`DROP OWNED BY ${sql.id(role)}`.execute(s.db);
       await sql`DROP ROLE ${sql.id(role)}`.execute(s.db);
+    }
+  });
+
+  it('lets the pool use the connections it opened while another is still opening', async () => {
+    // A loopback proxy to Postgres that forwards the first connection and holds the second
+    // unanswered, as a server slow to accept would, until the pool's connect time-out ends it.
+    const target = new URL(TEST_DATABASE_URL);
+    const held: Socket[] = [];
+    let accepted = 0;
+    const proxy = createServer((client) => {
+      if (++accepted === 2) {
+        held.push(client);
+        return;
+      }
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      client.pipe(upstream).pipe(client);
+      const close = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = new URL(TEST_DATABASE_URL);
+    url.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const slow = openDb({ url: url.toString(), schema: s.schema, poolSize: 2, connectTimeoutMs: 3_000 });
+    try {
+      let warmed: Awaited<ReturnType<typeof warmConnections>> | undefined;
+      const warming = warmConnections(slow, 2).then((w) => (warmed = w));
+      // Runs on the connection the warm-up opened, released for it before the second gave up.
+      const answered = await sql<{ one: number }>`SELECT 1 AS one`.execute(slow);
+      expect(answered.rows).toEqual([{ one: 1 }]);
+      expect(warmed).toBeUndefined();
+      await warming;
+      expect(warmed!.backends).toHaveLength(1);
+      expect(warmed!.errors).toHaveLength(1);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await slow.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
   });
 
