@@ -4,7 +4,7 @@
  * exchange, with assignment (automation stands aside), an agent's answer, hand back and close; the
  * event stream resumed after a disconnect with nothing lost or repeated.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTwoWayHarness } from '../../support/two-way.ts';
 import type { Harness } from '../../support/daemon.ts';
 import type { Simulator } from '../../../src/simulator/index.ts';
@@ -14,18 +14,22 @@ import { call, followEvents, startApiDaemon, type ApiDaemon, type SseEvent } fro
 let h: Harness;
 let sim: Simulator;
 let api: ApiDaemon;
-beforeEach(async () => {
+const startApi = async (): Promise<void> => {
   h = await createTwoWayHarness();
   sim = await h.startSim({ receiptDelayMs: 20 });
   api = await startApiDaemon(h, sim);
-});
-afterEach(async () => {
-  await h.close();
-});
+};
+const stopApi = (): Promise<void> => h.close();
+/** A daemon of its own for each test of the describe this is called in. */
+const apiPerTest = (): void => {
+  beforeEach(startApi);
+  afterEach(stopApi);
+};
 
 const arrived = (text: string): number => sim.arrivals.filter((a) => a.text === text).length;
 
 describe('HTTP API: sending', () => {
+  apiPerTest();
   it('one id sent over HTTP and over the stream is stored and sent once, whichever comes first', async () => {
     const first = await call(api.base, api.tokens.send, 'POST', '/v1/messages', { id: 'both-1', to: '+14155550101', text: 'HTTP first' });
     expect(first.status).toBe(202);
@@ -75,6 +79,11 @@ describe('HTTP API: sending', () => {
 });
 
 describe('HTTP API: every 4xx reason', () => {
+  // One daemon for these: a refused request changes nothing, and the one test that opens and
+  // closes a conversation uses a customer of its own (each case was a daemon started for one
+  // request, about 1 s each).
+  beforeAll(startApi);
+  afterAll(stopApi);
   const longText = 'x'.repeat(255 * 160);
   // The stream's dead-letter reasons, from the one validator, and intake's refusals.
   it.each<[string, number, string, unknown]>([
@@ -147,6 +156,7 @@ describe('HTTP API: every 4xx reason', () => {
 });
 
 describe('HTTP API: conversations', () => {
+  apiPerTest();
   it('reads back a scripted exchange; assigned, automation stands aside; handed back, it answers again; closed, the next message opens a new one', async () => {
     const customer = '14155550201';
     const t = api.tokens.agent;
@@ -283,6 +293,7 @@ describe('HTTP API: conversations', () => {
 });
 
 describe('HTTP API: events', () => {
+  apiPerTest();
   it('resumes after a disconnect from Last-Event-ID with no event lost or repeated', async () => {
     const first = await followEvents(api.base, api.tokens.read);
     expect(first.status).toBe(200);
