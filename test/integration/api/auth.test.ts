@@ -6,34 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDaemon, type Daemon } from '../../../src/main.ts';
 import type { ParleyConfig } from '../../../src/config/types.ts';
-import type { Logger } from '../../../src/lib/logger.ts';
 import { API_ROUTES } from '../../../src/api/routes.ts';
 import { createTwoWayHarness } from '../../support/two-way.ts';
 import { simSmsc, type Harness } from '../../support/daemon.ts';
 import { call, newTokens, tokenConfig, type Tokens } from '../../support/api.ts';
 import { freePort } from '../../support/ports.ts';
-
-interface LogLine {
-  readonly level: string;
-  readonly bindings: Record<string, unknown>;
-  readonly obj: Record<string, unknown>;
-  readonly msg: string | undefined;
-}
-
-function recordingLogger(lines: LogLine[], bindings: Record<string, unknown> = {}): Logger {
-  const at =
-    (level: string) =>
-    (obj: object, msg?: string): void => {
-      lines.push({ level, bindings, obj: obj as Record<string, unknown>, msg });
-    };
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
-  };
-}
+import { recordingLogger, type LogLine } from '../../support/log-lines.ts';
 
 let h: Harness;
 let daemon: Daemon;

@@ -12,7 +12,7 @@ import { HOT_PATH_TABLES } from '../../../src/store/planner-statistics.ts';
 import { openDb } from '../../../src/store/db.ts';
 import { TEST_DATABASE_URL } from '../../support/services.ts';
 import { createHarness, simSmsc } from '../../support/daemon.ts';
-import { silentLogger, type Logger } from '../../../src/lib/logger.ts';
+import { recordingLogger, type LogLine } from '../../support/log-lines.ts';
 
 const s = freshSchemaPerTest();
 
@@ -119,14 +119,13 @@ describe('warmConnections', () => {
     const h = await createHarness();
     try {
       const sim = await h.startSim();
-      const lines: { obj: Record<string, unknown>; msg: string | undefined }[] = [];
-      const recording: Logger = { ...silentLogger, debug: (obj, msg) => lines.push({ obj: obj as Record<string, unknown>, msg }), child: () => recording };
+      const lines: LogLine[] = [];
       const config = h.config({
         database: { url: TEST_DATABASE_URL, pool_size: 4, pipeline_pool_size: 3 },
         smscs: [simSmsc('sim', sim)],
         routes: [{ name: 'default', prefixes: ['*'], smscs: ['sim'], tps: 100, default_from: '12345' }],
       });
-      await h.startDaemon(config, { logger: recording });
+      await h.startDaemon(config, { logger: recordingLogger(lines) });
       await h.until('the connections opened', () => lines.some((l) => l.msg === 'pipeline connections opened'), 10_000);
       // The pipeline pool's three and the answers' one; nothing was sent or received.
       expect(lines.find((l) => l.msg === 'pipeline connections opened')!.obj).toMatchObject({ opened: 4 });
