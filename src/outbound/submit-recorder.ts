@@ -5,8 +5,11 @@
  *   end of the current turn of the event loop (with whatever came in the same socket read), and
  *   under load the next batch fills while one is written. Once committed, a `kill -9` does not
  *   send that segment again, so the crash window is the submits in flight plus the answers of
- *   one short write (ARCHITECTURE.md "The crash window");
- * - then, in batches, the status changes they cause with the receipts that came early, in one
+ *   one short write (ARCHITECTURE.md "The crash window"). A message whose every answer is in that
+ *   write, first sent and accepted, becomes `submitted` by the same statement when no receipt
+ *   came before its answers (store/messages.ts recordAnswers): nearly every message, so most
+ *   batches need nothing more;
+ * - then, in batches, the other status changes with the receipts that came early, in one
  *   transaction per batch. Committed changes are handed to `published` (the event stream).
  * A status change is written only after the answers recorded before it, so its transaction sees
  * them (receipt matching relies on it).
@@ -17,7 +20,11 @@ import type { SegmentRecord } from '../domain/segment.ts';
 import type { StatusChange } from '../domain/events.ts';
 
 export interface SubmitStore {
-  recordAnswers(segments: readonly SegmentRecord[]): Promise<void>;
+  /**
+   * Writes the answers and, with them, those of `submitted` that need nothing more (see
+   * store/messages.ts recordAnswers); returns the changes it applied.
+   */
+  recordAnswers(segments: readonly SegmentRecord[], submitted: readonly StatusChange[]): Promise<StatusChange[]>;
   /**
    * `answeredBefore`: messages among `changes` whose answers went through this batch or an earlier
    * one of this recorder (their early receipts were matched then), so they need no lookup of their
@@ -27,6 +34,7 @@ export interface SubmitStore {
 }
 
 type Item = { readonly segment: SegmentRecord } | { readonly change: StatusChange; readonly answeredBefore: boolean };
+type Answer = { readonly segment: SegmentRecord } | { readonly change: StatusChange };
 
 /**
  * Most messages whose answers are waiting for their change held in memory; past it the set starts
@@ -44,10 +52,8 @@ export interface SubmitRecorderOptions {
 }
 
 export class SubmitRecorder {
-  private readonly answers: Batcher<SegmentRecord>;
+  private readonly answers: Batcher<Answer>;
   private readonly writes: Batcher<Item>;
-  /** Resolves once every answer handed over so far is committed (and passed on to `writes`). */
-  private answered: Promise<unknown> = Promise.resolve();
   /**
    * Messages whose answers are queued in `writes` and whose change is not yet: a change that
    * finds its message here has its answers in its own batch or an earlier one (FIFO), whose
@@ -56,7 +62,7 @@ export class SubmitRecorder {
    */
   private readonly handedOver = new Set<string>();
 
-  constructor(options: SubmitRecorderOptions) {
+  constructor(private readonly options: SubmitRecorderOptions) {
     this.writes = new Batcher<Item>({
       // A single-part message is two items (its segment and its change): a batch covers batchSize messages.
       maxItems: options.batchSize * 2,
@@ -77,17 +83,12 @@ export class SubmitRecorder {
       },
       onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit results failed; retrying'),
     });
-    this.answers = new Batcher<SegmentRecord>({
-      maxItems: options.batchSize,
+    // Changes go through this batcher too, behind the answers recorded before them (FIFO): one
+    // finds its answers in its own batch (applied with them) or in an earlier one.
+    this.answers = new Batcher<Answer>({
+      maxItems: options.batchSize * 2,
       maxDelayMs: 0,
-      write: async (segments) => {
-        await options.store.recordAnswers(segments);
-        // Passed on for matching the receipts that came early; committed already. Nobody waits on
-        // these items: a write is retried until it lands (lib/batcher.ts).
-        if (this.handedOver.size > MAX_TRACKED_ANSWERS) this.handedOver.clear();
-        for (const segment of segments) this.handedOver.add(segment.messageId);
-        this.writes.addAll(segments.map((segment) => ({ segment })));
-      },
+      write: (items) => this.writeAnswers(items),
       onError: (err, items, attempt) => options.logger.error({ err, items, attempt }, 'recording submit answers failed; retrying'),
     });
   }
@@ -98,18 +99,52 @@ export class SubmitRecorder {
   }
 
   recordSegment(segment: SegmentRecord): void {
-    this.answered = this.answers.add(segment);
+    this.answers.addAll([{ segment }]);
   }
 
+  /** Resolves once the change is committed, or handed on behind its answers (`writes`). */
   async recordChange(change: StatusChange): Promise<void> {
-    // Answers are written in order, one write at a time: once the latest is in, all are.
-    await this.answered;
-    const answeredBefore = this.handedOver.delete(change.id);
-    await this.writes.add({ change, answeredBefore });
+    await this.answers.add({ change });
   }
 
   async flush(): Promise<void> {
     await this.answers.flush();
     await this.writes.flush();
+  }
+
+  private async writeAnswers(items: readonly Answer[]): Promise<void> {
+    const segments: SegmentRecord[] = [];
+    const changes: StatusChange[] = [];
+    const parts = new Map<string, number>();
+    for (const item of items) {
+      if ('segment' in item) {
+        segments.push(item.segment);
+        parts.set(item.segment.messageId, (parts.get(item.segment.messageId) ?? 0) + 1);
+      } else changes.push(item.change);
+    }
+    // A change to submitted whose every part was answered in this batch may be applied with the
+    // answers; the store decides which can (store/messages.ts recordAnswers).
+    const withAnswers = new Map<string, StatusChange>();
+    for (const c of changes) {
+      if (c.status === 'submitted' && c.segments != null && parts.get(c.id) === c.segments && !withAnswers.has(c.id)) withAnswers.set(c.id, c);
+    }
+    const applied = await this.options.store.recordAnswers(segments, [...withAnswers.values()]);
+    if (applied.length > 0) this.options.published(applied);
+    const done = new Set(applied.map((c) => c.id));
+    // The rest, committed already, are passed on: the segments for matching the receipts that came
+    // early, the changes to apply. A write is retried until it lands (lib/batcher.ts), so nobody
+    // waits on these items.
+    if (this.handedOver.size > MAX_TRACKED_ANSWERS) this.handedOver.clear();
+    const next: Item[] = [];
+    for (const segment of segments) {
+      if (done.has(segment.messageId)) continue;
+      this.handedOver.add(segment.messageId);
+      next.push({ segment });
+    }
+    for (const change of changes) {
+      if (done.has(change.id) && withAnswers.get(change.id) === change) continue;
+      next.push({ change, answeredBefore: this.handedOver.delete(change.id) });
+    }
+    this.writes.addAll(next);
   }
 }

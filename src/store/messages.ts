@@ -13,7 +13,8 @@ import { blockedAmong } from './opt-outs.ts';
 import { outboundTouches } from './conversations.ts';
 import { withDeliveries } from './webhooks.ts';
 import { applyReceipts, matchPendingLocking } from './receipts.ts';
-import { applySubmitChanges, enqueueStatusWebhooks, settleMessages } from './status-changes.ts';
+import { appliedChange, applySubmitChanges, enqueueStatusWebhooks, settleMessages, type ChangedRow } from './status-changes.ts';
+import { pendingNaming } from './receipt-keys.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
 
@@ -212,18 +213,29 @@ export async function unmarkAttempted(db: Db, ids: readonly string[]): Promise<v
  * short transaction of its own that takes no lock: one row per segment, one per attempt, and the
  * possible_duplicate flag on the message. Once committed, a `kill -9` no longer sends these
  * segments again (claimUnfinished counts them accepted). `recordSubmits` then matches early
- * receipts and applies the status changes.
+ * receipts and applies the other status changes.
+ *
+ * `submitted`: changes to `submitted` of messages whose answers are all in `segments`, applied by
+ * the same statement where they need nothing of recordSubmits (submittedWithAnswers says when).
+ * Returns those applied; the others are recordSubmits' to apply.
  */
-export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]): Promise<void> {
-  if (segments.length === 0) return;
+export async function recordAnswers(
+  db: Db,
+  segments: readonly SegmentRecord[],
+  submitted: readonly StatusChange[] = [],
+  statusWebhooks: readonly string[] = [],
+): Promise<StatusChange[]> {
+  if (segments.length === 0) return [];
   const col = <T>(f: (r: SegmentRecord) => T): T[] => segments.map(f);
   // The possible_duplicate flag goes on the message, where apps read it (status, events,
   // webhooks), before recordSubmits changes its status so that their events carry it.
-  const flagged = [...new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId))];
+  const flagged = new Set(segments.filter((r) => r.possibleDuplicate).map((r) => r.messageId));
+  const changing = submitted.filter((c) => c.status === 'submitted' && c.previous === 'queued' && !flagged.has(c.id));
   // One statement, so one implicit transaction and one round trip: the segments, one row per
-  // attempt, and the flag (a data-modifying CTE runs whether or not the query reads it).
-  // A segment sent again is updated and a new one inserted (see withoutSpeculation).
-  const write = (racing: boolean) => sql`${GENERIC_PLAN}
+  // attempt, the flag and the status changes (a data-modifying CTE runs whether or not the query
+  // reads it). A segment sent again is updated and a new one inserted (see withoutSpeculation).
+  const write = (racing: boolean) => async (tx: Tx): Promise<StatusChange[]> => {
+    const changed = await sql<ChangedRow>`${GENERIC_PLAN}
     WITH answers AS (
       SELECT u.message_id, u.seq, u.total, u.smsc, u.bind, u.smsc_message_id, u.match_key, u.command_status, u.status,
         u.attempts, u.possible_duplicate, u.submitted_at, u.responded_at
@@ -246,10 +258,53 @@ export async function recordAnswers(db: Db, segments: readonly SegmentRecord[]):
         a.smsc, a.bind, a.smsc_message_id, a.match_key, a.command_status, a.possible_duplicate, a.submitted_at, a.responded_at
       FROM answers a
     ), flagged AS (
-      UPDATE messages SET possible_duplicate = true WHERE id = ANY (${batchArray(flagged, 'text[]')}) AND NOT possible_duplicate
-    )
-    SELECT 1`.execute(db);
-  await withoutSpeculation(write);
+      UPDATE messages SET possible_duplicate = true WHERE id = ANY (${batchArray([...flagged], 'text[]')}) AND NOT possible_duplicate
+    )${racing || changing.length === 0 ? sql`` : sql`, ${submittedWithAnswers(changing)}`}
+    SELECT ${racing || changing.length === 0 ? sql`NULL::text AS id WHERE false` : sql`id, route, metadata, delivered_segments, segments, smsc, submitted_at, possible_duplicate FROM submitted`}`.execute(tx);
+    const at = new Date();
+    const byId = new Map(changed.rows.map((r) => [r.id, r]));
+    return changing.flatMap((c) => {
+      const row = byId.get(c.id);
+      return row ? [appliedChange(c, row, at)] : [];
+    });
+  };
+  return withoutSpeculation((racing) =>
+    withDeliveries(db, statusWebhooks, write(racing), (tx, applied) => enqueueStatusWebhooks(tx, applied, statusWebhooks)),
+  );
+}
+
+/**
+ * CTEs of recordAnswers that mark `changes`' messages submitted, each where nothing but this
+ * statement can have touched its parts: every part of it is a segment this statement inserts (so
+ * no receipt can have been matched to one: its carrier id is stored by this statement), and no
+ * pending receipt names any of their carrier ids (a receipt that came before its answer, for
+ * recordSubmits to match and settle under the message's row lock). A receipt stored while this
+ * statement runs misses the answers and is missed by it: the rematch sweep matches it, as it
+ * would one that raced recordSubmits (receipts.ts). `submitted` returns the rows changed.
+ */
+function submittedWithAnswers(changes: readonly StatusChange[]): RawBuilder<unknown> {
+  return sql`early AS (
+      SELECT DISTINCT a.message_id FROM answers a
+      -- A lateral of its own with LIMIT: one lookup of receipts_pending_keys per key (see pendingMatch).
+      CROSS JOIN LATERAL (SELECT 1 FROM receipts r2 WHERE ${pendingNaming('r2', sql`a.smsc`, sql`a.match_key`)} LIMIT 1) p
+      WHERE a.match_key IS NOT NULL
+    ), ready AS (
+      SELECT v.id, v.smsc, v.segments, max(a.responded_at) AS submitted_at
+      FROM unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.smsc ?? null)}::text[],
+        ${changes.map((c) => c.segments ?? null)}::smallint[]) AS v(id, smsc, segments)
+      JOIN stored s ON s.message_id = v.id
+      JOIN answers a ON a.message_id = s.message_id AND a.seq = s.seq
+      WHERE NOT EXISTS (SELECT 1 FROM early e WHERE e.message_id = v.id)
+      GROUP BY v.id, v.smsc, v.segments
+      HAVING count(*) = v.segments AND bool_and(a.status = 'accepted')
+    ), submitted AS (
+      UPDATE messages AS m SET status = 'submitted', smsc = r.smsc, segments = r.segments, owner = NULL, updated_at = now(),
+        submitted_at = r.submitted_at
+      FROM ready r
+      -- Not '=' (see changeMessagesFrom): the rows come by id, never from the partial index of queued messages.
+      WHERE m.id = r.id AND m.status IS NOT DISTINCT FROM 'queued'::text
+      RETURNING m.id, m.route, m.metadata, m.delivered_segments, m.segments, m.smsc, m.submitted_at, m.possible_duplicate
+    )`;
 }
 
 const SEGMENT_COLUMNS = sql`message_id, seq, total, smsc, bind, smsc_message_id, match_key, command_status,
@@ -260,7 +315,8 @@ const ANSWER_VALUES = sql`a.message_id, a.seq, a.total, a.smsc, a.bind, a.smsc_m
 /** The segments of `answers` not stored yet, inserted (a CTE of recordAnswers). */
 const newSegments = sql`stored AS (
       INSERT INTO segments (${SEGMENT_COLUMNS}) SELECT ${ANSWER_VALUES} FROM answers a
-      WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.message_id = a.message_id AND s.seq = a.seq))`;
+      WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.message_id = a.message_id AND s.seq = a.seq)
+      RETURNING message_id, seq)`;
 
 /** What a new answer sets on a segment stored before (`stored`), from the answer `a`. */
 const answerSet = (stored: string, a: string) => {

@@ -21,6 +21,7 @@ import { SEGMENT_FINAL_ORDER, settleStatus, type MessageStatus, type SegmentFina
 import { RECEIPT_ERROR_PREFIX, changeMessagesFrom, enqueueStatusWebhooks, lockMessages, lockingMessages, settleMessages, settledError } from './status-changes.ts';
 import type { NewReceipt } from '../domain/receipt.ts';
 import { withDeliveries } from './webhooks.ts';
+import { pendingNaming, stillPending } from './receipt-keys.ts';
 
 type Tx = Transaction<Database> | Db;
 
@@ -54,17 +55,6 @@ export function attemptByKeys(smsc: RawBuilder<unknown>, keys: RawBuilder<unknow
       LIMIT 1) f
     ORDER BY k.n
     LIMIT 1`;
-}
-
-/**
- * `<alias>.message_id IS NULL`, written so that the planner cannot answer it from a partial index of
- * pending receipts (`IS NOT DISTINCT FROM NULL` it rewrites to IS NULL; num_nulls it cannot see
- * into): on statistics taken while nearly every receipt had matched, it read every pending receipt
- * that way, and receipts that never match stay pending for good (measured: CHANGELOG, migration
- * 0026). The rows to update then come by id, and a lookup by key has only receipts_pending_keys.
- */
-function stillPending(alias: string): RawBuilder<boolean> {
-  return sql<boolean>`num_nulls(${sql.ref(`${alias}.message_id`)}) = 1`;
 }
 
 /**
@@ -226,7 +216,7 @@ export function pendingMatch(segments: readonly { smsc: string; matchKey: string
         ${segments.map((s) => s.messageId)}::text[], ${segments.map((s) => s.seq)}::smallint[]) AS v(smsc, match_key, message_id, seq)
       CROSS JOIN LATERAL (
         SELECT r2.id, array_position(r2.match_keys, v.match_key) AS rank FROM receipts r2
-        WHERE cardinality(r2.match_keys) > 0 AND r2.match_keys @> ARRAY[v.match_key] AND r2.smsc = v.smsc AND ${stillPending('r2')}
+        WHERE ${pendingNaming('r2', sql`v.smsc`, sql`v.match_key`)}
         OFFSET 0) p
       ORDER BY p.id, p.rank
     ) AS m`);

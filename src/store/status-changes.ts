@@ -155,17 +155,7 @@ async function applyChangesReading(
 ): Promise<{ applied: StatusChange[]; partlyFinal: Set<string> }> {
   const partlyFinal = new Set<string>();
   if (changes.length === 0) return { applied: [], partlyFinal };
-  const result = await sql<{
-    id: string;
-    route: string;
-    metadata: Record<string, unknown> | null;
-    delivered_segments: number;
-    segments: number | null;
-    smsc: string | null;
-    submitted_at: Date | null;
-    possible_duplicate: boolean;
-    partly_final: boolean;
-  }>`
+  const result = await sql<ChangedRow & { partly_final: boolean }>`
     ${GENERIC_PLAN}WITH ${changeMessagesFrom(sql`unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.status)}::text[], ${changes.map((c) => c.previous)}::text[],
         ${changes.map((c) => c.smsc ?? null)}::text[], ${changes.map((c) => c.segments ?? null)}::smallint[],
         ${changes.map((c) => c.errorCode ?? null)}::text[], ${changes.map((c) => c.errorReason ?? null)}::text[],
@@ -181,26 +171,43 @@ async function applyChangesReading(
     const row = byId.get(c.id);
     if (!row) continue;
     if (row.partly_final) partlyFinal.add(c.id);
-    // Every field written out, not spread from the change: one shape for every applied change,
-    // which the event and metric code that reads them all stays fast on.
-    applied.push({
-      id: c.id,
-      status: c.status,
-      previous: c.previous,
-      errorCode: c.errorCode,
-      errorReason: c.errorReason,
-      route: c.route ?? row.route,
-      metadata: c.metadata ?? row.metadata,
-      segments: c.segments ?? row.segments,
-      smsc: c.smsc ?? row.smsc,
-      deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
-      submittedAt: row.submitted_at,
-      possibleDuplicate: row.possible_duplicate,
-      at,
-    });
+    applied.push(appliedChange(c, row, at));
   }
   await enqueueStatusWebhooks(tx, applied, statusWebhooks);
   return { applied, partlyFinal };
+}
+
+/** A message row as a status change left it: what the change's event reports beside the change. */
+export interface ChangedRow {
+  id: string;
+  route: string;
+  metadata: Record<string, unknown> | null;
+  delivered_segments: number;
+  segments: number | null;
+  smsc: string | null;
+  submitted_at: Date | null;
+  possible_duplicate: boolean;
+}
+
+/** The change `c` as applied to `row`, for its event (what the change leaves out, the row tells). */
+export function appliedChange(c: StatusChange, row: ChangedRow, at: Date): StatusChange {
+  // Every field written out, not spread from the change: one shape for every applied change,
+  // which the event and metric code that reads them all stays fast on.
+  return {
+    id: c.id,
+    status: c.status,
+    previous: c.previous,
+    errorCode: c.errorCode,
+    errorReason: c.errorReason,
+    route: c.route ?? row.route,
+    metadata: c.metadata ?? row.metadata,
+    segments: c.segments ?? row.segments,
+    smsc: c.smsc ?? row.smsc,
+    deliveredSegments: c.deliveredSegments ?? row.delivered_segments,
+    submittedAt: row.submitted_at,
+    possibleDuplicate: row.possible_duplicate,
+    at,
+  };
 }
 
 /** Whether the message `id` has a part with its final receipt: only such a message can settle. */

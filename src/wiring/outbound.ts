@@ -93,7 +93,7 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
 
   const recorder = new SubmitRecorder({
     store: {
-      recordAnswers: (segments) => messages.recordAnswers(deps.answersDb, segments),
+      recordAnswers: (segments, submitted) => messages.recordAnswers(deps.answersDb, segments, submitted, subscriptions.status),
       recordSubmits: (segments, changes, answeredBefore) => messages.recordSubmits(pipelineDb, segments, changes, subscriptions.status, answeredBefore),
     },
     published,

@@ -32,7 +32,7 @@ describe('inserts that race', () => {
   it('a segment inserted by another transaction while this batch waited is updated with this answer', async () => {
     await insertMessages(s.db, 'd1', [message('m1'), message('m2')]);
     const other = s.openPool(1);
-    let answered: Promise<void> | undefined;
+    let answered: Promise<unknown> | undefined;
     let waited = false;
     await other.transaction().execute(async (tx) => {
       // Not committed yet: the batch's check cannot see it, and its insert waits on the key.

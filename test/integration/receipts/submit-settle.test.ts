@@ -1,5 +1,7 @@
 /**
- * A submit batch's status changes (recordSubmits) in four statements where six were: the early
+ * Most messages become submitted in the statement that records their answers (recordAnswers):
+ * each whose parts are all first answers in it, accepted, with no receipt waiting for them. The
+ * others go to recordSubmits. A submit batch's status changes (recordSubmits) in four statements where six were: the early
  * receipts matched and the messages' row locks taken in one (matchPendingLocking), and the
  * messages that may be final already read by the statement that marks them submitted
  * (applySubmitChanges), so that a batch whose receipts are still to come reads nothing to settle.
@@ -84,5 +86,55 @@ describe('recording a submit batch', () => {
     expect(waiting[0]).toMatch(/^\s*\/\* parley: generic plan \*\/ WITH early AS \(\s*UPDATE receipts/);
     expect(waiting[0]).not.toContain('UPDATE messages');
     expect((await recorded!).map((c) => c.status)).toEqual(['submitted']);
+  });
+});
+
+describe('the answers statement marking messages submitted', () => {
+  const rowOf = (id: string) =>
+    s.db.selectFrom('messages').select(['status', 'owner', 'segments', 'smsc', 'submitted_at']).where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('marks each message whose every part it answers submitted, with the event facts, and changes no other', async () => {
+    await send(['m1', 'm2', 'm3']);
+    const m2 = [1, 2].map((seq) => ({ ...acceptedSegment('m2', `B${seq}`, { seq }), total: 2 }));
+    const answers = [acceptedSegment('m1', 'A1'), ...m2, { ...acceptedSegment('m3', 'C1'), total: 2 }];
+    const applied = await recordAnswers(s.db, answers, [submittedChange('m1'), { ...submittedChange('m2'), segments: 2 }, { ...submittedChange('m3'), segments: 2 }]);
+    // m3's second part is not in this statement: its change is recordSubmits' to apply.
+    expect(applied.map((c) => [c.id, c.status, c.previous, c.segments, c.route, c.possibleDuplicate])).toEqual([
+      ['m1', 'submitted', 'queued', 1, 'default', false],
+      ['m2', 'submitted', 'queued', 2, 'default', false],
+    ]);
+    expect(applied[0]!.submittedAt).toEqual(answers[0]!.respondedAt);
+    expect(await rowOf('m1')).toMatchObject({ status: 'submitted', owner: null, segments: 1, smsc: 'sim', submitted_at: answers[0]!.respondedAt });
+    expect(await statusOf('m2')).toBe('submitted');
+    expect(await rowOf('m3')).toMatchObject({ status: 'queued', owner: 'd1' });
+  });
+
+  it('leaves a message to recordSubmits when a receipt came before its answer, when a part was stored before, or when it is no longer queued', async () => {
+    await send(['m1', 'm2', 'm3', 'm4']);
+    await storeReceipts(s.db, [carrierReceipt('A1', 'DELIVRD', 'delivered')]);
+    // m2's part was answered before (sent again now), m3 was flagged a possible duplicate, m4 cancelled.
+    await recordAnswers(s.db, [acceptedSegment('m2', 'A2')]);
+    await sql`UPDATE messages SET status = 'failed', owner = NULL WHERE id = 'm4'`.execute(s.db);
+    const answers = [acceptedSegment('m1', 'A1'), acceptedSegment('m2', 'B2'), acceptedSegment('m3', 'A3', { possibleDuplicate: true }), acceptedSegment('m4', 'A4')];
+    const changes = ['m1', 'm2', 'm3', 'm4'].map(submittedChange);
+    expect(await recordAnswers(s.db, answers, changes)).toEqual([]);
+    expect(await statusOf('m1')).toBe('queued');
+    // recordSubmits, as the recorder calls it for them, matches m1's early receipt and settles it.
+    const settled = await recordSubmits(s.db, answers, changes.slice(0, 3));
+    expect(settled.map((c) => [c.id, c.status])).toEqual([
+      ['m1', 'submitted'],
+      ['m2', 'submitted'],
+      ['m3', 'submitted'],
+      ['m1', 'delivered'],
+    ]);
+    expect(await statusOf('m4')).toBe('failed');
+  });
+
+  it('a receipt stored after the statement finds its message submitted and settles it at once (one stored while it runs: rematch.test.ts)', async () => {
+    await send(['m1']);
+    expect((await recordAnswers(s.db, [acceptedSegment('m1', 'A1')], [submittedChange('m1')])).map((c) => c.status)).toEqual(['submitted']);
+    const stored = await storeReceipts(s.db, [carrierReceipt('A1', 'DELIVRD', 'delivered')]);
+    // Stored after the answers were committed, it finds the message submitted and settles it at once.
+    expect(stored.changes.map((c) => [c.id, c.status])).toEqual([['m1', 'delivered']]);
   });
 });

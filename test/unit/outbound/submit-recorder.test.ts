@@ -10,15 +10,31 @@ const segment = (messageId: string, seq = 1): SegmentRecord =>
 
 const submitted = (id: string): StatusChange => ({ id, status: 'submitted', previous: 'queued' });
 
-/** The writes the recorder makes, in order: what a store would be asked to commit. */
-function recordingStore(): { store: SubmitStore; answers: string[][]; submits: { segments: string[]; changes: string[]; answeredBefore: string[] }[] } {
+const submittedParts = (id: string, segments: number): StatusChange => ({ ...submitted(id), segments });
+
+/**
+ * The writes the recorder makes, in order: what a store would be asked to commit. `appliesWithAnswers`:
+ * the messages whose change to submitted the answers' statement applies when it is offered.
+ */
+function recordingStore(appliesWithAnswers: ReadonlySet<string> = new Set()): {
+  store: SubmitStore;
+  answers: string[][];
+  offered: string[][];
+  submits: { segments: string[]; changes: string[]; answeredBefore: string[] }[];
+} {
   const answers: string[][] = [];
+  const offered: string[][] = [];
   const submits: { segments: string[]; changes: string[]; answeredBefore: string[] }[] = [];
   return {
     answers,
+    offered,
     submits,
     store: {
-      recordAnswers: async (segments) => void answers.push(segments.map((s) => s.messageId)),
+      recordAnswers: async (segments, changes) => {
+        answers.push(segments.map((s) => s.messageId));
+        offered.push(changes.map((c) => c.id));
+        return changes.filter((c) => appliesWithAnswers.has(c.id));
+      },
       recordSubmits: async (segments, changes, answeredBefore) => {
         submits.push({ segments: segments.map((s) => s.messageId), changes: changes.map((c) => c.id), answeredBefore: [...answeredBefore].sort() });
         return [...changes];
@@ -63,5 +79,31 @@ describe('SubmitRecorder', () => {
     const flags = submits.flatMap((s) => s.answeredBefore);
     expect(flags).toEqual(['m1']);
     expect(submits.flatMap((s) => s.changes)).toEqual(['m1', 'm1']);
+  });
+
+  it('offers a change to submitted to the answers\' write when all its parts are in it; one applied there goes no further', async () => {
+    // m1 (one part) and m2 (two parts) answered with their changes in one batch; m3's second part
+    // and its change come in a later batch than its first part.
+    const { store, answers, offered, submits } = recordingStore(new Set(['m1']));
+    const published: string[] = [];
+    const recorder = new SubmitRecorder({ store, published: (c) => published.push(...c.map((x) => x.id)), batchSize: 10, batchDelayMs: 0, logger: silentLogger });
+    recorder.recordSegment(segment('m1'));
+    recorder.recordSegment(segment('m2', 1));
+    recorder.recordSegment(segment('m2', 2));
+    recorder.recordSegment(segment('m3', 1));
+    const changes = [recorder.recordChange(submittedParts('m1', 1)), recorder.recordChange(submittedParts('m2', 2))];
+    await Promise.all(changes);
+    recorder.recordSegment(segment('m3', 2));
+    await recorder.recordChange(submittedParts('m3', 2));
+    await recorder.flush();
+    expect(answers).toEqual([['m1', 'm2', 'm2', 'm3'], ['m3']]);
+    // m3's change is not offered: its first part was answered in the batch before.
+    expect(offered).toEqual([['m1', 'm2'], []]);
+    // m1 was applied with its answers: neither its segment nor its change reaches recordSubmits.
+    expect(submits.flatMap((s) => s.segments)).toEqual(['m2', 'm2', 'm3', 'm3']);
+    expect(submits.flatMap((s) => s.changes)).toEqual(['m2', 'm3']);
+    expect(submits.flatMap((s) => s.answeredBefore)).toEqual(['m2', 'm3']);
+    expect(published).toEqual(['m1', 'm2', 'm3']);
+    expect(recorder.pending).toBe(0);
   });
 });
