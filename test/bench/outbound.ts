@@ -9,9 +9,11 @@
  *
  * --runs N runs each binds value N times in a row (rows `1 #2` ...) and prints the medians of the
  * headline figures, with issue 10's goals judged on them (they are medians of 3 runs: this machine's
- * runs of the same build differ by up to a third, so one run proves nothing either way).
+ * runs of the same build differ by up to a third, so one run proves nothing either way). To tell
+ * two builds apart, run them turn about: `npm run bench:ab -- --base REV` (test/bench/ab.ts).
  *
- * --result-json FILE writes each run's headline figures as JSON (test/bench/kannel.ts reads them).
+ * --result-json FILE writes each run's headline figures as JSON (test/bench/kannel.ts and
+ * test/bench/ab.ts read them).
  *
  * Per message (the "cost per message" table, with receipts the whole life of a message):
  *   daemon cpu µs   process.cpuUsage() in the daemon, first dequeue -> last receipt recorded
@@ -944,6 +946,8 @@ export interface OutboundResult {
   readonly submitRate: number;
   readonly daemonCpuMs: number;
   readonly postgresCpuMs: number;
+  /** WAL written over the run, cluster-wide (see "cost per message"). */
+  readonly walBytes: number;
 }
 
 /** A run's row label: its binds, and its number among the runs of that binds value (--runs). */
@@ -972,6 +976,7 @@ function writeResultJson(file: string, results: readonly RunResult[]): void {
     submitRate: r.rate,
     daemonCpuMs: r.daemon.cpuMs,
     postgresCpuMs: r.postgresCpuMs,
+    walBytes: r.server.walBytes,
   }));
   writeFileSync(file, JSON.stringify(out, null, 2));
 }

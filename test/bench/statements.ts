@@ -33,7 +33,7 @@
  *
  * Postgres must run on this machine (its backend's /proc entry is read), as in `npm run bench`.
  * Nothing is asserted. A change of code (not of schema) is A/B'd by runs from two work trees,
- * alternated.
+ * alternated (`npm run bench:ab` does that for the whole pipeline).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
