@@ -42,12 +42,24 @@ describe('warmConnections', () => {
     // A role allowed one connection: the pool's second is refused by the server while the first is held.
     const role = `warm_${s.schema}`;
     await sql`CREATE ROLE ${sql.id(role)} LOGIN CONNECTION LIMIT 1`.execute(s.db);
+    // The second connection reaches Postgres only once the first is a backend of the role: two
+    // starting at once can each count the other and both be refused (Postgres enforces the limit
+    // "only approximately", CREATE ROLE says), which once left nothing held and this test failing.
+    const firstIsBackend = async (): Promise<void> => {
+      for (let i = 0; i < 200; i++) {
+        const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = ${role}`.execute(s.db);
+        if (n.rows[0]!.n >= 1) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const proxy = await loopbackProxy(async (n) => {
+      if (n === 2) await firstIsBackend();
+      return 'forward';
+    });
     try {
       await sql`GRANT USAGE ON SCHEMA ${sql.id(s.schema)} TO ${sql.id(role)}`.execute(s.db);
       await sql`GRANT SELECT ON ALL TABLES IN SCHEMA ${sql.id(s.schema)} TO ${sql.id(role)}`.execute(s.db);
-      const url = new URL(TEST_DATABASE_URL);
-      url.username = role;
-      const limited = openDb({ url: url.toString(), schema: s.schema, poolSize: 2 });
+      const limited = openDb({ url: proxy.url(role), schema: s.schema, poolSize: 2 });
       try {
         const warmed = await warmConnections(limited, 2);
         expect(warmed.backends).toHaveLength(1);
@@ -56,35 +68,17 @@ describe('warmConnections', () => {
         await limited.destroy();
       }
     } finally {
+      await proxy.close();
       await sql`DROP OWNED BY ${sql.id(role)}`.execute(s.db);
       await sql`DROP ROLE ${sql.id(role)}`.execute(s.db);
     }
   });
 
   it('lets the pool use the connections it opened while another is still opening', async () => {
-    // A loopback proxy to Postgres that forwards the first connection and holds the second
-    // unanswered, as a server slow to accept would, until the pool's connect time-out ends it.
-    const target = new URL(TEST_DATABASE_URL);
-    const held: Socket[] = [];
-    let accepted = 0;
-    const proxy = createServer((client) => {
-      if (++accepted === 2) {
-        held.push(client);
-        return;
-      }
-      const upstream = connect(Number(target.port || 5432), target.hostname);
-      client.pipe(upstream).pipe(client);
-      const close = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const url = new URL(TEST_DATABASE_URL);
-    url.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    const slow = openDb({ url: url.toString(), schema: s.schema, poolSize: 2, connectTimeoutMs: 3_000 });
+    // The second connection is held unanswered, as a server slow to accept would hold it, until
+    // the pool's connect time-out ends it.
+    const proxy = await loopbackProxy(async (n) => (n === 2 ? 'hold' : 'forward'));
+    const slow = openDb({ url: proxy.url(), schema: s.schema, poolSize: 2, connectTimeoutMs: 3_000 });
     try {
       let warmed: Awaited<ReturnType<typeof warmConnections>> | undefined;
       const warming = warmConnections(slow, 2).then((w) => (warmed = w));
@@ -96,9 +90,8 @@ describe('warmConnections', () => {
       expect(warmed!.backends).toHaveLength(1);
       expect(warmed!.errors).toHaveLength(1);
     } finally {
-      for (const socket of held) socket.destroy();
       await slow.destroy();
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await proxy.close();
     }
   });
 
@@ -135,3 +128,45 @@ describe('warmConnections', () => {
     }
   });
 });
+
+/**
+ * A loopback proxy to the test Postgres. `route` decides each connection (numbered from 1) in
+ * turn: forwarded once it resolves, or held unanswered until the proxy closes. `url(user)` is the
+ * test database's URL through the proxy.
+ */
+async function loopbackProxy(route: (n: number) => Promise<'forward' | 'hold'>): Promise<{ url(user?: string): string; close(): Promise<void> }> {
+  const target = new URL(TEST_DATABASE_URL);
+  const open = new Set<Socket>();
+  let accepted = 0;
+  const proxy = createServer((client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => client.destroy());
+    route(++accepted).then((how) => {
+      if (how === 'hold' || client.destroyed) return;
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      open.add(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = (): void => {
+        client.destroy();
+        upstream.destroy();
+        open.delete(upstream);
+      };
+      client.on('close', close);
+      upstream.on('error', close).on('close', close);
+    }, () => client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: (user) => {
+      const url = new URL(TEST_DATABASE_URL);
+      url.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      if (user !== undefined) url.username = user;
+      return url.toString();
+    },
+    close: async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    },
+  };
+}
