@@ -40,6 +40,7 @@ import type { OutboundResult, SimChildOptions } from './outbound.ts';
 import { freePort } from '../support/ports.ts';
 import {
   booleanFlag,
+  fileHeader,
   cpuMsSince,
   exited,
   fmt,
@@ -312,8 +313,7 @@ const median = (values: readonly number[]): number => percentile([...values].sor
 
 async function main(): Promise<void> {
   if (booleanFlag('help')) {
-    const source = readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    console.log(source.slice(source.indexOf('/**') + 3, source.indexOf('*/')).split('\n').map((l) => l.replace(/^ \* ?/, '')).join('\n').trim());
+    console.log(fileHeader(fileURLToPath(import.meta.url)));
     return;
   }
   for (const binary of [BEARERBOX, SMSBOX]) {
