@@ -283,14 +283,16 @@ export async function recordAnswers(
  * would one that raced recordSubmits (receipts.ts). `submitted` returns the rows changed.
  */
 function submittedWithAnswers(changes: readonly StatusChange[]): RawBuilder<unknown> {
+  const ids = changes.map((c) => c.id);
   return sql`early AS (
       SELECT DISTINCT a.message_id FROM answers a
       -- A lateral of its own with LIMIT: one lookup of receipts_pending_keys per key (see pendingMatch).
       CROSS JOIN LATERAL (SELECT 1 FROM receipts r2 WHERE ${pendingNaming('r2', sql`a.smsc`, sql`a.match_key`)} LIMIT 1) p
-      WHERE a.match_key IS NOT NULL
+      -- Only the answers of messages whose change is offered: no other needs the lookup.
+      WHERE a.match_key IS NOT NULL AND a.message_id = ANY (${batchArray(ids, 'text[]')})
     ), ready AS (
       SELECT v.id, v.smsc, v.segments, max(a.responded_at) AS submitted_at
-      FROM unnest(${batchArray(changes.map((c) => c.id), 'text[]')}, ${changes.map((c) => c.smsc ?? null)}::text[],
+      FROM unnest(${batchArray(ids, 'text[]')}, ${changes.map((c) => c.smsc ?? null)}::text[],
         ${changes.map((c) => c.segments ?? null)}::smallint[]) AS v(id, smsc, segments)
       JOIN stored s ON s.message_id = v.id
       JOIN answers a ON a.message_id = s.message_id AND a.seq = s.seq
