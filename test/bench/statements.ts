@@ -39,7 +39,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { freshSchema } from '../support/services.ts';
+import { backendPid, freshSchema } from '../support/services.ts';
 import { acceptedSegment, carrierReceipt } from '../support/receipt-records.ts';
 import { insertMessages, markAttempted, recordAnswers, recordSubmits } from '../../src/store/messages.ts';
 import { storeReceipts } from '../../src/store/receipts.ts';
@@ -83,8 +83,6 @@ export function fitCallCost(points: readonly { size: number; perCall: number }[]
 function backendCpuUs(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 }
-
-const backendPid = async (db: Db): Promise<number> => (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
 
 /** Messages `from`..`from + n - 1`, each to a customer of its own from one of our numbers, as intake stores them. */
 function messages(from: number, n: number): RoutedMessage[] {

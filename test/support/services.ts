@@ -4,11 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { Redis } from 'ioredis';
 import { openDb, migrateToLatest, type Db } from '../../src/store/db.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import type { ParleyConfig } from '../../src/config/types.ts';
+import type { Database } from '../../src/store/tables.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -29,18 +30,26 @@ export function uniqueName(prefix: string): string {
 }
 
 /**
- * Whether some backend is seen waiting for a lock of `locktype` (pg_locks: 'advisory',
- * 'transactionid', ...) within `timeoutMs`: the premise of a test that makes a statement wait on
- * purpose, checked before the test goes on.
+ * Whether a backend is seen waiting, within `timeoutMs`, for a lock of `locktype` (pg_locks:
+ * 'advisory', 'transactionid', ...) that the backend `blockedBy` holds: the premise of a test that
+ * makes a statement wait on purpose, checked before the test goes on. Only waits on that holder
+ * count: test files run side by side in one database, and another's wait is not this test's.
  */
-export async function lockWaitSeen(db: Db, locktype: string, timeoutMs = 5000): Promise<boolean> {
+export async function lockWaitSeen(db: Db, locktype: string, blockedBy: number, timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = ${locktype} AND NOT granted`.execute(db);
+    const res = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_locks
+      WHERE locktype = ${locktype} AND NOT granted AND ${blockedBy}::int = ANY (pg_blocking_pids(pid))`.execute(db);
     if (res.rows[0]!.n > 0) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The backend serving `db` (a transaction, a connection). */
+export async function backendPid(db: Db | Transaction<Database>): Promise<number> {
+  return (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
 }
 
 export interface TestSchema {

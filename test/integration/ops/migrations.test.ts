@@ -437,9 +437,10 @@ describe('two schemas migrating at once', () => {
       await holder.query(`SET deadlock_timeout = '20s'`);
       await holder.query(`CREATE SCHEMA ${other}; CREATE TABLE ${other}.big (n int); INSERT INTO ${other}.big SELECT generate_series(1, 1000)`);
       await holder.query(`SELECT pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
+      const holderPid = (await holder.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
       const migrating = migrateToLatest(db, schema);
       // Guards the premise: the migrator waits for this very lock (kysely did not change it).
-      expect(await lockWaitSeen(db, 'advisory')).toBe(true);
+      expect(await lockWaitSeen(db, 'advisory', holderPid)).toBe(true);
       // Waits for every older transaction, the waiting migrator's among them: a cycle.
       await holder.query(`CREATE INDEX CONCURRENTLY big_n ON ${other}.big (n)`);
       await holder.query(`SELECT pg_advisory_unlock(${KYSELY_MIGRATION_LOCK})`);

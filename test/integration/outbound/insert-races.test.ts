@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { lockWaitSeen } from '../../support/services.ts';
+import { backendPid, lockWaitSeen } from '../../support/services.ts';
 import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages, recordAnswers } from '../../../src/store/messages.ts';
 import { acceptedSegment } from '../../support/receipt-records.ts';
@@ -38,7 +38,7 @@ describe('inserts that race', () => {
       // Not committed yet: the batch's check cannot see it, and its insert waits on the key.
       await sql`INSERT INTO segments (message_id, seq, total, smsc, status, submitted_at) VALUES ('m1', 1, 1, 'sim', 'accepted', now())`.execute(tx);
       answered = recordAnswers(s.db, [acceptedSegment('m1', 'A1', { possibleDuplicate: true }), acceptedSegment('m2', 'A2')]);
-      waited = await lockWaitSeen(s.db, 'transactionid', 2000);
+      waited = await lockWaitSeen(s.db, 'transactionid', await backendPid(tx), 2000);
     });
     // The premise: the batch's insert waited for the other transaction's row.
     expect(waited).toBe(true);

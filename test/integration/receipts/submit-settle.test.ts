@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { lockWaitSeen } from '../../support/services.ts';
+import { backendPid, lockWaitSeen } from '../../support/services.ts';
 import { freshSchemaPerTest } from '../../support/schema-per-test.ts';
 import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { storeReceipts } from '../../../src/store/receipts.ts';
@@ -74,8 +74,11 @@ describe('recording a submit batch', () => {
       // A receipt batch settling m4 the careful way holds its lock.
       await sql`SELECT 1 FROM messages WHERE id = 'm4' FOR NO KEY UPDATE`.execute(tx);
       recorded = recordSubmits(s.db, [answer], [submittedChange('m4')]);
-      waited = await lockWaitSeen(s.db, 'transactionid', 2000);
-      const activity = await sql<{ query: string }>`SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`.execute(tx);
+      waited = await lockWaitSeen(s.db, 'transactionid', await backendPid(tx), 2000);
+      // The statements this transaction blocks, not every one waiting in the database: test files
+      // run side by side, and another one's statement waiting on its own lock was counted here.
+      const activity = await sql<{ query: string }>`
+        SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pg_backend_pid() = ANY (pg_blocking_pids(pid))`.execute(tx);
       waiting = activity.rows.map((r) => r.query);
     });
     expect(waited).toBe(true);
