@@ -22,6 +22,7 @@ import type { ReceiptRecorder } from './inbound/receipts.ts';
 import { RouteBuckets } from './queue/coordination.ts';
 import { streamKeys } from './queue/keys.ts';
 import { Service, type Component } from './service.ts';
+import { RecentCarrierIds } from './domain/recent-carrier-ids.ts';
 import type { SmscPool } from './smpp/smsc-pool.ts';
 import type { Db } from './store/db.ts';
 import { wireApi } from './wiring/api.ts';
@@ -119,6 +120,8 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     onFault: (dependency) => readiness.nudge(dependency),
   });
   const streams = wireEventStreams(ctx, conn.redis);
+  // Written by the submit answers, read by the receipts: a receipt for a segment sent lately names it.
+  const carrierIds = new RecentCarrierIds();
   const inbound = wireInbound(ctx, {
     db: conn.db,
     pipelineDb: conn.pipelineDb,
@@ -126,6 +129,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     published: streams.published,
     inboundEvents: streams.inboundEvents,
     admit: (list) => outbound.intake.admit(list),
+    carrierIds,
   });
   const binds = wireBinds(ctx, {
     coordination: conn.coordination,
@@ -145,6 +149,7 @@ export function buildDaemon(config: ParleyConfig, options: DaemonOptions): Daemo
     published: streams.published,
     running: () => current,
     clock: options.clock ?? ((): Date => new Date()),
+    carrierIds,
   });
   const readiness = wireReadiness(ctx, { dbProbe: conn.dbProbe, redis: conn.redis, pools: binds.pools, canServe: binds.canServe });
   const liveness = wireLiveness(ctx, {

@@ -2,6 +2,7 @@
  * Delivery receipts as the inbound path hands them to the store, and those nothing matched.
  */
 import type { SegmentFinalStatus } from './status.ts';
+import type { SentSegment } from './recent-carrier-ids.ts';
 
 export interface NewReceipt {
   readonly fingerprint: string;
@@ -25,6 +26,11 @@ export interface NewReceipt {
   /** The deliver_sm's source (the customer the message went to) and destination (our number). */
   readonly sourceAddr?: string;
   readonly destAddr?: string;
+  /**
+   * The segment the best of `matchKeys` names, when the daemon storing the receipt sent it lately
+   * (RecentCarrierIds): the store applies the receipt to it without looking the id up.
+   */
+  readonly sentSegment?: SentSegment;
 }
 
 export interface UnmatchedReceipt {

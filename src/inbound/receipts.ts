@@ -14,6 +14,7 @@ import type { StatusEventFacts } from '../domain/events.ts';
 import type { InboundAnswer, InboundSm } from '../smpp/smsc-bind.ts';
 import { decodeText, type DefaultAlphabet } from '../smpp/text/index.ts';
 import type { NewReceipt } from '../domain/receipt.ts';
+import type { RecentCarrierIds } from '../domain/recent-carrier-ids.ts';
 import { mapReceiptState, parseReceipt } from './receipt-text.ts';
 import { toQuarantined, type Quarantine } from './quarantine.ts';
 
@@ -39,6 +40,8 @@ export interface ReceiptRecorderOptions {
   /** Keeps a deliver_sm whose receipt the store refused as poison, so it can be answered. */
   readonly quarantine?: Quarantine;
   readonly progress?: Progress;
+  /** The segments this daemon sent lately: a receipt for one names it to the store. */
+  readonly carrierIds?: RecentCarrierIds;
 }
 
 interface Pending {
@@ -71,6 +74,10 @@ export class ReceiptRecorder {
       write: async (items) => {
         const result = await options.store.storeReceipts(items.map((i) => i.receipt));
         const now = performance.now();
+        // A final receipt ends its key's use; a resend of it is recognised by its fingerprint.
+        for (const { receipt } of items) {
+          if (receipt.sentSegment !== undefined && receipt.segmentStatus !== undefined) options.carrierIds?.forget(receipt.smsc, receipt.matchKeys[0]!);
+        }
         for (const i of items) options.observer?.onCommitted?.((now - i.arrivedAt) / 1000);
         options.publish(result.changes);
       },
@@ -144,12 +151,14 @@ export class ReceiptRecorder {
       };
     }
     const network = parsed.networkError;
+    const matchKeys = receiptIdKeys(parsed.smscMessageId, this.options.idFormatOf(sm.smsc));
+    const sentSegment = matchKeys.length > 0 ? this.options.carrierIds?.find(sm.smsc, matchKeys[0]!) : undefined;
     return {
       fingerprint,
       smsc: sm.smsc,
       bind: sm.bind,
       smscMessageId: parsed.smscMessageId,
-      matchKeys: receiptIdKeys(parsed.smscMessageId, this.options.idFormatOf(sm.smsc)),
+      matchKeys,
       state: parsed.state,
       segmentStatus: mapReceiptState(parsed.state),
       errorCode: parsed.errorCode ?? null,
@@ -161,6 +170,7 @@ export class ReceiptRecorder {
       tlvs: Object.keys(tlvs).length ? tlvs : null,
       sourceAddr: sm.source.address,
       destAddr: sm.destination.address,
+      sentSegment,
     };
   }
 }

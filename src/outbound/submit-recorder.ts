@@ -18,6 +18,7 @@ import { Batcher } from '../lib/batcher.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SegmentRecord } from '../domain/segment.ts';
 import type { StatusChange } from '../domain/events.ts';
+import type { RecentCarrierIds } from '../domain/recent-carrier-ids.ts';
 
 export interface SubmitStore {
   /**
@@ -49,6 +50,8 @@ export interface SubmitRecorderOptions {
   batchSize: number;
   batchDelayMs: number;
   logger: Logger;
+  /** Told of every accepted answer once it is committed, so that its receipt can name its segment. */
+  carrierIds?: RecentCarrierIds;
 }
 
 export class SubmitRecorder {
@@ -129,6 +132,12 @@ export class SubmitRecorder {
       if (c.status === 'submitted' && c.segments != null && parts.get(c.id) === c.segments && !withAnswers.has(c.id)) withAnswers.set(c.id, c);
     }
     const applied = await this.options.store.recordAnswers(segments, [...withAnswers.values()]);
+    const carrierIds = this.options.carrierIds;
+    if (carrierIds !== undefined) {
+      for (const s of segments) {
+        if (s.status === 'accepted' && s.matchKey !== null) carrierIds.remember(s.smsc, s.matchKey, s);
+      }
+    }
     if (applied.length > 0) this.options.published(applied);
     const done = new Set(applied.map((c) => c.id));
     // The rest, committed already, are passed on: the segments for matching the receipts that came

@@ -110,16 +110,19 @@ function receiptRows(receipts: readonly NewReceipt[]): RawBuilder<unknown> {
     -- (repeated-statements.ts).
     SELECT v.fingerprint, v.smsc, v.bind, v.smsc_message_id, v.state, v.segment_status, v.error_code, v.network_error,
       v.submit_date, v.done_date, v.body, v.tlvs, v.original_body, v.source_addr, v.dest_addr,
-      string_to_array(v.match_keys, chr(31)) AS keys
+      string_to_array(v.match_keys, chr(31)) AS keys, v.sent_message_id, v.sent_seq,
+      -- The keys to look up: none when the daemon named the receipt's segment (NewReceipt.sentSegment).
+      CASE WHEN v.sent_message_id IS NULL THEN string_to_array(v.match_keys, chr(31)) ELSE '{}'::text[] END AS lookup_keys
     FROM unnest(
       ${batchArray(col((r) => r.fingerprint), 'text[]')}, ${col((r) => r.smsc)}::text[], ${col((r) => r.bind)}::text[],
       ${col((r) => r.smscMessageId)}::text[], ${col((r) => r.matchKeys.join('\x1f'))}::text[], ${col((r) => r.state)}::text[],
       ${col((r) => r.segmentStatus ?? null)}::text[], ${col((r) => r.errorCode)}::text[], ${col((r) => r.networkError)}::text[],
       ${col((r) => r.submitDate)}::timestamptz[], ${col((r) => r.doneDate)}::timestamptz[], ${col((r) => r.body)}::text[],
       ${col((r) => (r.tlvs === null ? null : JSON.stringify(r.tlvs)))}::text[], ${col((r) => r.originalBody ?? null)}::bytea[],
-      ${col((r) => r.sourceAddr ?? null)}::text[], ${col((r) => r.destAddr ?? null)}::text[]
+      ${col((r) => r.sourceAddr ?? null)}::text[], ${col((r) => r.destAddr ?? null)}::text[],
+      ${col((r) => r.sentSegment?.messageId ?? null)}::text[], ${col((r) => r.sentSegment?.seq ?? null)}::smallint[]
     ) AS v(fingerprint, smsc, bind, smsc_message_id, match_keys, state, segment_status, error_code, network_error,
-      submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr)
+      submit_date, done_date, body, tlvs, original_body, source_addr, dest_addr, sent_message_id, sent_seq)
   ) AS u`;
 }
 
@@ -321,7 +324,9 @@ const SINGLE_PART_OUTCOMES = SEGMENT_FINAL_ORDER.map((report) => {
 /**
  * The one statement of storeReceipts: stores the batch, applies the receipts for the only part of
  * a submitted message that is no possible duplicate, settles those messages and records their
- * events (changeMessagesFrom). Returns the receipts stored, those matched, the ids of those left
+ * events (changeMessagesFrom). A receipt's segment is the one the daemon named (sentSegment: it
+ * sent it lately), else the one its keys find (attemptByKeys); a named one the statement must not
+ * apply is stored pending with its keys, and matched by them the careful way. Returns the receipts stored, those matched, the ids of those left
  * pending that have a carrier id to match by, and the status changes applied.
  */
 async function storeSettlingSingleParts(
@@ -345,10 +350,10 @@ async function storeSettlingSingleParts(
       ${GENERIC_PLAN}WITH ins AS (
         ${insertReceiptRows(
           sql`${receiptRows(receipts)}
-            LEFT JOIN LATERAL (${attemptByKeys(sql`u.smsc`, sql`u.keys`)}) a ON true
-            LEFT JOIN messages m ON m.id = a.message_id`,
-          single(sql`a.message_id`),
-          single(sql`a.seq`),
+            LEFT JOIN LATERAL (${attemptByKeys(sql`u.smsc`, sql`u.lookup_keys`)}) a ON true
+            LEFT JOIN messages m ON m.id = COALESCE(u.sent_message_id, a.message_id)`,
+          single(sql`COALESCE(u.sent_message_id, a.message_id)`),
+          single(sql`COALESCE(u.sent_seq, a.seq)`),
         )}
         RETURNING id, message_id, seq, segment_status, state, error_code, network_error, match_keys
       ), seg AS (

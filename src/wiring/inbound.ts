@@ -4,6 +4,7 @@
  * through `admit`, like any message) or a webhook. Also the sweeps that keep it moving: overdue
  * receipts, copies' receipts, and replies whose parts never all arrived.
  */
+import type { RecentCarrierIds } from '../domain/recent-carrier-ids.ts';
 import type { ParleyConfig } from '../config/types.ts';
 import type { StatusEventFacts } from '../domain/events.ts';
 import { ReceiptRecorder } from '../inbound/receipts.ts';
@@ -51,6 +52,8 @@ export interface InboundDeps {
   readonly inboundEvents: EventStreamPublisher;
   /** Answers to customers enter the outbound path through intake, like any message. */
   readonly admit: Intake['admit'];
+  /** The segments this daemon sent lately (written by the submit answers): receipts name theirs. */
+  readonly carrierIds?: RecentCarrierIds;
 }
 
 export interface InboundWiring {
@@ -77,6 +80,7 @@ export function wireInbound(ctx: DaemonContext, deps: InboundDeps): InboundWirin
 
   const receipts = new ReceiptRecorder({
     store: { storeReceipts: (batch) => receiptStore.storeReceipts(pipelineDb, batch, subscriptions.status) },
+    carrierIds: deps.carrierIds,
     idFormatOf: (smsc) => smscConfigs.get(smsc)?.idFormat ?? 'auto',
     defaultAlphabetOf: (smsc) => smscConfigs.get(smsc)?.defaultAlphabet ?? 'gsm7',
     publish: published,

@@ -4,6 +4,7 @@
  * what steers it at run time: operators' pauses and cancellations, read from Postgres every
  * second, and the expiry of messages queued past their max queue age.
  */
+import type { RecentCarrierIds } from '../domain/recent-carrier-ids.ts';
 import type { ParleyConfig } from '../config/types.ts';
 import type { StatusEventFacts } from '../domain/events.ts';
 import type { RoutedMessage } from '../domain/routed-message.ts';
@@ -54,6 +55,8 @@ export interface OutboundDeps {
   readonly running: () => ParleyConfig;
   /** The clock scheduled sends and quiet hours are judged by. */
   readonly clock: () => Date;
+  /** Told of every accepted answer committed, for the receipts to name their segments. */
+  readonly carrierIds?: RecentCarrierIds;
 }
 
 export interface OutboundWiring {
@@ -97,6 +100,7 @@ export function wireOutbound(ctx: DaemonContext, deps: OutboundDeps): OutboundWi
       recordSubmits: (segments, changes, answeredBefore) => messages.recordSubmits(pipelineDb, segments, changes, subscriptions.status, answeredBefore),
     },
     published,
+    carrierIds: deps.carrierIds,
     batchSize: config.store.batchSize,
     batchDelayMs: config.store.batchDelayMs,
     logger: log,

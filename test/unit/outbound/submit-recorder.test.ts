@@ -4,6 +4,7 @@ import { silentLogger } from '../../../src/lib/logger.ts';
 import type { SegmentRecord } from '../../../src/domain/segment.ts';
 import type { StatusChange } from '../../../src/domain/events.ts';
 import { acceptedSegment } from '../../support/receipt-records.ts';
+import { RecentCarrierIds } from '../../../src/domain/recent-carrier-ids.ts';
 
 const segment = (messageId: string, seq = 1): SegmentRecord =>
   acceptedSegment(messageId, `c-${messageId}-${seq}`, { seq, matchKey: `c-${messageId}-${seq}` });
@@ -105,5 +106,29 @@ describe('SubmitRecorder', () => {
     expect(submits.flatMap((s) => s.answeredBefore)).toEqual(['m2', 'm3']);
     expect(published).toEqual(['m1', 'm2', 'm3']);
     expect(recorder.pending).toBe(0);
+  });
+
+  it('tells the carrier ids of accepted answers once they are committed, never before, and never a refusal', async () => {
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    const store: SubmitStore = {
+      recordAnswers: async () => {
+        await committed;
+        return [];
+      },
+      recordSubmits: async (_segments, changes) => [...changes],
+    };
+    const carrierIds = new RecentCarrierIds();
+    const recorder = new SubmitRecorder({ store, published: () => {}, batchSize: 10, batchDelayMs: 0, logger: silentLogger, carrierIds });
+    const refused: SegmentRecord = { ...segment('m2'), status: 'failed', smscMessageId: null, matchKey: null, commandStatus: 0x45 };
+    recorder.recordSegment(segment('m1'));
+    recorder.recordSegment(refused);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Written but not committed: a receipt looking now must not be told of it.
+    expect(carrierIds.find('sim', 'c-m1-1')).toBeUndefined();
+    commit();
+    await recorder.flush();
+    expect(carrierIds.find('sim', 'c-m1-1')).toMatchObject({ messageId: 'm1', seq: 1 });
+    expect(carrierIds.size).toBe(1);
   });
 });
