@@ -5,6 +5,8 @@
 import type { SegmentRecord } from '../../src/domain/segment.ts';
 import type { NewReceipt } from '../../src/domain/receipt.ts';
 import { receiptIdKeys, responseIdKey } from '../../src/domain/smsc-message-id.ts';
+import type { Db } from '../../src/store/db.ts';
+import { insertMessages, recordAnswers, recordSubmits } from '../../src/store/messages.ts';
 
 /** Segment `seq` (of one) of `messageId`, accepted on SMSC `sim` with carrier id `smscMessageId`. */
 export function acceptedSegment(
@@ -48,4 +50,26 @@ export function carrierReceipt(smscMessageId: string, state: string, segmentStat
     sourceAddr: '14155550001',
     destAddr: '12345',
   };
+}
+
+/**
+ * The messages of `answers` sent (to 14155550001 from 12345, one per message id, with as many parts
+ * as it has answers) and their answers recorded and marked submitted, as the dispatcher and the
+ * submit recorder do.
+ */
+export async function sentAndAnswered(db: Db, answers: readonly SegmentRecord[]): Promise<void> {
+  const parts = new Map<string, number>();
+  for (const a of answers) parts.set(a.messageId, (parts.get(a.messageId) ?? 0) + 1);
+  const ids = [...parts.keys()];
+  await insertMessages(
+    db,
+    'd1',
+    ids.map((id) => ({ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 })),
+  );
+  await recordAnswers(db, answers);
+  await recordSubmits(
+    db,
+    answers,
+    ids.map((id) => ({ id, status: 'submitted' as const, previous: 'queued' as const, smsc: 'sim', segments: parts.get(id)!, route: 'default' })),
+  );
 }

@@ -8,12 +8,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
-import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { insertReceipts, storeReceipts } from '../../../src/store/receipts.ts';
 import { rematchPendingReceipts } from '../../../src/store/pending-receipts.ts';
 import type { SegmentRecord } from '../../../src/domain/segment.ts';
 import type { StatusEventFacts } from '../../../src/domain/events.ts';
-import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
+import { acceptedSegment, carrierReceipt, sentAndAnswered } from '../../support/receipt-records.ts';
 
 let fast: TestSchema;
 let careful: TestSchema;
@@ -33,7 +32,6 @@ const ANSWERS: SegmentRecord[] = [
   twoParts(1, 'B1'),
   twoParts(2, 'B2'),
 ];
-const PARTS: Record<string, number> = { ok: 1, failed: 1, enroute: 1, twice: 1, long: 2 };
 
 const BATCH = [
   carrierReceipt('A1', 'DELIVRD', 'delivered'),
@@ -49,20 +47,7 @@ const BATCH = [
 ];
 
 /** The messages sent and their answers recorded, as the dispatcher and the submit recorder do. */
-async function submitted(s: TestSchema): Promise<void> {
-  const ids = Object.keys(PARTS);
-  await insertMessages(
-    s.db,
-    'd1',
-    ids.map((id) => ({ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 })),
-  );
-  await recordAnswers(s.db, ANSWERS);
-  await recordSubmits(
-    s.db,
-    ANSWERS,
-    ids.map((id) => ({ id, status: 'submitted' as const, previous: 'queued' as const, smsc: 'sim', segments: PARTS[id]!, route: 'default' })),
-  );
-}
+const submitted = (s: TestSchema): Promise<void> => sentAndAnswered(s.db, ANSWERS);
 
 async function rows(s: TestSchema) {
   const messages = await s.db

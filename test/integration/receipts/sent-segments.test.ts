@@ -8,13 +8,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshSchema, type TestSchema } from '../../support/services.ts';
-import { insertMessages, recordAnswers, recordSubmits } from '../../../src/store/messages.ts';
 import { insertReceipts, storeReceipts } from '../../../src/store/receipts.ts';
 import { rematchPendingReceipts } from '../../../src/store/pending-receipts.ts';
 import type { SegmentRecord } from '../../../src/domain/segment.ts';
 import type { NewReceipt } from '../../../src/domain/receipt.ts';
 import type { StatusEventFacts } from '../../../src/domain/events.ts';
-import { acceptedSegment, carrierReceipt } from '../../support/receipt-records.ts';
+import { acceptedSegment, carrierReceipt, sentAndAnswered } from '../../support/receipt-records.ts';
 
 let named: TestSchema;
 let careful: TestSchema;
@@ -27,23 +26,9 @@ afterEach(async () => {
 
 const twoParts = (seq: number, smscMessageId: string): SegmentRecord => ({ ...acceptedSegment('long', smscMessageId, { seq }), total: 2 });
 const ANSWERS: SegmentRecord[] = [acceptedSegment('ok', 'A1'), acceptedSegment('failed', 'A2'), acceptedSegment('enroute', 'A3'), twoParts(1, 'B1'), twoParts(2, 'B2')];
-const PARTS: Record<string, number> = { ok: 1, failed: 1, enroute: 1, long: 2 };
 
 /** The messages sent and their answers recorded, as the dispatcher and the submit recorder do. */
-async function submitted(s: TestSchema): Promise<void> {
-  const ids = Object.keys(PARTS);
-  await insertMessages(
-    s.db,
-    'd1',
-    ids.map((id) => ({ id, to: '+14155550001', from: '12345', text: 'hi', route: 'default', dlr: true, priority: 0 })),
-  );
-  await recordAnswers(s.db, ANSWERS);
-  await recordSubmits(
-    s.db,
-    ANSWERS,
-    ids.map((id) => ({ id, status: 'submitted' as const, previous: 'queued' as const, smsc: 'sim', segments: PARTS[id]!, route: 'default' })),
-  );
-}
+const submitted = (s: TestSchema): Promise<void> => sentAndAnswered(s.db, ANSWERS);
 
 /** The receipt naming the segment the daemon sent with that carrier id. */
 function naming(receipt: NewReceipt): NewReceipt {

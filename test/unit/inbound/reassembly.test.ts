@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { assembleParts, partOf } from '../../../src/inbound/reassembly.ts';
-import type { InboundSm } from '../../../src/smpp/smsc-bind.ts';
+import { inboundSm } from '../../support/inbound-sm.ts';
 import type { StoredPart } from '../../../src/domain/reply.ts';
 import { buildConcatUdh } from '../../../src/smpp/text/udh.ts';
 
-const sm = (over: Partial<InboundSm>): InboundSm => ({
-  command: 'deliver_sm',
-  smsc: 'carrier',
-  bind: 'carrier#1',
-  source: { ton: 1, npi: 1, address: '+14155550142' },
-  destination: { ton: 1, npi: 1, address: '12345' },
-  esmClass: 0,
-  dataCoding: 0,
-  shortMessage: Buffer.from('hello'),
-  udhi: false,
-  ...over,
-}) as InboundSm;
+const sm = inboundSm;
 
 const stored = (seq: number, body: string, id: number, dataCoding = 0): StoredPart => ({
   partId: String(id),

@@ -4,20 +4,16 @@ import { RecentCarrierIds } from '../../../src/domain/recent-carrier-ids.ts';
 import type { NewReceipt } from '../../../src/domain/receipt.ts';
 import type { InboundSm } from '../../../src/smpp/bind-types.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
+import { inboundSm } from '../../support/inbound-sm.ts';
 
-/** A deliver_sm carrying an Appendix B receipt for carrier id `id`. */
+/** A deliver_sm carrying an Appendix B receipt for carrier id `id`, from SMSC `sim`. */
 function receiptSm(id: string, stat: string): InboundSm {
-  return {
-    command: 'deliver_sm',
+  return inboundSm({
     smsc: 'sim',
     bind: 'sim#1',
-    source: { ton: 1, npi: 1, address: '14155550001' },
-    destination: { ton: 0, npi: 1, address: '12345' },
     esmClass: 0x04,
-    dataCoding: 0,
     shortMessage: Buffer.from(`id:${id} sub:001 dlvrd:001 submit date:2612080154 done date:2612080155 stat:${stat} err:000 text:hi`, 'latin1'),
-    udhi: false,
-  };
+  });
 }
 
 function recorderWith(carrierIds: RecentCarrierIds): { recorder: ReceiptRecorder; stored: NewReceipt[] } {
