@@ -63,4 +63,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # Node is PID 1 and handles SIGTERM itself (parley start installs the handler); a second SIGTERM
 # or SIGINT exits at once.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/cli/index.js", "start", "-c", "/etc/parley/parley.yaml"]
+# --max-semi-space-size=64: a young generation sized for the hot path's batches (src/daemon-node-flags.ts).
+CMD ["node", "--max-semi-space-size=64", "dist/cli/index.js", "start", "-c", "/etc/parley/parley.yaml"]

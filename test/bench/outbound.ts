@@ -55,6 +55,7 @@
  *       WHERE n.nspname LIKE 't\_%' AND c.relfilenode <> 0;   -- every 0.5 s, appended to a file
  *     Then sum(record_length) of pg_get_wal_records_info(before, after), grouped by record_type and by
  *     (regexp_match(block_ref, 'rel \d+/\d+/(\d+)'))[1]::oid joined to that list.
+ *   The daemon is started with the Node flags it is packaged with (src/daemon-node-flags.ts).
  *   Node and V8 flags for the processes the benchmarks fork (the daemon, and here the simulator too).
  *   The daemon tunes V8's inlining as `parley start` does (src/compiler-tuning.ts); to measure V8's
  *   default instead: BENCH_NODE_FLAGS="--max-inlined-bytecode-size-cumulative=920" npm run bench
@@ -144,6 +145,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../src/store/db.ts';
 import { buildDaemon } from '../../src/main.ts';
 import { tuneOptimisingCompiler } from '../../src/compiler-tuning.ts';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon-node-flags.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { OutboundStream, type StreamEntry } from '../../src/queue/streams.ts';
 import { Dispatcher, type DispatchJob } from '../../src/outbound/dispatcher.ts';
@@ -765,7 +767,8 @@ async function runOnce(o: RunOptions): Promise<RunResult> {
     const wallFrom = performance.now();
     const countsFrom = await tableCounts(schema.db, schema.schema);
     const walFrom = await walLsn(schema.db);
-    daemon = forkTs(SELF, ['--role', 'daemon', JSON.stringify(cfg)], { killAfterMs, profileDir });
+    // Started as the packaged daemon is (src/daemon-node-flags.ts); BENCH_NODE_FLAGS come after, and win.
+    daemon = forkTs(SELF, ['--role', 'daemon', JSON.stringify(cfg)], { killAfterMs, profileDir, execArgv: DAEMON_NODE_FLAGS });
     await nextMessage(daemon, typed<{ type: 'started' }>('started'), 'daemon');
     if (o.feed === 'during') fed = xaddAll(redis, keys.outbound, payloads, o.rate);
 

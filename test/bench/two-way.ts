@@ -48,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { buildDaemon } from '../../src/main.ts';
 import { tuneOptimisingCompiler } from '../../src/compiler-tuning.ts';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon-node-flags.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { SmppSession } from '../../src/smpp/session.ts';
 import { SmscBind, type InboundSm, type SubmitRequest } from '../../src/smpp/smsc-bind.ts';
@@ -382,7 +383,8 @@ export async function runTwoWay(o: TwoWayOptions): Promise<TwoWayResult> {
   try {
     sim = await startSimulator({ controlPort: false, window: o.simWindow, keep: total * 2 + 1000, receiptDelayMs: 100 });
     const cfg: DaemonConfig = { schema: schema.schema, prefix, simPort: sim.port, binds: o.binds, window: o.window, tps: o.tps, traceSql: o.traceSql };
-    daemon = forkTs(SELF, ['--role', 'daemon', JSON.stringify(cfg)], { killAfterMs, profileDir });
+    // Started as the packaged daemon is (src/daemon-node-flags.ts); BENCH_NODE_FLAGS come after, and win.
+    daemon = forkTs(SELF, ['--role', 'daemon', JSON.stringify(cfg)], { killAfterMs, profileDir, execArgv: DAEMON_NODE_FLAGS });
     await nextMessage(daemon, typed<{ type: 'started' }>('started'), 'daemon');
     await waitForBinds(sim, o.binds, 15_000);
     // CPU of the Postgres backends serving the daemon, of Redis and of the whole machine from

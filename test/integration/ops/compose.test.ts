@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../../src/config/load.ts';
+import { DAEMON_NODE_FLAGS } from '../../../src/daemon-node-flags.ts';
 import { runPromtool } from '../../support/promtool.ts';
 import { REPO } from '../../unit/ops/ops-files.ts';
 
@@ -61,7 +62,7 @@ describe('compose.yaml: structure', () => {
   it('runs Parley, Postgres, Redis, Prometheus, Alertmanager and Grafana, and migrates before Parley starts', () => {
     expect(Object.keys(services).sort()).toEqual(['alertmanager', 'grafana', 'migrate', 'parley', 'postgres', 'prometheus', 'redis', 'smsc-sim']);
     expect(services.migrate!.command).toEqual(['node', 'dist/cli/index.js', 'migrate', '-c', '/etc/parley/parley.yaml']);
-    expect(services.parley!.command).toEqual(['node', 'dist/cli/index.js', 'start', '-c', '/etc/parley/parley.yaml']);
+    expect(services.parley!.command).toEqual(['node', ...DAEMON_NODE_FLAGS, 'dist/cli/index.js', 'start', '-c', '/etc/parley/parley.yaml']);
     expect(services.parley!.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } });
     expect(services.migrate!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
     // The stop drains and unbinds within shutdown.force (30s).

@@ -24,6 +24,7 @@ import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config/defaults.ts';
 import { parseDuration } from '../../../src/config/duration.ts';
+import { DAEMON_NODE_FLAGS } from '../../../src/daemon-node-flags.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -205,8 +206,8 @@ describe('Dockerfile', () => {
     expect(last(runtime, 'STOPSIGNAL')).toBe('SIGTERM');
   });
 
-  it('runs the compiled `dist/cli/index.js start -c /etc/parley/parley.yaml`, and ships no TypeScript sources', async () => {
-    expect(JSON.parse(last(runtime, 'CMD')!)).toEqual(['node', 'dist/cli/index.js', 'start', '-c', '/etc/parley/parley.yaml']);
+  it('runs the compiled `dist/cli/index.js start -c /etc/parley/parley.yaml` with the daemon\'s Node flags, and ships no TypeScript sources', async () => {
+    expect(JSON.parse(last(runtime, 'CMD')!)).toEqual(['node', ...DAEMON_NODE_FLAGS, 'dist/cli/index.js', 'start', '-c', '/etc/parley/parley.yaml']);
     expect(all(runtime, 'ENTRYPOINT')).toEqual([]);
     expect(existsSync(join(ROOT, 'bin/parley'))).toBe(true);
     expect(read('bin/parley')).toContain("import('../src/cli/index.ts')");
@@ -229,7 +230,8 @@ describe('Dockerfile', () => {
     expect(read('dist/main.js')).not.toMatch(/from '\.[^']*\.ts'/);
     const pkg = JSON.parse(read('package.json')) as { version: string };
     // No loader: plain Node runs the compiled files.
-    const version = await run(process.execPath, ['dist/cli/index.js', '--version'], { ...process.env, NODE_OPTIONS: '' });
+    // With the CMD's flags: this Node takes them.
+    const version = await run(process.execPath, [...DAEMON_NODE_FLAGS, 'dist/cli/index.js', '--version'], { ...process.env, NODE_OPTIONS: '' });
     expect(version, version.stderr).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
     const help = await run(process.execPath, ['dist/cli/index.js', '--help'], { ...process.env, NODE_OPTIONS: '' });
     expect(help.code, help.stderr).toBe(0);
@@ -376,7 +378,7 @@ describe('systemd unit config/parley.service', () => {
     expect(one('EnvironmentFile')).toBe('/etc/parley/parley.env');
     const exec = one('ExecStart')!.split(/\s+/);
     expect(exec[0]).toMatch(/^\/.*\/node$/);
-    expect(exec.slice(1)).toEqual(['/opt/parley/bin/parley', 'start', '-c', '/etc/parley/parley.yaml']);
+    expect(exec.slice(1)).toEqual([...DAEMON_NODE_FLAGS, '/opt/parley/bin/parley', 'start', '-c', '/etc/parley/parley.yaml']);
     expect(unit.get('Install')?.get('WantedBy')).toEqual(['multi-user.target']);
   });
 
@@ -411,7 +413,7 @@ describe('systemd unit config/parley.service', () => {
     expect(local).not.toBe(shipped);
     const copy = join(dir, 'parley.service');
     writeFileSync(copy, local);
-    expect(local).toContain(`\nExecStart=${process.execPath} ${ROOT}/bin/parley start `);
+    expect(local).toContain(`\nExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${ROOT}/bin/parley start `);
     const verified = await run(SYSTEMD_ANALYZE!, ['verify', copy]);
     const complaints = (verified.stdout + verified.stderr).split('\n').filter((l) => l.includes('parley.service'));
     expect(verified.code, verified.stderr).toBe(0);
