@@ -23,7 +23,7 @@ export interface SentSegment {
 
 /**
  * Keys kept per SMSC by default: five seconds of this machine's fastest submits, a minute at 1,000 a
- * second; about 20 MB when full (a key whose final receipt came is forgotten at once, so it fills
+ * second; about 8 MB when full (a key whose final receipt came is forgotten at once, so it fills
  * only when receipts come late or to another daemon).
  */
 export const RECENT_CARRIER_IDS_LIMIT = 50_000;
@@ -41,7 +41,7 @@ export class RecentCarrierIds {
     return n;
   }
 
-  /** Remembers a committed, accepted answer's carrier id (the segment object is kept as given). */
+  /** Remembers a committed, accepted answer's carrier id. */
   remember(smsc: string, matchKey: string, segment: SentSegment): void {
     let segments = this.bySmsc.get(smsc);
     if (segments === undefined) {

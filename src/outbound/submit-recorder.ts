@@ -135,7 +135,7 @@ export class SubmitRecorder {
     const carrierIds = this.options.carrierIds;
     if (carrierIds !== undefined) {
       for (const s of segments) {
-        if (s.status === 'accepted' && s.matchKey !== null) carrierIds.remember(s.smsc, s.matchKey, s);
+        if (s.status === 'accepted' && s.matchKey !== null) carrierIds.remember(s.smsc, s.matchKey, { messageId: s.messageId, seq: s.seq });
       }
     }
     if (applied.length > 0) this.options.published(applied);
