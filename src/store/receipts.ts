@@ -326,8 +326,9 @@ const SINGLE_PART_OUTCOMES = SEGMENT_FINAL_ORDER.map((report) => {
  * a submitted message that is no possible duplicate, settles those messages and records their
  * events (changeMessagesFrom). A receipt's segment is the one the daemon named (sentSegment: it
  * sent it lately), else the one its keys find (attemptByKeys); a named one the statement must not
- * apply is stored pending with its keys, and matched by them the careful way. Returns the receipts stored, those matched, the ids of those left
- * pending that have a carrier id to match by, and the status changes applied.
+ * apply is stored pending with its keys, and matched by them the careful way. Returns the receipts
+ * stored, those matched, the ids of those left pending that have a carrier id to match by, and the
+ * status changes applied.
  */
 async function storeSettlingSingleParts(
   tx: Tx,
